@@ -1,0 +1,55 @@
+using System.Collections.Generic;
+using System.Linq;
+using Ksml.Compiler.Binding;
+using Ksml.Compiler.Diagnostics;
+using Ksml.Compiler.Language;
+using Ksml.Compiler.Types;
+
+namespace Ksml.Compiler.Checking;
+
+/// <summary>
+/// Checks on the bound model that need the whole file: functions whose declaration does not fit
+/// their type, stores on function types that cannot take them, and result types inference could not fix.
+/// </summary>
+public static class DefinitionChecker
+{
+    public static void Check(BoundDefinition definition, List<KsmlDiagnostic> diagnostics)
+    {
+        void Report(DiagnosticDescriptor descriptor, Text.SourceSpan span, params object?[] args) =>
+            diagnostics.Add(descriptor.Create(definition.Path, span, args));
+
+        foreach (var function in definition.Functions.Distinct())
+        {
+            var syntax = function.Syntax;
+            var kind = function.Kind;
+            if (syntax.Stores.Count > 0 && !kind.StoresAllowed && !kind.IsGeneric)
+                Report(DiagnosticDescriptors.StoresNotAllowed, syntax.StoresSpan ?? syntax.Name.Span, function.Name, kind.Name);
+
+            if (syntax.ResultType is { Type: { } declared } resultType)
+            {
+                if (kind.Result == ResultShape.None)
+                    Report(DiagnosticDescriptors.ResultTypeNotAllowed, resultType.Span, function.Name, kind.Name);
+                else if (kind.Result == ResultShape.Fixed && function.Result is { } fixedType && !TypeRelations.Unify(declared, fixedType))
+                    Report(DiagnosticDescriptors.ResultTypeWrongShape, resultType.Span, function.Name, kind.Name, "'" + fixedType + "'", resultType.Text);
+                else if (kind.Result == ResultShape.KeyValueList && declared is not ListType { Element: TupleType { Elements.Count: 2 } })
+                    Report(DiagnosticDescriptors.ResultTypeWrongShape, resultType.Span, function.Name, kind.Name, "a list of (key, value) tuples such as '[(string, json)]'", resultType.Text);
+                else if (kind.Result == ResultShape.ValueList && declared is not ListType)
+                    Report(DiagnosticDescriptors.ResultTypeWrongShape, resultType.Span, function.Name, kind.Name, "a list such as '[json]'", resultType.Text);
+                else if (kind.Result == ResultShape.KeyValue && kind != FunctionKind.Generator && declared is not TupleType { Elements.Count: 2 })
+                    Report(DiagnosticDescriptors.ResultTypeWrongShape, resultType.Span, function.Name, kind.Name, "a (key, value) tuple such as '(string, json)'", resultType.Text);
+            }
+
+            if (syntax.Code is null && syntax.Expression is null && kind.DefaultExpression is null && !kind.IsGeneric)
+                Report(DiagnosticDescriptors.FunctionWithoutBody, syntax.Name.Span, function.Name, kind.Name);
+
+            if (function.Uses.Count > 0 && function.Result is { HasUnresolvedVariables: true } && syntax.ResultType is null)
+                Report(DiagnosticDescriptors.CannotInferResultType, syntax.Name.Span, function.Name);
+        }
+
+        foreach (var store in definition.Stores)
+        {
+            if (store.Syntax.Versioned)
+                diagnostics.Add(DiagnosticDescriptors.Unsupported.Create(definition.Path, store.Syntax.Span, "A versioned key-value store", "versioned stores"));
+        }
+    }
+}

@@ -1,0 +1,7 @@
+namespace Ksml.Compiler.Diagnostics;
+
+public enum DiagnosticSeverity
+{
+    Warning,
+    Error,
+}

@@ -1,0 +1,264 @@
+using System.Collections.Generic;
+using Ksml.Compiler.Language;
+using Ksml.Compiler.Text;
+using Ksml.Compiler.Types;
+
+namespace Ksml.Compiler.Syntax;
+
+/// <summary>A name written in the YAML, with where it was written.</summary>
+public sealed record NameSyntax(string Name, SourceSpan Span);
+
+/// <summary>A type expression as written, with its parsed form (null when it did not parse).</summary>
+public sealed record TypeSyntax(string Text, KsmlType? Type, SourceSpan Span);
+
+/// <summary>A duration, normalised to milliseconds.</summary>
+public sealed record DurationSyntax(string Text, long Milliseconds, SourceSpan Span);
+
+/// <summary>A Python snippet and where its text starts in the YAML (for error mapping).</summary>
+public sealed record SnippetSyntax(string Text, int Line, int Column, SourceSpan Span);
+
+/// <summary>An extra parameter of a function: <c>{name, type, defaultValue}</c>.</summary>
+public sealed record ParameterSyntax(NameSyntax Name, TypeSyntax? Type, string? DefaultValue, SourceSpan Span);
+
+/// <summary>The root of a KSML file.</summary>
+public sealed class DefinitionSyntax
+{
+    public DefinitionSyntax(string path) => Path = path;
+
+    public string Path { get; }
+    public string? Name { get; set; }
+    public string? Version { get; set; }
+    public string? Description { get; set; }
+    public List<TopicSyntax> Streams { get; } = new();
+    public List<TopicSyntax> Tables { get; } = new();
+    public List<TopicSyntax> GlobalTables { get; } = new();
+    public List<StoreSyntax> Stores { get; } = new();
+    public List<FunctionSyntax> Functions { get; } = new();
+    public List<PipelineSyntax> Pipelines { get; } = new();
+    public List<ProducerSyntax> Producers { get; } = new();
+}
+
+public enum TopicKind
+{
+    Stream,
+    Table,
+    GlobalTable,
+}
+
+/// <summary>A stream, table or globalTable definition, named or inline in <c>from</c>/<c>to</c>/a join.</summary>
+public sealed class TopicSyntax
+{
+    public TopicSyntax(TopicKind kind, NameSyntax? name, SourceSpan span)
+    {
+        Kind = kind;
+        Name = name;
+        Span = span;
+    }
+
+    public TopicKind Kind { get; }
+
+    /// <summary>Null for an inline definition.</summary>
+    public NameSyntax? Name { get; }
+
+    public SourceSpan Span { get; }
+    public NameSyntax? Topic { get; set; }
+    public TypeSyntax? KeyType { get; set; }
+    public TypeSyntax? ValueType { get; set; }
+    public NameSyntax? OffsetResetPolicy { get; set; }
+    public FunctionRefSyntax? TimestampExtractor { get; set; }
+    public FunctionRefSyntax? Partitioner { get; set; }
+    public StoreRefSyntax? Store { get; set; }
+}
+
+/// <summary>A reference that is either a name or an inline definition.</summary>
+public sealed record TopicRefSyntax(NameSyntax? Name, TopicSyntax? Inline, SourceSpan Span);
+
+public sealed record FunctionRefSyntax(NameSyntax? Name, FunctionSyntax? Inline, SourceSpan Span);
+
+public sealed record StoreRefSyntax(NameSyntax? Name, StoreSyntax? Inline, SourceSpan Span);
+
+/// <summary>A state store definition.</summary>
+public sealed class StoreSyntax
+{
+    public StoreSyntax(NameSyntax? name, SourceSpan span)
+    {
+        Name = name;
+        Span = span;
+    }
+
+    /// <summary>The key under <c>stores:</c> or the <c>name:</c> field; null for an unnamed inline store.</summary>
+    public NameSyntax? Name { get; set; }
+
+    public SourceSpan Span { get; }
+
+    /// <summary>keyValue, window or session.</summary>
+    public NameSyntax? StoreType { get; set; }
+
+    public TypeSyntax? KeyType { get; set; }
+    public TypeSyntax? ValueType { get; set; }
+    public bool Persistent { get; set; }
+    public bool Timestamped { get; set; }
+    public bool Versioned { get; set; }
+    public bool Caching { get; set; }
+    public bool Logging { get; set; }
+    public bool RetainDuplicates { get; set; }
+    public DurationSyntax? HistoryRetention { get; set; }
+    public DurationSyntax? SegmentInterval { get; set; }
+    public DurationSyntax? WindowSize { get; set; }
+    public DurationSyntax? Retention { get; set; }
+}
+
+/// <summary>A Python function definition, named under <c>functions:</c> or inline in an operation.</summary>
+public sealed class FunctionSyntax
+{
+    public FunctionSyntax(NameSyntax name, bool isInline, SourceSpan span)
+    {
+        Name = name;
+        IsInline = isInline;
+        Span = span;
+    }
+
+    public NameSyntax Name { get; set; }
+    public bool IsInline { get; }
+    public SourceSpan Span { get; }
+
+    /// <summary>The declared type; null when none was written (generic, or implied by an inline use).</summary>
+    public FunctionKind? Kind { get; set; }
+
+    public SourceSpan? KindSpan { get; set; }
+    public List<ParameterSyntax> Parameters { get; } = new();
+    public SnippetSyntax? GlobalCode { get; set; }
+    public SnippetSyntax? Code { get; set; }
+    public SnippetSyntax? Expression { get; set; }
+    public TypeSyntax? ResultType { get; set; }
+    public List<NameSyntax> Stores { get; } = new();
+    public SourceSpan? StoresSpan { get; set; }
+}
+
+/// <summary>One operation of a pipeline, in its canonical form whichever way it was written.</summary>
+public sealed class OperationSyntax
+{
+    public OperationSyntax(OperationSpec spec, NameSyntax writtenAs, SourceSpan span)
+    {
+        Spec = spec;
+        WrittenAs = writtenAs;
+        Span = span;
+    }
+
+    public OperationSpec Spec { get; }
+
+    /// <summary>The name or alias as written (<c>mapValues</c>) and where.</summary>
+    public NameSyntax WrittenAs { get; }
+
+    public SourceSpan Span { get; }
+    public NameSyntax? Name { get; set; }
+    public Dictionary<string, FunctionRefSyntax> Functions { get; } = new();
+    public Dictionary<string, TopicRefSyntax> Topics { get; } = new();
+    public Dictionary<string, StoreRefSyntax> Stores { get; } = new();
+    public Dictionary<string, DurationSyntax> Durations { get; } = new();
+    public Dictionary<string, TypeSyntax> Types { get; } = new();
+    public Dictionary<string, NameSyntax> Values { get; } = new();
+}
+
+/// <summary>Where a pipeline or branch ends.</summary>
+public abstract class SinkSyntax
+{
+    protected SinkSyntax(NameSyntax keyword) => Keyword = keyword;
+
+    /// <summary>The sink key as written: to, forEach, print, …</summary>
+    public NameSyntax Keyword { get; }
+}
+
+public sealed class ToSinkSyntax : SinkSyntax
+{
+    public ToSinkSyntax(NameSyntax keyword, TopicRefSyntax target) : base(keyword) => Target = target;
+
+    public TopicRefSyntax Target { get; }
+    public FunctionRefSyntax? Partitioner { get; set; }
+}
+
+public sealed class TopicNameExtractorSinkSyntax : SinkSyntax
+{
+    public TopicNameExtractorSinkSyntax(NameSyntax keyword, FunctionRefSyntax extractor) : base(keyword) => Extractor = extractor;
+
+    public FunctionRefSyntax Extractor { get; }
+    public FunctionRefSyntax? Partitioner { get; set; }
+}
+
+public sealed class ForEachSinkSyntax : SinkSyntax
+{
+    public ForEachSinkSyntax(NameSyntax keyword, FunctionRefSyntax action) : base(keyword) => Action = action;
+
+    public FunctionRefSyntax Action { get; }
+}
+
+public sealed class PrintSinkSyntax : SinkSyntax
+{
+    public PrintSinkSyntax(NameSyntax keyword) : base(keyword) { }
+
+    public NameSyntax? Filename { get; set; }
+    public NameSyntax? Label { get; set; }
+    public FunctionRefSyntax? Mapper { get; set; }
+}
+
+public sealed class AsSinkSyntax : SinkSyntax
+{
+    public AsSinkSyntax(NameSyntax keyword, NameSyntax name) : base(keyword) => Name = name;
+
+    public NameSyntax Name { get; }
+}
+
+public sealed class BranchSinkSyntax : SinkSyntax
+{
+    public BranchSinkSyntax(NameSyntax keyword) : base(keyword) { }
+
+    public List<BranchSyntax> Branches { get; } = new();
+}
+
+/// <summary>One entry of a branch: an optional predicate, operations and a sink.</summary>
+public sealed class BranchSyntax
+{
+    public BranchSyntax(SourceSpan span) => Span = span;
+
+    public SourceSpan Span { get; }
+    public FunctionRefSyntax? If { get; set; }
+    public List<OperationSyntax> Operations { get; } = new();
+    public SinkSyntax? Sink { get; set; }
+}
+
+public sealed class PipelineSyntax
+{
+    public PipelineSyntax(NameSyntax name, SourceSpan span)
+    {
+        Name = name;
+        Span = span;
+    }
+
+    public NameSyntax Name { get; }
+    public SourceSpan Span { get; }
+    public TopicRefSyntax? From { get; set; }
+    public List<OperationSyntax> Operations { get; } = new();
+    public SinkSyntax? Sink { get; set; }
+
+    /// <summary>True when operations were written directly on the pipeline (the tutorial's compact form).</summary>
+    public bool UsesCompactForm { get; set; }
+}
+
+public sealed class ProducerSyntax
+{
+    public ProducerSyntax(NameSyntax name, SourceSpan span)
+    {
+        Name = name;
+        Span = span;
+    }
+
+    public NameSyntax Name { get; }
+    public SourceSpan Span { get; }
+    public FunctionRefSyntax? Generator { get; set; }
+    public TopicRefSyntax? To { get; set; }
+    public DurationSyntax? Interval { get; set; }
+    public long? Count { get; set; }
+    public int? BatchSize { get; set; }
+    public FunctionRefSyntax? Condition { get; set; }
+    public FunctionRefSyntax? Until { get; set; }
+}

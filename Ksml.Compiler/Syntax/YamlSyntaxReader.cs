@@ -1,0 +1,209 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using Ksml.Compiler.Diagnostics;
+using Ksml.Compiler.Text;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace Ksml.Compiler.Syntax;
+
+/// <summary>
+/// Reads KSML text into a located <see cref="YamlNode"/> tree. Never throws: YamlDotNet raises
+/// <see cref="YamlException"/> for most bad input but a bare <see cref="InvalidOperationException"/>
+/// for unclosed flow collections, so every exception becomes a KSML0000 at the last good position.
+/// </summary>
+public sealed class YamlSyntaxReader
+{
+    private readonly string _path;
+    private readonly string _text;
+    private readonly int[] _lineStarts;
+    private readonly Dictionary<string, YamlNode> _anchors = new(StringComparer.Ordinal);
+    private IParser _parser = null!;
+    private Mark _lastEnd = Mark.Empty;
+
+    private YamlSyntaxReader(string path, string text)
+    {
+        _path = path;
+        _text = text;
+        _lineStarts = ComputeLineStarts(text);
+    }
+
+    public static YamlNode? Read(string path, string text, ICollection<KsmlDiagnostic> diagnostics) =>
+        new YamlSyntaxReader(path, text).Read(diagnostics);
+
+    private YamlNode? Read(ICollection<KsmlDiagnostic> diagnostics)
+    {
+        try
+        {
+            _parser = new Parser(new StringReader(_text));
+            Expect<StreamStart>();
+            if (_parser.Accept<StreamEnd>(out _))
+                return null;
+            Expect<DocumentStart>();
+            var root = _parser.Accept<DocumentEnd>(out _) ? null : ReadNode();
+            Expect<DocumentEnd>();
+            if (!_parser.Accept<StreamEnd>(out _))
+            {
+                var next = _parser.Current!;
+                diagnostics.Add(DiagnosticDescriptors.MalformedYaml.Create(_path, SpanOf(next.Start, next.End),
+                    "a KSML file holds one YAML document; remove this second one or move it to its own file"));
+            }
+            return root;
+        }
+        catch (YamlException ex)
+        {
+            var start = ex.Start.Line > 0 ? ex.Start : _lastEnd;
+            var end = ex.End.Line > 0 && ex.End.Index >= start.Index ? ex.End : start;
+            diagnostics.Add(DiagnosticDescriptors.MalformedYaml.Create(_path, SpanOf(start, end), Describe(ex)));
+        }
+        catch (Exception ex)
+        {
+            // YamlDotNet's scanner throws non-YAML exceptions on some inputs (aaubry/YamlDotNet#541).
+            var at = _lastEnd.Line > 0 ? _lastEnd : new Mark(0, 1, 1);
+            diagnostics.Add(DiagnosticDescriptors.MalformedYaml.Create(_path, SpanOf(at, at),
+                "the YAML cannot be read after this point (" + ex.Message.TrimEnd('.') + "); check for an unclosed '[', '{' or quote"));
+        }
+        return null;
+    }
+
+    private static string Describe(YamlException ex)
+    {
+        var message = ex.InnerException?.Message ?? ex.Message;
+        // YamlDotNet prefixes its own "(Line: 3, Col: 5, Idx: 20) - (…): " location; ours is already in the diagnostic.
+        var cut = message.LastIndexOf("): ", StringComparison.Ordinal);
+        if (message.StartsWith("(Line:", StringComparison.Ordinal) && cut > 0)
+            message = message.Substring(cut + 3);
+        return message.TrimEnd('.');
+    }
+
+    private T Expect<T>() where T : ParsingEvent
+    {
+        var current = _parser.Consume<T>();
+        _lastEnd = current.End;
+        return current;
+    }
+
+    private YamlNode ReadNode()
+    {
+        if (_parser.TryConsume<AnchorAlias>(out var alias))
+        {
+            _lastEnd = alias.End;
+            if (_anchors.TryGetValue(alias.Value.Value, out var target))
+                return target;
+            throw new YamlException(alias.Start, alias.End, $"the alias '*{alias.Value.Value}' refers to no anchor defined before it");
+        }
+
+        YamlNode node;
+        string anchor;
+        if (_parser.TryConsume<Scalar>(out var scalar))
+        {
+            _lastEnd = scalar.End;
+            node = CreateScalar(scalar);
+            anchor = scalar.Anchor.IsEmpty ? "" : scalar.Anchor.Value;
+        }
+        else if (_parser.TryConsume<SequenceStart>(out var sequenceStart))
+        {
+            _lastEnd = sequenceStart.End;
+            var items = new List<YamlNode>();
+            while (!_parser.Accept<SequenceEnd>(out _))
+                items.Add(ReadNode());
+            var end = Expect<SequenceEnd>();
+            node = new YamlSequence(items, SpanOf(sequenceStart.Start, end.End));
+            anchor = sequenceStart.Anchor.IsEmpty ? "" : sequenceStart.Anchor.Value;
+        }
+        else if (_parser.TryConsume<MappingStart>(out var mappingStart))
+        {
+            _lastEnd = mappingStart.End;
+            var entries = new List<YamlEntry>();
+            while (!_parser.Accept<MappingEnd>(out _))
+            {
+                var keyNode = ReadNode();
+                var valueNode = ReadNode();
+                if (keyNode is YamlScalar key)
+                {
+                    if (key.Value == "<<" && key.Style == ScalarStyle.Plain && valueNode is YamlMapping merged)
+                        entries.AddRange(merged.Entries); // YAML merge key: inherit the anchored mapping's entries
+                    else
+                        entries.Add(new YamlEntry(key, valueNode));
+                }
+                else
+                {
+                    throw new YamlException(ToMark(keyNode.Span), ToMark(keyNode.Span), "KSML keys must be plain text, not " + keyNode.KindDescription);
+                }
+            }
+            var end = Expect<MappingEnd>();
+            node = new YamlMapping(entries, SpanOf(mappingStart.Start, end.End));
+            anchor = mappingStart.Anchor.IsEmpty ? "" : mappingStart.Anchor.Value;
+        }
+        else
+        {
+            var current = _parser.Current;
+            throw new YamlException(current?.Start ?? _lastEnd, current?.End ?? _lastEnd, "unexpected " + (current?.GetType().Name ?? "end of input"));
+        }
+
+        if (anchor.Length > 0)
+            _anchors[anchor] = node;
+        return node;
+    }
+
+    private Mark ToMark(SourceSpan span) => new(span.Start, span.Line, span.Column);
+
+    private YamlScalar CreateScalar(Scalar scalar)
+    {
+        var span = SpanOf(scalar.Start, scalar.End);
+        var style = scalar.Style switch
+        {
+            YamlDotNet.Core.ScalarStyle.SingleQuoted => ScalarStyle.SingleQuoted,
+            YamlDotNet.Core.ScalarStyle.DoubleQuoted => ScalarStyle.DoubleQuoted,
+            YamlDotNet.Core.ScalarStyle.Literal => ScalarStyle.Literal,
+            YamlDotNet.Core.ScalarStyle.Folded => ScalarStyle.Folded,
+            _ => ScalarStyle.Plain,
+        };
+        var (line, column) = ContentStart(span, style);
+        return new YamlScalar(scalar.Value, style, span, line, column);
+    }
+
+    /// <summary>Where the text of a scalar begins, so Python line and column numbers can map back into the YAML.</summary>
+    private (int Line, int Column) ContentStart(SourceSpan span, ScalarStyle style)
+    {
+        switch (style)
+        {
+            case ScalarStyle.SingleQuoted:
+            case ScalarStyle.DoubleQuoted:
+                return (span.Line, span.Column + 1);
+            case ScalarStyle.Literal:
+            case ScalarStyle.Folded:
+                // The content starts on the first non-blank line after the indicator; its indentation is the block's.
+                for (var line = span.Line + 1; line <= _lineStarts.Length; line++)
+                {
+                    var start = _lineStarts[line - 1];
+                    var end = line < _lineStarts.Length ? _lineStarts[line] : _text.Length;
+                    var indent = 0;
+                    while (start + indent < end && _text[start + indent] == ' ')
+                        indent++;
+                    if (start + indent < end && _text[start + indent] != '\n' && _text[start + indent] != '\r')
+                        return (line, indent + 1);
+                }
+                return (span.Line + 1, 1);
+            default:
+                return (span.Line, span.Column);
+        }
+    }
+
+    private SourceSpan SpanOf(Mark start, Mark end)
+    {
+        var startIndex = (int)start.Index;
+        var endIndex = Math.Max(startIndex, (int)end.Index);
+        return new SourceSpan(startIndex, endIndex - startIndex, (int)start.Line, (int)start.Column, (int)end.Line, (int)end.Column);
+    }
+
+    private static int[] ComputeLineStarts(string text)
+    {
+        var starts = new List<int> { 0 };
+        for (var i = 0; i < text.Length; i++)
+            if (text[i] == '\n')
+                starts.Add(i + 1);
+        return starts.ToArray();
+    }
+}

@@ -1,0 +1,200 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Ksml.Compiler.Types;
+
+/// <summary>
+/// Parses KSML type expressions: primitives, <c>struct</c>, <c>[T]</c>/<c>list(T)</c>, <c>map(T)</c>,
+/// <c>(T1,T2)</c>/<c>tuple(…)</c>, <c>union(…)</c>, <c>enum(A,B)</c>, <c>windowed(T)</c> and <c>notation[:Schema]</c>.
+/// </summary>
+public static class TypeParser
+{
+    /// <summary>Notations Ksml.NET knows; a prefix outside this list is reported with a suggestion.</summary>
+    public static readonly IReadOnlyList<string> KnownNotations = new[] { "avro", "binary", "csv", "json", "jsonschema", "protobuf", "xml" };
+
+    private static readonly Dictionary<string, KsmlType> Simple = new(StringComparer.Ordinal)
+    {
+        ["boolean"] = KsmlType.Boolean,
+        ["byte"] = KsmlType.Byte,
+        ["short"] = KsmlType.Short,
+        ["int"] = KsmlType.Int,
+        ["integer"] = KsmlType.Int,
+        ["long"] = KsmlType.Long,
+        ["float"] = KsmlType.Float,
+        ["double"] = KsmlType.Double,
+        ["string"] = KsmlType.String,
+        ["str"] = KsmlType.String,
+        ["bytes"] = KsmlType.Bytes,
+        ["null"] = KsmlType.Null,
+        ["none"] = KsmlType.Null,
+        ["any"] = KsmlType.Any,
+        ["?"] = KsmlType.Any,
+        ["struct"] = KsmlType.Struct,
+        ["map"] = KsmlType.Struct,
+        ["json"] = KsmlType.Json,
+        ["binary"] = KsmlType.Binary,
+    };
+
+    /// <summary>Every word that may start a type, for "did you mean" suggestions.</summary>
+    public static IEnumerable<string> KnownWords => Simple.Keys.Concat(new[] { "list", "tuple", "union", "enum", "windowed" }).Concat(KnownNotations).Distinct();
+
+    /// <summary>Parses <paramref name="text"/>; on failure returns null and a message saying what is wrong.</summary>
+    public static KsmlType? TryParse(string text, out string? error)
+    {
+        var reader = new Reader(text);
+        try
+        {
+            var type = reader.ParseType();
+            reader.SkipSpaces();
+            if (!reader.AtEnd)
+                throw new FormatException($"unexpected '{reader.Rest}' after the type");
+            error = null;
+            return type;
+        }
+        catch (FormatException ex)
+        {
+            error = ex.Message;
+            return null;
+        }
+    }
+
+    private sealed class Reader
+    {
+        private readonly string _text;
+        private int _pos;
+
+        public Reader(string text) => _text = text;
+
+        public bool AtEnd => _pos >= _text.Length;
+        public string Rest => _text.Substring(_pos);
+
+        public void SkipSpaces()
+        {
+            while (_pos < _text.Length && char.IsWhiteSpace(_text[_pos]))
+                _pos++;
+        }
+
+        private bool TryTake(char c)
+        {
+            SkipSpaces();
+            if (_pos < _text.Length && _text[_pos] == c)
+            {
+                _pos++;
+                return true;
+            }
+            return false;
+        }
+
+        private void Take(char c, string context)
+        {
+            if (!TryTake(c))
+                throw new FormatException(AtEnd ? $"missing '{c}' to close {context}" : $"expected '{c}' in {context} but found '{Rest}'");
+        }
+
+        private string Word()
+        {
+            SkipSpaces();
+            var start = _pos;
+            while (_pos < _text.Length && (char.IsLetterOrDigit(_text[_pos]) || _text[_pos] == '_' || _text[_pos] == '.' || _text[_pos] == '-' || _text[_pos] == '?'))
+                _pos++;
+            return _text.Substring(start, _pos - start);
+        }
+
+        public KsmlType ParseType()
+        {
+            SkipSpaces();
+            if (AtEnd)
+                throw new FormatException("a type is empty");
+            if (TryTake('['))
+            {
+                var element = ParseType();
+                Take(']', "a list type");
+                return new ListType(element);
+            }
+            if (TryTake('('))
+                return new TupleType(ParseList(')', "a tuple type"));
+
+            var word = Word();
+            if (word.Length == 0)
+                throw new FormatException($"unexpected '{Rest}'");
+            SkipSpaces();
+            if (TryTake('('))
+            {
+                switch (word)
+                {
+                    case "list":
+                    {
+                        var element = ParseType();
+                        Take(')', "list(...)");
+                        return new ListType(element);
+                    }
+                    case "map":
+                    {
+                        var value = ParseType();
+                        Take(')', "map(...)");
+                        return new MapType(value);
+                    }
+                    case "windowed":
+                    {
+                        var key = ParseType();
+                        Take(')', "windowed(...)");
+                        return new WindowedType(key);
+                    }
+                    case "tuple":
+                        return new TupleType(ParseList(')', "tuple(...)"));
+                    case "union":
+                        return new UnionType(ParseList(')', "union(...)"));
+                    case "enum":
+                    {
+                        var symbols = new List<string>();
+                        do
+                        {
+                            var symbol = Word();
+                            if (symbol.Length == 0)
+                                throw new FormatException("an enum symbol is empty");
+                            symbols.Add(symbol);
+                        }
+                        while (TryTake(','));
+                        Take(')', "enum(...)");
+                        return new EnumType(symbols);
+                    }
+                    default:
+                        throw new FormatException($"'{word}' takes no arguments; the generic types are list, map, tuple, union, enum and windowed");
+                }
+            }
+            if (TryTake(':'))
+            {
+                if (!KnownNotations.Contains(word))
+                    throw new FormatException($"unknown notation '{word}'{Suggest(word, KnownNotations)}; known notations are {string.Join(", ", KnownNotations)}");
+                var schema = Word();
+                if (schema.Length == 0)
+                    throw new FormatException($"the schema name after '{word}:' is missing");
+                return new NotationType(word, schema);
+            }
+            if (Simple.TryGetValue(word, out var simple))
+                return simple;
+            if (KnownNotations.Contains(word))
+                return new NotationType(word, null);
+            throw new FormatException($"unknown type '{word}'{Suggest(word, KnownWords)}");
+        }
+
+        private List<KsmlType> ParseList(char close, string context)
+        {
+            var items = new List<KsmlType>();
+            if (TryTake(close))
+                throw new FormatException(context + " needs at least one element");
+            do
+                items.Add(ParseType());
+            while (TryTake(','));
+            Take(close, context);
+            return items;
+        }
+
+        private static string Suggest(string word, IEnumerable<string> candidates)
+        {
+            var best = Diagnostics.NameSuggester.Closest(word, candidates);
+            return best is null ? "" : $" (did you mean '{best}'?)";
+        }
+    }
+}

@@ -1,0 +1,92 @@
+namespace Ksml.Runtime.Definitions;
+
+/// <summary>A Python snippet and the YAML position of its first character, so errors map back to the YAML.</summary>
+/// <param name="Text">The Python source.</param>
+/// <param name="Line">1-based YAML line of the snippet's first line.</param>
+/// <param name="Column">1-based YAML column of the snippet's indentation.</param>
+public sealed record PythonCode(string Text, int Line, int Column);
+
+/// <summary>An extra parameter a KSML function declares after its fixed ones.</summary>
+/// <param name="Name">Python parameter name.</param>
+/// <param name="Type">KSML type expression.</param>
+/// <param name="DefaultValue">Python expression for the default, if any.</param>
+public sealed record KsmlParameter(string Name, string Type, string? DefaultValue);
+
+/// <summary>A KSML function as compiled from the YAML: everything the Python bridge needs to build it.</summary>
+/// <param name="Definition">The KSML definition (namespace) the function belongs to.</param>
+/// <param name="Name">The function name, also its Python name.</param>
+/// <param name="Type">The KSML function type, e.g. <c>valueTransformer</c>.</param>
+/// <param name="SourcePath">The YAML file, as shown in errors.</param>
+/// <param name="Line">The YAML line where the function is defined.</param>
+/// <param name="FixedParameters">The parameters every call passes, in order (<c>key</c>, <c>value</c>, …).</param>
+/// <param name="Parameters">Declared extra parameters.</param>
+/// <param name="GlobalCode">Code run once when the function is built.</param>
+/// <param name="Code">Statements run on every call.</param>
+/// <param name="Expression">The expression whose value the call returns (KSML's default when null).</param>
+/// <param name="ResultType">The declared or inferred KSML result type; null when the function returns nothing.</param>
+/// <param name="Stores">State stores the function may use, by name.</param>
+public sealed record KsmlFunctionDefinition(
+    string Definition,
+    string Name,
+    string Type,
+    string SourcePath,
+    int Line,
+    IReadOnlyList<string> FixedParameters,
+    IReadOnlyList<KsmlParameter> Parameters,
+    PythonCode? GlobalCode,
+    PythonCode? Code,
+    PythonCode? Expression,
+    string? ResultType,
+    IReadOnlyList<string> Stores);
+
+/// <summary>A stream, table or globalTable: its topic and KSML key and value types.</summary>
+/// <param name="Name">The KSML name.</param>
+/// <param name="Topic">The Kafka topic.</param>
+/// <param name="KeyType">KSML key type, e.g. <c>string</c>.</param>
+/// <param name="ValueType">KSML value type, e.g. <c>json</c>.</param>
+/// <param name="OffsetResetPolicy">earliest, latest, none or by_duration:…; null for the application default.</param>
+public sealed record KsmlTopicDefinition(string Name, string Topic, string KeyType, string ValueType, string? OffsetResetPolicy = null);
+
+/// <summary>A state store definition.</summary>
+/// <param name="Name">Store name, also the Python variable functions see it under.</param>
+/// <param name="StoreType">keyValue, window or session.</param>
+/// <param name="KeyType">KSML key type.</param>
+/// <param name="ValueType">KSML value type.</param>
+/// <param name="Persistent">RocksDB when true, in memory otherwise.</param>
+/// <param name="Timestamped">Whether values carry timestamps.</param>
+/// <param name="Caching">Whether the store caches writes.</param>
+/// <param name="Logging">Whether the store has a changelog topic.</param>
+/// <param name="WindowSizeMs">Window size (window stores).</param>
+/// <param name="RetentionMs">Retention (window and session stores).</param>
+/// <param name="RetainDuplicates">Whether a window store keeps duplicates.</param>
+public sealed record KsmlStoreDefinition(
+    string Name,
+    string StoreType,
+    string KeyType,
+    string ValueType,
+    bool Persistent = false,
+    bool Timestamped = false,
+    bool Caching = false,
+    bool Logging = false,
+    long? WindowSizeMs = null,
+    long? RetentionMs = null,
+    bool RetainDuplicates = false);
+
+/// <summary>A producer: a generator function writing to a topic on a schedule.</summary>
+/// <param name="Name">Producer name.</param>
+/// <param name="Generator">The generator function.</param>
+/// <param name="Target">Where generated records go.</param>
+/// <param name="IntervalMs">Pause between batches; null sends as fast as possible.</param>
+/// <param name="Count">How many batches; null for unbounded (or exactly one when nothing else is set).</param>
+/// <param name="BatchSize">Messages per batch (1–1000).</param>
+/// <param name="Condition">Drops generated messages it rejects.</param>
+/// <param name="Until">Stops the producer when it accepts a message.</param>
+public sealed record KsmlProducerDefinition(
+    string Name,
+    KsmlFunctionDefinition Generator,
+    KsmlTopicDefinition Target,
+    long? IntervalMs,
+    long? Count,
+    int BatchSize,
+    KsmlFunctionDefinition? Condition,
+    KsmlFunctionDefinition? Until);

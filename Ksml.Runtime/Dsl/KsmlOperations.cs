@@ -1,0 +1,403 @@
+using System.Text.Json.Nodes;
+using Ksml.Runtime.Definitions;
+using Ksml.Runtime.Functions;
+using Ksml.Runtime.Serdes;
+using Ksml.Runtime.Values;
+using Streamiz.Kafka.Net.Processors.Public;
+using Streamiz.Kafka.Net.State;
+using Streamiz.Kafka.Net.Stream;
+using Streamiz.Kafka.Net.Table;
+
+namespace Ksml.Runtime.Dsl;
+
+/// <summary>
+/// KSML's pipeline operations over Streamiz's typed DSL. Generated topologies call these; each one
+/// invokes the KSML function and converts its result to the declared type. Functions that declare
+/// stores run inside a transformer so the task's stores are reachable.
+/// </summary>
+public static class KsmlOperations
+{
+    private static string ResultOf(IKsmlFunction f) => $"the result of '{f.Definition.Name}' ({f.Definition.SourcePath}:{f.Definition.Line})";
+
+    /// <summary>Computes <typeparamref name="R"/> per record, inside a store-connected transformer when the function declares stores.</summary>
+    private static IKStream<K, R> Compute<K, V, R>(IKStream<K, V> stream, IKsmlFunction f, string name, Func<K, V, IKsmlStoreProvider?, R> body)
+    {
+        if (f.Definition.Stores.Count == 0)
+            return stream.MapValues((k, v, _) => body(k, v, null), name);
+        var supplier = TransformerBuilder.New<K, V, K, R>()
+            .Transformer<StoreBoundTransformer<K, V, R>>(new Func<K, V, IKsmlStoreProvider, R>((k, v, s) => body(k, v, s)))
+            .Build();
+        return stream.TransformValues(supplier, name, f.Definition.Stores.ToArray());
+    }
+
+    /// <summary><c>filter</c> / <c>filterNot</c> on a stream.</summary>
+    public static IKStream<K, V> KsmlFilter<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition predicate, string name, bool negate = false)
+    {
+        var f = ksml.Function(predicate);
+        if (f.Definition.Stores.Count == 0)
+            return stream.Filter((k, v, _) => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate, name);
+        return Compute(stream, f, name + "_evaluate", (k, v, s) => (Keep: KsmlValues.IsTrue(f.Invoke(s, k, v), ResultOf(f)) != negate, Value: v))
+            .Filter((_, r, _) => r.Keep, name)
+            .MapValues((_, r, _) => r.Value, name + "_unwrap");
+    }
+
+    /// <summary><c>filter</c> / <c>filterNot</c> on a table.</summary>
+    public static IKTable<K, V> KsmlFilter<K, V>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition predicate, string name, bool negate = false)
+    {
+        var f = ksml.Function(predicate);
+        return table.Filter((k, v, _) => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate, name);
+    }
+
+    /// <summary><c>transformValue</c> (mapValues) on a stream.</summary>
+    public static IKStream<K, VR> KsmlTransformValue<K, V, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
+    {
+        var f = ksml.Function(mapper);
+        return Compute(stream, f, name, (k, v, s) => KsmlValues.To<VR>(f.Invoke(s, k, v), ResultOf(f)));
+    }
+
+    /// <summary><c>transformValue</c> (mapValues) on a table.</summary>
+    public static IKTable<K, VR> KsmlTransformValue<K, V, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
+    {
+        var f = ksml.Function(mapper);
+        return table.MapValues((k, v, _) => KsmlValues.To<VR>(f.Invoke(null, k, v), ResultOf(f)), name);
+    }
+
+    /// <summary><c>transformKey</c> (selectKey).</summary>
+    public static IKStream<KR, V> KsmlTransformKey<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
+    {
+        var f = ksml.Function(mapper);
+        return Compute(stream, f, name + "_evaluate", (k, v, s) => new KeyValuePair<KR, V>(KsmlValues.To<KR>(f.Invoke(s, k, v), ResultOf(f)), v))
+            .Map((_, kv, _) => kv, name);
+    }
+
+    /// <summary><c>transformKeyValue</c> (map).</summary>
+    public static IKStream<KR, VR> KsmlTransformKeyValue<K, V, KR, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
+    {
+        var f = ksml.Function(mapper);
+        return Compute(stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(s, k, v), ResultOf(f)))
+            .Map((_, kv, _) => kv, name);
+    }
+
+    /// <summary><c>transformKeyValueToKeyValueList</c> (flatMap).</summary>
+    public static IKStream<KR, VR> KsmlTransformKeyValueToKeyValueList<K, V, KR, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
+    {
+        var f = ksml.Function(mapper);
+        return Compute(stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToList(f.Invoke(s, k, v), ResultOf(f)).Select(e => KsmlValues.ToKeyValue<KR, VR>(e, ResultOf(f))).ToList())
+            .FlatMap((_, list, _) => list, name);
+    }
+
+    /// <summary><c>transformKeyValueToValueList</c> (flatMapValues).</summary>
+    public static IKStream<K, VR> KsmlTransformKeyValueToValueList<K, V, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
+    {
+        var f = ksml.Function(mapper);
+        return Compute(stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToList(f.Invoke(s, k, v), ResultOf(f)).Select(e => KsmlValues.To<VR>(e, ResultOf(f))).ToList())
+            .FlatMapValues((_, list, _) => list, name);
+    }
+
+    /// <summary><c>transformMetadata</c>: the function receives and returns <c>{timestamp, headers}</c>.</summary>
+    public static IKStream<K, V> KsmlTransformMetadata<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
+    {
+        var f = ksml.Function(mapper);
+        return stream.MapValues((k, v, context) =>
+        {
+            var headers = new JsonArray();
+            if (context.Headers is { } existing)
+                foreach (var header in existing)
+                    headers.Add(new JsonObject { ["key"] = header.Key, ["value"] = System.Text.Encoding.UTF8.GetString(header.GetValueBytes() ?? []) });
+            var metadata = new JsonObject { ["timestamp"] = context.Timestamp, ["headers"] = headers };
+            var result = KsmlValues.To<JsonNode?>(f.Invoke(null, k, v, metadata), ResultOf(f)) as JsonObject
+                ?? throw new KsmlTypeException(ResultOf(f) + ": expected metadata {timestamp, headers}");
+            if (result["timestamp"] is JsonValue ts && ts.TryGetValue<long>(out var timestamp))
+                context.ChangeTimestamp(timestamp);
+            if (result["headers"] is JsonArray newHeaders)
+            {
+                var replaced = new Confluent.Kafka.Headers();
+                foreach (var header in newHeaders.OfType<JsonObject>())
+                    replaced.Add(header["key"]?.GetValue<string>() ?? "", System.Text.Encoding.UTF8.GetBytes(header["value"]?.ToString() ?? ""));
+                context.SetHeaders(replaced);
+            }
+            return v;
+        }, name);
+    }
+
+    /// <summary><c>convertKey</c>, <c>convertValue</c>: re-typing between compatible KSML types.</summary>
+    public static IKStream<KR, VR> KsmlConvert<K, V, KR, VR>(this IKStream<K, V> stream, string name) =>
+        stream.Map((k, v, _) => new KeyValuePair<KR, VR>(Convert<KR>(k), Convert<VR>(v)), name);
+
+    private static T Convert<T>(object? value) => value switch
+    {
+        T same => same,
+        string text when typeof(T) == typeof(JsonNode) => (T)(object?)JsonNode.Parse(text)!,
+        JsonNode node when typeof(T) == typeof(string) => (T)(object)node.ToJsonString(),
+        _ => KsmlValues.To<T>(value, "converted value"),
+    };
+
+    /// <summary><c>peek</c>.</summary>
+    public static IKStream<K, V> KsmlPeek<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition action, string name)
+    {
+        var f = ksml.Function(action);
+        if (f.Definition.Stores.Count == 0)
+            return stream.Peek((k, v, _) => f.Invoke(null, k, v), name);
+        return Compute(stream, f, name, (k, v, s) =>
+        {
+            f.Invoke(s, k, v);
+            return v;
+        });
+    }
+
+    /// <summary><c>groupByKey</c>.</summary>
+    public static IKGroupedStream<K, V> KsmlGroupByKey<K, V>(this IKStream<K, V> stream, string name) => stream.GroupByKey(name);
+
+    /// <summary><c>groupBy</c> on a stream: the mapper returns the new key.</summary>
+    public static IKGroupedStream<KR, V> KsmlGroupBy<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
+    {
+        var f = ksml.Function(mapper);
+        return stream.SelectKey((k, v, _) => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f)), name + "_select")
+            .GroupByKey(name);
+    }
+
+    /// <summary><c>groupBy</c> on a table: the mapper returns the new (key, value).</summary>
+    public static IKGroupedTable<KR, VR> KsmlGroupBy<K, V, KR, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name, string keyType, string valueType)
+    {
+        var f = ksml.Function(mapper);
+        _ = (keyType, valueType);
+        return table.GroupBy((k, v, _) => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(null, k, v), ResultOf(f)), name);
+    }
+
+    /// <summary><c>count</c> on a grouped stream.</summary>
+    public static IKTable<K, long> KsmlCount<K, V>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType) =>
+        grouped.Count(ksml.KeyValueMaterialized<K, long>(store, name + "_store", keyType, "long"), name);
+
+    /// <summary><c>count</c> on a grouped table.</summary>
+    public static IKTable<K, long> KsmlCount<K, V>(this IKGroupedTable<K, V> grouped, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType) =>
+        grouped.Count(ksml.KeyValueMaterialized<K, long>(store, name + "_store", keyType, "long"), name);
+
+    /// <summary><c>count</c> on a time-windowed stream.</summary>
+    public static IKTable<Windowed<K>, long> KsmlCount<K, V>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, long windowSizeMs) =>
+        windowed.Count(ksml.WindowMaterialized<K, long>(store, name + "_store", keyType, "long", windowSizeMs), name);
+
+    /// <summary><c>reduce</c> on a grouped stream.</summary>
+    public static IKTable<K, V> KsmlReduce<K, V>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    {
+        var f = ksml.Function(reducer);
+        return grouped.Reduce((a, b) => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f)), ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
+    }
+
+    /// <summary><c>reduce</c> with adder and subtractor on a grouped table.</summary>
+    public static IKTable<K, V> KsmlReduce<K, V>(this IKGroupedTable<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition adder, KsmlFunctionDefinition subtractor, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    {
+        var add = ksml.Function(adder);
+        var subtract = ksml.Function(subtractor);
+        return grouped.Reduce(
+            (a, b) => KsmlValues.To<V>(add.Invoke(null, a, b), ResultOf(add)),
+            (a, b) => KsmlValues.To<V>(subtract.Invoke(null, a, b), ResultOf(subtract)),
+            ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
+    }
+
+    /// <summary><c>reduce</c> on a time-windowed stream.</summary>
+    public static IKTable<Windowed<K>, V> KsmlReduce<K, V>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType, long windowSizeMs)
+    {
+        var f = ksml.Function(reducer);
+        return windowed.Reduce((a, b) => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f)), ksml.WindowMaterialized<K, V>(store, name + "_store", keyType, valueType, windowSizeMs), name);
+    }
+
+    /// <summary><c>aggregate</c> on a grouped stream.</summary>
+    public static IKTable<K, VA> KsmlAggregate<K, V, VA>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    {
+        var init = ksml.Function(initializer);
+        var aggregate = ksml.Function(aggregator);
+        return grouped.Aggregate(
+            () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)),
+            (k, v, agg) => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate)),
+            ksml.KeyValueMaterialized<K, VA>(store, name + "_store", keyType, valueType), name);
+    }
+
+    /// <summary><c>aggregate</c> with adder and subtractor on a grouped table.</summary>
+    public static IKTable<K, VA> KsmlAggregate<K, V, VA>(this IKGroupedTable<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition adder, KsmlFunctionDefinition subtractor, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    {
+        var init = ksml.Function(initializer);
+        var add = ksml.Function(adder);
+        var subtract = ksml.Function(subtractor);
+        return grouped.Aggregate(
+            () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)),
+            (k, v, agg) => KsmlValues.To<VA>(add.Invoke(null, k, v, agg), ResultOf(add)),
+            (k, v, agg) => KsmlValues.To<VA>(subtract.Invoke(null, k, v, agg), ResultOf(subtract)),
+            ksml.KeyValueMaterialized<K, VA>(store, name + "_store", keyType, valueType), name);
+    }
+
+    /// <summary><c>aggregate</c> on a time-windowed stream.</summary>
+    public static IKTable<Windowed<K>, VA> KsmlAggregate<K, V, VA>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator, KsmlStoreDefinition? store, string name, string keyType, string valueType, long windowSizeMs)
+    {
+        var init = ksml.Function(initializer);
+        var aggregate = ksml.Function(aggregator);
+        return windowed.Aggregate(
+            () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)),
+            (k, v, agg) => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate)),
+            ksml.WindowMaterialized<K, VA>(store, name + "_store", keyType, valueType, windowSizeMs), name);
+    }
+
+    /// <summary><c>windowByTime</c> with a tumbling or hopping window.</summary>
+    public static ITimeWindowedKStream<K, V> KsmlWindowByTime<K, V>(this IKGroupedStream<K, V> grouped, long durationMs, long? advanceByMs, long? graceMs) =>
+        advanceByMs is { } advance
+            ? grouped.WindowedBy(graceMs is { } g ? HoppingWindowOptions.Of(durationMs, advance, g) : HoppingWindowOptions.Of(durationMs, advance))
+            : grouped.WindowedBy(graceMs is { } g2 ? TumblingWindowOptions.Of(durationMs, g2) : TumblingWindowOptions.Of(durationMs));
+
+    private static IBufferConfig Buffer(long? maxRecords, bool shutdownWhenFull) => (maxRecords, shutdownWhenFull) switch
+    {
+        (null, _) => StrictBufferConfig.Unbounded(),
+        ({ } records, true) => StrictBufferConfig.Bounded(records),
+        ({ } records, false) => EagerConfig.EmitEarlyWhenFull(records),
+    };
+
+    /// <summary><c>suppress</c> until a time limit passes.</summary>
+    public static IKTable<K, V> KsmlSuppressUntilTimeLimit<K, V>(this IKTable<K, V> table, long durationMs, long? maxRecords, bool shutdownWhenFull, string name, string keyType, string valueType) =>
+        table.Suppress(SuppressedBuilder.UntilTimeLimit<K, V>(TimeSpan.FromMilliseconds(durationMs), Buffer(maxRecords, shutdownWhenFull))
+            .WithKeySerdes(KsmlSerdes.For<K>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType)), name);
+
+    /// <summary><c>suppress</c> until the window of a windowed aggregation closes.</summary>
+    public static IKTable<Windowed<K>, V> KsmlSuppressUntilWindowCloses<K, V>(this IKTable<Windowed<K>, V> table, long? maxRecords, bool shutdownWhenFull, string name, string keyType, string valueType) =>
+        table.Suppress(SuppressedBuilder.UntilWindowClose<Windowed<K>, V>(TimeSpan.Zero, Buffer(maxRecords, shutdownWhenFull))
+            .WithKeySerdes(KsmlSerdes.For<Windowed<K>>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType)), name);
+
+    /// <summary><c>toStream</c> with a key mapper.</summary>
+    public static IKStream<KR, V> KsmlToStream<K, V, KR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
+    {
+        var f = ksml.Function(mapper);
+        return table.ToStream((k, v, _) => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f)), name);
+    }
+
+    /// <summary><c>toTable</c>.</summary>
+    public static IKTable<K, V> KsmlToTable<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType) =>
+        stream.ToTable(ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
+
+    /// <summary><c>join</c>/<c>leftJoin</c>/<c>outerJoin</c> of two streams within a time difference.</summary>
+    public static IKStream<K, VR> KsmlJoinStream<K, V, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IKStream<K, V0> other, KsmlFunctionDefinition valueJoiner, string kind, long timeDifferenceMs, long? graceMs, string name, string keyType, string valueType, string otherValueType)
+    {
+        var f = ksml.Function(valueJoiner);
+        var window = graceMs is { } g ? JoinWindowOptions.Of(timeDifferenceMs, g) : JoinWindowOptions.Of(timeDifferenceMs);
+        var props = StreamJoinProps.With<K, V, V0>(KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), KsmlSerdes.For<V0>(otherValueType));
+        Func<V, V0, VR> joiner = (a, b) => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f));
+        return kind switch
+        {
+            "leftJoin" => stream.LeftJoin(other, joiner, window, props),
+            "outerJoin" => stream.OuterJoin(other, joiner, window, props),
+            _ => stream.Join(other, joiner, window, props),
+        };
+    }
+
+    /// <summary><c>join</c>/<c>leftJoin</c> of a stream with a table.</summary>
+    public static IKStream<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IKTable<K, V0> table, KsmlFunctionDefinition valueJoiner, string kind, string name)
+    {
+        var f = ksml.Function(valueJoiner);
+        Func<V, V0, VR> joiner = (a, b) => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f));
+        return kind == "leftJoin" ? stream.LeftJoin(table, joiner, name) : stream.Join(table, joiner, name);
+    }
+
+    /// <summary><c>join</c>/<c>leftJoin</c>/<c>outerJoin</c> of two tables.</summary>
+    public static IKTable<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, IKTable<K, V0> other, KsmlFunctionDefinition valueJoiner, string kind, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    {
+        var f = ksml.Function(valueJoiner);
+        Func<V, V0, VR> joiner = (a, b) => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f));
+        var materialized = ksml.KeyValueMaterialized<K, VR>(store, name + "_store", keyType, valueType);
+        return kind switch
+        {
+            "leftJoin" => table.LeftJoin(other, joiner, materialized, name),
+            "outerJoin" => table.OuterJoin(other, joiner, materialized, name),
+            _ => table.Join(other, joiner, materialized, name),
+        };
+    }
+
+    /// <summary><c>join</c>/<c>leftJoin</c> of a stream with a global table, looked up by the mapper's key.</summary>
+    public static IKStream<K, VR> KsmlJoinGlobalTable<K, V, K0, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IGlobalKTable<K0, V0> table, KsmlFunctionDefinition mapper, KsmlFunctionDefinition valueJoiner, string kind, string name)
+    {
+        var map = ksml.Function(mapper);
+        var f = ksml.Function(valueJoiner);
+        Func<K, V, K0> keyMapper = (k, v) => KsmlValues.To<K0>(map.Invoke(null, k, v), ResultOf(map));
+        Func<V, V0, VR> joiner = (a, b) => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f));
+        return kind == "leftJoin" ? stream.LeftJoin(table, keyMapper, joiner, name) : stream.Join(table, keyMapper, joiner, name);
+    }
+
+    /// <summary><c>repartition</c>, optionally with a partition count and a Python partitioner.</summary>
+    public static IKStream<K, V> KsmlRepartition<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, int? numberOfPartitions, KsmlFunctionDefinition? partitioner, string name, string keyType, string valueType)
+    {
+        var repartitioned = Repartitioned<K, V>.As(name).WithKeySerdes(KsmlSerdes.For<K>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType));
+        if (numberOfPartitions is { } n)
+            repartitioned = repartitioned.WithNumberOfPartitions(n);
+        if (partitioner is not null)
+            repartitioned = repartitioned.WithStreamPartitioner(Partitioner<K, V>(ksml, partitioner));
+        return stream.Repartition(repartitioned);
+    }
+
+    private static Func<string, K, V, Confluent.Kafka.Partition, int, Confluent.Kafka.Partition> Partitioner<K, V>(KsmlTopologyBuilder ksml, KsmlFunctionDefinition partitioner)
+    {
+        var f = ksml.Function(partitioner);
+        return (topic, k, v, _, count) => new Confluent.Kafka.Partition(KsmlValues.To<int>(f.Invoke(null, topic, k, v, count), ResultOf(f)));
+    }
+
+    // ---- sinks ---------------------------------------------------------------------------------
+
+    /// <summary><c>to</c> a declared topic, serialised as the target declares.</summary>
+    public static void KsmlTo<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlTopicDefinition target, KsmlFunctionDefinition? partitioner, string name)
+    {
+        var keySerde = KsmlSerdes.For<K>(target.KeyType);
+        var valueSerde = KsmlSerdes.For<V>(target.ValueType);
+        if (partitioner is null)
+            stream.To(target.Topic, keySerde, valueSerde, name);
+        else
+            stream.To(target.Topic, Partitioner<K, V>(ksml, partitioner), keySerde, valueSerde, name);
+    }
+
+    /// <summary><c>toTopicNameExtractor</c>: the function names the topic per record.</summary>
+    public static void KsmlToTopicNameExtractor<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition extractor, string keyType, string valueType, string name)
+    {
+        var f = ksml.Function(extractor);
+        stream.To((k, v, context) => KsmlValues.To<string>(f.Invoke(null, k, v, RecordContext(context)), ResultOf(f)),
+            KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), name);
+    }
+
+    private static JsonObject RecordContext(Streamiz.Kafka.Net.Processors.IRecordContext context) => new()
+    {
+        ["offset"] = context.Offset,
+        ["timestamp"] = context.Timestamp,
+        ["topic"] = context.Topic,
+        ["partition"] = context.Partition,
+    };
+
+    /// <summary><c>forEach</c> as a sink.</summary>
+    public static void KsmlForEach<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition action, string name)
+    {
+        var f = ksml.Function(action);
+        if (f.Definition.Stores.Count == 0)
+            stream.Foreach((k, v, _) => f.Invoke(null, k, v), name);
+        else
+            stream.KsmlPeek(ksml, action, name).Foreach((_, _, _) => { }, name + "_end");
+    }
+
+    /// <summary><c>print</c> to stdout or a file, optionally formatted by a keyValuePrinter.</summary>
+    public static void KsmlPrint<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, string? filename, string? label, KsmlFunctionDefinition? mapper, string name)
+    {
+        var printed = filename is null ? Printed<K, V>.ToOut() : Printed<K, V>.ToWriter(new StreamWriter(filename, append: true) { AutoFlush = true });
+        printed = printed.WithName(name);
+        if (label is not null)
+            printed = printed.WithLabel(label);
+        if (mapper is not null)
+        {
+            var f = ksml.Function(mapper);
+            printed = printed.WithKeyValueMapper((k, v, _) => KsmlValues.To<string>(f.Invoke(null, k, v), ResultOf(f)));
+        }
+        stream.Print(printed);
+    }
+
+    /// <summary><c>branch</c>: one stream per branch; the first matching predicate wins, a null predicate takes the rest.</summary>
+    public static IKStream<K, V>[] KsmlBranch<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, string name, params KsmlFunctionDefinition?[] predicates)
+    {
+        var tests = predicates.Select(p =>
+        {
+            if (p is null)
+                return new Func<K, V, Streamiz.Kafka.Net.Processors.IRecordContext, bool>((_, _, _) => true);
+            var f = ksml.Function(p);
+            return (k, v, _) => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f));
+        }).ToArray();
+        return stream.Branch(name, tests);
+    }
+}

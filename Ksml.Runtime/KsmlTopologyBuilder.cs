@@ -1,0 +1,126 @@
+using Ksml.Runtime.Definitions;
+using Ksml.Runtime.Functions;
+using Ksml.Runtime.Serdes;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Crosscutting;
+using Streamiz.Kafka.Net.State;
+using Streamiz.Kafka.Net.Stream;
+using Streamiz.Kafka.Net.Table;
+
+namespace Ksml.Runtime;
+
+/// <summary>
+/// What generated topology code builds with: the Streamiz <see cref="StreamBuilder"/>, the function
+/// factory (the Python bridge), serdes for the declared KSML types, and the stores the YAML defines.
+/// </summary>
+public sealed class KsmlTopologyBuilder
+{
+    private readonly IKsmlFunctionFactory _functionFactory;
+    private readonly Dictionary<KsmlFunctionDefinition, IKsmlFunction> _functions = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, object> _sources = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KsmlStoreDefinition> _stores = new(StringComparer.Ordinal);
+
+    /// <summary>Creates a builder over <paramref name="builder"/> whose functions come from <paramref name="functions"/>.</summary>
+    public KsmlTopologyBuilder(StreamBuilder builder, IKsmlFunctionFactory functions)
+    {
+        Builder = builder;
+        _functionFactory = functions;
+    }
+
+    /// <summary>The Streamiz builder the topology is added to.</summary>
+    public StreamBuilder Builder { get; }
+
+    /// <summary>The stores added so far, by name.</summary>
+    public IReadOnlyDictionary<string, KsmlStoreDefinition> Stores => _stores;
+
+    /// <summary>The callable form of a function, created once per definition.</summary>
+    public IKsmlFunction Function(KsmlFunctionDefinition definition)
+    {
+        if (!_functions.TryGetValue(definition, out var function))
+            _functions[definition] = function = _functionFactory.Create(definition);
+        return function;
+    }
+
+    /// <summary>A stream over a topic; several KSML names for one topic share one source, as in KSML.</summary>
+    public IKStream<K, V> Stream<K, V>(KsmlTopicDefinition topic) =>
+        Source(topic, () => Builder.Stream(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType)));
+
+    /// <summary>A table over a topic, materialised in <paramref name="store"/> or a store named after the table.</summary>
+    public IKTable<K, V> Table<K, V>(KsmlTopicDefinition topic, KsmlStoreDefinition? store = null) =>
+        Source(topic, () => Builder.Table(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType),
+            KeyValueMaterialized<K, V>(store, topic.Name + "_store", topic.KeyType, topic.ValueType)));
+
+    /// <summary>A global table over a topic.</summary>
+    public IGlobalKTable<K, V> GlobalTable<K, V>(KsmlTopicDefinition topic, KsmlStoreDefinition? store = null) =>
+        Source(topic, () => Builder.GlobalTable(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType),
+            KeyValueMaterialized<K, V>(store, topic.Name + "_store", topic.KeyType, topic.ValueType)));
+
+    private T Source<T>(KsmlTopicDefinition topic, Func<T> create) where T : class
+    {
+        if (_sources.TryGetValue(topic.Topic, out var existing))
+            return existing as T ?? throw new InvalidOperationException(
+                $"Topic '{topic.Topic}' is read as both a stream and a table; Kafka Streams allows one source per topic.");
+        var source = create();
+        _sources[topic.Topic] = source;
+        return source;
+    }
+
+    /// <summary>Adds a store that Python functions use by name.</summary>
+    public void AddStore<K, V>(KsmlStoreDefinition store)
+    {
+        _stores[store.Name] = store;
+        var keySerde = KsmlSerdes.For<K>(store.KeyType);
+        var valueSerde = KsmlSerdes.For<V>(store.ValueType);
+        switch (store.StoreType)
+        {
+            case "keyValue":
+            {
+                var supplier = store.Persistent ? Streamiz.Kafka.Net.State.Stores.PersistentKeyValueStore(store.Name) : Streamiz.Kafka.Net.State.Stores.InMemoryKeyValueStore(store.Name);
+                var builder = Streamiz.Kafka.Net.State.Stores.KeyValueStoreBuilder(supplier, keySerde, valueSerde);
+                Builder.AddStateStore(store.Logging ? builder.WithLoggingEnabled(new Dictionary<string, string>()) : builder.WithLoggingDisabled());
+                break;
+            }
+            case "window":
+            {
+                var retention = TimeSpan.FromMilliseconds(store.RetentionMs ?? store.WindowSizeMs ?? 86_400_000);
+                var size = TimeSpan.FromMilliseconds(store.WindowSizeMs ?? retention.TotalMilliseconds);
+                var supplier = store.Persistent
+                    ? Streamiz.Kafka.Net.State.Stores.PersistentWindowStore(store.Name, retention, size, Math.Max(60_000, (long)retention.TotalMilliseconds / 2), store.RetainDuplicates)
+                    : Streamiz.Kafka.Net.State.Stores.InMemoryWindowStore(store.Name, retention, size, store.RetainDuplicates);
+                var builder = Streamiz.Kafka.Net.State.Stores.WindowStoreBuilder(supplier, keySerde, valueSerde);
+                Builder.AddStateStore(store.Logging ? builder.WithLoggingEnabled(new Dictionary<string, string>()) : builder.WithLoggingDisabled());
+                break;
+            }
+            default:
+                throw new NotSupportedException($"Store '{store.Name}': {store.StoreType} stores are not supported by Streamiz.Kafka.Net 1.8.2.");
+        }
+    }
+
+    /// <summary>How a stateful operation materialises its key-value state.</summary>
+    public Materialized<K, V, IKeyValueStore<Bytes, byte[]>> KeyValueMaterialized<K, V>(KsmlStoreDefinition? store, string fallbackName, string keyType, string valueType)
+    {
+        var name = store?.Name ?? fallbackName;
+        var materialized = store is { Persistent: true } ? RocksDb.As<K, V>(name) : InMemory.As<K, V>(name);
+        materialized = materialized.WithKeySerdes(KsmlSerdes.For<K>(store?.KeyType ?? keyType)).WithValueSerdes(KsmlSerdes.For<V>(store?.ValueType ?? valueType));
+        if (store is not null)
+        {
+            materialized = store.Caching ? materialized.WithCachingEnabled(null) : materialized.WithCachingDisabled();
+            if (!store.Logging)
+                materialized = materialized.WithLoggingDisabled();
+        }
+        return materialized;
+    }
+
+    /// <summary>How a windowed aggregation materialises its state.</summary>
+    public Materialized<K, V, IWindowStore<Bytes, byte[]>> WindowMaterialized<K, V>(KsmlStoreDefinition? store, string fallbackName, string keyType, string valueType, long windowSizeMs)
+    {
+        var name = store?.Name ?? fallbackName;
+        var materialized = store is { Persistent: true }
+            ? RocksDbWindows.As<K, V>(name)
+            : InMemoryWindows.As<K, V>(name, TimeSpan.FromMilliseconds(windowSizeMs));
+        materialized = materialized.WithKeySerdes(KsmlSerdes.For<K>(store?.KeyType ?? keyType)).WithValueSerdes(KsmlSerdes.For<V>(store?.ValueType ?? valueType));
+        if (store?.RetentionMs is { } retention)
+            materialized = materialized.WithRetention(TimeSpan.FromMilliseconds(retention));
+        return materialized;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json.Nodes;
+using Confluent.Kafka;
+using Ksml.Runtime.Values;
+using Streamiz.Kafka.Net.SerDes;
+
+namespace Ksml.Runtime.Serdes;
+
+/// <summary>
+/// Serdes for the C# types a generated topology carries. Numbers use Kafka's big-endian wire format
+/// (Streamiz's own numeric serdes are little-endian and do not interoperate with Java clients);
+/// structured values are JSON text.
+/// </summary>
+public static class KsmlSerdes
+{
+    /// <summary>A serde for <typeparamref name="T"/> in the notation of <paramref name="ksmlType"/>.</summary>
+    public static ISerDes<T> For<T>(string ksmlType)
+    {
+        _ = ksmlType; // notations beyond json/binary arrive with the application host
+        object serde = typeof(T) switch
+        {
+            var t when t == typeof(string) => new Utf8StringSerDes(),
+            var t when t == typeof(long) => new BigEndianSerDes<long>(8, (s, v) => BinaryPrimitives.WriteInt64BigEndian(s, v), BinaryPrimitives.ReadInt64BigEndian),
+            var t when t == typeof(int) => new BigEndianSerDes<int>(4, (s, v) => BinaryPrimitives.WriteInt32BigEndian(s, v), BinaryPrimitives.ReadInt32BigEndian),
+            var t when t == typeof(short) => new BigEndianSerDes<short>(2, (s, v) => BinaryPrimitives.WriteInt16BigEndian(s, v), BinaryPrimitives.ReadInt16BigEndian),
+            var t when t == typeof(sbyte) => new BigEndianSerDes<sbyte>(1, (s, v) => s[0] = unchecked((byte)v), s => unchecked((sbyte)s[0])),
+            var t when t == typeof(double) => new BigEndianSerDes<double>(8, (s, v) => BinaryPrimitives.WriteDoubleBigEndian(s, v), BinaryPrimitives.ReadDoubleBigEndian),
+            var t when t == typeof(float) => new BigEndianSerDes<float>(4, (s, v) => BinaryPrimitives.WriteSingleBigEndian(s, v), BinaryPrimitives.ReadSingleBigEndian),
+            var t when t == typeof(bool) => new BigEndianSerDes<bool>(1, (s, v) => s[0] = v ? (byte)1 : (byte)0, s => s[0] != 0),
+            var t when t == typeof(byte[]) => new ByteArraySerDes(),
+            var t when t == typeof(JsonNode) => new JsonNodeSerDes(),
+            _ => new JsonObjectSerDes<T>(),
+        };
+        return (ISerDes<T>)serde;
+    }
+
+    private sealed class Utf8StringSerDes : AbstractSerDes<string>
+    {
+        public override string Deserialize(byte[] data, SerializationContext context) => data is null ? null! : Encoding.UTF8.GetString(data);
+        public override byte[] Serialize(string data, SerializationContext context) => data is null ? null! : Encoding.UTF8.GetBytes(data);
+    }
+
+    private sealed class BigEndianSerDes<T>(int size, BigEndianSerDes<T>.Writer write, BigEndianSerDes<T>.Reader read) : AbstractSerDes<T>
+    {
+        public delegate void Writer(Span<byte> target, T value);
+        public delegate T Reader(ReadOnlySpan<byte> source);
+
+        public override T Deserialize(byte[] data, SerializationContext context)
+        {
+            if (data is null)
+                return default!;
+            if (data.Length != size)
+                throw new SerializationException($"expected {size} bytes for a {typeof(T).Name}, got {data.Length}");
+            return read(data);
+        }
+
+        public override byte[] Serialize(T data, SerializationContext context)
+        {
+            var bytes = new byte[size];
+            write(bytes, data);
+            return bytes;
+        }
+    }
+
+    private sealed class JsonNodeSerDes : AbstractSerDes<JsonNode>
+    {
+        public override JsonNode Deserialize(byte[] data, SerializationContext context) =>
+            data is null || data.Length == 0 ? null! : JsonNode.Parse(data)!;
+
+        public override byte[] Serialize(JsonNode data, SerializationContext context) =>
+            data is null ? null! : Encoding.UTF8.GetBytes(data.ToJsonString());
+    }
+
+    private sealed class JsonObjectSerDes<T> : AbstractSerDes<T>
+    {
+        public override T Deserialize(byte[] data, SerializationContext context) =>
+            data is null ? default! : KsmlValues.To<T>(JsonNode.Parse(data), "deserialized value");
+
+        public override byte[] Serialize(T data, SerializationContext context) =>
+            data is null ? null! : Encoding.UTF8.GetBytes(KsmlValues.ToJsonNode(data)?.ToJsonString() ?? "null");
+    }
+}
+
+/// <summary>Bytes on a topic that do not decode as the declared type.</summary>
+public sealed class SerializationException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public SerializationException(string message) : base(message) { }
+}

@@ -1,0 +1,160 @@
+using System.Collections;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Ksml.Runtime.Values;
+
+/// <summary>
+/// Converts between the values functions return (strings, numbers, booleans, bytes, lists, tuples,
+/// dictionaries, JSON nodes) and the C# types a generated topology carries.
+/// </summary>
+public static class KsmlValues
+{
+    /// <summary>Converts <paramref name="value"/> to <typeparamref name="T"/>, or throws a <see cref="KsmlTypeException"/> saying why.</summary>
+    public static T To<T>(object? value, string what) => (T)To(value, typeof(T), what)!;
+
+    /// <summary>Non-generic form of <see cref="To{T}"/>.</summary>
+    public static object? To(object? value, Type target, string what)
+    {
+        if (value is null)
+        {
+            if (!target.IsValueType || Nullable.GetUnderlyingType(target) is not null)
+                return null;
+            throw new KsmlTypeException($"{what}: expected {Describe(target)}, got None");
+        }
+        if (target.IsInstanceOfType(value))
+            return value;
+        var underlying = Nullable.GetUnderlyingType(target) ?? target;
+        try
+        {
+            if (underlying == typeof(string))
+                return value is JsonValue json && json.TryGetValue<string>(out var s) ? s : throw Mismatch(value, target, what);
+            if (underlying == typeof(bool))
+                return value is JsonValue jb ? jb.GetValue<bool>() : throw Mismatch(value, target, what);
+            if (underlying == typeof(long) || underlying == typeof(int) || underlying == typeof(short) || underlying == typeof(sbyte))
+            {
+                if (value is bool || value is float || value is double || value is decimal)
+                    throw Mismatch(value, target, what);
+                var number = value is JsonValue jn ? jn.GetValue<long>() : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+                return Convert.ChangeType(number, underlying, CultureInfo.InvariantCulture);
+            }
+            if (underlying == typeof(double) || underlying == typeof(float))
+            {
+                if (value is bool)
+                    throw Mismatch(value, target, what);
+                var number = value is JsonValue jd ? jd.GetValue<double>() : Convert.ToDouble(value, CultureInfo.InvariantCulture);
+                return Convert.ChangeType(number, underlying, CultureInfo.InvariantCulture);
+            }
+            if (underlying == typeof(JsonNode))
+                return ToJsonNode(value);
+            if (underlying == typeof(byte[]))
+                throw Mismatch(value, target, what);
+        }
+        catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException or InvalidOperationException)
+        {
+            throw Mismatch(value, target, what);
+        }
+        if (target == typeof(object))
+            return value;
+        throw Mismatch(value, target, what);
+    }
+
+    /// <summary>Turns plain .NET data (dictionaries, lists, tuples, primitives) into a JSON node.</summary>
+    public static JsonNode? ToJsonNode(object? value) => value switch
+    {
+        null => null,
+        JsonNode node => node.DeepClone(),
+        string s => JsonValue.Create(s),
+        bool b => JsonValue.Create(b),
+        long l => JsonValue.Create(l),
+        int i => JsonValue.Create(i),
+        short sh => JsonValue.Create(sh),
+        sbyte sb => JsonValue.Create(sb),
+        double d => JsonValue.Create(d),
+        float f => JsonValue.Create(f),
+        decimal m => JsonValue.Create(m),
+        byte[] bytes => JsonValue.Create(Convert.ToBase64String(bytes)),
+        IDictionary dictionary => ToJsonObject(dictionary),
+        System.Runtime.CompilerServices.ITuple tuple => new JsonArray(Enumerable.Range(0, tuple.Length).Select(i => ToJsonNode(tuple[i])).ToArray()),
+        IEnumerable list => new JsonArray(list.Cast<object?>().Select(ToJsonNode).ToArray()),
+        _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),
+    };
+
+    private static JsonObject ToJsonObject(IDictionary dictionary)
+    {
+        var result = new JsonObject();
+        foreach (DictionaryEntry entry in dictionary)
+            result[Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? ""] = ToJsonNode(entry.Value);
+        return result;
+    }
+
+    /// <summary>The (key, value) pair a key-value function returned as a 2-tuple or 2-element list.</summary>
+    public static KeyValuePair<K, V> ToKeyValue<K, V>(object? value, string what) => value switch
+    {
+        System.Runtime.CompilerServices.ITuple { Length: 2 } tuple => new(To<K>(tuple[0], what + " (key)"), To<V>(tuple[1], what + " (value)")),
+        IList { Count: 2 } list => new(To<K>(list[0], what + " (key)"), To<V>(list[1], what + " (value)")),
+        JsonArray { Count: 2 } array => new(To<K>(array[0], what + " (key)"), To<V>(array[1], what + " (value)")),
+        _ => throw new KsmlTypeException($"{what}: expected a (key, value) tuple, got {DescribeValue(value)}"),
+    };
+
+    /// <summary>The elements of a list a list-returning function produced.</summary>
+    public static IEnumerable<object?> ToList(object? value, string what) => value switch
+    {
+        null => Array.Empty<object?>(),
+        string => throw new KsmlTypeException($"{what}: expected a list, got a string"),
+        IDictionary => throw new KsmlTypeException($"{what}: expected a list, got a dict"),
+        IEnumerable list => list.Cast<object?>(),
+        _ => throw new KsmlTypeException($"{what}: expected a list, got {DescribeValue(value)}"),
+    };
+
+    /// <summary>Python truthiness, as KSML applies it to predicate results.</summary>
+    public static bool IsTrue(object? value, string what) => value switch
+    {
+        bool b => b,
+        JsonValue j when j.TryGetValue<bool>(out var b) => b,
+        null => false,
+        _ => throw new KsmlTypeException($"{what}: a predicate must return a boolean, got {DescribeValue(value)}"),
+    };
+
+    private static KsmlTypeException Mismatch(object value, Type target, string what) =>
+        new($"{what}: expected {Describe(target)}, got {DescribeValue(value)}");
+
+    private static string Describe(Type type)
+    {
+        var t = Nullable.GetUnderlyingType(type) ?? type;
+        if (t == typeof(string)) return "a string";
+        if (t == typeof(long)) return "a long";
+        if (t == typeof(int)) return "an int";
+        if (t == typeof(bool)) return "a boolean";
+        if (t == typeof(double)) return "a double";
+        if (t == typeof(JsonNode)) return "structured data (json)";
+        if (t == typeof(byte[])) return "bytes";
+        return t.Name;
+    }
+
+    /// <summary>How a value is named in messages: its Python-like type and a short rendering.</summary>
+    public static string DescribeValue(object? value) => value switch
+    {
+        null => "None",
+        string s => "str '" + (s.Length > 40 ? s.Substring(0, 40) + "…" : s) + "'",
+        bool b => "bool " + (b ? "True" : "False"),
+        long or int or short or sbyte => "int " + Convert.ToString(value, CultureInfo.InvariantCulture),
+        double or float => "float " + Convert.ToString(value, CultureInfo.InvariantCulture),
+        byte[] => "bytes",
+        IDictionary => "dict",
+        JsonObject => "dict",
+        JsonArray => "list",
+        JsonValue j => "json " + j.ToJsonString(),
+        System.Runtime.CompilerServices.ITuple t => "tuple of " + t.Length,
+        IEnumerable => "list",
+        _ => value.GetType().Name,
+    };
+}
+
+/// <summary>A value did not have the type the KSML definition declares for it.</summary>
+public sealed class KsmlTypeException : Exception
+{
+    /// <summary>Creates the exception with a message naming what was expected and what arrived.</summary>
+    public KsmlTypeException(string message) : base(message) { }
+}
