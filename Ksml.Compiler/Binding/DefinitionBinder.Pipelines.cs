@@ -245,11 +245,11 @@ public sealed partial class DefinitionBinder
                 var windowType = op.Values.TryGetValue("windowType", out var w) ? w.Name : null;
                 if (windowType == "sliding")
                     Report(DiagnosticDescriptors.Unsupported, w!.Span, "A sliding window", "SlidingWindows");
-                if (windowType is "tumbling" or "hopping" && !op.Durations.ContainsKey("duration"))
+                if (windowType is "tumbling" or "hopping" && !op.WrittenFields.Contains("duration"))
                     Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a " + windowType + " window", "duration");
-                if (windowType == "hopping" && !op.Durations.ContainsKey("advanceBy"))
+                if (windowType == "hopping" && !op.WrittenFields.Contains("advanceBy"))
                     Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a hopping window", "advanceBy");
-                if (windowType == "sliding" && !op.Durations.ContainsKey("timeDifference"))
+                if (windowType == "sliding" && !op.WrittenFields.Contains("timeDifference"))
                     Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a sliding window", "timeDifference");
                 output = input with { Kind = StreamKind.TimeWindowedStream };
                 break;
@@ -278,7 +278,7 @@ public sealed partial class DefinitionBinder
                 break;
             case "suppress":
                 Applicable(op, input, new[] { StreamKind.Table }, "a table", "suppress follows count, reduce or aggregate");
-                if (op.Values.TryGetValue("until", out var until) && until.Name == "timeLimit" && !op.Durations.ContainsKey("duration"))
+                if (op.Values.TryGetValue("until", out var until) && until.Name == "timeLimit" && !op.WrittenFields.Contains("duration"))
                     Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "suppress until timeLimit", "duration");
                 if (until?.Name == "windowCloses" && !input.IsUnknown && input.Key.Resolve() is not WindowedType and not ErrorType)
                     Report(DiagnosticDescriptors.OperationNotApplicable, until.Span, "suppress until windowCloses", "table keyed by '" + input.Key.Resolve() + "'", "the result of a windowed count, reduce or aggregate");
@@ -405,7 +405,7 @@ public sealed partial class DefinitionBinder
             if (field == "table" && op.Spec.Name == "outerJoin" && input.Kind != StreamKind.Table)
                 Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, "outerJoin with a table", "stream", "a table; a stream can join or leftJoin a table");
         }
-        if (field == "stream" && !op.Durations.ContainsKey("timeDifference"))
+        if (field == "stream" && !op.WrittenFields.Contains("timeDifference"))
             Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a stream-stream " + op.WrittenAs.Name, "timeDifference");
         if (field == "globalTable" && !op.Functions.ContainsKey("mapper"))
             Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a join with a globalTable", "mapper");

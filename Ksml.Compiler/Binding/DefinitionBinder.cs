@@ -182,7 +182,7 @@ public sealed partial class DefinitionBinder
         }
         if (function.Kind != expected)
         {
-            Report(DiagnosticDescriptors.FunctionTypeMismatch, reference.Span, function.Name, function.Kind.Name, usage, expected.Name);
+            Report(DiagnosticDescriptors.FunctionTypeMismatch, reference.Span, function.Name, function.Kind.WithArticle, usage, expected.WithArticle);
             return null;
         }
         return function;

@@ -65,7 +65,7 @@ public static class DiagnosticDescriptors
         "Stream '{0}' is produced by pipeline '{1}' at line {2}, which comes later in the file; pipelines are built in file order, so move it up");
 
     public static readonly DiagnosticDescriptor FunctionTypeMismatch = new("KSML0200", "Function of the wrong type",
-        "Function '{0}' is a {1}, but '{2}' needs a {3}");
+        "Function '{0}' is {1}, but '{2}' needs {3}");
 
     public static readonly DiagnosticDescriptor StoresNotAllowed = new("KSML0201", "Function type cannot use stores",
         "Function '{0}' is a {1}, which cannot use state stores; only forEach, predicate and the transformer types can");

@@ -25,7 +25,23 @@ public static class NameSuggester
         var limit = Math.Max(1, Math.Max(name.Length, best?.Length ?? 0) / 3);
         if (best is not null && best.StartsWith(name, StringComparison.OrdinalIgnoreCase) && name.Length >= 3)
             return best;
-        return bestDistance <= limit ? best : null;
+        if (bestDistance <= limit)
+            return best;
+        // Names in KSML files share prefixes by convention (is_…, enrich_…): offer the longest shared one.
+        string? prefixed = null;
+        var longest = 2;
+        foreach (var candidate in candidates)
+        {
+            var common = 0;
+            while (common < name.Length && common < candidate.Length && char.ToLowerInvariant(name[common]) == char.ToLowerInvariant(candidate[common]))
+                common++;
+            if (common > longest && candidate != name)
+            {
+                longest = common;
+                prefixed = candidate;
+            }
+        }
+        return prefixed;
     }
 
     /// <summary>" Did you mean 'x'?" or an empty string.</summary>

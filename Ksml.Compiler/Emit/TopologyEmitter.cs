@@ -42,6 +42,7 @@ public sealed class TopologyEmitter
           .Line("// </auto-generated>")
           .Line("#nullable enable")
           .Line()
+          .Line("using System.Collections.Generic;")
           .Line("using System.Text.Json.Nodes;")
           .Line("using Ksml.Runtime;")
           .Line("using Ksml.Runtime.Definitions;")

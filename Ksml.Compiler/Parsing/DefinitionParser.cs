@@ -439,6 +439,7 @@ public sealed class DefinitionParser
             var node = reader.Node(field.Name, field.Required);
             if (node is null)
                 continue;
+            operation.WrittenFields.Add(field.Name);
             switch (field.Kind)
             {
                 case FieldKind.Function:

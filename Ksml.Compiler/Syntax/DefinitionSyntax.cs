@@ -158,6 +158,9 @@ public sealed class OperationSyntax
     public Dictionary<string, DurationSyntax> Durations { get; } = new();
     public Dictionary<string, TypeSyntax> Types { get; } = new();
     public Dictionary<string, NameSyntax> Values { get; } = new();
+
+    /// <summary>Every field written, valid or not, so a bad value is not also reported as missing.</summary>
+    public HashSet<string> WrittenFields { get; } = new();
 }
 
 /// <summary>Where a pipeline or branch ends.</summary>

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the solution (examples included) and runs every test, ending with
+# `Tests: N passed, N failed, N skipped` (dotnet test prints only per-assembly lines).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+dotnet test Ksml.sln --nologo 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+awk '/^(Passed|Failed)! +- Failed: /{ gsub(/,/,""); f+=$4; p+=$6; s+=$8; n++ }
+     END { if (n) printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$rc"

@@ -1,0 +1,248 @@
+using Ksml.Compiler.Tests.Support;
+
+namespace Ksml.Compiler.Tests.Checking;
+
+/// <summary>One test per diagnostic: the exact MSBuild line a user sees.</summary>
+public class DiagnosticTests
+{
+    private const string Streams = """
+        streams:
+          orders:
+            topic: orders
+            keyType: string
+            valueType: json
+          totals:
+            topic: totals
+            keyType: string
+            valueType: long
+
+        """;
+
+    private static string[] Check(string yaml) => Support.Ksml.Diagnostics(yaml);
+
+    [Test]
+    public void KSML0000_unclosed_flow_collection_is_located_not_thrown()
+    {
+        Assert.That(Check("streams:\n  a: {topic: a\npipelines: {}\n"),
+            Has.Exactly(1).Matches<string>(d => d.StartsWith("test.ksml.yaml(") && d.Contains("error KSML0000: Malformed YAML")));
+    }
+
+    [Test]
+    public void KSML0000_bad_indentation()
+    {
+        Assert.That(Check("streams:\n  a:\n    topic: a\n   keyType: b\n"), Has.Some.Contains("error KSML0000"));
+    }
+
+    [Test]
+    public void KSML0001_unknown_key_suggests_the_closest()
+    {
+        Assert.That(Check(Streams + "pipelines:\n  p:\n    from: orders\n    too: totals\n"), Does.Contain(
+            "test.ksml.yaml(13,5): error KSML0001: Unknown key 'too' in pipeline 'p'. Did you mean 'to'?"));
+    }
+
+    [Test]
+    public void KSML0002_missing_required_field()
+    {
+        Assert.That(Check("streams:\n  s:\n    keyType: string\n    valueType: json\npipelines:\n  p:\n    from: s\n    print:\n"), Does.Contain(
+            "test.ksml.yaml(3,5): error KSML0002: stream 's' is missing the required field 'topic'"));
+    }
+
+    [Test]
+    public void KSML0003_wrong_value_kind()
+    {
+        Assert.That(Check(Streams + "pipelines:\n  p:\n    from: [orders]\n    print:\n"), Does.Contain(
+            "test.ksml.yaml(12,11): error KSML0003: 'from' must be a name or an inline topic definition, but is a list"));
+    }
+
+    [Test]
+    public void KSML0004_duplicate_key()
+    {
+        Assert.That(Check("streams:\n  s:\n    topic: a\n    topic: b\n    keyType: string\n    valueType: string\npipelines:\n  p:\n    from: s\n    print:\n"), Does.Contain(
+            "test.ksml.yaml(4,5): error KSML0004: Key 'topic' appears more than once in stream 's'; KSML 2.0 rejects duplicate keys and only one can take effect"));
+    }
+
+    [Test]
+    public void KSML0005_duplicate_name_across_streams_and_tables()
+    {
+        Assert.That(Check(Streams + "tables:\n  orders:\n    topic: o2\npipelines:\n  p:\n    from: orders\n    print:\n"), Does.Contain(
+            "test.ksml.yaml(11,3): error KSML0005: 'orders' is already defined as a stream at line 2; stream, table and globalTable names share one namespace"));
+    }
+
+    [Test]
+    public void KSML0006_invalid_duration()
+    {
+        Assert.That(Check(Streams + "pipelines:\n  p:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: windowByTime\n        windowType: tumbling\n        duration: 5 minutes\n      - type: count\n"), Does.Contain(
+            "test.ksml.yaml(17,19): error KSML0006: '5 minutes' is not a valid duration; expected a whole number with an optional unit ms, s, m, h, d or w (no unit means milliseconds)"));
+    }
+
+    [Test]
+    public void KSML0007_invalid_type_with_suggestion()
+    {
+        Assert.That(Check("streams:\n  s:\n    topic: a\n    keyType: strng\n    valueType: json\npipelines:\n  p:\n    from: s\n    print:\n"), Does.Contain(
+            "test.ksml.yaml(4,14): error KSML0007: Invalid type 'strng': unknown type 'strng' (did you mean 'string'?)"));
+    }
+
+    [Test]
+    public void KSML0007_unknown_notation()
+    {
+        Assert.That(Check("streams:\n  s:\n    topic: a\n    keyType: string\n    valueType: avor:Order\npipelines:\n  p:\n    from: s\n    print:\n"), Has.Some.Contains(
+            "error KSML0007: Invalid type 'avor:Order': unknown notation 'avor' (did you mean 'avro'?)"));
+    }
+
+    [Test]
+    public void KSML0008_two_sinks()
+    {
+        Assert.That(Check(Streams + "pipelines:\n  p:\n    from: orders\n    print:\n    as: x\n"), Does.Contain(
+            "test.ksml.yaml(14,5): error KSML0008: Pipeline 'p' has more than one sink ('print' and 'as'); KSML would silently ignore one, so keep exactly one"));
+    }
+
+    [Test]
+    public void KSML0009_mixed_forms()
+    {
+        Assert.That(Check(Streams + "functions:\n  f:\n    type: predicate\n    expression: True\npipelines:\n  p:\n    from: orders\n    via:\n      - type: filter\n        if: f\n    filter: f\n    print:\n"),
+            Has.Some.Contains("error KSML0009: Pipeline 'p' lists operations both under 'via' and directly on the pipeline"));
+    }
+
+    [Test]
+    public void KSML0100_undefined_stream_with_suggestion()
+    {
+        Assert.That(Check(Streams + "pipelines:\n  p:\n    from: ordrs\n    print:\n"), Does.Contain(
+            "test.ksml.yaml(12,11): error KSML0100: Stream 'ordrs' is not defined in 'streams', 'tables' or 'globalTables', nor named by an earlier pipeline. Did you mean 'orders'?"));
+    }
+
+    [Test]
+    public void KSML0101_undefined_table_in_join()
+    {
+        Assert.That(Check(Streams + "functions:\n  j:\n    type: valueJoiner\n    expression: value1\npipelines:\n  p:\n    from: orders\n    via:\n      - type: join\n        table: customers\n        valueJoiner: j\n    to: orders\n"), Does.Contain(
+            "test.ksml.yaml(19,16): error KSML0101: Table 'customers' is not defined in 'tables'."));
+    }
+
+    [Test]
+    public void KSML0103_undefined_function_with_suggestion()
+    {
+        Assert.That(Check(Streams + "functions:\n  is_valid:\n    type: predicate\n    expression: True\npipelines:\n  p:\n    from: orders\n    filter: is_not_null\n    to: orders\n"), Does.Contain(
+            "test.ksml.yaml(17,13): error KSML0103: Function 'is_not_null' is not defined. Did you mean 'is_valid'?"));
+    }
+
+    [Test]
+    public void KSML0104_undefined_store_in_function()
+    {
+        Assert.That(Check(Streams + "stores:\n  seen:\n    type: keyValue\n    keyType: string\n    valueType: long\nfunctions:\n  f:\n    type: forEach\n    code: pass\n    stores: [sen]\npipelines:\n  p:\n    from: orders\n    forEach: f\n"), Does.Contain(
+            "test.ksml.yaml(19,14): error KSML0104: Store 'sen' is not defined in 'stores'. Did you mean 'seen'?"));
+    }
+
+    [Test]
+    public void KSML0106_stream_used_before_its_pipeline()
+    {
+        Assert.That(Check(Streams + "pipelines:\n  second:\n    from: first\n    print:\n  first:\n    from: orders\n"), Does.Contain(
+            "test.ksml.yaml(12,11): error KSML0106: Stream 'first' is produced by pipeline 'first' at line 15, which comes later in the file; pipelines are built in file order, so move it up"));
+    }
+
+    [Test]
+    public void KSML0200_forEach_used_as_filter()
+    {
+        Assert.That(Check(Streams + "functions:\n  act:\n    type: forEach\n    code: pass\npipelines:\n  p:\n    from: orders\n    filter: act\n    to: orders\n"), Does.Contain(
+            "test.ksml.yaml(17,13): error KSML0200: Function 'act' is a forEach, but 'filter' needs a predicate"));
+    }
+
+    [Test]
+    public void KSML0200_aggregator_used_as_initializer()
+    {
+        Assert.That(Check(Streams + "functions:\n  agg:\n    type: aggregator\n    expression: aggregatedValue + 1\n    resultType: long\npipelines:\n  p:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: aggregate\n        initializer: agg\n        aggregator: agg\n      - type: toStream\n    to: totals\n"),
+            Does.Contain("test.ksml.yaml(21,22): error KSML0200: Function 'agg' is an aggregator, but 'aggregate' needs an initializer"));
+    }
+
+    [Test]
+    public void KSML0201_stores_on_a_reducer()
+    {
+        Assert.That(Check(Streams + "stores:\n  s1:\n    type: keyValue\n    keyType: string\n    valueType: long\nfunctions:\n  r:\n    type: reducer\n    expression: value1\n    stores: [s1]\npipelines:\n  p:\n    from: orders\n    print:\n"), Does.Contain(
+            "test.ksml.yaml(19,13): error KSML0201: Function 'r' is a reducer, which cannot use state stores; only forEach, predicate and the transformer types can"));
+    }
+
+    [Test]
+    public void KSML0202_windowByTime_on_an_ungrouped_stream()
+    {
+        Assert.That(Check(Streams + "pipelines:\n  p:\n    from: orders\n    via:\n      - type: windowByTime\n        windowType: tumbling\n        duration: 1m\n"), Does.Contain(
+            "test.ksml.yaml(14,15): error KSML0202: 'windowByTime' cannot be applied to a stream; it needs a grouped stream; group it first with groupByKey or groupBy"));
+    }
+
+    [Test]
+    public void KSML0202_toStream_on_a_stream()
+    {
+        Assert.That(Check(Streams + "pipelines:\n  p:\n    from: orders\n    toStream:\n    to: orders\n"), Does.Contain(
+            "test.ksml.yaml(13,5): error KSML0202: 'toStream' cannot be applied to a stream; it needs a table; it is already a stream"));
+    }
+
+    [Test]
+    public void KSML0202_aggregate_without_grouping()
+    {
+        Assert.That(Check(Streams + "functions:\n  init:\n    type: initializer\n    expression: 0\n    resultType: long\n  agg:\n    type: aggregator\n    expression: aggregatedValue + 1\n    resultType: long\npipelines:\n  p:\n    from: orders\n    via:\n      - type: aggregate\n        initializer: init\n        aggregator: agg\n"),
+            Has.Some.Contains("error KSML0202: 'aggregate' cannot be applied to a stream; it needs a grouped or windowed stream, or a grouped table; group it first with groupByKey or groupBy"));
+    }
+
+    [Test]
+    public void KSML0204_result_type_on_forEach()
+    {
+        Assert.That(Check(Streams + "functions:\n  f:\n    type: forEach\n    code: pass\n    resultType: string\npipelines:\n  p:\n    from: orders\n    forEach: f\n"), Does.Contain(
+            "test.ksml.yaml(14,17): error KSML0204: Function 'f' is a forEach, which returns nothing; remove 'resultType'"));
+    }
+
+    [Test]
+    public void KSML0206_mapper_without_code()
+    {
+        Assert.That(Check(Streams + "functions:\n  m:\n    type: keyValueMapper\n    resultType: string\npipelines:\n  p:\n    from: orders\n    groupBy: m\n    count:\n    toStream:\n    to: totals\n"), Does.Contain(
+            "test.ksml.yaml(11,3): error KSML0206: Function 'm' is a keyValueMapper, which has no default; give it 'code' and/or 'expression'"));
+    }
+
+    [Test]
+    public void KSML0300_to_a_topic_of_another_type()
+    {
+        Assert.That(Check(Streams + "pipelines:\n  p:\n    from: orders\n    to: totals\n"), Does.Contain(
+            "test.ksml.yaml(13,9): error KSML0300: the value type of 'totals' (topic totals): expected 'long', but 'json' reaches it"));
+    }
+
+    [Test]
+    public void KSML0301_join_with_different_key_types()
+    {
+        Assert.That(Check(Streams + "tables:\n  by_id:\n    topic: by_id\n    keyType: long\n    valueType: json\nfunctions:\n  j:\n    type: valueJoiner\n    expression: value1\n    resultType: json\npipelines:\n  p:\n    from: orders\n    via:\n      - type: join\n        table: by_id\n        valueJoiner: j\n    to: orders\n"), Does.Contain(
+            "test.ksml.yaml(25,16): error KSML0301: Cannot join a stream keyed by 'string' with 'by_id', which is keyed by 'long'; re-key one side first (transformKey)"));
+    }
+
+    [Test]
+    public void KSML0302_result_type_that_nothing_fixes()
+    {
+        Assert.That(Check(Streams + "functions:\n  enrich:\n    type: valueTransformer\n    code: return value\npipelines:\n  p:\n    from: orders\n    mapValues: enrich\n    print:\n"), Does.Contain(
+            "test.ksml.yaml(11,3): error KSML0302: Cannot infer the result type of function 'enrich' from where it is used; add 'resultType' to it"));
+    }
+
+    [Test]
+    public void Result_type_is_inferred_from_the_target_topic()
+    {
+        var result = Support.Ksml.Compile(Streams + "functions:\n  enrich:\n    type: valueTransformer\n    code: return 1\npipelines:\n  p:\n    from: orders\n    mapValues: enrich\n    to: totals\n");
+        Assert.That(result.Diagnostics, Is.Empty);
+        Assert.That(result.Source, Does.Contain("ResultType: \"long\""));
+    }
+
+    [TestCase("windowType: sliding\n        timeDifference: 1m", "A sliding window is not supported")]
+    [TestCase("windowType: tumbling\n        duration: 1m\n      - type: cogroup\n        aggregator: a", "cogroup is not supported")]
+    public void KSML0400_constructs_streamiz_cannot_run(string window, string message)
+    {
+        Assert.That(Check(Streams + "functions:\n  a:\n    type: aggregator\n    expression: aggregatedValue\n    resultType: long\npipelines:\n  p:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: windowByTime\n        " + window + "\n"),
+            Has.Some.Contains("error KSML0400: " + message + ": Ksml.NET runs on Streamiz.Kafka.Net 1.8.2"));
+    }
+
+    [Test]
+    public void KSML0400_foreign_key_join()
+    {
+        Assert.That(Check("tables:\n  a:\n    topic: a\n    keyType: string\n    valueType: json\n  b:\n    topic: b\n    keyType: string\n    valueType: json\nfunctions:\n  fk:\n    type: foreignKeyExtractor\n    expression: value['b']\n    resultType: string\n  j:\n    type: valueJoiner\n    expression: value1\n    resultType: json\npipelines:\n  p:\n    from: a\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"),
+            Has.Some.Contains("error KSML0400: A foreign-key join is not supported"));
+    }
+
+    [Test]
+    public void Every_diagnostic_id_is_documented()
+    {
+        var doc = File.ReadAllText(Path.Combine(Support.Ksml.RepositoryRoot, "docs", "diagnostics.md"));
+        foreach (var descriptor in Compiler.Diagnostics.DiagnosticDescriptors.All)
+            Assert.That(doc, Does.Contain(descriptor.Id + " |"), descriptor.Id + " is missing from docs/diagnostics.md");
+    }
+}
