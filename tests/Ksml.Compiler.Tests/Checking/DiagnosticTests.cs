@@ -239,6 +239,41 @@ public class DiagnosticTests
     }
 
     [Test]
+    public void KSML0011_function_name_is_not_a_python_identifier()
+    {
+        Assert.That(Check(Streams + "functions:\n  is-valid:\n    type: predicate\n    expression: True\npipelines:\n  p:\n    from: orders\n    print:\n"), Does.Contain(
+            "test.ksml.yaml(11,3): error KSML0011: Function 'is-valid' must be a Python identifier (letters, digits and '_', not starting with a digit) because Python code refers to it by name"));
+    }
+
+    [Test]
+    public void KSML0102_undefined_global_table()
+    {
+        Assert.That(Check(Streams + "functions:\n  m:\n    type: keyValueMapper\n    expression: key\n    resultType: string\n  j:\n    type: valueJoiner\n    expression: value1\n    resultType: json\npipelines:\n  p:\n    from: orders\n    via:\n      - type: join\n        globalTable: products\n        mapper: m\n        valueJoiner: j\n    to: orders\n"), Does.Contain(
+            "test.ksml.yaml(24,22): error KSML0102: Global table 'products' is not defined in 'globalTables'."));
+    }
+
+    [Test]
+    public void KSML0203_window_store_for_a_key_value_count()
+    {
+        Assert.That(Check(Streams + "stores:\n  w:\n    type: window\n    keyType: string\n    valueType: long\n    windowSize: 1m\npipelines:\n  p:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: count\n        store: w\n      - type: toStream\n    to: totals\n"), Does.Contain(
+            "test.ksml.yaml(22,16): error KSML0203: Store 'w' is a window store, but 'count' needs a keyValue store"));
+    }
+
+    [Test]
+    public void KSML0205_key_value_transformer_returning_a_plain_type()
+    {
+        Assert.That(Check(Streams + "functions:\n  kv:\n    type: keyValueTransformer\n    expression: (key, value)\n    resultType: string\npipelines:\n  p:\n    from: orders\n    map: kv\n    to: orders\n"), Has.Some.Contains(
+            "error KSML0205: Function 'kv' is a keyValueTransformer, so its resultType must be a (key, value) tuple such as '(string, json)', but it is 'string'"));
+    }
+
+    [Test]
+    public void KSML0207_default_branch_before_another()
+    {
+        Assert.That(Check(Streams + "functions:\n  f:\n    type: predicate\n    expression: True\npipelines:\n  p:\n    from: orders\n    branch:\n      - print:\n      - if: f\n        print:\n"), Has.Some.Contains(
+            "error KSML0207: This branch comes after a branch without 'if', which already takes every record; move the default branch last"));
+    }
+
+    [Test]
     public void Every_diagnostic_id_is_documented()
     {
         var doc = File.ReadAllText(Path.Combine(Support.Ksml.RepositoryRoot, "docs", "diagnostics.md"));
