@@ -143,7 +143,8 @@ public sealed class BoundOperation
     public string NodeName { get; }
 
     public StreamShape Input { get; }
-    public StreamShape Output { get; }
+    /// <summary>Set once the operation's functions are bound and its result type is known.</summary>
+    public StreamShape Output { get; internal set; }
     public Dictionary<string, BoundFunction> Functions { get; } = new();
     public Dictionary<string, BoundTopic> Topics { get; } = new();
     public Dictionary<string, BoundStore> Stores { get; } = new();

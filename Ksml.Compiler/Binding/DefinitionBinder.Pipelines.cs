@@ -86,10 +86,9 @@ public sealed partial class DefinitionBinder
         for (var i = 0; i < operations.Count; i++)
         {
             var operation = operations[i];
-            var output = BindOperation(owner, operation, shape, i, out var boundOperation);
-            if (boundOperation is not null)
-                bound.Add(boundOperation);
-            shape = output;
+            var boundOperation = BindOperation(operation, shape, NodeName(owner, operation, i));
+            bound.Add(boundOperation);
+            shape = boundOperation.Output;
         }
         return shape;
     }
@@ -114,16 +113,9 @@ public sealed partial class DefinitionBinder
         return function;
     }
 
-    private StreamShape BindOperation(string owner, OperationSyntax operation, StreamShape input, int index, out BoundOperation? bound)
+    private BoundOperation BindOperation(OperationSyntax op, StreamShape input, string nodeName)
     {
-        var name = NodeName(owner, operation, index);
-        var output = ComputeOutput(operation, input, name, out bound);
-        return output;
-    }
-
-    private StreamShape ComputeOutput(OperationSyntax op, StreamShape input, string nodeName, out BoundOperation? bound)
-    {
-        // The bound operation is created up front with a provisional output so functions can be attached.
+        // Functions, topics and stores attach to the operation as they bind; Output is set at the end.
         var result = new BoundOperation(op, nodeName, input, input);
         StreamShape output;
         switch (op.Spec.Name)
@@ -303,11 +295,8 @@ public sealed partial class DefinitionBinder
 
         if (op.Stores.ContainsKey("store") && !result.Stores.ContainsKey("store"))
             BindStoreField(op, result, "store", input.Key, input.Value, nodeName);
-        bound = new BoundOperation(op, nodeName, input, output);
-        foreach (var pair in result.Functions) bound.Functions[pair.Key] = pair.Value;
-        foreach (var pair in result.Topics) bound.Topics[pair.Key] = pair.Value;
-        foreach (var pair in result.Stores) bound.Stores[pair.Key] = pair.Value;
-        return output;
+        result.Output = output;
+        return result;
     }
 
     private static string? KeyChangeHint(StreamShape input) =>
