@@ -272,19 +272,14 @@ public sealed class TopologyEmitter
         }
         else
         {
-            current = _streamVariables[source.Pipeline!.Name + "\0" + NameOf(source)];
+            current = _streamVariables[pipeline.Syntax.From!.Name!.Name];
         }
         current = EmitOperations(pipeline.Name, pipeline.Operations, current);
         if (pipeline.Sink is null)
-            _streamVariables[pipeline.Name + "\0" + pipeline.Name] = current;
+            _streamVariables[pipeline.Name] = current;
         else
             EmitSink(pipeline.Sink, current, pipeline.Name, pipeline);
     }
-
-    private string NameOf(BoundSource source) => source.Pipeline is null ? "" : SourceName(source);
-
-    private static string SourceName(BoundSource source) =>
-        source.Pipeline!.Sink is BoundAsSink asSink ? asSink.Name : source.Pipeline.Name;
 
     private string EmitOperations(string owner, List<BoundOperation> operations, string current)
     {
@@ -343,7 +338,7 @@ public sealed class TopologyEmitter
                 return s + ".KsmlGroupByKey(" + node + ")";
             case "groupBy":
                 return input.Kind == StreamKind.Table
-                    ? s + ".KsmlGroupBy" + Types(input.Key, input.Value, output.Key, output.Value) + "(ksml, " + Fn(mapper) + ", " + node + ", " + Q(output.Key) + ", " + Q(output.Value) + ")"
+                    ? s + ".KsmlGroupBy" + Types(input.Key, input.Value, output.Key, output.Value) + "(ksml, " + Fn(mapper) + ", " + node + ")"
                     : s + ".KsmlGroupBy" + Types(input.Key, input.Value, output.Key) + "(ksml, " + Fn(mapper) + ", " + node + ")";
             case "repartition":
                 op.Functions.TryGetValue("partitioner", out var partitioner);
@@ -431,7 +426,7 @@ public sealed class TopologyEmitter
                 _w.Line(current + ".KsmlPrint(ksml, " + EmitNames.Literal(print.Print.Filename?.Name) + ", " + EmitNames.Literal(print.Print.Label?.Name) + ", " + Fn(print.Mapper) + ", " + node + ");");
                 break;
             case BoundAsSink asSink:
-                _streamVariables[pipeline.Name + "\0" + asSink.Name] = current;
+                _streamVariables[asSink.Name] = current;
                 break;
             case BoundBranchSink branch:
             {

@@ -157,10 +157,9 @@ public static class KsmlOperations
     }
 
     /// <summary><c>groupBy</c> on a table: the mapper returns the new (key, value).</summary>
-    public static IKGroupedTable<KR, VR> KsmlGroupBy<K, V, KR, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name, string keyType, string valueType)
+    public static IKGroupedTable<KR, VR> KsmlGroupBy<K, V, KR, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        _ = (keyType, valueType);
         return table.GroupBy((k, v, _) => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(null, k, v), ResultOf(f)), name);
     }
 

@@ -56,6 +56,15 @@ public class CompactFormTests
         Assert.That(result.Source, Does.Contain("Name: \"p_filter1_if\""));
     }
 
+    [Test]
+    public void A_stream_named_by_as_inside_a_branch_feeds_a_later_pipeline()
+    {
+        var result = Support.Ksml.Compile(Header + "    branch:\n      - if: keep\n        as: kept\n      - to: out\n  q:\n    from: kept\n    to: out\n");
+        Assert.That(result.Diagnostics, Is.Empty);
+        Assert.That(GeneratedCodeCompiler.Errors(result.Source!), Is.Empty);
+        Assert.That(BuildMethod(result.Source!), Does.Contain("p_branch1.KsmlTo(ksml, Topics.@out"));
+    }
+
     private static string BuildMethod(string source) => source.Substring(source.IndexOf("public void Build", StringComparison.Ordinal));
 
     private static string WithoutLineDirectives(string code) =>
