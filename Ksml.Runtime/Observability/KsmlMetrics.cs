@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Ksml.Runtime.Observability;
+
+/// <summary>
+/// The runtime's metrics, on System.Diagnostics.Metrics so any exporter (Prometheus, OpenTelemetry,
+/// dotnet-counters) can read them. Functions report their execution time; snippets add their own
+/// counters, meters and timers through KSML's <c>metrics</c> object.
+/// </summary>
+public static class KsmlMetrics
+{
+    /// <summary>The meter name to subscribe to.</summary>
+    public const string MeterName = "Ksml";
+
+    /// <summary>The meter all KSML instruments live on.</summary>
+    public static readonly Meter Meter = new(MeterName, typeof(KsmlMetrics).Assembly.GetName().Version?.ToString());
+
+    /// <summary>Time spent in a KSML function per call, in milliseconds, tagged by namespace and function.</summary>
+    public static readonly Histogram<double> FunctionDuration =
+        Meter.CreateHistogram<double>("ksml.function.duration", "ms", "Time spent in a KSML function per call");
+
+    /// <summary>Calls to a KSML function that raised, tagged by namespace, function and error type.</summary>
+    public static readonly Counter<long> FunctionErrors =
+        Meter.CreateCounter<long>("ksml.function.errors", null, "Calls to a KSML function that failed");
+
+    private static readonly ConcurrentDictionary<string, Counter<long>> Counters = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Counter<long>> Meters = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Histogram<double>> Timers = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How a snippet's <c>metrics.counter|meter|timer(name, tags)</c> is recorded: kind 0 a counter,
+    /// 1 a meter (a counter whose rate the backend derives), 2 a timer (a histogram in ms).
+    /// </summary>
+    public static Action<double> UserInstrument(int kind, string name, KeyValuePair<string, object?>[] tags)
+    {
+        var instrumentName = "ksml.user." + name;
+        var tagList = new TagList(tags);
+        switch (kind)
+        {
+            case 0:
+            {
+                var counter = Counters.GetOrAdd(instrumentName, n => Meter.CreateCounter<long>(n, null, "KSML user counter"));
+                return value => counter.Add((long)value, tagList);
+            }
+            case 1:
+            {
+                var meter = Meters.GetOrAdd(instrumentName, n => Meter.CreateCounter<long>(n, "{events}", "KSML user meter"));
+                return value => meter.Add((long)value, tagList);
+            }
+            case 2:
+            {
+                var timer = Timers.GetOrAdd(instrumentName, n => Meter.CreateHistogram<double>(n, "ms", "KSML user timer"));
+                return value => timer.Record(value, tagList);
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown metric kind");
+        }
+    }
+}

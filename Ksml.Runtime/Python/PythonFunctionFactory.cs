@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using Ksml.Compiler.Language;
+using Ksml.Runtime.Definitions;
+using Ksml.Runtime.Functions;
+using Ksml.Runtime.Observability;
+using Ksml.Runtime.Values;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using static Ksml.Runtime.Python.CPython;
+
+namespace Ksml.Runtime.Python;
+
+/// <summary>
+/// Compiles KSML functions into embedded CPython, once each, at topology build time. A syntax error
+/// stops the build with the snippet's YAML <c>file:line:col</c>.
+/// </summary>
+public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
+{
+    private readonly ILoggerFactory _loggers;
+
+    /// <summary>Creates the factory, starting Python (from <paramref name="options"/> or the environment) if needed.</summary>
+    public PythonFunctionFactory(ILoggerFactory? loggers = null, PythonOptions? options = null)
+    {
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+        if (options is not null)
+            PythonRuntime.Start(options);
+        else
+            PythonRuntime.EnsureStarted();
+    }
+
+    /// <inheritdoc />
+    public IKsmlFunction Create(KsmlFunctionDefinition definition)
+    {
+        using var gil = PythonRuntime.Acquire();
+        var kind = FunctionKind.Find(definition.Type) ?? FunctionKind.Generic;
+        var namespaceDict = DictNew();
+        var tuple = 0;
+        try
+        {
+            Set(namespaceDict, "__name__", PythonValues.ToPython($"ksml.{definition.Definition}.{definition.Name}"));
+            Set(namespaceDict, "log", NewLogger(definition));
+            Set(namespaceDict, "metrics", NewMetrics(definition));
+            var stores = DictNew();
+            foreach (var store in definition.Stores)
+            {
+                var proxy = NewStoreProxy(store);
+                DictSetItem(stores, PythonValues.ToPython(store), proxy);
+                Set(namespaceDict, store, proxy);
+            }
+            Set(namespaceDict, "stores", stores);
+
+            // KSML returns its per-type default (predicate: True, valueTransformer: value, …) when no expression is given.
+            var expression = definition.Expression;
+            if (kind.Result == ResultShape.None)
+                expression = null;
+            else if (expression is null && kind.DefaultExpression is { } fallback)
+                expression = new PythonCode(fallback, definition.Line, 1);
+
+            var arguments = new object?[]
+            {
+                definition.SourcePath,
+                definition.Name,
+                (long)definition.Line,
+                definition.FixedParameters.ToArray(),
+                definition.Parameters.Select(p => (object?)new object?[] { p.Name, p.DefaultValue }).ToArray(),
+                Code(definition.GlobalCode),
+                Code(definition.Code),
+                Code(expression),
+            };
+            var argv = stackalloc nint[arguments.Length + 1];
+            for (var i = 0; i < arguments.Length; i++)
+                argv[i] = PythonValues.ToPython(arguments[i]);
+            argv[arguments.Length] = namespaceDict;
+            var function = Vectorcall(PythonRuntime.BuildFunction, argv, (nuint)(arguments.Length + 1), 0);
+            for (var i = 0; i < arguments.Length; i++)
+                DecRef(argv[i]);
+            if (function == 0)
+            {
+                var error = PythonErrors.Take();
+                throw new KsmlFunctionException(definition.Name, error.File.Length > 0 ? error.File : definition.SourcePath,
+                    error.Line > 0 ? error.Line : definition.Line, error.Column, error.Type, error.Message, error.Traceback, error.ClrException);
+            }
+            return new PythonFunction(definition, function);
+        }
+        finally
+        {
+            DecRef(namespaceDict);
+            _ = tuple;
+        }
+    }
+
+    private static object? Code(PythonCode? code) => code is null ? null : new object?[] { code.Text, (long)code.Line, (long)Math.Max(1, code.Column) };
+
+    private static void Set(nint dict, string name, nint value)
+    {
+        var key = PythonValues.ToPython(name);
+        DictSetItem(dict, key, value);
+        DecRef(key);
+        DecRef(value);
+    }
+
+    private nint NewLogger(KsmlFunctionDefinition definition)
+    {
+        var logger = _loggers.CreateLogger($"{definition.Definition}.function.{definition.Name}");
+        // The lowest enabled level, read once: a disabled log call then costs one comparison in Python.
+        var level = Enum.GetValues<LogLevel>().Where(l => l != LogLevel.None).FirstOrDefault(logger.IsEnabled, LogLevel.None);
+        var argv = stackalloc nint[2];
+        argv[0] = PythonCallbacks.LogEmitter(logger);
+        argv[1] = LongFromLongLong((long)level);
+        var instance = Vectorcall(PythonRuntime.LoggerClass, argv, 2, 0);
+        DecRef(argv[0]);
+        DecRef(argv[1]);
+        return instance != 0 ? instance : throw new PythonBridgeException("log could not be created: " + PythonErrors.Take().Describe());
+    }
+
+    private static nint NewMetrics(KsmlFunctionDefinition definition)
+    {
+        var registrar = PythonCallbacks.MetricRegistrar([new("namespace", definition.Definition), new("function", definition.Name)]);
+        var instance = PythonErrors.CallObjectOne(PythonRuntime.MetricsClass, registrar);
+        DecRef(registrar);
+        return instance != 0 ? instance : throw new PythonBridgeException("metrics could not be created: " + PythonErrors.Take().Describe());
+    }
+
+    private static readonly (string Name, StoreOperation Operation)[] StoreApi =
+    [
+        ("get", StoreOperation.Get), ("put", StoreOperation.Put), ("putIfAbsent", StoreOperation.PutIfAbsent),
+        ("delete", StoreOperation.Delete), ("all", StoreOperation.All), ("approximateNumEntries", StoreOperation.ApproximateNumEntries),
+        ("fetch", StoreOperation.Fetch), ("fetchAll", StoreOperation.FetchAll),
+    ];
+
+    private static nint NewStoreProxy(string store)
+    {
+        var methods = DictNew();
+        foreach (var (name, operation) in StoreApi)
+            Set(methods, name, PythonCallbacks.StoreMethod(store, operation));
+        var argv = stackalloc nint[2];
+        argv[0] = PythonValues.ToPython(store);
+        argv[1] = methods;
+        var proxy = Vectorcall(PythonRuntime.MakeStore, argv, 2, 0);
+        DecRef(argv[0]);
+        DecRef(methods);
+        return proxy != 0 ? proxy : throw new PythonBridgeException("store proxy could not be created: " + PythonErrors.Take().Describe());
+    }
+}
+
+/// <summary>A compiled KSML function: one Python function object, called with raw C-API conversions.</summary>
+internal sealed unsafe class PythonFunction(KsmlFunctionDefinition definition, nint callable) : IKsmlFunction
+{
+    private readonly KeyValuePair<string, object?>[] _tags = [new("namespace", definition.Definition), new("function", definition.Name)];
+
+    public KsmlFunctionDefinition Definition => definition;
+
+    public object? Invoke(IKsmlStoreProvider? stores, params object?[] arguments)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var argv = stackalloc nint[Math.Max(1, arguments.Length)];
+        var converted = 0;
+        using var gil = PythonRuntime.Acquire();
+        var previousStores = PythonCallbacks.CurrentStores;
+        PythonCallbacks.CurrentStores = stores;
+        try
+        {
+            for (; converted < arguments.Length; converted++)
+                argv[converted] = PythonValues.ToPython(arguments[converted]);
+            var result = Vectorcall(callable, argv, (nuint)arguments.Length, 0);
+            if (result == 0)
+                throw Failed(PythonErrors.Take());
+            try
+            {
+                return PythonValues.ToClr(result);
+            }
+            finally
+            {
+                DecRef(result);
+            }
+        }
+        catch (KsmlTypeException ex)
+        {
+            KsmlMetrics.FunctionErrors.Add(1, [.. _tags, new("error", "TypeError")]);
+            throw new KsmlFunctionException(definition.Name, definition.SourcePath, definition.Line, 0, "TypeError", ex.Message, null, ex);
+        }
+        finally
+        {
+            for (var i = 0; i < converted; i++)
+                DecRef(argv[i]);
+            PythonCallbacks.CurrentStores = previousStores;
+            KsmlMetrics.FunctionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags[0], _tags[1]);
+        }
+    }
+
+    private KsmlFunctionException Failed(PythonError error)
+    {
+        KsmlMetrics.FunctionErrors.Add(1, [.. _tags, new("error", error.Type)]);
+        var located = error.File.Length > 0;
+        return new KsmlFunctionException(definition.Name, located ? error.File : definition.SourcePath, located ? error.Line : definition.Line,
+            0, error.Type, error.Message, error.Traceback, error.ClrException);
+    }
+}

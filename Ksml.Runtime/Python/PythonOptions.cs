@@ -1,0 +1,31 @@
+namespace Ksml.Runtime.Python;
+
+/// <summary>Where the embedded CPython comes from. Defaults fit Debian 12's python3.11 packages.</summary>
+public sealed record PythonOptions
+{
+    /// <summary>Environment variable overriding <see cref="Library"/>.</summary>
+    public const string LibraryVariable = "KSML_PYTHON_LIBRARY";
+
+    /// <summary>Environment variable overriding <see cref="Executable"/>.</summary>
+    public const string ExecutableVariable = "KSML_PYTHON_EXECUTABLE";
+
+    /// <summary>The libpython shared library.</summary>
+    public string Library { get; init; } = "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0";
+
+    /// <summary>
+    /// The python executable the interpreter takes its prefix (and so its standard library and
+    /// dist-packages) from; without it CPython searches PATH and may pick up a pyenv shim.
+    /// </summary>
+    public string Executable { get; init; } = "/usr/bin/python3";
+
+    /// <summary>The defaults, with <c>KSML_PYTHON_LIBRARY</c>/<c>KSML_PYTHON_EXECUTABLE</c> applied.</summary>
+    public static PythonOptions FromEnvironment()
+    {
+        var options = new PythonOptions();
+        if (Environment.GetEnvironmentVariable(LibraryVariable) is { Length: > 0 } library)
+            options = options with { Library = library };
+        if (Environment.GetEnvironmentVariable(ExecutableVariable) is { Length: > 0 } executable)
+            options = options with { Executable = executable };
+        return options;
+    }
+}

@@ -1,0 +1,331 @@
+using System.Collections;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ksml.Runtime.Values;
+using Streamiz.Kafka.Net.State;
+using static Ksml.Runtime.Python.CPython;
+
+namespace Ksml.Runtime.Python;
+
+/// <summary>
+/// Converts values between the runtime's data model and Python objects with raw C-API calls.
+/// .NET to Python: null, bool, integers, floats, strings, bytes, JSON nodes, dictionaries, lists,
+/// tuples, key-value pairs and windowed keys. Python to .NET: None, bool, int (long), float
+/// (double), str, bytes, tuple (object[]), list (List&lt;object?&gt;), dict (JsonObject). Every
+/// method must be called with the GIL held.
+/// </summary>
+internal static unsafe class PythonValues
+{
+    /// <summary>A new reference to the Python form of <paramref name="value"/>.</summary>
+    public static nint ToPython(object? value) => value switch
+    {
+        null => NewRef(None),
+        string s => FromString(s),
+        bool b => NewRef(b ? True : False),
+        long l => Check(LongFromLongLong(l)),
+        int i => Check(LongFromLongLong(i)),
+        short sh => Check(LongFromLongLong(sh)),
+        sbyte sb => Check(LongFromLongLong(sb)),
+        byte by => Check(LongFromLongLong(by)),
+        double d => Check(FloatFromDouble(d)),
+        float f => Check(FloatFromDouble(f)),
+        decimal m => Check(FloatFromDouble((double)m)),
+        byte[] bytes => FromBytes(bytes),
+        JsonNode node => FromJson(node),
+        _ when IsWindowed(value) => FromWindowed(value),
+        IDictionary dictionary => FromDictionary(dictionary),
+        ITuple tuple => FromTuple(tuple),
+        IEnumerable list => FromList(list),
+        _ when IsKeyValuePair(value) => FromKeyValuePair(value),
+        _ => throw new KsmlTypeException($"A {value.GetType().Name} cannot be passed to Python."),
+    };
+
+    private static nint Check(nint o) => o != 0 ? o : throw new PythonBridgeException("Python could not allocate a value.");
+
+    private static nint FromString(string s)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(s.Length);
+        if (max <= 512)
+        {
+            byte* buffer = stackalloc byte[max];
+            var length = Encoding.UTF8.GetBytes(s, new Span<byte>(buffer, max));
+            return Check(UnicodeFromStringAndSize(buffer, length));
+        }
+        var bytes = Encoding.UTF8.GetBytes(s);
+        fixed (byte* p = bytes)
+            return Check(UnicodeFromStringAndSize(p, bytes.Length));
+    }
+
+    private static nint FromBytes(byte[] bytes)
+    {
+        fixed (byte* p = bytes)
+            return Check(BytesFromStringAndSize(p, bytes.Length));
+    }
+
+    private static nint FromJson(JsonNode? node)
+    {
+        switch (node)
+        {
+            case null:
+                return NewRef(None);
+            case JsonObject obj:
+            {
+                var dict = Check(DictNew());
+                try
+                {
+                    foreach (var (name, child) in obj)
+                        SetItem(dict, name, FromJson(child));
+                }
+                catch
+                {
+                    DecRef(dict);
+                    throw;
+                }
+                return dict;
+            }
+            case JsonArray array:
+            {
+                var list = Check(ListNew(array.Count));
+                for (var i = 0; i < array.Count; i++)
+                {
+                    nint item;
+                    try { item = FromJson(array[i]); }
+                    catch { DecRef(list); throw; }
+                    ListSetItem(list, i, item);
+                }
+                return list;
+            }
+            case JsonValue value:
+                return FromJsonValue(value);
+            default:
+                throw new KsmlTypeException($"Unsupported JSON node {node.GetType().Name}.");
+        }
+    }
+
+    private static nint FromJsonValue(JsonValue value)
+    {
+        if (value.TryGetValue<JsonElement>(out var element))
+        {
+            return element.ValueKind switch
+            {
+                JsonValueKind.String => FromString(element.GetString()!),
+                JsonValueKind.Number => element.TryGetInt64(out var l) ? Check(LongFromLongLong(l)) : Check(FloatFromDouble(element.GetDouble())),
+                JsonValueKind.True => NewRef(True),
+                JsonValueKind.False => NewRef(False),
+                _ => NewRef(None),
+            };
+        }
+        if (value.TryGetValue<string>(out var s)) return FromString(s);
+        if (value.TryGetValue<bool>(out var b)) return NewRef(b ? True : False);
+        if (value.TryGetValue<long>(out var n)) return Check(LongFromLongLong(n));
+        if (value.TryGetValue<int>(out var i)) return Check(LongFromLongLong(i));
+        if (value.TryGetValue<double>(out var d)) return Check(FloatFromDouble(d));
+        return value.GetValueKind() switch
+        {
+            JsonValueKind.Number => Check(FloatFromDouble(value.GetValue<double>())),
+            JsonValueKind.String => FromString(value.ToString()),
+            _ => NewRef(None),
+        };
+    }
+
+    private static void SetItem(nint dict, string key, nint item)
+    {
+        var k = FromString(key);
+        var failed = DictSetItem(dict, k, item) != 0;
+        DecRef(k);
+        DecRef(item);
+        if (failed)
+            throw new PythonBridgeException("Python could not build a dict.");
+    }
+
+    /// <summary>A windowed key as KSML shows it: start, end, startTime, endTime and key.</summary>
+    private static bool IsWindowed(object value) =>
+        value.GetType() is { IsGenericType: true } t && t.GetGenericTypeDefinition() == typeof(Windowed<>);
+
+    private static nint FromWindowed(object windowed)
+    {
+        var type = windowed.GetType();
+        var window = (Streamiz.Kafka.Net.Stream.Window)type.GetProperty(nameof(Windowed<int>.Window))!.GetValue(windowed)!;
+        var dict = Check(DictNew());
+        SetItem(dict, "start", Check(LongFromLongLong(window.StartMs)));
+        SetItem(dict, "end", Check(LongFromLongLong(window.EndMs)));
+        SetItem(dict, "startTime", FromString(DateTimeOffset.FromUnixTimeMilliseconds(window.StartMs).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'")));
+        SetItem(dict, "endTime", FromString(DateTimeOffset.FromUnixTimeMilliseconds(window.EndMs).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'")));
+        SetItem(dict, "key", ToPython(type.GetProperty(nameof(Windowed<int>.Key))!.GetValue(windowed)));
+        return dict;
+    }
+
+    private static nint FromDictionary(IDictionary dictionary)
+    {
+        var dict = Check(DictNew());
+        foreach (DictionaryEntry entry in dictionary)
+        {
+            var k = ToPython(entry.Key);
+            var v = ToPython(entry.Value);
+            var failed = DictSetItem(dict, k, v) != 0;
+            DecRef(k);
+            DecRef(v);
+            if (failed)
+            {
+                DecRef(dict);
+                throw new PythonBridgeException("Python could not build a dict.");
+            }
+        }
+        return dict;
+    }
+
+    private static nint FromTuple(ITuple tuple)
+    {
+        var result = Check(TupleNew(tuple.Length));
+        for (var i = 0; i < tuple.Length; i++)
+            TupleSetItem(result, i, ToPython(tuple[i]));
+        return result;
+    }
+
+    private static nint FromList(IEnumerable items)
+    {
+        var elements = items.Cast<object?>().ToList();
+        var list = Check(ListNew(elements.Count));
+        for (var i = 0; i < elements.Count; i++)
+            ListSetItem(list, i, ToPython(elements[i]));
+        return list;
+    }
+
+    private static bool IsKeyValuePair(object value) =>
+        value.GetType() is { IsGenericType: true } t && t.GetGenericTypeDefinition() == typeof(KeyValuePair<,>);
+
+    private static nint FromKeyValuePair(object pair)
+    {
+        var type = pair.GetType();
+        var tuple = Check(TupleNew(2));
+        TupleSetItem(tuple, 0, ToPython(type.GetProperty("Key")!.GetValue(pair)));
+        TupleSetItem(tuple, 1, ToPython(type.GetProperty("Value")!.GetValue(pair)));
+        return tuple;
+    }
+
+    /// <summary>The .NET form of a Python object (borrowed; not released).</summary>
+    public static object? ToClr(nint o)
+    {
+        if (o == None) return null;
+        if (o == True) return true;
+        if (o == False) return false;
+        var type = TypeOf(o);
+        if (type == UnicodeType) return AsString(o);
+        if (type == LongType) return AsLong(o);
+        if (type == FloatType) return FloatAsDouble(o);
+        if (type == DictType) return AsJsonObject(o);
+        if (type == ListType) return AsList(o);
+        if (type == TupleType) return AsArray(o);
+        if (type == BytesType) return AsBytes(o);
+        var flags = TypeGetFlags(type);
+        if ((flags & TpFlagsUnicodeSubclass) != 0) return AsString(o);
+        if ((flags & TpFlagsLongSubclass) != 0) return AsLong(o);
+        if ((flags & TpFlagsDictSubclass) != 0) return AsJsonObject(o);
+        if ((flags & TpFlagsListSubclass) != 0) return AsList(o);
+        if ((flags & TpFlagsTupleSubclass) != 0) return AsArray(o);
+        if ((flags & TpFlagsBytesSubclass) != 0) return AsBytes(o);
+        if (TypeIsSubtype(type, FloatType) != 0) return FloatAsDouble(o);
+        throw new KsmlTypeException($"A Python {TypeName(o)} cannot be returned to a KSML pipeline; use dict, list, tuple, str, int, float, bool, bytes or None.");
+    }
+
+    /// <summary>The JSON form of a Python object, for values nested in dictionaries and lists.</summary>
+    public static JsonNode? ToJson(nint o)
+    {
+        if (o == None) return null;
+        if (o == True) return JsonValue.Create(true);
+        if (o == False) return JsonValue.Create(false);
+        var type = TypeOf(o);
+        if (type == UnicodeType) return JsonValue.Create(AsString(o));
+        if (type == LongType) return JsonValue.Create(AsLong(o));
+        if (type == FloatType) return JsonValue.Create(FloatAsDouble(o));
+        if (type == DictType) return AsJsonObject(o);
+        if (type == ListType || type == TupleType) return AsJsonArray(o, type == TupleType);
+        return KsmlValues.ToJsonNode(ToClr(o));
+    }
+
+    private static string AsString(nint o)
+    {
+        nint size;
+        var utf8 = UnicodeAsUtf8AndSize(o, &size);
+        if (utf8 == null)
+            throw new PythonBridgeException("Converting a str failed: " + PythonErrors.Take().Describe());
+        return Encoding.UTF8.GetString(utf8, (int)size);
+    }
+
+    private static long AsLong(nint o)
+    {
+        var value = LongAsLongLong(o);
+        if (value == -1 && ErrOccurredBorrowed() != 0)
+        {
+            ErrClear();
+            throw new KsmlTypeException("A Python int does not fit in 64 bits.");
+        }
+        return value;
+    }
+
+    private static byte[] AsBytes(nint o) => new ReadOnlySpan<byte>(BytesAsString(o), (int)BytesSize(o)).ToArray();
+
+    private static JsonObject AsJsonObject(nint o)
+    {
+        var result = new JsonObject();
+        nint position = 0, key, value;
+        while (DictNext(o, &position, &key, &value) != 0)
+            result[KeyText(key)] = ToJson(value);
+        return result;
+    }
+
+    private static string KeyText(nint key)
+    {
+        if (TypeOf(key) == UnicodeType)
+            return AsString(key);
+        var text = ObjectStr(key);
+        if (text == 0)
+            throw new PythonBridgeException("Converting a dict key failed: " + PythonErrors.Take().Describe());
+        try { return AsString(text); }
+        finally { DecRef(text); }
+    }
+
+    private static JsonArray AsJsonArray(nint o, bool tuple)
+    {
+        var count = tuple ? TupleSize(o) : ListSize(o);
+        var array = new JsonArray();
+        for (nint i = 0; i < count; i++)
+            array.Add(ToJson(tuple ? TupleGetItemBorrowed(o, i) : ListGetItemBorrowed(o, i)));
+        return array;
+    }
+
+    private static List<object?> AsList(nint o)
+    {
+        var count = ListSize(o);
+        var list = new List<object?>((int)count);
+        for (nint i = 0; i < count; i++)
+            list.Add(ToClr(ListGetItemBorrowed(o, i)));
+        return list;
+    }
+
+    private static object?[] AsArray(nint o)
+    {
+        var count = TupleSize(o);
+        var array = new object?[count];
+        for (nint i = 0; i < count; i++)
+            array[i] = ToClr(TupleGetItemBorrowed(o, i));
+        return array;
+    }
+
+    /// <summary>The Python type name of <paramref name="o"/>, for messages.</summary>
+    public static string TypeName(nint o)
+    {
+        var name = ObjectGetAttrString(TypeOf(o), NameAttribute);
+        if (name == 0)
+        {
+            ErrClear();
+            return "object";
+        }
+        try { return AsString(name); }
+        finally { DecRef(name); }
+    }
+
+    private static readonly byte* NameAttribute = PermanentUtf8("__name__");
+}

@@ -1,0 +1,113 @@
+using System.Text.Json.Nodes;
+using Ksml.Runtime.Definitions;
+using Ksml.Runtime.Functions;
+using static Ksml.Runtime.Tests.Support.Python;
+
+namespace Ksml.Runtime.Tests.Bridge;
+
+/// <summary>Functions compile once, keep their globalCode state, and get KSML's parameters and defaults.</summary>
+public sealed class FunctionCompilationTests
+{
+    [Test]
+    public void Global_code_runs_once_and_its_state_lives_across_calls()
+    {
+        var f = Create(Definition("numbered", "valueTransformer", ["key", "value"],
+            globalCode: "import itertools\nsequence = itertools.count(1)", code: "n = next(sequence)", expression: "f'{value}-{n}'", resultType: "string"));
+
+        Assert.That(f.Invoke(null, "k", "a"), Is.EqualTo("a-1"));
+        Assert.That(f.Invoke(null, "k", "b"), Is.EqualTo("b-2"));
+    }
+
+    [Test]
+    public void Each_function_has_its_own_namespace()
+    {
+        var first = Create(Definition("first", "valueTransformer", ["key", "value"], globalCode: "shared = 'first'", expression: "shared", resultType: "string"));
+        var second = Create(Definition("second", "valueTransformer", ["key", "value"], globalCode: "shared = 'second'", expression: "shared", resultType: "string"));
+
+        Assert.That(first.Invoke(null, null, null), Is.EqualTo("first"));
+        Assert.That(second.Invoke(null, null, null), Is.EqualTo("second"));
+    }
+
+    [Test]
+    public void Every_fixed_parameter_is_passed_under_its_ksml_name_and_extra_parameters_get_their_defaults()
+    {
+        var f = Create(Definition("joiner", "valueJoiner", ["key", "value1", "value2"],
+            parameters: [new KsmlParameter("separator", "string", "'+'"), new KsmlParameter("suffix", "string", null)],
+            expression: "key + ':' + value1 + separator + value2 + str(suffix)", resultType: "string"));
+
+        Assert.That(f.Invoke(null, "k", "a", "b"), Is.EqualTo("k:a+bNone"));
+    }
+
+    [TestCase("predicate", "True", true)]
+    [TestCase("valueTransformer", "value", "v")]
+    [TestCase("keyTransformer", "key", "k")]
+    [TestCase("aggregator", "aggregatedValue", "agg")]
+    public void A_function_without_expression_returns_the_ksml_default_for_its_type(string type, string _, object expected)
+    {
+        var parameters = type == "aggregator" ? new[] { "key", "value", "aggregatedValue" } : ["key", "value"];
+        var f = Create(Definition("defaulted_" + type, type, parameters, code: "unused = 1", resultType: type == "predicate" ? "boolean" : "string"));
+
+        Assert.That(f.Invoke(null, type == "aggregator" ? ["k", "v", "agg"] : ["k", "v"]), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Code_may_return_on_its_own_before_the_expression()
+    {
+        var f = Create(Definition("early", "valueTransformer", ["key", "value"],
+            code: "if value is None:\n  return 'none'", expression: "'some'", resultType: "string"));
+
+        Assert.That(f.Invoke(null, "k", null), Is.EqualTo("none"));
+        Assert.That(f.Invoke(null, "k", 1L), Is.EqualTo("some"));
+    }
+
+    [Test]
+    public void A_forEach_returns_nothing_even_with_an_expression()
+    {
+        var f = Create(Definition("each", "forEach", ["key", "value"], code: "x = 1", expression: "'ignored'", resultType: null));
+
+        Assert.That(f.Invoke(null, "k", "v"), Is.Null);
+    }
+
+    [Test]
+    public void Debian_dist_packages_import_from_snippets()
+    {
+        var f = Create(Definition("yaml_user", "valueTransformer", ["key", "value"],
+            globalCode: "import yaml", expression: "yaml.safe_load(value)", resultType: "json"));
+
+        var result = f.Invoke(null, "k", "a: 1\nb: [x, y]");
+
+        Assert.That(((JsonNode)result!).ToJsonString(), Is.EqualTo("""{"a":1,"b":["x","y"]}"""));
+    }
+
+    [Test]
+    public void A_function_type_is_given_its_generic_parameters_only()
+    {
+        var f = Create(Definition("helper", "generic", [], parameters: [new KsmlParameter("x", "int", null)], expression: "x * 2", resultType: "int"));
+
+        Assert.That(f.Invoke(null, 21L), Is.EqualTo(42L));
+    }
+
+    [Test]
+    public void Each_function_is_compiled_once_per_definition_by_the_topology_builder()
+    {
+        var counting = new CountingFactory();
+        var builder = new KsmlTopologyBuilder(new Streamiz.Kafka.Net.StreamBuilder(), counting);
+        var definition = Definition("once", "predicate", ["key", "value"], expression: "True", resultType: "boolean");
+
+        builder.Function(definition);
+        builder.Function(definition);
+
+        Assert.That(counting.Created, Is.EqualTo(1));
+    }
+
+    private sealed class CountingFactory : IKsmlFunctionFactory
+    {
+        public int Created { get; private set; }
+
+        public IKsmlFunction Create(KsmlFunctionDefinition definition)
+        {
+            Created++;
+            return Factory.Create(definition);
+        }
+    }
+}

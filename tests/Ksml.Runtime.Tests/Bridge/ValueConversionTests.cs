@@ -1,0 +1,113 @@
+using System.Text.Json.Nodes;
+using Ksml.Runtime.Functions;
+using static Ksml.Runtime.Tests.Support.Python;
+
+namespace Ksml.Runtime.Tests.Bridge;
+
+/// <summary>Values cross into Python and back without losing their type or content.</summary>
+public sealed class ValueConversionTests
+{
+    private static readonly Lazy<IKsmlFunction> Identity = new(() =>
+        Create(Definition("identity", "valueTransformer", ["key", "value"], expression: "value", resultType: "any")));
+
+    private static readonly Lazy<IKsmlFunction> TypeOf = new(() =>
+        Create(Definition("type_of", "valueTransformer", ["key", "value"], expression: "type(value).__name__", resultType: "string")));
+
+    [TestCase(null, "NoneType")]
+    [TestCase(true, "bool")]
+    [TestCase(false, "bool")]
+    [TestCase(42L, "int")]
+    [TestCase(-7, "int")]
+    [TestCase((short)3, "int")]
+    [TestCase((sbyte)-3, "int")]
+    [TestCase(2.5, "float")]
+    [TestCase(1.5f, "float")]
+    [TestCase("héllo ✓ 𝄞", "str")]
+    public void Primitives_round_trip_as_their_python_type(object? value, string pythonType)
+    {
+        Assert.That(TypeOf.Value.Invoke(null, null, value), Is.EqualTo(pythonType));
+        var back = Identity.Value.Invoke(null, null, value);
+        Assert.That(back, Is.EqualTo(value switch { int i => (long)i, short s => (long)s, sbyte b => (long)b, float f => (double)f, _ => value }));
+    }
+
+    [Test]
+    public void Extreme_integers_and_long_strings_survive()
+    {
+        Assert.That(Identity.Value.Invoke(null, null, long.MinValue), Is.EqualTo(long.MinValue));
+        Assert.That(Identity.Value.Invoke(null, null, long.MaxValue), Is.EqualTo(long.MaxValue));
+        var text = new string('x', 5000) + "é";
+        Assert.That(Identity.Value.Invoke(null, null, text), Is.EqualTo(text));
+    }
+
+    [Test]
+    public void Bytes_stay_bytes()
+    {
+        Assert.That(TypeOf.Value.Invoke(null, null, new byte[] { 0, 1, 255 }), Is.EqualTo("bytes"));
+        Assert.That(Identity.Value.Invoke(null, null, new byte[] { 0, 1, 255 }), Is.EqualTo(new byte[] { 0, 1, 255 }));
+    }
+
+    [Test]
+    public void Json_structures_become_dicts_and_lists_and_come_back_equal()
+    {
+        var value = JsonNode.Parse("""{"id":"o-1","qty":3,"price":9.5,"ok":true,"none":null,"tags":["a","b"],"nested":{"x":[1,{"y":2}]}}""")!;
+
+        Assert.That(TypeOf.Value.Invoke(null, null, value), Is.EqualTo("dict"));
+        var back = (JsonNode)Identity.Value.Invoke(null, null, value)!;
+        Assert.That(JsonNode.DeepEquals(back, value), back.ToJsonString());
+    }
+
+    [Test]
+    public void Python_sees_json_numbers_as_int_or_float_as_written()
+    {
+        var f = Create(Definition("kinds", "valueTransformer", ["key", "value"], expression: "[type(value['i']).__name__, type(value['f']).__name__]", resultType: "[string]"));
+
+        Assert.That(f.Invoke(null, null, JsonNode.Parse("""{"i":3,"f":3.0}""")), Is.EqualTo(new object[] { "int", "float" }));
+    }
+
+    [Test]
+    public void Tuples_come_back_as_arrays_and_lists_as_lists()
+    {
+        var f = Create(Definition("shapes", "valueTransformer", ["key", "value"], expression: "((key, value), [1, 'two', None], {'k': (1, 2)})", resultType: "any"));
+
+        var result = (object?[])f.Invoke(null, "k", 5L)!;
+
+        Assert.That(result[0], Is.EqualTo(new object?[] { "k", 5L }));
+        Assert.That(result[1], Is.EqualTo(new List<object?> { 1L, "two", null }));
+        Assert.That(((JsonNode)result[2]!).ToJsonString(), Is.EqualTo("""{"k":[1,2]}"""));
+    }
+
+    [Test]
+    public void Dictionaries_with_non_string_keys_use_their_text()
+    {
+        var f = Create(Definition("int_keys", "valueTransformer", ["key", "value"], expression: "{1: 'a', 2: 'b'}", resultType: "json"));
+
+        Assert.That(((JsonNode)f.Invoke(null, null, null)!).ToJsonString(), Is.EqualTo("""{"1":"a","2":"b"}"""));
+    }
+
+    [Test]
+    public void Windowed_keys_arrive_as_ksml_describes_them()
+    {
+        var f = Create(Definition("window_of", "valueTransformer", ["key", "value"], expression: "[key['start'], key['end'], key['startTime'], key['key']]", resultType: "any"));
+        var key = new Streamiz.Kafka.Net.State.Windowed<string>("sensor-1", new Streamiz.Kafka.Net.Stream.TimeWindow(1000, 61000));
+
+        Assert.That(f.Invoke(null, key, null), Is.EqualTo(new object?[] { 1000L, 61000L, "1970-01-01T00:00:01.000Z", "sensor-1" }));
+    }
+
+    [Test]
+    public void A_python_object_without_a_ksml_form_is_a_located_error()
+    {
+        var f = Create(Definition("returns_a_set", "valueTransformer", ["key", "value"], expression: "object()", resultType: "json", line: 44));
+
+        var error = Assert.Throws<KsmlFunctionException>(() => f.Invoke(null, null, null))!;
+
+        Assert.That(error.Message, Does.StartWith("/defs/orders.ksml.yaml:44: function 'returns_a_set' failed with TypeError: A Python object cannot be returned"));
+    }
+
+    [Test]
+    public void Integers_beyond_64_bits_are_refused_clearly()
+    {
+        var f = Create(Definition("huge", "valueTransformer", ["key", "value"], expression: "2 ** 70", resultType: "long"));
+
+        Assert.That(() => f.Invoke(null, null, null), Throws.InstanceOf<KsmlFunctionException>().With.Message.Contains("does not fit in 64 bits"));
+    }
+}
