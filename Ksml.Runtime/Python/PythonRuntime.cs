@@ -26,6 +26,12 @@ public static unsafe class PythonRuntime
     /// <exception cref="PythonStartupException">The library or executable is missing, or a different Python already runs.</exception>
     public static void Start(PythonOptions options)
     {
+        if (!File.Exists(options.Library))
+            throw new PythonStartupException(
+                $"The Python library '{options.Library}' does not exist (python executable: '{options.Executable}'). Install it (Debian: apt-get install libpython3.11) or set {PythonOptions.LibraryVariable}.");
+        if (!File.Exists(options.Executable))
+            throw new PythonStartupException(
+                $"The Python executable '{options.Executable}' does not exist (library: '{options.Library}'). Install python3 or set {PythonOptions.ExecutableVariable}.");
         lock (StartLock)
         {
             if (_started is not null)
@@ -35,12 +41,6 @@ public static unsafe class PythonRuntime
                         $"Python already runs from '{_started.Library}' ({_started.Executable}) and starts once per process; it cannot be restarted from '{options.Library}' ({options.Executable}).");
                 return;
             }
-            if (!File.Exists(options.Library))
-                throw new PythonStartupException(
-                    $"The Python library '{options.Library}' does not exist (python executable: '{options.Executable}'). Install it (Debian: apt-get install libpython3.11) or set {PythonOptions.LibraryVariable}.");
-            if (!File.Exists(options.Executable))
-                throw new PythonStartupException(
-                    $"The Python executable '{options.Executable}' does not exist (library: '{options.Library}'). Install python3 or set {PythonOptions.ExecutableVariable}.");
 
             // User site-packages would make a function's imports depend on who runs the service.
             Environment.SetEnvironmentVariable("PYTHONNOUSERSITE", "1");
@@ -72,6 +72,9 @@ public static unsafe class PythonRuntime
 
     /// <summary>Whether the calling thread has its own pinned Python thread state.</summary>
     public static bool IsThreadPinned => _threadPinned;
+
+    /// <summary>The calling thread's Python thread state (0 when it has none); stable once pinned.</summary>
+    public static nint CurrentThreadState => _started is null ? 0 : GILStateGetThisThreadState();
 
     /// <summary>
     /// Takes the GIL for the calling thread. The first call on a thread creates a thread state and
