@@ -239,7 +239,7 @@ internal static unsafe class PythonValues
         var type = TypeOf(o);
         if (type == UnicodeType) return JsonValue.Create(AsString(o));
         if (type == LongType) return JsonValue.Create(AsLong(o));
-        if (type == FloatType) return JsonValue.Create(FloatAsDouble(o));
+        if (type == FloatType) return KsmlValues.JsonNumber(FloatAsDouble(o));
         if (type == DictType) return AsJsonObject(o);
         if (type == ListType || type == TupleType) return AsJsonArray(o, type == TupleType);
         return KsmlValues.ToJsonNode(ToClr(o));

@@ -61,23 +61,45 @@ internal abstract class StoreAdapter
 
 internal sealed class KeyValueStoreAdapter<K, V>(IKeyValueStore<K, V> store) : StoreAdapter
 {
+    // Streamiz answers a missing key with default(V); for a long store that is 0, not KSML's None.
+    private static readonly bool ValueIsStruct = typeof(V).IsValueType && Nullable.GetUnderlyingType(typeof(V)) is null;
+
+    private object? Lookup(K key)
+    {
+        if (!ValueIsStruct)
+            return store.Get(key);
+        using var range = store.Range(key, key);
+        return range.MoveNext() && range.Current is { } found ? found.Value : null;
+    }
+
     public override object? Call(StoreOperation operation, ReadOnlySpan<object?> arguments)
     {
         switch (operation)
         {
             case StoreOperation.Get:
                 Expect(operation, arguments, 1, store.Name);
-                return store.Get(Key(arguments[0]));
+                return Lookup(Key(arguments[0]));
             case StoreOperation.Put:
                 Expect(operation, arguments, 2, store.Name);
                 store.Put(Key(arguments[0]), Value(arguments[1]));
                 return null;
             case StoreOperation.PutIfAbsent:
+            {
                 Expect(operation, arguments, 2, store.Name);
-                return store.PutIfAbsent(Key(arguments[0]), Value(arguments[1]));
+                var key = Key(arguments[0]);
+                if (Lookup(key) is { } existing)
+                    return existing;
+                store.Put(key, Value(arguments[1]));
+                return null;
+            }
             case StoreOperation.Delete:
+            {
                 Expect(operation, arguments, 1, store.Name);
-                return store.Delete(Key(arguments[0]));
+                var key = Key(arguments[0]);
+                var previous = Lookup(key);
+                store.Delete(key);
+                return previous;
+            }
             case StoreOperation.All:
                 Expect(operation, arguments, 0, store.Name);
                 return store.All().Select(kv => (object?)new object?[] { kv.Key, kv.Value }).ToList();

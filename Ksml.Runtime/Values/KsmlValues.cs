@@ -71,8 +71,8 @@ public static class KsmlValues
         int i => JsonValue.Create(i),
         short sh => JsonValue.Create(sh),
         sbyte sb => JsonValue.Create(sb),
-        double d => JsonValue.Create(d),
-        float f => JsonValue.Create(f),
+        double d => JsonNumber(d),
+        float f => JsonNumber(f),
         decimal m => JsonValue.Create(m),
         byte[] bytes => JsonValue.Create(Convert.ToBase64String(bytes)),
         IDictionary dictionary => ToJsonObject(dictionary),
@@ -80,6 +80,15 @@ public static class KsmlValues
         IEnumerable list => new JsonArray(list.Cast<object?>().Select(ToJsonNode).ToArray()),
         _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),
     };
+
+    /// <summary>
+    /// A JSON number that stays a float when read back: System.Text.Json writes 3.0 as <c>3</c>,
+    /// which Python would then see as an int, so integral floats are written as <c>3.0</c>.
+    /// </summary>
+    public static JsonValue JsonNumber(double value) =>
+        double.IsFinite(value) && value == Math.Floor(value) && Math.Abs(value) < 1e15
+            ? JsonValue.Create(JsonSerializer.Deserialize<JsonElement>(value.ToString("F1", CultureInfo.InvariantCulture)))!
+            : JsonValue.Create(value);
 
     private static JsonObject ToJsonObject(IDictionary dictionary)
     {

@@ -65,6 +65,19 @@ public sealed class ValueConversionTests
     }
 
     [Test]
+    public void Integral_floats_stay_floats_through_json()
+    {
+        var f = Create(Definition("floats", "valueTransformer", ["key", "value"], expression: "{'total': value['a'] + 0.0, 'n': 3}", resultType: "json"));
+
+        var result = (JsonNode)f.Invoke(null, null, Json("""{"a":3}"""))!;
+
+        Assert.That(result.ToJsonString(), Is.EqualTo("""{"total":3.0,"n":3}"""));
+        Assert.That(TypeOf.Value.Invoke(null, null, result["total"]), Is.EqualTo("float"));
+    }
+
+    private static JsonNode Json(string text) => JsonNode.Parse(text)!;
+
+    [Test]
     public void Tuples_come_back_as_arrays_and_lists_as_lists()
     {
         var f = Create(Definition("shapes", "valueTransformer", ["key", "value"], expression: "((key, value), [1, 'two', None], {'k': (1, 2)})", resultType: "any"));

@@ -1,0 +1,186 @@
+using System.Text.Json.Nodes;
+using Ksml.Runtime.Tests.Support;
+using Microsoft.Extensions.Logging;
+using Topics = Ksml.Runtime.Tests.StatefulKsml.Topics;
+
+namespace Ksml.Runtime.Tests.Operations;
+
+/// <summary>stateful.ksml.yaml under TopologyTestDriver: stores, aggregations, windows and joins.</summary>
+public sealed class StatefulOperationTests
+{
+    private KsmlDriver _driver = null!;
+    private CapturingLoggerFactory _logs = null!;
+
+    [SetUp]
+    public void Start()
+    {
+        _logs = new CapturingLoggerFactory();
+        _driver = new KsmlDriver(new StatefulKsml(), _logs);
+    }
+
+    [TearDown]
+    public void Stop()
+    {
+        _driver.Dispose();
+        _logs.Dispose();
+    }
+
+    private static JsonNode Json(string text) => JsonNode.Parse(text)!;
+
+    private static DateTime At(int seconds) => DateTime.UnixEpoch.AddSeconds(1_700_000_000 + seconds);
+
+    [Test]
+    public void A_predicate_with_a_store_remembers_what_it_has_seen()
+    {
+        var input = _driver.Input<string, JsonNode>(Topics.dedup_in);
+        var output = _driver.Output<string, JsonNode>(Topics.dedup_out);
+
+        input.PipeInput("a", Json("""{"id":"o1"}"""));
+        input.PipeInput("b", Json("""{"id":"o2"}"""));
+        input.PipeInput("c", Json("""{"id":"o1"}"""));
+
+        Assert.That(output.ReadKeyValueList().Select(r => r.Message.Key), Is.EqualTo(new[] { "a", "b" }));
+        var store = _driver.Driver.GetKeyValueStore<string, long>("seen_orders");
+        Assert.That(store.Get("o1"), Is.EqualTo(1L));
+        Assert.That(store.Get("o2"), Is.EqualTo(1L));
+    }
+
+    [Test]
+    public void The_key_value_store_api_from_python_tells_a_missing_key_from_a_stored_zero()
+    {
+        var input = _driver.Input<string, string>(Topics.store_api_in);
+        var output = _driver.Output<string, JsonNode>(Topics.store_api_out);
+
+        input.PipeInput("k", "go");
+
+        Assert.That(output.ReadValueList().Single()!.ToJsonString(),
+            Is.EqualTo("""{"before":null,"zero":0,"kept":0,"entries":[["k",0],["k-new",7]],"count":2,"deleted":7,"after":null}"""));
+    }
+
+    [Test]
+    public void GroupByKey_and_count()
+    {
+        var input = _driver.Input<string, JsonNode>(Topics.purchases);
+        var output = _driver.Output<string, long>(Topics.purchase_counts);
+
+        foreach (var key in new[] { "ann", "bob", "ann" })
+            input.PipeInput(key, Json("""{"customer":"x","amount":1}"""));
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new[] { ("ann", 1L), ("bob", 1L), ("ann", 2L) }));
+    }
+
+    [Test]
+    public void GroupBy_and_aggregate_with_initializer_and_aggregator_into_a_named_store()
+    {
+        var input = _driver.Input<string, JsonNode>(Topics.purchases);
+        var output = _driver.Output<string, JsonNode>(Topics.spend);
+
+        input.PipeInput("p1", Json("""{"customer":"ann","amount":10.5}"""));
+        input.PipeInput("p2", Json("""{"customer":"bob","amount":3}"""));
+        input.PipeInput("p3", Json("""{"customer":"ann","amount":4.25}"""));
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value!.ToJsonString())), Is.EqualTo(new[]
+        {
+            ("ann", """{"count":1,"total":10.5}"""),
+            ("bob", """{"count":1,"total":3.0}"""),
+            ("ann", """{"count":2,"total":14.75}"""),
+        }));
+        Assert.That(_driver.Driver.GetKeyValueStore<string, JsonNode>("spend_store").Get("ann")!.ToJsonString(), Is.EqualTo("""{"count":2,"total":14.75}"""));
+    }
+
+    [Test]
+    public void Tumbling_windows_count_per_window_and_python_sees_the_windowed_key()
+    {
+        var input = _driver.Input<string, string>(Topics.clicks);
+        var output = _driver.Output<string, long>(Topics.clicks_per_minute);
+        var windowStart = (1_700_000_000L / 60 + 1) * 60;
+
+        input.PipeInput("home", "c", DateTime.UnixEpoch.AddSeconds(windowStart + 1));
+        input.PipeInput("home", "c", DateTime.UnixEpoch.AddSeconds(windowStart + 30));
+        input.PipeInput("home", "c", DateTime.UnixEpoch.AddSeconds(windowStart + 61));
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new[]
+        {
+            ($"home@{windowStart * 1000}", 1L),
+            ($"home@{windowStart * 1000}", 2L),
+            ($"home@{(windowStart + 60) * 1000}", 1L),
+        }));
+    }
+
+    [Test]
+    public void Reduce_keeps_the_largest()
+    {
+        var input = _driver.Input<string, long>(Topics.max_in);
+        var output = _driver.Output<string, long>(Topics.max_out);
+
+        foreach (var value in new[] { 3L, 9L, 4L })
+            input.PipeInput("k", value);
+
+        Assert.That(output.ReadValueList(), Is.EqualTo(new[] { 3L, 9L, 9L }));
+    }
+
+    [Test]
+    public void Stream_table_left_join()
+    {
+        var customers = _driver.Input<string, JsonNode>(StatefulKsml.Topics.customers);
+        var shipments = _driver.Input<string, JsonNode>(Topics.shipments);
+        var output = _driver.Output<string, JsonNode>(Topics.enriched_shipments);
+
+        customers.PipeInput("ann", Json("""{"name":"Ann Smith"}"""), At(0));
+        shipments.PipeInput("ann", Json("""{"item":"book"}"""), At(1));
+        shipments.PipeInput("zed", Json("""{"item":"pen"}"""), At(2));
+
+        Assert.That(output.ReadValueList().Select(v => v!.ToJsonString()), Is.EqualTo(new[]
+        {
+            """{"item":"book","customer_name":"Ann Smith"}""",
+            """{"item":"pen","customer_name":null}""",
+        }));
+    }
+
+    [Test]
+    public void Stream_stream_join_within_the_time_difference()
+    {
+        var shipments = _driver.Input<string, JsonNode>(Topics.shipments);
+        var payments = _driver.Input<string, JsonNode>(Topics.payments);
+        var output = _driver.Output<string, JsonNode>(Topics.paid_shipments);
+
+        shipments.PipeInput("o1", Json("""{"item":"book"}"""), At(0));
+        payments.PipeInput("o1", Json("""{"amount":12}"""), At(60));
+        shipments.PipeInput("o2", Json("""{"item":"pen"}"""), At(0));
+        payments.PipeInput("o2", Json("""{"amount":1}"""), At(3600));
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value!.ToJsonString())), Is.EqualTo(new[]
+        {
+            ("o1", """{"item":"book","paid":12}"""),
+        }));
+    }
+
+    [Test]
+    public void Stream_global_table_join_through_a_key_mapper()
+    {
+        var countries = _driver.Input<string, JsonNode>(StatefulKsml.Topics.countries);
+        var orders = _driver.Input<string, JsonNode>(Topics.country_orders);
+        var output = _driver.Output<string, JsonNode>(Topics.enriched_country_orders);
+
+        countries.PipeInput("NL", Json("""{"currency":"EUR"}"""));
+        orders.PipeInput("o1", Json("""{"country":"NL"}"""));
+        orders.PipeInput("o2", Json("""{"country":"XX"}"""));
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value!.ToJsonString())), Is.EqualTo(new[]
+        {
+            ("o1", """{"country":"NL","currency":"EUR"}"""),
+        }));
+    }
+
+    [Test]
+    public void Peek_runs_the_forEach_and_passes_records_on()
+    {
+        var input = _driver.Input<string, string>(Topics.printed_in);
+        var output = _driver.Output<string, string>(Topics.audited);
+
+        input.PipeInput("k1", "v1");
+
+        Assert.That(output.ReadValueList(), Is.EqualTo(new[] { "v1" }));
+        Assert.That(_logs.Lines, Does.Contain(("stateful.function.audit", LogLevel.Information, "audit k1=v1")));
+    }
+}
