@@ -3,6 +3,8 @@ using Ksml.Runtime.Functions;
 using Ksml.Runtime.Serdes;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Crosscutting;
+using Streamiz.Kafka.Net.Processors;
+using Ksml.Runtime.Dsl;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -43,17 +45,20 @@ public sealed class KsmlTopologyBuilder
 
     /// <summary>A stream over a topic; several KSML names for one topic share one source, as in KSML.</summary>
     public IKStream<K, V> Stream<K, V>(KsmlTopicDefinition topic) =>
-        Source(topic, () => Builder.Stream(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType)));
+        Source(topic, () => Builder.Stream(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType), TimestampExtractor(topic)));
 
     /// <summary>A table over a topic, materialised in <paramref name="store"/> or a store named after the table.</summary>
     public IKTable<K, V> Table<K, V>(KsmlTopicDefinition topic, KsmlStoreDefinition? store = null) =>
         Source(topic, () => Builder.Table(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType),
-            KeyValueMaterialized<K, V>(store, topic.Name + "_store", topic.KeyType, topic.ValueType)));
+            KeyValueMaterialized<K, V>(store, topic.Name + "_store", topic.KeyType, topic.ValueType), null, TimestampExtractor(topic)));
 
     /// <summary>A global table over a topic.</summary>
     public IGlobalKTable<K, V> GlobalTable<K, V>(KsmlTopicDefinition topic, KsmlStoreDefinition? store = null) =>
         Source(topic, () => Builder.GlobalTable(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType),
-            KeyValueMaterialized<K, V>(store, topic.Name + "_store", topic.KeyType, topic.ValueType)));
+            KeyValueMaterialized<K, V>(store, topic.Name + "_store", topic.KeyType, topic.ValueType), null, TimestampExtractor(topic)));
+
+    private ITimestampExtractor? TimestampExtractor(KsmlTopicDefinition topic) =>
+        topic.TimestampExtractor is { } extractor ? new KsmlTimestampExtractor(Function(extractor)) : null;
 
     private T Source<T>(KsmlTopicDefinition topic, Func<T> create) where T : class
     {

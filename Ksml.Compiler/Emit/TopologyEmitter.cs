@@ -116,7 +116,8 @@ public sealed class TopologyEmitter
         {
             _w.Line("/// <summary>" + (topic.IsInline ? "Inline topic" : topic.Kind + " <c>" + Xml(topic.Name) + "</c>") + " on topic <c>" + Xml(topic.Topic) + "</c> (line " + topic.Span.Line + ").</summary>");
             _w.Line("public static readonly KsmlTopicDefinition " + _topicIds[topic] + " = new(" + EmitNames.Literal(topic.Name) + ", " + EmitNames.Literal(topic.Topic) + ", "
-                + EmitNames.Literal(topic.Key.Resolve().ToString()) + ", " + EmitNames.Literal(topic.Value.Resolve().ToString()) + ", " + EmitNames.Literal(topic.OffsetResetPolicy) + ");");
+                + EmitNames.Literal(topic.Key.Resolve().ToString()) + ", " + EmitNames.Literal(topic.Value.Resolve().ToString()) + ", " + EmitNames.Literal(topic.OffsetResetPolicy)
+                + (topic.TimestampExtractor is null ? "" : ", " + Fn(topic.TimestampExtractor)) + ");");
         }
         _w.Close().Line();
     }

@@ -45,7 +45,9 @@ public sealed record KsmlFunctionDefinition(
 /// <param name="KeyType">KSML key type, e.g. <c>string</c>.</param>
 /// <param name="ValueType">KSML value type, e.g. <c>json</c>.</param>
 /// <param name="OffsetResetPolicy">earliest, latest, none or by_duration:…; null for the application default.</param>
-public sealed record KsmlTopicDefinition(string Name, string Topic, string KeyType, string ValueType, string? OffsetResetPolicy = null);
+/// <param name="TimestampExtractor">Gives each record read from the topic its event time; null for the record's own timestamp.</param>
+public sealed record KsmlTopicDefinition(string Name, string Topic, string KeyType, string ValueType, string? OffsetResetPolicy = null,
+    KsmlFunctionDefinition? TimestampExtractor = null);
 
 /// <summary>A state store definition.</summary>
 /// <param name="Name">Store name, also the Python variable functions see it under.</param>

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Functions;
@@ -146,21 +147,22 @@ public static class KsmlOperations
     }
 
     /// <summary><c>groupByKey</c>.</summary>
-    public static IKGroupedStream<K, V> KsmlGroupByKey<K, V>(this IKStream<K, V> stream, string name) => stream.GroupByKey(name);
+    public static IKGroupedStream<K, V> KsmlGroupByKey<K, V>(this IKStream<K, V> stream, string name) =>
+        stream.GroupByKey<KsmlSerDes<K>, KsmlSerDes<V>>(name);
 
     /// <summary><c>groupBy</c> on a stream: the mapper returns the new key.</summary>
     public static IKGroupedStream<KR, V> KsmlGroupBy<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
         return stream.SelectKey((k, v, _) => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f)), name + "_select")
-            .GroupByKey(name);
+            .GroupByKey<KsmlSerDes<KR>, KsmlSerDes<V>>(name);
     }
 
     /// <summary><c>groupBy</c> on a table: the mapper returns the new (key, value).</summary>
     public static IKGroupedTable<KR, VR> KsmlGroupBy<K, V, KR, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return table.GroupBy((k, v, _) => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(null, k, v), ResultOf(f)), name);
+        return table.GroupBy<KR, VR, KsmlSerDes<KR>, KsmlSerDes<VR>>((k, v, _) => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(null, k, v), ResultOf(f)), name);
     }
 
     /// <summary><c>count</c> on a grouped stream.</summary>
@@ -375,7 +377,7 @@ public static class KsmlOperations
     /// <summary><c>print</c> to stdout or a file, optionally formatted by a keyValuePrinter.</summary>
     public static void KsmlPrint<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, string? filename, string? label, KsmlFunctionDefinition? mapper, string name)
     {
-        var printed = filename is null ? Printed<K, V>.ToOut() : Printed<K, V>.ToWriter(new StreamWriter(filename, append: true) { AutoFlush = true });
+        var printed = filename is null ? Printed<K, V>.ToOut() : Printed<K, V>.ToWriter(new LineAppendingWriter(filename));
         printed = printed.WithName(name);
         if (label is not null)
             printed = printed.WithLabel(label);
@@ -398,5 +400,49 @@ public static class KsmlOperations
             return (k, v, _) => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f));
         }).ToArray();
         return stream.Branch(name, tests);
+    }
+}
+
+/// <summary>
+/// Appends each printed line to a file and holds no handle between lines: Streamiz closes a print
+/// processor's writer once per task, and a shared StreamWriter would fail every task after the first.
+/// </summary>
+internal sealed class LineAppendingWriter(string path) : TextWriter
+{
+    private readonly StringBuilder _line = new();
+
+    public override Encoding Encoding => Encoding.UTF8;
+
+    public override void Write(char value)
+    {
+        lock (_line)
+            _line.Append(value);
+    }
+
+    public override void Write(string? value)
+    {
+        lock (_line)
+            _line.Append(value);
+    }
+
+    public override void WriteLine(string? value)
+    {
+        lock (_line)
+        {
+            _line.Append(value).Append('\n');
+            File.AppendAllText(path, _line.ToString());
+            _line.Clear();
+        }
+    }
+
+    public override void Flush()
+    {
+        lock (_line)
+        {
+            if (_line.Length == 0)
+                return;
+            File.AppendAllText(path, _line.ToString());
+            _line.Clear();
+        }
     }
 }

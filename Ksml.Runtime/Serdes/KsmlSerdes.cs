@@ -88,3 +88,18 @@ public sealed class SerializationException : Exception
     /// <summary>Creates the exception.</summary>
     public SerializationException(string message) : base(message) { }
 }
+
+/// <summary>
+/// The KSML serde for <typeparamref name="T"/> as a type with a parameterless constructor, for the
+/// Streamiz operations that take serdes as type arguments (grouping, repartitioning).
+/// </summary>
+public sealed class KsmlSerDes<T> : AbstractSerDes<T>
+{
+    private readonly ISerDes<T> _inner = KsmlSerdes.For<T>("");
+
+    /// <inheritdoc />
+    public override T Deserialize(byte[] data, SerializationContext context) => _inner.Deserialize(data, context);
+
+    /// <inheritdoc />
+    public override byte[] Serialize(T data, SerializationContext context) => _inner.Serialize(data, context);
+}

@@ -1,0 +1,135 @@
+using System.Text.Json.Nodes;
+using Ksml.Runtime.Tests.Support;
+using Microsoft.Extensions.Logging;
+using Topics = Ksml.Runtime.Tests.TablesKsml.Topics;
+
+namespace Ksml.Runtime.Tests.Operations;
+
+/// <summary>tables.ksml.yaml under TopologyTestDriver: tables, suppressed hopping windows, event time, partitioners, print and forEach.</summary>
+public sealed class TableAndWindowTests
+{
+    private KsmlDriver _driver = null!;
+    private CapturingLoggerFactory _logs = null!;
+
+    [SetUp]
+    public void Start()
+    {
+        File.Delete("printed-records.txt");
+        _logs = new CapturingLoggerFactory();
+        _driver = new KsmlDriver(new TablesKsml(), _logs);
+    }
+
+    [TearDown]
+    public void Stop()
+    {
+        _driver.Dispose();
+        _logs.Dispose();
+    }
+
+    private static JsonNode Json(string text) => JsonNode.Parse(text)!;
+
+    [Test]
+    public void Hopping_windows_on_event_time_from_a_timestamp_extractor_emit_once_when_they_close()
+    {
+        var input = _driver.Input<string, JsonNode>(Topics.readings);
+        var output = _driver.Output<string, JsonNode>(Topics.readings_per_window);
+        var t0 = 1_700_000_000_000L; // a multiple of 10 s and of 5 s
+
+        // The record timestamp is ignored: event time comes from measured_at.
+        input.PipeInput("s1", Json($$"""{"v":1,"measured_at":{{t0 + 1000}}}"""), DateTime.UnixEpoch);
+        Assert.That(output.ReadKeyValueList(), Is.Empty, "suppressed until the window closes");
+        // Event time t0+6s closes [t0-5s, t0+5s) and nothing else.
+        input.PipeInput("s1", Json($$"""{"v":2,"measured_at":{{t0 + 6000}}}"""), DateTime.UnixEpoch);
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value!.ToJsonString())),
+            Is.EqualTo(new[] { ($"s1@{t0 - 5000}", """{"n":1,"sum":1}""") }));
+        input.PipeInput("s1", Json($$"""{"v":4,"measured_at":{{t0 + 30000}}}"""), DateTime.UnixEpoch);
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value!.ToJsonString())), Is.EqualTo(new[]
+        {
+            ($"s1@{t0}", """{"n":2,"sum":3}"""),
+            ($"s1@{t0 + 5000}", """{"n":1,"sum":2}"""),
+        }));
+    }
+
+    [Test]
+    public void ToTable_as_then_table_filter_groupBy_and_reduce_with_adder_and_subtractor()
+    {
+        var input = _driver.Input<string, JsonNode>(Topics.stock_in);
+        var output = _driver.Output<string, long>(Topics.category_totals);
+
+        input.PipeInput("apple", Json("""{"category":"fruit","stock":5}"""));
+        input.PipeInput("pear", Json("""{"category":"fruit","stock":3}"""));
+        input.PipeInput("apple", Json("""{"category":"fruit","stock":1}"""));
+        input.PipeInput("leek", Json("""{"category":"veg","stock":2}"""));
+
+        var latest = output.ReadKeyValueList().GroupBy(r => r.Message.Key).ToDictionary(g => g.Key, g => g.Last().Message.Value);
+        Assert.That(latest, Is.EqualTo(new Dictionary<string, long> { ["fruit"] = 4, ["veg"] = 2 }));
+    }
+
+    [Test]
+    public void Table_transformValue_then_table_table_join()
+    {
+        var products = _driver.Input<string, JsonNode>(TablesKsml.Topics.products);
+        var prices = _driver.Input<string, double>(TablesKsml.Topics.prices);
+        var output = _driver.Output<string, string>(Topics.labelled_products);
+
+        products.PipeInput("p1", Json("""{"name":"green tea"}"""));
+        prices.PipeInput("p1", 3.5);
+        prices.PipeInput("p1", 4.0);
+
+        Assert.That(output.ReadValueList(), Is.EqualTo(new[] { "Green Tea @ 3.5", "Green Tea @ 4.0" }));
+    }
+
+    [Test]
+    public void A_to_with_a_python_partitioner_writes_to_the_partition_it_returns()
+    {
+        var input = _driver.Input<string, string>(Topics.partitioned_in);
+        var output = _driver.Output<string, string>(Topics.partitioned_out);
+
+        input.PipeInput("7", "a");
+
+        // The mock cluster gives an auto-created topic one partition, so 7 % 1 == 0 is all it can show.
+        var record = output.ReadKeyValueList().Single();
+        Assert.That((record.Message.Key, record.Partition.Value), Is.EqualTo(("7", 0)));
+    }
+
+    [Test]
+    public void Print_writes_what_the_key_value_printer_returns_to_the_file()
+    {
+        var input = _driver.Input<string, string>(Topics.printed);
+
+        input.PipeInput("k1", "hello");
+        input.PipeInput("k2", "world");
+
+        // Kafka Streams prefixes printed lines with the label, which defaults to the processor name.
+        Assert.That(File.ReadAllLines("printed-records.txt"), Is.EqualTo(new[] { "[print_records_print]: k1 => HELLO", "[print_records_print]: k2 => WORLD" }));
+    }
+
+    [Test]
+    public void ForEach_as_a_sink_runs_for_every_record_keeping_its_global_state()
+    {
+        var input = _driver.Input<string, string>(Topics.consumed);
+
+        input.PipeInput("a", "x");
+        input.PipeInput("b", "y");
+
+        Assert.That(_logs.Lines.Where(l => l.Category == "tables.function.remember").Select(l => l.Message),
+            Is.EqualTo(new[] { "consumed x (1 so far)", "consumed y (2 so far)" }));
+    }
+
+    [Test]
+    public void A_window_store_from_python_puts_and_fetches_by_window()
+    {
+        var input = _driver.Input<string, long>(Topics.recent_in);
+        var output = _driver.Output<string, JsonNode>(Topics.recent_out);
+
+        input.PipeInput("k", 61_000L);
+        input.PipeInput("k", 130_000L);
+
+        Assert.That(output.ReadValueList().Select(v => v!.ToJsonString()), Is.EqualTo(new[]
+        {
+            """{"same_window":61000,"history":[[60000,61000]]}""",
+            """{"same_window":130000,"history":[[60000,61000],[120000,130000]]}""",
+        }));
+    }
+}
