@@ -110,7 +110,7 @@ internal static unsafe class PythonValues
         {
             return element.ValueKind switch
             {
-                JsonValueKind.String => FromString(element.GetString()!),
+                JsonValueKind.String => FromJsonString(element),
                 JsonValueKind.Number => element.TryGetInt64(out var l) ? Check(LongFromLongLong(l)) : Check(FloatFromDouble(element.GetDouble())),
                 JsonValueKind.True => NewRef(True),
                 JsonValueKind.False => NewRef(False),
@@ -130,9 +130,41 @@ internal static unsafe class PythonValues
         };
     }
 
+    // Records repeat their field names: each name becomes one Python str, kept for the process, and
+    // the same object coming back in a result dict maps straight to its .NET string.
+    private const int MaxCachedKeys = 4096;
+    private static readonly Dictionary<string, nint> KeyObjects = new(StringComparer.Ordinal);
+    private static readonly Dictionary<nint, string> KeyStrings = new();
+
+    private static nint KeyToPython(string key)
+    {
+        if (KeyObjects.TryGetValue(key, out var cached))
+            return NewRef(cached);
+        var created = FromString(key);
+        if (KeyObjects.Count < MaxCachedKeys && key.Length <= 64)
+        {
+            KeyObjects[key] = NewRef(created);
+            KeyStrings[created] = key;
+        }
+        return created;
+    }
+
+    /// <summary>A JSON string straight from its UTF-8 bytes when it has no escapes, without a .NET string between.</summary>
+    private static nint FromJsonString(JsonElement element)
+    {
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
+        if (raw.Length >= 2 && raw.IndexOf((byte)'\\') < 0)
+        {
+            var content = raw[1..^1];
+            fixed (byte* p = content)
+                return Check(UnicodeFromStringAndSize(p, content.Length));
+        }
+        return FromString(element.GetString()!);
+    }
+
     private static void SetItem(nint dict, string key, nint item)
     {
-        var k = FromString(key);
+        var k = KeyToPython(key);
         var failed = DictSetItem(dict, k, item) != 0;
         DecRef(k);
         DecRef(item);
@@ -278,6 +310,8 @@ internal static unsafe class PythonValues
 
     private static string KeyText(nint key)
     {
+        if (KeyStrings.TryGetValue(key, out var cached))
+            return cached;
         if (TypeOf(key) == UnicodeType)
             return AsString(key);
         var text = ObjectStr(key);

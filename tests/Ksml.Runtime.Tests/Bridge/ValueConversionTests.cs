@@ -57,6 +57,15 @@ public sealed class ValueConversionTests
     }
 
     [Test]
+    public void Json_strings_with_escapes_and_non_ascii_text_arrive_decoded()
+    {
+        var value = JsonNode.Parse("""{"quote":"say \"hi\"","accent":"caf\u00e9","raw":"ünïcödé ✓","path":"a\\b","empty":""}""")!;
+        var f = Create(Definition("escapes", "valueTransformer", ["key", "value"], expression: "[value['quote'], value['accent'], value['raw'], value['path'], value['empty']]", resultType: "[string]"));
+
+        Assert.That(f.Invoke(null, null, value), Is.EqualTo(new List<object?> { "say \"hi\"", "café", "ünïcödé ✓", "a\\b", "" }));
+    }
+
+    [Test]
     public void Python_sees_json_numbers_as_int_or_float_as_written()
     {
         var f = Create(Definition("kinds", "valueTransformer", ["key", "value"], expression: "[type(value['i']).__name__, type(value['f']).__name__]", resultType: "[string]"));
