@@ -34,6 +34,15 @@ public class DiagnosticTests
     }
 
     [Test]
+    public void KSML0010_a_definition_without_pipelines_or_producers_warns()
+    {
+        Assert.That(Check(Streams), Is.EqualTo(new[]
+        {
+            "test.ksml.yaml(1,1): warning KSML0010: The definition has no pipelines and no producers, so it builds an empty topology",
+        }));
+    }
+
+    [Test]
     public void KSML0001_unknown_key_suggests_the_closest()
     {
         Assert.That(Check(Streams + "pipelines:\n  p:\n    from: orders\n    too: totals\n"), Does.Contain(

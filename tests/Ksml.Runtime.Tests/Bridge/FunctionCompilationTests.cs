@@ -69,6 +69,36 @@ public sealed class FunctionCompilationTests
     }
 
     [Test]
+    public void Function_types_without_an_operation_on_streamiz_still_run_with_their_fixed_parameters()
+    {
+        // generator (producers), merger (session windows) and foreignKeyExtractor (foreign-key joins).
+        var generator = Create(Definition("make_order", "generator", [], globalCode: "import itertools\nids = itertools.count(1)",
+            code: "n = next(ids)", expression: "('order-' + str(n), {'id': n})", resultType: "(string, json)"));
+        var merger = Create(Definition("merge_sessions", "merger", ["key", "value1", "value2"], expression: "value1 + value2", resultType: "long"));
+        var extractor = Create(Definition("customer_of", "foreignKeyExtractor", ["value"], expression: "value['customer']", resultType: "string"));
+
+        var first = (object?[])generator.Invoke(null)!;
+        var second = (object?[])generator.Invoke(null)!;
+
+        Assert.That((first[0], second[0]), Is.EqualTo(("order-1", "order-2")));
+        Assert.That(((System.Text.Json.Nodes.JsonNode)second[1]!).ToJsonString(), Is.EqualTo("""{"id":2}"""));
+        Assert.That(merger.Invoke(null, "k", 2L, 3L), Is.EqualTo(5L));
+        Assert.That(extractor.Invoke(null, System.Text.Json.Nodes.JsonNode.Parse("""{"customer":"c-9"}""")), Is.EqualTo("c-9"));
+    }
+
+    [Test]
+    [TestCase("requests")]
+    [TestCase("psycopg2")]
+    [TestCase("pika")]
+    [TestCase("cachetools")]
+    public void The_tutorials_python_packages_import_from_snippets(string module)
+    {
+        var f = Create(Definition("imports_" + module, "valueTransformer", ["key", "value"], globalCode: "import " + module, expression: module + ".__name__", resultType: "string"));
+
+        Assert.That(f.Invoke(null, null, null), Is.EqualTo(module));
+    }
+
+    [Test]
     public void Debian_dist_packages_import_from_snippets()
     {
         var f = Create(Definition("yaml_user", "valueTransformer", ["key", "value"],

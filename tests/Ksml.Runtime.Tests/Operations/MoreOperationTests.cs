@@ -1,0 +1,130 @@
+using System.Text.Json.Nodes;
+using Ksml.Runtime.Tests.Support;
+using Topics = Ksml.Runtime.Tests.MoreOperationsKsml.Topics;
+
+namespace Ksml.Runtime.Tests.Operations;
+
+/// <summary>more-operations.ksml.yaml under TopologyTestDriver.</summary>
+public sealed class MoreOperationTests
+{
+    private KsmlDriver _driver = null!;
+
+    [SetUp]
+    public void Start() => _driver = new KsmlDriver(new MoreOperationsKsml());
+
+    [TearDown]
+    public void Stop() => _driver.Dispose();
+
+    private static DateTime At(int seconds) => DateTime.UnixEpoch.AddSeconds(1_700_000_000 + seconds);
+
+    [Test]
+    public void ConvertValue_turns_json_into_its_text()
+    {
+        var input = _driver.Input<string, JsonNode>(Topics.numbers_as_text);
+        var output = _driver.Output<string, string>(Topics.numbers_as_string);
+
+        input.PipeInput("k", JsonNode.Parse("""{"n":1}""")!);
+
+        Assert.That(output.ReadValueList(), Is.EqualTo(new[] { """{"n":1}""" }));
+    }
+
+    [Test]
+    public void Outer_and_left_stream_joins_emit_unmatched_records_with_none()
+    {
+        var left = _driver.Input<string, string>(Topics.left_side);
+        var right = _driver.Input<string, string>(Topics.right_side);
+        var outer = _driver.Output<string, string>(Topics.outer_joined);
+        var leftJoined = _driver.Output<string, string>(Topics.left_joined);
+
+        left.PipeInput("a", "L1", At(0));
+        right.PipeInput("a", "R1", At(10));
+        right.PipeInput("b", "R2", At(20));
+        left.PipeInput("z", "L9", At(600)); // advances stream time so unmatched records are emitted
+
+        var outerValues = outer.ReadValueList().ToList();
+        Assert.That(outerValues, Does.Contain("L1|R1"));
+        Assert.That(outerValues, Does.Contain("None|R2"));
+        var leftValues = leftJoined.ReadValueList().ToList();
+        Assert.That(leftValues, Does.Contain("L1|R1"));
+        Assert.That(leftValues, Does.Not.Contain("None|R2"), "a left join never emits a right-only record");
+    }
+
+    [Test]
+    public void Table_groupBy_count_and_aggregate_with_adder_and_subtractor_follow_updates()
+    {
+        var members = _driver.Input<string, JsonNode>(Topics.members_in);
+        var sizes = _driver.Output<string, long>(Topics.team_sizes);
+        var points = _driver.Output<string, long>(Topics.team_points);
+
+        members.PipeInput("ann", JsonNode.Parse("""{"team":"red","points":5}""")!);
+        members.PipeInput("bob", JsonNode.Parse("""{"team":"red","points":3}""")!);
+        members.PipeInput("ann", JsonNode.Parse("""{"team":"blue","points":7}""")!);
+
+        Dictionary<string, long> Latest(Streamiz.Kafka.Net.Mock.TestOutputTopic<string, long> topic) =>
+            topic.ReadKeyValueList().GroupBy(r => r.Message.Key).ToDictionary(g => g.Key, g => g.Last().Message.Value);
+        Assert.That(Latest(sizes), Is.EqualTo(new Dictionary<string, long> { ["red"] = 1, ["blue"] = 1 }));
+        Assert.That(Latest(points), Is.EqualTo(new Dictionary<string, long> { ["red"] = 3, ["blue"] = 7 }));
+    }
+
+    [Test]
+    public void Tumbling_reduce_then_toStream_with_a_key_mapper_over_the_windowed_key()
+    {
+        var input = _driver.Input<string, long>(Topics.windowed_sums_in);
+        var output = _driver.Output<string, long>(Topics.windowed_sums);
+        var start = DateTime.UnixEpoch.AddSeconds((1_700_000_000L / 60 + 1) * 60);
+
+        input.PipeInput("k", 2, start.AddSeconds(1));
+        input.PipeInput("k", 3, start.AddSeconds(2));
+        input.PipeInput("k", 4, start.AddSeconds(61));
+
+        var windowStart = start.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+        var nextStart = start.AddMinutes(1).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new[]
+        {
+            ($"k@{windowStart}", 2L), ($"k@{windowStart}", 5L), ($"k@{nextStart}", 4L),
+        }));
+    }
+
+    [Test]
+    public void Suppress_until_a_time_limit_holds_updates_back()
+    {
+        var input = _driver.Input<string, long>(Topics.limited_in);
+        var output = _driver.Output<string, long>(Topics.limited_out);
+
+        input.PipeInput("k", 1, At(0));
+        input.PipeInput("k", 2, At(1));
+        Assert.That(output.ReadValueList(), Is.Empty);
+        input.PipeInput("other", 9, At(30));
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new[] { ("k", 2L) }));
+    }
+
+    [Test]
+    public void Table_table_outer_join()
+    {
+        var a = _driver.Input<string, string>(MoreOperationsKsml.Topics.table_a);
+        var b = _driver.Input<string, string>(MoreOperationsKsml.Topics.table_b);
+        var output = _driver.Output<string, string>(Topics.both_tables);
+
+        a.PipeInput("x", "A");
+        b.PipeInput("y", "B");
+        b.PipeInput("x", "C");
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new[]
+        {
+            ("x", "A|None"), ("y", "None|B"), ("x", "A|C"),
+        }));
+    }
+
+    [Test]
+    public void Repartition_with_a_python_partitioner_passes_records_through()
+    {
+        var input = _driver.Input<string, string>(Topics.repartition_in);
+        var output = _driver.Output<string, string>(Topics.repartition_out);
+
+        input.PipeInput("k1", "v1");
+        input.PipeInput("k2", "v2");
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new[] { ("k1", "v1"), ("k2", "v2") }));
+    }
+}
