@@ -1,4 +1,5 @@
 using Ksml.Runtime.Definitions;
+using Ksml.Runtime.ErrorHandling;
 using Ksml.Runtime.Functions;
 using Ksml.Runtime.Serdes;
 using Streamiz.Kafka.Net;
@@ -23,11 +24,15 @@ public sealed class KsmlTopologyBuilder
     private readonly Dictionary<string, KsmlStoreDefinition> _stores = new(StringComparer.Ordinal);
 
     /// <summary>Creates a builder over <paramref name="builder"/> whose functions come from <paramref name="functions"/>.</summary>
-    public KsmlTopologyBuilder(StreamBuilder builder, IKsmlFunctionFactory functions)
+    public KsmlTopologyBuilder(StreamBuilder builder, IKsmlFunctionFactory functions, KsmlErrorHandler? errors = null)
     {
         Builder = builder;
         _functionFactory = functions;
+        Errors = errors;
     }
+
+    /// <summary>The process-stage error policy; null lets failures propagate (as in unit tests).</summary>
+    public KsmlErrorHandler? Errors { get; }
 
     /// <summary>The Streamiz builder the topology is added to.</summary>
     public StreamBuilder Builder { get; }

@@ -4,6 +4,7 @@ using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Functions;
 using Ksml.Runtime.Serdes;
 using Ksml.Runtime.Values;
+using Streamiz.Kafka.Net.Processors;
 using Streamiz.Kafka.Net.Processors.Public;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
@@ -18,15 +19,19 @@ namespace Ksml.Runtime.Dsl;
 /// </summary>
 public static class KsmlOperations
 {
+    /// <summary>Runs one record's step under the process error policy (directly when none is set).</summary>
+    private static T Guard<K, V, T>(KsmlTopologyBuilder ksml, string step, IKsmlFunction f, K key, V value, IRecordContext? context, Func<T> body) =>
+        ksml.Errors is { } errors ? errors.Process(step, f.Definition, key, value, context, body) : body();
+
     private static string ResultOf(IKsmlFunction f) => $"the result of '{f.Definition.Name}' ({f.Definition.SourcePath}:{f.Definition.Line})";
 
     /// <summary>Computes <typeparamref name="R"/> per record, inside a store-connected transformer when the function declares stores.</summary>
-    private static IKStream<K, R> Compute<K, V, R>(IKStream<K, V> stream, IKsmlFunction f, string name, Func<K, V, IKsmlStoreProvider?, R> body)
+    private static IKStream<K, R> Compute<K, V, R>(KsmlTopologyBuilder ksml, IKStream<K, V> stream, IKsmlFunction f, string name, Func<K, V, IKsmlStoreProvider?, R> body)
     {
         if (f.Definition.Stores.Count == 0)
-            return stream.MapValues((k, v, _) => body(k, v, null), name);
+            return stream.MapValues((k, v, c) => Guard(ksml, name, f, k, v, c, () => body(k, v, null)), name);
         var supplier = TransformerBuilder.New<K, V, K, R>()
-            .Transformer<StoreBoundTransformer<K, V, R>>(new Func<K, V, IKsmlStoreProvider, R>((k, v, s) => body(k, v, s)))
+            .Transformer<StoreBoundTransformer<K, V, R>>(new Func<K, V, IKsmlStoreProvider, R>((k, v, s) => Guard(ksml, name, f, k, v, null, () => body(k, v, s))))
             .Build();
         return stream.TransformValues(supplier, name, f.Definition.Stores.ToArray());
     }
@@ -36,8 +41,8 @@ public static class KsmlOperations
     {
         var f = ksml.Function(predicate);
         if (f.Definition.Stores.Count == 0)
-            return stream.Filter((k, v, _) => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate, name);
-        return Compute(stream, f, name + "_evaluate", (k, v, s) => (Keep: KsmlValues.IsTrue(f.Invoke(s, k, v), ResultOf(f)) != negate, Value: v))
+            return stream.Filter((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate), name);
+        return Compute(ksml, stream, f, name + "_evaluate", (k, v, s) => (Keep: KsmlValues.IsTrue(f.Invoke(s, k, v), ResultOf(f)) != negate, Value: v))
             .Filter((_, r, _) => r.Keep, name)
             .MapValues((_, r, _) => r.Value, name + "_unwrap");
     }
@@ -46,28 +51,28 @@ public static class KsmlOperations
     public static IKTable<K, V> KsmlFilter<K, V>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition predicate, string name, bool negate = false)
     {
         var f = ksml.Function(predicate);
-        return table.Filter((k, v, _) => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate, name);
+        return table.Filter((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate), name);
     }
 
     /// <summary><c>transformValue</c> (mapValues) on a stream.</summary>
     public static IKStream<K, VR> KsmlTransformValue<K, V, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return Compute(stream, f, name, (k, v, s) => KsmlValues.To<VR>(f.Invoke(s, k, v), ResultOf(f)));
+        return Compute(ksml, stream, f, name, (k, v, s) => KsmlValues.To<VR>(f.Invoke(s, k, v), ResultOf(f)));
     }
 
     /// <summary><c>transformValue</c> (mapValues) on a table.</summary>
     public static IKTable<K, VR> KsmlTransformValue<K, V, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return table.MapValues((k, v, _) => KsmlValues.To<VR>(f.Invoke(null, k, v), ResultOf(f)), name);
+        return table.MapValues((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<VR>(f.Invoke(null, k, v), ResultOf(f))), name);
     }
 
     /// <summary><c>transformKey</c> (selectKey).</summary>
     public static IKStream<KR, V> KsmlTransformKey<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return Compute(stream, f, name + "_evaluate", (k, v, s) => new KeyValuePair<KR, V>(KsmlValues.To<KR>(f.Invoke(s, k, v), ResultOf(f)), v))
+        return Compute(ksml, stream, f, name + "_evaluate", (k, v, s) => new KeyValuePair<KR, V>(KsmlValues.To<KR>(f.Invoke(s, k, v), ResultOf(f)), v))
             .Map((_, kv, _) => kv, name);
     }
 
@@ -75,7 +80,7 @@ public static class KsmlOperations
     public static IKStream<KR, VR> KsmlTransformKeyValue<K, V, KR, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return Compute(stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(s, k, v), ResultOf(f)))
+        return Compute(ksml, stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(s, k, v), ResultOf(f)))
             .Map((_, kv, _) => kv, name);
     }
 
@@ -83,7 +88,7 @@ public static class KsmlOperations
     public static IKStream<KR, VR> KsmlTransformKeyValueToKeyValueList<K, V, KR, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return Compute(stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToList(f.Invoke(s, k, v), ResultOf(f)).Select(e => KsmlValues.ToKeyValue<KR, VR>(e, ResultOf(f))).ToList())
+        return Compute(ksml, stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToList(f.Invoke(s, k, v), ResultOf(f)).Select(e => KsmlValues.ToKeyValue<KR, VR>(e, ResultOf(f))).ToList())
             .FlatMap((_, list, _) => list, name);
     }
 
@@ -91,7 +96,7 @@ public static class KsmlOperations
     public static IKStream<K, VR> KsmlTransformKeyValueToValueList<K, V, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return Compute(stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToList(f.Invoke(s, k, v), ResultOf(f)).Select(e => KsmlValues.To<VR>(e, ResultOf(f))).ToList())
+        return Compute(ksml, stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToList(f.Invoke(s, k, v), ResultOf(f)).Select(e => KsmlValues.To<VR>(e, ResultOf(f))).ToList())
             .FlatMapValues((_, list, _) => list, name);
     }
 
@@ -99,7 +104,7 @@ public static class KsmlOperations
     public static IKStream<K, V> KsmlTransformMetadata<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return stream.MapValues((k, v, context) =>
+        return stream.MapValues((k, v, context) => Guard(ksml, name, f, k, v, context, () =>
         {
             var headers = new JsonArray();
             if (context.Headers is { } existing)
@@ -118,7 +123,7 @@ public static class KsmlOperations
                 context.SetHeaders(replaced);
             }
             return v;
-        }, name);
+        }), name);
     }
 
     /// <summary><c>convertKey</c>, <c>convertValue</c>: re-typing between compatible KSML types.</summary>
@@ -138,8 +143,8 @@ public static class KsmlOperations
     {
         var f = ksml.Function(action);
         if (f.Definition.Stores.Count == 0)
-            return stream.Peek((k, v, _) => f.Invoke(null, k, v), name);
-        return Compute(stream, f, name, (k, v, s) =>
+            return stream.Peek((k, v, c) => Guard(ksml, name, f, k, v, c, () => f.Invoke(null, k, v)), name);
+        return Compute(ksml, stream, f, name, (k, v, s) =>
         {
             f.Invoke(s, k, v);
             return v;
@@ -154,7 +159,7 @@ public static class KsmlOperations
     public static IKGroupedStream<KR, V> KsmlGroupBy<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return stream.SelectKey((k, v, _) => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f)), name + "_select")
+        return stream.SelectKey((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f))), name + "_select")
             .GroupByKey<KsmlSerDes<KR>, KsmlSerDes<V>>(name);
     }
 
@@ -162,7 +167,7 @@ public static class KsmlOperations
     public static IKGroupedTable<KR, VR> KsmlGroupBy<K, V, KR, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return table.GroupBy<KR, VR, KsmlSerDes<KR>, KsmlSerDes<VR>>((k, v, _) => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(null, k, v), ResultOf(f)), name);
+        return table.GroupBy<KR, VR, KsmlSerDes<KR>, KsmlSerDes<VR>>((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(null, k, v), ResultOf(f))), name);
     }
 
     /// <summary><c>count</c> on a grouped stream.</summary>
@@ -181,7 +186,7 @@ public static class KsmlOperations
     public static IKTable<K, V> KsmlReduce<K, V>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
         var f = ksml.Function(reducer);
-        return grouped.Reduce((a, b) => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f)), ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
+        return grouped.Reduce((a, b) => Guard(ksml, name, f, (object?)null, b, null, () => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f))), ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
     }
 
     /// <summary><c>reduce</c> with adder and subtractor on a grouped table.</summary>
@@ -190,8 +195,8 @@ public static class KsmlOperations
         var add = ksml.Function(adder);
         var subtract = ksml.Function(subtractor);
         return grouped.Reduce(
-            (a, b) => KsmlValues.To<V>(add.Invoke(null, a, b), ResultOf(add)),
-            (a, b) => KsmlValues.To<V>(subtract.Invoke(null, a, b), ResultOf(subtract)),
+            (a, b) => Guard(ksml, name, add, (object?)null, b, null, () => KsmlValues.To<V>(add.Invoke(null, a, b), ResultOf(add))),
+            (a, b) => Guard(ksml, name, subtract, (object?)null, b, null, () => KsmlValues.To<V>(subtract.Invoke(null, a, b), ResultOf(subtract))),
             ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
     }
 
@@ -199,7 +204,7 @@ public static class KsmlOperations
     public static IKTable<Windowed<K>, V> KsmlReduce<K, V>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType, long windowSizeMs)
     {
         var f = ksml.Function(reducer);
-        return windowed.Reduce((a, b) => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f)), ksml.WindowMaterialized<K, V>(store, name + "_store", keyType, valueType, windowSizeMs), name);
+        return windowed.Reduce((a, b) => Guard(ksml, name, f, (object?)null, b, null, () => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f))), ksml.WindowMaterialized<K, V>(store, name + "_store", keyType, valueType, windowSizeMs), name);
     }
 
     /// <summary><c>aggregate</c> on a grouped stream.</summary>
@@ -208,8 +213,8 @@ public static class KsmlOperations
         var init = ksml.Function(initializer);
         var aggregate = ksml.Function(aggregator);
         return grouped.Aggregate(
-            () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)),
-            (k, v, agg) => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate)),
+            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init))),
+            (k, v, agg) => Guard(ksml, name, aggregate, k, v, null, () => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate))),
             ksml.KeyValueMaterialized<K, VA>(store, name + "_store", keyType, valueType), name);
     }
 
@@ -220,9 +225,9 @@ public static class KsmlOperations
         var add = ksml.Function(adder);
         var subtract = ksml.Function(subtractor);
         return grouped.Aggregate(
-            () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)),
-            (k, v, agg) => KsmlValues.To<VA>(add.Invoke(null, k, v, agg), ResultOf(add)),
-            (k, v, agg) => KsmlValues.To<VA>(subtract.Invoke(null, k, v, agg), ResultOf(subtract)),
+            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init))),
+            (k, v, agg) => Guard(ksml, name, add, k, v, null, () => KsmlValues.To<VA>(add.Invoke(null, k, v, agg), ResultOf(add))),
+            (k, v, agg) => Guard(ksml, name, subtract, k, v, null, () => KsmlValues.To<VA>(subtract.Invoke(null, k, v, agg), ResultOf(subtract))),
             ksml.KeyValueMaterialized<K, VA>(store, name + "_store", keyType, valueType), name);
     }
 
@@ -232,8 +237,8 @@ public static class KsmlOperations
         var init = ksml.Function(initializer);
         var aggregate = ksml.Function(aggregator);
         return windowed.Aggregate(
-            () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)),
-            (k, v, agg) => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate)),
+            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init))),
+            (k, v, agg) => Guard(ksml, name, aggregate, k, v, null, () => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate))),
             ksml.WindowMaterialized<K, VA>(store, name + "_store", keyType, valueType, windowSizeMs), name);
     }
 
@@ -264,7 +269,7 @@ public static class KsmlOperations
     public static IKStream<KR, V> KsmlToStream<K, V, KR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return table.ToStream((k, v, _) => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f)), name);
+        return table.ToStream((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f))), name);
     }
 
     /// <summary><c>toTable</c>.</summary>
@@ -277,7 +282,7 @@ public static class KsmlOperations
         var f = ksml.Function(valueJoiner);
         var window = graceMs is { } g ? JoinWindowOptions.Of(timeDifferenceMs, g) : JoinWindowOptions.Of(timeDifferenceMs);
         var props = StreamJoinProps.With<K, V, V0>(KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), KsmlSerdes.For<V0>(otherValueType));
-        Func<V, V0, VR> joiner = (a, b) => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f));
+        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)));
         return kind switch
         {
             "leftJoin" => stream.LeftJoin(other, joiner, window, props),
@@ -290,7 +295,7 @@ public static class KsmlOperations
     public static IKStream<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IKTable<K, V0> table, KsmlFunctionDefinition valueJoiner, string kind, string name)
     {
         var f = ksml.Function(valueJoiner);
-        Func<V, V0, VR> joiner = (a, b) => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f));
+        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)));
         return kind == "leftJoin" ? stream.LeftJoin(table, joiner, name) : stream.Join(table, joiner, name);
     }
 
@@ -298,7 +303,7 @@ public static class KsmlOperations
     public static IKTable<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, IKTable<K, V0> other, KsmlFunctionDefinition valueJoiner, string kind, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
         var f = ksml.Function(valueJoiner);
-        Func<V, V0, VR> joiner = (a, b) => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f));
+        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)));
         var materialized = ksml.KeyValueMaterialized<K, VR>(store, name + "_store", keyType, valueType);
         return kind switch
         {
@@ -313,8 +318,8 @@ public static class KsmlOperations
     {
         var map = ksml.Function(mapper);
         var f = ksml.Function(valueJoiner);
-        Func<K, V, K0> keyMapper = (k, v) => KsmlValues.To<K0>(map.Invoke(null, k, v), ResultOf(map));
-        Func<V, V0, VR> joiner = (a, b) => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f));
+        Func<K, V, K0> keyMapper = (k, v) => Guard(ksml, name, map, k, v, null, () => KsmlValues.To<K0>(map.Invoke(null, k, v), ResultOf(map)));
+        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)));
         return kind == "leftJoin" ? stream.LeftJoin(table, keyMapper, joiner, name) : stream.Join(table, keyMapper, joiner, name);
     }
 
@@ -332,7 +337,7 @@ public static class KsmlOperations
     private static Func<string, K, V, Confluent.Kafka.Partition, int, Confluent.Kafka.Partition> Partitioner<K, V>(KsmlTopologyBuilder ksml, KsmlFunctionDefinition partitioner)
     {
         var f = ksml.Function(partitioner);
-        return (topic, k, v, _, count) => new Confluent.Kafka.Partition(KsmlValues.To<int>(f.Invoke(null, topic, k, v, count), ResultOf(f)));
+        return (topic, k, v, _, count) => Guard(ksml, "partitioner", f, k, v, null, () => new Confluent.Kafka.Partition(KsmlValues.To<int>(f.Invoke(null, topic, k, v, count), ResultOf(f))));
     }
 
     // ---- sinks ---------------------------------------------------------------------------------
@@ -352,7 +357,7 @@ public static class KsmlOperations
     public static void KsmlToTopicNameExtractor<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition extractor, string keyType, string valueType, string name)
     {
         var f = ksml.Function(extractor);
-        stream.To((k, v, context) => KsmlValues.To<string>(f.Invoke(null, k, v, RecordContext(context)), ResultOf(f)),
+        stream.To((k, v, context) => Guard(ksml, name, f, k, v, context, () => KsmlValues.To<string>(f.Invoke(null, k, v, RecordContext(context)), ResultOf(f))),
             KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), name);
     }
 
@@ -369,7 +374,7 @@ public static class KsmlOperations
     {
         var f = ksml.Function(action);
         if (f.Definition.Stores.Count == 0)
-            stream.Foreach((k, v, _) => f.Invoke(null, k, v), name);
+            stream.Foreach((k, v, c) => Guard(ksml, name, f, k, v, c, () => f.Invoke(null, k, v)), name);
         else
             stream.KsmlPeek(ksml, action, name).Foreach((_, _, _) => { }, name + "_end");
     }
@@ -384,7 +389,7 @@ public static class KsmlOperations
         if (mapper is not null)
         {
             var f = ksml.Function(mapper);
-            printed = printed.WithKeyValueMapper((k, v, _) => KsmlValues.To<string>(f.Invoke(null, k, v), ResultOf(f)));
+            printed = printed.WithKeyValueMapper((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<string>(f.Invoke(null, k, v), ResultOf(f))));
         }
         stream.Print(printed);
     }
@@ -397,7 +402,7 @@ public static class KsmlOperations
             if (p is null)
                 return new Func<K, V, Streamiz.Kafka.Net.Processors.IRecordContext, bool>((_, _, _) => true);
             var f = ksml.Function(p);
-            return (k, v, _) => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f));
+            return (k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)));
         }).ToArray();
         return stream.Branch(name, tests);
     }

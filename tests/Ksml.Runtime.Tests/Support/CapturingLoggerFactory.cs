@@ -17,7 +17,7 @@ public sealed class CapturingLoggerFactory(LogLevel minimumLevel = LogLevel.Info
 
     private sealed class Logger(CapturingLoggerFactory factory, string category) : ILogger
     {
-        public IDisposable BeginScope<TState>(TState state) => Scope.Instance;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => Scope.Instance;
 
         public bool IsEnabled(LogLevel logLevel) => logLevel >= factory.MinimumLevel;
 

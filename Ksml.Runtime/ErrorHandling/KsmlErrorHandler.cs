@@ -1,0 +1,197 @@
+using System.Diagnostics.Metrics;
+using Confluent.Kafka;
+using Ksml.Runtime.Definitions;
+using Ksml.Runtime.Functions;
+using Ksml.Runtime.Observability;
+using Ksml.Runtime.Serdes;
+using Ksml.Runtime.Values;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Processors;
+
+namespace Ksml.Runtime.ErrorHandling;
+
+/// <summary>
+/// Applies the error policies: around every function call of every operation (process), and as
+/// Streamiz's deserialization, production and processing exception handlers (consume, produce).
+/// Every record either gets through, is dead-lettered or logged and skipped as configured, or
+/// stops the application.
+/// </summary>
+public sealed class KsmlErrorHandler
+{
+    private readonly ILoggerFactory _loggers;
+    private readonly IDeadLetterSink? _deadLetters;
+    private readonly ResiliencePipeline _processRetry;
+
+    /// <summary>Creates the handler; <paramref name="deadLetters"/> is required when a policy names a dead-letter topic.</summary>
+    public KsmlErrorHandler(ErrorHandlingOptions options, ILoggerFactory loggers, IDeadLetterSink? deadLetters)
+    {
+        Options = options;
+        _loggers = loggers;
+        _deadLetters = deadLetters;
+        foreach (var (stage, policy) in new[] { ("consume", options.Consume), ("process", options.Process), ("produce", options.Produce) })
+            if (policy.DeadLetterTopic is not null && deadLetters is null)
+                throw new ArgumentException($"errorHandling.{stage}.deadLetterTopic is set but no dead-letter producer is available.");
+        var process = options.Process;
+        _processRetry = process.Handler == ErrorHandlerKind.RetryOnFail && process.MaxRetries > 0
+            ? new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = process.MaxRetries,
+                Delay = process.InitialBackoff,
+                MaxDelay = process.MaxBackoff,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (KsmlRecordDroppedException or KsmlStopException)),
+                OnRetry = args =>
+                {
+                    Logger(process, "process").LogWarning("Retry {Attempt} of {Max} after {Delay} ms: {Error}",
+                        args.AttemptNumber + 1, process.MaxRetries, (long)args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message);
+                    return default;
+                },
+            }).Build()
+            : ResiliencePipeline.Empty;
+    }
+
+    /// <summary>The policies in force.</summary>
+    public ErrorHandlingOptions Options { get; }
+
+    private static readonly Counter<long> FailedRecords = KsmlMetrics.Meter.CreateCounter<long>("ksml.records.failed", null, "Records an error policy handled, by stage, step and outcome");
+
+    /// <summary>Runs one step of one record under the process policy.</summary>
+    public T Process<K, V, T>(string step, KsmlFunctionDefinition? function, K key, V value, IRecordContext? context, Func<T> body)
+    {
+        try
+        {
+            return _processRetry.Execute(body);
+        }
+        catch (Exception ex) when (ex is not (KsmlRecordDroppedException or KsmlStopException))
+        {
+            var policy = Options.Process;
+            var located = Locate(ex, function);
+            if (policy.Log)
+                Logger(policy, "process").LogError(ex, "Processing failed in step {Step} at {File}:{Line} (function {Function}): {Error}{Payload}{Source}",
+                    step, located.File, located.Line, located.Function, located.Message,
+                    policy.LogPayload ? $"; key={KsmlValues.DescribeValue(key)} value={KsmlValues.DescribeValue(value)}" : "",
+                    context is null ? "" : $"; from {context.Topic}[{context.Partition}]@{context.Offset}");
+            if (policy.DeadLetterTopic is { } topic)
+            {
+                var headers = Headers("process", ex, located, step);
+                if (context is not null)
+                {
+                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, context.Topic);
+                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourcePartition, context.Partition);
+                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceOffset, context.Offset);
+                }
+                _deadLetters!.Send(topic, Serialize(key), Serialize(value), headers);
+                Count("process", step, "dead-lettered");
+                throw new KsmlRecordDroppedException($"Record dead-lettered to '{topic}' after: {located.Message}", ex);
+            }
+            if (policy.Handler == ErrorHandlerKind.ContinueOnFail)
+            {
+                Count("process", step, "skipped");
+                throw new KsmlRecordDroppedException($"Record skipped after: {located.Message}", ex);
+            }
+            Count("process", step, "stopped");
+            throw new KsmlStopException($"Stopping: step {step} at {located.File}:{located.Line} failed: {located.Message}", ex);
+        }
+    }
+
+    /// <summary>Streamiz's deserialization handler: the consume policy, with the raw record for the dead letter.</summary>
+    public ExceptionHandlerResponse OnDeserializationError(ProcessorContext context, ConsumeResult<byte[], byte[]> record, Exception error)
+    {
+        var policy = Options.Consume;
+        if (policy.Log)
+            Logger(policy, "consume").LogError(error, "Could not deserialize the record at {Topic}[{Partition}]@{Offset}: {Error}{Payload}",
+                record.Topic, record.Partition.Value, record.Offset.Value, error.Message,
+                policy.LogPayload ? $"; key={Describe(record.Message.Key)} value={Describe(record.Message.Value)}" : "");
+        if (policy.DeadLetterTopic is { } topic)
+        {
+            var headers = Headers("consume", error, new Location(error.GetType().Name, error.Message, null, 0, null), "source");
+            DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, record.Topic);
+            DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourcePartition, record.Partition.Value);
+            DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceOffset, record.Offset.Value);
+            _deadLetters!.Send(topic, record.Message.Key, record.Message.Value, headers);
+            Count("consume", record.Topic, "dead-lettered");
+            return ExceptionHandlerResponse.CONTINUE;
+        }
+        // Deserializing again gives the same answer, so retrying is continuing or stopping.
+        var outcome = policy.Handler == ErrorHandlerKind.ContinueOnFail ? ExceptionHandlerResponse.CONTINUE : ExceptionHandlerResponse.FAIL;
+        Count("consume", record.Topic, outcome == ExceptionHandlerResponse.CONTINUE ? "skipped" : "stopped");
+        return outcome;
+    }
+
+    /// <summary>Streamiz's production handler: the produce policy.</summary>
+    public ProductionExceptionHandlerResponse OnProductionError(DeliveryReport<byte[], byte[]> report)
+    {
+        var policy = Options.Produce;
+        if (policy.Log)
+            Logger(policy, "produce").LogError("Could not produce to {Topic}: {Error}", report.Topic, report.Error.Reason);
+        if (policy.DeadLetterTopic is { } topic && topic != report.Topic)
+        {
+            var headers = new Headers();
+            DeadLetterHeaders.Add(headers, DeadLetterHeaders.Stage, "produce");
+            DeadLetterHeaders.Add(headers, DeadLetterHeaders.Type, report.Error.Code.ToString());
+            DeadLetterHeaders.Add(headers, DeadLetterHeaders.Message, report.Error.Reason);
+            DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, report.Topic);
+            _deadLetters!.Send(topic, report.Message.Key, report.Message.Value, headers);
+            Count("produce", report.Topic, "dead-lettered");
+            return ProductionExceptionHandlerResponse.CONTINUE;
+        }
+        return policy.Handler switch
+        {
+            ErrorHandlerKind.ContinueOnFail => ProductionExceptionHandlerResponse.CONTINUE,
+            ErrorHandlerKind.RetryOnFail => ProductionExceptionHandlerResponse.RETRY,
+            _ => ProductionExceptionHandlerResponse.FAIL,
+        };
+    }
+
+    /// <summary>Streamiz's processing handler: records the process policy already handled are skipped; anything else stops the application.</summary>
+    public static ExceptionHandlerResponse OnProcessingError(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is KsmlRecordDroppedException)
+                return ExceptionHandlerResponse.CONTINUE;
+            if (e is KsmlStopException)
+                return ExceptionHandlerResponse.FAIL;
+        }
+        return ExceptionHandlerResponse.FAIL;
+    }
+
+    private sealed record Location(string Type, string Message, string? File, int Line, string? Function);
+
+    private static Location Locate(Exception error, KsmlFunctionDefinition? function)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+            if (e is KsmlFunctionException f)
+                return new Location(f.ErrorType, f.ErrorMessage, f.SourcePath, f.Line, f.Function);
+        return new Location(error is KsmlTypeException ? "TypeError" : error.GetType().Name, error.Message, function?.SourcePath, function?.Line ?? 0, function?.Name);
+    }
+
+    private static Headers Headers(string stage, Exception error, Location located, string step)
+    {
+        var headers = new Headers();
+        DeadLetterHeaders.Add(headers, DeadLetterHeaders.Stage, stage);
+        DeadLetterHeaders.Add(headers, DeadLetterHeaders.Type, located.Type);
+        DeadLetterHeaders.Add(headers, DeadLetterHeaders.Message, located.Message);
+        DeadLetterHeaders.Add(headers, DeadLetterHeaders.File, located.File);
+        if (located.Line > 0)
+            DeadLetterHeaders.Add(headers, DeadLetterHeaders.Line, located.Line);
+        DeadLetterHeaders.Add(headers, DeadLetterHeaders.Function, located.Function);
+        DeadLetterHeaders.Add(headers, DeadLetterHeaders.Step, step);
+        _ = error;
+        return headers;
+    }
+
+    private static byte[]? Serialize<T>(T value) =>
+        value is null ? null : KsmlSerdes.For<T>("").Serialize(value, new SerializationContext(MessageComponentType.Value, ""));
+
+    private static string Describe(byte[]? bytes) => bytes is null ? "null" : System.Text.Encoding.UTF8.GetString(bytes.AsSpan(0, Math.Min(bytes.Length, 200)));
+
+    private ILogger Logger(ErrorPolicy policy, string stage) => _loggers.CreateLogger(policy.LoggerName ?? "ksml.errors." + stage);
+
+    private static void Count(string stage, string step, string outcome) =>
+        FailedRecords.Add(1, new KeyValuePair<string, object?>("stage", stage), new KeyValuePair<string, object?>("step", step), new KeyValuePair<string, object?>("outcome", outcome));
+}

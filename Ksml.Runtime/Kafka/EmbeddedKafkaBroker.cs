@@ -1,0 +1,185 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Kafka;
+using Streamiz.Kafka.Net.Metrics;
+
+namespace Ksml.Runtime.Kafka;
+
+/// <summary>
+/// An in-process Kafka-protocol broker: librdkafka's mock cluster, driven over P/Invoke from the
+/// librdkafka that Confluent.Kafka already ships. Real clients talk to it over loopback TCP.
+/// Limits: the mock keeps at most 5 MiB (or 100 000 message sets) per partition and silently
+/// drops older data, so it is for development and tests, not for production volumes.
+/// </summary>
+public sealed partial class EmbeddedKafkaBroker : IDisposable
+{
+    /// <summary>Most data one partition of the mock keeps before it drops the oldest.</summary>
+    public const long MaxBytesPerPartition = 5L * 1024 * 1024;
+
+    private const string Library = "ksml-librdkafka";
+    private const int TopicAlreadyExists = 36;
+    private nint _client;
+    private nint _cluster;
+
+    static EmbeddedKafkaBroker() => NativeLibrary.SetDllImportResolver(typeof(EmbeddedKafkaBroker).Assembly, Resolve);
+
+    private EmbeddedKafkaBroker(nint client, nint cluster, string bootstrapServers)
+    {
+        _client = client;
+        _cluster = cluster;
+        BootstrapServers = bootstrapServers;
+    }
+
+    /// <summary>The <c>host:port</c> list clients connect to.</summary>
+    public string BootstrapServers { get; }
+
+    /// <summary>Starts a broker with <paramref name="brokers"/> nodes and no consumer-group rebalance delay.</summary>
+    public static EmbeddedKafkaBroker Start(int brokers = 1)
+    {
+        var error = new StringBuilder(512);
+        var conf = rd_kafka_conf_new();
+        // The hosting handle is a producer that never produces; the mock cluster lives on its threads.
+        if (rd_kafka_conf_set(conf, "client.id", "ksml-embedded-broker", error, (nuint)error.Capacity) != 0)
+            throw new InvalidOperationException("Embedded broker: " + error);
+        var client = rd_kafka_new(0, conf, error, (nuint)error.Capacity);
+        if (client == 0)
+            throw new InvalidOperationException("Embedded broker: librdkafka could not create its host client: " + error);
+        var cluster = rd_kafka_mock_cluster_new(client, brokers);
+        if (cluster == 0)
+        {
+            rd_kafka_destroy(client);
+            throw new InvalidOperationException("Embedded broker: librdkafka could not create a mock cluster.");
+        }
+        // librdkafka's default of 3 s would delay every application start and restart by that much.
+        rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, 0);
+        return new EmbeddedKafkaBroker(client, cluster, Marshal.PtrToStringAnsi(rd_kafka_mock_cluster_bootstraps(cluster))!);
+    }
+
+    /// <summary>Creates a topic (an existing one is left as it is).</summary>
+    public void CreateTopic(string topic, int partitions = 1)
+    {
+        ObjectDisposedException.ThrowIf(_cluster == 0, this);
+        var result = rd_kafka_mock_topic_create(_cluster, topic, partitions, 1);
+        if (result != 0 && result != TopicAlreadyExists)
+            throw new InvalidOperationException($"Embedded broker: creating topic '{topic}' failed: {Marshal.PtrToStringAnsi(rd_kafka_err2str(result))}");
+    }
+
+    /// <summary>
+    /// Streamiz's clients for this broker. Streamiz asks its admin client to create internal topics
+    /// (changelogs, repartition topics) and waits for a controller the mock does not have; the
+    /// admin client given here creates them in the mock directly, with the partition counts Streamiz computed.
+    /// </summary>
+    public IKafkaSupplier ClientSupplier(IStreamConfig config) => new Supplier(this, new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(config), config));
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_cluster != 0)
+            rd_kafka_mock_cluster_destroy(_cluster);
+        if (_client != 0)
+            rd_kafka_destroy(_client);
+        _cluster = 0;
+        _client = 0;
+    }
+
+    private sealed class Supplier(EmbeddedKafkaBroker broker, IKafkaSupplier inner) : IKafkaSupplier
+    {
+        public StreamMetricsRegistry MetricsRegistry { get => inner.MetricsRegistry; set => inner.MetricsRegistry = value; }
+
+        public IAdminClient GetAdmin(AdminClientConfig config) => TopicCreatingAdmin.Wrap(inner.GetAdmin(config), broker);
+
+        public IConsumer<byte[], byte[]> GetConsumer(ConsumerConfig config, IConsumerRebalanceListener rebalanceListener) => inner.GetConsumer(config, rebalanceListener);
+
+        public IConsumer<byte[], byte[]> GetGlobalConsumer(ConsumerConfig config) => inner.GetGlobalConsumer(config);
+
+        public IProducer<byte[], byte[]> GetProducer(ProducerConfig config) => inner.GetProducer(config);
+
+        public IConsumer<byte[], byte[]> GetRestoreConsumer(ConsumerConfig config) => inner.GetRestoreConsumer(config);
+    }
+
+    /// <summary>An admin client whose CreateTopicsAsync creates the topics in the mock; every other call goes to the real one.</summary>
+    public class TopicCreatingAdmin : DispatchProxy
+    {
+        private IAdminClient _target = null!;
+        private EmbeddedKafkaBroker _broker = null!;
+
+        internal static IAdminClient Wrap(IAdminClient target, EmbeddedKafkaBroker broker)
+        {
+            var proxy = Create<IAdminClient, TopicCreatingAdmin>();
+            var admin = (TopicCreatingAdmin)(object)proxy;
+            admin._target = target;
+            admin._broker = broker;
+            return proxy;
+        }
+
+        /// <inheritdoc />
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod?.Name == nameof(IAdminClient.CreateTopicsAsync) && args?[0] is IEnumerable<TopicSpecification> topics)
+            {
+                foreach (var topic in topics)
+                    _broker.CreateTopic(topic.Name, Math.Max(1, topic.NumPartitions));
+                return Task.CompletedTask;
+            }
+            try
+            {
+                return targetMethod!.Invoke(_target, args);
+            }
+            catch (TargetInvocationException ex) when (ex.InnerException is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Binds to the librdkafka Confluent.Kafka loads. Debian 12 lacks the libsasl2.so.3 that the
+    /// redist's generic librdkafka.so needs, so the self-contained centos8 build comes first.
+    /// </summary>
+    private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? path)
+    {
+        if (name != Library)
+            return 0;
+        var native = Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeInformation.RuntimeIdentifier.StartsWith("linux-arm", StringComparison.Ordinal) ? "linux-arm64" : "linux-x64", "native");
+        foreach (var candidate in new[] { "centos8-librdkafka.so", "librdkafka.so", "alpine-librdkafka.so" })
+        {
+            var file = Path.Combine(native, candidate);
+            if (File.Exists(file) && NativeLibrary.TryLoad(file, out var handle))
+                return handle;
+        }
+        foreach (var candidate in new[] { "librdkafka.so.1", "librdkafka.so", "librdkafka.dylib", "librdkafka.dll" })
+            if (NativeLibrary.TryLoad(candidate, assembly, path, out var handle))
+                return handle;
+        throw new DllNotFoundException($"Embedded broker: no loadable librdkafka in {native} or on the library path.");
+    }
+
+    [LibraryImport(Library)] private static partial nint rd_kafka_conf_new();
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] private static partial int rd_kafka_conf_set(nint conf, string name, string value, [MarshalAs(UnmanagedType.LPArray)] byte[]? unused, nuint errorSize);
+    private static int rd_kafka_conf_set(nint conf, string name, string value, StringBuilder error, nuint errorSize)
+    {
+        var buffer = new byte[errorSize];
+        var result = rd_kafka_conf_set(conf, name, value, buffer, errorSize);
+        error.Clear().Append(Encoding.UTF8.GetString(buffer).TrimEnd('\0'));
+        return result;
+    }
+    [LibraryImport(Library)] private static partial nint rd_kafka_new(int type, nint conf, [MarshalAs(UnmanagedType.LPArray)] byte[] error, nuint errorSize);
+    private static nint rd_kafka_new(int type, nint conf, StringBuilder error, nuint errorSize)
+    {
+        var buffer = new byte[errorSize];
+        var result = rd_kafka_new(type, conf, buffer, errorSize);
+        error.Clear().Append(Encoding.UTF8.GetString(buffer).TrimEnd('\0'));
+        return result;
+    }
+    [LibraryImport(Library)] private static partial void rd_kafka_destroy(nint client);
+    [LibraryImport(Library)] private static partial nint rd_kafka_mock_cluster_new(nint client, int brokers);
+    [LibraryImport(Library)] private static partial void rd_kafka_mock_cluster_destroy(nint cluster);
+    [LibraryImport(Library)] private static partial nint rd_kafka_mock_cluster_bootstraps(nint cluster);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] private static partial int rd_kafka_mock_topic_create(nint cluster, string topic, int partitions, int replicationFactor);
+    [LibraryImport(Library)] private static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(nint cluster, int milliseconds);
+    [LibraryImport(Library)] private static partial nint rd_kafka_err2str(int error);
+}
