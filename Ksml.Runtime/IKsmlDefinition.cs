@@ -11,6 +11,9 @@ public interface IKsmlDefinition
     /// <summary>The YAML file it was compiled from, relative to the project.</summary>
     string SourcePath { get; }
 
+    /// <summary>The streams, tables and global tables the definition reads or writes, inline ones included.</summary>
+    IReadOnlyList<KsmlTopicDefinition> Topics { get; }
+
     /// <summary>The functions the definition declares, inline ones included.</summary>
     IReadOnlyList<KsmlFunctionDefinition> Functions { get; }
 

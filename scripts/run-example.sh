@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds a KSML example and runs it. Usage: scripts/run-example.sh [name] [app arguments]
-# Today the compiled app describes its topology (--describe); running it on the embedded
-# broker arrives with the Python bridge and application host (issues 3 and 4).
+# Installs what the examples need (once), builds a KSML example and runs it on the embedded
+# Kafka broker until Ctrl+C. Usage: scripts/run-example.sh [name] [app arguments, see --help]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+bash scripts/setup.sh
 
 name="${1:-WordCount}"
 shift || true
@@ -14,6 +14,4 @@ if [[ -z "$project" ]]; then
   exit 2
 fi
 dotnet build "$project" --nologo -v quiet
-args=("$@")
-[[ ${#args[@]} -eq 0 ]] && args=(--describe)
-exec dotnet run --project "$project" --no-build -- "${args[@]}"
+exec dotnet run --project "$project" --no-build -- "$@"

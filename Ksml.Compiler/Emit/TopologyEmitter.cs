@@ -69,6 +69,9 @@ public sealed class TopologyEmitter
           .Line("public string SourcePath => Path;")
           .Line()
           .Line("/// <inheritdoc />")
+          .Line("IReadOnlyList<KsmlTopicDefinition> IKsmlDefinition.Topics => Topics.All;")
+          .Line()
+          .Line("/// <inheritdoc />")
           .Line("IReadOnlyList<KsmlFunctionDefinition> IKsmlDefinition.Functions => Functions.All;")
           .Line()
           .Line("/// <inheritdoc />")
@@ -119,6 +122,8 @@ public sealed class TopologyEmitter
                 + EmitNames.Literal(topic.Key.Resolve().ToString()) + ", " + EmitNames.Literal(topic.Value.Resolve().ToString()) + ", " + EmitNames.Literal(topic.OffsetResetPolicy)
                 + (topic.TimestampExtractor is null ? "" : ", " + Fn(topic.TimestampExtractor)) + ");");
         }
+        _w.Line("/// <summary>Every topic above, in file order.</summary>")
+          .Line("public static readonly IReadOnlyList<KsmlTopicDefinition> All = [" + string.Join(", ", _model.Topics.Select(t => _topicIds[t])) + "];");
         _w.Close().Line();
     }
 

@@ -43,8 +43,9 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
         var error = new StringBuilder(512);
         var conf = rd_kafka_conf_new();
         // The hosting handle is a producer that never produces; the mock cluster lives on its threads.
-        if (rd_kafka_conf_set(conf, "client.id", "ksml-embedded-broker", error, (nuint)error.Capacity) != 0)
-            throw new InvalidOperationException("Embedded broker: " + error);
+        foreach (var (name, value) in new[] { ("client.id", "ksml-embedded-broker"), ("log_level", "3") })
+            if (rd_kafka_conf_set(conf, name, value, error, (nuint)error.Capacity) != 0)
+                throw new InvalidOperationException("Embedded broker: " + error);
         var client = rd_kafka_new(0, conf, error, (nuint)error.Capacity);
         if (client == 0)
             throw new InvalidOperationException("Embedded broker: librdkafka could not create its host client: " + error);

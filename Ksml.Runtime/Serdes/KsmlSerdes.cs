@@ -14,6 +14,34 @@ namespace Ksml.Runtime.Serdes;
 /// </summary>
 public static class KsmlSerdes
 {
+    /// <summary>
+    /// The C# type generated code carries for <paramref name="ksmlType"/>, from the compiler's own
+    /// mapping (one concept, one place); used where the runtime meets a type only as text (producers).
+    /// </summary>
+    public static Type ClrType(string ksmlType)
+    {
+        var parsed = Ksml.Compiler.Types.TypeParser.TryParse(ksmlType, out var error)
+            ?? throw new ArgumentException($"'{ksmlType}' is not a KSML type: {error}", nameof(ksmlType));
+        return ClrTypeNamed(Ksml.Compiler.Types.ClrTypes.Of(parsed));
+    }
+
+    private static Type ClrTypeNamed(string name) => name.TrimEnd('?') switch
+    {
+        "bool" => typeof(bool),
+        "sbyte" => typeof(sbyte),
+        "short" => typeof(short),
+        "int" => typeof(int),
+        "long" => typeof(long),
+        "float" => typeof(float),
+        "double" => typeof(double),
+        "string" => typeof(string),
+        "byte[]" => typeof(byte[]),
+        "JsonNode" => typeof(JsonNode),
+        var windowed when windowed.StartsWith("Windowed<", StringComparison.Ordinal) =>
+            typeof(Streamiz.Kafka.Net.State.Windowed<>).MakeGenericType(ClrTypeNamed(windowed["Windowed<".Length..^1])),
+        _ => typeof(object),
+    };
+
     /// <summary>A serde for <typeparamref name="T"/> in the notation of <paramref name="ksmlType"/>.</summary>
     public static ISerDes<T> For<T>(string ksmlType)
     {

@@ -32,6 +32,9 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
     public string SourcePath => Path;
 
     /// <inheritdoc />
+    IReadOnlyList<KsmlTopicDefinition> IKsmlDefinition.Topics => Topics.All;
+
+    /// <inheritdoc />
     IReadOnlyList<KsmlFunctionDefinition> IKsmlDefinition.Functions => Functions.All;
 
     /// <inheritdoc />
@@ -76,6 +79,8 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition table_a = new("table_a", "table_a", "string", "string", null);
         /// <summary>Table <c>table_b</c> on topic <c>table_b</c> (line 74).</summary>
         public static readonly KsmlTopicDefinition table_b = new("table_b", "table_b", "string", "string", null);
+        /// <summary>Every topic above, in file order.</summary>
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [numbers_as_text, numbers_as_string, left_side, right_side, outer_joined, left_joined, members_in, team_sizes, team_points, windowed_sums_in, windowed_sums, limited_in, limited_out, both_tables, repartition_in, repartition_out, table_a, table_b];
     }
 
     /// <summary>The state stores this definition declares.</summary>

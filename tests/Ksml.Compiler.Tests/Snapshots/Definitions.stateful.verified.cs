@@ -32,6 +32,9 @@ public sealed partial class StatefulKsml : IKsmlDefinition
     public string SourcePath => Path;
 
     /// <inheritdoc />
+    IReadOnlyList<KsmlTopicDefinition> IKsmlDefinition.Topics => Topics.All;
+
+    /// <inheritdoc />
     IReadOnlyList<KsmlFunctionDefinition> IKsmlDefinition.Functions => Functions.All;
 
     /// <inheritdoc />
@@ -82,6 +85,8 @@ public sealed partial class StatefulKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition customers = new("customers", "customers", "string", "json", null);
         /// <summary>GlobalTable <c>countries</c> on topic <c>countries</c> (line 88).</summary>
         public static readonly KsmlTopicDefinition countries = new("countries", "countries", "string", "json", null);
+        /// <summary>Every topic above, in file order.</summary>
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [purchases, purchase_counts, spend, dedup_in, dedup_out, clicks, clicks_per_minute, max_in, max_out, shipments, enriched_shipments, payments, paid_shipments, country_orders, enriched_country_orders, printed_in, audited, store_api_in, store_api_out, customers, countries];
     }
 
     /// <summary>The state stores this definition declares.</summary>

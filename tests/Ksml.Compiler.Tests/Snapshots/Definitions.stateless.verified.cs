@@ -32,6 +32,9 @@ public sealed partial class StatelessKsml : IKsmlDefinition
     public string SourcePath => Path;
 
     /// <inheritdoc />
+    IReadOnlyList<KsmlTopicDefinition> IKsmlDefinition.Topics => Topics.All;
+
+    /// <inheritdoc />
     IReadOnlyList<KsmlFunctionDefinition> IKsmlDefinition.Functions => Functions.All;
 
     /// <inheritdoc />
@@ -76,6 +79,8 @@ public sealed partial class StatelessKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition bad_results_in = new("bad_results_in", "bad_results_in", "string", "json", null);
         /// <summary>Stream <c>bad_results_out</c> on topic <c>bad_results_out</c> (line 71).</summary>
         public static readonly KsmlTopicDefinition bad_results_out = new("bad_results_out", "bad_results_out", "string", "long", null);
+        /// <summary>Every topic above, in file order.</summary>
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [orders, large_orders, order_lines, totals, tagged, words_in, words_out, priority_orders, normal_orders, other_orders, routed_in, stamped_in, stamped_out, merge_a, merge_b, merged, bad_results_in, bad_results_out];
     }
 
     /// <summary>The state stores this definition declares.</summary>

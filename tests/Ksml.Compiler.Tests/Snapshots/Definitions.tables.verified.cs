@@ -32,6 +32,9 @@ public sealed partial class TablesKsml : IKsmlDefinition
     public string SourcePath => Path;
 
     /// <inheritdoc />
+    IReadOnlyList<KsmlTopicDefinition> IKsmlDefinition.Topics => Topics.All;
+
+    /// <inheritdoc />
     IReadOnlyList<KsmlFunctionDefinition> IKsmlDefinition.Functions => Functions.All;
 
     /// <inheritdoc />
@@ -70,6 +73,8 @@ public sealed partial class TablesKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition prices = new("prices", "prices", "string", "double", null);
         /// <summary>Inline topic on topic <c>partitioned_out</c> (line 192).</summary>
         public static readonly KsmlTopicDefinition partition_to = new("partition_to", "partitioned_out", "string", "string", null);
+        /// <summary>Every topic above, in file order.</summary>
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [readings, readings_per_window, stock_in, stock_changes, category_totals, labelled_products, partitioned_in, partitioned_out, printed, consumed, recent_in, recent_out, products, prices, partition_to];
     }
 
     /// <summary>The state stores this definition declares.</summary>

@@ -32,6 +32,9 @@ public sealed partial class WordCountKsml : IKsmlDefinition
     public string SourcePath => Path;
 
     /// <inheritdoc />
+    IReadOnlyList<KsmlTopicDefinition> IKsmlDefinition.Topics => Topics.All;
+
+    /// <inheritdoc />
     IReadOnlyList<KsmlFunctionDefinition> IKsmlDefinition.Functions => Functions.All;
 
     /// <inheritdoc />
@@ -44,6 +47,8 @@ public sealed partial class WordCountKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition sentences = new("sentences", "sentences", "string", "string", null);
         /// <summary>Stream <c>word_counts</c> on topic <c>word_counts</c> (line 7).</summary>
         public static readonly KsmlTopicDefinition word_counts = new("word_counts", "word_counts", "string", "long", null);
+        /// <summary>Every topic above, in file order.</summary>
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [sentences, word_counts];
     }
 
     /// <summary>The state stores this definition declares.</summary>

@@ -32,6 +32,9 @@ public sealed partial class OrdersKsml : IKsmlDefinition
     public string SourcePath => Path;
 
     /// <inheritdoc />
+    IReadOnlyList<KsmlTopicDefinition> IKsmlDefinition.Topics => Topics.All;
+
+    /// <inheritdoc />
     IReadOnlyList<KsmlFunctionDefinition> IKsmlDefinition.Functions => Functions.All;
 
     /// <inheritdoc />
@@ -58,6 +61,8 @@ public sealed partial class OrdersKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition reference_data_loaded = new("reference_data_loaded", "reference_data_loaded", "string", "json", null);
         /// <summary>Stream <c>order_status_updates</c> on topic <c>order_status_updates</c> (line 42).</summary>
         public static readonly KsmlTopicDefinition order_status_updates = new("order_status_updates", "order_status_updates", "string", "json", null);
+        /// <summary>Every topic above, in file order.</summary>
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [order_events, payment_requests, payment_responses, inventory_requests, inventory_responses, validated_orders, reference_data_trigger, reference_data_loaded, order_status_updates];
     }
 
     /// <summary>The state stores this definition declares.</summary>

@@ -1,0 +1,225 @@
+using Confluent.Kafka;
+using Ksml.Runtime.Definitions;
+using Ksml.Runtime.ErrorHandling;
+using Ksml.Runtime.Kafka;
+using Ksml.Runtime.Observability;
+using Ksml.Runtime.Python;
+using Microsoft.Extensions.Logging;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.SerDes;
+
+namespace Ksml.Runtime.Hosting;
+
+/// <summary>
+/// A running KSML application: the Streamiz <see cref="KafkaStream"/> of the compiled
+/// definitions, its producers, its HTTP endpoints and, when no cluster is configured, the
+/// embedded broker. Disposing it shuts down in order: producers, stream (which commits), broker.
+/// </summary>
+public sealed class KsmlHost : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _producerCancellation = new();
+    private readonly List<Task> _producers = [];
+    private readonly ILogger _logger;
+    private readonly EmbeddedKafkaBroker? _ownedBroker;
+    private readonly KafkaDeadLetterSink? _deadLetters;
+    private readonly KsmlHttpEndpoints? _endpoints;
+    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private KsmlHost(KsmlRunnerOptions options, ILogger logger, EmbeddedKafkaBroker? ownedBroker, EmbeddedKafkaBroker? broker,
+        string bootstrapServers, KafkaStream? stream, KafkaDeadLetterSink? deadLetters, KsmlHttpEndpoints? endpoints)
+    {
+        Options = options;
+        _logger = logger;
+        _ownedBroker = ownedBroker;
+        Broker = broker;
+        BootstrapServers = bootstrapServers;
+        Stream = stream;
+        _deadLetters = deadLetters;
+        _endpoints = endpoints;
+    }
+
+    /// <summary>The options the application runs with.</summary>
+    public KsmlRunnerOptions Options { get; }
+
+    /// <summary>The embedded broker, when the application runs on one.</summary>
+    public EmbeddedKafkaBroker? Broker { get; }
+
+    /// <summary>The cluster the application talks to.</summary>
+    public string BootstrapServers { get; }
+
+    /// <summary>The running stream; null when pipelines are disabled.</summary>
+    public KafkaStream? Stream { get; private set; }
+
+    /// <summary>The latest state of the stream.</summary>
+    public KafkaStream.State State { get; private set; } = KafkaStream.State.CREATED;
+
+    /// <summary>Completes when the stream stops on an error (the error policy said stop).</summary>
+    public Task Failed => _failed.Task;
+
+    /// <summary>The HTTP endpoints' address, when they run.</summary>
+    public string? EndpointAddress => _endpoints?.Prefix;
+
+    /// <summary>Whether the stream is processing (or there is no stream to wait for).</summary>
+    public bool IsReady => Stream is null || State == KafkaStream.State.RUNNING;
+
+    /// <summary>
+    /// Builds and starts the application. <paramref name="broker"/> is an embedded broker to use
+    /// instead of starting one (tests share one between instances).
+    /// </summary>
+    public static async Task<KsmlHost> StartAsync(IReadOnlyList<IKsmlDefinition> definitions, KsmlRunnerOptions options, ILoggerFactory loggers,
+        EmbeddedKafkaBroker? broker = null, CancellationToken cancellation = default)
+    {
+        var logger = loggers.CreateLogger("ksml");
+        var selected = Select(definitions, options);
+        EmbeddedKafkaBroker? owned = null;
+        if (options.UsesEmbeddedBroker && broker is null)
+        {
+            broker = owned = EmbeddedKafkaBroker.Start();
+            logger.LogInformation("Embedded Kafka broker listening at {BootstrapServers} (at most {Limit} MiB per partition)", broker.BootstrapServers, EmbeddedKafkaBroker.MaxBytesPerPartition / (1024 * 1024));
+        }
+        var bootstrap = options.UsesEmbeddedBroker ? broker!.BootstrapServers : options.BootstrapServers!;
+        var clientConfig = ClientConfig(options, bootstrap);
+        if (broker is not null)
+            CreateTopics(broker, selected, options);
+
+        var functions = new PythonFunctionFactory(loggers, options.Python);
+        var deadLetters = NeedsDeadLetters(options.ErrorHandling) ? new KafkaDeadLetterSink(clientConfig) : null;
+        var errors = new KsmlErrorHandler(options.ErrorHandling, loggers, deadLetters);
+
+        KafkaStream? stream = null;
+        KsmlHttpEndpoints? endpoints = null;
+        KsmlHost? host = null;
+        if (options.ApplicationServer.Enabled || options.Prometheus.Enabled)
+        {
+            // One listener serves both when they share an address; otherwise health wins the port and metrics gets its own below.
+            var health = options.ApplicationServer;
+            endpoints = KsmlHttpEndpoints.Start(health.Enabled ? health.Host : options.Prometheus.Host, health.Enabled ? health.Port : options.Prometheus.Port,
+                health.Enabled, options.Prometheus.Enabled && (!health.Enabled || (health.Host == options.Prometheus.Host && health.Port == options.Prometheus.Port)),
+                () => host?.IsReady ?? false, logger);
+        }
+        host = new KsmlHost(options, logger, owned, broker, bootstrap, null, deadLetters, endpoints);
+
+        if (options.EnablePipelines && selected.Count > 0)
+        {
+            var builder = new StreamBuilder();
+            var ksml = new KsmlTopologyBuilder(builder, functions, errors);
+            foreach (var definition in selected)
+                definition.Build(ksml);
+            var topology = builder.Build();
+            var config = StreamConfig(options, bootstrap, loggers, errors);
+            stream = broker is not null ? new KafkaStream(topology, config, broker.ClientSupplier(config)) : new KafkaStream(topology, config);
+            stream.StateChanged += (_, newState) =>
+            {
+                host.State = newState;
+                logger.LogInformation("Stream state: {State}", newState);
+                if (newState == KafkaStream.State.ERROR)
+                    host._failed.TrySetResult();
+            };
+            host.Stream = stream;
+            await stream.StartAsync(cancellation).ConfigureAwait(false);
+        }
+
+        if (options.EnableProducers)
+            foreach (var producer in selected.SelectMany(d => d.Producers))
+            {
+                var runner = new KsmlProducerRunner(producer, functions, loggers);
+                host._producers.Add(Task.Run(() => runner.RunAsync(clientConfig, host._producerCancellation.Token)));
+            }
+        logger.LogInformation("KSML application {ApplicationId} started with {Count} definition(s) on {BootstrapServers}", options.ApplicationId, selected.Count, bootstrap);
+        return host;
+    }
+
+    private static List<IKsmlDefinition> Select(IReadOnlyList<IKsmlDefinition> definitions, KsmlRunnerOptions options)
+    {
+        if (options.Definitions.Count == 0)
+            return definitions.ToList();
+        var unknown = options.Definitions.Where(name => definitions.All(d => d.Name != name)).ToList();
+        if (unknown.Count > 0)
+            throw new KsmlConfigException($"ksml.definitions: no compiled definition named {string.Join(", ", unknown.Select(u => "'" + u + "'"))}; this application has {string.Join(", ", definitions.Select(d => "'" + d.Name + "'"))}");
+        return definitions.Where(d => options.Definitions.Contains(d.Name)).ToList();
+    }
+
+    private static bool NeedsDeadLetters(ErrorHandlingOptions errors) =>
+        errors.Consume.DeadLetterTopic is not null || errors.Process.DeadLetterTopic is not null || errors.Produce.DeadLetterTopic is not null;
+
+    /// <summary>The mock creates nothing by itself: sources, sinks and dead-letter topics are made up front (Streamiz makes its internal ones).</summary>
+    private static void CreateTopics(EmbeddedKafkaBroker broker, IEnumerable<IKsmlDefinition> definitions, KsmlRunnerOptions options)
+    {
+        var topics = definitions.SelectMany(d => d.Topics.Select(t => t.Topic).Concat(d.Producers.Select(p => p.Target.Topic)))
+            .Concat(new[] { options.ErrorHandling.Consume, options.ErrorHandling.Process, options.ErrorHandling.Produce }.Select(p => p.DeadLetterTopic).OfType<string>());
+        foreach (var topic in topics.Distinct())
+            broker.CreateTopic(topic, options.EmbeddedBrokerPartitions);
+    }
+
+    private static Dictionary<string, string> ClientConfig(KsmlRunnerOptions options, string bootstrap)
+    {
+        // Client settings (security included) pass through; Streams-only keys stay with the stream.
+        var streamsOnly = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "application.id", "num.stream.threads", "processing.guarantee", "state.dir", "commit.interval.ms", "max.task.idle.ms",
+            "replication.factor", "default.key.serde", "default.value.serde", "cache.max.bytes.buffering", "application.server",
+        };
+        var config = options.Kafka.Where(p => !streamsOnly.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value);
+        config["bootstrap.servers"] = bootstrap;
+        return config;
+    }
+
+    private static StreamConfig StreamConfig(KsmlRunnerOptions options, string bootstrap, ILoggerFactory loggers, KsmlErrorHandler errors)
+    {
+        var config = new StreamConfig<StringSerDes, StringSerDes>();
+        foreach (var (key, value) in options.Kafka)
+            if (key is not ("application.id" or "bootstrap.servers" or "num.stream.threads" or "processing.guarantee" or "state.dir"))
+                config.AddConfig(key, value);
+        config.ApplicationId = options.ApplicationId;
+        config.BootstrapServers = bootstrap;
+        config.StateDir = options.Kafka.GetValueOrDefault("state.dir") ?? options.StorageDirectory;
+        config.NumStreamThreads = int.TryParse(options.Kafka.GetValueOrDefault("num.stream.threads"), out var threads) && threads > 0 ? threads : 1;
+        config.Guarantee = options.Kafka.GetValueOrDefault("processing.guarantee") switch
+        {
+            null or "at_least_once" => ProcessingGuarantee.AT_LEAST_ONCE,
+            "exactly_once" or "exactly_once_v2" => ProcessingGuarantee.EXACTLY_ONCE,
+            var other => throw new KsmlConfigException($"kafka.processing.guarantee: '{other}' is not at_least_once or exactly_once"),
+        };
+        if (!options.Kafka.ContainsKey("auto.offset.reset"))
+            config.AutoOffsetReset = AutoOffsetReset.Earliest;
+        config.Logger = loggers;
+        config.DeserializationExceptionHandler = errors.OnDeserializationError;
+        config.ProductionExceptionHandler = errors.OnProductionError;
+        config.InnerExceptionHandler = KsmlErrorHandler.OnProcessingError;
+        return config;
+    }
+
+    /// <summary>Waits for the producers to finish (those with a count or an until).</summary>
+    public Task WhenProducersDone() => Task.WhenAll(_producers);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _producerCancellation.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_producers).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "A producer failed");
+        }
+        // Disposing the stream commits processed offsets and closes the state stores; its threads
+        // finish after Dispose returns, and the broker must outlive them.
+        if (Stream is not null)
+        {
+            Stream.Dispose();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (State != KafkaStream.State.NOT_RUNNING && State != KafkaStream.State.ERROR && DateTime.UtcNow < deadline)
+                await Task.Delay(50).ConfigureAwait(false);
+        }
+        _deadLetters?.Dispose();
+        if (_endpoints is not null)
+            await _endpoints.DisposeAsync().ConfigureAwait(false);
+        _ownedBroker?.Dispose();
+        _producerCancellation.Dispose();
+    }
+}

@@ -1,0 +1,102 @@
+using Confluent.Kafka;
+using Ksml.Runtime.Definitions;
+using Ksml.Runtime.Functions;
+using Ksml.Runtime.Serdes;
+using Ksml.Runtime.Values;
+using Microsoft.Extensions.Logging;
+
+namespace Ksml.Runtime.Hosting;
+
+/// <summary>
+/// Runs one KSML producer: every <c>interval</c> it calls the generator <c>batchSize</c> times,
+/// drops messages the <c>condition</c> rejects, stops after <c>count</c> batches or when
+/// <c>until</c> accepts a message, and writes to the target topic with its declared serdes.
+/// </summary>
+public sealed class KsmlProducerRunner
+{
+    private readonly KsmlProducerDefinition _definition;
+    private readonly IKsmlFunction _generator;
+    private readonly IKsmlFunction? _condition;
+    private readonly IKsmlFunction? _until;
+    private readonly ILogger _logger;
+
+    /// <summary>Builds the producer's functions.</summary>
+    public KsmlProducerRunner(KsmlProducerDefinition definition, IKsmlFunctionFactory functions, ILoggerFactory loggers)
+    {
+        _definition = definition;
+        _generator = functions.Create(definition.Generator);
+        _condition = definition.Condition is null ? null : functions.Create(definition.Condition);
+        _until = definition.Until is null ? null : functions.Create(definition.Until);
+        _logger = loggers.CreateLogger($"ksml.producer.{definition.Name}");
+    }
+
+    /// <summary>Messages written so far.</summary>
+    public long Produced { get; private set; }
+
+    /// <summary>Produces until done or cancelled.</summary>
+    public Task RunAsync(IEnumerable<KeyValuePair<string, string>> clientConfig, CancellationToken cancellation) =>
+        (Task)typeof(KsmlProducerRunner).GetMethod(nameof(RunTypedAsync), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+            .MakeGenericMethod(KsmlSerdes.ClrType(_definition.Target.KeyType), KsmlSerdes.ClrType(_definition.Target.ValueType))
+            .Invoke(this, [clientConfig, cancellation])!;
+
+    private async Task RunTypedAsync<K, V>(IEnumerable<KeyValuePair<string, string>> clientConfig, CancellationToken cancellation)
+    {
+        var config = new ProducerConfig(clientConfig.ToDictionary(p => p.Key, p => p.Value)) { EnableIdempotence = true, Acks = Acks.All };
+        var keySerde = KsmlSerdes.For<K>(_definition.Target.KeyType);
+        var valueSerde = KsmlSerdes.For<V>(_definition.Target.ValueType);
+        using var producer = new ProducerBuilder<byte[]?, byte[]?>(config).Build();
+        var topic = _definition.Target.Topic;
+        // KSML: with neither count nor interval nor until, a producer sends exactly one batch.
+        var batches = _definition.Count ?? (_definition.IntervalMs is null && _until is null ? 1 : long.MaxValue);
+        var what = $"producer '{_definition.Name}'";
+        _logger.LogInformation("Producer {Producer} writes to {Topic}", _definition.Name, topic);
+        for (long batch = 0; batch < batches && !cancellation.IsCancellationRequested; batch++)
+        {
+            for (var i = 0; i < _definition.BatchSize; i++)
+            {
+                foreach (var (key, value) in Messages(_generator.Invoke(null), what))
+                {
+                    if (_condition is not null && !KsmlValues.IsTrue(_condition.Invoke(null, key, value), what + " condition"))
+                        continue;
+                    var typedKey = KsmlValues.To<K>(key, what + " key");
+                    var typedValue = KsmlValues.To<V>(value, what + " value");
+                    await producer.ProduceAsync(topic, new Message<byte[]?, byte[]?>
+                    {
+                        Key = typedKey is null ? null : keySerde.Serialize(typedKey, new SerializationContext(MessageComponentType.Key, topic)),
+                        Value = typedValue is null ? null : valueSerde.Serialize(typedValue, new SerializationContext(MessageComponentType.Value, topic)),
+                    }, cancellation).ConfigureAwait(false);
+                    Produced++;
+                    if (_until is not null && KsmlValues.IsTrue(_until.Invoke(null, key, value), what + " until"))
+                    {
+                        _logger.LogInformation("Producer {Producer} stops: 'until' accepted a message after {Count} messages", _definition.Name, Produced);
+                        return;
+                    }
+                }
+            }
+            if (_definition.IntervalMs is { } interval && batch + 1 < batches)
+                await Task.Delay(TimeSpan.FromMilliseconds(interval), cancellation).ConfigureAwait(false);
+        }
+        producer.Flush(cancellation);
+        _logger.LogInformation("Producer {Producer} finished after {Count} messages", _definition.Name, Produced);
+    }
+
+    /// <summary>A generator returns one (key, value) tuple or a list of them; None produces nothing.</summary>
+    private static IEnumerable<(object? Key, object? Value)> Messages(object? generated, string what)
+    {
+        switch (generated)
+        {
+            case null:
+                yield break;
+            case object[] { Length: 2 } pair when pair[0] is not object[]:
+                yield return (pair[0], pair[1]);
+                break;
+            default:
+                foreach (var item in KsmlValues.ToList(generated, what))
+                {
+                    var pair = KsmlValues.ToKeyValue<object?, object?>(item, what);
+                    yield return (pair.Key, pair.Value);
+                }
+                break;
+        }
+    }
+}

@@ -1,0 +1,284 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Ksml.Runtime.ErrorHandling;
+using Ksml.Runtime.Python;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Ksml.Runtime.Hosting;
+
+/// <summary>A configuration value that cannot be used; the message is one line naming the key and what is accepted.</summary>
+public sealed class KsmlConfigException(string message) : Exception(message);
+
+/// <summary>
+/// Reads KSML's runner file: <c>${VAR}</c> and <c>${VAR:-default}</c> are replaced from the
+/// environment first (so secrets live there, never in the file or the code), then the
+/// <c>kafka:</c> section is kept as given and the <c>ksml:</c> section is checked key by key.
+/// </summary>
+public static partial class KsmlRunnerConfig
+{
+    [GeneratedRegex(@"\$\{(?<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?<default>[^}]*))?\}")]
+    private static partial Regex Variable();
+
+    /// <summary>Replaces <c>${VAR}</c> and <c>${VAR:-default}</c>; a variable that is unset and has no default is an error.</summary>
+    public static string Substitute(string text, string source, Func<string, string?> environment)
+    {
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var lineNumber = i + 1;
+            lines[i] = Variable().Replace(lines[i], match =>
+            {
+                var name = match.Groups["name"].Value;
+                if (environment(name) is { } value)
+                    return value;
+                if (match.Groups["default"].Success)
+                    return match.Groups["default"].Value;
+                throw new KsmlConfigException($"{source}({lineNumber}): environment variable {name} is not set and ${{{name}}} has no default (write ${{{name}:-value}} for one)");
+            });
+        }
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>
+    /// Parses the runner file's text into options; <paramref name="overrides"/> (<c>kafka.bootstrap.servers=…</c>,
+    /// <c>ksml.errorHandling.process.handler=…</c>) replace what the file says before anything is checked.
+    /// </summary>
+    public static KsmlRunnerOptions Parse(string text, string source, Func<string, string?> environment, IEnumerable<string>? overrides = null)
+    {
+        var yaml = new YamlStream();
+        try
+        {
+            yaml.Load(new StringReader(Substitute(text, source, environment)));
+        }
+        catch (YamlException ex)
+        {
+            throw new KsmlConfigException($"{source}({ex.Start.Line},{ex.Start.Column}): malformed YAML: {ex.Message}");
+        }
+        var options = new KsmlRunnerOptions();
+        var root = yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is YamlScalarNode { Value: null or "" }
+            ? new YamlMappingNode()
+            : Mapping(yaml.Documents[0].RootNode, source, "the file");
+        ApplyOverrides(root, overrides ?? []);
+        foreach (var (keyNode, value) in root.Children)
+        {
+            var key = Text(keyNode);
+            switch (key)
+            {
+                case "kafka":
+                    options = options with { Kafka = Mapping(value, source, "kafka").Children.ToDictionary(p => Text(p.Key), p => Scalar(p.Value, source, "kafka." + Text(p.Key))) };
+                    break;
+                case "ksml":
+                    options = Ksml(options, Mapping(value, source, "ksml"), source);
+                    break;
+                default:
+                    throw Unknown(source, keyNode, key, "", ["kafka", "ksml"]);
+            }
+        }
+        return options;
+    }
+
+    private static KsmlRunnerOptions Ksml(KsmlRunnerOptions options, YamlMappingNode ksml, string source)
+    {
+        foreach (var (keyNode, value) in ksml.Children)
+        {
+            var key = Text(keyNode);
+            var path = "ksml." + key;
+            options = key switch
+            {
+                "definitions" => options with { Definitions = Mapping(value, source, path).Children.Select(p => Text(p.Key)).ToList() },
+                "storageDirectory" => options with { StorageDirectory = Scalar(value, source, path) },
+                "createStorageDirectory" or "configDirectory" or "schemaDirectory" => options,
+                "enableProducers" => options with { EnableProducers = Bool(value, source, path) },
+                "enablePipelines" => options with { EnablePipelines = Bool(value, source, path) },
+                "embeddedBroker" => EmbeddedBroker(options, value, source, path),
+                "errorHandling" => options with { ErrorHandling = ErrorHandling(Mapping(value, source, path), source, path) },
+                "prometheus" => options with { Prometheus = Endpoint(value, source, path, options.Prometheus) },
+                "applicationServer" => options with { ApplicationServer = Endpoint(value, source, path, options.ApplicationServer) },
+                "python" or "pythonContext" => options with { Python = Python(value, source, path, options.Python) },
+                "jsonLogs" => options with { JsonLogs = Bool(value, source, path) },
+                _ => throw Unknown(source, keyNode, key, "ksml.", ["definitions", "storageDirectory", "enableProducers", "enablePipelines", "embeddedBroker", "errorHandling", "prometheus", "applicationServer", "python", "jsonLogs"]),
+            };
+        }
+        return options;
+    }
+
+    private static KsmlRunnerOptions EmbeddedBroker(KsmlRunnerOptions options, YamlNode value, string source, string path)
+    {
+        if (value is YamlScalarNode)
+            return options with { EmbeddedBroker = Bool(value, source, path) };
+        foreach (var (keyNode, item) in Mapping(value, source, path).Children)
+            options = Text(keyNode) switch
+            {
+                "enabled" => options with { EmbeddedBroker = Bool(item, source, path + ".enabled") },
+                "partitions" => options with { EmbeddedBrokerPartitions = Int(item, source, path + ".partitions", 1, 1000) },
+                var other => throw Unknown(source, keyNode, other, path + ".", ["enabled", "partitions"]),
+            };
+        return options;
+    }
+
+    private static ErrorHandlingOptions ErrorHandling(YamlMappingNode node, string source, string path)
+    {
+        var result = new ErrorHandlingOptions();
+        foreach (var (keyNode, value) in node.Children)
+        {
+            var stage = Text(keyNode);
+            result = stage switch
+            {
+                "consume" => result with { Consume = Policy(Mapping(value, source, path + ".consume"), source, path + ".consume", result.Consume) },
+                "process" => result with { Process = Policy(Mapping(value, source, path + ".process"), source, path + ".process", result.Process) },
+                "produce" => result with { Produce = Policy(Mapping(value, source, path + ".produce"), source, path + ".produce", result.Produce) },
+                _ => throw Unknown(source, keyNode, stage, path + ".", ["consume", "process", "produce"]),
+            };
+        }
+        return result;
+    }
+
+    private static ErrorPolicy Policy(YamlMappingNode node, string source, string path, ErrorPolicy policy)
+    {
+        foreach (var (keyNode, value) in node.Children)
+        {
+            var key = Text(keyNode);
+            var at = path + "." + key;
+            policy = key switch
+            {
+                "handler" => policy with
+                {
+                    Handler = Scalar(value, source, at) switch
+                    {
+                        "stopOnFail" => ErrorHandlerKind.StopOnFail,
+                        "continueOnFail" => ErrorHandlerKind.ContinueOnFail,
+                        "retryOnFail" => ErrorHandlerKind.RetryOnFail,
+                        var other => throw new KsmlConfigException($"{Where(source, value)}: {at}: '{other}' is not one of stopOnFail, continueOnFail, retryOnFail"),
+                    },
+                },
+                "log" => policy with { Log = Bool(value, source, at) },
+                "logPayload" => policy with { LogPayload = Bool(value, source, at) },
+                "loggerName" => policy with { LoggerName = Scalar(value, source, at) },
+                "maxRetries" => policy with { MaxRetries = Int(value, source, at, 0, 1000) },
+                "initialBackoff" => policy with { InitialBackoff = Duration(value, source, at) },
+                "maxBackoff" => policy with { MaxBackoff = Duration(value, source, at) },
+                "deadLetterTopic" => policy with { DeadLetterTopic = Scalar(value, source, at) },
+                _ => throw Unknown(source, keyNode, key, path + ".", ["handler", "log", "logPayload", "loggerName", "maxRetries", "initialBackoff", "maxBackoff", "deadLetterTopic"]),
+            };
+        }
+        return policy;
+    }
+
+    private static EndpointOptions Endpoint(YamlNode node, string source, string path, EndpointOptions endpoint)
+    {
+        foreach (var (keyNode, value) in Mapping(node, source, path).Children)
+        {
+            var key = Text(keyNode);
+            endpoint = key switch
+            {
+                "enabled" => endpoint with { Enabled = Bool(value, source, path + ".enabled") },
+                "host" => endpoint with { Host = Scalar(value, source, path + ".host") },
+                "port" => endpoint with { Port = Int(value, source, path + ".port", 1, 65535) },
+                "configFile" => endpoint,
+                _ => throw Unknown(source, keyNode, key, path + ".", ["enabled", "host", "port"]),
+            };
+        }
+        return endpoint;
+    }
+
+    private static PythonOptions Python(YamlNode node, string source, string path, PythonOptions python)
+    {
+        foreach (var (keyNode, value) in Mapping(node, source, path).Children)
+        {
+            var key = Text(keyNode);
+            python = key switch
+            {
+                "library" => python with { Library = Scalar(value, source, path + ".library") },
+                "executable" => python with { Executable = Scalar(value, source, path + ".executable") },
+                // GraalPy sandbox switches: CPython has no sandbox, so they are accepted and have no effect.
+                "allowHostFileAccess" or "allowHostSocketAccess" or "allowNativeAccess" or "allowCreateProcess" or "allowCreateThread" or "inheritEnvironmentVariables" or "modulePath" => python,
+                _ => throw Unknown(source, keyNode, key, path + ".", ["library", "executable"]),
+            };
+        }
+        return python;
+    }
+
+    private static YamlMappingNode Mapping(YamlNode node, string source, string what) => node as YamlMappingNode
+        ?? throw new KsmlConfigException($"{Where(source, node)}: {what} must be a mapping");
+
+    private static string Text(YamlNode node) => node is YamlScalarNode scalar ? scalar.Value ?? "" : node.ToString();
+
+    private static string Scalar(YamlNode node, string source, string path) => node is YamlScalarNode scalar
+        ? scalar.Value ?? ""
+        : throw new KsmlConfigException($"{Where(source, node)}: {path} must be a single value");
+
+    private static bool Bool(YamlNode node, string source, string path) => Scalar(node, source, path).ToLowerInvariant() switch
+    {
+        "true" or "yes" or "on" => true,
+        "false" or "no" or "off" => false,
+        var other => throw new KsmlConfigException($"{Where(source, node)}: {path}: '{other}' is not true or false"),
+    };
+
+    private static int Int(YamlNode node, string source, string path, int min, int max) =>
+        int.TryParse(Scalar(node, source, path), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw new KsmlConfigException($"{Where(source, node)}: {path}: '{Scalar(node, source, path)}' is not a whole number from {min} to {max}");
+
+    private static TimeSpan Duration(YamlNode node, string source, string path)
+    {
+        var text = Scalar(node, source, path);
+        var match = Regex.Match(text, @"^(\d+)(ms|s|m|h)?$");
+        if (!match.Success)
+            throw new KsmlConfigException($"{Where(source, node)}: {path}: '{text}' is not a duration such as 500ms, 10s, 5m or 1h");
+        var amount = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch
+        {
+            "s" => TimeSpan.FromSeconds(amount),
+            "m" => TimeSpan.FromMinutes(amount),
+            "h" => TimeSpan.FromHours(amount),
+            _ => TimeSpan.FromMilliseconds(amount),
+        };
+    }
+
+    private static KsmlConfigException Unknown(string source, YamlNode keyNode, string key, string prefix, string[] known)
+    {
+        var closest = known.OrderBy(k => Distance(k, key)).First();
+        var hint = Distance(closest, key) <= Math.Max(2, key.Length / 3) ? $"; did you mean '{prefix}{closest}'?" : $"; known keys: {string.Join(", ", known)}";
+        return new KsmlConfigException($"{Where(source, keyNode)}: unknown key '{prefix}{key}'{hint}");
+    }
+
+    private static string Where(string source, YamlNode node) => node.Start.Line == 0 ? "--set" : $"{source}({node.Start.Line},{node.Start.Column})";
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+
+    private static void ApplyOverrides(YamlMappingNode root, IEnumerable<string> assignments)
+    {
+        foreach (var assignment in assignments)
+        {
+            var equals = assignment.IndexOf('=');
+            if (equals <= 0)
+                throw new KsmlConfigException($"--set {assignment}: expected key=value, such as kafka.bootstrap.servers=localhost:9092");
+            var key = assignment[..equals].Trim();
+            var value = assignment[(equals + 1)..];
+            string[] path = key.StartsWith("kafka.", StringComparison.Ordinal) ? ["kafka", key["kafka.".Length..]]
+                : key.StartsWith("ksml.", StringComparison.Ordinal) ? key.Split('.')
+                : throw new KsmlConfigException($"--set {assignment}: the key must start with kafka. or ksml.");
+            var node = root;
+            foreach (var segment in path[..^1])
+            {
+                if (!node.Children.TryGetValue(new YamlScalarNode(segment), out var child) || child is not YamlMappingNode mapping)
+                {
+                    mapping = new YamlMappingNode();
+                    node.Children[new YamlScalarNode(segment)] = mapping;
+                }
+                node = mapping;
+            }
+            node.Children[new YamlScalarNode(path[^1])] = new YamlScalarNode(value);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Ksml.Runtime.ErrorHandling;
+using Ksml.Runtime.Python;
+
+namespace Ksml.Runtime.Hosting;
+
+/// <summary>An HTTP endpoint the application serves.</summary>
+/// <param name="Enabled">Whether it is served.</param>
+/// <param name="Host">The address to bind; loopback unless configured otherwise.</param>
+/// <param name="Port">The port.</param>
+public sealed record EndpointOptions(bool Enabled, string Host, int Port);
+
+/// <summary>
+/// How a compiled KSML application runs: KSML's runner file (<c>ksml-runner.yaml</c>, a
+/// <c>kafka:</c> and a <c>ksml:</c> section) after environment substitution and overrides.
+/// </summary>
+public sealed record KsmlRunnerOptions
+{
+    /// <summary>Kafka client and Streams properties, passed through as given (SASL/TLS settings included).</summary>
+    public IReadOnlyDictionary<string, string> Kafka { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Run on the in-process broker; also the default when no <c>bootstrap.servers</c> is configured.</summary>
+    public bool EmbeddedBroker { get; init; }
+
+    /// <summary>Partitions of the topics the embedded broker creates for the definitions.</summary>
+    public int EmbeddedBrokerPartitions { get; init; } = 1;
+
+    /// <summary>Where state stores keep their data.</summary>
+    public string StorageDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "ksml-state");
+
+    /// <summary>Which compiled definitions run, by name; empty runs them all.</summary>
+    public IReadOnlyList<string> Definitions { get; init; } = [];
+
+    /// <summary>KSML's <c>enableProducers</c>.</summary>
+    public bool EnableProducers { get; init; } = true;
+
+    /// <summary>KSML's <c>enablePipelines</c>.</summary>
+    public bool EnablePipelines { get; init; } = true;
+
+    /// <summary>The error policies per stage.</summary>
+    public ErrorHandlingOptions ErrorHandling { get; init; } = new();
+
+    /// <summary>Prometheus metrics at <c>/metrics</c>.</summary>
+    public EndpointOptions Prometheus { get; init; } = new(false, "127.0.0.1", 9999);
+
+    /// <summary>Health endpoints <c>/live</c> and <c>/ready</c>.</summary>
+    public EndpointOptions ApplicationServer { get; init; } = new(false, "127.0.0.1", 8080);
+
+    /// <summary>The embedded CPython.</summary>
+    public PythonOptions Python { get; init; } = PythonOptions.FromEnvironment();
+
+    /// <summary>Log lines as JSON objects instead of text.</summary>
+    public bool JsonLogs { get; init; }
+
+    /// <summary>The Kafka Streams application id.</summary>
+    public string ApplicationId => Kafka.GetValueOrDefault("application.id")
+        ?? System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name?.ToLowerInvariant() ?? "ksml-app";
+
+    /// <summary>The configured cluster, or null for the embedded broker.</summary>
+    public string? BootstrapServers => Kafka.GetValueOrDefault("bootstrap.servers") is { Length: > 0 } servers ? servers : null;
+
+    /// <summary>Whether the embedded broker runs.</summary>
+    public bool UsesEmbeddedBroker => EmbeddedBroker || BootstrapServers is null;
+}
