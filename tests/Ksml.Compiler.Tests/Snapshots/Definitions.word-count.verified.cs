@@ -59,61 +59,80 @@ public sealed partial class WordCountKsml : IKsmlDefinition
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
     public static class Functions
     {
-        /// <summary>The keyValueToKeyValueListTransformer <c>split_words</c> (line 13).</summary>
+        /// <summary>The generator <c>make_sentence</c> (line 13).</summary>
+        public static readonly KsmlFunctionDefinition make_sentence = new(
+            Definition: DefinitionName,
+            Name: "make_sentence",
+            Type: "generator",
+            SourcePath: Path,
+            Line: 13,
+            FixedParameters: [],
+            Parameters: [],
+            GlobalCode: new(@"import random
+sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sleeps"", ""a fox runs""]
+", 16, 7),
+            Code: null,
+            Expression: new("(str(random.randint(1, 100)), random.choice(sentences))", 18, 17),
+            ResultType: "(string, string)",
+            Stores: []);
+
+        /// <summary>The keyValueToKeyValueListTransformer <c>split_words</c> (line 21).</summary>
         public static readonly KsmlFunctionDefinition split_words = new(
             Definition: DefinitionName,
             Name: "split_words",
             Type: "keyValueToKeyValueListTransformer",
             SourcePath: Path,
-            Line: 13,
+            Line: 21,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("[(word, word) for word in value.lower().split() if word]", 15, 18),
+            Expression: new("[(word, word) for word in value.lower().split() if word]", 23, 18),
             ResultType: "[(string, string)]",
             Stores: []);
 
-        /// <summary>The predicate <c>is_long_enough</c> (line 18).</summary>
+        /// <summary>The predicate <c>is_long_enough</c> (line 26).</summary>
         public static readonly KsmlFunctionDefinition is_long_enough = new(
             Definition: DefinitionName,
             Name: "is_long_enough",
             Type: "predicate",
             SourcePath: Path,
-            Line: 18,
+            Line: 26,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("len(key) > 2", 20, 17),
+            Expression: new("len(key) > 2", 28, 17),
             ResultType: "boolean",
             Stores: []);
 
-        /// <summary>The forEach <c>log_count</c> (line 22).</summary>
+        /// <summary>The forEach <c>log_count</c> (line 30).</summary>
         public static readonly KsmlFunctionDefinition log_count = new(
             Definition: DefinitionName,
             Name: "log_count",
             Type: "forEach",
             SourcePath: Path,
-            Line: 22,
+            Line: 30,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: new(@"log.info(""{} -> {}"", key, value)
-", 25, 7),
+", 33, 7),
             Expression: null,
             ResultType: null,
             Stores: []);
 
         /// <summary>Every function above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [split_words, is_long_enough, log_count];
+        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [make_sentence, split_words, is_long_enough, log_count];
     }
 
     /// <summary>The producers of this definition.</summary>
     public static class Producers
     {
+        /// <summary>The producer <c>sentence_producer</c> (line 36).</summary>
+        public static readonly KsmlProducerDefinition sentence_producer = new("sentence_producer", Functions.make_sentence, Topics.sentences, 1000, null, 1, null, null);
         /// <summary>Every producer above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlProducerDefinition> All = [];
+        public static readonly IReadOnlyList<KsmlProducerDefinition> All = [sentence_producer];
     }
 
     /// <inheritdoc />
@@ -121,21 +140,21 @@ public sealed partial class WordCountKsml : IKsmlDefinition
     {
 
         // Pipeline 'count_words'
-#line 29 "/project/word-count.ksml.yaml"
+#line 43 "/project/word-count.ksml.yaml"
         IKStream<string?, string?> count_words_source = ksml.Stream<string?, string?>(Topics.sentences);
-#line 31 "/project/word-count.ksml.yaml"
+#line 45 "/project/word-count.ksml.yaml"
         IKStream<string?, string?> count_words_1_transformKeyValueToKeyValueList = count_words_source.KsmlTransformKeyValueToKeyValueList<string?, string?, string?, string?>(ksml, Functions.split_words, "count_words_1_transformKeyValueToKeyValueList");
-#line 33 "/project/word-count.ksml.yaml"
+#line 47 "/project/word-count.ksml.yaml"
         IKStream<string?, string?> count_words_2_filter = count_words_1_transformKeyValueToKeyValueList.KsmlFilter(ksml, Functions.is_long_enough, "count_words_2_filter");
-#line 35 "/project/word-count.ksml.yaml"
+#line 49 "/project/word-count.ksml.yaml"
         IKGroupedStream<string?, string?> count_words_3_groupByKey = count_words_2_filter.KsmlGroupByKey("count_words_3_groupByKey");
-#line 36 "/project/word-count.ksml.yaml"
+#line 50 "/project/word-count.ksml.yaml"
         IKTable<string?, long> count_words_4_count = count_words_3_groupByKey.KsmlCount(ksml, null, "count_words_4_count", "string");
-#line 37 "/project/word-count.ksml.yaml"
+#line 51 "/project/word-count.ksml.yaml"
         IKStream<string?, long> count_words_5_toStream = count_words_4_count.ToStream("count_words_5_toStream");
-#line 38 "/project/word-count.ksml.yaml"
+#line 52 "/project/word-count.ksml.yaml"
         IKStream<string?, long> count_words_6_peek = count_words_5_toStream.KsmlPeek(ksml, Functions.log_count, "count_words_6_peek");
-#line 40 "/project/word-count.ksml.yaml"
+#line 54 "/project/word-count.ksml.yaml"
         count_words_6_peek.KsmlTo(ksml, Topics.word_counts, null, "count_words_to");
 #line default
     }
