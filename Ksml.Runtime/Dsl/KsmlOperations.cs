@@ -19,9 +19,29 @@ namespace Ksml.Runtime.Dsl;
 /// </summary>
 public static class KsmlOperations
 {
-    /// <summary>Runs one record's step under the process error policy (directly when none is set).</summary>
-    private static T Guard<K, V, T>(KsmlTopologyBuilder ksml, string step, IKsmlFunction f, K key, V value, IRecordContext? context, Func<T> body) =>
-        ksml.Errors is { } errors ? errors.Process(step, f.Definition, key, value, context, body) : body();
+    /// <summary>
+    /// Runs one record's step under the process error policy (directly when none is set). False:
+    /// the policy handled a failure and the record must be skipped.
+    /// </summary>
+    private static bool TryGuard<K, V, T>(KsmlTopologyBuilder ksml, string step, IKsmlFunction f, K key, V value, IRecordContext? context, Func<T> body, out T result)
+    {
+        if (ksml.Errors is { } errors)
+            return errors.TryProcess(step, f.Definition, key, value, context, body, out result);
+        result = body();
+        return true;
+    }
+
+    /// <summary>
+    /// For steps Streamiz gives no way to drop a record from (aggregators, joiners, key mappers):
+    /// after the policy handled a failure, <paramref name="fallback"/> stands in (an aggregate keeps
+    /// its previous value; a joiner yields null; a key mapper yields a null key, which aggregations skip).
+    /// </summary>
+    private static T Guard<K, V, T>(KsmlTopologyBuilder ksml, string step, IKsmlFunction f, K key, V value, IRecordContext? context, Func<T> body, Func<T> fallback) =>
+        TryGuard(ksml, step, f, key, value, context, body, out var result) ? result : fallback();
+
+    /// <summary>For side effects (peek, forEach, print): a handled failure skips the effect only.</summary>
+    private static void Guard<K, V>(KsmlTopologyBuilder ksml, string step, IKsmlFunction f, K key, V value, IRecordContext? context, Func<object?> body) =>
+        TryGuard(ksml, step, f, key, value, context, body, out _);
 
     private static string ResultOf(IKsmlFunction f) => $"the result of '{f.Definition.Name}' ({f.Definition.SourcePath}:{f.Definition.Line})";
 
@@ -29,9 +49,11 @@ public static class KsmlOperations
     private static IKStream<K, R> Compute<K, V, R>(KsmlTopologyBuilder ksml, IKStream<K, V> stream, IKsmlFunction f, string name, Func<K, V, IKsmlStoreProvider?, R> body)
     {
         if (f.Definition.Stores.Count == 0)
-            return stream.MapValues((k, v, c) => Guard(ksml, name, f, k, v, c, () => body(k, v, null)), name);
+            return ksml.Errors is null
+                ? stream.MapValues((k, v, _) => body(k, v, null), name)
+                : stream.FlatMapValues((k, v, c) => TryGuard(ksml, name, f, k, v, c, () => body(k, v, null), out var r) ? [r] : Array.Empty<R>(), name);
         var supplier = TransformerBuilder.New<K, V, K, R>()
-            .Transformer<StoreBoundTransformer<K, V, R>>(new Func<K, V, IKsmlStoreProvider, R>((k, v, s) => Guard(ksml, name, f, k, v, null, () => body(k, v, s))))
+            .Transformer<StoreBoundTransformer<K, V, R>>(new StoreBoundTransformer<K, V, R>.Body((K k, V v, IKsmlStoreProvider s, out R r) => TryGuard(ksml, name, f, k, v, null, () => body(k, v, s), out r)))
             .Build();
         return stream.TransformValues(supplier, name, f.Definition.Stores.ToArray());
     }
@@ -41,7 +63,7 @@ public static class KsmlOperations
     {
         var f = ksml.Function(predicate);
         if (f.Definition.Stores.Count == 0)
-            return stream.Filter((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate), name);
+            return stream.Filter((k, v, c) => TryGuard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate, out var keep) && keep, name);
         return Compute(ksml, stream, f, name + "_evaluate", (k, v, s) => (Keep: KsmlValues.IsTrue(f.Invoke(s, k, v), ResultOf(f)) != negate, Value: v))
             .Filter((_, r, _) => r.Keep, name)
             .MapValues((_, r, _) => r.Value, name + "_unwrap");
@@ -51,7 +73,7 @@ public static class KsmlOperations
     public static IKTable<K, V> KsmlFilter<K, V>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition predicate, string name, bool negate = false)
     {
         var f = ksml.Function(predicate);
-        return table.Filter((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate), name);
+        return table.Filter((k, v, c) => TryGuard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate, out var keep) && keep, name);
     }
 
     /// <summary><c>transformValue</c> (mapValues) on a stream.</summary>
@@ -65,7 +87,7 @@ public static class KsmlOperations
     public static IKTable<K, VR> KsmlTransformValue<K, V, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return table.MapValues((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<VR>(f.Invoke(null, k, v), ResultOf(f))), name);
+        return table.MapValues((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<VR>(f.Invoke(null, k, v), ResultOf(f)), () => default!), name);
     }
 
     /// <summary><c>transformKey</c> (selectKey).</summary>
@@ -104,7 +126,7 @@ public static class KsmlOperations
     public static IKStream<K, V> KsmlTransformMetadata<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return stream.MapValues((k, v, context) => Guard(ksml, name, f, k, v, context, () =>
+        V Apply(K k, V v, IRecordContext context)
         {
             var headers = new JsonArray();
             if (context.Headers is { } existing)
@@ -123,7 +145,10 @@ public static class KsmlOperations
                 context.SetHeaders(replaced);
             }
             return v;
-        }), name);
+        }
+        return ksml.Errors is null
+            ? stream.MapValues(Apply, name)
+            : stream.FlatMapValues((k, v, c) => TryGuard(ksml, name, f, k, v, c, () => Apply(k, v, c), out var r) ? [r] : Array.Empty<V>(), name);
     }
 
     /// <summary><c>convertKey</c>, <c>convertValue</c>: re-typing between compatible KSML types.</summary>
@@ -159,7 +184,7 @@ public static class KsmlOperations
     public static IKGroupedStream<KR, V> KsmlGroupBy<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return stream.SelectKey((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f))), name + "_select")
+        return stream.SelectKey((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f)), () => default!), name + "_select")
             .GroupByKey<KsmlSerDes<KR>, KsmlSerDes<V>>(name);
     }
 
@@ -167,7 +192,7 @@ public static class KsmlOperations
     public static IKGroupedTable<KR, VR> KsmlGroupBy<K, V, KR, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return table.GroupBy<KR, VR, KsmlSerDes<KR>, KsmlSerDes<VR>>((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(null, k, v), ResultOf(f))), name);
+        return table.GroupBy<KR, VR, KsmlSerDes<KR>, KsmlSerDes<VR>>((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(null, k, v), ResultOf(f)), () => default), name);
     }
 
     /// <summary><c>count</c> on a grouped stream.</summary>
@@ -186,7 +211,7 @@ public static class KsmlOperations
     public static IKTable<K, V> KsmlReduce<K, V>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
         var f = ksml.Function(reducer);
-        return grouped.Reduce((a, b) => Guard(ksml, name, f, (object?)null, b, null, () => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f))), ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
+        return grouped.Reduce((a, b) => Guard(ksml, name, f, (object?)null, b, null, () => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f)), () => a), ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
     }
 
     /// <summary><c>reduce</c> with adder and subtractor on a grouped table.</summary>
@@ -195,8 +220,8 @@ public static class KsmlOperations
         var add = ksml.Function(adder);
         var subtract = ksml.Function(subtractor);
         return grouped.Reduce(
-            (a, b) => Guard(ksml, name, add, (object?)null, b, null, () => KsmlValues.To<V>(add.Invoke(null, a, b), ResultOf(add))),
-            (a, b) => Guard(ksml, name, subtract, (object?)null, b, null, () => KsmlValues.To<V>(subtract.Invoke(null, a, b), ResultOf(subtract))),
+            (a, b) => Guard(ksml, name, add, (object?)null, b, null, () => KsmlValues.To<V>(add.Invoke(null, a, b), ResultOf(add)), () => a),
+            (a, b) => Guard(ksml, name, subtract, (object?)null, b, null, () => KsmlValues.To<V>(subtract.Invoke(null, a, b), ResultOf(subtract)), () => a),
             ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
     }
 
@@ -204,7 +229,7 @@ public static class KsmlOperations
     public static IKTable<Windowed<K>, V> KsmlReduce<K, V>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType, long windowSizeMs)
     {
         var f = ksml.Function(reducer);
-        return windowed.Reduce((a, b) => Guard(ksml, name, f, (object?)null, b, null, () => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f))), ksml.WindowMaterialized<K, V>(store, name + "_store", keyType, valueType, windowSizeMs), name);
+        return windowed.Reduce((a, b) => Guard(ksml, name, f, (object?)null, b, null, () => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f)), () => a), ksml.WindowMaterialized<K, V>(store, name + "_store", keyType, valueType, windowSizeMs), name);
     }
 
     /// <summary><c>aggregate</c> on a grouped stream.</summary>
@@ -213,8 +238,8 @@ public static class KsmlOperations
         var init = ksml.Function(initializer);
         var aggregate = ksml.Function(aggregator);
         return grouped.Aggregate(
-            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init))),
-            (k, v, agg) => Guard(ksml, name, aggregate, k, v, null, () => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate))),
+            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)), () => default!),
+            (k, v, agg) => Guard(ksml, name, aggregate, k, v, null, () => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate)), () => agg),
             ksml.KeyValueMaterialized<K, VA>(store, name + "_store", keyType, valueType), name);
     }
 
@@ -225,9 +250,9 @@ public static class KsmlOperations
         var add = ksml.Function(adder);
         var subtract = ksml.Function(subtractor);
         return grouped.Aggregate(
-            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init))),
-            (k, v, agg) => Guard(ksml, name, add, k, v, null, () => KsmlValues.To<VA>(add.Invoke(null, k, v, agg), ResultOf(add))),
-            (k, v, agg) => Guard(ksml, name, subtract, k, v, null, () => KsmlValues.To<VA>(subtract.Invoke(null, k, v, agg), ResultOf(subtract))),
+            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)), () => default!),
+            (k, v, agg) => Guard(ksml, name, add, k, v, null, () => KsmlValues.To<VA>(add.Invoke(null, k, v, agg), ResultOf(add)), () => agg),
+            (k, v, agg) => Guard(ksml, name, subtract, k, v, null, () => KsmlValues.To<VA>(subtract.Invoke(null, k, v, agg), ResultOf(subtract)), () => agg),
             ksml.KeyValueMaterialized<K, VA>(store, name + "_store", keyType, valueType), name);
     }
 
@@ -237,8 +262,8 @@ public static class KsmlOperations
         var init = ksml.Function(initializer);
         var aggregate = ksml.Function(aggregator);
         return windowed.Aggregate(
-            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init))),
-            (k, v, agg) => Guard(ksml, name, aggregate, k, v, null, () => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate))),
+            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)), () => default!),
+            (k, v, agg) => Guard(ksml, name, aggregate, k, v, null, () => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate)), () => agg),
             ksml.WindowMaterialized<K, VA>(store, name + "_store", keyType, valueType, windowSizeMs), name);
     }
 
@@ -269,7 +294,7 @@ public static class KsmlOperations
     public static IKStream<KR, V> KsmlToStream<K, V, KR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return table.ToStream((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f))), name);
+        return table.ToStream((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f)), () => default!), name);
     }
 
     /// <summary><c>toTable</c>.</summary>
@@ -282,7 +307,7 @@ public static class KsmlOperations
         var f = ksml.Function(valueJoiner);
         var window = graceMs is { } g ? JoinWindowOptions.Of(timeDifferenceMs, g) : JoinWindowOptions.Of(timeDifferenceMs);
         var props = StreamJoinProps.With<K, V, V0>(KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), KsmlSerdes.For<V0>(otherValueType));
-        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)));
+        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)), () => default!);
         return kind switch
         {
             "leftJoin" => stream.LeftJoin(other, joiner, window, props),
@@ -295,7 +320,7 @@ public static class KsmlOperations
     public static IKStream<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IKTable<K, V0> table, KsmlFunctionDefinition valueJoiner, string kind, string name)
     {
         var f = ksml.Function(valueJoiner);
-        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)));
+        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)), () => default!);
         return kind == "leftJoin" ? stream.LeftJoin(table, joiner, name) : stream.Join(table, joiner, name);
     }
 
@@ -303,7 +328,7 @@ public static class KsmlOperations
     public static IKTable<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, IKTable<K, V0> other, KsmlFunctionDefinition valueJoiner, string kind, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
         var f = ksml.Function(valueJoiner);
-        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)));
+        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)), () => default!);
         var materialized = ksml.KeyValueMaterialized<K, VR>(store, name + "_store", keyType, valueType);
         return kind switch
         {
@@ -318,8 +343,8 @@ public static class KsmlOperations
     {
         var map = ksml.Function(mapper);
         var f = ksml.Function(valueJoiner);
-        Func<K, V, K0> keyMapper = (k, v) => Guard(ksml, name, map, k, v, null, () => KsmlValues.To<K0>(map.Invoke(null, k, v), ResultOf(map)));
-        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)));
+        Func<K, V, K0> keyMapper = (k, v) => Guard(ksml, name, map, k, v, null, () => KsmlValues.To<K0>(map.Invoke(null, k, v), ResultOf(map)), () => default!);
+        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)), () => default!);
         return kind == "leftJoin" ? stream.LeftJoin(table, keyMapper, joiner, name) : stream.Join(table, keyMapper, joiner, name);
     }
 
@@ -337,7 +362,7 @@ public static class KsmlOperations
     private static Func<string, K, V, Confluent.Kafka.Partition, int, Confluent.Kafka.Partition> Partitioner<K, V>(KsmlTopologyBuilder ksml, KsmlFunctionDefinition partitioner)
     {
         var f = ksml.Function(partitioner);
-        return (topic, k, v, _, count) => Guard(ksml, "partitioner", f, k, v, null, () => new Confluent.Kafka.Partition(KsmlValues.To<int>(f.Invoke(null, topic, k, v, count), ResultOf(f))));
+        return (topic, k, v, _, count) => Guard(ksml, "partitioner", f, k, v, null, () => new Confluent.Kafka.Partition(KsmlValues.To<int>(f.Invoke(null, topic, k, v, count), ResultOf(f))), () => Confluent.Kafka.Partition.Any);
     }
 
     // ---- sinks ---------------------------------------------------------------------------------
@@ -357,9 +382,19 @@ public static class KsmlOperations
     public static void KsmlToTopicNameExtractor<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition extractor, string keyType, string valueType, string name)
     {
         var f = ksml.Function(extractor);
-        stream.To((k, v, context) => Guard(ksml, name, f, k, v, context, () => KsmlValues.To<string>(f.Invoke(null, k, v, RecordContext(context)), ResultOf(f))),
-            KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), name);
+        string Extract(K k, V v, IRecordContext context) => KsmlValues.To<string>(f.Invoke(null, k, v, RecordContext(context)), ResultOf(f));
+        if (ksml.Errors is null)
+        {
+            stream.To(Extract, KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), name);
+            return;
+        }
+        // A sink cannot skip a record, so the topic is worked out (and a failure handled) by a filter
+        // just before it; Streamiz hands the record from filter to sink on the same thread at once.
+        stream.Filter((k, v, c) => TryGuard(ksml, name, f, k, v, c, () => Extract(k, v, c), out ExtractedTopic), name + "_extract")
+            .To((_, _, _) => ExtractedTopic!, KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), name);
     }
+
+    [ThreadStatic] private static string? ExtractedTopic;
 
     private static JsonObject RecordContext(Streamiz.Kafka.Net.Processors.IRecordContext context) => new()
     {
@@ -389,7 +424,7 @@ public static class KsmlOperations
         if (mapper is not null)
         {
             var f = ksml.Function(mapper);
-            printed = printed.WithKeyValueMapper((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<string>(f.Invoke(null, k, v), ResultOf(f))));
+            printed = printed.WithKeyValueMapper((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<string>(f.Invoke(null, k, v), ResultOf(f)), () => $"(print failed for key {k})"));
         }
         stream.Print(printed);
     }
@@ -397,15 +432,29 @@ public static class KsmlOperations
     /// <summary><c>branch</c>: one stream per branch; the first matching predicate wins, a null predicate takes the rest.</summary>
     public static IKStream<K, V>[] KsmlBranch<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, string name, params KsmlFunctionDefinition?[] predicates)
     {
-        var tests = predicates.Select(p =>
+        // Streamiz evaluates the predicates in order for each record, on one thread: the first one
+        // clears the flag, and a handled failure sets it so later branches (the default too) pass the record by.
+        var tests = predicates.Select((p, index) =>
         {
             if (p is null)
-                return new Func<K, V, Streamiz.Kafka.Net.Processors.IRecordContext, bool>((_, _, _) => true);
+                return new Func<K, V, IRecordContext, bool>((_, _, _) => !BranchFailed);
             var f = ksml.Function(p);
-            return (k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)));
+            return (k, v, c) =>
+            {
+                if (index == 0)
+                    BranchFailed = false;
+                if (BranchFailed)
+                    return false;
+                if (TryGuard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)), out var match))
+                    return match;
+                BranchFailed = true;
+                return false;
+            };
         }).ToArray();
         return stream.Branch(name, tests);
     }
+
+    [ThreadStatic] private static bool BranchFailed;
 }
 
 /// <summary>

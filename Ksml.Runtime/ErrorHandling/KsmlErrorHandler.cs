@@ -43,7 +43,7 @@ public sealed class KsmlErrorHandler
                 MaxDelay = process.MaxBackoff,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (KsmlRecordDroppedException or KsmlStopException)),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not KsmlStopException),
                 OnRetry = args =>
                 {
                     Logger(process, "process").LogWarning("Retry {Attempt} of {Max} after {Delay} ms: {Error}",
@@ -59,14 +59,20 @@ public sealed class KsmlErrorHandler
 
     private static readonly Counter<long> FailedRecords = KsmlMetrics.Meter.CreateCounter<long>("ksml.records.failed", null, "Records an error policy handled, by stage, step and outcome");
 
-    /// <summary>Runs one step of one record under the process policy.</summary>
-    public T Process<K, V, T>(string step, KsmlFunctionDefinition? function, K key, V value, IRecordContext? context, Func<T> body)
+    /// <summary>
+    /// Runs one step of one record under the process policy. False means the policy handled a
+    /// failure (logged, dead-lettered) and the caller must skip the record: Streamiz cannot skip it
+    /// for us, since its CONTINUE re-joins the group and processes the same record again.
+    /// </summary>
+    /// <exception cref="KsmlStopException">The policy says stop.</exception>
+    public bool TryProcess<K, V, T>(string step, KsmlFunctionDefinition? function, K key, V value, IRecordContext? context, Func<T> body, out T result)
     {
         try
         {
-            return _processRetry.Execute(body);
+            result = _processRetry.Execute(body);
+            return true;
         }
-        catch (Exception ex) when (ex is not (KsmlRecordDroppedException or KsmlStopException))
+        catch (Exception ex) when (ex is not KsmlStopException)
         {
             var policy = Options.Process;
             var located = Locate(ex, function);
@@ -77,7 +83,7 @@ public sealed class KsmlErrorHandler
                     context is null ? "" : $"; from {context.Topic}[{context.Partition}]@{context.Offset}");
             if (policy.DeadLetterTopic is { } topic)
             {
-                var headers = Headers("process", ex, located, step);
+                var headers = Headers("process", located, step);
                 if (context is not null)
                 {
                     DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, context.Topic);
@@ -85,16 +91,15 @@ public sealed class KsmlErrorHandler
                     DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceOffset, context.Offset);
                 }
                 _deadLetters!.Send(topic, Serialize(key), Serialize(value), headers);
-                Count("process", step, "dead-lettered");
-                throw new KsmlRecordDroppedException($"Record dead-lettered to '{topic}' after: {located.Message}", ex);
             }
-            if (policy.Handler == ErrorHandlerKind.ContinueOnFail)
+            if (policy.Handler == ErrorHandlerKind.StopOnFail || (policy.Handler == ErrorHandlerKind.RetryOnFail && policy.DeadLetterTopic is null))
             {
-                Count("process", step, "skipped");
-                throw new KsmlRecordDroppedException($"Record skipped after: {located.Message}", ex);
+                Count("process", step, "stopped");
+                throw new KsmlStopException($"Stopping: step {step} at {located.File}:{located.Line} failed: {located.Message}", ex);
             }
-            Count("process", step, "stopped");
-            throw new KsmlStopException($"Stopping: step {step} at {located.File}:{located.Line} failed: {located.Message}", ex);
+            Count("process", step, policy.DeadLetterTopic is null ? "skipped" : "dead-lettered");
+            result = default!;
+            return false;
         }
     }
 
@@ -108,7 +113,7 @@ public sealed class KsmlErrorHandler
                 policy.LogPayload ? $"; key={Describe(record.Message.Key)} value={Describe(record.Message.Value)}" : "");
         if (policy.DeadLetterTopic is { } topic)
         {
-            var headers = Headers("consume", error, new Location(error.GetType().Name, error.Message, null, 0, null), "source");
+            var headers = Headers("consume", new Location(error.GetType().Name, error.Message, null, 0, null), "source");
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, record.Topic);
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourcePartition, record.Partition.Value);
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceOffset, record.Offset.Value);
@@ -147,18 +152,11 @@ public sealed class KsmlErrorHandler
         };
     }
 
-    /// <summary>Streamiz's processing handler: records the process policy already handled are skipped; anything else stops the application.</summary>
-    public static ExceptionHandlerResponse OnProcessingError(Exception error)
-    {
-        for (var e = error; e is not null; e = e.InnerException)
-        {
-            if (e is KsmlRecordDroppedException)
-                return ExceptionHandlerResponse.CONTINUE;
-            if (e is KsmlStopException)
-                return ExceptionHandlerResponse.FAIL;
-        }
-        return ExceptionHandlerResponse.FAIL;
-    }
+    /// <summary>
+    /// Streamiz's processing handler: always FAIL. Its CONTINUE closes the tasks and re-joins the
+    /// group, which processes the failed record again, forever; records are skipped by the operations instead.
+    /// </summary>
+    public static ExceptionHandlerResponse OnProcessingError(Exception error) => ExceptionHandlerResponse.FAIL;
 
     private sealed record Location(string Type, string Message, string? File, int Line, string? Function);
 
@@ -170,7 +168,7 @@ public sealed class KsmlErrorHandler
         return new Location(error is KsmlTypeException ? "TypeError" : error.GetType().Name, error.Message, function?.SourcePath, function?.Line ?? 0, function?.Name);
     }
 
-    private static Headers Headers(string stage, Exception error, Location located, string step)
+    private static Headers Headers(string stage, Location located, string step)
     {
         var headers = new Headers();
         DeadLetterHeaders.Add(headers, DeadLetterHeaders.Stage, stage);
@@ -181,7 +179,6 @@ public sealed class KsmlErrorHandler
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.Line, located.Line);
         DeadLetterHeaders.Add(headers, DeadLetterHeaders.Function, located.Function);
         DeadLetterHeaders.Add(headers, DeadLetterHeaders.Step, step);
-        _ = error;
         return headers;
     }
 

@@ -169,7 +169,7 @@ public sealed class KsmlHost : IAsyncDisposable
         var config = new StreamConfig<StringSerDes, StringSerDes>();
         foreach (var (key, value) in options.Kafka)
             if (key is not ("application.id" or "bootstrap.servers" or "num.stream.threads" or "processing.guarantee" or "state.dir"))
-                config.AddConfig(key, value);
+                AddConfig(config, key, value);
         config.ApplicationId = options.ApplicationId;
         config.BootstrapServers = bootstrap;
         config.StateDir = options.Kafka.GetValueOrDefault("state.dir") ?? options.StorageDirectory;
@@ -187,6 +187,35 @@ public sealed class KsmlHost : IAsyncDisposable
         config.ProductionExceptionHandler = errors.OnProductionError;
         config.InnerExceptionHandler = KsmlErrorHandler.OnProcessingError;
         return config;
+    }
+
+    /// <summary>
+    /// Streamiz maps known keys to typed properties (session.timeout.ms is an int?) and rejects a
+    /// string for them, so the value is offered as text first and then as the number or flag it reads as.
+    /// </summary>
+    private static void AddConfig(StreamConfig config, string key, string value)
+    {
+        var candidates = new List<object> { value };
+        if (int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var i))
+            candidates.Add(i);
+        if (long.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var l))
+            candidates.Add(l);
+        if (bool.TryParse(value, out var b))
+            candidates.Add(b);
+        if (double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d))
+            candidates.Add(d);
+        foreach (var candidate in candidates)
+        {
+            try
+            {
+                config.AddConfig(key, candidate);
+                return;
+            }
+            catch (ArgumentException)
+            {
+            }
+        }
+        throw new KsmlConfigException($"kafka.{key}: '{value}' is not a value this setting accepts");
     }
 
     /// <summary>Waits for the producers to finish (those with a count or an until).</summary>

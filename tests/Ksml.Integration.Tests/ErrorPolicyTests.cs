@@ -1,0 +1,134 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Ksml.Integration.Tests.Support;
+using Ksml.Runtime.ErrorHandling;
+using Ksml.Runtime.Hosting;
+using Ksml.Runtime.Kafka;
+using Topics = Ksml.Integration.Tests.IntegrationKsml.Topics;
+
+namespace Ksml.Integration.Tests;
+
+/// <summary>Every failing record is dead-lettered, retried, skipped with a log line, or stops the application; none is lost.</summary>
+[TestFixture, NonParallelizable]
+public sealed class ErrorPolicyTests
+{
+    private EmbeddedKafkaBroker _broker = null!;
+
+    [SetUp]
+    public void StartBroker() => _broker = EmbeddedKafkaBroker.Start();
+
+    [TearDown]
+    public void StopBroker() => _broker.Dispose();
+
+    private static string AppId() => "ep-" + Guid.NewGuid().ToString("N")[..10];
+
+    private Task<KsmlHost> Start(KsmlRunnerOptions options) => KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker);
+
+    private static byte[] Json(string text) => Encoding.UTF8.GetBytes(text);
+
+    private const string DeadLetters = """
+          errorHandling:
+            consume:
+              handler: continueOnFail
+              deadLetterTopic: ksml_dead_letters
+            process:
+              handler: continueOnFail
+              deadLetterTopic: ksml_dead_letters
+        """;
+
+    [Test]
+    public async Task Poison_json_goes_to_the_dead_letter_topic_as_it_was_read_and_the_stream_goes_on()
+    {
+        await using var host = await Start(Kafka.Options(AppId(), DeadLetters));
+        Kafka.ProduceRaw(_broker, Topics.orders_in.Topic,
+            (Encoding.UTF8.GetBytes("o1"), Json("""{"total": 10, "qty": """)),
+            (Encoding.UTF8.GetBytes("o2"), Json("""{"total": 10, "qty": 4}""")));
+
+        var output = Kafka.Read<string, double>(_broker, Topics.orders_out, 1);
+        var dead = Kafka.ReadRaw(_broker, "ksml_dead_letters", 1).Single();
+
+        Assert.That(output, Is.EqualTo(new[] { ("o2", 2.5) }));
+        Assert.That(dead.Message.Value, Is.EqualTo(Json("""{"total": 10, "qty": """)), "the original bytes");
+        Assert.That(Kafka.Header(dead, DeadLetterHeaders.Stage), Is.EqualTo("consume"));
+        Assert.That(Kafka.Header(dead, DeadLetterHeaders.SourceTopic), Is.EqualTo("orders_in"));
+        Assert.That(Kafka.Header(dead, DeadLetterHeaders.SourceOffset), Is.EqualTo("0"));
+    }
+
+    [Test]
+    public async Task A_python_exception_is_dead_lettered_with_the_yaml_location_and_the_next_record_is_processed()
+    {
+        await using var host = await Start(Kafka.Options(AppId(), DeadLetters));
+        Kafka.Produce(_broker, Topics.orders_in,
+            ("zero", JsonNode.Parse("""{"total": 10, "qty": 0}""")),
+            ("fine", JsonNode.Parse("""{"total": 9, "qty": 3}""")));
+
+        var output = Kafka.Read<string, double>(_broker, Topics.orders_out, 1);
+        var dead = Kafka.ReadRaw(_broker, "ksml_dead_letters", 1).Single();
+
+        Assert.That(output, Is.EqualTo(new[] { ("fine", 3.0) }));
+        Assert.That(Encoding.UTF8.GetString(dead.Message.Key!), Is.EqualTo("zero"));
+        Assert.That(JsonNode.Parse(dead.Message.Value)!.ToJsonString(), Is.EqualTo("""{"total":10,"qty":0}"""));
+        Assert.That(Kafka.Header(dead, DeadLetterHeaders.Stage), Is.EqualTo("process"));
+        Assert.That(Kafka.Header(dead, DeadLetterHeaders.Type), Is.EqualTo("ZeroDivisionError"));
+        Assert.That(Kafka.Header(dead, DeadLetterHeaders.Function), Is.EqualTo("unit_price"));
+        Assert.That(Kafka.Header(dead, DeadLetterHeaders.File), Does.EndWith("integration.ksml.yaml"));
+        Assert.That(Kafka.Header(dead, DeadLetterHeaders.Line), Is.EqualTo(LineOf("expression: value[\"total\"] / value[\"qty\"]")));
+        Assert.That(Kafka.Header(dead, DeadLetterHeaders.SourceTopic), Is.EqualTo("orders_in"));
+    }
+
+    [Test]
+    public async Task A_result_of_the_wrong_type_is_dead_lettered_as_a_type_error()
+    {
+        await using var host = await Start(Kafka.Options(AppId(), DeadLetters));
+        Kafka.Produce(_broker, Topics.orders_in, ("bad", JsonNode.Parse("""{"wrong_type": true}""")), ("good", JsonNode.Parse("""{"total": 1, "qty": 1}""")));
+
+        var output = Kafka.Read<string, double>(_broker, Topics.orders_out, 1);
+        var dead = Kafka.ReadRaw(_broker, "ksml_dead_letters", 1).Single();
+
+        Assert.That(output, Is.EqualTo(new[] { ("good", 1.0) }));
+        Assert.That(Kafka.Header(dead, DeadLetterHeaders.Type), Is.EqualTo("TypeError"));
+        Assert.That(Kafka.Header(dead, DeadLetterHeaders.Message), Does.Contain("expected a double, got str 'not a number'"));
+    }
+
+    [Test]
+    public async Task Retry_on_fail_retries_a_failing_function_with_backoff_until_it_succeeds()
+    {
+        await using var host = await Start(Kafka.Options(AppId(), """
+              errorHandling:
+                process:
+                  handler: retryOnFail
+                  maxRetries: 4
+                  initialBackoff: 10ms
+            """));
+        Kafka.Produce(_broker, Topics.flaky_in, ("k", "done"));
+
+        var output = Kafka.Read<string, string>(_broker, Topics.flaky_out, 1);
+
+        Assert.That(output, Is.EqualTo(new[] { ("k", "done after 3 attempts") }));
+    }
+
+    [Test]
+    public async Task Stop_on_fail_stops_the_application_and_the_failed_record_is_processed_after_a_restart()
+    {
+        var appId = AppId();
+        await using (var stopping = await Start(Kafka.Options(appId)))
+        {
+            Kafka.Produce(_broker, Topics.orders_in, ("zero", JsonNode.Parse("""{"total": 10, "qty": 0}""")));
+            var failed = await Task.WhenAny(stopping.Failed, Task.Delay(TimeSpan.FromSeconds(30)));
+            Assert.That(failed, Is.SameAs(stopping.Failed), "the stream stops on the error");
+        }
+        Assert.That(Kafka.ReadRaw(_broker, Topics.orders_out.Topic, 1, TimeSpan.FromSeconds(1)), Is.Empty);
+
+        // The same application with a dead-letter policy picks the uncommitted record up again.
+        await using var restarted = await Start(Kafka.Options(appId, DeadLetters));
+        var dead = Kafka.ReadRaw(_broker, "ksml_dead_letters", 1);
+
+        Assert.That(dead.Select(d => Encoding.UTF8.GetString(d.Message.Key!)), Is.EqualTo(new[] { "zero" }));
+    }
+
+    private static string LineOf(string text)
+    {
+        var lines = File.ReadAllLines(Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "Definitions", "integration.ksml.yaml"));
+        return (Array.FindIndex(lines, l => l.Contains(text, StringComparison.Ordinal)) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+using Ksml.Integration.Tests.Support;
+using Ksml.Runtime.Hosting;
+using Ksml.Runtime.Kafka;
+using Microsoft.Extensions.Logging;
+using Topics = Ksml.Integration.Tests.IntegrationKsml.Topics;
+
+namespace Ksml.Integration.Tests;
+
+/// <summary>The compiled definitions as a real Kafka Streams application on the embedded broker.</summary>
+[TestFixture, NonParallelizable]
+public sealed class StreamApplicationTests
+{
+    private EmbeddedKafkaBroker _broker = null!;
+
+    [SetUp]
+    public void StartBroker() => _broker = EmbeddedKafkaBroker.Start();
+
+    [TearDown]
+    public void StopBroker() => _broker.Dispose();
+
+    private static string AppId() => "it-" + TestContext.CurrentContext.Test.MethodName!.ToLowerInvariant()[..Math.Min(20, TestContext.CurrentContext.Test.MethodName!.Length)] + "-" + Guid.NewGuid().ToString("N")[..6];
+
+    private Task<KsmlHost> Start(KsmlRunnerOptions options) => KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker);
+
+    [Test]
+    public async Task A_stateless_pipeline_transforms_every_record()
+    {
+        await using var host = await Start(Kafka.Options(AppId()));
+        Kafka.Produce(_broker, Topics.words_in, ("1", "hello"), ("2", "world"));
+
+        var output = Kafka.Read<string, string>(_broker, Topics.words_out, 2);
+
+        Assert.That(output, Is.EqualTo(new[] { ("1", "HELLO!"), ("2", "WORLD!") }));
+    }
+
+    [Test]
+    public async Task A_count_keeps_its_state_across_a_restart_by_restoring_the_changelog()
+    {
+        var options = Kafka.Options(AppId());
+        await using (var first = await Start(options))
+        {
+            Kafka.Produce(_broker, Topics.counts_in, ("a", "x"), ("a", "x"), ("b", "x"));
+            Assert.That(Kafka.Read<string, long>(_broker, Topics.counts_out, 3), Is.EqualTo(new[] { ("a", 1L), ("a", 2L), ("b", 1L) }));
+        }
+        // The store is in memory and any state directory is removed: the count can only come back from the changelog.
+        if (Directory.Exists(options.StorageDirectory))
+            Directory.Delete(options.StorageDirectory, recursive: true);
+        await using var second = await Start(options);
+        Kafka.Produce(_broker, Topics.counts_in, ("a", "x"));
+
+        var output = Kafka.Read<string, long>(_broker, Topics.counts_out, 4);
+
+        Assert.That(output[3], Is.EqualTo(("a", 3L)));
+    }
+
+    [Test]
+    public async Task A_group_by_goes_through_a_repartition_topic()
+    {
+        await using var host = await Start(Kafka.Options(AppId(), partitions: 2));
+        Kafka.Produce(_broker, Topics.regroup_in,
+            ("p1", JsonNode.Parse("""{"category":"fruit"}""")), ("p2", JsonNode.Parse("""{"category":"veg"}""")), ("p3", JsonNode.Parse("""{"category":"fruit"}""")));
+
+        var latest = Kafka.Read<string, long>(_broker, Topics.regroup_out, 3).GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Max(r => r.Value));
+
+        Assert.That(latest, Is.EqualTo(new Dictionary<string, long> { ["fruit"] = 2, ["veg"] = 1 }));
+    }
+
+    [Test]
+    public async Task Exactly_once_commits_results_that_a_read_committed_consumer_sees_once()
+    {
+        var options = Kafka.Options(AppId()) with { Kafka = new Dictionary<string, string>(Kafka.Options(AppId()).Kafka) { ["processing.guarantee"] = "exactly_once" } };
+        await using var host = await Start(options);
+        Kafka.Produce(_broker, Topics.counts_in, ("k", "1"), ("k", "2"), ("k", "3"));
+
+        var output = Kafka.Read<string, long>(_broker, Topics.counts_out, 3, readCommitted: true);
+
+        Assert.That(output, Is.EqualTo(new[] { ("k", 1L), ("k", 2L), ("k", 3L) }));
+    }
+
+    [Test]
+    public async Task Two_instances_with_one_application_id_split_the_partitions_and_lose_nothing()
+    {
+        var options = Kafka.Options(AppId(), partitions: 2);
+        var firstLog = new RecordingLoggerProvider();
+        var secondLog = new RecordingLoggerProvider();
+        using var firstLoggers = LoggerFactory.Create(b => b.AddProvider(firstLog));
+        using var secondLoggers = LoggerFactory.Create(b => b.AddProvider(secondLog));
+        await using var first = await KsmlHost.StartAsync([new IntegrationKsml()], options, firstLoggers, _broker);
+        await using var second = await KsmlHost.StartAsync([new IntegrationKsml()], options, secondLoggers, _broker);
+        await Kafka.Until(() => first.IsReady && second.IsReady, "both instances run");
+
+        var records = Enumerable.Range(0, 40).Select(i => ($"key-{i}", $"w{i}")).ToArray();
+        Kafka.Produce(_broker, Topics.words_in, records);
+        var output = Kafka.Read<string, string>(_broker, Topics.words_out, 40);
+
+        Assert.That(output.Select(r => r.Key).Order(), Is.EqualTo(records.Select(r => r.Item1).Order()));
+        Assert.That(firstLog.Messages, Is.Not.Empty, "the first instance processed a share");
+        Assert.That(secondLog.Messages, Is.Not.Empty, "the second instance processed a share");
+        Assert.That(firstLog.Messages.Count + secondLog.Messages.Count, Is.EqualTo(40), "each record was processed by exactly one instance");
+    }
+}
