@@ -1,6 +1,7 @@
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.ErrorHandling;
 using Ksml.Runtime.Functions;
+using Ksml.Runtime.Observability;
 using Ksml.Runtime.Serdes;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Crosscutting;
@@ -50,7 +51,12 @@ public sealed class KsmlTopologyBuilder
 
     /// <summary>A stream over a topic; several KSML names for one topic share one source, as in KSML.</summary>
     public IKStream<K, V> Stream<K, V>(KsmlTopicDefinition topic) =>
-        Source(topic, () => Builder.Stream(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType), TimestampExtractor(topic)));
+        Source(topic, () =>
+        {
+            var tag = new KeyValuePair<string, object?>("topic", topic.Topic);
+            return Builder.Stream(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType), TimestampExtractor(topic))
+                .Peek((_, _, _) => KsmlMetrics.RecordsIn.Add(1, tag), topic.Name + "_records_in");
+        });
 
     /// <summary>A table over a topic, materialised in <paramref name="store"/> or a store named after the table.</summary>
     public IKTable<K, V> Table<K, V>(KsmlTopicDefinition topic, KsmlStoreDefinition? store = null) =>

@@ -372,6 +372,8 @@ public static class KsmlOperations
     {
         var keySerde = KsmlSerdes.For<K>(target.KeyType);
         var valueSerde = KsmlSerdes.For<V>(target.ValueType);
+        var tag = new KeyValuePair<string, object?>("topic", target.Topic);
+        stream = stream.Peek((_, _, _) => Observability.KsmlMetrics.RecordsOut.Add(1, tag), name + "_records_out");
         if (partitioner is null)
             stream.To(target.Topic, keySerde, valueSerde, name);
         else

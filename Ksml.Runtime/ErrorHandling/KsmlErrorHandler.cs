@@ -57,7 +57,7 @@ public sealed class KsmlErrorHandler
     /// <summary>The policies in force.</summary>
     public ErrorHandlingOptions Options { get; }
 
-    private static readonly Counter<long> FailedRecords = KsmlMetrics.Meter.CreateCounter<long>("ksml.records.failed", null, "Records an error policy handled, by stage, step and outcome");
+    private static readonly Counter<long> FailedRecords = KsmlMetrics.Meter.CreateCounter<long>("records.failed", null, "Records an error policy handled, by stage, step and outcome");
 
     /// <summary>
     /// Runs one step of one record under the process policy. False means the policy handled a

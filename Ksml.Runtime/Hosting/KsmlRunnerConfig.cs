@@ -243,7 +243,10 @@ public static partial class KsmlRunnerConfig
         return new KsmlConfigException($"{Where(source, keyNode)}: unknown key '{prefix}{key}'{hint}");
     }
 
-    private static string Where(string source, YamlNode node) => node.Start.Line == 0 ? "--set" : $"{source}({node.Start.Line},{node.Start.Column})";
+    // Marks values that came from --set, so their errors say so instead of pointing into the file.
+    private static readonly YamlDotNet.Core.TagName OverrideTag = new("tag:ksml.net,2026:override");
+
+    private static string Where(string source, YamlNode node) => node.Tag == OverrideTag ? "--set" : $"{source}({node.Start.Line},{node.Start.Column})";
 
     private static int Distance(string a, string b)
     {
@@ -278,7 +281,7 @@ public static partial class KsmlRunnerConfig
                 }
                 node = mapping;
             }
-            node.Children[new YamlScalarNode(path[^1])] = new YamlScalarNode(value);
+            node.Children[new YamlScalarNode(path[^1])] = new YamlScalarNode(value) { Tag = OverrideTag };
         }
     }
 }

@@ -42,7 +42,8 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
             lock (AdapterLock)
                 if (!_adapterStarted)
                 {
-                    Metrics.ConfigureMeterAdapter(options => options.InstrumentFilterPredicate = instrument => instrument.Meter.Name == KsmlMetrics.MeterName);
+                    // Published as ksml_<instrument>, e.g. ksml_records_in; kept for the process.
+                    MeterAdapter.StartListening(new MeterAdapterOptions { InstrumentFilterPredicate = instrument => instrument.Meter.Name == KsmlMetrics.MeterName });
                     _adapterStarted = true;
                 }
         return new KsmlHttpEndpoints($"http://{host}:{port}/", health, metrics, ready, logger);

@@ -19,11 +19,17 @@ public static class KsmlMetrics
 
     /// <summary>Time spent in a KSML function per call, in milliseconds, tagged by namespace and function.</summary>
     public static readonly Histogram<double> FunctionDuration =
-        Meter.CreateHistogram<double>("ksml.function.duration", "ms", "Time spent in a KSML function per call");
+        Meter.CreateHistogram<double>("function.duration", "ms", "Time spent in a KSML function per call");
 
     /// <summary>Calls to a KSML function that raised, tagged by namespace, function and error type.</summary>
     public static readonly Counter<long> FunctionErrors =
-        Meter.CreateCounter<long>("ksml.function.errors", null, "Calls to a KSML function that failed");
+        Meter.CreateCounter<long>("function.errors", null, "Calls to a KSML function that failed");
+
+    /// <summary>Records read from a KSML stream, tagged by topic.</summary>
+    public static readonly Counter<long> RecordsIn = Meter.CreateCounter<long>("records.in", "{records}", "Records read by pipelines, by topic");
+
+    /// <summary>Records written by a <c>to</c> sink, tagged by topic.</summary>
+    public static readonly Counter<long> RecordsOut = Meter.CreateCounter<long>("records.out", "{records}", "Records written by pipelines, by topic");
 
     private static readonly ConcurrentDictionary<string, Counter<long>> Counters = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Counter<long>> Meters = new(StringComparer.Ordinal);
@@ -35,7 +41,7 @@ public static class KsmlMetrics
     /// </summary>
     public static Action<double> UserInstrument(int kind, string name, KeyValuePair<string, object?>[] tags)
     {
-        var instrumentName = "ksml.user." + name;
+        var instrumentName = "user." + name;
         var tagList = new TagList(tags);
         switch (kind)
         {

@@ -45,7 +45,7 @@ public sealed class PythonContextTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == KsmlMetrics.MeterName && instrument.Name.StartsWith("ksml.user.", StringComparison.Ordinal))
+            if (instrument.Meter.Name == KsmlMetrics.MeterName && instrument.Name.StartsWith("user.", StringComparison.Ordinal))
                 l.EnableMeasurementEvents(instrument);
         };
         void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
@@ -64,10 +64,10 @@ public sealed class PythonContextTests
 
         Assert.That(recorded, Is.EquivalentTo(new[]
         {
-            ("ksml.user.orders_seen", 1.0, "namespace=orders,function=measured,region=eu"),
-            ("ksml.user.orders_seen", 2.0, "namespace=orders,function=measured,region=eu"),
-            ("ksml.user.bytes", 10.0, "namespace=orders,function=measured"),
-            ("ksml.user.lookup", 250.0, "namespace=orders,function=measured"),
+            ("user.orders_seen", 1.0, "namespace=orders,function=measured,region=eu"),
+            ("user.orders_seen", 2.0, "namespace=orders,function=measured,region=eu"),
+            ("user.bytes", 10.0, "namespace=orders,function=measured"),
+            ("user.lookup", 250.0, "namespace=orders,function=measured"),
         }));
     }
 

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Ksml.Integration.Tests.Support;
+using Ksml.Runtime.Hosting;
+using Ksml.Runtime.Kafka;
+using Topics = Ksml.Integration.Tests.IntegrationKsml.Topics;
+
+namespace Ksml.Integration.Tests;
+
+/// <summary>What an operator sees: health endpoints, Prometheus metrics, restarts that lose nothing.</summary>
+[TestFixture, NonParallelizable]
+public sealed class OperationsTests
+{
+    private EmbeddedKafkaBroker _broker = null!;
+
+    [SetUp]
+    public void StartBroker() => _broker = EmbeddedKafkaBroker.Start();
+
+    [TearDown]
+    public void StopBroker() => _broker.Dispose();
+
+    private static string AppId() => "ops-" + Guid.NewGuid().ToString("N")[..10];
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Test]
+    public async Task Health_endpoints_and_prometheus_metrics_are_served()
+    {
+        var port = FreePort();
+        var options = Kafka.Options(AppId(), $"""
+              applicationServer:
+                enabled: true
+                port: {port}
+              prometheus:
+                enabled: true
+                port: {port}
+            """);
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+
+        Assert.That((await http.GetAsync("live")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        await Kafka.Until(() => http.GetAsync("ready").Result.StatusCode == HttpStatusCode.OK, "/ready answers 200");
+        Kafka.Produce(_broker, Topics.orders_in, ("o", JsonNode.Parse("""{"total": 4, "qty": 2}""")));
+        Assert.That(Kafka.Read<string, double>(_broker, Topics.orders_out, 1), Has.Count.EqualTo(1));
+
+        var metrics = await http.GetStringAsync("metrics");
+        Assert.That(metrics, Does.Contain("ksml_records_in").And.Contain("topic=\"orders_in\""));
+        Assert.That(metrics, Does.Contain("ksml_records_out").And.Contain("topic=\"orders_out\""));
+        Assert.That(metrics, Does.Contain("ksml_function_duration").And.Contain("function=\"unit_price\""));
+        Assert.That((await http.GetAsync("nothing-here")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [Test]
+    public async Task A_restart_in_the_middle_of_a_stream_loses_nothing_under_at_least_once()
+    {
+        var options = Kafka.Options(AppId());
+        var records = Enumerable.Range(0, 300).Select(i => ($"k{i}", $"v{i}")).ToArray();
+        await using (var first = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker))
+        {
+            Kafka.Produce(_broker, Topics.words_in, records[..150]);
+            Kafka.Read<string, string>(_broker, Topics.words_out, 50);
+        }
+        Kafka.Produce(_broker, Topics.words_in, records[150..]);
+        await using var second = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker);
+
+        var output = Kafka.Read<string, string>(_broker, Topics.words_out, 300);
+
+        Assert.That(output.Select(r => r.Key).Distinct().Order(), Is.EquivalentTo(records.Select(r => r.Item1)));
+    }
+
+    [Test]
+    public async Task A_restart_under_exactly_once_neither_loses_nor_duplicates_counts()
+    {
+        var baseline = Kafka.Options(AppId());
+        var options = baseline with { Kafka = new Dictionary<string, string>(baseline.Kafka) { ["processing.guarantee"] = "exactly_once" } };
+        await using (var first = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker))
+        {
+            Kafka.Produce(_broker, Topics.counts_in, Enumerable.Range(0, 50).Select(_ => ("k", "x")).ToArray());
+            Kafka.Read<string, long>(_broker, Topics.counts_out, 20, readCommitted: true);
+        }
+        await using var second = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker);
+        Kafka.Produce(_broker, Topics.counts_in, Enumerable.Range(0, 50).Select(_ => ("k", "x")).ToArray());
+
+        var counts = Kafka.Read<string, long>(_broker, Topics.counts_out, 100, readCommitted: true).Select(r => r.Value).ToList();
+
+        Assert.That(counts, Is.EqualTo(Enumerable.Range(1, 100).Select(i => (long)i)), "every count once, in order");
+    }
+}

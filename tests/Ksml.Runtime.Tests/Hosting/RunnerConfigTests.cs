@@ -1,0 +1,117 @@
+using Ksml.Runtime.ErrorHandling;
+using Ksml.Runtime.Hosting;
+
+namespace Ksml.Runtime.Tests.Hosting;
+
+/// <summary>KSML's runner file: environment substitution, overrides, and one clear line for every bad value.</summary>
+public sealed class RunnerConfigTests
+{
+    private static readonly Dictionary<string, string> Environment = new() { ["KAFKA_PASSWORD"] = "s3cret", ["BROKERS"] = "kafka-1:9092" };
+
+    private static KsmlRunnerOptions Parse(string yaml, params string[] overrides) =>
+        KsmlRunnerConfig.Parse(yaml, "ksml-runner.yaml", name => Environment.GetValueOrDefault(name), overrides);
+
+    private static string Error(string yaml, params string[] overrides) =>
+        Assert.Throws<KsmlConfigException>(() => Parse(yaml, overrides))!.Message;
+
+    private const string Full = """
+        kafka:
+          bootstrap.servers: ${BROKERS}
+          application.id: orders-app
+          security.protocol: SASL_SSL
+          sasl.mechanism: PLAIN
+          sasl.username: ${KAFKA_USER:-orders}
+          sasl.password: ${KAFKA_PASSWORD}
+        ksml:
+          definitions:
+            orders: orders.ksml.yaml
+          storageDirectory: /var/lib/ksml
+          enableProducers: false
+          errorHandling:
+            consume:
+              handler: continueOnFail
+              logPayload: true
+              deadLetterTopic: orders_dlq
+            process:
+              handler: retryOnFail
+              maxRetries: 5
+              initialBackoff: 200ms
+              maxBackoff: 10s
+              loggerName: OrderErrors
+          prometheus:
+            enabled: true
+            port: 9999
+          applicationServer:
+            enabled: true
+            host: 0.0.0.0
+            port: 8080
+        """;
+
+    [Test]
+    public void A_full_runner_file_with_secrets_from_the_environment()
+    {
+        var options = Parse(Full);
+
+        Assert.That(options.Kafka["sasl.password"], Is.EqualTo("s3cret"));
+        Assert.That(options.Kafka["sasl.username"], Is.EqualTo("orders"), "the default after :-");
+        Assert.That(options.BootstrapServers, Is.EqualTo("kafka-1:9092"));
+        Assert.That(options.UsesEmbeddedBroker, Is.False);
+        Assert.That(options.ApplicationId, Is.EqualTo("orders-app"));
+        Assert.That(options.Definitions, Is.EqualTo(new[] { "orders" }));
+        Assert.That(options.EnableProducers, Is.False);
+        Assert.That(options.ErrorHandling.Consume, Is.EqualTo(new ErrorPolicy { Handler = ErrorHandlerKind.ContinueOnFail, LogPayload = true, DeadLetterTopic = "orders_dlq" }));
+        Assert.That(options.ErrorHandling.Process, Is.EqualTo(new ErrorPolicy
+        {
+            Handler = ErrorHandlerKind.RetryOnFail, MaxRetries = 5, InitialBackoff = TimeSpan.FromMilliseconds(200), MaxBackoff = TimeSpan.FromSeconds(10), LoggerName = "OrderErrors",
+        }));
+        Assert.That(options.Prometheus, Is.EqualTo(new EndpointOptions(true, "127.0.0.1", 9999)));
+        Assert.That(options.ApplicationServer, Is.EqualTo(new EndpointOptions(true, "0.0.0.0", 8080)));
+    }
+
+    [Test]
+    public void No_file_and_no_bootstrap_servers_means_the_embedded_broker()
+    {
+        Assert.That(Parse("").UsesEmbeddedBroker, Is.True);
+    }
+
+    [Test]
+    public void Overrides_replace_file_values_including_nested_ksml_settings()
+    {
+        var options = Parse(Full, "kafka.bootstrap.servers=other:9092", "ksml.errorHandling.process.handler=continueOnFail", "ksml.enableProducers=true", "ksml.embeddedBroker.partitions=3");
+
+        Assert.That(options.BootstrapServers, Is.EqualTo("other:9092"));
+        Assert.That(options.ErrorHandling.Process.Handler, Is.EqualTo(ErrorHandlerKind.ContinueOnFail));
+        Assert.That(options.ErrorHandling.Process.MaxRetries, Is.EqualTo(5), "untouched siblings stay");
+        Assert.That(options.EnableProducers, Is.True);
+        Assert.That(options.EmbeddedBrokerPartitions, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void A_missing_environment_variable_names_the_line_and_how_to_default_it()
+    {
+        Assert.That(Error("kafka:\n  sasl.password: ${NOPE}\n"),
+            Is.EqualTo("ksml-runner.yaml(2): environment variable NOPE is not set and ${NOPE} has no default (write ${NOPE:-value} for one)"));
+    }
+
+    [TestCase("ksml:\n  enableProducer: false\n", "ksml-runner.yaml(2,3): unknown key 'ksml.enableProducer'; did you mean 'ksml.enableProducers'?")]
+    [TestCase("kafak:\n  a: b\n", "ksml-runner.yaml(1,1): unknown key 'kafak'; did you mean 'kafka'?")]
+    [TestCase("ksml:\n  errorHandling:\n    process:\n      handler: stopOnFial\n", "ksml-runner.yaml(4,16): ksml.errorHandling.process.handler: 'stopOnFial' is not one of stopOnFail, continueOnFail, retryOnFail")]
+    [TestCase("ksml:\n  prometheus:\n    port: 99999\n", "ksml-runner.yaml(3,11): ksml.prometheus.port: '99999' is not a whole number from 1 to 65535")]
+    [TestCase("ksml:\n  enablePipelines: maybe\n", "ksml-runner.yaml(2,20): ksml.enablePipelines: 'maybe' is not true or false")]
+    [TestCase("ksml:\n  errorHandling:\n    process:\n      initialBackoff: soon\n", "ksml-runner.yaml(4,23): ksml.errorHandling.process.initialBackoff: 'soon' is not a duration such as 500ms, 10s, 5m or 1h")]
+    [TestCase("kafka: [a, b]\n", "ksml-runner.yaml(1,8): kafka must be a mapping")]
+    [TestCase("kafka:\n  a: {b: c\n", "ksml-runner.yaml(3,1): malformed YAML")]
+    public void Every_bad_value_is_one_line_with_its_location(string yaml, string expected)
+    {
+        Assert.That(Error(yaml), Does.StartWith(expected));
+        Assert.That(Error(yaml), Does.Not.Contain("\n"));
+    }
+
+    [Test]
+    public void A_bad_override_says_what_form_it_needs()
+    {
+        Assert.That(Error("", "bootstrap.servers=x"), Is.EqualTo("--set bootstrap.servers=x: the key must start with kafka. or ksml."));
+        Assert.That(Error("", "ksml.enablePipelines"), Is.EqualTo("--set ksml.enablePipelines: expected key=value, such as kafka.bootstrap.servers=localhost:9092"));
+        Assert.That(Error("", "ksml.prometheus.port=x"), Is.EqualTo("--set: ksml.prometheus.port: 'x' is not a whole number from 1 to 65535"));
+    }
+}
