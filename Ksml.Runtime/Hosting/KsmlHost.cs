@@ -82,6 +82,7 @@ public sealed class KsmlHost : IAsyncDisposable
         if (broker is not null)
             CreateTopics(broker, selected, options);
 
+        Serdes.KsmlNotations.Configure(options.SchemaDirectory, options.Notations);
         var functions = new PythonFunctionFactory(loggers, options.Python);
         var deadLetters = NeedsDeadLetters(options.ErrorHandling) ? new KafkaDeadLetterSink(clientConfig) : null;
         var errors = new KsmlErrorHandler(options.ErrorHandling, loggers, deadLetters);

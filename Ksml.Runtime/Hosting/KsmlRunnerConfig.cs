@@ -88,7 +88,10 @@ public static partial class KsmlRunnerConfig
             {
                 "definitions" => options with { Definitions = Mapping(value, source, path).Children.Select(p => Text(p.Key)).ToList() },
                 "storageDirectory" => options with { StorageDirectory = Scalar(value, source, path) },
-                "createStorageDirectory" or "configDirectory" or "schemaDirectory" => options,
+                "createStorageDirectory" or "configDirectory" => options,
+                "schemaDirectory" => options with { SchemaDirectory = Scalar(value, source, path) },
+                "schemaRegistries" => options,
+                "notations" => options with { Notations = Notations(Mapping(value, source, path), ksml, source, path) },
                 "enableProducers" => options with { EnableProducers = Bool(value, source, path) },
                 "enablePipelines" => options with { EnablePipelines = Bool(value, source, path) },
                 "embeddedBroker" => EmbeddedBroker(options, value, source, path),
@@ -97,10 +100,57 @@ public static partial class KsmlRunnerConfig
                 "applicationServer" => options with { ApplicationServer = Endpoint(value, source, path, options.ApplicationServer) },
                 "python" or "pythonContext" => options with { Python = Python(value, source, path, options.Python) },
                 "jsonLogs" => options with { JsonLogs = Bool(value, source, path) },
-                _ => throw Unknown(source, keyNode, key, "ksml.", ["definitions", "storageDirectory", "enableProducers", "enablePipelines", "embeddedBroker", "errorHandling", "prometheus", "applicationServer", "python", "jsonLogs"]),
+                _ => throw Unknown(source, keyNode, key, "ksml.", ["definitions", "storageDirectory", "schemaDirectory", "schemaRegistries", "notations", "enableProducers", "enablePipelines", "embeddedBroker", "errorHandling", "prometheus", "applicationServer", "python", "jsonLogs"]),
             };
         }
         return options;
+    }
+
+    private static Dictionary<string, Serdes.NotationOptions> Notations(YamlMappingNode notations, YamlMappingNode ksml, string source, string path)
+    {
+        var registries = ksml.Children.TryGetValue(new YamlScalarNode("schemaRegistries"), out var registryNode)
+            ? Mapping(registryNode, source, "ksml.schemaRegistries").Children.ToDictionary(p => Text(p.Key), p => p.Value)
+            : [];
+        var result = new Dictionary<string, Serdes.NotationOptions>(StringComparer.Ordinal);
+        foreach (var (prefixNode, value) in notations.Children)
+        {
+            var prefix = Text(prefixNode);
+            var at = path + "." + prefix;
+            string? type = null, registry = null;
+            foreach (var (keyNode, item) in Mapping(value, source, at).Children)
+                switch (Text(keyNode))
+                {
+                    case "type":
+                        type = Scalar(item, source, at + ".type");
+                        string[] known = ["apicurio_avro", "confluent_avro", "apicurio_jsonschema", "apicurio_protobuf", "csv", "xml", "json", "binary"];
+                        if (!known.Contains(type))
+                            throw new KsmlConfigException($"{Where(source, item)}: {at}.type: '{type}' is not one of {string.Join(", ", known)}");
+                        if (type == "apicurio_protobuf")
+                            throw new KsmlConfigException($"{Where(source, item)}: {at}.type: protobuf is not supported by Ksml.NET yet");
+                        break;
+                    case "schemaRegistry":
+                        registry = Scalar(item, source, at + ".schemaRegistry");
+                        break;
+                    case "config":
+                        break;
+                    case var other:
+                        throw Unknown(source, keyNode, other, at + ".", ["type", "schemaRegistry", "config"]);
+                }
+            if (type is null)
+                throw new KsmlConfigException($"{Where(source, value)}: {at}.type is required");
+            string? url = null;
+            if (registry is not null)
+            {
+                if (!registries.TryGetValue(registry, out var registryConfig))
+                    throw new KsmlConfigException($"{Where(source, value)}: {at}.schemaRegistry: no registry '{registry}' under ksml.schemaRegistries");
+                var config = Mapping(registryConfig, source, "ksml.schemaRegistries." + registry).Children
+                    .FirstOrDefault(p => Text(p.Key) == "config").Value is YamlMappingNode c ? c : Mapping(registryConfig, source, "ksml.schemaRegistries." + registry);
+                url = config.Children.Where(p => Text(p.Key) is "schema.registry.url" or "apicurio.registry.url" or "url").Select(p => Scalar(p.Value, source, "schema.registry.url")).FirstOrDefault()
+                    ?? throw new KsmlConfigException($"{Where(source, registryConfig)}: ksml.schemaRegistries.{registry} needs config.schema.registry.url");
+            }
+            result[prefix] = new Serdes.NotationOptions(type, url);
+        }
+        return result;
     }
 
     private static KsmlRunnerOptions EmbeddedBroker(KsmlRunnerOptions options, YamlNode value, string source, string path)

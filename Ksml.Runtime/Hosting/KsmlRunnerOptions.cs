@@ -27,6 +27,12 @@ public sealed record KsmlRunnerOptions
     /// <summary>Where state stores keep their data.</summary>
     public string StorageDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "ksml-state");
 
+    /// <summary>Where schema files (<c>.avsc</c>, <c>.json</c>, <c>.csv</c>, <c>.xsd</c>) are read from.</summary>
+    public string? SchemaDirectory { get; init; }
+
+    /// <summary>Notations by prefix (<c>ksml.notations</c>), with their registry resolved.</summary>
+    public IReadOnlyDictionary<string, Serdes.NotationOptions> Notations { get; init; } = new Dictionary<string, Serdes.NotationOptions>();
+
     /// <summary>Which compiled definitions run, by name; empty runs them all.</summary>
     public IReadOnlyList<string> Definitions { get; init; } = [];
 

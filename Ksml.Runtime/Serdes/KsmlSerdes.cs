@@ -42,10 +42,14 @@ public static class KsmlSerdes
         _ => typeof(object),
     };
 
+    private static Ksml.Compiler.Types.NotationType? NotationOf(string ksmlType) =>
+        ksmlType.Length > 0 && Ksml.Compiler.Types.TypeParser.TryParse(ksmlType, out _)?.Resolve() is Ksml.Compiler.Types.NotationType notation ? notation : null;
+
     /// <summary>A serde for <typeparamref name="T"/> in the notation of <paramref name="ksmlType"/>.</summary>
     public static ISerDes<T> For<T>(string ksmlType)
     {
-        _ = ksmlType; // notations beyond json/binary arrive with the application host
+        if (typeof(T) == typeof(JsonNode) && NotationOf(ksmlType) is { } notation && KsmlNotations.For(notation.Notation, notation.Schema) is { } schemaSerde)
+            return (ISerDes<T>)schemaSerde;
         object serde = typeof(T) switch
         {
             var t when t == typeof(string) => new Utf8StringSerDes(),

@@ -69,6 +69,31 @@ public sealed class RunnerConfigTests
     }
 
     [Test]
+    public void Notations_resolve_their_schema_registry()
+    {
+        var options = Parse("""
+            ksml:
+              schemaDirectory: /schemas
+              schemaRegistries:
+                confluent:
+                  config:
+                    schema.registry.url: http://registry:8081
+              notations:
+                avro:
+                  type: confluent_avro
+                  schemaRegistry: confluent
+                csv:
+                  type: csv
+            """);
+
+        Assert.That(options.SchemaDirectory, Is.EqualTo("/schemas"));
+        Assert.That(options.Notations["avro"], Is.EqualTo(new Ksml.Runtime.Serdes.NotationOptions("confluent_avro", "http://registry:8081")));
+        Assert.That(options.Notations["csv"], Is.EqualTo(new Ksml.Runtime.Serdes.NotationOptions("csv")));
+        Assert.That(Error("ksml:\n  notations:\n    avro:\n      type: confluent_avro\n      schemaRegistry: nowhere\n"),
+            Is.EqualTo("ksml-runner.yaml(4,7): ksml.notations.avro.schemaRegistry: no registry 'nowhere' under ksml.schemaRegistries"));
+    }
+
+    [Test]
     public void No_file_and_no_bootstrap_servers_means_the_embedded_broker()
     {
         Assert.That(Parse("").UsesEmbeddedBroker, Is.True);

@@ -1,0 +1,429 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Xml;
+using System.Xml.Linq;
+using System.Xml.Schema;
+using Avro;
+using Schema = Avro.Schema;
+using Avro.Generic;
+using Avro.IO;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+
+using Json.Schema;
+using Streamiz.Kafka.Net.SerDes;
+
+namespace Ksml.Runtime.Serdes;
+
+/// <summary>How a notation is configured: KSML's <c>ksml.notations.&lt;prefix&gt;</c>.</summary>
+/// <param name="Type">confluent_avro, apicurio_avro, apicurio_jsonschema, csv, xml, json or binary.</param>
+/// <param name="SchemaRegistryUrl">The registry serving schemas by id (Confluent wire format); null reads schemas from files.</param>
+public sealed record NotationOptions(string Type, string? SchemaRegistryUrl = null);
+
+/// <summary>
+/// Serdes for KSML's schema notations (<c>avro:Schema</c>, <c>jsonschema:Schema</c>,
+/// <c>csv:Schema</c>, <c>xml:Schema</c>) over the runtime's JSON data model. Schemas come from
+/// <see cref="SchemaDirectory"/> (<c>Schema.avsc</c>, <c>.json</c>, <c>.csv</c>, <c>.xsd</c>) or, for
+/// avro and jsonschema with a registry, from a Confluent-compatible schema registry using the
+/// Confluent wire format (magic byte 0, 4-byte big-endian schema id, payload).
+/// </summary>
+public static class KsmlNotations
+{
+    private static readonly ConcurrentDictionary<string, ISerDes<JsonNode>> Cache = new(StringComparer.Ordinal);
+    private static IReadOnlyDictionary<string, NotationOptions> _notations = new Dictionary<string, NotationOptions>();
+
+    /// <summary>Where schema files are read from.</summary>
+    public static string SchemaDirectory { get; private set; } = Directory.GetCurrentDirectory();
+
+    /// <summary>Sets the schema directory and the configured notations (process-wide, before topologies are built).</summary>
+    public static void Configure(string? schemaDirectory, IReadOnlyDictionary<string, NotationOptions> notations)
+    {
+        SchemaDirectory = schemaDirectory ?? Directory.GetCurrentDirectory();
+        _notations = notations;
+        Cache.Clear();
+    }
+
+    /// <summary>The serde for a notation type such as <c>avro:SensorData</c>; null for plain JSON.</summary>
+    public static ISerDes<JsonNode>? For(string notation, string? schema)
+    {
+        if (notation is "json" or "binary")
+            return null;
+        return Cache.GetOrAdd(notation + ":" + schema, _ =>
+        {
+            var options = _notations.GetValueOrDefault(notation) ?? new NotationOptions(notation switch
+            {
+                "avro" => "confluent_avro",
+                "jsonschema" => "apicurio_jsonschema",
+                _ => notation,
+            });
+            return options.Type switch
+            {
+                "confluent_avro" or "apicurio_avro" => new AvroSerDes(notation, schema, options.SchemaRegistryUrl),
+                "apicurio_jsonschema" or "jsonschema" => new JsonSchemaSerDes(schema, options.SchemaRegistryUrl),
+                "csv" => new CsvSerDes(schema),
+                "xml" => new XmlSerDes(schema),
+                "json" or "binary" => throw new NotSupportedException("unreachable"),
+                var other => throw new NotSupportedException($"Notation '{notation}' ({other}) is not supported; use avro, jsonschema, csv, xml or json."),
+            };
+        });
+    }
+
+    private static string SchemaFile(string? schema, string extension, string notation) =>
+        schema is null
+            ? throw new SerializationException($"The {notation} notation needs a schema name ({notation}:Name) unless a schema registry is configured.")
+            : Path.Combine(SchemaDirectory, schema + extension) is var path && File.Exists(path)
+                ? path
+                : throw new SerializationException($"Schema file '{Path.Combine(SchemaDirectory, schema + extension)}' for {notation}:{schema} does not exist (ksml.schemaDirectory).");
+
+    /// <summary>Confluent's framing: magic byte 0, then the schema id, big-endian.</summary>
+    private static byte[] Frame(int schemaId, byte[] payload)
+    {
+        var framed = new byte[5 + payload.Length];
+        BinaryPrimitives.WriteInt32BigEndian(framed.AsSpan(1), schemaId);
+        payload.CopyTo(framed, 5);
+        return framed;
+    }
+
+    private static (int SchemaId, ReadOnlyMemory<byte> Payload) Unframe(byte[] data)
+    {
+        if (data.Length < 5 || data[0] != 0)
+            throw new SerializationException("The value is not in the schema registry's wire format (magic byte 0 and a schema id).");
+        return (BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(1)), data.AsMemory(5));
+    }
+
+    private static string Subject(SerializationContext context) =>
+        context.Topic + (context.Component == MessageComponentType.Key ? "-key" : "-value");
+
+    private sealed class AvroSerDes(string notation, string? schemaName, string? registryUrl) : AbstractSerDes<JsonNode>
+    {
+        private readonly Lazy<Schema?> _fileSchema = new(() => registryUrl is not null && schemaName is null ? null : Schema.Parse(File.ReadAllText(SchemaFile(schemaName, ".avsc", notation))));
+        private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => registryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl }));
+        private readonly ConcurrentDictionary<int, Schema> _byId = new();
+
+        public override byte[] Serialize(JsonNode data, SerializationContext context)
+        {
+            if (data is null)
+                return null!;
+            var schema = _fileSchema.Value ?? throw new SerializationException($"Writing {notation} without a schema name needs one: write {notation}:Name.");
+            using var stream = new MemoryStream();
+            new GenericDatumWriter<object?>(schema).Write(AvroValues.FromJson(data, schema), new BinaryEncoder(stream));
+            if (_registry.Value is not { } registry)
+                return stream.ToArray();
+            var id = registry.RegisterSchemaAsync(Subject(context), new Confluent.SchemaRegistry.Schema(schema.ToString(), SchemaType.Avro)).GetAwaiter().GetResult();
+            return Frame(id, stream.ToArray());
+        }
+
+        public override JsonNode Deserialize(byte[] data, SerializationContext context)
+        {
+            if (data is null)
+                return null!;
+            Schema writer;
+            ReadOnlyMemory<byte> payload;
+            if (_registry.Value is { } registry)
+            {
+                var (id, body) = Unframe(data);
+                writer = _byId.GetOrAdd(id, i => Schema.Parse(registry.GetSchemaAsync(i).GetAwaiter().GetResult().SchemaString));
+                payload = body;
+            }
+            else
+            {
+                writer = _fileSchema.Value!;
+                payload = data;
+            }
+            var reader = _fileSchema.Value ?? writer;
+            using var stream = new MemoryStream(payload.ToArray());
+            try
+            {
+                return AvroValues.ToJson(new GenericDatumReader<object?>(writer, reader).Read(null, new BinaryDecoder(stream)))!;
+            }
+            catch (AvroException ex)
+            {
+                throw new SerializationException($"Not valid {notation} for schema {reader.Name}: {ex.Message}");
+            }
+        }
+    }
+
+    private sealed class JsonSchemaSerDes(string? schemaName, string? registryUrl) : AbstractSerDes<JsonNode>
+    {
+        private readonly Lazy<JsonSchema?> _schema = new(() => schemaName is null ? null : JsonSchema.FromText(File.ReadAllText(SchemaFile(schemaName, ".json", "jsonschema"))));
+        private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => registryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl }));
+
+        public override byte[] Serialize(JsonNode data, SerializationContext context)
+        {
+            if (data is null)
+                return null!;
+            Validate(data, "written");
+            var json = Encoding.UTF8.GetBytes(data.ToJsonString());
+            if (_registry.Value is not { } registry || _schema.Value is null)
+                return json;
+            var schemaText = File.ReadAllText(SchemaFile(schemaName, ".json", "jsonschema"));
+            var id = registry.RegisterSchemaAsync(Subject(context), new Confluent.SchemaRegistry.Schema(schemaText, SchemaType.Json)).GetAwaiter().GetResult();
+            return Frame(id, json);
+        }
+
+        public override JsonNode Deserialize(byte[] data, SerializationContext context)
+        {
+            if (data is null)
+                return null!;
+            var payload = _registry.Value is null ? data : Unframe(data).Payload.ToArray();
+            JsonNode node;
+            try
+            {
+                node = JsonNode.Parse(payload)!;
+            }
+            catch (JsonException ex)
+            {
+                throw new SerializationException("Not valid JSON: " + ex.Message);
+            }
+            Validate(node, "read");
+            return node;
+        }
+
+        private void Validate(JsonNode node, string what)
+        {
+            if (_schema.Value is not { } schema)
+                return;
+            var result = schema.Evaluate(JsonSerializer.SerializeToElement(node), new EvaluationOptions { OutputFormat = OutputFormat.List });
+            if (!result.IsValid)
+            {
+                var errors = (result.Details ?? []).Where(d => d.Errors is not null)
+                    .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}")).Take(5);
+                throw new SerializationException($"The value {what} does not match jsonschema:{schemaName}: {string.Join("; ", errors)}");
+            }
+        }
+    }
+
+    private sealed class CsvSerDes(string? schemaName) : AbstractSerDes<JsonNode>
+    {
+        private readonly Lazy<string[]?> _fields = new(() => schemaName is null ? null
+            : ReadLine(File.ReadAllText(SchemaFile(schemaName, ".csv", "csv"))) ?? throw new SerializationException($"csv:{schemaName}: the schema file's first line must name the fields."));
+
+        /// <summary>One RFC 4180 record: fields split on commas, double quotes around fields that hold commas, quotes or line breaks.</summary>
+        private static string[]? ReadLine(string text)
+        {
+            if (text.Length == 0)
+                return null;
+            var fields = new List<string>();
+            var field = new StringBuilder();
+            var quoted = false;
+            for (var i = 0; i < text.Length; i++)
+            {
+                var c = text[i];
+                if (quoted)
+                {
+                    if (c == '"' && i + 1 < text.Length && text[i + 1] == '"')
+                        field.Append(text[++i]);
+                    else if (c == '"')
+                        quoted = false;
+                    else
+                        field.Append(c);
+                }
+                else if (c == '"')
+                    quoted = true;
+                else if (c == ',')
+                {
+                    fields.Add(field.ToString());
+                    field.Clear();
+                }
+                else if (c is '\r' or '\n')
+                    break;
+                else
+                    field.Append(c);
+            }
+            fields.Add(field.ToString());
+            return fields.ToArray();
+        }
+
+        private static string Quote(string value) =>
+            value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+
+        public override byte[] Serialize(JsonNode data, SerializationContext context)
+        {
+            if (data is null)
+                return null!;
+            var values = (_fields.Value, data) switch
+            {
+                ({ } fields, JsonObject obj) => fields.Select(f => Text(obj[f])),
+                (_, JsonArray array) => array.Select(Text),
+                _ => throw new SerializationException("A csv value must be a dict (with a csv:Schema) or a list."),
+            };
+            return Encoding.UTF8.GetBytes(string.Join(',', values.Select(Quote)));
+        }
+
+        public override JsonNode Deserialize(byte[] data, SerializationContext context)
+        {
+            if (data is null)
+                return null!;
+            var values = ReadLine(Encoding.UTF8.GetString(data)) ?? [];
+            if (_fields.Value is not { } fields)
+                return new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+            if (values.Length != fields.Length)
+                throw new SerializationException($"csv:{schemaName} has {fields.Length} fields, the record has {values.Length}.");
+            var result = new JsonObject();
+            for (var i = 0; i < fields.Length; i++)
+                result[fields[i]] = values[i];
+            return result;
+        }
+
+        private static string Text(JsonNode? node) => node switch
+        {
+            null => "",
+            JsonValue value when value.TryGetValue<string>(out var s) => s,
+            _ => node.ToJsonString(),
+        };
+    }
+
+    private sealed class XmlSerDes(string? schemaName) : AbstractSerDes<JsonNode>
+    {
+        private readonly Lazy<XmlSchemaSet?> _schemas = new(() =>
+        {
+            if (schemaName is null || !File.Exists(Path.Combine(SchemaDirectory, schemaName + ".xsd")))
+                return null;
+            var set = new XmlSchemaSet();
+            set.Add(null, Path.Combine(SchemaDirectory, schemaName + ".xsd"));
+            return set;
+        });
+
+        private string Root => schemaName ?? "root";
+
+        public override byte[] Serialize(JsonNode data, SerializationContext context)
+        {
+            if (data is null)
+                return null!;
+            var document = new XDocument(ToElement(Root, data));
+            Validate(document);
+            return Encoding.UTF8.GetBytes(document.ToString(SaveOptions.DisableFormatting));
+        }
+
+        public override JsonNode Deserialize(byte[] data, SerializationContext context)
+        {
+            if (data is null)
+                return null!;
+            XDocument document;
+            try
+            {
+                document = XDocument.Parse(Encoding.UTF8.GetString(data));
+            }
+            catch (XmlException ex)
+            {
+                throw new SerializationException("Not valid XML: " + ex.Message);
+            }
+            Validate(document);
+            return FromElement(document.Root!) ?? new JsonObject();
+        }
+
+        private void Validate(XDocument document)
+        {
+            if (_schemas.Value is not { } schemas)
+                return;
+            var errors = new List<string>();
+            document.Validate(schemas, (_, e) => errors.Add(e.Message));
+            if (errors.Count > 0)
+                throw new SerializationException($"The XML does not match {schemaName}.xsd: {string.Join("; ", errors.Take(5))}");
+        }
+
+        private static XElement ToElement(string name, JsonNode? node) => node switch
+        {
+            JsonObject obj => new XElement(name, obj.SelectMany(p => p.Value is JsonArray array
+                ? array.Select(item => ToElement(p.Key, item))
+                : [ToElement(p.Key, p.Value)])),
+            JsonArray array => new XElement(name, array.Select(item => ToElement("item", item))),
+            null => new XElement(name),
+            JsonValue value when value.TryGetValue<string>(out var s) => new XElement(name, s),
+            _ => new XElement(name, node.ToJsonString()),
+        };
+
+        private static JsonNode? FromElement(XElement element)
+        {
+            if (!element.HasElements)
+                return element.IsEmpty ? null : JsonValue.Create(element.Value);
+            var result = new JsonObject();
+            foreach (var group in element.Elements().GroupBy(e => e.Name.LocalName))
+            {
+                var items = group.Select(FromElement).ToList();
+                result[group.Key] = items.Count == 1 ? items[0] : new JsonArray(items.ToArray());
+            }
+            return result;
+        }
+    }
+}
+
+/// <summary>Conversions between the runtime's JSON values and Avro's generic values, guided by the schema.</summary>
+internal static class AvroValues
+{
+    public static object? FromJson(JsonNode? node, Schema schema)
+    {
+        switch (schema)
+        {
+            case UnionSchema union:
+            {
+                if (node is null && union.Schemas.Any(s => s.Tag == Schema.Type.Null))
+                    return null;
+                foreach (var branch in union.Schemas.Where(s => s.Tag != Schema.Type.Null))
+                {
+                    try
+                    {
+                        return FromJson(node, branch);
+                    }
+                    catch (Exception ex) when (ex is SerializationException or InvalidOperationException or FormatException)
+                    {
+                    }
+                }
+                throw new SerializationException($"{Describe(node)} matches no branch of {union}");
+            }
+            case RecordSchema record:
+            {
+                var obj = node as JsonObject ?? throw new SerializationException($"Avro record {record.Name} needs a dict, got {Describe(node)}");
+                var result = new GenericRecord(record);
+                foreach (var field in record.Fields)
+                {
+                    obj.TryGetPropertyValue(field.Name, out var fieldValue);
+                    if (fieldValue is null && !obj.ContainsKey(field.Name) && field.DefaultValue is not null)
+                        continue;
+                    result.Add(field.Name, FromJson(fieldValue, field.Schema));
+                }
+                return result;
+            }
+            case ArraySchema array:
+                return (node as JsonArray ?? throw new SerializationException($"Avro array needs a list, got {Describe(node)}")).Select(i => FromJson(i, array.ItemSchema)).ToArray();
+            case MapSchema map:
+                return (node as JsonObject ?? throw new SerializationException($"Avro map needs a dict, got {Describe(node)}")).ToDictionary(p => p.Key, p => FromJson(p.Value, map.ValueSchema));
+            case EnumSchema enumSchema:
+                return new GenericEnum(enumSchema, node?.GetValue<string>() ?? throw new SerializationException($"Avro enum {enumSchema.Name} needs a symbol"));
+        }
+        if (schema.Tag == Schema.Type.Null)
+            return node is null ? null : throw new SerializationException($"Avro null, got {Describe(node)}");
+        var value = node as JsonValue ?? throw new SerializationException($"Avro {schema.Tag} needs a single value, got {Describe(node)}");
+        return schema.Tag switch
+        {
+            Schema.Type.Boolean => value.GetValue<bool>(),
+            Schema.Type.Int => value.GetValue<int>(),
+            Schema.Type.Long => value.GetValue<long>(),
+            Schema.Type.Float => value.GetValue<float>(),
+            Schema.Type.Double => value.GetValue<double>(),
+            Schema.Type.String => value.TryGetValue<string>(out var s) ? s : throw new SerializationException($"Avro string, got {Describe(node)}"),
+            Schema.Type.Bytes => Convert.FromBase64String(value.GetValue<string>()),
+            _ => throw new SerializationException($"Avro type {schema.Tag} is not supported"),
+        };
+    }
+
+    public static JsonNode? ToJson(object? value) => value switch
+    {
+        null => null,
+        GenericRecord record => new JsonObject(record.Schema.Fields.Select(f => KeyValuePair.Create(f.Name, ToJson(record[f.Name])))),
+        GenericEnum symbol => JsonValue.Create(symbol.Value),
+        IDictionary<string, object?> map => new JsonObject(map.Select(p => KeyValuePair.Create(p.Key, ToJson(p.Value)))),
+        byte[] bytes => JsonValue.Create(Convert.ToBase64String(bytes)),
+        string s => JsonValue.Create(s),
+        System.Collections.IEnumerable items => new JsonArray(items.Cast<object?>().Select(ToJson).ToArray()),
+        double d => Values.KsmlValues.JsonNumber(d),
+        float f => Values.KsmlValues.JsonNumber(f),
+        _ => Values.KsmlValues.ToJsonNode(value),
+    };
+
+    private static string Describe(JsonNode? node) => node?.ToJsonString() ?? "null";
+}

@@ -1,0 +1,188 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Confluent.Kafka;
+using Ksml.Runtime.Serdes;
+
+namespace Ksml.Runtime.Tests.Serdes;
+
+/// <summary>KSML's schema notations over the JSON data model, with the byte layouts other clients use.</summary>
+[TestFixture, NonParallelizable]
+public sealed class NotationTests
+{
+    private string _schemas = "";
+
+    [SetUp]
+    public void WriteSchemas()
+    {
+        _schemas = Path.Combine(Path.GetTempPath(), "ksml-schemas-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_schemas);
+        File.WriteAllText(Path.Combine(_schemas, "Reading.avsc"), """
+            {"type":"record","name":"Reading","fields":[
+              {"name":"sensor","type":"string"},
+              {"name":"value","type":"long"},
+              {"name":"unit","type":["null","string"],"default":null},
+              {"name":"tags","type":{"type":"array","items":"string"}}]}
+            """);
+        File.WriteAllText(Path.Combine(_schemas, "Order.json"), """
+            {"type":"object","required":["id","qty"],"properties":{"id":{"type":"string"},"qty":{"type":"integer","minimum":1}}}
+            """);
+        File.WriteAllText(Path.Combine(_schemas, "Person.csv"), "name,city,note\n");
+        File.WriteAllText(Path.Combine(_schemas, "Book.xsd"), """
+            <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+              <xs:element name="Book"><xs:complexType><xs:sequence>
+                <xs:element name="title" type="xs:string"/>
+                <xs:element name="pages" type="xs:int"/>
+              </xs:sequence></xs:complexType></xs:element>
+            </xs:schema>
+            """);
+        KsmlNotations.Configure(_schemas, new Dictionary<string, NotationOptions>());
+    }
+
+    [TearDown]
+    public void Remove()
+    {
+        KsmlNotations.Configure(null, new Dictionary<string, NotationOptions>());
+        Directory.Delete(_schemas, recursive: true);
+    }
+
+    private static readonly SerializationContext Value = new(MessageComponentType.Value, "readings");
+
+    private static byte[] Write(string type, JsonNode node) => KsmlSerdes.For<JsonNode>(type).Serialize(node, Value);
+
+    private static JsonNode Read(string type, byte[] bytes) => KsmlSerdes.For<JsonNode>(type).Deserialize(bytes, Value);
+
+    [Test]
+    public void Avro_from_a_schema_file_writes_avro_binary_and_reads_it_back()
+    {
+        var reading = JsonNode.Parse("""{"sensor":"ab","value":1,"unit":null,"tags":["x"]}""")!;
+
+        var bytes = Write("avro:Reading", reading);
+
+        // Avro binary: zig-zag varints and length-prefixed strings; union index 0 for null; one array block.
+        Assert.That(bytes, Is.EqualTo(new byte[] { 4, (byte)'a', (byte)'b', 2, 0, 2, 2, (byte)'x', 0 }));
+        Assert.That(Read("avro:Reading", bytes).ToJsonString(), Is.EqualTo("""{"sensor":"ab","value":1,"unit":null,"tags":["x"]}"""));
+    }
+
+    [Test]
+    public void Avro_rejects_a_value_that_does_not_fit_its_schema()
+    {
+        Assert.That(() => Write("avro:Reading", JsonNode.Parse("""{"sensor":"ab","value":"many","tags":[]}""")!),
+            Throws.InstanceOf<Exception>().With.Message.Contains("many").Or.Message.Contains("Int64"));
+    }
+
+    [Test]
+    public async Task Avro_with_a_schema_registry_uses_confluents_wire_format()
+    {
+        using var registry = new FakeSchemaRegistry();
+        KsmlNotations.Configure(_schemas, new Dictionary<string, NotationOptions> { ["avro"] = new("confluent_avro", registry.Url) });
+        var reading = JsonNode.Parse("""{"sensor":"s","value":5,"unit":"C","tags":[]}""")!;
+
+        var bytes = Write("avro:Reading", reading);
+
+        Assert.That(bytes[..5], Is.EqualTo(new byte[] { 0, 0, 0, 0, 7 }), "magic byte and the registry's schema id");
+        Assert.That(registry.Subjects, Is.EqualTo(new[] { "readings-value" }));
+        Assert.That(Read("avro:Reading", bytes).ToJsonString(), Is.EqualTo("""{"sensor":"s","value":5,"unit":"C","tags":[]}"""));
+        await Task.CompletedTask;
+    }
+
+    [Test]
+    public void Jsonschema_validates_what_is_written_and_read()
+    {
+        var good = JsonNode.Parse("""{"id":"o1","qty":2}""")!;
+        Assert.That(Encoding.UTF8.GetString(Write("jsonschema:Order", good)), Is.EqualTo("""{"id":"o1","qty":2}"""));
+
+        var error = Assert.Throws<SerializationException>(() => Read("jsonschema:Order", """{"id":"o1","qty":0}"""u8.ToArray()))!;
+        Assert.That(error.Message, Does.StartWith("The value read does not match jsonschema:Order"));
+    }
+
+    [Test]
+    public void Csv_maps_the_schema_header_to_fields_and_quotes_what_needs_it()
+    {
+        var person = JsonNode.Parse("""{"name":"Ann","city":"Utrecht, NL","note":"says \"hi\""}""")!;
+
+        var bytes = Write("csv:Person", person);
+
+        Assert.That(Encoding.UTF8.GetString(bytes), Is.EqualTo("Ann,\"Utrecht, NL\",\"says \"\"hi\"\"\""));
+        Assert.That(Read("csv:Person", bytes).ToJsonString(), Is.EqualTo(person.ToJsonString()));
+        Assert.That(() => Read("csv:Person", "a,b"u8.ToArray()), Throws.InstanceOf<SerializationException>().With.Message.EqualTo("csv:Person has 3 fields, the record has 2."));
+    }
+
+    [Test]
+    public void Xml_maps_elements_to_fields_and_checks_the_xsd()
+    {
+        var book = JsonNode.Parse("""{"title":"Dune","pages":"412"}""")!;
+
+        var bytes = Write("xml:Book", book);
+
+        Assert.That(Encoding.UTF8.GetString(bytes), Is.EqualTo("<Book><title>Dune</title><pages>412</pages></Book>"));
+        Assert.That(Read("xml:Book", bytes).ToJsonString(), Is.EqualTo("""{"title":"Dune","pages":"412"}"""));
+        Assert.That(() => Read("xml:Book", "<Book><title>Dune</title><pages>many</pages></Book>"u8.ToArray()),
+            Throws.InstanceOf<SerializationException>().With.Message.StartsWith("The XML does not match Book.xsd"));
+    }
+
+    [Test]
+    public void A_missing_schema_file_is_named()
+    {
+        Assert.That(() => Write("avro:Missing", new JsonObject()),
+            Throws.InstanceOf<SerializationException>().With.Message.EqualTo($"Schema file '{Path.Combine(_schemas, "Missing.avsc")}' for avro:Missing does not exist (ksml.schemaDirectory)."));
+    }
+
+    /// <summary>
+    /// The two registry calls the serdes make, answered the way Confluent's Schema Registry answers them.
+    /// No registry can be installed from the package sources here; the client under test is Confluent's own.
+    /// </summary>
+    private sealed class FakeSchemaRegistry : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private string? _schema;
+
+        public FakeSchemaRegistry()
+        {
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                Url = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}";
+            }
+            _listener.Prefixes.Add(Url + "/");
+            _listener.Start();
+            _ = Task.Run(Serve);
+        }
+
+        public string Url { get; }
+
+        public List<string> Subjects { get; } = [];
+
+        private async Task Serve()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try { context = await _listener.GetContextAsync(); }
+                catch { return; }
+                var path = context.Request.Url!.AbsolutePath;
+                string body;
+                if (context.Request.HttpMethod == "POST" && path.StartsWith("/subjects/", StringComparison.Ordinal) && path.EndsWith("/versions", StringComparison.Ordinal))
+                {
+                    Subjects.Add(path.Split('/')[2]);
+                    _schema = JsonNode.Parse(await new StreamReader(context.Request.InputStream).ReadToEndAsync())!["schema"]!.GetValue<string>();
+                    body = """{"id":7}""";
+                }
+                else if (path == "/schemas/ids/7" && _schema is not null)
+                    body = new JsonObject { ["schema"] = _schema }.ToJsonString();
+                else
+                {
+                    context.Response.StatusCode = 404;
+                    body = """{"error_code":40401,"message":"not found"}""";
+                }
+                context.Response.ContentType = "application/vnd.schemaregistry.v1+json";
+                var bytes = Encoding.UTF8.GetBytes(body);
+                await context.Response.OutputStream.WriteAsync(bytes);
+                context.Response.Close();
+            }
+        }
+
+        public void Dispose() => _listener.Close();
+    }
+}
