@@ -326,12 +326,14 @@ public static partial class KsmlRunnerConfig
             {
                 if (!node.Children.TryGetValue(new YamlScalarNode(segment), out var child) || child is not YamlMappingNode mapping)
                 {
-                    mapping = new YamlMappingNode();
-                    node.Children[new YamlScalarNode(segment)] = mapping;
+                    mapping = new YamlMappingNode { Tag = OverrideTag };
+                    node.Children[new YamlScalarNode(segment) { Tag = OverrideTag }] = mapping;
                 }
                 node = mapping;
             }
-            node.Children[new YamlScalarNode(path[^1])] = new YamlScalarNode(value) { Tag = OverrideTag };
+            // An existing key keeps its node (so it is replaced, not duplicated); a new one is marked as coming from --set.
+            var leaf = node.Children.Keys.FirstOrDefault(k => Text(k) == path[^1]) ?? new YamlScalarNode(path[^1]) { Tag = OverrideTag };
+            node.Children[leaf] = new YamlScalarNode(value) { Tag = OverrideTag };
         }
     }
 }

@@ -35,6 +35,26 @@ public sealed class StreamApplicationTests
     }
 
     [Test]
+    public async Task Producers_follow_count_batch_size_condition_and_until()
+    {
+        await using var host = await Start(Kafka.Options(AppId()));
+        await host.WhenProducersDone().WaitAsync(TimeSpan.FromSeconds(30));
+
+        // 5 batches of 2 generate 1..10; the condition keeps the even ones.
+        Assert.That(Kafka.Read<string, long>(_broker, Topics.numbers, 5).Select(r => r.Value), Is.EqualTo(new[] { 2L, 4, 6, 8, 10 }));
+        // 'until' stops the producer after the message it accepts.
+        Assert.That(Kafka.Read<string, long>(_broker, Topics.until_numbers, 10, TimeSpan.FromSeconds(3)).Select(r => r.Key), Is.EqualTo(new[] { "1", "2", "3" }));
+    }
+
+    [Test]
+    public async Task Producers_can_be_switched_off()
+    {
+        await using var host = await Start(Kafka.Options(AppId(), "  enableProducers: false"));
+
+        Assert.That(Kafka.ReadRaw(_broker, Topics.numbers.Topic, 1, TimeSpan.FromSeconds(2)), Is.Empty);
+    }
+
+    [Test]
     public async Task A_count_keeps_its_state_across_a_restart_by_restoring_the_changelog()
     {
         var options = Kafka.Options(AppId());
