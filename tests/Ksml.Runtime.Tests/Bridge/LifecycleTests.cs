@@ -95,4 +95,26 @@ public sealed class LifecycleTests
 
         Assert.That(failures, Is.Zero);
     }
+
+    [Test]
+    public void Callbacks_into_dotnet_from_two_threads_keep_the_gil_and_do_not_crash()
+    {
+        // pythonnet's own method binding drops the GIL around a .NET call, and a callback that then
+        // touches Python objects crashes the process (the note's 'stack smashing'). The runtime's
+        // log, metrics and store callbacks are raw builtins that keep it; this runs them hard at once.
+        using var logs = new Support.CapturingLoggerFactory(Microsoft.Extensions.Logging.LogLevel.Information);
+        var f = new PythonFunctionFactory(logs).Create(Definition("chatty", "forEach", ["key", "value"], resultType: null,
+            code: "log.info('{} {}', key, {'nested': [value, str(value)]})\nmetrics.counter('chatty_calls').increment()"));
+
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        {
+            for (var i = 0; i < 3000; i++)
+                f.Invoke(null, $"t{t}", (long)i);
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        Assert.That(logs.Lines, Has.Count.EqualTo(6000));
+        Assert.That(logs.Lines, Has.Some.Matches<(string, Microsoft.Extensions.Logging.LogLevel, string Message)>(l => l.Message == "t1 {'nested': [2999, '2999']}"));
+    }
 }
