@@ -45,7 +45,7 @@ public sealed class KsmlTopologyBuilder
     public IKsmlFunction Function(KsmlFunctionDefinition definition)
     {
         if (!_functions.TryGetValue(definition, out var function))
-            _functions[definition] = function = _functionFactory.Create(definition);
+            _functions[definition] = function = ResilientFunction.Wrap(_functionFactory.Create(definition), _functionFactory);
         return function;
     }
 

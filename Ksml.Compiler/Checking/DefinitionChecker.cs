@@ -44,6 +44,16 @@ public static class DefinitionChecker
 
             if (function.Uses.Count > 0 && function.Result is { HasUnresolvedVariables: true } && syntax.ResultType is null)
                 Report(DiagnosticDescriptors.CannotInferResultType, syntax.Name.Span, function.Name);
+
+            if (syntax.Resilience is { } resilience)
+            {
+                if (resilience.Cache is { } cache && syntax.Stores.Count > 0)
+                    Report(DiagnosticDescriptors.InvalidResilience, cache.Span, "cache", $"function '{function.Name}' uses stores, so its result depends on more than its arguments and cannot be cached");
+                else if (resilience.Cache is { } noResult && kind.Result == ResultShape.None)
+                    Report(DiagnosticDescriptors.InvalidResilience, noResult.Span, "cache", $"a {kind.Name} returns nothing to cache");
+                if (resilience.CircuitBreaker is { Fallback: { } fallback } && kind.Result == ResultShape.None)
+                    Report(DiagnosticDescriptors.InvalidResilience, fallback.Span, "circuitBreaker.fallback", $"a {kind.Name} has no result to fall back to; without a fallback an open breaker skips the call");
+            }
         }
 
         foreach (var store in definition.Stores)

@@ -43,6 +43,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidPythonIdentifier = new("KSML0011", "Name is not a Python identifier",
         "{0} '{1}' must be a Python identifier (letters, digits and '_', not starting with a digit) because Python code refers to it by name");
 
+    public static readonly DiagnosticDescriptor InvalidResilience = new("KSML0012", "Resilience setting cannot apply",
+        "resilience.{0}: {1}");
+
     public static readonly DiagnosticDescriptor UndefinedStream = new("KSML0100", "Undefined stream",
         "Stream '{0}' is not defined in 'streams', 'tables' or 'globalTables', nor named by an earlier pipeline.{1}");
 
@@ -114,6 +117,7 @@ public static class DiagnosticDescriptors
         ConflictingSinks,
         MixedPipelineForms,
         EmptyDefinition,
+        InvalidResilience,
         InvalidPythonIdentifier,
         UndefinedStream,
         UndefinedTable,

@@ -19,7 +19,11 @@ public sealed class DefinitionParser
     private static readonly string[] TableKeys = { "topic", "keyType", "valueType", "offsetResetPolicy", "timestampExtractor", "partitioner", "store" };
     private static readonly string[] ToTopicKeys = { "topic", "keyType", "valueType", "partitioner" };
     private static readonly string[] StoreKeys = { "type", "name", "keyType", "valueType", "persistent", "timestamped", "versioned", "caching", "logging", "historyRetention", "segmentInterval", "windowSize", "retention", "retainDuplicates" };
-    private static readonly string[] FunctionKeys = { "type", "name", "parameters", "globalCode", "code", "expression", "resultType", "stores" };
+    private static readonly string[] FunctionKeys = { "type", "name", "parameters", "globalCode", "code", "expression", "resultType", "stores", "resilience" };
+    private static readonly string[] ResilienceKeys = { "timeout", "retry", "circuitBreaker", "cache" };
+    private static readonly string[] RetryKeys = { "maxAttempts", "backoff", "maxBackoff", "jitter", "on" };
+    private static readonly string[] BreakerKeys = { "failureRatio", "minimumThroughput", "samplingDuration", "breakDuration", "fallback" };
+    private static readonly string[] CacheKeys = { "ttl", "maxEntries", "key" };
     private static readonly string[] ParameterKeys = { "name", "type", "defaultValue" };
     private static readonly string[] FlowKeys = { "name", "from", "via" };
     private static readonly string[] BranchKeys = { "if", "via" };
@@ -245,8 +249,58 @@ public sealed class DefinitionParser
             function.StoresSpan = single.Span;
             function.Stores.Add(new NameSyntax(single.Value, single.Span));
         }
+        if (reader.MappingField("resilience") is { } resilience)
+            function.Resilience = ParseResilience(resilience, description);
         return function;
     }
+
+    private ResilienceSyntax ParseResilience(YamlMapping mapping, string owner)
+    {
+        var reader = new MappingReader(_context, mapping, "resilience of " + owner, ResilienceKeys);
+        var result = new ResilienceSyntax(mapping.Span) { Timeout = reader.Duration("timeout") };
+        if (result.Timeout is { Milliseconds: <= 0 } zero)
+            _context.Report(DiagnosticDescriptors.InvalidResilience, zero.Span, "timeout", "a timeout must be longer than 0ms");
+        if (reader.MappingField("retry") is { } retry)
+        {
+            var r = new MappingReader(_context, retry, "resilience.retry of " + owner, RetryKeys);
+            var on = new List<string>();
+            if (r.Sequence("on") is { } names)
+                foreach (var item in names.Items)
+                {
+                    if (item is YamlScalar { IsNull: false } name && IsDottedIdentifier(name.Value))
+                        on.Add(name.Value);
+                    else
+                        _context.Report(DiagnosticDescriptors.InvalidResilience, item.Span, "retry.on", "list Python exception class names, such as ConnectionError or Timeout");
+                }
+            else if (r.Scalar("on") is { } single)
+                on.Add(single.Value);
+            result.Retry = new RetrySyntax((int)(r.Integer("maxAttempts", 1, 100) ?? 3), r.Duration("backoff")?.Milliseconds ?? 100,
+                r.Duration("maxBackoff")?.Milliseconds ?? 10_000, !r.Has("jitter") || r.Boolean("jitter"), on, retry.Span);
+        }
+        if (reader.MappingField("circuitBreaker") is { } breaker)
+        {
+            var b = new MappingReader(_context, breaker, "resilience.circuitBreaker of " + owner, BreakerKeys);
+            var ratio = 0.5;
+            if (b.Scalar("failureRatio") is { } ratioScalar)
+            {
+                if (double.TryParse(ratioScalar.Value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) && parsed > 0 && parsed <= 1)
+                    ratio = parsed;
+                else
+                    _context.Report(DiagnosticDescriptors.InvalidValue, ratioScalar.Span, ratioScalar.Value, "failure ratio", "a number above 0 and at most 1, such as 0.5");
+            }
+            result.CircuitBreaker = new CircuitBreakerSyntax(ratio, (int)(b.Integer("minimumThroughput", 2, 100_000) ?? 10),
+                b.Duration("samplingDuration")?.Milliseconds ?? 30_000, b.Duration("breakDuration")?.Milliseconds ?? 30_000, b.Snippet("fallback"), breaker.Span);
+        }
+        if (reader.MappingField("cache") is { } cache)
+        {
+            var c = new MappingReader(_context, cache, "resilience.cache of " + owner, CacheKeys);
+            var ttl = c.Duration("ttl", required: true);
+            result.Cache = new CacheSyntax(ttl?.Milliseconds ?? 60_000, (int)(c.Integer("maxEntries", 1, 10_000_000) ?? 10_000), c.Snippet("key"), cache.Span);
+        }
+        return result;
+    }
+
+    private static bool IsDottedIdentifier(string text) => text.Split('.').All(IsIdentifier);
 
     /// <summary>A field naming a function or defining one inline.</summary>
     private FunctionRefSyntax? FunctionField(MappingReader reader, string key, FunctionKind kind, string inlineName) =>

@@ -133,7 +133,31 @@ public sealed class FunctionSyntax
     public TypeSyntax? ResultType { get; set; }
     public List<NameSyntax> Stores { get; } = new();
     public SourceSpan? StoresSpan { get; set; }
+
+    /// <summary>Ksml.NET's declarative resilience for the function (timeout, retry, circuit breaker, cache).</summary>
+    public ResilienceSyntax? Resilience { get; set; }
 }
+
+/// <summary>A function's <c>resilience:</c> block, a Ksml.NET extension to KSML.</summary>
+public sealed class ResilienceSyntax
+{
+    public ResilienceSyntax(SourceSpan span) => Span = span;
+
+    public SourceSpan Span { get; }
+    public DurationSyntax? Timeout { get; set; }
+    public RetrySyntax? Retry { get; set; }
+    public CircuitBreakerSyntax? CircuitBreaker { get; set; }
+    public CacheSyntax? Cache { get; set; }
+}
+
+/// <summary>Bounded retries with exponential backoff for the named Python exception types (all when none are named).</summary>
+public sealed record RetrySyntax(int MaxAttempts, long BackoffMs, long MaxBackoffMs, bool Jitter, IReadOnlyList<string> On, SourceSpan Span);
+
+/// <summary>A circuit breaker: opens when the failure ratio is reached, answers with the fallback (or fails) while open.</summary>
+public sealed record CircuitBreakerSyntax(double FailureRatio, int MinimumThroughput, long SamplingMs, long BreakMs, SnippetSyntax? Fallback, SourceSpan Span);
+
+/// <summary>A per-function result cache.</summary>
+public sealed record CacheSyntax(long TtlMs, int MaxEntries, SnippetSyntax? Key, SourceSpan Span);
 
 /// <summary>One operation of a pipeline, in its canonical form whichever way it was written.</summary>
 public sealed class OperationSyntax

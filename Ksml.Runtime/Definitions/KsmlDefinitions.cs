@@ -37,7 +37,40 @@ public sealed record KsmlFunctionDefinition(
     PythonCode? Code,
     PythonCode? Expression,
     string? ResultType,
-    IReadOnlyList<string> Stores);
+    IReadOnlyList<string> Stores)
+{
+    /// <summary>Ksml.NET's declarative resilience for this function; null for none.</summary>
+    public KsmlResilience? Resilience { get; init; }
+}
+
+/// <summary>A function's declared resilience (a Ksml.NET extension to KSML), applied by the runtime around every call.</summary>
+/// <param name="TimeoutMs">A call running longer gets a Python TimeoutError raised inside it.</param>
+/// <param name="Retry">Retries with exponential backoff.</param>
+/// <param name="CircuitBreaker">Stops calling a failing dependency for a while.</param>
+/// <param name="Cache">Keeps results for a time, by argument values or a key expression.</param>
+public sealed record KsmlResilience(long? TimeoutMs, KsmlRetryPolicy? Retry, KsmlCircuitBreakerPolicy? CircuitBreaker, KsmlCachePolicy? Cache);
+
+/// <summary>Bounded retries.</summary>
+/// <param name="MaxAttempts">Retries after the first call.</param>
+/// <param name="BackoffMs">The first delay; each next one doubles.</param>
+/// <param name="MaxBackoffMs">The longest delay.</param>
+/// <param name="Jitter">Randomises delays so that instances do not retry in step.</param>
+/// <param name="On">Python exception class names that are retried (a subclass matches too); empty retries every failure.</param>
+public sealed record KsmlRetryPolicy(int MaxAttempts, long BackoffMs, long MaxBackoffMs, bool Jitter, IReadOnlyList<string> On);
+
+/// <summary>A circuit breaker.</summary>
+/// <param name="FailureRatio">The share of failed calls that opens it.</param>
+/// <param name="MinimumThroughput">Calls in the sampling window before it may open.</param>
+/// <param name="SamplingMs">The window failures are counted in.</param>
+/// <param name="BreakMs">How long it stays open before trying again.</param>
+/// <param name="Fallback">A Python expression over the function's parameters answered while it is open; null fails the call.</param>
+public sealed record KsmlCircuitBreakerPolicy(double FailureRatio, int MinimumThroughput, long SamplingMs, long BreakMs, PythonCode? Fallback);
+
+/// <summary>A result cache.</summary>
+/// <param name="TtlMs">How long a result is kept.</param>
+/// <param name="MaxEntries">How many results are kept at most.</param>
+/// <param name="Key">A Python expression over the parameters giving the cache key; null keys by all argument values.</param>
+public sealed record KsmlCachePolicy(long TtlMs, int MaxEntries, PythonCode? Key);
 
 /// <summary>A stream, table or globalTable: its topic and KSML key and value types.</summary>
 /// <param name="Name">The KSML name.</param>

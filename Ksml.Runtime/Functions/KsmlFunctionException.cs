@@ -41,6 +41,12 @@ public sealed class KsmlFunctionException : Exception
     /// <summary>Python's traceback, whose lines are YAML lines; null when Python was not involved.</summary>
     public string? PythonTraceback { get; }
 
+    /// <summary>The error type and its base classes (Python's MRO), so a policy on ConnectionError also takes its subclasses.</summary>
+    public IReadOnlyList<string> ErrorTypeHierarchy { get; init; } = [];
+
+    /// <summary>Whether the error is of the named type or a subclass of it.</summary>
+    public bool IsOfType(string name) => ErrorType == name || ErrorTypeHierarchy.Contains(name) || (name.Contains('.') && IsOfType(name[(name.LastIndexOf('.') + 1)..]));
+
     private static string Format(string function, string path, int line, int column, string type, string message) =>
         $"{path}:{line}{(column > 0 ? ":" + column : "")}: function '{function}' failed with {type}: {message}";
 

@@ -24,7 +24,7 @@ public sealed class KsmlProducerRunner
     public KsmlProducerRunner(KsmlProducerDefinition definition, IKsmlFunctionFactory functions, ILoggerFactory loggers)
     {
         _definition = definition;
-        _generator = functions.Create(definition.Generator);
+        _generator = ResilientFunction.Wrap(functions.Create(definition.Generator), functions);
         _condition = definition.Condition is null ? null : functions.Create(definition.Condition);
         _until = definition.Until is null ? null : functions.Create(definition.Until);
         _logger = loggers.CreateLogger($"ksml.producer.{definition.Name}");

@@ -64,10 +64,12 @@ internal static unsafe class CPython
     public static delegate* unmanaged<byte*, nint, byte*, nint> ImportExecCodeModuleEx;
     public static delegate* unmanaged<byte*, nint> ImportImportModule;
     public static delegate* unmanaged<nint, nint, nint, nint> CFunctionNewEx;
+    public static delegate* unmanaged<nuint> ThreadGetIdent;
+    public static delegate* unmanaged<nuint, nint, int> ThreadStateSetAsyncExc;
 
     public static nint None, True, False;
     public static nint LongType, FloatType, UnicodeType, BytesType, DictType, ListType, TupleType, BoolType;
-    public static nint RuntimeError;
+    public static nint RuntimeError, TimeoutError;
 
     private static bool _bound;
 
@@ -123,6 +125,8 @@ internal static unsafe class CPython
         ImportExecCodeModuleEx = (delegate* unmanaged<byte*, nint, byte*, nint>)F("PyImport_ExecCodeModuleEx");
         ImportImportModule = (delegate* unmanaged<byte*, nint>)F("PyImport_ImportModule");
         CFunctionNewEx = (delegate* unmanaged<nint, nint, nint, nint>)F("PyCFunction_NewEx");
+        ThreadGetIdent = (delegate* unmanaged<nuint>)F("PyThread_get_thread_ident");
+        ThreadStateSetAsyncExc = (delegate* unmanaged<nuint, nint, int>)F("PyThreadState_SetAsyncExc");
 
         None = F("_Py_NoneStruct");
         True = F("_Py_TrueStruct");
@@ -136,6 +140,7 @@ internal static unsafe class CPython
         TupleType = F("PyTuple_Type");
         BoolType = F("PyBool_Type");
         RuntimeError = *(nint*)F("PyExc_RuntimeError");
+        TimeoutError = *(nint*)F("PyExc_TimeoutError");
         _bound = true;
     }
 

@@ -3,7 +3,7 @@ using static Ksml.Runtime.Python.CPython;
 namespace Ksml.Runtime.Python;
 
 /// <summary>A Python exception, described by ksml_bridge.describe_error while the GIL is held.</summary>
-internal sealed record PythonError(string Type, string Message, string File, int Line, int Column, string Function, string Traceback, Exception? ClrException)
+internal sealed record PythonError(string Type, string Message, string File, int Line, int Column, string Function, string Traceback, Exception? ClrException, string Hierarchy = "")
 {
     public string Describe() => $"{Type}: {Message}" + (File.Length > 0 ? $" ({File}:{Line})" : "");
 }
@@ -39,7 +39,7 @@ internal static unsafe class PythonErrors
             {
                 var parts = (object?[])PythonValues.ToClr(described)!;
                 return new PythonError((string)parts[0]!, (string)parts[1]!, (string)parts[2]!, (int)(long)parts[3]!, (int)(long)parts[4]!,
-                    (string)parts[5]!, (string)parts[6]!, clr);
+                    (string)parts[5]!, (string)parts[6]!, clr, (string)parts[7]!);
             }
             finally { DecRef(described); }
         }

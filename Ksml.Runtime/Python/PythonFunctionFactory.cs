@@ -147,6 +147,7 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
 internal sealed unsafe class PythonFunction(KsmlFunctionDefinition definition, nint callable) : IKsmlFunction
 {
     private readonly KeyValuePair<string, object?>[] _tags = [new("namespace", definition.Definition), new("function", definition.Name)];
+    private readonly long? _timeoutMs = definition.Resilience?.TimeoutMs;
 
     public KsmlFunctionDefinition Definition => definition;
 
@@ -162,9 +163,23 @@ internal sealed unsafe class PythonFunction(KsmlFunctionDefinition definition, n
         {
             for (; converted < arguments.Length; converted++)
                 argv[converted] = PythonValues.ToPython(arguments[converted]);
-            var result = Vectorcall(callable, argv, (nuint)arguments.Length, 0);
+            nint result;
+            var timedOut = false;
+            if (_timeoutMs is { } timeout)
+            {
+                using var watchdog = new CallWatchdog(timeout);
+                result = Vectorcall(callable, argv, (nuint)arguments.Length, 0);
+                timedOut = watchdog.Fired;
+            }
+            else
+                result = Vectorcall(callable, argv, (nuint)arguments.Length, 0);
             if (result == 0)
-                throw Failed(PythonErrors.Take());
+            {
+                var error = PythonErrors.Take();
+                if (timedOut && error.Type == "TimeoutError" && error.Message.Length == 0)
+                    error = error with { Message = $"the call took longer than its {_timeoutMs} ms timeout (resilience.timeout)" };
+                throw Failed(error);
+            }
             try
             {
                 return PythonValues.ToClr(result);
@@ -193,6 +208,6 @@ internal sealed unsafe class PythonFunction(KsmlFunctionDefinition definition, n
         KsmlMetrics.FunctionErrors.Add(1, [.. _tags, new("error", error.Type)]);
         var located = error.File.Length > 0;
         return new KsmlFunctionException(definition.Name, located ? error.File : definition.SourcePath, located ? error.Line : definition.Line,
-            0, error.Type, error.Message, error.Traceback, error.ClrException);
+            0, error.Type, error.Message, error.Traceback, error.ClrException) { ErrorTypeHierarchy = error.Hierarchy.Split(',', StringSplitOptions.RemoveEmptyEntries) };
     }
 }

@@ -86,7 +86,7 @@ def build_function(path, name, definition_line, fixed, extras, global_code, code
 
 
 def describe_error(error):
-    """(type, message, file, line, column, function, traceback) for an exception raised by a KSML function:
+    """(type, message, file, line, column, function, traceback, class names of the type and its bases) for an exception raised by a KSML function:
     the innermost frame in a definition file locates it; the traceback shows YAML lines."""
     file, line, column, function = "", 0, 0, ""
     tb = error.__traceback__
@@ -100,7 +100,8 @@ def describe_error(error):
         file, line, column = error.filename or file, error.lineno or line, error.offset or 0
         message = error.msg
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    return (type(error).__name__, message, file, line, column, function, text)
+    hierarchy = ",".join(cls.__name__ for cls in type(error).__mro__)
+    return (type(error).__name__, message, file, line, column, function, text, hierarchy)
 
 
 # Log levels as Microsoft.Extensions.Logging numbers them.

@@ -254,6 +254,62 @@ public class DiagnosticTests
             "test.ksml.yaml(11,3): error KSML0011: Function 'is-valid' must be a Python identifier (letters, digits and '_', not starting with a digit) because Python code refers to it by name"));
     }
 
+    private const string Resilient = Streams + """
+        stores:
+          seen:
+            type: keyValue
+            keyType: string
+            valueType: long
+        functions:
+          lookup:
+            type: valueTransformer
+            stores: [seen]
+            expression: value
+            resultType: json
+            resilience:
+              timeout: 0ms
+              retry:
+                maxAtempts: 3
+                on: [ConnectionError, "not a class"]
+              circuitBreaker:
+                failureRatio: 2
+              cache:
+                ttl: 5m
+        pipelines:
+          p:
+            from: orders
+            via:
+              - type: transformValue
+                mapper: lookup
+            to: orders
+
+        """;
+
+    [Test]
+    public void KSML0012_resilience_settings_that_cannot_apply_are_located()
+    {
+        var diagnostics = Check(Resilient);
+
+        Assert.That(diagnostics, Does.Contain("test.ksml.yaml(22,16): error KSML0012: resilience.timeout: a timeout must be longer than 0ms"));
+        Assert.That(diagnostics, Does.Contain("test.ksml.yaml(25,31): error KSML0012: resilience.retry.on: list Python exception class names, such as ConnectionError or Timeout"));
+        Assert.That(diagnostics, Does.Contain("test.ksml.yaml(29,9): error KSML0012: resilience.cache: function 'lookup' uses stores, so its result depends on more than its arguments and cannot be cached"));
+        Assert.That(diagnostics, Has.Some.StartsWith("test.ksml.yaml(24,9): error KSML0001: Unknown key 'maxAtempts'").And.Some.Contains("maxAttempts"));
+        Assert.That(diagnostics, Does.Contain("test.ksml.yaml(27,23): error KSML0006: '2' is not a valid failure ratio; expected a number above 0 and at most 1, such as 0.5"));
+        Assert.That(diagnostics, Has.Length.EqualTo(5));
+    }
+
+    [Test]
+    public void KSML0012_a_forEach_has_no_result_to_cache_or_fall_back_to()
+    {
+        var diagnostics = Check(Streams + "functions:\n  audit:\n    type: forEach\n    code: x = 1\n    resilience:\n      circuitBreaker:\n        fallback: None\n      cache:\n        ttl: 1m\npipelines:\n  p:\n    from: orders\n    forEach: audit\n");
+
+        Assert.That(diagnostics, Is.EquivalentTo(new[]
+        {
+            "test.ksml.yaml(18,9): error KSML0012: resilience.cache: a forEach returns nothing to cache",
+            "test.ksml.yaml(16,19): error KSML0012: resilience.circuitBreaker.fallback: a forEach has no result to fall back to; without a fallback an open breaker skips the call",
+        }));
+    }
+
     [Test]
     public void KSML0102_undefined_global_table()
     {

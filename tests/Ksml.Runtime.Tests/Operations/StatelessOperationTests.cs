@@ -131,6 +131,19 @@ public sealed class StatelessOperationTests
     }
 
     [Test]
+    public void A_function_with_declared_resilience_retries_transient_failures_and_caches_results()
+    {
+        var input = _driver.Input<string, string>(Topics.resilient_in);
+        var output = _driver.Output<string, string>(Topics.resilient_out);
+
+        input.PipeInput("k1", "order-1");
+        input.PipeInput("k1", "order-1");
+
+        // Two ConnectionErrors are retried; the second record with the same key and value comes from the cache.
+        Assert.That(output.ReadValueList(), Is.EqualTo(new[] { "order-1 after 3 calls", "order-1 after 3 calls" }));
+    }
+
+    [Test]
     public void A_result_of_the_wrong_type_names_the_function_its_yaml_line_and_both_types()
     {
         var input = _driver.Input<string, JsonNode>(Topics.bad_results_in);
