@@ -14,4 +14,13 @@ if [[ -z "$project" ]]; then
   exit 2
 fi
 dotnet build "$project" --nologo -v quiet
-exec dotnet run --project "$project" --no-build -- "$@"
+
+# An example may bring companion services (a demo API, a database); they stop with the example.
+services_pids=()
+services="$(dirname "$project")/services.sh"
+if [[ -f "$services" ]]; then
+  # shellcheck source=/dev/null
+  source "$services"
+fi
+trap '(( ${#services_pids[@]} )) && kill "${services_pids[@]}" 2>/dev/null; true' EXIT
+dotnet run --project "$project" --no-build -- "$@"

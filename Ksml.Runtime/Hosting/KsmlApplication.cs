@@ -107,7 +107,10 @@ public static class KsmlApplication
 
     private static KsmlRunnerOptions Load(FileInfo? file, IEnumerable<string> overrides)
     {
-        var path = file?.FullName ?? Environment.GetEnvironmentVariable("KSML_CONFIG") ?? (File.Exists("ksml-runner.yaml") ? "ksml-runner.yaml" : null);
+        // The working directory's runner file wins over the one shipped next to the application.
+        var shipped = Path.Combine(AppContext.BaseDirectory, "ksml-runner.yaml");
+        var path = file?.FullName ?? Environment.GetEnvironmentVariable("KSML_CONFIG")
+            ?? (File.Exists("ksml-runner.yaml") ? "ksml-runner.yaml" : File.Exists(shipped) ? shipped : null);
         if (path is not null && !File.Exists(path))
             throw new KsmlConfigException($"configuration file '{path}' does not exist");
         var text = path is null ? "" : File.ReadAllText(path);

@@ -32,6 +32,7 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
     public IKsmlFunction Create(KsmlFunctionDefinition definition)
     {
         using var gil = PythonRuntime.Acquire();
+        SyncEnvironment();
         var kind = FunctionKind.Find(definition.Type) ?? FunctionKind.Generic;
         var namespaceDict = DictNew();
         var tuple = 0;
@@ -87,6 +88,20 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
             DecRef(namespaceDict);
             _ = tuple;
         }
+    }
+
+    /// <summary>Snippets read configuration (URLs, credentials) from the environment at build time; it must be the one .NET sees.</summary>
+    private static void SyncEnvironment()
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+            variables[(string)entry.Key] = (string?)entry.Value ?? "";
+        var dict = PythonValues.ToPython(variables);
+        var result = PythonErrors.CallObjectOne(PythonRuntime.SyncEnvironment, dict);
+        DecRef(dict);
+        if (result == 0)
+            throw new PythonBridgeException("The environment could not be passed to Python: " + PythonErrors.Take().Describe());
+        DecRef(result);
     }
 
     private static object? Code(PythonCode? code) => code is null ? null : new object?[] { code.Text, (long)code.Line, (long)Math.Max(1, code.Column) };

@@ -17,7 +17,7 @@ public static unsafe class PythonRuntime
 
     [ThreadStatic] private static bool _threadPinned;
 
-    internal static nint BuildFunction, DescribeError, LoggerClass, MetricsClass, MakeStore;
+    internal static nint BuildFunction, DescribeError, LoggerClass, MetricsClass, MakeStore, SyncEnvironment;
 
     /// <summary>The options Python was started with, or null before <see cref="Start"/>.</summary>
     public static PythonOptions? Options => _started;
@@ -126,6 +126,7 @@ public static unsafe class PythonRuntime
         LoggerClass = Attribute("Logger");
         MetricsClass = Attribute("Metrics");
         MakeStore = Attribute("make_store");
+        SyncEnvironment = Attribute("sync_environment");
     }
 }
 

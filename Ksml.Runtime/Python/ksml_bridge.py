@@ -46,6 +46,14 @@ def _parse(path, text, line, column, mode):
     return tree
 
 
+def sync_environment(variables):
+    """Makes os.environ what .NET sees: .NET keeps its own copy of variables it sets, which CPython never reads."""
+    import os
+    for key, value in variables.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
 def build_function(path, name, definition_line, fixed, extras, global_code, code, expression, namespace):
     """Compiles one KSML function into `namespace` and returns it.
 
