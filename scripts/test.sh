@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 bash scripts/setup.sh || { echo "setup failed" >&2; exit 1; }
+# Servers the end-to-end tests use (PostgreSQL), on loopback; their settings come back as exports.
+services=$(bash scripts/services.sh) || { echo "services failed to start" >&2; exit 1; }
+eval "$services"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
