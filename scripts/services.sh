@@ -3,6 +3,8 @@
 # `export NAME=value` lines (scripts/test.sh evals them). Idempotent: a running server is reused.
 #   PostgreSQL: Debian's cluster 15/main on 127.0.0.1:5432, with a `ksml` role and database whose
 #   password is generated on first start and kept in ~/.ksml/postgres-password (never in the repo).
+#   RabbitMQ: node rabbit@localhost with AMQP, epmd and distribution bound to 127.0.0.1, and a `ksml`
+#   user whose password is kept in ~/.ksml/rabbitmq-password.
 set -euo pipefail
 
 as_postgres() { if [[ $(id -u) -eq 0 ]]; then su postgres -s /bin/sh -c "$*"; else sudo -u postgres sh -c "$*"; fi; }
@@ -36,4 +38,27 @@ SQL
   echo "export KSML_POSTGRES_DSN='host=127.0.0.1 port=5432 dbname=ksml user=ksml password=$password'"
 }
 
+start_rabbitmq() {
+  if ! command -v rabbitmq-server >/dev/null; then
+    echo "services: RabbitMQ is not installed (apt-get install rabbitmq-server)" >&2
+    return 1
+  fi
+  export RABBITMQ_NODENAME=rabbit@localhost RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 ERL_EPMD_ADDRESS=127.0.0.1
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  if ! rabbitmqctl -q status >/dev/null 2>&1; then
+    rabbitmq-server -detached >&2
+    for _ in $(seq 1 120); do rabbitmqctl -q status >/dev/null 2>&1 && break; sleep 0.5; done
+  fi
+  rabbitmqctl -q await_startup --timeout 60 >&2
+  local password_file="$HOME/.ksml/rabbitmq-password"
+  [[ -s "$password_file" ]] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$password_file")
+  local password
+  password=$(cat "$password_file")
+  rabbitmqctl -q add_user ksml "$password" >/dev/null 2>&1 || rabbitmqctl -q change_password ksml "$password" >&2
+  rabbitmqctl -q set_permissions -p / ksml ".*" ".*" ".*" >&2
+  echo "export KSML_RABBITMQ_URL='amqp://ksml:$password@127.0.0.1:5672/%2F'"
+}
+
+mkdir -p "$HOME/.ksml" && chmod 700 "$HOME/.ksml"
 start_postgres
+start_rabbitmq

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what running and testing Ksml.NET needs on a fresh Debian machine, and nothing twice:
 # the system CPython the bridge embeds and the python3 modules the examples import.
-# Servers (PostgreSQL) are started by scripts/services.sh, which scripts/test.sh and the examples that need them call.
+# Servers (PostgreSQL, RabbitMQ) are started by scripts/services.sh, which scripts/test.sh and the examples that need them call.
 set -euo pipefail
 
-packages=(libpython3.11 python3 python3-requests python3-psycopg2 python3-pika python3-cachetools postgresql)
+packages=(libpython3.11 python3 python3-requests python3-psycopg2 python3-pika python3-cachetools postgresql rabbitmq-server)
 
 missing=()
 for package in "${packages[@]}"; do

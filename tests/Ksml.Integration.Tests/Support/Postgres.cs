@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using Npgsql;
 
 namespace Ksml.Integration.Tests.Support;
@@ -7,28 +5,8 @@ namespace Ksml.Integration.Tests.Support;
 /// <summary>The PostgreSQL server scripts/services.sh starts on loopback (started here too when needed: it is idempotent).</summary>
 public static class Postgres
 {
-    private static readonly Lazy<string> Dsn = new(Start);
-
     /// <summary>libpq's key=value connection string, which psycopg2 and psql take.</summary>
-    public static string ConnectionString => Dsn.Value;
-
-    private static string Start()
-    {
-        if (Environment.GetEnvironmentVariable("KSML_POSTGRES_DSN") is { Length: > 0 } configured)
-            return configured;
-        var root = typeof(Postgres).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
-        var start = new ProcessStartInfo("bash", [Path.Combine(root, "scripts", "services.sh")]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        var errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            Assert.Fail("scripts/services.sh could not start PostgreSQL: " + errors);
-        var line = output.Split('\n').Single(l => l.StartsWith("export KSML_POSTGRES_DSN=", StringComparison.Ordinal));
-        var dsn = line["export KSML_POSTGRES_DSN=".Length..].Trim('\'');
-        Environment.SetEnvironmentVariable("KSML_POSTGRES_DSN", dsn);
-        return dsn;
-    }
+    public static string ConnectionString => Services.Get("KSML_POSTGRES_DSN");
 
     public static void Execute(string sql, params (string Name, object Value)[] parameters)
     {
