@@ -20,6 +20,7 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
     private readonly bool _health;
     private readonly ILogger _logger;
     private readonly Task _serving;
+    private volatile bool _stopping;
 
     private KsmlHttpEndpoints(string prefix, bool health, bool metrics, Func<bool> ready, ILogger logger)
     {
@@ -51,15 +52,16 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
 
     private async Task ServeAsync()
     {
-        while (_listener.IsListening)
+        while (!_stopping)
         {
             HttpListenerContext context;
             try
             {
                 context = await _listener.GetContextAsync().ConfigureAwait(false);
             }
-            catch (Exception) when (!_listener.IsListening)
+            catch (Exception) when (_stopping)
             {
+                // Closing the listener ends the pending accept with ObjectDisposedException or HttpListenerException.
                 return;
             }
             catch (HttpListenerException ex)
@@ -116,6 +118,7 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        _stopping = true;
         _listener.Stop();
         _listener.Close();
         await _serving.ConfigureAwait(false);
