@@ -4,7 +4,7 @@
 # Servers (PostgreSQL, RabbitMQ) are started by scripts/services.sh, which scripts/test.sh and the examples that need them call.
 set -euo pipefail
 
-packages=(libpython3.11 python3 python3-requests python3-psycopg2 python3-pika python3-cachetools postgresql rabbitmq-server)
+packages=(libpython3.11 python3 python3-requests python3-psycopg2 python3-pika python3-cachetools python3-pymongo postgresql rabbitmq-server)
 
 missing=()
 for package in "${packages[@]}"; do
