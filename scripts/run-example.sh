@@ -8,7 +8,8 @@ bash scripts/setup.sh
 
 name="${1:-WordCount}"
 shift || true
-project=$(find examples -maxdepth 2 -iname "${name}.csproj" -o -maxdepth 2 -ipath "examples/${name}/*.csproj" | head -n1)
+# order-processing, OrderProcessing and orderprocessing all name examples/OrderProcessing.
+project=$(find examples -maxdepth 2 -iname "${name//-/}.csproj" | head -n1)
 if [[ -z "$project" ]]; then
   echo "run-example: no example '$name'; available: $(ls examples | grep -v Directory | tr '\n' ' ')" >&2
   exit 2
