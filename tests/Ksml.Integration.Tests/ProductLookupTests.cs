@@ -66,4 +66,56 @@ public sealed class ProductLookupTests
         Assert.That(output[1].Value!["status"]!.GetValue<string>(), Is.EqualTo("unknown_product"));
         Assert.That(Postgres.Scalar("SELECT count(*) FROM products"), Is.EqualTo(3L), "the table is still there");
     }
+
+    [Test]
+    public async Task While_postgresql_is_down_orders_are_dead_lettered_and_once_it_is_back_the_catalogue_refreshes_again()
+    {
+        var options = Kafka.Options("lookup-" + Guid.NewGuid().ToString("N")[..8], """
+              enableProducers: false
+              errorHandling:
+                process:
+                  handler: continueOnFail
+                  deadLetterTopic: lookup_dead_letters
+            """);
+        await using var app = await KsmlHost.StartAsync([new ProductLookup.ProductLookupKsml()], options, Kafka.Logs, _broker);
+        _broker.CreateTopic("lookup_dead_letters");
+        Kafka.Produce(_broker, Topics.catalog_refresh, ("catalog", "refresh"));
+        Kafka.Produce(_broker, Topics.orders, Order("o1", "p1", 1));
+        Assert.That(Kafka.Read<string, JsonNode>(_broker, Topics.enriched_orders, 1).Single().Value!["status"]!.GetValue<string>(), Is.EqualTo("enriched"));
+        await Task.Delay(1500);   // the refresh and the order reach the task from two topics; let both be done
+        Postgres.Execute("INSERT INTO products VALUES ('p3', 'Mug', 5.00)");   // after the load: only the database has it
+
+        try
+        {
+            PgCtl("stop");
+            Kafka.Produce(_broker, Topics.orders, Order("o2", "p3", 1));
+            var dead = Kafka.ReadRaw(_broker, "lookup_dead_letters", 1, TimeSpan.FromSeconds(30));
+            Assert.That(dead.Select(d => System.Text.Encoding.UTF8.GetString(d.Message.Key!)), Is.EqualTo(new[] { "o2" }),
+                string.Join("; ", dead.Select(d => Kafka.Header(d, Ksml.Runtime.ErrorHandling.DeadLetterHeaders.Function) + ": " + Kafka.Header(d, Ksml.Runtime.ErrorHandling.DeadLetterHeaders.Message))));
+            Assert.That(Kafka.Header(dead[0], Ksml.Runtime.ErrorHandling.DeadLetterHeaders.Type), Is.EqualTo("OperationalError"));
+        }
+        finally
+        {
+            PgCtl("start");
+        }
+
+        Postgres.Execute("UPDATE products SET price = 30.00 WHERE id = 'p1'");
+        Kafka.Produce(_broker, Topics.catalog_refresh, ("catalog", "refresh"));
+        await Task.Delay(1500);
+        Kafka.Produce(_broker, Topics.orders, Order("o3", "p1", 1), Order("o4", "p3", 1));
+
+        var after = Kafka.Read<string, JsonNode>(_broker, Topics.enriched_orders, 3).Skip(1).ToList();
+        Assert.That(after.Select(r => (r.Key, r.Value!["total"]!.GetValue<double>())), Is.EqualTo(new[] { ("o3", 30.0), ("o4", 5.0) }),
+            "after the restart the pool replaced its dead connections");
+    }
+
+    private static void PgCtl(string action)
+    {
+        var version = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh", ["-c", "pg_lsclusters -h | awk 'NR==1 {print $1}'"]) { RedirectStandardOutput = true })!;
+        var cluster = version.StandardOutput.ReadToEnd().Trim();
+        version.WaitForExit();
+        using var control = System.Diagnostics.Process.Start("pg_ctlcluster", [cluster, "main", action, .. action == "start" ? new[] { "-o", "-c listen_addresses=127.0.0.1" } : []])!;
+        control.WaitForExit();
+        Assert.That(control.ExitCode, Is.Zero, "pg_ctlcluster " + action);
+    }
 }

@@ -140,8 +140,9 @@ clr.AddReference(""Npgsql"")
 from Npgsql import NpgsqlConnection, NpgsqlCommand
 
 def connection_string(dsn):
-  names = {""host"": ""Host"", ""port"": ""Port"", ""dbname"": ""Database"", ""user"": ""Username"", ""password"": ""Password""}
-  return "";"".join(names[k] + ""="" + v for k, v in (pair.split(""="", 1) for pair in dsn.split()))
+  # libpq's ""host=… dbname=…"" as Npgsql's ""Host=…;Database=…"".
+  renamed = {""dbname"": ""Database"", ""user"": ""Username""}
+  return "";"".join(renamed.get(k, k.capitalize()) + ""="" + v for k, v in (pair.split(""="", 1) for pair in dsn.split()))
 
 CONNECTION_STRING = connection_string(os.environ[""KSML_POSTGRES_DSN""])
 ", 69, 7),
@@ -154,7 +155,7 @@ try:
   command.ExecuteNonQuery()
 finally:
   connection.Dispose()
-", 80, 7),
+", 81, 7),
             Expression: null,
             ResultType: null,
             Stores: []);
@@ -166,7 +167,7 @@ finally:
     /// <summary>The producers of this definition.</summary>
     public static class Producers
     {
-        /// <summary>The producer <c>order_producer</c> (line 91).</summary>
+        /// <summary>The producer <c>order_producer</c> (line 92).</summary>
         public static readonly KsmlProducerDefinition order_producer = new("order_producer", Functions.make_order, Topics.orders_to_persist, 1000, null, 1, null, null);
         /// <summary>Every producer above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlProducerDefinition> All = [order_producer];
@@ -177,13 +178,13 @@ finally:
     {
 
         // Pipeline 'persist'
-#line 98 "/project/order-persistence.ksml.yaml"
+#line 99 "/project/order-persistence.ksml.yaml"
         IKStream<string?, JsonNode?> persist_source = ksml.Stream<string?, JsonNode?>(Topics.orders_to_persist);
-#line 100 "/project/order-persistence.ksml.yaml"
+#line 101 "/project/order-persistence.ksml.yaml"
         IKStream<string?, JsonNode?> persist_1_transformValue = persist_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.persist_order, "persist_1_transformValue");
-#line 102 "/project/order-persistence.ksml.yaml"
+#line 103 "/project/order-persistence.ksml.yaml"
         IKStream<string?, JsonNode?> persist_2_peek = persist_1_transformValue.KsmlPeek(ksml, Functions.audit_order, "persist_2_peek");
-#line 104 "/project/order-persistence.ksml.yaml"
+#line 105 "/project/order-persistence.ksml.yaml"
         persist_2_peek.KsmlTo(ksml, Topics.persisted_orders, null, "persist_to");
 #line default
     }

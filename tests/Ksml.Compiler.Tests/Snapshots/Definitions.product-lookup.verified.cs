@@ -106,57 +106,67 @@ order_ids = itertools.count(1)
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: new(@"import os
+from psycopg2 import InterfaceError, OperationalError
 from psycopg2.pool import SimpleConnectionPool
 pool = SimpleConnectionPool(1, 2, os.environ[""KSML_POSTGRES_DSN""])
 ", 47, 7),
             Code: new(@"connection = pool.getconn()
+broken = False
 try:
   with connection.cursor() as cursor:
     cursor.execute(""SELECT id, name, price FROM products"")
     rows = cursor.fetchall()
   connection.rollback()
+except (OperationalError, InterfaceError):
+  broken = True                        # the server went away: this connection is useless now
+  raise
 finally:
-  pool.putconn(connection)
+  pool.putconn(connection, close=broken)
 for product_id, name, price in rows:
   product_catalog.put(product_id, {""id"": product_id, ""name"": name, ""price"": float(price)})
 log.info(""catalogue refreshed: {} products"", len(rows))
-", 51, 7),
+", 52, 7),
             Expression: null,
             ResultType: null,
             Stores: ["product_catalog"])
         {
             Resilience = new(
                 TimeoutMs: null,
-                Retry: new(3, 200, 10000, true, ["OperationalError"]),
+                Retry: new(3, 200, 10000, true, ["OperationalError", "InterfaceError"]),
                 CircuitBreaker: null,
                 Cache: null),
         };
 
-        /// <summary>The valueTransformer <c>enrich_order</c> (line 68).</summary>
+        /// <summary>The valueTransformer <c>enrich_order</c> (line 73).</summary>
         public static readonly KsmlFunctionDefinition enrich_order = new(
             Definition: DefinitionName,
             Name: "enrich_order",
             Type: "valueTransformer",
             SourcePath: Path,
-            Line: 68,
+            Line: 73,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: new(@"import os
+from psycopg2 import InterfaceError, OperationalError
 from psycopg2.pool import SimpleConnectionPool
 pool = SimpleConnectionPool(1, 4, os.environ[""KSML_POSTGRES_DSN""])
 
 def read_through(product_id):
   connection = pool.getconn()
+  broken = False
   try:
     with connection.cursor() as cursor:
       # Parameterised: the id is data, never SQL.
       cursor.execute(""SELECT id, name, price FROM products WHERE id = %s"", (product_id,))
       row = cursor.fetchone()
     connection.rollback()
+  except (OperationalError, InterfaceError):
+    broken = True
+    raise
   finally:
-    pool.putconn(connection)
+    pool.putconn(connection, close=broken)
   return None if row is None else {""id"": row[0], ""name"": row[1], ""price"": float(row[2])}
-", 73, 7),
+", 78, 7),
             Code: new(@"product_id = str(value.get(""product_id""))
 product = product_catalog.get(product_id)
 if product is None:
@@ -165,23 +175,30 @@ if product is None:
     product_catalog.put(product_id, product)
 if product is None:
   return dict(value, status=""unknown_product"")
-", 89, 7),
-            Expression: new("dict(value, product=product, total=round(product[\"price\"] * value[\"quantity\"], 2), status=\"enriched\")", 97, 18),
+", 99, 7),
+            Expression: new("dict(value, product=product, total=round(product[\"price\"] * value[\"quantity\"], 2), status=\"enriched\")", 107, 18),
             ResultType: "json",
-            Stores: ["product_catalog"]);
+            Stores: ["product_catalog"])
+        {
+            Resilience = new(
+                TimeoutMs: null,
+                Retry: new(3, 200, 10000, true, ["OperationalError", "InterfaceError"]),
+                CircuitBreaker: null,
+                Cache: null),
+        };
 
-        /// <summary>The forEach <c>show_forEach</c> (line 125).</summary>
+        /// <summary>The forEach <c>show_forEach</c> (line 140).</summary>
         public static readonly KsmlFunctionDefinition show_forEach = new(
             Definition: DefinitionName,
             Name: "show_forEach",
             Type: "forEach",
             SourcePath: Path,
-            Line: 125,
+            Line: 140,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: new(@"log.info(""{} {} -> {} {}"", key, value[""product_id""], value[""status""], value.get(""total"", """"))
-", 126, 9),
+", 141, 9),
             Expression: null,
             ResultType: null,
             Stores: []);
@@ -193,9 +210,9 @@ if product is None:
     /// <summary>The producers of this definition.</summary>
     public static class Producers
     {
-        /// <summary>The producer <c>catalog_refresher</c> (line 101).</summary>
+        /// <summary>The producer <c>catalog_refresher</c> (line 116).</summary>
         public static readonly KsmlProducerDefinition catalog_refresher = new("catalog_refresher", Functions.refresh_tick, Topics.catalog_refresh, 5000, null, 1, null, null);
-        /// <summary>The producer <c>order_producer</c> (line 105).</summary>
+        /// <summary>The producer <c>order_producer</c> (line 120).</summary>
         public static readonly KsmlProducerDefinition order_producer = new("order_producer", Functions.make_order, Topics.orders, 1000, null, 1, null, null);
         /// <summary>Every producer above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlProducerDefinition> All = [catalog_refresher, order_producer];
@@ -208,23 +225,23 @@ if product is None:
         ksml.AddStore<string?, JsonNode?>(Stores.product_catalog);
 
         // Pipeline 'refresh_catalog'
-#line 112 "/project/product-lookup.ksml.yaml"
+#line 127 "/project/product-lookup.ksml.yaml"
         IKStream<string?, string?> refresh_catalog_source = ksml.Stream<string?, string?>(Topics.catalog_refresh);
-#line 113 "/project/product-lookup.ksml.yaml"
+#line 128 "/project/product-lookup.ksml.yaml"
         refresh_catalog_source.KsmlForEach(ksml, Functions.load_catalog, "refresh_catalog_forEach");
 
         // Pipeline 'enrich_orders'
-#line 116 "/project/product-lookup.ksml.yaml"
+#line 131 "/project/product-lookup.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_orders_source = ksml.Stream<string?, JsonNode?>(Topics.orders);
-#line 118 "/project/product-lookup.ksml.yaml"
+#line 133 "/project/product-lookup.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_orders_1_transformValue = enrich_orders_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.enrich_order, "enrich_orders_1_transformValue");
-#line 120 "/project/product-lookup.ksml.yaml"
+#line 135 "/project/product-lookup.ksml.yaml"
         enrich_orders_1_transformValue.KsmlTo(ksml, Topics.enriched_orders, null, "enrich_orders_to");
 
         // Pipeline 'show'
-#line 123 "/project/product-lookup.ksml.yaml"
+#line 138 "/project/product-lookup.ksml.yaml"
         IKStream<string?, JsonNode?> show_source = ksml.Stream<string?, JsonNode?>(Topics.enriched_orders);
-#line 124 "/project/product-lookup.ksml.yaml"
+#line 139 "/project/product-lookup.ksml.yaml"
         show_source.KsmlForEach(ksml, Functions.show_forEach, "show_forEach");
 #line default
     }

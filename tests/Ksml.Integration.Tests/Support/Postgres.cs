@@ -27,7 +27,8 @@ public static class Postgres
     }
 
     /// <summary>libpq's "host=… dbname=…" as Npgsql's "Host=…;Database=…".</summary>
-    private static string ToNpgsql(string dsn) => string.Join(';', dsn.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(pair =>
+    // No pooling: a test restarts the server, and a pooled connection would outlive it.
+    private static string ToNpgsql(string dsn) => "Pooling=false;" + string.Join(';', dsn.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(pair =>
     {
         var (key, value) = (pair[..pair.IndexOf('=')], pair[(pair.IndexOf('=') + 1)..]);
         return (key == "dbname" ? "Database" : key == "user" ? "Username" : key) + "=" + value;
