@@ -1,6 +1,13 @@
 using Ksml.Benchmarks;
 
 // Prints one `name: value` line per figure, so scripts can collect them.
+
+// The generator project is referenced both as an analyzer (for bench.ksml.yaml) and as a library (for
+// the generator benchmark), which leaves Ksml.Compiler out of deps.json; it sits next to this assembly.
+System.Runtime.Loader.AssemblyLoadContext.Default.Resolving += (context, name) =>
+    name.Name is "Ksml.Compiler" && File.Exists(Path.Combine(AppContext.BaseDirectory, name.Name + ".dll"))
+        ? context.LoadFromAssemblyPath(Path.Combine(AppContext.BaseDirectory, name.Name + ".dll"))
+        : null;
 var what = args.FirstOrDefault() ?? "bridge";
 var quick = args.Contains("--quick");
 switch (what)
@@ -14,7 +21,56 @@ switch (what)
         Console.WriteLine($"bridge conversion only us per record: {conversion:F2}");
         return 0;
     }
+    case "driver":
+    {
+        var records = quick ? 5_000 : 20_000;
+        var (compiled, hand, ratio) = ThroughputBenchmark.Alternate(quick ? 3 : 5, c => ThroughputBenchmark.Driver(c ? ThroughputBenchmark.Compiled : ThroughputBenchmark.HandWritten, records));
+        Console.WriteLine($"driver records per second compiled: {compiled:F0}");
+        Console.WriteLine($"driver records per second hand-written: {hand:F0}");
+        Console.WriteLine($"throughput ratio driver: {ratio:F2}");
+        if (args.Contains("--diagnose"))
+        {
+            var (runtimeOnly, _, runtimeRatio) = ThroughputBenchmark.Alternate(3, c => ThroughputBenchmark.Driver(c ? ThroughputBenchmark.CompiledWithoutPython : ThroughputBenchmark.HandWritten, records));
+            Console.WriteLine($"driver records per second compiled without python: {runtimeOnly:F0} (ratio {runtimeRatio:F2})");
+        }
+        return 0;
+    }
+    case "broker":
+    {
+        var records = quick ? 10_000 : 40_000;
+        var (compiled, hand, ratio) = ThroughputBenchmark.Alternate(quick ? 3 : 5, c => ThroughputBenchmark.Broker(c, records));
+        Console.WriteLine($"broker records per second compiled: {compiled:F0}");
+        Console.WriteLine($"broker records per second hand-written: {hand:F0}");
+        Console.WriteLine($"throughput ratio broker: {ratio:F2}");
+        return 0;
+    }
+    case "generator":
+    {
+        var (ms, cached, lines) = GeneratorBenchmark.Run(quick ? 5 : 15);
+        Console.Error.WriteLine($"generator input: {lines} lines");
+        Console.WriteLine($"generator ms per file: {ms:F1}");
+        Console.WriteLine($"incremental: {(cached ? "cached" : "recomputed")}");
+        return cached ? 0 : 1;
+    }
+    case "startup":
+        Console.WriteLine($"startup seconds: {ProcessBenchmark.Median(quick ? 3 : 5, "startup"):F2}");
+        return 0;
+    case "rss":
+    {
+        var records = quick ? "10000" : "40000";
+        var compiledMb = ProcessBenchmark.Median(quick ? 1 : 3, "rss-compiled", records);
+        var handMb = ProcessBenchmark.Median(quick ? 1 : 3, "rss-hand", records);
+        Console.WriteLine($"peak rss mb compiled: {compiledMb:F0}");
+        Console.WriteLine($"peak rss mb hand-written: {handMb:F0}");
+        Console.WriteLine($"peak rss ratio: {compiledMb / handMb:F2}");
+        return 0;
+    }
+    case "sweep":
+        SweepBenchmark.Run(quick ? 2_000 : 10_000, args.SkipWhile(a => a != "--csv").Skip(1).FirstOrDefault() ?? "sweep.csv");
+        return 0;
+    case "child":
+        return ProcessBenchmark.Child(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 0);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{what}'; known: bridge");
+        Console.Error.WriteLine($"unknown benchmark '{what}'; known: bridge, driver, broker, generator, startup, rss");
         return 2;
 }

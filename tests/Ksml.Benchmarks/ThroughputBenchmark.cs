@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using Confluent.Kafka;
+using Ksml.Runtime.Hosting;
+using Ksml.Runtime.Kafka;
+using Ksml.Runtime.Python;
+using Ksml.Runtime.Serdes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Mock;
+using Streamiz.Kafka.Net.SerDes;
+using Streamiz.Kafka.Net.Stream;
+
+namespace Ksml.Benchmarks;
+
+/// <summary>
+/// Records per second of the compiled KSML pipeline against the same topology written by hand with
+/// Streamiz and C# lambdas: under TopologyTestDriver (the bridge's share shows) and on the embedded
+/// broker (what an application sees). The two run alternately; the median of the rounds is reported.
+/// </summary>
+internal static class ThroughputBenchmark
+{
+    public static byte[] Order(int i, int padding = 0) => Encoding.UTF8.GetBytes(new JsonObject
+    {
+        ["order_id"] = $"ord-{i:D7}", ["customer_id"] = $"cust-{i % 97}", ["product"] = "widget", ["quantity"] = i % 5,
+        ["unit_price"] = 19.99, ["currency"] = "EUR", ["status"] = "NEW", ["created_at"] = 1_700_000_000_000L + i,
+        ["region"] = "eu-west", ["note"] = new string('x', 10 + padding),
+    }.ToJsonString());
+
+    /// <summary>The hand-written equivalent of bench.ksml.yaml.</summary>
+    public static Topology HandWritten()
+    {
+        var builder = new StreamBuilder();
+        var json = KsmlSerdes.For<JsonNode>("json");
+        builder.Stream("bench_in", new StringSerDes(), json)
+            .Filter((_, v, _) => v["quantity"]!.GetValue<int>() > 0)
+            .MapValues((_, v, _) =>
+            {
+                var copy = v.DeepClone();
+                copy["total"] = Math.Round(v["quantity"]!.GetValue<int>() * v["unit_price"]!.GetValue<double>(), 2);
+                return copy;
+            })
+            .To("bench_out", new StringSerDes(), json);
+        return builder.Build();
+    }
+
+    /// <summary>The compiled topology with C# stand-ins for the Python functions: the runtime's own share.</summary>
+    public static Topology CompiledWithoutPython() =>
+        KsmlApplication.BuildTopology([new BenchKsml()], new CSharpFunctions());
+
+    private sealed class CSharpFunctions : Ksml.Runtime.Functions.IKsmlFunctionFactory
+    {
+        public Ksml.Runtime.Functions.IKsmlFunction Create(Ksml.Runtime.Definitions.KsmlFunctionDefinition definition) => new Function(definition);
+
+        private sealed class Function(Ksml.Runtime.Definitions.KsmlFunctionDefinition definition) : Ksml.Runtime.Functions.IKsmlFunction
+        {
+            public Ksml.Runtime.Definitions.KsmlFunctionDefinition Definition => definition;
+
+            public object? Invoke(Ksml.Runtime.Functions.IKsmlStoreProvider? stores, params object?[] arguments)
+            {
+                var value = (JsonNode)arguments[1]!;
+                if (definition.Name == "is_relevant")
+                    return value["quantity"]!.GetValue<int>() > 0;
+                var copy = value.DeepClone();
+                copy["total"] = Math.Round(value["quantity"]!.GetValue<int>() * value["unit_price"]!.GetValue<double>(), 2);
+                return copy;
+            }
+        }
+    }
+
+    public static Topology Compiled() =>
+        KsmlApplication.BuildTopology([new BenchKsml()], new PythonFunctionFactory(NullLoggerFactory.Instance));
+
+    /// <summary>Records per second through TopologyTestDriver.</summary>
+    public static double Driver(Func<Topology> topology, int records, int padding = 0)
+    {
+        var config = new StreamConfig<StringSerDes, StringSerDes> { ApplicationId = "bench-" + Guid.NewGuid().ToString("N")[..8], Logger = NullLoggerFactory.Instance };
+        using var driver = new TopologyTestDriver(topology(), config);
+        var input = driver.CreateInputTopic<string, byte[]>("bench_in", new StringSerDes(), new ByteArraySerDes());
+        var output = driver.CreateOutputTopic<string, byte[]>("bench_out", TimeSpan.FromSeconds(1), new StringSerDes(), new ByteArraySerDes());
+        var values = Enumerable.Range(0, records).Select(i => Order(i, padding)).ToArray();
+        for (var i = 0; i < 200; i++)
+            input.PipeInput("warm", values[i % values.Length]);
+        output.ReadKeyValueList().ToList();
+        // TopologyTestDriver processes on the calling thread, so its CPU time is the cost, whatever the neighbours do.
+        var started = CpuClock.ThreadNanoseconds();
+        for (var i = 0; i < records; i++)
+            input.PipeInput(i.ToString(), values[i]);
+        var produced = output.ReadKeyValueList().Count();
+        var seconds = (CpuClock.ThreadNanoseconds() - started) / 1e9;
+        if (produced != records * 4 / 5)
+            throw new InvalidOperationException($"expected {records * 4 / 5} outputs, got {produced}");
+        return records / seconds;
+    }
+
+    /// <summary>Records per second on the embedded broker, from stream start to the last output read.</summary>
+    public static double Broker(bool compiled, int records)
+    {
+        using var broker = EmbeddedKafkaBroker.Start();
+        // Four partitions: the mock keeps at most 5 MiB per partition and drops older data beyond that.
+        broker.CreateTopic("bench_in", 4);
+        broker.CreateTopic("bench_out", 4);
+        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = broker.BootstrapServers, LingerMs = 5 }).Build())
+        {
+            for (var i = 0; i < records; i++)
+                producer.Produce("bench_in", new Message<string, byte[]> { Key = i.ToString(), Value = Order(i) });
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+        var config = new StreamConfig<StringSerDes, StringSerDes>
+        {
+            ApplicationId = "bench-" + Guid.NewGuid().ToString("N")[..8],
+            BootstrapServers = broker.BootstrapServers,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            Logger = NullLoggerFactory.Instance,
+        };
+        var topology = compiled ? Compiled() : HandWritten();
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = broker.BootstrapServers, GroupId = "bench-reader-" + Guid.NewGuid().ToString("N"), AutoOffsetReset = AutoOffsetReset.Earliest,
+        }).Build();
+        consumer.Subscribe("bench_out");
+        var expected = records * 4 / 5;
+        var clock = Stopwatch.StartNew();
+        using var stream = new KafkaStream(topology, config, broker.ClientSupplier(config));
+        stream.StartAsync().GetAwaiter().GetResult();
+        var read = 0;
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (read < expected && DateTime.UtcNow < deadline)
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false })
+                read++;
+        clock.Stop();
+        if (read < expected)
+            throw new InvalidOperationException($"only {read} of {expected} outputs within 3 minutes");
+        return records / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Runs compiled and hand-written alternately and returns the median of each and their ratio.</summary>
+    public static (double Compiled, double HandWritten, double Ratio) Alternate(int rounds, Func<bool, double> measure)
+    {
+        var compiled = new List<double>();
+        var hand = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            hand.Add(measure(false));
+            compiled.Add(measure(true));
+        }
+        double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+        return (Median(compiled), Median(hand), Median(compiled) / Median(hand));
+    }
+}
