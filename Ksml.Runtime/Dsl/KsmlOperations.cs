@@ -43,7 +43,11 @@ public static class KsmlOperations
     private static void Guard<K, V>(KsmlTopologyBuilder ksml, string step, IKsmlFunction f, K key, V value, IRecordContext? context, Func<object?> body) =>
         TryGuard(ksml, step, f, key, value, context, body, out _);
 
-    private static string ResultOf(IKsmlFunction f) => $"the result of '{f.Definition.Name}' ({f.Definition.SourcePath}:{f.Definition.Line})";
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IKsmlFunction, string> ResultDescriptions = new();
+
+    /// <summary>How type errors name a function's result; built once per function, not per record.</summary>
+    internal static string ResultOf(IKsmlFunction f) =>
+        ResultDescriptions.GetValue(f, static f => $"the result of '{f.Definition.Name}' ({f.Definition.SourcePath}:{f.Definition.Line})");
 
     /// <summary>Computes <typeparamref name="R"/> per record, inside a store-connected transformer when the function declares stores.</summary>
     private static IKStream<K, R> Compute<K, V, R>(KsmlTopologyBuilder ksml, IKStream<K, V> stream, IKsmlFunction f, string name, Func<K, V, IKsmlStoreProvider?, R> body)

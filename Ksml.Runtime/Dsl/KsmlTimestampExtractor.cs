@@ -30,7 +30,6 @@ internal sealed class KsmlTimestampExtractor(IKsmlFunction function) : ITimestam
             ["partition"] = record.Partition.Value,
             ["offset"] = record.Offset.Value,
         };
-        return KsmlValues.To<long>(function.Invoke(null, description, partitionTime),
-            $"the result of '{function.Definition.Name}' ({function.Definition.SourcePath}:{function.Definition.Line})");
+        return KsmlValues.To<long>(function.Invoke(null, description, partitionTime), KsmlOperations.ResultOf(function));
     }
 }

@@ -11,11 +11,14 @@ namespace Ksml.Runtime.Hosting;
 /// <summary>The entry point of a compiled KSML project: <c>--help</c> lists every option.</summary>
 public static class KsmlApplication
 {
-    /// <summary>Builds the topology of <paramref name="definitions"/> without running any function.</summary>
-    public static Topology BuildTopology(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions)
+    /// <summary>
+    /// Builds the topology of <paramref name="definitions"/>, compiling their functions with
+    /// <paramref name="functions"/>; <paramref name="errors"/> applies the process error policy (none: failures propagate).
+    /// </summary>
+    public static Topology BuildTopology(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors = null)
     {
         var builder = new StreamBuilder();
-        var ksml = new KsmlTopologyBuilder(builder, functions);
+        var ksml = new KsmlTopologyBuilder(builder, functions, errors);
         foreach (var definition in definitions)
             definition.Build(ksml);
         return builder.Build();

@@ -288,8 +288,9 @@ public static partial class KsmlRunnerConfig
 
     private static KsmlConfigException Unknown(string source, YamlNode keyNode, string key, string prefix, string[] known)
     {
-        var closest = known.OrderBy(k => Distance(k, key)).First();
-        var hint = Distance(closest, key) <= Math.Max(2, key.Length / 3) ? $"; did you mean '{prefix}{closest}'?" : $"; known keys: {string.Join(", ", known)}";
+        var hint = global::Ksml.Compiler.Diagnostics.NameSuggester.Closest(key, known) is { } closest
+            ? $"; did you mean '{prefix}{closest}'?"
+            : $"; known keys: {string.Join(", ", known)}";
         return new KsmlConfigException($"{Where(source, keyNode)}: unknown key '{prefix}{key}'{hint}");
     }
 
@@ -297,17 +298,6 @@ public static partial class KsmlRunnerConfig
     private static readonly YamlDotNet.Core.TagName OverrideTag = new("tag:ksml.net,2026:override");
 
     private static string Where(string source, YamlNode node) => node.Tag == OverrideTag ? "--set" : $"{source}({node.Start.Line},{node.Start.Column})";
-
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (var i = 1; i <= a.Length; i++)
-            for (var j = 1; j <= b.Length; j++)
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1));
-        return d[a.Length, b.Length];
-    }
 
     private static void ApplyOverrides(YamlMappingNode root, IEnumerable<string> assignments)
     {

@@ -40,15 +40,15 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
     /// <summary>Starts a broker with <paramref name="brokers"/> nodes and no consumer-group rebalance delay.</summary>
     public static EmbeddedKafkaBroker Start(int brokers = 1)
     {
-        var error = new StringBuilder(512);
+        var error = new byte[512];
         var conf = rd_kafka_conf_new();
         // The hosting handle is a producer that never produces; the mock cluster lives on its threads.
         foreach (var (name, value) in new[] { ("client.id", "ksml-embedded-broker"), ("log_level", "3") })
-            if (rd_kafka_conf_set(conf, name, value, error, (nuint)error.Capacity) != 0)
-                throw new InvalidOperationException("Embedded broker: " + error);
-        var client = rd_kafka_new(0, conf, error, (nuint)error.Capacity);
+            if (rd_kafka_conf_set(conf, name, value, error, (nuint)error.Length) != 0)
+                throw new InvalidOperationException("Embedded broker: " + Text(error));
+        var client = rd_kafka_new(0, conf, error, (nuint)error.Length);
         if (client == 0)
-            throw new InvalidOperationException("Embedded broker: librdkafka could not create its host client: " + error);
+            throw new InvalidOperationException("Embedded broker: librdkafka could not create its host client: " + Text(error));
         var cluster = rd_kafka_mock_cluster_new(client, brokers);
         if (cluster == 0)
         {
@@ -160,22 +160,11 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
     }
 
     [LibraryImport(Library)] private static partial nint rd_kafka_conf_new();
-    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] private static partial int rd_kafka_conf_set(nint conf, string name, string value, [MarshalAs(UnmanagedType.LPArray)] byte[]? unused, nuint errorSize);
-    private static int rd_kafka_conf_set(nint conf, string name, string value, StringBuilder error, nuint errorSize)
-    {
-        var buffer = new byte[errorSize];
-        var result = rd_kafka_conf_set(conf, name, value, buffer, errorSize);
-        error.Clear().Append(Encoding.UTF8.GetString(buffer).TrimEnd('\0'));
-        return result;
-    }
+    /// <summary>librdkafka writes a NUL-terminated message into the caller's buffer.</summary>
+    private static string Text(byte[] error) => Encoding.UTF8.GetString(error).TrimEnd('\0');
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] private static partial int rd_kafka_conf_set(nint conf, string name, string value, [MarshalAs(UnmanagedType.LPArray)] byte[] error, nuint errorSize);
     [LibraryImport(Library)] private static partial nint rd_kafka_new(int type, nint conf, [MarshalAs(UnmanagedType.LPArray)] byte[] error, nuint errorSize);
-    private static nint rd_kafka_new(int type, nint conf, StringBuilder error, nuint errorSize)
-    {
-        var buffer = new byte[errorSize];
-        var result = rd_kafka_new(type, conf, buffer, errorSize);
-        error.Clear().Append(Encoding.UTF8.GetString(buffer).TrimEnd('\0'));
-        return result;
-    }
     [LibraryImport(Library)] private static partial void rd_kafka_destroy(nint client);
     [LibraryImport(Library)] private static partial nint rd_kafka_mock_cluster_new(nint client, int brokers);
     [LibraryImport(Library)] private static partial void rd_kafka_mock_cluster_destroy(nint cluster);

@@ -35,7 +35,6 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
         SyncEnvironment();
         var kind = FunctionKind.Find(definition.Type) ?? FunctionKind.Generic;
         var namespaceDict = DictNew();
-        var tuple = 0;
         try
         {
             Set(namespaceDict, "__name__", PythonValues.ToPython($"ksml.{definition.Definition}.{definition.Name}"));
@@ -86,7 +85,6 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
         finally
         {
             DecRef(namespaceDict);
-            _ = tuple;
         }
     }
 

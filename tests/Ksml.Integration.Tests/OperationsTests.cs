@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Ksml.Integration.Tests.Support;
 using Ksml.Runtime.Hosting;
@@ -22,17 +21,10 @@ public sealed class OperationsTests
 
     private static string AppId() => "ops-" + Guid.NewGuid().ToString("N")[..10];
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Test]
     public async Task Health_endpoints_and_prometheus_metrics_are_served()
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var options = Kafka.Options(AppId(), $"""
               applicationServer:
                 enabled: true

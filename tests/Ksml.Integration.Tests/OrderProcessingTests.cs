@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -60,11 +59,7 @@ public sealed class OrderProcessingTests
         public NotificationEndpoint(string token)
         {
             Token = token;
-            using (var probe = new TcpListener(IPAddress.Loopback, 0))
-            {
-                probe.Start();
-                Url = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}";
-            }
+            Url = Loopback.HttpUrl();
             _listener.Prefixes.Add(Url + "/");
             _listener.Start();
             _ = Task.Run(async () =>

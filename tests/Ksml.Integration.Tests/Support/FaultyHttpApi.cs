@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -18,11 +17,7 @@ public sealed class FaultyHttpApi : IDisposable
     {
         _lookup = lookup;
         Token = token;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Url = $"http://127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}";
-        }
+        Url = Loopback.HttpUrl();
         _listener.Prefixes.Add(Url + "/");
         _listener.Start();
         _ = Task.Run(Serve);
