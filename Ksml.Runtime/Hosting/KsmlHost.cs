@@ -102,11 +102,7 @@ public sealed class KsmlHost : IAsyncDisposable
 
         if (options.EnablePipelines && selected.Count > 0)
         {
-            var builder = new StreamBuilder();
-            var ksml = new KsmlTopologyBuilder(builder, functions, errors);
-            foreach (var definition in selected)
-                definition.Build(ksml);
-            var topology = builder.Build();
+            var topology = KsmlApplication.BuildTopology(selected, functions, errors);
             var config = StreamConfig(options, bootstrap, loggers, errors);
             stream = broker is not null ? new KafkaStream(topology, config, broker.ClientSupplier(config)) : new KafkaStream(topology, config);
             stream.StateChanged += (_, newState) =>
@@ -124,10 +120,26 @@ public sealed class KsmlHost : IAsyncDisposable
             foreach (var producer in selected.SelectMany(d => d.Producers))
             {
                 var runner = new KsmlProducerRunner(producer, functions, loggers);
-                host._producers.Add(Task.Run(() => runner.RunAsync(clientConfig, host._producerCancellation.Token)));
+                host._producers.Add(Task.Run(() => RunProducerAsync(runner, producer.Name, clientConfig, logger, host._producerCancellation.Token)));
             }
         logger.LogInformation("KSML application {ApplicationId} started with {Count} definition(s) on {BootstrapServers}", options.ApplicationId, selected.Count, bootstrap);
         return host;
+    }
+
+    /// <summary>Runs a producer; a failure is logged when it happens, not first at shutdown, and stopping is not a failure.</summary>
+    private static async Task RunProducerAsync(KsmlProducerRunner runner, string name, IEnumerable<KeyValuePair<string, string>> clientConfig, ILogger logger, CancellationToken cancellation)
+    {
+        try
+        {
+            await runner.RunAsync(clientConfig, cancellation).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Producer {Producer} stopped after {Count} messages: {Error}", name, runner.Produced, ex.Message);
+        }
     }
 
     private static List<IKsmlDefinition> Select(IReadOnlyList<IKsmlDefinition> definitions, KsmlRunnerOptions options)
@@ -226,17 +238,7 @@ public sealed class KsmlHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _producerCancellation.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await Task.WhenAll(_producers).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (Exception ex)
-        {
-            _logger.LogError(ex, "A producer failed");
-        }
+        await Task.WhenAll(_producers).ConfigureAwait(false);
         // Disposing the stream commits processed offsets and closes the state stores; its threads
         // finish after Dispose returns, and the broker must outlive them.
         if (Stream is not null)
