@@ -22,13 +22,8 @@ public sealed class AsyncPaymentsTests
     [TearDown]
     public void Stop() => _broker.Dispose();
 
-    private Task<KsmlHost> App()
-    {
-        var options = Kafka.Options("payments-" + Guid.NewGuid().ToString("N")[..8], "  enableProducers: false");
-        // As in the example's runner file: a task waits for both request and response partitions, so it sees them in time order.
-        options = options with { Kafka = new Dictionary<string, string>(options.Kafka) { ["max.task.idle.ms"] = "1000" } };
-        return KsmlHost.StartAsync([new AsyncPayments.PaymentsKsml()], options, Kafka.Logs, _broker);
-    }
+    private Task<KsmlHost> App() => KsmlHost.StartAsync([new AsyncPayments.PaymentsKsml()],
+        Kafka.Options("payments-" + Guid.NewGuid().ToString("N")[..8], "  enableProducers: false"), Kafka.Logs, _broker);
 
     private Task<KsmlHost> Service() => KsmlHost.StartAsync([new AsyncPayments.PaymentServiceKsml()],
         Kafka.Options("payment-service-" + Guid.NewGuid().ToString("N")[..8]), Kafka.Logs, _broker);
@@ -59,9 +54,9 @@ public sealed class AsyncPaymentsTests
 
         Kafka.Produce(_broker, Topics.payment_orders, Order("o9", 10));
         Kafka.Read<string, JsonNode>(_broker, Topics.payment_requests, 1);
-        await Task.Delay(2000);
-        Kafka.Produce(_broker, Topics.payment_sweeps, ("sweep", "tick"));
         Kafka.Produce(_broker, Topics.payment_responses, ("no-such-id", JsonNode.Parse("""{"status":"approved"}""")));
+        await Task.Delay(2500);   // past the 1.5 s timeout for both the request and the stray response
+        Kafka.Produce(_broker, Topics.payment_sweeps, ("sweep", "tick"));
 
         var dead = Kafka.Read<string, JsonNode>(_broker, Topics.payment_dead_letters, 2);
         Assert.That(dead.Select(r => (r.Key, r.Value!["outcome"]!.GetValue<string>())), Is.EquivalentTo(new[] { ("o9", "timed_out"), ("no-such-id", "unmatched_response") }));

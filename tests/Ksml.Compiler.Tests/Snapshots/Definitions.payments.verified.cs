@@ -51,191 +51,208 @@ public sealed partial class PaymentsKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition payment_responses = new("payment_responses", "payment_responses", "string", "json", null);
         /// <summary>Stream <c>payment_sweeps</c> on topic <c>payment_sweeps</c> (line 18).</summary>
         public static readonly KsmlTopicDefinition payment_sweeps = new("payment_sweeps", "payment_sweeps", "string", "string", null);
-        /// <summary>Stream <c>payments_completed</c> on topic <c>payments_completed</c> (line 22).</summary>
+        /// <summary>Stream <c>payment_outcomes</c> on topic <c>payment_outcomes</c> (line 22).</summary>
+        public static readonly KsmlTopicDefinition payment_outcomes = new("payment_outcomes", "payment_outcomes", "string", "json", null);
+        /// <summary>Stream <c>payments_completed</c> on topic <c>payments_completed</c> (line 26).</summary>
         public static readonly KsmlTopicDefinition payments_completed = new("payments_completed", "payments_completed", "string", "json", null);
-        /// <summary>Stream <c>payment_dead_letters</c> on topic <c>payment_dead_letters</c> (line 26).</summary>
+        /// <summary>Stream <c>payment_dead_letters</c> on topic <c>payment_dead_letters</c> (line 30).</summary>
         public static readonly KsmlTopicDefinition payment_dead_letters = new("payment_dead_letters", "payment_dead_letters", "string", "json", null);
         /// <summary>Every topic above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [payment_orders, payment_requests, payment_responses, payment_sweeps, payments_completed, payment_dead_letters];
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [payment_orders, payment_requests, payment_responses, payment_sweeps, payment_outcomes, payments_completed, payment_dead_letters];
     }
 
     /// <summary>The state stores this definition declares.</summary>
     public static class Stores
     {
-        /// <summary>The keyValue store <c>pending_payments</c> (line 33).</summary>
+        /// <summary>The keyValue store <c>pending_payments</c> (line 37).</summary>
         public static readonly KsmlStoreDefinition pending_payments = new("pending_payments", "keyValue", "string", "json", Logging: true);
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
     public static class Functions
     {
-        /// <summary>The keyValueTransformer <c>to_payment_request</c> (line 39).</summary>
+        /// <summary>The keyValueTransformer <c>to_payment_request</c> (line 43).</summary>
         public static readonly KsmlFunctionDefinition to_payment_request = new(
             Definition: DefinitionName,
             Name: "to_payment_request",
             Type: "keyValueTransformer",
             SourcePath: Path,
-            Line: 39,
+            Line: 43,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: new(@"import time
 import uuid
-", 42, 7),
+", 46, 7),
             Code: null,
-            Expression: new("(str(uuid.uuid4()), {\"order_id\": key, \"amount\": value[\"amount\"], \"requested_at\": int(time.time() * 1000)})", 44, 18),
+            Expression: new("(str(uuid.uuid4()), {\"order_id\": key, \"amount\": value[\"amount\"], \"requested_at\": int(time.time() * 1000)})", 48, 18),
             ResultType: "(string, json)",
             Stores: []);
 
-        /// <summary>The forEach <c>remember_request</c> (line 47).</summary>
-        public static readonly KsmlFunctionDefinition remember_request = new(
+        /// <summary>The keyValueToKeyValueListTransformer <c>match_request</c> (line 54).</summary>
+        public static readonly KsmlFunctionDefinition match_request = new(
             Definition: DefinitionName,
-            Name: "remember_request",
-            Type: "forEach",
-            SourcePath: Path,
-            Line: 47,
-            FixedParameters: ["key", "value"],
-            Parameters: [],
-            GlobalCode: null,
-            Code: new(@"pending_payments.put(key, value)
-", 52, 7),
-            Expression: null,
-            ResultType: null,
-            Stores: ["pending_payments"]);
-
-        /// <summary>The keyValueToKeyValueListTransformer <c>match_response</c> (line 54).</summary>
-        public static readonly KsmlFunctionDefinition match_response = new(
-            Definition: DefinitionName,
-            Name: "match_response",
+            Name: "match_request",
             Type: "keyValueToKeyValueListTransformer",
             SourcePath: Path,
             Line: 54,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
-            Code: new(@"request = pending_payments.get(key)
-if request is None:
-  log.warn(""response {} matches no pending request"", key)
-  return [(key, {""correlation_id"": key, ""outcome"": ""unmatched_response"", ""response"": value})]
+            Code: new(@"waiting = pending_payments.get(key)
+if waiting is None or waiting.get(""kind"") != ""response"":
+  pending_payments.put(key, dict(value, kind=""request""))
+  return []
 pending_payments.delete(key)
-outcome = ""completed"" if value.get(""status"") == ""approved"" else ""payment_failed""
-return [(request[""order_id""], dict(request, correlation_id=key, outcome=outcome, payment=value))]
+response = waiting[""response""]
+outcome = ""completed"" if response.get(""status"") == ""approved"" else ""payment_failed""
 ", 59, 7),
-            Expression: null,
+            Expression: new("[(value[\"order_id\"], dict(value, correlation_id=key, outcome=outcome, payment=response))]", 66, 18),
             ResultType: "[(string, json)]",
             Stores: ["pending_payments"]);
 
-        /// <summary>The keyValueToKeyValueListTransformer <c>expire_pending</c> (line 68).</summary>
+        /// <summary>The keyValueToKeyValueListTransformer <c>match_response</c> (line 69).</summary>
+        public static readonly KsmlFunctionDefinition match_response = new(
+            Definition: DefinitionName,
+            Name: "match_response",
+            Type: "keyValueToKeyValueListTransformer",
+            SourcePath: Path,
+            Line: 69,
+            FixedParameters: ["key", "value"],
+            Parameters: [],
+            GlobalCode: new(@"import time
+", 74, 7),
+            Code: new(@"request = pending_payments.get(key)
+if request is None or request.get(""kind"") != ""request"":
+  pending_payments.put(key, {""kind"": ""response"", ""response"": value, ""received_at"": int(time.time() * 1000)})
+  return []
+pending_payments.delete(key)
+del request[""kind""]
+outcome = ""completed"" if value.get(""status"") == ""approved"" else ""payment_failed""
+", 76, 7),
+            Expression: new("[(request[\"order_id\"], dict(request, correlation_id=key, outcome=outcome, payment=value))]", 83, 18),
+            ResultType: "[(string, json)]",
+            Stores: ["pending_payments"]);
+
+        /// <summary>The keyValueToKeyValueListTransformer <c>expire_pending</c> (line 86).</summary>
         public static readonly KsmlFunctionDefinition expire_pending = new(
             Definition: DefinitionName,
             Name: "expire_pending",
             Type: "keyValueToKeyValueListTransformer",
             SourcePath: Path,
-            Line: 68,
+            Line: 86,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: new(@"import os
 import time
 TIMEOUT_MS = int(os.environ.get(""PAYMENT_TIMEOUT_MS"", ""30000""))
-", 73, 7),
+
+def expired_entry(correlation_id, entry):
+  if entry.get(""kind"") == ""response"":
+    log.warn(""response {} matched no request within {} ms"", correlation_id, TIMEOUT_MS)
+    return (correlation_id, {""correlation_id"": correlation_id, ""outcome"": ""unmatched_response"", ""response"": entry[""response""]})
+  request = {k: v for k, v in entry.items() if k != ""kind""}
+  return (request[""order_id""], dict(request, correlation_id=correlation_id, outcome=""timed_out""))
+", 91, 7),
             Code: new(@"now = int(time.time() * 1000)
-expired = [(correlation_id, request) for correlation_id, request in pending_payments.all() if now - request[""requested_at""] > TIMEOUT_MS]
-for correlation_id, request in expired:
+expired = [(correlation_id, entry) for correlation_id, entry in pending_payments.all()
+           if now - entry.get(""requested_at"", entry.get(""received_at"", now)) > TIMEOUT_MS]
+for correlation_id, entry in expired:
   pending_payments.delete(correlation_id)
-", 77, 7),
-            Expression: new("[(request[\"order_id\"], dict(request, correlation_id=correlation_id, outcome=\"timed_out\")) for correlation_id, request in expired]", 81, 18),
+", 102, 7),
+            Expression: new("[expired_entry(correlation_id, entry) for correlation_id, entry in expired]", 107, 18),
             ResultType: "[(string, json)]",
             Stores: ["pending_payments"]);
 
-        /// <summary>The generator <c>sweep_tick</c> (line 84).</summary>
+        /// <summary>The generator <c>sweep_tick</c> (line 110).</summary>
         public static readonly KsmlFunctionDefinition sweep_tick = new(
             Definition: DefinitionName,
             Name: "sweep_tick",
             Type: "generator",
             SourcePath: Path,
-            Line: 84,
+            Line: 110,
             FixedParameters: [],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("(\"sweep\", \"tick\")", 86, 17),
+            Expression: new("(\"sweep\", \"tick\")", 112, 17),
             ResultType: "(string, string)",
             Stores: []);
 
-        /// <summary>The generator <c>make_payment_order</c> (line 89).</summary>
+        /// <summary>The generator <c>make_payment_order</c> (line 115).</summary>
         public static readonly KsmlFunctionDefinition make_payment_order = new(
             Definition: DefinitionName,
             Name: "make_payment_order",
             Type: "generator",
             SourcePath: Path,
-            Line: 89,
+            Line: 115,
             FixedParameters: [],
             Parameters: [],
             GlobalCode: new(@"import itertools
 import random
 sequence = itertools.count(1)
-", 92, 7),
+", 118, 7),
             Code: null,
-            Expression: new("(\"order-\" + str(next(sequence)), {\"amount\": random.choice([10, 25, 80, 2500])})", 95, 18),
+            Expression: new("(\"order-\" + str(next(sequence)), {\"amount\": random.choice([10, 25, 80, 2500])})", 121, 18),
             ResultType: "(string, json)",
             Stores: []);
 
-        /// <summary>The predicate <c>handle_responses_branch1_if</c> (line 127).</summary>
-        public static readonly KsmlFunctionDefinition handle_responses_branch1_if = new(
+        /// <summary>The predicate <c>route_outcomes_branch1_if</c> (line 160).</summary>
+        public static readonly KsmlFunctionDefinition route_outcomes_branch1_if = new(
             Definition: DefinitionName,
-            Name: "handle_responses_branch1_if",
+            Name: "route_outcomes_branch1_if",
             Type: "predicate",
             SourcePath: Path,
-            Line: 127,
+            Line: 160,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"outcome\"] == \"completed\"", 127, 23),
+            Expression: new("value[\"outcome\"] == \"completed\"", 160, 23),
             ResultType: "boolean",
             Stores: []);
 
-        /// <summary>The forEach <c>show_completed_forEach</c> (line 141).</summary>
+        /// <summary>The forEach <c>show_completed_forEach</c> (line 174).</summary>
         public static readonly KsmlFunctionDefinition show_completed_forEach = new(
             Definition: DefinitionName,
             Name: "show_completed_forEach",
             Type: "forEach",
             SourcePath: Path,
-            Line: 141,
+            Line: 174,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: new(@"log.info(""{} paid {} ({})"", key, value[""amount""], value[""correlation_id""])
-", 142, 9),
+", 175, 9),
             Expression: null,
             ResultType: null,
             Stores: []);
 
-        /// <summary>The forEach <c>show_dead_letters_forEach</c> (line 147).</summary>
+        /// <summary>The forEach <c>show_dead_letters_forEach</c> (line 180).</summary>
         public static readonly KsmlFunctionDefinition show_dead_letters_forEach = new(
             Definition: DefinitionName,
             Name: "show_dead_letters_forEach",
             Type: "forEach",
             SourcePath: Path,
-            Line: 147,
+            Line: 180,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: new(@"log.warn(""{} dead-lettered: {}"", key, value[""outcome""])
-", 148, 9),
+", 181, 9),
             Expression: null,
             ResultType: null,
             Stores: []);
 
         /// <summary>Every function above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [to_payment_request, remember_request, match_response, expire_pending, sweep_tick, make_payment_order, handle_responses_branch1_if, show_completed_forEach, show_dead_letters_forEach];
+        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [to_payment_request, match_request, match_response, expire_pending, sweep_tick, make_payment_order, route_outcomes_branch1_if, show_completed_forEach, show_dead_letters_forEach];
     }
 
     /// <summary>The producers of this definition.</summary>
     public static class Producers
     {
-        /// <summary>The producer <c>sweeper</c> (line 99).</summary>
+        /// <summary>The producer <c>sweeper</c> (line 125).</summary>
         public static readonly KsmlProducerDefinition sweeper = new("sweeper", Functions.sweep_tick, Topics.payment_sweeps, 5000, null, 1, null, null);
-        /// <summary>The producer <c>order_producer</c> (line 103).</summary>
+        /// <summary>The producer <c>order_producer</c> (line 129).</summary>
         public static readonly KsmlProducerDefinition order_producer = new("order_producer", Functions.make_payment_order, Topics.payment_orders, 1000, null, 1, null, null);
         /// <summary>Every producer above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlProducerDefinition> All = [sweeper, order_producer];
@@ -244,55 +261,63 @@ sequence = itertools.count(1)
     /// <inheritdoc />
     public void Build(KsmlTopologyBuilder ksml)
     {
-#line 33 "/project/payments.ksml.yaml"
+#line 37 "/project/payments.ksml.yaml"
         ksml.AddStore<string?, JsonNode?>(Stores.pending_payments);
 
         // Pipeline 'request_payments'
-#line 110 "/project/payments.ksml.yaml"
+#line 136 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> request_payments_source = ksml.Stream<string?, JsonNode?>(Topics.payment_orders);
-#line 112 "/project/payments.ksml.yaml"
+#line 138 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> request_payments_1_transformKeyValue = request_payments_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.to_payment_request, "request_payments_1_transformKeyValue");
-#line 114 "/project/payments.ksml.yaml"
+#line 140 "/project/payments.ksml.yaml"
         request_payments_1_transformKeyValue.KsmlTo(ksml, Topics.payment_requests, null, "request_payments_to");
 
         // Pipeline 'track_requests'
-#line 117 "/project/payments.ksml.yaml"
+#line 143 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> track_requests_source = ksml.Stream<string?, JsonNode?>(Topics.payment_requests);
-#line 118 "/project/payments.ksml.yaml"
-        track_requests_source.KsmlForEach(ksml, Functions.remember_request, "track_requests_forEach");
+#line 145 "/project/payments.ksml.yaml"
+        IKStream<string?, JsonNode?> track_requests_1_transformKeyValueToKeyValueList = track_requests_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.match_request, "track_requests_1_transformKeyValueToKeyValueList");
+#line 147 "/project/payments.ksml.yaml"
+        track_requests_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_outcomes, null, "track_requests_to");
 
         // Pipeline 'handle_responses'
-#line 121 "/project/payments.ksml.yaml"
+#line 150 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> handle_responses_source = ksml.Stream<string?, JsonNode?>(Topics.payment_responses);
-#line 123 "/project/payments.ksml.yaml"
+#line 152 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> handle_responses_1_transformKeyValueToKeyValueList = handle_responses_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.match_response, "handle_responses_1_transformKeyValueToKeyValueList");
-#line 125 "/project/payments.ksml.yaml"
-        var handle_responses_branches = handle_responses_1_transformKeyValueToKeyValueList.KsmlBranch(ksml, "handle_responses_branch", Functions.handle_responses_branch1_if, null);
-        IKStream<string?, JsonNode?> handle_responses_branch1 = handle_responses_branches[0];
-#line 128 "/project/payments.ksml.yaml"
-        handle_responses_branch1.KsmlTo(ksml, Topics.payments_completed, null, "handle_responses_branch1_to");
-        IKStream<string?, JsonNode?> handle_responses_branch2 = handle_responses_branches[1];
-#line 129 "/project/payments.ksml.yaml"
-        handle_responses_branch2.KsmlTo(ksml, Topics.payment_dead_letters, null, "handle_responses_branch2_to");
+#line 154 "/project/payments.ksml.yaml"
+        handle_responses_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_outcomes, null, "handle_responses_to");
+
+        // Pipeline 'route_outcomes'
+#line 157 "/project/payments.ksml.yaml"
+        IKStream<string?, JsonNode?> route_outcomes_source = ksml.Stream<string?, JsonNode?>(Topics.payment_outcomes);
+#line 158 "/project/payments.ksml.yaml"
+        var route_outcomes_branches = route_outcomes_source.KsmlBranch(ksml, "route_outcomes_branch", Functions.route_outcomes_branch1_if, null);
+        IKStream<string?, JsonNode?> route_outcomes_branch1 = route_outcomes_branches[0];
+#line 161 "/project/payments.ksml.yaml"
+        route_outcomes_branch1.KsmlTo(ksml, Topics.payments_completed, null, "route_outcomes_branch1_to");
+        IKStream<string?, JsonNode?> route_outcomes_branch2 = route_outcomes_branches[1];
+#line 162 "/project/payments.ksml.yaml"
+        route_outcomes_branch2.KsmlTo(ksml, Topics.payment_dead_letters, null, "route_outcomes_branch2_to");
 
         // Pipeline 'expire_requests'
-#line 132 "/project/payments.ksml.yaml"
+#line 165 "/project/payments.ksml.yaml"
         IKStream<string?, string?> expire_requests_source = ksml.Stream<string?, string?>(Topics.payment_sweeps);
-#line 134 "/project/payments.ksml.yaml"
+#line 167 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> expire_requests_1_transformKeyValueToKeyValueList = expire_requests_source.KsmlTransformKeyValueToKeyValueList<string?, string?, string?, JsonNode?>(ksml, Functions.expire_pending, "expire_requests_1_transformKeyValueToKeyValueList");
-#line 136 "/project/payments.ksml.yaml"
+#line 169 "/project/payments.ksml.yaml"
         expire_requests_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_dead_letters, null, "expire_requests_to");
 
         // Pipeline 'show_completed'
-#line 139 "/project/payments.ksml.yaml"
+#line 172 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> show_completed_source = ksml.Stream<string?, JsonNode?>(Topics.payments_completed);
-#line 140 "/project/payments.ksml.yaml"
+#line 173 "/project/payments.ksml.yaml"
         show_completed_source.KsmlForEach(ksml, Functions.show_completed_forEach, "show_completed_forEach");
 
         // Pipeline 'show_dead_letters'
-#line 145 "/project/payments.ksml.yaml"
+#line 178 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> show_dead_letters_source = ksml.Stream<string?, JsonNode?>(Topics.payment_dead_letters);
-#line 146 "/project/payments.ksml.yaml"
+#line 179 "/project/payments.ksml.yaml"
         show_dead_letters_source.KsmlForEach(ksml, Functions.show_dead_letters_forEach, "show_dead_letters_forEach");
 #line default
     }
