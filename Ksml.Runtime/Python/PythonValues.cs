@@ -70,6 +70,10 @@ internal static unsafe class PythonValues
         {
             case null:
                 return NewRef(None);
+            case JsonObject obj when ParsedElement(obj) is { } element:
+                return FromJsonElement(element);
+            case JsonArray array when ParsedElement(array) is { } element:
+                return FromJsonElement(element);
             case JsonObject obj:
             {
                 var dict = Check(DictNew());
@@ -104,19 +108,90 @@ internal static unsafe class PythonValues
         }
     }
 
+    // A JsonObject or JsonArray fresh from the deserializer is still backed by the parsed document; STJ
+    // builds the node dictionary on first access and then drops the element (so a node that was read or
+    // changed in .NET takes the node walk). Walking the element skips building that dictionary, which
+    // was the largest single cost of passing a record to Python (docs/benchmarks.md).
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_jsonElement")]
+    private static extern ref JsonElement? ObjectElement(JsonObject node);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_jsonElement")]
+    private static extern ref JsonElement? ArrayElement(JsonArray node);
+
+    private static bool elementAccessMissing;
+
+    private static JsonElement? ParsedElement(JsonNode node)
+    {
+        if (elementAccessMissing)
+            return null;
+        try
+        {
+            return node is JsonObject obj ? ObjectElement(obj) : ArrayElement((JsonArray)node);
+        }
+        catch (MissingFieldException)
+        {
+            elementAccessMissing = true; // another System.Text.Json: the node walk is always correct
+            return null;
+        }
+    }
+
+    private static nint FromJsonElement(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+            {
+                var dict = Check(DictNew());
+                try
+                {
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        var key = KeyToPython(property);
+                        var item = FromJsonElement(property.Value);
+                        var failed = DictSetItem(dict, key, item) != 0;
+                        DecRef(key);
+                        DecRef(item);
+                        if (failed)
+                            throw new PythonBridgeException("Python could not build a dict.");
+                    }
+                }
+                catch
+                {
+                    DecRef(dict);
+                    throw;
+                }
+                return dict;
+            }
+            case JsonValueKind.Array:
+            {
+                var list = Check(ListNew(element.GetArrayLength()));
+                var i = 0;
+                foreach (var child in element.EnumerateArray())
+                {
+                    nint item;
+                    try { item = FromJsonElement(child); }
+                    catch { DecRef(list); throw; }
+                    ListSetItem(list, i++, item);
+                }
+                return list;
+            }
+            case JsonValueKind.String:
+                return FromJsonString(element);
+            case JsonValueKind.Number:
+                return element.TryGetInt64(out var l) ? Check(LongFromLongLong(l)) : Check(FloatFromDouble(element.GetDouble()));
+            case JsonValueKind.True:
+                return NewRef(True);
+            case JsonValueKind.False:
+                return NewRef(False);
+            default:
+                return NewRef(None);
+        }
+    }
+
     private static nint FromJsonValue(JsonValue value)
     {
         if (value.TryGetValue<JsonElement>(out var element))
-        {
-            return element.ValueKind switch
-            {
-                JsonValueKind.String => FromJsonString(element),
-                JsonValueKind.Number => element.TryGetInt64(out var l) ? Check(LongFromLongLong(l)) : Check(FloatFromDouble(element.GetDouble())),
-                JsonValueKind.True => NewRef(True),
-                JsonValueKind.False => NewRef(False),
-                _ => NewRef(None),
-            };
-        }
+            return FromJsonElement(element);
         if (value.TryGetValue<string>(out var s)) return FromString(s);
         if (value.TryGetValue<bool>(out var b)) return NewRef(b ? True : False);
         if (value.TryGetValue<long>(out var n)) return Check(LongFromLongLong(n));
@@ -147,6 +222,39 @@ internal static unsafe class PythonValues
             KeyStrings[created] = key;
         }
         return created;
+    }
+
+    // The same cache looked up by a JSON property's raw UTF-8 name, so no .NET string is made per field.
+    private static readonly Dictionary<byte[], nint> Utf8KeyObjects = new(Utf8KeyComparer.Instance);
+    private static readonly Dictionary<byte[], nint>.AlternateLookup<ReadOnlySpan<byte>> Utf8Keys =
+        Utf8KeyObjects.GetAlternateLookup<ReadOnlySpan<byte>>();
+
+    private static nint KeyToPython(JsonProperty property)
+    {
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
+        if (Utf8Keys.TryGetValue(raw, out var cached))
+            return NewRef(cached);
+        if (raw.IndexOf((byte)'\\') >= 0)
+            return KeyToPython(property.Name);
+        var created = KeyToPython(property.Name);
+        if (Utf8KeyObjects.Count < MaxCachedKeys && raw.Length <= 64)
+            Utf8KeyObjects[raw.ToArray()] = NewRef(created);
+        return created;
+    }
+
+    private sealed class Utf8KeyComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static readonly Utf8KeyComparer Instance = new();
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+        public int GetHashCode(byte[] key) => GetHashCode((ReadOnlySpan<byte>)key);
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(alternate);
+            return hash.ToHashCode();
+        }
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 
     /// <summary>A JSON string straight from its UTF-8 bytes when it has no escapes, without a .NET string between.</summary>

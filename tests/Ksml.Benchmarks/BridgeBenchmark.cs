@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Functions;
@@ -53,8 +54,12 @@ internal static class BridgeBenchmark
 
     private static double Median(int rounds, int records, Action call)
     {
-        for (var i = 0; i < records / 10; i++)
-            call(); // warm up: JIT, Python's specialising interpreter, the thread's pinned state
+        // Warm up for a second, not a number of calls: tiered JIT promotes hot methods only after a quiet
+        // delay, and a short warm-up measured tier-0 code (the quick run showed twice the real cost).
+        var warmUp = Stopwatch.StartNew();
+        while (warmUp.Elapsed < TimeSpan.FromSeconds(1))
+            for (var i = 0; i < 1000; i++)
+                call(); // also Python's specialising interpreter and the thread's pinned state
         var perRecord = new List<double>();
         for (var round = 0; round < rounds; round++)
         {

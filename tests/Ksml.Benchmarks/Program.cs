@@ -37,11 +37,16 @@ switch (what)
     }
     case "broker":
     {
-        var records = quick ? 10_000 : 40_000;
-        var (compiled, hand, ratio) = ThroughputBenchmark.Alternate(quick ? 3 : 5, c => ThroughputBenchmark.Broker(c, records));
+        var records = quick ? 20_000 : 80_000;
+        var (compiled, hand, ratio) = ThroughputBenchmark.Alternate(quick ? 3 : 5, c => ThroughputBenchmark.Broker(c ? ThroughputBenchmark.Compiled : ThroughputBenchmark.HandWritten, records));
         Console.WriteLine($"broker records per second compiled: {compiled:F0}");
         Console.WriteLine($"broker records per second hand-written: {hand:F0}");
         Console.WriteLine($"throughput ratio broker: {ratio:F2}");
+        if (args.Contains("--diagnose"))
+        {
+            var (runtimeOnly, _, runtimeRatio) = ThroughputBenchmark.Alternate(3, c => ThroughputBenchmark.Broker(c ? ThroughputBenchmark.CompiledWithoutPython : ThroughputBenchmark.HandWritten, records));
+            Console.WriteLine($"broker records per second compiled without python: {runtimeOnly:F0} (ratio {runtimeRatio:F2})");
+        }
         return 0;
     }
     case "generator":

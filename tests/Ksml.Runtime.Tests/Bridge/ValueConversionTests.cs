@@ -57,6 +57,30 @@ public sealed class ValueConversionTests
     }
 
     [Test]
+    public void A_parsed_json_value_and_the_same_value_built_in_dotnet_look_the_same_to_python()
+    {
+        const string text = """{"id":"o-1","qty":3,"price":9.5,"ok":false,"none":null,"tags":["a",1,2.5,true,null,[]],"nested":{"x":[1,{"y":2}]},"caf\u00e9":"\u2713","":{}}""";
+        var repr = Create(Definition("repr_of", "valueTransformer", ["key", "value"], expression: "repr(value)", resultType: "string"));
+        var built = JsonNode.Parse(text)!.DeepClone(); // a clone is built node by node, with no parsed document behind it
+
+        Assert.That(repr.Invoke(null, null, JsonNode.Parse(text)), Is.EqualTo(repr.Invoke(null, null, built)));
+        Assert.That(repr.Invoke(null, null, JsonNode.Parse(text)), Does.Contain("'café': '✓'"));
+    }
+
+    [Test]
+    public void A_parsed_json_value_changed_in_dotnet_reaches_python_with_the_change()
+    {
+        var value = JsonNode.Parse("""{"qty":3,"items":[1,2]}""")!;
+        value["qty"] = 4;
+        value["items"]!.AsArray().Add(3);
+        var nested = JsonNode.Parse("""{"inner":{"a":1}}""")!;
+        nested["inner"]!["b"] = 2;
+
+        Assert.That(((JsonNode)Identity.Value.Invoke(null, null, value)!).ToJsonString(), Is.EqualTo("""{"qty":4,"items":[1,2,3]}"""));
+        Assert.That(((JsonNode)Identity.Value.Invoke(null, null, nested)!).ToJsonString(), Is.EqualTo("""{"inner":{"a":1,"b":2}}"""));
+    }
+
+    [Test]
     public void Json_strings_with_escapes_and_non_ascii_text_arrive_decoded()
     {
         var value = JsonNode.Parse("""{"quote":"say \"hi\"","accent":"caf\u00e9","raw":"ünïcödé ✓","path":"a\\b","empty":""}""")!;
