@@ -41,6 +41,8 @@ internal static unsafe class CPython
     public static delegate* unmanaged[SuppressGCTransition]<nint, byte*> BytesAsString;
     public static delegate* unmanaged[SuppressGCTransition]<nint, nint> BytesSize;
     public static delegate* unmanaged<nint> DictNew;
+    public static delegate* unmanaged<nint, nint> DictCopy;
+    public static delegate* unmanaged<nint, nint, nint, nint> ListGetSlice;
     public static delegate* unmanaged[SuppressGCTransition]<nint, nint, nint, int> DictSetItem;
     public static delegate* unmanaged[SuppressGCTransition]<nint, nint*, nint*, nint*, int> DictNext;
     public static delegate* unmanaged[SuppressGCTransition]<nint, nint> DictSize;
@@ -102,6 +104,8 @@ internal static unsafe class CPython
         BytesAsString = (delegate* unmanaged[SuppressGCTransition]<nint, byte*>)F("PyBytes_AsString");
         BytesSize = (delegate* unmanaged[SuppressGCTransition]<nint, nint>)F("PyBytes_Size");
         DictNew = (delegate* unmanaged<nint>)F("PyDict_New");
+        DictCopy = (delegate* unmanaged<nint, nint>)F("PyDict_Copy");
+        ListGetSlice = (delegate* unmanaged<nint, nint, nint, nint>)F("PyList_GetSlice");
         DictSetItem = (delegate* unmanaged[SuppressGCTransition]<nint, nint, nint, int>)F("PyDict_SetItem");
         DictNext = (delegate* unmanaged[SuppressGCTransition]<nint, nint*, nint*, nint*, int>)F("PyDict_Next");
         DictSize = (delegate* unmanaged[SuppressGCTransition]<nint, nint>)F("PyDict_Size");

@@ -70,10 +70,8 @@ internal static unsafe class PythonValues
         {
             case null:
                 return NewRef(None);
-            case JsonObject obj when ParsedElement(obj) is { } element:
-                return FromJsonElement(element);
-            case JsonArray array when ParsedElement(array) is { } element:
-                return FromJsonElement(element);
+            case JsonObject or JsonArray when ParsedJson.Element(node) is { } element:
+                return FromParsedJson(node, element);
             case JsonObject obj:
             {
                 var dict = Check(DictNew());
@@ -108,31 +106,64 @@ internal static unsafe class PythonValues
         }
     }
 
-    // A JsonObject or JsonArray fresh from the deserializer is still backed by the parsed document; STJ
-    // builds the node dictionary on first access and then drops the element (so a node that was read or
-    // changed in .NET takes the node walk). Walking the element skips building that dictionary, which
-    // was the largest single cost of passing a record to Python (docs/benchmarks.md).
-    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_jsonElement")]
-    private static extern ref JsonElement? ObjectElement(JsonObject node);
+    // A record's value usually reaches several Python functions unchanged (a filter, then a transformer).
+    // The last parsed value each thread converted is kept, untouched, and every call gets its own copy of
+    // its dicts and lists (the leaves are immutable, so they are shared): copying containers costs a
+    // fraction of converting again. The node is unchanged while it is still backed by its parsed document.
+    [ThreadStatic] private static JsonNode? _lastParsedNode;
+    [ThreadStatic] private static nint _lastParsedValue;
 
-    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_jsonElement")]
-    private static extern ref JsonElement? ArrayElement(JsonArray node);
-
-    private static bool elementAccessMissing;
-
-    private static JsonElement? ParsedElement(JsonNode node)
+    private static nint FromParsedJson(JsonNode node, JsonElement element)
     {
-        if (elementAccessMissing)
-            return null;
-        try
+        if (!ReferenceEquals(node, _lastParsedNode))
         {
-            return node is JsonObject obj ? ObjectElement(obj) : ArrayElement((JsonArray)node);
+            var converted = FromJsonElement(element);
+            if (_lastParsedValue != 0)
+                DecRef(_lastParsedValue);
+            _lastParsedNode = node;
+            _lastParsedValue = converted;
         }
-        catch (MissingFieldException)
+        return CopyContainers(_lastParsedValue);
+    }
+
+    /// <summary>A new reference to a copy of <paramref name="o"/> that shares only its immutable leaves.</summary>
+    private static nint CopyContainers(nint o)
+    {
+        var type = TypeOf(o);
+        if (type == DictType)
         {
-            elementAccessMissing = true; // another System.Text.Json: the node walk is always correct
-            return null;
+            var copy = Check(DictCopy(o));
+            nint position = 0, key, value;
+            while (DictNext(copy, &position, &key, &value) != 0)
+            {
+                var valueType = TypeOf(value);
+                if (valueType != DictType && valueType != ListType)
+                    continue;
+                var inner = CopyContainers(value);
+                var failed = DictSetItem(copy, key, inner) != 0; // same key: the table does not change size
+                DecRef(inner);
+                if (failed)
+                {
+                    DecRef(copy);
+                    throw new PythonBridgeException("Python could not copy a dict.");
+                }
+            }
+            return copy;
         }
+        if (type == ListType)
+        {
+            var count = ListSize(o);
+            var copy = Check(ListGetSlice(o, 0, count));
+            for (nint i = 0; i < count; i++)
+            {
+                var item = ListGetItemBorrowed(copy, i);
+                var itemType = TypeOf(item);
+                if (itemType == DictType || itemType == ListType)
+                    ListSetItem(copy, i, CopyContainers(item)); // steals the new copy, releases the shared one
+            }
+            return copy;
+        }
+        return NewRef(o);
     }
 
     private static nint FromJsonElement(JsonElement element)

@@ -101,7 +101,7 @@ public static class KsmlSerdes
             data is null || data.Length == 0 ? null! : JsonNode.Parse(data)!;
 
         public override byte[] Serialize(JsonNode data, SerializationContext context) =>
-            data is null ? null! : Encoding.UTF8.GetBytes(data.ToJsonString());
+            data is null ? null! : ParsedJson.Utf8(data);
     }
 
     private sealed class JsonObjectSerDes<T> : AbstractSerDes<T>

@@ -1,4 +1,5 @@
 using Ksml.Benchmarks;
+using Streamiz.Kafka.Net.Stream;
 
 // Prints one `name: value` line per figure, so scripts can collect them.
 
@@ -42,6 +43,9 @@ switch (what)
         Console.WriteLine($"broker records per second compiled: {compiled:F0}");
         Console.WriteLine($"broker records per second hand-written: {hand:F0}");
         Console.WriteLine($"throughput ratio broker: {ratio:F2}");
+        double ThreadMedian(Func<Topology> build) => ThroughputBenchmark.StreamThreadMicrosPerRecord.Where(r => r.Build == build).Select(r => r.Micros).Order().ElementAt(quick ? 1 : 2);
+        Console.WriteLine($"broker stream thread us per record compiled: {ThreadMedian(ThroughputBenchmark.Compiled):F2}");
+        Console.WriteLine($"broker stream thread us per record hand-written: {ThreadMedian(ThroughputBenchmark.HandWritten):F2}");
         if (args.Contains("--diagnose"))
         {
             var (runtimeOnly, _, runtimeRatio) = ThroughputBenchmark.Alternate(3, c => ThroughputBenchmark.Broker(c ? ThroughputBenchmark.CompiledWithoutPython : ThroughputBenchmark.HandWritten, records));

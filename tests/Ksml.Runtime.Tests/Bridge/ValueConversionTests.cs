@@ -81,6 +81,20 @@ public sealed class ValueConversionTests
     }
 
     [Test]
+    public void A_function_changing_its_value_does_not_change_what_the_next_function_sees()
+    {
+        // The same parsed value reaching two functions is converted once and copied per call.
+        var meddle = Create(Definition("meddle", "predicate", ["key", "value"],
+            code: "value['qty'] = 99\nvalue['nested']['x'].append(3)\nvalue['items'][0]['id'] = 'changed'\nvalue.pop('keep')", expression: "True"));
+        var value = JsonNode.Parse("""{"qty":3,"keep":"yes","nested":{"x":[1,2]},"items":[{"id":"a"}]}""")!;
+
+        Assert.That(meddle.Invoke(null, null, value), Is.EqualTo(true));
+        Assert.That(meddle.Invoke(null, null, value), Is.EqualTo(true), "the second call must not see the first call's changes either");
+        Assert.That(((JsonNode)Identity.Value.Invoke(null, null, value)!).ToJsonString(),
+            Is.EqualTo("""{"qty":3,"keep":"yes","nested":{"x":[1,2]},"items":[{"id":"a"}]}"""));
+    }
+
+    [Test]
     public void Json_strings_with_escapes_and_non_ascii_text_arrive_decoded()
     {
         var value = JsonNode.Parse("""{"quote":"say \"hi\"","accent":"caf\u00e9","raw":"ünïcödé ✓","path":"a\\b","empty":""}""")!;
