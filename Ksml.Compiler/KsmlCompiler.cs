@@ -12,7 +12,11 @@ namespace Ksml.Compiler;
 /// <summary>Options that come from the consuming project rather than from the KSML file.</summary>
 /// <param name="Namespace">The C# namespace of the generated types.</param>
 /// <param name="RelativePath">The path shown in generated comments and runtime errors (stable across machines).</param>
-public sealed record CompilerOptions(string Namespace, string RelativePath);
+public sealed record CompilerOptions(string Namespace, string RelativePath)
+{
+    /// <summary>The definition's name as a runner file's <c>ksml.definitions</c> key gives it, over the file's <c>name:</c> and file name.</summary>
+    public string? DefinitionName { get; init; }
+}
 
 /// <summary>What compiling one KSML file produced. <see cref="Source"/> is null when there are errors.</summary>
 public sealed record CompilationResult(BoundDefinition? Model, IReadOnlyList<KsmlDiagnostic> Diagnostics, string? Source, string ClassName)
@@ -30,7 +34,7 @@ public static class KsmlCompiler
         var diagnostics = new List<KsmlDiagnostic>();
         var className = EmitNames.ClassNameFor(options.RelativePath);
         var syntax = DefinitionParser.Parse(path, text, diagnostics);
-        var model = DefinitionBinder.Bind(syntax, syntax.Name ?? DefinitionNameFor(options.RelativePath), diagnostics);
+        var model = DefinitionBinder.Bind(syntax, options.DefinitionName ?? syntax.Name ?? DefinitionNameFor(options.RelativePath), diagnostics);
         DefinitionChecker.Check(model, diagnostics);
         var ordered = diagnostics
             .Distinct()

@@ -46,6 +46,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidResilience = new("KSML0012", "Resilience setting cannot apply",
         "resilience.{0}: {1}");
 
+    public static readonly DiagnosticDescriptor ConflictingFields = new("KSML0013", "Conflicting fields",
+        "'{0}' and '{1}' cannot both be given in {2}");
+
     public static readonly DiagnosticDescriptor UndefinedStream = new("KSML0100", "Undefined stream",
         "Stream '{0}' is not defined in 'streams', 'tables' or 'globalTables', nor named by an earlier pipeline.{1}");
 
@@ -66,6 +69,9 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor StreamUsedBeforeDefinition = new("KSML0106", "Stream used before its pipeline",
         "Stream '{0}' is produced by pipeline '{1}' at line {2}, which comes later in the file; pipelines are built in file order, so move it up");
+
+    public static readonly DiagnosticDescriptor UndefinedSuiteStream = new("KSML0107", "Undefined test stream",
+        "Stream '{0}' is not declared in the suite's 'streams'.{1}");
 
     public static readonly DiagnosticDescriptor FunctionTypeMismatch = new("KSML0200", "Function of the wrong type",
         "Function '{0}' is {1}, but '{2}' needs {3}");
@@ -119,6 +125,7 @@ public static class DiagnosticDescriptors
         EmptyDefinition,
         InvalidResilience,
         InvalidPythonIdentifier,
+        ConflictingFields,
         UndefinedStream,
         UndefinedTable,
         UndefinedGlobalTable,
@@ -126,6 +133,7 @@ public static class DiagnosticDescriptors
         UndefinedStore,
         UndefinedTarget,
         StreamUsedBeforeDefinition,
+        UndefinedSuiteStream,
         FunctionTypeMismatch,
         StoresNotAllowed,
         OperationNotApplicable,

@@ -86,9 +86,14 @@ public static partial class KsmlRunnerConfig
             var path = "ksml." + key;
             options = key switch
             {
-                "definitions" => options with { Definitions = Mapping(value, source, path).Children.Select(p => Text(p.Key)).ToList() },
+                "definitions" => options with
+                {
+                    Definitions = Mapping(value, source, path).Children.Select(p => Text(p.Key)).ToList(),
+                    DefinitionFiles = Mapping(value, source, path).Children.ToDictionary(p => Text(p.Key), p => Scalar(p.Value, source, path + "." + Text(p.Key)), StringComparer.Ordinal),
+                },
                 "storageDirectory" => options with { StorageDirectory = Scalar(value, source, path) },
-                "createStorageDirectory" or "configDirectory" => options,
+                "configDirectory" => options with { ConfigDirectory = Scalar(value, source, path) },
+                "createStorageDirectory" => options,
                 "schemaDirectory" => options with { SchemaDirectory = Scalar(value, source, path) },
                 "schemaRegistries" => options,
                 "notations" => options with { Notations = Notations(Mapping(value, source, path), ksml, source, path) },

@@ -36,6 +36,12 @@ public sealed record KsmlRunnerOptions
     /// <summary>Which compiled definitions run, by name; empty runs them all.</summary>
     public IReadOnlyList<string> Definitions { get; init; } = [];
 
+    /// <summary>The definition files <c>ksml.definitions</c> names, by name, as written (the <c>ksml</c> tool compiles them).</summary>
+    public IReadOnlyDictionary<string, string> DefinitionFiles { get; init; } = new Dictionary<string, string>();
+
+    /// <summary><c>ksml.configDirectory</c>: where definition files are found; null means next to the runner file.</summary>
+    public string? ConfigDirectory { get; init; }
+
     /// <summary>KSML's <c>enableProducers</c>.</summary>
     public bool EnableProducers { get; init; } = true;
 

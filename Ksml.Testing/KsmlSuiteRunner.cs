@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Confluent.Kafka;
+using Ksml.Compiler.Diagnostics;
+using Ksml.Compiler.Parsing;
+using Ksml.Compiler.Syntax;
+using Ksml.Runtime;
+using Ksml.Runtime.Definitions;
+using Ksml.Runtime.Functions;
+using Ksml.Runtime.Python;
+using Ksml.Runtime.Serdes;
+using Ksml.Runtime.Values;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Mock;
+using Streamiz.Kafka.Net.SerDes;
+using Streamiz.Kafka.Net.Processors;
+
+namespace Ksml.Testing;
+
+/// <summary>
+/// Runs KSML test suites: each test gets a fresh TopologyTestDriver over the definition's topology,
+/// built by the same runtime a compiled project runs on; produce blocks are serialized with the
+/// stream's declared types; assert blocks are Python functions (so failures carry their YAML line)
+/// that see <c>records</c> and the listed stores with the API pipeline code has.
+/// </summary>
+public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFactory? loggers = null)
+{
+    private readonly ILoggerFactory _loggers = loggers ?? NullLoggerFactory.Instance;
+
+    /// <summary>Parses and runs the suite at <paramref name="suitePath"/>.</summary>
+    public KsmlSuiteResult Run(string suitePath)
+    {
+        var fallbackName = Path.GetFileNameWithoutExtension(suitePath);
+        string text;
+        try { text = File.ReadAllText(suitePath); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new KsmlSuiteResult(suitePath, fallbackName, [$"{suitePath}: cannot read the suite: {ex.Message}"], []);
+        }
+        var diagnostics = new List<KsmlDiagnostic>();
+        var suite = TestSuiteParser.Parse(suitePath, text, diagnostics);
+        var name = suite.Name ?? fallbackName;
+        if (diagnostics.Any(d => d.IsError) || suite.Definition is null)
+            return new KsmlSuiteResult(suitePath, name, diagnostics.Where(d => d.IsError).Select(d => d.ToString()).ToList(), []);
+
+        var directory = Path.GetDirectoryName(Path.GetFullPath(suitePath))!;
+        var lookup = definitions.Find(Path.Combine(directory, suite.Definition.Name));
+        if (lookup.Definition is not { } definition)
+            return new KsmlSuiteResult(suitePath, name, lookup.Errors.ToList(), []);
+
+        KsmlNotations.Configure(suite.SchemaDirectory is { } schemas ? Path.Combine(directory, schemas) : directory, new Dictionary<string, NotationOptions>());
+        var functions = new PythonFunctionFactory(_loggers);
+        if (suite.ModuleDirectory is { } modules)
+            AddModuleDirectory(functions, Path.Combine(directory, modules));
+        return new KsmlSuiteResult(suitePath, name, [], suite.Tests.Select(test => RunTest(suite, test, definition, functions)).ToList());
+    }
+
+    private KsmlTestOutcome RunTest(TestSuiteSyntax suite, TestCaseSyntax test, IKsmlDefinition definition, PythonFunctionFactory functions)
+    {
+        var description = test.Description ?? test.Id.Name;
+        KsmlTestOutcome Fail(string why) => new(test.Id.Name, description, false, why);
+        var streams = suite.Streams.ToDictionary(s => s.Id.Name, StringComparer.Ordinal);
+
+        var builder = new StreamBuilder();
+        var ksml = new KsmlTopologyBuilder(builder, functions);
+        try
+        {
+            definition.Build(ksml);
+        }
+        catch (Exception ex) when (ex is KsmlFunctionException or PythonBridgeException or NotSupportedException or KsmlTypeException)
+        {
+            return Fail($"the definition does not build: {ex.Message}");
+        }
+        var config = new StreamConfig<ByteArraySerDes, ByteArraySerDes>
+        {
+            ApplicationId = "ksml-test-" + test.Id.Name,
+            Logger = _loggers,
+        };
+        using var driver = new TopologyTestDriver(builder.Build(), config);
+
+        foreach (var produce in test.Produce)
+        {
+            var stream = streams[produce.To.Name];
+            var where = $"{suite.Path}:{produce.Span.Line}";
+            try
+            {
+                var input = driver.CreateInputTopic<byte[]?, byte[]?>(stream.Topic, new ByteArraySerDes(), new ByteArraySerDes());
+                foreach (var (key, value, timestamp) in Records(suite, test, produce, stream, functions))
+                {
+                    var keyBytes = Serialize(stream.KeyType.Text, key, stream.Topic, MessageComponentType.Key);
+                    var valueBytes = Serialize(stream.ValueType.Text, value, stream.Topic, MessageComponentType.Value);
+                    if (timestamp is { } ms)
+                        input.PipeInput(keyBytes, valueBytes, DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime, new Headers());
+                    else
+                        input.PipeInput(keyBytes, valueBytes, new Headers());
+                }
+            }
+            catch (KsmlFunctionException ex)
+            {
+                return Fail($"{where}: producing to '{produce.To.Name}' failed in {ex.SourcePath}:{ex.Line}: {ex.ErrorType}: {ex.ErrorMessage}");
+            }
+            catch (Exception ex) when (ex is KsmlTypeException or SerializationException or InvalidOperationException or ArgumentException or FormatException or Streamiz.Kafka.Net.Errors.StreamsException)
+            {
+                return Fail($"{where}: producing to '{produce.To.Name}' failed: {Innermost(ex).Message}");
+            }
+        }
+
+        var records = new Dictionary<string, List<object?>>(StringComparer.Ordinal);
+        var stores = new DriverStores(driver, ksml.Stores);
+        for (var i = 0; i < test.Asserts.Count; i++)
+        {
+            var assertion = test.Asserts[i];
+            var arguments = new List<object?>();
+            try
+            {
+                if (assertion.On is { } on)
+                {
+                    var stream = streams[on.Name];
+                    if (!records.TryGetValue(stream.Topic, out var read))
+                        records[stream.Topic] = read = ReadOutput(driver, stream);
+                    arguments.Add(read);
+                }
+                var function = functions.Create(new KsmlFunctionDefinition(
+                    suite.Name ?? Path.GetFileNameWithoutExtension(suite.Path), $"{test.Id.Name}_assert_{i + 1}", "generic", suite.Path, assertion.Code.Line,
+                    assertion.On is null ? [] : ["records"], [], null,
+                    new PythonCode(assertion.Code.Text, assertion.Code.Line, assertion.Code.Column), null, null,
+                    assertion.Stores.Select(s => s.Name).ToList()));
+                function.Invoke(stores, [.. arguments]);
+            }
+            catch (KsmlFunctionException ex)
+            {
+                var message = ex.ErrorType == "AssertionError" && ex.ErrorMessage.Length == 0 ? "assertion failed" : ex.ErrorMessage;
+                return Fail($"{ex.SourcePath}:{ex.Line}: {ex.ErrorType}: {message}");
+            }
+            catch (Exception ex) when (ex is KsmlTypeException or SerializationException or UnknownStoreException or PythonBridgeException)
+            {
+                return Fail($"{suite.Path}:{assertion.Span.Line}: {Innermost(ex).Message}");
+            }
+        }
+        return new KsmlTestOutcome(test.Id.Name, description, true, null);
+    }
+
+    private static Exception Innermost(Exception ex) => ex is System.Reflection.TargetInvocationException { InnerException: { } inner } ? Innermost(inner) : ex;
+
+    /// <summary>The (key, value, timestamp) of every record a produce block gives: its messages, or its generator's results.</summary>
+    private static IEnumerable<(object? Key, object? Value, long? Timestamp)> Records(TestSuiteSyntax suite, TestCaseSyntax test, TestProduceSyntax produce, TestStreamSyntax stream, PythonFunctionFactory functions)
+    {
+        foreach (var message in produce.Messages)
+            yield return (YamlValues.For(message.Key, KsmlSerdes.ClrType(stream.KeyType.Text)), YamlValues.For(message.Value, KsmlSerdes.ClrType(stream.ValueType.Text)), message.Timestamp);
+        if (produce.Generator is not { } generator)
+            yield break;
+        static PythonCode? Code(SnippetSyntax? snippet) => snippet is null ? null : new PythonCode(snippet.Text, snippet.Line, snippet.Column);
+        var function = functions.Create(new KsmlFunctionDefinition(
+            suite.Name ?? Path.GetFileNameWithoutExtension(suite.Path), $"{test.Id.Name}_generator", "generator", suite.Path, generator.Span.Line,
+            [], [], Code(generator.GlobalCode), Code(generator.Code), Code(generator.Expression), generator.ResultType?.Text, []));
+        for (var i = 0; i < produce.Count; i++)
+        {
+            var result = function.Invoke(null);
+            // A generator returns (key, value), a list of them, or None for nothing this time.
+            var pairs = result switch
+            {
+                null => [],
+                object?[] { Length: 2 } pair => [pair],
+                IEnumerable<object?> list => list.Select(item => item as object?[] ?? throw new KsmlTypeException($"{suite.Path}:{generator.Span.Line}: the generator returned a list holding {KsmlValues.DescribeValue(item)}; expected (key, value) tuples")).ToList(),
+                _ => throw new KsmlTypeException($"{suite.Path}:{generator.Span.Line}: the generator returned {KsmlValues.DescribeValue(result)}; expected a (key, value) tuple, a list of them, or None"),
+            };
+            foreach (var pair in pairs)
+                yield return (pair[0], pair[1], null);
+        }
+    }
+
+    private static byte[]? Serialize(string ksmlType, object? value, string topic, MessageComponentType component)
+    {
+        var type = KsmlSerdes.ClrType(ksmlType);
+        var converted = KsmlValues.To(value, type, $"the {component.ToString().ToLowerInvariant()} for topic '{topic}'");
+        return converted is null ? null : Serde(ksmlType).SerializeObject(converted, new SerializationContext(component, topic));
+    }
+
+    private static ISerDes Serde(string ksmlType) =>
+        (ISerDes)typeof(KsmlSerdes).GetMethod(nameof(KsmlSerdes.For))!.MakeGenericMethod(KsmlSerdes.ClrType(ksmlType)).Invoke(null, [ksmlType])!;
+
+    /// <summary>Everything written to the stream's topic, as <c>{key, value, timestamp}</c> dicts, the shape KSML's runner gives.</summary>
+    private static List<object?> ReadOutput(TopologyTestDriver driver, TestStreamSyntax stream)
+    {
+        var output = driver.CreateOutputTopic<byte[]?, byte[]?>(stream.Topic, TimeSpan.FromSeconds(1), new ByteArraySerDes(), new ByteArraySerDes());
+        var keySerde = Serde(stream.KeyType.Text);
+        var valueSerde = Serde(stream.ValueType.Text);
+        return output.ReadKeyValueList().Select(record => (object?)new Dictionary<string, object?>
+        {
+            ["key"] = record.Message.Key is null ? null : keySerde.DeserializeObject(record.Message.Key, new SerializationContext(MessageComponentType.Key, stream.Topic)),
+            ["value"] = record.Message.Value is null ? null : valueSerde.DeserializeObject(record.Message.Value, new SerializationContext(MessageComponentType.Value, stream.Topic)),
+            ["timestamp"] = record.Message.Timestamp.UnixTimestampMs,
+        }).ToList();
+    }
+
+    /// <summary>Lets <c>import</c> in the definition and the asserts find the suite's <c>moduleDirectory</c>.</summary>
+    private static void AddModuleDirectory(PythonFunctionFactory functions, string directory)
+    {
+        var literal = "'" + directory.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
+        functions.Create(new KsmlFunctionDefinition("ksml-test", "module_directory", "generic", "(suite)", 1, [], [],
+            new PythonCode($"import sys\nif {literal} not in sys.path:\n    sys.path.insert(0, {literal})", 1, 1), null, new PythonCode("None", 1, 1), null, []));
+    }
+
+    /// <summary>The driver's stores, typed as the definition declared them, for the assert functions.</summary>
+    private sealed class DriverStores(TopologyTestDriver driver, IReadOnlyDictionary<string, KsmlStoreDefinition> declared) : IKsmlStoreProvider
+    {
+        public IStateStore GetStore(string name)
+        {
+            if (!declared.TryGetValue(name, out var store))
+                throw new UnknownStoreException($"store '{name}' is not declared by the definition (declared: {string.Join(", ", declared.Keys.Order(StringComparer.Ordinal))})");
+            var method = store.StoreType == "window" ? nameof(TopologyTestDriver.GetWindowStore) : nameof(TopologyTestDriver.GetKeyValueStore);
+            var typed = typeof(TopologyTestDriver).GetMethod(method)!.MakeGenericMethod(KsmlSerdes.ClrType(store.KeyType), KsmlSerdes.ClrType(store.ValueType));
+            return typed.Invoke(driver, [name]) as IStateStore
+                ?? throw new UnknownStoreException($"store '{name}' is not in the topology");
+        }
+    }
+
+    private sealed class UnknownStoreException(string message) : Exception(message);
+}

@@ -1,0 +1,192 @@
+using System.CommandLine;
+using Ksml.Compiler;
+using Ksml.Compiler.Diagnostics;
+using Ksml.Compiler.Emit;
+using Ksml.Compiler.Parsing;
+using Ksml.Runtime.Hosting;
+using Ksml.Testing;
+using Microsoft.Extensions.Logging;
+
+namespace Ksml.Tool;
+
+/// <summary>
+/// The <c>ksml</c> command line. Exit codes: 0 success, 1 KSML errors or failed tests, 2 bad usage or
+/// configuration (as a compiled application answers).
+/// </summary>
+internal static class KsmlCommand
+{
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null)
+    {
+        var stdout = output ?? Console.Out;
+        var checkFiles = new Argument<string[]>("files") { Description = "KSML definition or test suite files", Arity = ArgumentArity.OneOrMore };
+        var check = new Command("check", "Report the located diagnostics a build would give, without building") { checkFiles };
+        check.SetAction(parse => Check(parse.GetValue(checkFiles)!, stdout));
+
+        var generateFiles = new Argument<string[]>("files") { Description = "KSML definition files", Arity = ArgumentArity.OneOrMore };
+        var outputDirectory = new Option<DirectoryInfo>("--output", "-o") { Description = "Directory to write the C# into", Required = true };
+        var @namespace = new Option<string>("--namespace") { Description = "Namespace of the generated types", DefaultValueFactory = _ => "Ksml.Generated" };
+        var generate = new Command("generate", "Write the C# the source generator would produce for these files") { generateFiles, outputDirectory, @namespace };
+        generate.SetAction(parse => Generate(parse.GetValue(generateFiles)!, parse.GetValue(outputDirectory)!, parse.GetValue(@namespace)!, stdout));
+
+        var runFiles = new Argument<string[]>("files") { Description = "KSML definition files (default: the runner file's ksml.definitions)", Arity = ArgumentArity.ZeroOrMore };
+        var config = new Option<FileInfo?>("--config", "-c") { Description = "KSML runner file; every other option of a compiled application applies too (ksml run FILE -- --help lists them)" };
+        var run = new Command("run", "Compile definitions in memory and run them as a compiled project would (embedded broker when no cluster is configured)") { runFiles, config };
+        run.TreatUnmatchedTokensAsErrors = false;
+        run.SetAction((parse, _) => Run(parse.GetValue(runFiles)!, parse.GetValue(config), parse.UnmatchedTokens));
+
+        var testPaths = new Argument<string[]>("paths") { Description = "Test suite files, or folders to search (nested folders included)", Arity = ArgumentArity.OneOrMore };
+        var test = new Command("test", "Run KSML test suites (KSML's YAML test format) on TopologyTestDriver") { testPaths };
+        test.SetAction(parse => Test(parse.GetValue(testPaths)!, stdout));
+
+        var root = new RootCommand("ksml: check, generate, run and test KSML definitions with Ksml.NET") { check, generate, run, test };
+        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+    }
+
+    private static int Check(string[] files, TextWriter output)
+    {
+        var errors = 0;
+        var warnings = 0;
+        foreach (var file in files)
+        {
+            if (!File.Exists(file))
+            {
+                output.WriteLine($"{file}: error: the file does not exist");
+                errors++;
+                continue;
+            }
+            var text = File.ReadAllText(file);
+            var diagnostics = new List<KsmlDiagnostic>();
+            if (TestSuiteParser.LooksLikeSuite(text))
+                TestSuiteParser.Parse(file, text, diagnostics);
+            else
+                diagnostics.AddRange(KsmlCompiler.Compile(file, text, new CompilerOptions("Ksml.Generated", InMemoryCompiler.DisplayPath(file))).Diagnostics);
+            foreach (var diagnostic in diagnostics)
+                output.WriteLine(diagnostic);
+            errors += diagnostics.Count(d => d.IsError);
+            warnings += diagnostics.Count(d => !d.IsError);
+        }
+        output.WriteLine($"ksml check: {files.Length} file{(files.Length == 1 ? "" : "s")}, {errors} error{(errors == 1 ? "" : "s")}, {warnings} warning{(warnings == 1 ? "" : "s")}");
+        return errors > 0 ? 1 : 0;
+    }
+
+    private static int Generate(string[] files, DirectoryInfo directory, string @namespace, TextWriter output)
+    {
+        var classes = new List<string>();
+        var written = new List<(string Name, string Source)>();
+        var failed = false;
+        foreach (var file in files)
+        {
+            if (!File.Exists(file))
+            {
+                output.WriteLine($"{file}: error: the file does not exist");
+                failed = true;
+                continue;
+            }
+            var relative = InMemoryCompiler.DisplayPath(file);
+            var result = KsmlCompiler.Compile(file, File.ReadAllText(file), new CompilerOptions(@namespace, relative));
+            foreach (var diagnostic in result.Diagnostics)
+                output.WriteLine(diagnostic);
+            if (result.Source is null)
+            {
+                failed = true;
+                continue;
+            }
+            classes.Add(result.ClassName);
+            written.Add((EntryPointEmitter.HintNameFor(relative), result.Source));
+        }
+        if (failed)
+            return 1;
+        directory.Create();
+        written.Add((EntryPointEmitter.HintName, EntryPointEmitter.Emit(@namespace, classes.Order(StringComparer.Ordinal), generateMain: false)));
+        foreach (var (name, source) in written)
+        {
+            File.WriteAllText(Path.Combine(directory.FullName, name), source);
+            output.WriteLine(Path.Combine(directory.FullName, name));
+        }
+        return 0;
+    }
+
+    private static async Task<int> Run(string[] files, FileInfo? config, IReadOnlyList<string> forwarded)
+    {
+        var arguments = forwarded.ToList();
+        var configPath = config?.FullName ?? Environment.GetEnvironmentVariable("KSML_CONFIG") ?? (File.Exists("ksml-runner.yaml") ? Path.GetFullPath("ksml-runner.yaml") : null);
+        if (config is not null)
+            arguments.InsertRange(0, ["--config", config.FullName]);
+        var paths = files.ToList();
+        var names = files.Select(_ => (string?)null).ToList();
+        if (paths.Count == 0)
+        {
+            if (configPath is null || !File.Exists(configPath))
+            {
+                await Console.Error.WriteLineAsync("ksml run: name the definition files, or a runner file (--config) whose ksml.definitions lists them").ConfigureAwait(false);
+                return 2;
+            }
+            KsmlRunnerOptions options;
+            try
+            {
+                options = KsmlRunnerConfig.Parse(await File.ReadAllTextAsync(configPath).ConfigureAwait(false), configPath, Environment.GetEnvironmentVariable, []);
+            }
+            catch (KsmlConfigException ex)
+            {
+                await Console.Error.WriteLineAsync("ksml: " + ex.Message).ConfigureAwait(false);
+                return 2;
+            }
+            var configDirectory = Path.GetDirectoryName(configPath)!;
+            var directory = options.ConfigDirectory is { } configured ? Path.Combine(configDirectory, configured) : configDirectory;
+            foreach (var (name, file) in options.DefinitionFiles)
+            {
+                paths.Add(Path.Combine(directory, file));
+                names.Add(name);
+            }
+            if (paths.Count == 0)
+            {
+                await Console.Error.WriteLineAsync($"ksml run: {configPath} lists no ksml.definitions; name the definition files instead").ConfigureAwait(false);
+                return 2;
+            }
+        }
+        var (definitions, errors) = InMemoryCompiler.Compile(paths, names);
+        if (errors.Count > 0)
+        {
+            foreach (var error in errors)
+                await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
+            return 1;
+        }
+        return await KsmlApplication.RunAsync([.. arguments], definitions).ConfigureAwait(false);
+    }
+
+    private static int Test(string[] paths, TextWriter output)
+    {
+        using var loggers = LoggerFactory.Create(logging => logging
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("KSML_LOG_LEVEL"), true, out var level) ? level : LogLevel.Warning)
+            .AddFilter("Streamiz", LogLevel.Error));
+        var runner = new KsmlSuiteRunner(new InMemoryCompiler(), loggers);
+        var suites = KsmlSuiteFiles.Find(paths);
+        if (suites.Count == 0)
+        {
+            output.WriteLine($"ksml test: no test suites under {string.Join(", ", paths)} (a suite is a YAML file with top-level 'definition:' and 'tests:')");
+            output.WriteLine("0 passed, 0 failed");
+            return 1;
+        }
+        var passed = 0;
+        var failed = 0;
+        foreach (var suite in suites)
+        {
+            var result = runner.Run(suite);
+            output.WriteLine($"{result.Name} ({suite})");
+            foreach (var error in result.Errors)
+                output.WriteLine("  ERROR " + error);
+            if (result.Errors.Count > 0)
+                failed++;
+            foreach (var test in result.Tests)
+            {
+                output.WriteLine($"  {(test.Passed ? "PASS" : "FAIL")} {test.Id}{(test.Description != test.Id ? " - " + test.Description : "")}");
+                if (test.Failure is not null)
+                    output.WriteLine("       " + test.Failure);
+                if (test.Passed) passed++; else failed++;
+            }
+        }
+        output.WriteLine($"{passed} passed, {failed} failed");
+        return failed == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,4 @@
+using System.CommandLine;
+using Ksml.Tool;
+
+return await KsmlCommand.RunAsync(args);
