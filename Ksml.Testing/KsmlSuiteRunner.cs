@@ -29,8 +29,8 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
 {
     private readonly ILoggerFactory _loggers = loggers ?? NullLoggerFactory.Instance;
 
-    /// <summary>Parses and runs the suite at <paramref name="suitePath"/>.</summary>
-    public KsmlSuiteResult Run(string suitePath)
+    /// <summary>Parses and runs the suite at <paramref name="suitePath"/>; <paramref name="testId"/> runs only that test.</summary>
+    public KsmlSuiteResult Run(string suitePath, string? testId = null)
     {
         var fallbackName = Path.GetFileNameWithoutExtension(suitePath);
         string text;
@@ -54,7 +54,22 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         var functions = new PythonFunctionFactory(_loggers);
         if (suite.ModuleDirectory is { } modules)
             AddModuleDirectory(functions, Path.Combine(directory, modules));
-        return new KsmlSuiteResult(suitePath, name, [], suite.Tests.Select(test => RunTest(suite, test, definition, functions)).ToList());
+        return new KsmlSuiteResult(suitePath, name, [], suite.Tests.Where(t => testId is null || t.Id.Name == testId).Select(test => RunTest(suite, test, definition, functions)).ToList());
+    }
+
+    /// <summary>The test ids of a suite, in file order, and the located errors that keep it from running.</summary>
+    public static (string Name, IReadOnlyList<string> TestIds, IReadOnlyList<string> Errors) Describe(string suitePath)
+    {
+        var diagnostics = new List<KsmlDiagnostic>();
+        string text;
+        try { text = File.ReadAllText(suitePath); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (Path.GetFileNameWithoutExtension(suitePath), [], [$"{suitePath}: cannot read the suite: {ex.Message}"]);
+        }
+        var suite = TestSuiteParser.Parse(suitePath, text, diagnostics);
+        return (suite.Name ?? Path.GetFileNameWithoutExtension(suitePath), suite.Tests.Select(t => t.Id.Name).ToList(),
+            diagnostics.Where(d => d.IsError).Select(d => d.ToString()).ToList());
     }
 
     private KsmlTestOutcome RunTest(TestSuiteSyntax suite, TestCaseSyntax test, IKsmlDefinition definition, PythonFunctionFactory functions)
