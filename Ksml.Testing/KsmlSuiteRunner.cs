@@ -78,6 +78,12 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         KsmlTestOutcome Fail(string why) => new(test.Id.Name, description, false, why);
         var streams = suite.Streams.ToDictionary(s => s.Id.Name, StringComparer.Ordinal);
 
+        // Streamiz keeps the logger factory of the last StreamConfig in a static, which its builders read: configure first.
+        var config = new StreamConfig<ByteArraySerDes, ByteArraySerDes>
+        {
+            ApplicationId = "ksml-test-" + test.Id.Name,
+            Logger = _loggers,
+        };
         var builder = new StreamBuilder();
         var ksml = new KsmlTopologyBuilder(builder, functions);
         try
@@ -88,11 +94,6 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         {
             return Fail($"the definition does not build: {ex.Message}");
         }
-        var config = new StreamConfig<ByteArraySerDes, ByteArraySerDes>
-        {
-            ApplicationId = "ksml-test-" + test.Id.Name,
-            Logger = _loggers,
-        };
         using var driver = new TopologyTestDriver(builder.Build(), config);
 
         foreach (var produce in test.Produce)

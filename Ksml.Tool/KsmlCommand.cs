@@ -32,7 +32,18 @@ internal static class KsmlCommand
         var config = new Option<FileInfo?>("--config", "-c") { Description = "KSML runner file; every other option of a compiled application applies too (ksml run FILE -- --help lists them)" };
         var run = new Command("run", "Compile definitions in memory and run them as a compiled project would (embedded broker when no cluster is configured)") { runFiles, config };
         run.TreatUnmatchedTokensAsErrors = false;
-        run.SetAction((parse, _) => Run(parse.GetValue(runFiles)!, parse.GetValue(config), parse.UnmatchedTokens));
+        run.SetAction((parse, _) =>
+        {
+            // The application's own options pass through untouched, so classify the raw tokens: a YAML
+            // file not given as an option's value is a definition; everything else is forwarded.
+            var tokens = args.SkipWhile(a => a != "run").Skip(1).ToList();
+            var files = tokens.Where((t, i) => IsDefinitionFile(t) && (i == 0 || !TakesValue(tokens[i - 1]))).ToList();
+            var forwarded = tokens.Where((t, i) => !(IsDefinitionFile(t) && (i == 0 || !TakesValue(tokens[i - 1])))).ToList();
+            var configIndex = forwarded.FindIndex(t => t is "--config" or "-c");
+            if (configIndex >= 0 && configIndex + 1 < forwarded.Count)
+                forwarded.RemoveRange(configIndex, 2);
+            return Run([.. files], parse.GetValue(config), forwarded);
+        });
 
         var testPaths = new Argument<string[]>("paths") { Description = "Test suite files, or folders to search (nested folders included)", Arity = ArgumentArity.OneOrMore };
         var test = new Command("test", "Run KSML test suites (KSML's YAML test format) on TopologyTestDriver") { testPaths };
@@ -41,6 +52,11 @@ internal static class KsmlCommand
         var root = new RootCommand("ksml: check, generate, run and test KSML definitions with Ksml.NET") { check, generate, run, test };
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
+
+    private static bool IsDefinitionFile(string token) =>
+        !token.StartsWith('-') && (token.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || token.EndsWith(".yml", StringComparison.OrdinalIgnoreCase));
+
+    private static bool TakesValue(string option) => option.StartsWith('-') && option is not ("--embedded-broker" or "--exactly-once" or "--no-producers" or "--no-pipelines" or "--json-logs" or "--describe" or "--check-config");
 
     private static int Check(string[] files, TextWriter output)
     {
@@ -156,7 +172,8 @@ internal static class KsmlCommand
 
     private static int Test(string[] paths, TextWriter output)
     {
-        using var loggers = LoggerFactory.Create(logging => logging
+        // Not disposed: Streamiz keeps the factory in a static for as long as the process runs.
+        var loggers = LoggerFactory.Create(logging => logging
             .AddSimpleConsole(o => o.SingleLine = true)
             .SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("KSML_LOG_LEVEL"), true, out var level) ? level : LogLevel.Warning)
             .AddFilter("Streamiz", LogLevel.Error));

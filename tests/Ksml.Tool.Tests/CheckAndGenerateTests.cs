@@ -1,0 +1,86 @@
+using Ksml.Generators;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Text;
+using static Ksml.Tool.Tests.ToolTestSupport;
+
+namespace Ksml.Tool.Tests;
+
+/// <summary>`ksml check` and `ksml generate` give exactly what the build's source generator gives.</summary>
+public sealed class CheckAndGenerateTests
+{
+    private sealed class InMemoryText(string path, string text) : AdditionalText
+    {
+        public override string Path => path;
+        public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(text);
+    }
+
+    private static GeneratorDriverRunResult Generate(params string[] paths) =>
+        CSharpGeneratorDriver.Create(new KsmlGenerator())
+            .AddAdditionalTexts([.. paths.Select(p => (AdditionalText)new InMemoryText(p, File.ReadAllText(p)))])
+            .RunGenerators(CSharpCompilation.Create("App"))
+            .GetRunResult();
+
+    [Test]
+    public void Check_prints_the_diagnostics_the_build_reports()
+    {
+        var file = Path.Combine(Suites, "broken", "broken.ksml.yaml");
+        var build = Generate(file).Diagnostics.Select(d => d.ToString()).ToList();
+
+        var (exit, output) = RunKsml("check", file);
+
+        Assert.That(build, Has.Count.EqualTo(1));
+        Assert.That(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0], Is.EqualTo(build[0]));
+        Assert.That(output, Does.Contain("ksml check: 1 file, 1 error, 0 warnings"));
+        Assert.That(exit, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Check_passes_valid_files()
+    {
+        var (exit, output) = RunKsml("check", Path.Combine(Suites, "definitions", "readings.ksml.yaml"), Path.Combine(RepositoryRoot, "examples", "WordCount", "word-count.ksml.yaml"));
+
+        Assert.That(output.Trim(), Is.EqualTo("ksml check: 2 files, 0 errors, 0 warnings"));
+        Assert.That(exit, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void Generate_writes_the_files_the_generator_adds()
+    {
+        var work = Directory.CreateTempSubdirectory("ksml-generate-").FullName;
+        var previous = Directory.GetCurrentDirectory();
+        try
+        {
+            File.Copy(Path.Combine(Suites, "definitions", "readings.ksml.yaml"), Path.Combine(work, "readings.ksml.yaml"));
+            File.Copy(Path.Combine(RepositoryRoot, "examples", "WordCount", "word-count.ksml.yaml"), Path.Combine(work, "word-count.ksml.yaml"));
+            Directory.SetCurrentDirectory(work);
+            var expected = Generate("readings.ksml.yaml", "word-count.ksml.yaml").Results[0].GeneratedSources
+                .ToDictionary(s => s.HintName, s => s.SourceText.ToString());
+
+            var (exit, _) = RunKsml("generate", "readings.ksml.yaml", "word-count.ksml.yaml", "-o", "out");
+
+            Assert.That(exit, Is.EqualTo(0));
+            var written = Directory.GetFiles(Path.Combine(work, "out")).ToDictionary(f => Path.GetFileName(f), File.ReadAllText);
+            Assert.That(written.Keys, Is.EquivalentTo(expected.Keys));
+            foreach (var (name, text) in expected)
+                Assert.That(written[name], Is.EqualTo(text), name);
+        }
+        finally
+        {
+            Directory.SetCurrentDirectory(previous);
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Generate_refuses_files_with_errors_and_writes_nothing()
+    {
+        var output = Path.Combine(Path.GetTempPath(), "ksml-generate-" + Guid.NewGuid().ToString("N"));
+
+        var (exit, printed) = RunKsml("generate", Path.Combine(Suites, "broken", "broken.ksml.yaml"), "-o", output);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(printed, Does.Contain("error KSML0103"));
+        Assert.That(Directory.Exists(output), Is.False);
+    }
+}

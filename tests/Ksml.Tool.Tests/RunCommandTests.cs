@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using static Ksml.Tool.Tests.ToolTestSupport;
+
+namespace Ksml.Tool.Tests;
+
+/// <summary>`ksml run` compiles in memory and runs like a compiled project: same options, same embedded broker.</summary>
+public sealed class RunCommandTests
+{
+    [Test]
+    public void Runs_a_definition_on_the_embedded_broker_and_stops_cleanly_on_sigterm()
+    {
+        using var process = Start(RepositoryRoot, "run", "examples/WordCount/word-count.ksml.yaml");
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            // The producer writes a sentence a second; the pipeline's peek logs "word -> count".
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (!output.Any(line => line.Contains(" -> ", StringComparison.Ordinal)) && DateTime.UtcNow < deadline && !process.HasExited)
+                Thread.Sleep(200);
+            Assert.That(output, Has.Some.Contains("Embedded Kafka broker"), string.Join('\n', output));
+            Assert.That(output, Has.Some.Contains(" -> "), string.Join('\n', output));
+        }
+        finally
+        {
+            if (!process.HasExited)
+                Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).WaitForExit();
+        }
+        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, "the tool stops on SIGTERM");
+        Assert.That(process.ExitCode, Is.EqualTo(0), string.Join('\n', output));
+    }
+
+    [Test]
+    public void A_runner_file_names_the_definitions_and_the_application_options_still_apply()
+    {
+        var work = Directory.CreateTempSubdirectory("ksml-run-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(work, "defs"));
+            File.Copy(Path.Combine(Suites, "definitions", "readings.ksml.yaml"), Path.Combine(work, "defs", "readings.ksml.yaml"));
+            File.WriteAllText(Path.Combine(work, "ksml-runner.yaml"), """
+                kafka:
+                  application.id: tool-run-test
+                ksml:
+                  configDirectory: defs
+                  definitions:
+                    sensors: readings.ksml.yaml
+                """);
+            using var process = Start(work, "run", "--config", "ksml-runner.yaml", "--describe");
+            var printed = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+            Assert.That(process.WaitForExit(TimeSpan.FromSeconds(120)), Is.True);
+
+            Assert.That(process.ExitCode, Is.EqualTo(0), printed);
+            Assert.That(printed, Does.Contain("Topologies:").And.Contain("readings"), printed);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Test]
+    public void A_definition_with_errors_is_not_run()
+    {
+        using var process = Start(Suites, "run", "broken/broken.ksml.yaml");
+        var printed = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(60)), Is.True);
+
+        Assert.That(printed, Does.Contain("broken/broken.ksml.yaml(11,13): error KSML0103"));
+        Assert.That(process.ExitCode, Is.EqualTo(1));
+    }
+}

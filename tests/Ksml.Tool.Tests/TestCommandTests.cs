@@ -1,0 +1,76 @@
+using static Ksml.Tool.Tests.ToolTestSupport;
+
+namespace Ksml.Tool.Tests;
+
+/// <summary>`ksml test`: KSML's YAML suites, compiled in memory, each test on a fresh TopologyTestDriver.</summary>
+public sealed class TestCommandTests
+{
+    [Test]
+    public void Suites_in_nested_folders_are_found_and_pass()
+    {
+        var (exit, output) = RunKsml("test", Path.Combine(Suites, "passing"));
+
+        Assert.That(output, Does.Contain("Readings (").And.Contain("PASS hot_readings_alert - Only readings above 30 degrees become alerts"));
+        Assert.That(output, Does.Contain("PASS the_store_keeps_the_latest").And.Contain("PASS generated_readings"));
+        Assert.That(output.TrimEnd(), Does.EndWith("3 passed, 0 failed"));
+        Assert.That(exit, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void A_failing_assert_is_reported_with_its_yaml_line_and_fails_the_run()
+    {
+        var suite = Path.Combine(Suites, "failing", "readings-failing.test.yaml");
+        var line = File.ReadAllLines(suite).ToList().FindIndex(l => l.Contains("expected the alert for s9", StringComparison.Ordinal)) + 1;
+
+        var (exit, output) = RunKsml("test", suite);
+
+        Assert.That(output, Does.Contain("PASS passes"));
+        Assert.That(output, Does.Contain("FAIL fails_on_its_second_assert"));
+        Assert.That(output, Does.Contain($"{suite}:{line}: AssertionError: expected the alert for s9"));
+        Assert.That(output.TrimEnd(), Does.EndWith("1 passed, 1 failed"));
+        Assert.That(exit, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void A_malformed_suite_gets_located_errors()
+    {
+        var suite = Path.Combine(Suites, "malformed", "readings-malformed.test.yaml");
+
+        var (exit, output) = RunKsml("test", suite);
+
+        Assert.That(output, Does.Contain($"{suite}(5,5): error KSML0001: Unknown key 'valueTyp' in stream 'readings'. Did you mean 'valueType'?"));
+        Assert.That(output, Does.Contain($"{suite}(9,13): error KSML0107: Stream 'reading' is not declared in the suite's 'streams'. Did you mean 'readings'?"));
+        Assert.That(output, Does.Contain($"{suite}(14,9): error KSML0002"));
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(output.TrimEnd(), Does.EndWith("0 passed, 1 failed"));
+    }
+
+    [Test]
+    public void A_suite_whose_definition_does_not_compile_reports_the_definitions_diagnostics()
+    {
+        var (exit, output) = RunKsml("test", Path.Combine(Suites, "broken", "broken.test.yaml"));
+
+        Assert.That(output, Does.Match(@"broken\.ksml\.yaml\(11,13\): error KSML0103: Function 'is_to_hot' is not defined"));
+        Assert.That(exit, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Check_reports_suite_errors_too()
+    {
+        var suite = Path.Combine(Suites, "malformed", "readings-malformed.test.yaml");
+
+        var (exit, output) = RunKsml("check", suite);
+
+        Assert.That(output, Does.Contain("error KSML0107"));
+        Assert.That(exit, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void A_folder_without_suites_says_so_and_fails()
+    {
+        var (exit, output) = RunKsml("test", Path.Combine(Suites, "modules"));
+
+        Assert.That(output, Does.Contain("no test suites"));
+        Assert.That(exit, Is.EqualTo(1));
+    }
+}
