@@ -25,6 +25,46 @@ public sealed class PackageConsumerTests
         var pack = Run(root, "dotnet", "pack", Path.Combine(root, "Ksml.Runtime", "Ksml.Runtime.csproj"),
             "-c", "Release", "-o", _feed, "-p:PackageVersion=" + _version, "--nologo");
         Assert.That(pack.ExitCode, Is.Zero, pack.Output);
+        var packTool = Run(root, "dotnet", "pack", Path.Combine(root, "Ksml.Tool", "Ksml.Tool.csproj"),
+            "-c", "Release", "-o", _feed, "-p:PackageVersion=" + _version, "--nologo");
+        Assert.That(packTool.ExitCode, Is.Zero, packTool.Output);
+    }
+
+    [Test]
+    public void The_ksml_tool_installs_from_the_packed_output_and_checks_and_tests_without_a_project()
+    {
+        var tools = Path.Combine(_work, "tools");
+        var install = Run(_work, "dotnet", "tool", "install", "Ksml.Tool", "--tool-path", tools, "--add-source", _feed, "--version", _version);
+        Assert.That(install.ExitCode, Is.Zero, install.Output);
+        var ksml = Path.Combine(tools, "ksml");
+        var project = Path.Combine(_work, "no-project");
+        Directory.CreateDirectory(project);
+        File.WriteAllText(Path.Combine(project, "orders.ksml.yaml"), WordCount.Replace("if: is_long_enough", "if: is_long_enuf"));
+        File.WriteAllText(Path.Combine(project, "word-count.ksml.yaml"), WordCount);
+        File.WriteAllText(Path.Combine(project, "word-count.test.yaml"), """
+            definition: word-count.ksml.yaml
+            streams:
+              sentences: {topic: sentences}
+              counts: {topic: word_counts, valueType: long}
+            tests:
+              counts:
+                produce:
+                  - to: sentences
+                    messages:
+                      - {key: s1, value: the fox and the dog}
+                assert:
+                  - on: counts
+                    code: |
+                      assert {r["key"]: r["value"] for r in records} == {"the": 2, "fox": 1, "and": 1, "dog": 1}, records
+            """);
+
+        var check = Run(project, ksml, "check", "orders.ksml.yaml");
+        Assert.That(check.ExitCode, Is.EqualTo(1), check.Output);
+        Assert.That(check.Output, Does.Contain("orders.ksml.yaml(28,13): error KSML0103: Function 'is_long_enuf' is not defined. Did you mean 'is_long_enough'?"));
+
+        var test = Run(project, ksml, "test", ".");
+        Assert.That(test.ExitCode, Is.Zero, test.Output);
+        Assert.That(test.Output, Does.Contain("PASS counts").And.Contain("1 passed, 0 failed"));
     }
 
     [OneTimeTearDown]

@@ -338,6 +338,61 @@ public class DiagnosticTests
             "error KSML0207: This branch comes after a branch without 'if', which already takes every record; move the default branch last"));
     }
 
+    private static string[] CheckSuite(string yaml)
+    {
+        var diagnostics = new List<Compiler.Diagnostics.KsmlDiagnostic>();
+        Compiler.Parsing.TestSuiteParser.Parse("orders.test.yaml", yaml, diagnostics);
+        return diagnostics.Select(d => d.ToString()).ToArray();
+    }
+
+    private const string Suite = """
+        definition: orders.ksml.yaml
+        streams:
+          orders: {topic: orders, valueType: json}
+        tests:
+          first:
+            produce:
+              - to: orders
+                messages:
+                  - {key: a, value: 1}
+            assert:
+              - on: orders
+                code: assert records
+        """;
+
+    [Test]
+    public void A_well_formed_suite_has_no_diagnostics()
+    {
+        Assert.That(CheckSuite(Suite), Is.Empty);
+    }
+
+    [Test]
+    public void KSML0013_a_produce_block_with_both_messages_and_a_generator()
+    {
+        var yaml = Suite.Replace("      - to: orders\n", "      - to: orders\n        generator: {expression: '(1, 2)'}\n");
+        Assert.That(CheckSuite(yaml), Is.EqualTo(new[]
+        {
+            "orders.test.yaml(8,9): error KSML0013: 'messages' and 'generator' cannot both be given in a produce block",
+        }));
+    }
+
+    [Test]
+    public void KSML0107_a_suite_naming_an_undeclared_stream()
+    {
+        Assert.That(CheckSuite(Suite.Replace("on: orders", "on: order")), Is.EqualTo(new[]
+        {
+            "orders.test.yaml(11,13): error KSML0107: Stream 'order' is not declared in the suite's 'streams'. Did you mean 'orders'?",
+        }));
+    }
+
+    [Test]
+    public void Suite_shape_errors_reuse_the_definition_diagnostics()
+    {
+        var errors = CheckSuite(Suite.Replace("tests:", "test:").Replace("definition:", "definitions:"));
+        Assert.That(errors, Has.Some.Contains("error KSML0001: Unknown key 'test' in the test suite. Did you mean 'tests'?"));
+        Assert.That(errors, Has.Some.Contains("error KSML0002: the test suite is missing the required field 'definition'"));
+    }
+
     [Test]
     public void Every_diagnostic_id_is_documented()
     {
