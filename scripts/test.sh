@@ -14,7 +14,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 dotnet test Ksml.sln --nologo 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
-[[ -n "${KSML_MONGODB_URL:-}" ]] || echo "Note: 1 test skipped on purpose: MongoEnrichment needs a MongoDB server, and none can be installed from Debian, NuGet or npm; set KSML_MONGODB_URL to run it."
+[[ -n "${KSML_MONGODB_URL:-}" ]] || echo "Note: 2 tests skipped on purpose (the MongoEnrichment integration test and its suite): they need a MongoDB server, and none can be installed from Debian, NuGet or npm; set KSML_MONGODB_URL to run them."
 awk '/^(Passed|Failed|Skipped)! +- Failed: /{ gsub(/,/,""); f+=$4; p+=$6; s+=$8; n++ }
      END { if (n) printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 exit "$rc"
