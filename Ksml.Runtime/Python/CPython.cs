@@ -22,9 +22,34 @@ internal static unsafe class CPython
     // SuppressGCTransition skips the cooperative/preemptive switch (tens of ns, several times per field)
     // on calls that are short and can never run Python code or call back into .NET: scalar
     // constructors, accessors, and stores into fresh containers. Anything that may allocate a
-    // GC-tracked object (a collection can run __del__), run a call, block or DecRef stays a normal call.
-    public static delegate* unmanaged[SuppressGCTransition]<nint, void> IncRef;
-    public static delegate* unmanaged<nint, void> DecRef;
+    // GC-tracked object (a collection can run __del__), run a call, block or deallocate stays a normal call.
+    private static delegate* unmanaged[SuppressGCTransition]<nint, void> _incRef;
+    private static delegate* unmanaged<nint, void> _decRef;
+    private static delegate* unmanaged<nint, void> _dealloc;
+    private static bool _inlineRefCounts;
+
+    // Reference counting is the most frequent C-API operation per record (several per field). Up to
+    // CPython 3.11 Py_INCREF/Py_DECREF are `ob_refcnt++` and `if (--ob_refcnt == 0) _Py_Dealloc(o)` on
+    // the object's first field, so they are done here inline (the GIL is always held); 3.12 brought
+    // immortal objects and other builds differ, so anything else goes through Py_IncRef/Py_DecRef.
+    public static void IncRef(nint o)
+    {
+        if (_inlineRefCounts)
+            (*(nint*)o)++;
+        else
+            _incRef(o);
+    }
+
+    /// <summary><c>Py_XDECREF</c>: null is ignored.</summary>
+    public static void DecRef(nint o)
+    {
+        if (o == 0)
+            return;
+        if (!_inlineRefCounts)
+            _decRef(o);
+        else if (--(*(nint*)o) == 0)
+            _dealloc(o);
+    }
     public static delegate* unmanaged<int> GILStateEnsure;
     public static delegate* unmanaged<int, void> GILStateRelease;
     public static delegate* unmanaged<nint> GILStateGetThisThreadState;
@@ -87,8 +112,11 @@ internal static unsafe class CPython
         var handle = NativeLibrary.Load(library);
         nint F(string name) => NativeLibrary.GetExport(handle, name);
 
-        IncRef = (delegate* unmanaged[SuppressGCTransition]<nint, void>)F("Py_IncRef");
-        DecRef = (delegate* unmanaged<nint, void>)F("Py_DecRef");
+        _incRef = (delegate* unmanaged[SuppressGCTransition]<nint, void>)F("Py_IncRef");
+        _decRef = (delegate* unmanaged<nint, void>)F("Py_DecRef");
+        _dealloc = (delegate* unmanaged<nint, void>)F("_Py_Dealloc");
+        var version = Marshal.PtrToStringUTF8(((delegate* unmanaged<nint>)F("Py_GetVersion"))()) ?? "";
+        _inlineRefCounts = version.StartsWith("3.9.", StringComparison.Ordinal) || version.StartsWith("3.10.", StringComparison.Ordinal) || version.StartsWith("3.11.", StringComparison.Ordinal);
         GILStateEnsure = (delegate* unmanaged<int>)F("PyGILState_Ensure");
         GILStateRelease = (delegate* unmanaged<int, void>)F("PyGILState_Release");
         GILStateGetThisThreadState = (delegate* unmanaged<nint>)F("PyGILState_GetThisThreadState");

@@ -166,7 +166,8 @@ internal sealed unsafe class PythonFunction(KsmlFunctionDefinition definition, n
 
     public object? Invoke(IKsmlStoreProvider? stores, params object?[] arguments)
     {
-        var started = Stopwatch.GetTimestamp();
+        // Timed only while a metrics listener (the Prometheus exporter) listens: two clock reads per call otherwise.
+        var started = KsmlMetrics.FunctionDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
         var argv = stackalloc nint[Math.Max(1, arguments.Length)];
         var converted = 0;
         using var gil = PythonRuntime.Acquire();
@@ -212,7 +213,8 @@ internal sealed unsafe class PythonFunction(KsmlFunctionDefinition definition, n
             for (var i = 0; i < converted; i++)
                 DecRef(argv[i]);
             PythonCallbacks.CurrentStores = previousStores;
-            KsmlMetrics.FunctionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags[0], _tags[1]);
+            if (started != 0)
+                KsmlMetrics.FunctionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags[0], _tags[1]);
         }
     }
 

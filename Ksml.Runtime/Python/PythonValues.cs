@@ -440,11 +440,13 @@ internal static unsafe class PythonValues
 
     private static JsonObject AsJsonObject(nint o)
     {
-        var result = new JsonObject();
+        // Sized up front: JsonObject's dictionary would otherwise grow (and rehash) as fields are added.
+        var properties = new KeyValuePair<string, JsonNode?>[DictSize(o)];
+        var count = 0;
         nint position = 0, key, value;
-        while (DictNext(o, &position, &key, &value) != 0)
-            result[KeyText(key)] = ToJson(value);
-        return result;
+        while (DictNext(o, &position, &key, &value) != 0 && count < properties.Length)
+            properties[count++] = new(KeyText(key), ToJson(value));
+        return new JsonObject(count == properties.Length ? properties : properties[..count]);
     }
 
     private static string KeyText(nint key)
