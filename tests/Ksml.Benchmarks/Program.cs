@@ -22,6 +22,10 @@ switch (what)
         Console.WriteLine($"bridge conversion only us per record: {conversion:F2}");
         return 0;
     }
+    case "bridge-breakdown":
+        foreach (var (name, micros) in BridgeBenchmark.Breakdown(quick ? 20_000 : 100_000, quick ? 5 : 9))
+            Console.WriteLine($"bridge breakdown {name}: {micros:F2}");
+        return 0;
     case "driver":
     {
         var records = quick ? 5_000 : 20_000;
