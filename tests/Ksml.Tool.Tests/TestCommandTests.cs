@@ -32,6 +32,19 @@ public sealed class TestCommandTests
     }
 
     [Test]
+    public void Schema_typed_streams_use_the_suites_schema_directory_and_bad_records_fail_where_produced()
+    {
+        var suite = Path.Combine(Suites, "avro", "avro-readings.test.yaml");
+
+        var (exit, output) = RunKsml("test", suite);
+
+        Assert.That(output, Does.Contain("PASS avro_values_are_read_with_the_suites_schema"));
+        Assert.That(output, Does.Contain("FAIL a_value_the_schema_refuses_fails_the_test_where_it_is_produced"));
+        Assert.That(output, Does.Contain($"{suite}:27: producing to 'readings' failed: Avro Double needs a single value, got null"));
+        Assert.That(exit, Is.EqualTo(1));
+    }
+
+    [Test]
     public void A_malformed_suite_gets_located_errors()
     {
         var suite = Path.Combine(Suites, "malformed", "readings-malformed.test.yaml");
