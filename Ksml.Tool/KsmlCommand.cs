@@ -39,6 +39,7 @@ internal static class KsmlCommand
             var tokens = args.SkipWhile(a => a != "run").Skip(1).ToList();
             var files = tokens.Where((t, i) => IsDefinitionFile(t) && (i == 0 || !TakesValue(tokens[i - 1]))).ToList();
             var forwarded = tokens.Where((t, i) => !(IsDefinitionFile(t) && (i == 0 || !TakesValue(tokens[i - 1])))).ToList();
+            forwarded.Remove("--"); // `ksml run FILE -- --help`: what follows is the application's
             var configIndex = forwarded.FindIndex(t => t is "--config" or "-c");
             if (configIndex >= 0 && configIndex + 1 < forwarded.Count)
                 forwarded.RemoveRange(configIndex, 2);

@@ -63,6 +63,17 @@ public sealed class RunCommandTests
     }
 
     [Test]
+    public void The_applications_own_help_lists_its_options()
+    {
+        using var process = Start(Suites, "run", "definitions/readings.ksml.yaml", "--", "--help");
+        var printed = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(60)), Is.True);
+
+        Assert.That(printed, Does.Contain("A compiled KSML application (readings)").And.Contain("--bootstrap-servers").And.Contain("--exactly-once"), printed);
+        Assert.That(process.ExitCode, Is.EqualTo(0));
+    }
+
+    [Test]
     public void A_definition_with_errors_is_not_run()
     {
         using var process = Start(Suites, "run", "broken/broken.ksml.yaml");
