@@ -147,6 +147,8 @@ public sealed class BoundOperation
     public StreamShape Output { get; internal set; }
     public Dictionary<string, BoundFunction> Functions { get; } = new();
     public Dictionary<string, BoundTopic> Topics { get; } = new();
+    /// <summary>Fields naming an earlier pipeline's output or <c>as</c> name instead of a declared topic (merge's <c>stream</c>).</summary>
+    public Dictionary<string, string> NamedStreams { get; } = new();
     public Dictionary<string, BoundStore> Stores { get; } = new();
 }
 

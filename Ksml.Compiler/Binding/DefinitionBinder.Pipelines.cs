@@ -217,13 +217,28 @@ public sealed partial class DefinitionBinder
             {
                 Applicable(op, input, StreamOnly, "a stream");
                 output = input;
-                if (op.Topics.TryGetValue("stream", out var reference) && ResolveTopic(reference, TopicKind.Stream, "merge", nodeName + "_stream") is { } other)
+                if (!op.Topics.TryGetValue("stream", out var reference))
+                    break;
+                // As in KSML, the other stream may be a declared stream or an earlier pipeline's output or `as` name.
+                (string Name, KsmlType Key, KsmlType Value)? other = null;
+                if (reference.Name is { } name && !_topics.ContainsKey(name.Name) && _namedStreams.TryGetValue(name.Name, out var named))
                 {
-                    result.Topics["stream"] = other;
-                    if (!TypeRelations.SameKey(other.Key, input.Key) || !TypeRelations.Unify(other.Value, input.Value) || ClrTypes.Of(other.Value) != ClrTypes.Of(input.Value))
-                        Report(DiagnosticDescriptors.TypeMismatch, reference.Span, "merge with '" + other.Name + "'",
-                            "(" + input.Key.Resolve() + ", " + input.Value.Resolve() + ")", "(" + other.Key.Resolve() + ", " + other.Value.Resolve() + ")");
+                    if (named.Shape.Kind == StreamKind.Stream || named.Shape.IsUnknown)
+                    {
+                        result.NamedStreams["stream"] = name.Name;
+                        other = (name.Name, named.Shape.Key, named.Shape.Value);
+                    }
+                    else
+                        Report(DiagnosticDescriptors.OperationNotApplicable, name.Span, "merge", StreamShape.Describe(named.Shape.Kind) + " '" + name.Name + "'", "a stream");
                 }
+                else if (ResolveTopic(reference, TopicKind.Stream, "merge", nodeName + "_stream") is { } topic)
+                {
+                    result.Topics["stream"] = topic;
+                    other = (topic.Name, topic.Key, topic.Value);
+                }
+                if (other is { } o && (!TypeRelations.SameKey(o.Key, input.Key) || !TypeRelations.Unify(o.Value, input.Value) || ClrTypes.Of(o.Value) != ClrTypes.Of(input.Value)))
+                    Report(DiagnosticDescriptors.TypeMismatch, reference.Span, "merge with '" + o.Name + "'",
+                        "(" + input.Key.Resolve() + ", " + input.Value.Resolve() + ")", "(" + o.Key.Resolve() + ", " + o.Value.Resolve() + ")");
                 break;
             }
             case "join":

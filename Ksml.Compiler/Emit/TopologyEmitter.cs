@@ -362,7 +362,7 @@ public sealed class TopologyEmitter
                 op.Functions.TryGetValue("partitioner", out var partitioner);
                 return s + ".KsmlRepartition(ksml, " + (op.Syntax.Values.TryGetValue("numberOfPartitions", out var n) ? n.Name : "null") + ", " + Fn(partitioner) + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")";
             case "merge":
-                return s + ".Merge(" + Source(op.Topics["stream"]) + ", " + node + ")";
+                return s + ".Merge(" + (op.NamedStreams.TryGetValue("stream", out var named) ? _streamVariables[named] : Source(op.Topics["stream"])) + ", " + node + ")";
             case "join":
             case "leftJoin":
             case "outerJoin":

@@ -183,6 +183,21 @@ public class DiagnosticTests
     }
 
     [Test]
+    public void KSML0202_merge_with_a_pipeline_that_outputs_a_table()
+    {
+        Assert.That(Check(Streams + "pipelines:\n  counts:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: count\n  p:\n    from: orders\n    via:\n      - type: merge\n        stream: counts\n    to: orders\n"), Is.EqualTo(new[]
+        {
+            "test.ksml.yaml(20,17): error KSML0202: 'merge' cannot be applied to a table 'counts'; it needs a stream",
+        }));
+    }
+
+    [Test]
+    public void Merge_with_a_pipeline_output_stream_of_the_same_types_is_accepted()
+    {
+        Assert.That(Check(Streams + "pipelines:\n  copy:\n    from: orders\n    via:\n      - type: peek\n        forEach:\n          code: pass\n  p:\n    from: orders\n    via:\n      - type: merge\n        stream: copy\n    to: orders\n"), Is.Empty);
+    }
+
+    [Test]
     public void KSML0202_aggregate_without_grouping()
     {
         Assert.That(Check(Streams + "functions:\n  init:\n    type: initializer\n    expression: 0\n    resultType: long\n  agg:\n    type: aggregator\n    expression: aggregatedValue + 1\n    resultType: long\npipelines:\n  p:\n    from: orders\n    via:\n      - type: aggregate\n        initializer: init\n        aggregator: agg\n"),

@@ -75,16 +75,18 @@ public sealed partial class StatelessKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition merge_b = new("merge_b", "merge_b", "string", "string", null);
         /// <summary>Stream <c>merged</c> on topic <c>merged</c> (line 63).</summary>
         public static readonly KsmlTopicDefinition merged = new("merged", "merged", "string", "string", null);
-        /// <summary>Stream <c>bad_results_in</c> on topic <c>bad_results_in</c> (line 67).</summary>
+        /// <summary>Stream <c>merged_with_pipeline</c> on topic <c>merged_with_pipeline</c> (line 67).</summary>
+        public static readonly KsmlTopicDefinition merged_with_pipeline = new("merged_with_pipeline", "merged_with_pipeline", "string", "string", null);
+        /// <summary>Stream <c>bad_results_in</c> on topic <c>bad_results_in</c> (line 71).</summary>
         public static readonly KsmlTopicDefinition bad_results_in = new("bad_results_in", "bad_results_in", "string", "json", null);
-        /// <summary>Stream <c>bad_results_out</c> on topic <c>bad_results_out</c> (line 71).</summary>
+        /// <summary>Stream <c>bad_results_out</c> on topic <c>bad_results_out</c> (line 75).</summary>
         public static readonly KsmlTopicDefinition bad_results_out = new("bad_results_out", "bad_results_out", "string", "long", null);
-        /// <summary>Stream <c>resilient_in</c> on topic <c>resilient_in</c> (line 76).</summary>
+        /// <summary>Stream <c>resilient_in</c> on topic <c>resilient_in</c> (line 80).</summary>
         public static readonly KsmlTopicDefinition resilient_in = new("resilient_in", "resilient_in", "string", "string", null);
-        /// <summary>Stream <c>resilient_out</c> on topic <c>resilient_out</c> (line 80).</summary>
+        /// <summary>Stream <c>resilient_out</c> on topic <c>resilient_out</c> (line 84).</summary>
         public static readonly KsmlTopicDefinition resilient_out = new("resilient_out", "resilient_out", "string", "string", null);
         /// <summary>Every topic above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [orders, large_orders, order_lines, totals, tagged, words_in, words_out, priority_orders, normal_orders, other_orders, routed_in, stamped_in, stamped_out, merge_a, merge_b, merged, bad_results_in, bad_results_out, resilient_in, resilient_out];
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [orders, large_orders, order_lines, totals, tagged, words_in, words_out, priority_orders, normal_orders, other_orders, routed_in, stamped_in, stamped_out, merge_a, merge_b, merged, merged_with_pipeline, bad_results_in, bad_results_out, resilient_in, resilient_out];
     }
 
     /// <summary>The state stores this definition declares.</summary>
@@ -95,219 +97,204 @@ public sealed partial class StatelessKsml : IKsmlDefinition
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
     public static class Functions
     {
-        /// <summary>The valueTransformer <c>call_flaky_service</c> (line 86).</summary>
+        /// <summary>The valueTransformer <c>call_flaky_service</c> (line 90).</summary>
         public static readonly KsmlFunctionDefinition call_flaky_service = new(
             Definition: DefinitionName,
             Name: "call_flaky_service",
             Type: "valueTransformer",
             SourcePath: Path,
-            Line: 86,
+            Line: 90,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: new(@"failures = {}
-", 89, 7),
+", 93, 7),
             Code: new(@"failures[value] = failures.get(value, 0) + 1
 if failures[value] <= 2:
   raise ConnectionError(""transient failure {}"".format(failures[value]))
-", 91, 7),
-            Expression: new("value + \" after \" + str(failures[value]) + \" calls\"", 94, 17),
+", 95, 7),
+            Expression: new("value + \" after \" + str(failures[value]) + \" calls\"", 98, 17),
             ResultType: "string",
             Stores: [])
         {
             Resilience = new(
                 TimeoutMs: 2000,
                 Retry: new(3, 1, 5, true, ["ConnectionError"]),
-                CircuitBreaker: new(0.9, 50, 30000, 30000, new("value + \" (fallback)\"", 106, 19)),
+                CircuitBreaker: new(0.9, 50, 30000, 30000, new("value + \" (fallback)\"", 110, 19)),
                 Cache: new(60000, 100, null)),
         };
 
-        /// <summary>The predicate <c>is_large</c> (line 111).</summary>
+        /// <summary>The predicate <c>is_large</c> (line 115).</summary>
         public static readonly KsmlFunctionDefinition is_large = new(
             Definition: DefinitionName,
             Name: "is_large",
             Type: "predicate",
             SourcePath: Path,
-            Line: 111,
+            Line: 115,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"qty\"] * value[\"price\"] >= 100", 113, 17),
+            Expression: new("value[\"qty\"] * value[\"price\"] >= 100", 117, 17),
             ResultType: "boolean",
             Stores: []);
 
-        /// <summary>The valueTransformer <c>total_of</c> (line 115).</summary>
+        /// <summary>The valueTransformer <c>total_of</c> (line 119).</summary>
         public static readonly KsmlFunctionDefinition total_of = new(
             Definition: DefinitionName,
             Name: "total_of",
             Type: "valueTransformer",
             SourcePath: Path,
-            Line: 115,
+            Line: 119,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: new(@"total = value[""qty""] * value[""price""]
-", 118, 7),
-            Expression: new("round(total, 2)", 119, 17),
+", 122, 7),
+            Expression: new("round(total, 2)", 123, 17),
             ResultType: "double",
             Stores: []);
 
-        /// <summary>The keyTransformer <c>by_customer</c> (line 122).</summary>
+        /// <summary>The keyTransformer <c>by_customer</c> (line 126).</summary>
         public static readonly KsmlFunctionDefinition by_customer = new(
             Definition: DefinitionName,
             Name: "by_customer",
             Type: "keyTransformer",
             SourcePath: Path,
-            Line: 122,
+            Line: 126,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"customer\"]", 124, 17),
+            Expression: new("value[\"customer\"]", 128, 17),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The keyValueToKeyValueListTransformer <c>explode_lines</c> (line 127).</summary>
+        /// <summary>The keyValueToKeyValueListTransformer <c>explode_lines</c> (line 131).</summary>
         public static readonly KsmlFunctionDefinition explode_lines = new(
             Definition: DefinitionName,
             Name: "explode_lines",
             Type: "keyValueToKeyValueListTransformer",
             SourcePath: Path,
-            Line: 127,
+            Line: 131,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("[(key + '/' + str(i), line) for i, line in enumerate(value['lines'])]", 129, 18),
+            Expression: new("[(key + '/' + str(i), line) for i, line in enumerate(value['lines'])]", 133, 18),
             ResultType: "[(string, json)]",
             Stores: []);
 
-        /// <summary>The keyValueToValueListTransformer <c>words</c> (line 132).</summary>
+        /// <summary>The keyValueToValueListTransformer <c>words</c> (line 136).</summary>
         public static readonly KsmlFunctionDefinition words = new(
             Definition: DefinitionName,
             Name: "words",
             Type: "keyValueToValueListTransformer",
             SourcePath: Path,
-            Line: 132,
+            Line: 136,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value.split()", 134, 17),
+            Expression: new("value.split()", 138, 17),
             ResultType: "[string]",
             Stores: []);
 
-        /// <summary>The keyValueTransformer <c>upper_pair</c> (line 137).</summary>
+        /// <summary>The keyValueTransformer <c>upper_pair</c> (line 141).</summary>
         public static readonly KsmlFunctionDefinition upper_pair = new(
             Definition: DefinitionName,
             Name: "upper_pair",
             Type: "keyValueTransformer",
             SourcePath: Path,
-            Line: 137,
+            Line: 141,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("(key.upper(), value.upper())", 139, 17),
+            Expression: new("(key.upper(), value.upper())", 143, 17),
             ResultType: "(string, string)",
             Stores: []);
 
-        /// <summary>The metadataTransformer <c>tag_source</c> (line 142).</summary>
+        /// <summary>The metadataTransformer <c>tag_source</c> (line 146).</summary>
         public static readonly KsmlFunctionDefinition tag_source = new(
             Definition: DefinitionName,
             Name: "tag_source",
             Type: "metadataTransformer",
             SourcePath: Path,
-            Line: 142,
+            Line: 146,
             FixedParameters: ["key", "value", "metadata"],
             Parameters: [],
             GlobalCode: null,
             Code: new(@"metadata[""headers""].append({""key"": ""source"", ""value"": ""ksml""})
 metadata[""timestamp""] = metadata[""timestamp""] + 1000
-", 145, 7),
-            Expression: new("metadata", 147, 17),
+", 149, 7),
+            Expression: new("metadata", 151, 17),
             ResultType: "metadata",
             Stores: []);
 
-        /// <summary>The topicNameExtractor <c>route_by_region</c> (line 149).</summary>
+        /// <summary>The topicNameExtractor <c>route_by_region</c> (line 153).</summary>
         public static readonly KsmlFunctionDefinition route_by_region = new(
             Definition: DefinitionName,
             Name: "route_by_region",
             Type: "topicNameExtractor",
             SourcePath: Path,
-            Line: 149,
+            Line: 153,
             FixedParameters: ["key", "value", "recordContext"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("'region_' + value['region']", 151, 18),
+            Expression: new("'region_' + value['region']", 155, 18),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The valueTransformer <c>returns_text</c> (line 153).</summary>
+        /// <summary>The valueTransformer <c>returns_text</c> (line 157).</summary>
         public static readonly KsmlFunctionDefinition returns_text = new(
             Definition: DefinitionName,
             Name: "returns_text",
             Type: "valueTransformer",
             SourcePath: Path,
-            Line: 153,
+            Line: 157,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("\"not a number\"", 155, 18),
+            Expression: new("\"not a number\"", 159, 18),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The predicate <c>compute_totals_filterNot1_if</c> (line 171).</summary>
+        /// <summary>The predicate <c>compute_totals_filterNot1_if</c> (line 175).</summary>
         public static readonly KsmlFunctionDefinition compute_totals_filterNot1_if = new(
             Definition: DefinitionName,
             Name: "compute_totals_filterNot1_if",
             Type: "predicate",
             SourcePath: Path,
-            Line: 171,
+            Line: 175,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value.get(\"cancelled\", False)", 171, 23),
+            Expression: new("value.get(\"cancelled\", False)", 175, 23),
             ResultType: "boolean",
             Stores: []);
 
-        /// <summary>The predicate <c>prioritise_branch1_if</c> (line 198).</summary>
+        /// <summary>The predicate <c>prioritise_branch1_if</c> (line 202).</summary>
         public static readonly KsmlFunctionDefinition prioritise_branch1_if = new(
             Definition: DefinitionName,
             Name: "prioritise_branch1_if",
             Type: "predicate",
             SourcePath: Path,
-            Line: 198,
+            Line: 202,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value.get(\"priority\") == \"high\"", 198, 23),
+            Expression: new("value.get(\"priority\") == \"high\"", 202, 23),
             ResultType: "boolean",
             Stores: []);
 
-        /// <summary>The predicate <c>prioritise_branch1_branch1_if</c> (line 201).</summary>
+        /// <summary>The predicate <c>prioritise_branch1_branch1_if</c> (line 205).</summary>
         public static readonly KsmlFunctionDefinition prioritise_branch1_branch1_if = new(
             Definition: DefinitionName,
             Name: "prioritise_branch1_branch1_if",
-            Type: "predicate",
-            SourcePath: Path,
-            Line: 201,
-            FixedParameters: ["key", "value"],
-            Parameters: [],
-            GlobalCode: null,
-            Code: null,
-            Expression: new("value[\"qty\"] > 10", 201, 27),
-            ResultType: "boolean",
-            Stores: []);
-
-        /// <summary>The predicate <c>prioritise_branch2_if</c> (line 205).</summary>
-        public static readonly KsmlFunctionDefinition prioritise_branch2_if = new(
-            Definition: DefinitionName,
-            Name: "prioritise_branch2_if",
             Type: "predicate",
             SourcePath: Path,
             Line: 205,
@@ -315,12 +302,42 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value.get(\"priority\") == \"low\"", 205, 23),
+            Expression: new("value[\"qty\"] > 10", 205, 27),
             ResultType: "boolean",
             Stores: []);
 
+        /// <summary>The predicate <c>prioritise_branch2_if</c> (line 209).</summary>
+        public static readonly KsmlFunctionDefinition prioritise_branch2_if = new(
+            Definition: DefinitionName,
+            Name: "prioritise_branch2_if",
+            Type: "predicate",
+            SourcePath: Path,
+            Line: 209,
+            FixedParameters: ["key", "value"],
+            Parameters: [],
+            GlobalCode: null,
+            Code: null,
+            Expression: new("value.get(\"priority\") == \"low\"", 209, 23),
+            ResultType: "boolean",
+            Stores: []);
+
+        /// <summary>The valueTransformer <c>shouted_b_transformValue1_mapper</c> (line 237).</summary>
+        public static readonly KsmlFunctionDefinition shouted_b_transformValue1_mapper = new(
+            Definition: DefinitionName,
+            Name: "shouted_b_transformValue1_mapper",
+            Type: "valueTransformer",
+            SourcePath: Path,
+            Line: 237,
+            FixedParameters: ["key", "value"],
+            Parameters: [],
+            GlobalCode: null,
+            Code: null,
+            Expression: new("value.upper()", 237, 23),
+            ResultType: "string",
+            Stores: []);
+
         /// <summary>Every function above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [call_flaky_service, is_large, total_of, by_customer, explode_lines, words, upper_pair, tag_source, route_by_region, returns_text, compute_totals_filterNot1_if, prioritise_branch1_if, prioritise_branch1_branch1_if, prioritise_branch2_if];
+        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [call_flaky_service, is_large, total_of, by_customer, explode_lines, words, upper_pair, tag_source, route_by_region, returns_text, compute_totals_filterNot1_if, prioritise_branch1_if, prioritise_branch1_branch1_if, prioritise_branch2_if, shouted_b_transformValue1_mapper];
     }
 
     /// <summary>The producers of this definition.</summary>
@@ -335,100 +352,114 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
     {
 
         // Pipeline 'filter_large'
-#line 160 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> filter_large_source = ksml.Stream<string?, JsonNode?>(Topics.orders);
-#line 162 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> filter_large_1_filter = filter_large_source.KsmlFilter(ksml, Functions.is_large, "filter_large_1_filter");
 #line 164 "/project/stateless.ksml.yaml"
+        IKStream<string?, JsonNode?> filter_large_source = ksml.Stream<string?, JsonNode?>(Topics.orders);
+#line 166 "/project/stateless.ksml.yaml"
+        IKStream<string?, JsonNode?> filter_large_1_filter = filter_large_source.KsmlFilter(ksml, Functions.is_large, "filter_large_1_filter");
+#line 168 "/project/stateless.ksml.yaml"
         filter_large_1_filter.KsmlTo(ksml, Topics.large_orders, null, "filter_large_to");
 
         // Pipeline 'compute_totals'
-#line 167 "/project/stateless.ksml.yaml"
+#line 171 "/project/stateless.ksml.yaml"
         IKStream<string?, JsonNode?> compute_totals_source = ksml.Stream<string?, JsonNode?>(Topics.order_lines);
-#line 169 "/project/stateless.ksml.yaml"
+#line 173 "/project/stateless.ksml.yaml"
         IKStream<string?, JsonNode?> compute_totals_1_filterNot = compute_totals_source.KsmlFilter(ksml, Functions.compute_totals_filterNot1_if, "compute_totals_1_filterNot", negate: true);
-#line 172 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> compute_totals_2_transformKey = compute_totals_1_filterNot.KsmlTransformKey<string?, JsonNode?, string?>(ksml, Functions.by_customer, "compute_totals_2_transformKey");
-#line 174 "/project/stateless.ksml.yaml"
-        IKStream<string?, double> compute_totals_3_transformValue = compute_totals_2_transformKey.KsmlTransformValue<string?, JsonNode?, double>(ksml, Functions.total_of, "compute_totals_3_transformValue");
 #line 176 "/project/stateless.ksml.yaml"
+        IKStream<string?, JsonNode?> compute_totals_2_transformKey = compute_totals_1_filterNot.KsmlTransformKey<string?, JsonNode?, string?>(ksml, Functions.by_customer, "compute_totals_2_transformKey");
+#line 178 "/project/stateless.ksml.yaml"
+        IKStream<string?, double> compute_totals_3_transformValue = compute_totals_2_transformKey.KsmlTransformValue<string?, JsonNode?, double>(ksml, Functions.total_of, "compute_totals_3_transformValue");
+#line 180 "/project/stateless.ksml.yaml"
         compute_totals_3_transformValue.KsmlTo(ksml, Topics.totals, null, "compute_totals_to");
 
         // Pipeline 'explode'
-#line 179 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> explode_source = ksml.Stream<string?, JsonNode?>(Topics.tagged);
-#line 181 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> explode_1_transformKeyValueToKeyValueList = explode_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.explode_lines, "explode_1_transformKeyValueToKeyValueList");
 #line 183 "/project/stateless.ksml.yaml"
+        IKStream<string?, JsonNode?> explode_source = ksml.Stream<string?, JsonNode?>(Topics.tagged);
+#line 185 "/project/stateless.ksml.yaml"
+        IKStream<string?, JsonNode?> explode_1_transformKeyValueToKeyValueList = explode_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.explode_lines, "explode_1_transformKeyValueToKeyValueList");
+#line 187 "/project/stateless.ksml.yaml"
         explode_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.order_lines, null, "explode_to");
 
         // Pipeline 'split_words'
-#line 186 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> split_words_source = ksml.Stream<string?, string?>(Topics.words_in);
-#line 188 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> split_words_1_transformKeyValueToValueList = split_words_source.KsmlTransformKeyValueToValueList<string?, string?, string?>(ksml, Functions.words, "split_words_1_transformKeyValueToValueList");
 #line 190 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> split_words_2_transformKeyValue = split_words_1_transformKeyValueToValueList.KsmlTransformKeyValue<string?, string?, string?, string?>(ksml, Functions.upper_pair, "split_words_2_transformKeyValue");
+        IKStream<string?, string?> split_words_source = ksml.Stream<string?, string?>(Topics.words_in);
 #line 192 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> split_words_1_transformKeyValueToValueList = split_words_source.KsmlTransformKeyValueToValueList<string?, string?, string?>(ksml, Functions.words, "split_words_1_transformKeyValueToValueList");
+#line 194 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> split_words_2_transformKeyValue = split_words_1_transformKeyValueToValueList.KsmlTransformKeyValue<string?, string?, string?, string?>(ksml, Functions.upper_pair, "split_words_2_transformKeyValue");
+#line 196 "/project/stateless.ksml.yaml"
         split_words_2_transformKeyValue.KsmlTo(ksml, Topics.words_out, null, "split_words_to");
 
         // Pipeline 'prioritise'
-#line 195 "/project/stateless.ksml.yaml"
+#line 199 "/project/stateless.ksml.yaml"
         IKStream<string?, JsonNode?> prioritise_source = ksml.Stream<string?, JsonNode?>(Topics.priority_orders);
-#line 196 "/project/stateless.ksml.yaml"
+#line 200 "/project/stateless.ksml.yaml"
         var prioritise_branches = prioritise_source.KsmlBranch(ksml, "prioritise_branch", Functions.prioritise_branch1_if, Functions.prioritise_branch2_if, null);
         IKStream<string?, JsonNode?> prioritise_branch1 = prioritise_branches[0];
-#line 199 "/project/stateless.ksml.yaml"
+#line 203 "/project/stateless.ksml.yaml"
         var prioritise_branch1_branches = prioritise_branch1.KsmlBranch(ksml, "prioritise_branch1_branch", Functions.prioritise_branch1_branch1_if, null);
         IKStream<string?, JsonNode?> prioritise_branch1_branch1 = prioritise_branch1_branches[0];
-#line 202 "/project/stateless.ksml.yaml"
+#line 206 "/project/stateless.ksml.yaml"
         prioritise_branch1_branch1.KsmlTo(ksml, Topics.large_orders, null, "prioritise_branch1_branch1_to");
         IKStream<string?, JsonNode?> prioritise_branch1_branch2 = prioritise_branch1_branches[1];
-#line 203 "/project/stateless.ksml.yaml"
+#line 207 "/project/stateless.ksml.yaml"
         prioritise_branch1_branch2.KsmlTo(ksml, Topics.normal_orders, null, "prioritise_branch1_branch2_to");
         IKStream<string?, JsonNode?> prioritise_branch2 = prioritise_branches[1];
-#line 206 "/project/stateless.ksml.yaml"
+#line 210 "/project/stateless.ksml.yaml"
         prioritise_branch2.KsmlTo(ksml, Topics.normal_orders, null, "prioritise_branch2_to");
         IKStream<string?, JsonNode?> prioritise_branch3 = prioritise_branches[2];
-#line 207 "/project/stateless.ksml.yaml"
+#line 211 "/project/stateless.ksml.yaml"
         prioritise_branch3.KsmlTo(ksml, Topics.other_orders, null, "prioritise_branch3_to");
 
         // Pipeline 'route'
-#line 210 "/project/stateless.ksml.yaml"
+#line 214 "/project/stateless.ksml.yaml"
         IKStream<string?, JsonNode?> route_source = ksml.Stream<string?, JsonNode?>(Topics.routed_in);
-#line 211 "/project/stateless.ksml.yaml"
+#line 215 "/project/stateless.ksml.yaml"
         route_source.KsmlToTopicNameExtractor(ksml, Functions.route_by_region, "string", "json", "route_toTopicNameExtractor");
 
         // Pipeline 'stamp'
-#line 214 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> stamp_source = ksml.Stream<string?, JsonNode?>(Topics.stamped_in);
-#line 216 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> stamp_1_transformMetadata = stamp_source.KsmlTransformMetadata(ksml, Functions.tag_source, "stamp_1_transformMetadata");
 #line 218 "/project/stateless.ksml.yaml"
+        IKStream<string?, JsonNode?> stamp_source = ksml.Stream<string?, JsonNode?>(Topics.stamped_in);
+#line 220 "/project/stateless.ksml.yaml"
+        IKStream<string?, JsonNode?> stamp_1_transformMetadata = stamp_source.KsmlTransformMetadata(ksml, Functions.tag_source, "stamp_1_transformMetadata");
+#line 222 "/project/stateless.ksml.yaml"
         stamp_1_transformMetadata.KsmlTo(ksml, Topics.stamped_out, null, "stamp_to");
 
         // Pipeline 'merge_streams'
-#line 221 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> merge_streams_source = ksml.Stream<string?, string?>(Topics.merge_a);
-#line 223 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> merge_streams_1_merge = merge_streams_source.Merge(ksml.Stream<string?, string?>(Topics.merge_b), "merge_streams_1_merge");
 #line 225 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> merge_streams_source = ksml.Stream<string?, string?>(Topics.merge_a);
+#line 227 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> merge_streams_1_merge = merge_streams_source.Merge(ksml.Stream<string?, string?>(Topics.merge_b), "merge_streams_1_merge");
+#line 229 "/project/stateless.ksml.yaml"
         merge_streams_1_merge.KsmlTo(ksml, Topics.merged, null, "merge_streams_to");
 
+        // Pipeline 'shouted_b'
+#line 233 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> shouted_b_source = ksml.Stream<string?, string?>(Topics.merge_b);
+#line 235 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> shouted_b_1_transformValue = shouted_b_source.KsmlTransformValue<string?, string?, string?>(ksml, Functions.shouted_b_transformValue1_mapper, "shouted_b_1_transformValue");
+
+        // Pipeline 'merge_pipeline_output'
+#line 241 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> merge_pipeline_output_source = ksml.Stream<string?, string?>(Topics.merge_a);
+#line 243 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> merge_pipeline_output_1_merge = merge_pipeline_output_source.Merge(shouted_b_1_transformValue, "merge_pipeline_output_1_merge");
+#line 245 "/project/stateless.ksml.yaml"
+        merge_pipeline_output_1_merge.KsmlTo(ksml, Topics.merged_with_pipeline, null, "merge_pipeline_output_to");
+
         // Pipeline 'wrong_type'
-#line 228 "/project/stateless.ksml.yaml"
+#line 248 "/project/stateless.ksml.yaml"
         IKStream<string?, JsonNode?> wrong_type_source = ksml.Stream<string?, JsonNode?>(Topics.bad_results_in);
-#line 230 "/project/stateless.ksml.yaml"
+#line 250 "/project/stateless.ksml.yaml"
         IKStream<string?, long> wrong_type_1_transformValue = wrong_type_source.KsmlTransformValue<string?, JsonNode?, long>(ksml, Functions.returns_text, "wrong_type_1_transformValue");
-#line 232 "/project/stateless.ksml.yaml"
+#line 252 "/project/stateless.ksml.yaml"
         wrong_type_1_transformValue.KsmlTo(ksml, Topics.bad_results_out, null, "wrong_type_to");
 
         // Pipeline 'resilient'
-#line 235 "/project/stateless.ksml.yaml"
+#line 255 "/project/stateless.ksml.yaml"
         IKStream<string?, string?> resilient_source = ksml.Stream<string?, string?>(Topics.resilient_in);
-#line 237 "/project/stateless.ksml.yaml"
+#line 257 "/project/stateless.ksml.yaml"
         IKStream<string?, string?> resilient_1_transformValue = resilient_source.KsmlTransformValue<string?, string?, string?>(ksml, Functions.call_flaky_service, "resilient_1_transformValue");
-#line 239 "/project/stateless.ksml.yaml"
+#line 259 "/project/stateless.ksml.yaml"
         resilient_1_transformValue.KsmlTo(ksml, Topics.resilient_out, null, "resilient_to");
 #line default
     }

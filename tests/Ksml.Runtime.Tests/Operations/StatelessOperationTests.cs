@@ -131,6 +131,19 @@ public sealed class StatelessOperationTests
     }
 
     [Test]
+    public void Merge_takes_an_earlier_pipelines_output_by_name()
+    {
+        var a = _driver.Input<string, string>(Topics.merge_a);
+        var b = _driver.Input<string, string>(Topics.merge_b);
+        var output = _driver.Output<string, string>(Topics.merged_with_pipeline);
+
+        a.PipeInput("1", "from a");
+        b.PipeInput("2", "from b");
+
+        Assert.That(output.ReadKeyValueList().Select(r => r.Message.Value), Is.EqualTo(new[] { "from a", "FROM B" }));
+    }
+
+    [Test]
     public void A_function_with_declared_resilience_retries_transient_failures_and_caches_results()
     {
         var input = _driver.Input<string, string>(Topics.resilient_in);
