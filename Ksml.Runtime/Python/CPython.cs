@@ -66,6 +66,10 @@ internal static unsafe class CPython
     public static delegate* unmanaged[SuppressGCTransition]<nint, byte*> BytesAsString;
     public static delegate* unmanaged[SuppressGCTransition]<nint, nint> BytesSize;
     public static delegate* unmanaged<nint> DictNew;
+    private static delegate* unmanaged<nint, nint> _dictNewPresized;
+
+    /// <summary>A dict with room for <paramref name="size"/> items: CPython's own sized constructor (BUILD_MAP's), where the build exports it.</summary>
+    public static nint DictNewPresized(nint size) => _dictNewPresized != null ? _dictNewPresized(size) : DictNew();
     public static delegate* unmanaged<nint, nint> DictCopy;
     public static delegate* unmanaged<nint, nint, nint, nint> ListGetSlice;
     public static delegate* unmanaged[SuppressGCTransition]<nint, nint, nint, int> DictSetItem;
@@ -132,6 +136,7 @@ internal static unsafe class CPython
         BytesAsString = (delegate* unmanaged[SuppressGCTransition]<nint, byte*>)F("PyBytes_AsString");
         BytesSize = (delegate* unmanaged[SuppressGCTransition]<nint, nint>)F("PyBytes_Size");
         DictNew = (delegate* unmanaged<nint>)F("PyDict_New");
+        _dictNewPresized = NativeLibrary.TryGetExport(handle, "_PyDict_NewPresized", out var presized) ? (delegate* unmanaged<nint, nint>)presized : null;
         DictCopy = (delegate* unmanaged<nint, nint>)F("PyDict_Copy");
         ListGetSlice = (delegate* unmanaged<nint, nint, nint, nint>)F("PyList_GetSlice");
         DictSetItem = (delegate* unmanaged[SuppressGCTransition]<nint, nint, nint, int>)F("PyDict_SetItem");

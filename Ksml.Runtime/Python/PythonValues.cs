@@ -74,7 +74,7 @@ internal static unsafe class PythonValues
                 return FromParsedJson(node, element);
             case JsonObject obj:
             {
-                var dict = Check(DictNew());
+                var dict = Check(DictNewPresized(obj.Count));
                 try
                 {
                     foreach (var (name, child) in obj)
@@ -172,7 +172,8 @@ internal static unsafe class PythonValues
         {
             case JsonValueKind.Object:
             {
-                var dict = Check(DictNew());
+                // Sized for its fields: a 12-field record would otherwise make the dict grow twice.
+                var dict = Check(DictNewPresized(element.GetPropertyCount()));
                 try
                 {
                     foreach (var property in element.EnumerateObject())
