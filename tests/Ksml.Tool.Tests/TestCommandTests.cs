@@ -45,6 +45,18 @@ public sealed class TestCommandTests
     }
 
     [Test]
+    public void A_record_failing_in_the_pipeline_fails_the_test_with_the_functions_location()
+    {
+        var suite = Path.Combine(Suites, "raising", "ratio.test.yaml");
+
+        var (exit, output) = RunKsml("test", suite);
+
+        Assert.That(output, Does.Contain("PASS divides"));
+        Assert.That(output, Does.Match(@"FAIL a_failing_record_fails_the_test_with_the_functions_location\s+\S+ratio\.test\.yaml:16: producing to 'pairs' failed in \S*ratio\.ksml\.yaml:18: ZeroDivisionError: division by zero"));
+        Assert.That(exit, Is.EqualTo(1));
+    }
+
+    [Test]
     public void A_malformed_suite_gets_located_errors()
     {
         var suite = Path.Combine(Suites, "malformed", "readings-malformed.test.yaml");
