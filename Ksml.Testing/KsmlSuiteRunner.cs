@@ -32,18 +32,9 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
     /// <summary>Parses and runs the suite at <paramref name="suitePath"/>; <paramref name="testId"/> runs only that test.</summary>
     public KsmlSuiteResult Run(string suitePath, string? testId = null)
     {
-        var fallbackName = Path.GetFileNameWithoutExtension(suitePath);
-        string text;
-        try { text = File.ReadAllText(suitePath); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return new KsmlSuiteResult(suitePath, fallbackName, [$"{suitePath}: cannot read the suite: {ex.Message}"], []);
-        }
-        var diagnostics = new List<KsmlDiagnostic>();
-        var suite = TestSuiteParser.Parse(suitePath, text, diagnostics);
-        var name = suite.Name ?? fallbackName;
-        if (diagnostics.Any(d => d.IsError) || suite.Definition is null)
-            return new KsmlSuiteResult(suitePath, name, diagnostics.Where(d => d.IsError).Select(d => d.ToString()).ToList(), []);
+        var (suite, name, errors) = Parse(suitePath);
+        if (suite?.Definition is null || errors.Count > 0)
+            return new KsmlSuiteResult(suitePath, name, errors, []);
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(suitePath))!;
         var lookup = definitions.Find(Path.Combine(directory, suite.Definition.Name));
@@ -60,16 +51,22 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
     /// <summary>The test ids of a suite, in file order, and the located errors that keep it from running.</summary>
     public static (string Name, IReadOnlyList<string> TestIds, IReadOnlyList<string> Errors) Describe(string suitePath)
     {
-        var diagnostics = new List<KsmlDiagnostic>();
+        var (suite, name, errors) = Parse(suitePath);
+        return (name, suite?.Tests.Select(t => t.Id.Name).ToList() ?? [], errors);
+    }
+
+    private static (TestSuiteSyntax? Suite, string Name, IReadOnlyList<string> Errors) Parse(string suitePath)
+    {
+        var fallbackName = Path.GetFileNameWithoutExtension(suitePath);
         string text;
         try { text = File.ReadAllText(suitePath); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return (Path.GetFileNameWithoutExtension(suitePath), [], [$"{suitePath}: cannot read the suite: {ex.Message}"]);
+            return (null, fallbackName, [$"{suitePath}: cannot read the suite: {ex.Message}"]);
         }
+        var diagnostics = new List<KsmlDiagnostic>();
         var suite = TestSuiteParser.Parse(suitePath, text, diagnostics);
-        return (suite.Name ?? Path.GetFileNameWithoutExtension(suitePath), suite.Tests.Select(t => t.Id.Name).ToList(),
-            diagnostics.Where(d => d.IsError).Select(d => d.ToString()).ToList());
+        return (suite, suite.Name ?? fallbackName, diagnostics.Where(d => d.IsError).Select(d => d.ToString()).ToList());
     }
 
     private KsmlTestOutcome RunTest(TestSuiteSyntax suite, TestCaseSyntax test, IKsmlDefinition definition, PythonFunctionFactory functions)
@@ -112,10 +109,6 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
                     else
                         input.PipeInput(keyBytes, valueBytes, new Headers());
                 }
-            }
-            catch (KsmlFunctionException ex)
-            {
-                return Fail($"{where}: producing to '{produce.To.Name}' failed in {ex.SourcePath}:{ex.Line}: {ex.ErrorType}: {ex.ErrorMessage}");
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
