@@ -118,9 +118,13 @@ internal static unsafe class CPython
 
         _incRef = (delegate* unmanaged[SuppressGCTransition]<nint, void>)F("Py_IncRef");
         _decRef = (delegate* unmanaged<nint, void>)F("Py_DecRef");
-        _dealloc = (delegate* unmanaged<nint, void>)F("_Py_Dealloc");
         var version = Marshal.PtrToStringUTF8(((delegate* unmanaged<nint>)F("Py_GetVersion"))()) ?? "";
-        _inlineRefCounts = version.StartsWith("3.9.", StringComparison.Ordinal) || version.StartsWith("3.10.", StringComparison.Ordinal) || version.StartsWith("3.11.", StringComparison.Ordinal);
+        var plainRefCounts = version.StartsWith("3.9.", StringComparison.Ordinal) || version.StartsWith("3.10.", StringComparison.Ordinal) || version.StartsWith("3.11.", StringComparison.Ordinal);
+        if (plainRefCounts && NativeLibrary.TryGetExport(handle, "_Py_Dealloc", out var dealloc))
+        {
+            _dealloc = (delegate* unmanaged<nint, void>)dealloc;
+            _inlineRefCounts = true;
+        }
         GILStateEnsure = (delegate* unmanaged<int>)F("PyGILState_Ensure");
         GILStateRelease = (delegate* unmanaged<int, void>)F("PyGILState_Release");
         GILStateGetThisThreadState = (delegate* unmanaged<nint>)F("PyGILState_GetThisThreadState");
