@@ -44,7 +44,7 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         KsmlNotations.Configure(suite.SchemaDirectory is { } schemas ? Path.Combine(directory, schemas) : directory, new Dictionary<string, NotationOptions>());
         var functions = new PythonFunctionFactory(_loggers);
         if (suite.ModuleDirectory is { } modules)
-            AddModuleDirectory(functions, Path.Combine(directory, modules));
+            PythonRuntime.AddModuleDirectory(Path.Combine(directory, modules));
         return new KsmlSuiteResult(suitePath, name, [], suite.Tests.Where(t => testId is null || t.Id.Name == testId).Select(test => RunTest(suite, test, definition, functions)).ToList());
     }
 
@@ -100,10 +100,12 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
             try
             {
                 var input = driver.CreateInputTopic<byte[]?, byte[]?>(stream.Topic, new ByteArraySerDes(), new ByteArraySerDes());
+                var keys = new Serializer(stream.KeyType.Text, stream.Topic, MessageComponentType.Key);
+                var values = new Serializer(stream.ValueType.Text, stream.Topic, MessageComponentType.Value);
                 foreach (var (key, value, timestamp) in Records(suite, test, produce, stream, functions))
                 {
-                    var keyBytes = Serialize(stream.KeyType.Text, key, stream.Topic, MessageComponentType.Key);
-                    var valueBytes = Serialize(stream.ValueType.Text, value, stream.Topic, MessageComponentType.Value);
+                    var keyBytes = keys.Serialize(key);
+                    var valueBytes = values.Serialize(value);
                     if (timestamp is { } ms)
                         input.PipeInput(keyBytes, valueBytes, DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime, new Headers());
                     else
@@ -189,36 +191,29 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         }
     }
 
-    private static byte[]? Serialize(string ksmlType, object? value, string topic, MessageComponentType component)
+    /// <summary>A stream's key or value side: a suite's value converted to the declared type, then serialized.</summary>
+    private sealed class Serializer(string ksmlType, string topic, MessageComponentType component)
     {
-        var type = KsmlSerdes.ClrType(ksmlType);
-        var converted = KsmlValues.To(value, type, $"the {component.ToString().ToLowerInvariant()} for topic '{topic}'");
-        return converted is null ? null : Serde(ksmlType).SerializeObject(converted, new SerializationContext(component, topic));
-    }
+        private readonly Type _type = KsmlSerdes.ClrType(ksmlType);
+        private readonly ISerDes _serde = KsmlSerdes.ForType(ksmlType);
+        private readonly string _what = $"the {component.ToString().ToLowerInvariant()} for topic '{topic}'";
 
-    private static ISerDes Serde(string ksmlType) =>
-        (ISerDes)typeof(KsmlSerdes).GetMethod(nameof(KsmlSerdes.For))!.MakeGenericMethod(KsmlSerdes.ClrType(ksmlType)).Invoke(null, [ksmlType])!;
+        public byte[]? Serialize(object? value) =>
+            KsmlValues.To(value, _type, _what) is { } converted ? _serde.SerializeObject(converted, new SerializationContext(component, topic)) : null;
+    }
 
     /// <summary>Everything written to the stream's topic, as <c>{key, value, timestamp}</c> dicts, the shape KSML's runner gives.</summary>
     private static List<object?> ReadOutput(TopologyTestDriver driver, TestStreamSyntax stream)
     {
         var output = driver.CreateOutputTopic<byte[]?, byte[]?>(stream.Topic, TimeSpan.FromSeconds(1), new ByteArraySerDes(), new ByteArraySerDes());
-        var keySerde = Serde(stream.KeyType.Text);
-        var valueSerde = Serde(stream.ValueType.Text);
+        var keySerde = KsmlSerdes.ForType(stream.KeyType.Text);
+        var valueSerde = KsmlSerdes.ForType(stream.ValueType.Text);
         return output.ReadKeyValueList().Select(record => (object?)new Dictionary<string, object?>
         {
             ["key"] = record.Message.Key is null ? null : keySerde.DeserializeObject(record.Message.Key, new SerializationContext(MessageComponentType.Key, stream.Topic)),
             ["value"] = record.Message.Value is null ? null : valueSerde.DeserializeObject(record.Message.Value, new SerializationContext(MessageComponentType.Value, stream.Topic)),
             ["timestamp"] = record.Message.Timestamp.UnixTimestampMs,
         }).ToList();
-    }
-
-    /// <summary>Lets <c>import</c> in the definition and the asserts find the suite's <c>moduleDirectory</c>.</summary>
-    private static void AddModuleDirectory(PythonFunctionFactory functions, string directory)
-    {
-        var literal = "'" + directory.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
-        functions.Create(new KsmlFunctionDefinition("ksml-test", "module_directory", "generic", "(suite)", 1, [], [],
-            new PythonCode($"import sys\nif {literal} not in sys.path:\n    sys.path.insert(0, {literal})", 1, 1), null, new PythonCode("None", 1, 1), null, []));
     }
 
     /// <summary>The driver's stores, typed as the definition declared them, for the assert functions.</summary>

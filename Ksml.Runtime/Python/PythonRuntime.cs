@@ -17,7 +17,7 @@ public static unsafe class PythonRuntime
 
     [ThreadStatic] private static bool _threadPinned;
 
-    internal static nint BuildFunction, DescribeError, LoggerClass, MetricsClass, MakeStore, SyncEnvironment;
+    internal static nint BuildFunction, DescribeError, LoggerClass, MetricsClass, MakeStore, SyncEnvironment, AddModulePath;
 
     /// <summary>The options Python was started with, or null before <see cref="Start"/>.</summary>
     public static PythonOptions? Options => _started;
@@ -68,6 +68,22 @@ public static unsafe class PythonRuntime
     {
         if (_started is null)
             Start(PythonOptions.FromEnvironment());
+    }
+
+    /// <summary>
+    /// Puts <paramref name="directory"/> first on Python's import path, once (KSML's <c>modulePath</c>, a
+    /// test suite's <c>moduleDirectory</c>), so snippets can import the modules kept there.
+    /// </summary>
+    public static void AddModuleDirectory(string directory)
+    {
+        EnsureStarted();
+        using var gil = Acquire();
+        var path = PythonValues.ToPython(Path.GetFullPath(directory));
+        var result = PythonErrors.CallObjectOne(AddModulePath, path);
+        DecRef(path);
+        if (result == 0)
+            throw new PythonBridgeException($"'{directory}' could not be added to Python's module path: " + PythonErrors.Take().Describe());
+        DecRef(result);
     }
 
     /// <summary>Whether the calling thread has its own pinned Python thread state.</summary>
@@ -127,6 +143,7 @@ public static unsafe class PythonRuntime
         MetricsClass = Attribute("Metrics");
         MakeStore = Attribute("make_store");
         SyncEnvironment = Attribute("sync_environment");
+        AddModulePath = Attribute("add_module_path");
     }
 }
 

@@ -54,6 +54,13 @@ def sync_environment(variables):
             os.environ[key] = value
 
 
+def add_module_path(directory):
+    """Makes the modules in `directory` importable from snippets, ahead of installed ones."""
+    import sys
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+
+
 def build_function(path, name, definition_line, fixed, extras, global_code, code, expression, namespace):
     """Compiles one KSML function into `namespace` and returns it.
 

@@ -45,6 +45,10 @@ public static class KsmlSerdes
     private static Ksml.Compiler.Types.NotationType? NotationOf(string ksmlType) =>
         ksmlType.Length > 0 && Ksml.Compiler.Types.TypeParser.TryParse(ksmlType, out _)?.Resolve() is Ksml.Compiler.Types.NotationType notation ? notation : null;
 
+    /// <summary>The serde for <paramref name="ksmlType"/> over its C# type (<see cref="ClrType"/>), for callers that meet the type only as text (test suites).</summary>
+    public static ISerDes ForType(string ksmlType) =>
+        (ISerDes)typeof(KsmlSerdes).GetMethod(nameof(For))!.MakeGenericMethod(ClrType(ksmlType)).Invoke(null, [ksmlType])!;
+
     /// <summary>A serde for <typeparamref name="T"/> in the notation of <paramref name="ksmlType"/>.</summary>
     public static ISerDes<T> For<T>(string ksmlType)
     {
