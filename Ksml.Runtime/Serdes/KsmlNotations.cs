@@ -103,6 +103,7 @@ public static class KsmlNotations
         private readonly Lazy<Schema?> _fileSchema = new(() => registryUrl is not null && schemaName is null ? null : Schema.Parse(File.ReadAllText(SchemaFile(schemaName, ".avsc", notation))));
         private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => registryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl }));
         private readonly ConcurrentDictionary<int, Schema> _byId = new();
+        private readonly ConcurrentDictionary<string, int> _idBySubject = new();
 
         public override byte[] Serialize(JsonNode data, SerializationContext context)
         {
@@ -113,7 +114,9 @@ public static class KsmlNotations
             new GenericDatumWriter<object?>(schema).Write(AvroValues.FromJson(data, schema), new BinaryEncoder(stream));
             if (_registry.Value is not { } registry)
                 return stream.ToArray();
-            var id = registry.RegisterSchemaAsync(Subject(context), new Confluent.SchemaRegistry.Schema(schema.ToString(), SchemaType.Avro)).GetAwaiter().GetResult();
+            // Registered once per subject: the schema is fixed for this serde, so its id is too.
+            var id = _idBySubject.GetOrAdd(Subject(context), subject =>
+                registry.RegisterSchemaAsync(subject, new Confluent.SchemaRegistry.Schema(schema.ToString(), SchemaType.Avro)).GetAwaiter().GetResult());
             return Frame(id, stream.ToArray());
         }
 
@@ -149,7 +152,9 @@ public static class KsmlNotations
 
     private sealed class JsonSchemaSerDes(string? schemaName, string? registryUrl) : AbstractSerDes<JsonNode>
     {
-        private readonly Lazy<JsonSchema?> _schema = new(() => schemaName is null ? null : JsonSchema.FromText(File.ReadAllText(SchemaFile(schemaName, ".json", "jsonschema"))));
+        // The schema file is read once: its text is what the registry gets, its parse what validates.
+        private readonly Lazy<(string Text, JsonSchema Parsed)?> _schema = new(() => schemaName is null ? null : Load(schemaName));
+        private readonly ConcurrentDictionary<string, int> _idBySubject = new();
         private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => registryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl }));
 
         public override byte[] Serialize(JsonNode data, SerializationContext context)
@@ -157,12 +162,18 @@ public static class KsmlNotations
             if (data is null)
                 return null!;
             Validate(data, "written");
-            var json = Encoding.UTF8.GetBytes(data.ToJsonString());
-            if (_registry.Value is not { } registry || _schema.Value is null)
+            var json = Values.ParsedJson.Utf8(data);
+            if (_registry.Value is not { } registry || _schema.Value is not { } schema)
                 return json;
-            var schemaText = File.ReadAllText(SchemaFile(schemaName, ".json", "jsonschema"));
-            var id = registry.RegisterSchemaAsync(Subject(context), new Confluent.SchemaRegistry.Schema(schemaText, SchemaType.Json)).GetAwaiter().GetResult();
+            var id = _idBySubject.GetOrAdd(Subject(context), subject =>
+                registry.RegisterSchemaAsync(subject, new Confluent.SchemaRegistry.Schema(schema.Text, SchemaType.Json)).GetAwaiter().GetResult());
             return Frame(id, json);
+        }
+
+        private static (string Text, JsonSchema Parsed) Load(string name)
+        {
+            var text = File.ReadAllText(SchemaFile(name, ".json", "jsonschema"));
+            return (text, JsonSchema.FromText(text));
         }
 
         public override JsonNode Deserialize(byte[] data, SerializationContext context)
@@ -187,7 +198,7 @@ public static class KsmlNotations
         {
             if (_schema.Value is not { } schema)
                 return;
-            var result = schema.Evaluate(JsonSerializer.SerializeToElement(node), new EvaluationOptions { OutputFormat = OutputFormat.List });
+            var result = schema.Parsed.Evaluate(JsonSerializer.SerializeToElement(node), new EvaluationOptions { OutputFormat = OutputFormat.List });
             if (!result.IsValid)
             {
                 var errors = (result.Details ?? []).Where(d => d.Errors is not null)

@@ -114,7 +114,7 @@ public static class KsmlSerdes
             data is null ? default! : KsmlValues.To<T>(JsonNode.Parse(data), "deserialized value");
 
         public override byte[] Serialize(T data, SerializationContext context) =>
-            data is null ? null! : Encoding.UTF8.GetBytes(KsmlValues.ToJsonNode(data)?.ToJsonString() ?? "null");
+            data is null ? null! : KsmlValues.ToJsonNode(data) is { } node ? ParsedJson.Utf8(node) : "null"u8.ToArray();
     }
 }
 
