@@ -30,6 +30,18 @@ internal sealed class InMemoryCompiler : IKsmlDefinitionSource
         return relative.StartsWith("..", StringComparison.Ordinal) ? Path.GetFullPath(path) : relative;
     }
 
+    /// <summary>What a missing file is reported as, by every command.</summary>
+    public static string Missing(string path) => $"{path}: error: the file does not exist";
+
+    /// <summary>
+    /// One file through the compiler as the build would compile it, reporting its path relative to
+    /// the working directory; null when the file does not exist.
+    /// </summary>
+    public static CompilationResult? CompileFile(string path, string @namespace, string? definitionName = null) =>
+        File.Exists(path)
+            ? KsmlCompiler.Compile(path, File.ReadAllText(path), new CompilerOptions(@namespace, DisplayPath(path)) { DefinitionName = definitionName })
+            : null;
+
     /// <summary>Compiles <paramref name="paths"/>; errors are the build's located diagnostics, one per line.</summary>
     public static (IReadOnlyList<IKsmlDefinition> Definitions, IReadOnlyList<string> Errors) Compile(IReadOnlyList<string> paths, IReadOnlyList<string?>? names = null)
     {
@@ -37,14 +49,11 @@ internal sealed class InMemoryCompiler : IKsmlDefinitionSource
         var sources = new List<(string Source, string ClassName)>();
         for (var i = 0; i < paths.Count; i++)
         {
-            var path = paths[i];
-            if (!File.Exists(path))
+            if (CompileFile(paths[i], Namespace, names?[i]) is not { } result)
             {
-                errors.Add($"{path}: the file does not exist");
+                errors.Add(Missing(paths[i]));
                 continue;
             }
-            var relative = DisplayPath(path);
-            var result = KsmlCompiler.Compile(path, File.ReadAllText(path), new CompilerOptions(Namespace, relative) { DefinitionName = names?[i] });
             errors.AddRange(result.Diagnostics.Where(d => d.IsError).Select(d => d.ToString()));
             if (result.Source is not null)
                 sources.Add((result.Source, result.ClassName));

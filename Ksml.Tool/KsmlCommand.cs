@@ -15,6 +15,9 @@ namespace Ksml.Tool;
 /// </summary>
 internal static class KsmlCommand
 {
+    /// <summary>The generator's namespace for a project without a RootNamespace.</summary>
+    private const string DefaultNamespace = "Ksml.Generated";
+
     public static Task<int> RunAsync(string[] args, TextWriter? output = null)
     {
         var stdout = output ?? Console.Out;
@@ -24,7 +27,7 @@ internal static class KsmlCommand
 
         var generateFiles = new Argument<string[]>("files") { Description = "KSML definition files", Arity = ArgumentArity.OneOrMore };
         var outputDirectory = new Option<DirectoryInfo>("--output", "-o") { Description = "Directory to write the C# into", Required = true };
-        var @namespace = new Option<string>("--namespace") { Description = "Namespace of the generated types", DefaultValueFactory = _ => "Ksml.Generated" };
+        var @namespace = new Option<string>("--namespace") { Description = "Namespace of the generated types", DefaultValueFactory = _ => DefaultNamespace };
         var generate = new Command("generate", "Write the C# the source generator would produce for these files") { generateFiles, outputDirectory, @namespace };
         generate.SetAction(parse => Generate(parse.GetValue(generateFiles)!, parse.GetValue(outputDirectory)!, parse.GetValue(@namespace)!, stdout));
 
@@ -67,7 +70,7 @@ internal static class KsmlCommand
         {
             if (!File.Exists(file))
             {
-                output.WriteLine($"{file}: error: the file does not exist");
+                output.WriteLine(InMemoryCompiler.Missing(file));
                 errors++;
                 continue;
             }
@@ -76,7 +79,7 @@ internal static class KsmlCommand
             if (TestSuiteParser.LooksLikeSuite(text))
                 TestSuiteParser.Parse(file, text, diagnostics);
             else
-                diagnostics.AddRange(KsmlCompiler.Compile(file, text, new CompilerOptions("Ksml.Generated", InMemoryCompiler.DisplayPath(file))).Diagnostics);
+                diagnostics.AddRange(KsmlCompiler.Compile(file, text, new CompilerOptions(DefaultNamespace, InMemoryCompiler.DisplayPath(file))).Diagnostics);
             foreach (var diagnostic in diagnostics)
                 output.WriteLine(diagnostic);
             errors += diagnostics.Count(d => d.IsError);
@@ -93,14 +96,12 @@ internal static class KsmlCommand
         var failed = false;
         foreach (var file in files)
         {
-            if (!File.Exists(file))
+            if (InMemoryCompiler.CompileFile(file, @namespace) is not { } result)
             {
-                output.WriteLine($"{file}: error: the file does not exist");
+                output.WriteLine(InMemoryCompiler.Missing(file));
                 failed = true;
                 continue;
             }
-            var relative = InMemoryCompiler.DisplayPath(file);
-            var result = KsmlCompiler.Compile(file, File.ReadAllText(file), new CompilerOptions(@namespace, relative));
             foreach (var diagnostic in result.Diagnostics)
                 output.WriteLine(diagnostic);
             if (result.Source is null)
@@ -109,7 +110,7 @@ internal static class KsmlCommand
                 continue;
             }
             classes.Add(result.ClassName);
-            written.Add((EntryPointEmitter.HintNameFor(relative), result.Source));
+            written.Add((EntryPointEmitter.HintNameFor(InMemoryCompiler.DisplayPath(file)), result.Source));
         }
         if (failed)
             return 1;

@@ -86,11 +86,7 @@ public static partial class KsmlRunnerConfig
             var path = "ksml." + key;
             options = key switch
             {
-                "definitions" => options with
-                {
-                    Definitions = Mapping(value, source, path).Children.Select(p => Text(p.Key)).ToList(),
-                    DefinitionFiles = Mapping(value, source, path).Children.ToDictionary(p => Text(p.Key), p => Scalar(p.Value, source, path + "." + Text(p.Key)), StringComparer.Ordinal),
-                },
+                "definitions" => Definitions(options, value, source, path),
                 "storageDirectory" => options with { StorageDirectory = Scalar(value, source, path) },
                 "configDirectory" => options with { ConfigDirectory = Scalar(value, source, path) },
                 "createStorageDirectory" => options,
@@ -218,6 +214,12 @@ public static partial class KsmlRunnerConfig
             };
         }
         return policy;
+    }
+
+    private static KsmlRunnerOptions Definitions(KsmlRunnerOptions options, YamlNode node, string source, string path)
+    {
+        var files = Mapping(node, source, path).Children.ToDictionary(p => Text(p.Key), p => Scalar(p.Value, source, path + "." + Text(p.Key)), StringComparer.Ordinal);
+        return options with { Definitions = files.Keys.ToList(), DefinitionFiles = files };
     }
 
     private static EndpointOptions Endpoint(YamlNode node, string source, string path, EndpointOptions endpoint)
