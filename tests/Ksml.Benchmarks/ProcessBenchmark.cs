@@ -92,12 +92,6 @@ internal static class ProcessBenchmark
             BootstrapServers = broker.BootstrapServers, GroupId = "reader-" + Guid.NewGuid().ToString("N"), AutoOffsetReset = AutoOffsetReset.Earliest,
         }).Build();
         consumer.Subscribe("bench_out");
-        var read = 0;
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (read < count && DateTime.UtcNow < deadline)
-            if (consumer.Consume(TimeSpan.FromMilliseconds(50)) is { IsPartitionEOF: false })
-                read++;
-        if (read < count)
-            throw new InvalidOperationException($"only {read} of {count} outputs");
+        ThroughputBenchmark.ReadOutputs(consumer, count, TimeSpan.FromMinutes(2));
     }
 }

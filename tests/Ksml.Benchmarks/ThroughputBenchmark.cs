@@ -133,16 +133,7 @@ internal static class ThroughputBenchmark
             FetchWaitMaxMs = 10,
         }).Build();
         consumer.Subscribe("bench_out");
-        void Read(int expected)
-        {
-            var read = 0;
-            var deadline = DateTime.UtcNow.AddMinutes(3);
-            while (read < expected && DateTime.UtcNow < deadline)
-                if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false })
-                    read++;
-            if (read < expected)
-                throw new InvalidOperationException($"only {read} of {expected} outputs within 3 minutes");
-        }
+        void Read(int expected) => ReadOutputs(consumer, expected, TimeSpan.FromMinutes(3));
         using var stream = new KafkaStream(build(), config, broker.ClientSupplier(config));
         stream.StartAsync().GetAwaiter().GetResult();
         Produce(0, warmUp);
@@ -160,6 +151,18 @@ internal static class ThroughputBenchmark
         double StreamThread(Dictionary<string, double> snapshot) => snapshot.Where(t => t.Key.StartsWith(config.ApplicationId, StringComparison.Ordinal)).Sum(t => t.Value);
         StreamThreadMicrosPerRecord.Add((build, (StreamThread(after) - StreamThread(cpu)) * 1e6 / records));
         return records / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Reads <paramref name="expected"/> records with <paramref name="consumer"/>, or fails after <paramref name="within"/>.</summary>
+    public static void ReadOutputs(IConsumer<string, byte[]> consumer, int expected, TimeSpan within)
+    {
+        var read = 0;
+        var deadline = DateTime.UtcNow + within;
+        while (read < expected && DateTime.UtcNow < deadline)
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false })
+                read++;
+        if (read < expected)
+            throw new InvalidOperationException($"only {read} of {expected} outputs within {within.TotalMinutes:F0} minutes");
     }
 
     /// <summary>Runs compiled and hand-written alternately and returns the median of each and their ratio.</summary>
