@@ -6,6 +6,7 @@ using Ksml.Runtime.Serdes;
 using Ksml.Runtime.Values;
 using Streamiz.Kafka.Net.Processors;
 using Streamiz.Kafka.Net.Processors.Public;
+using Streamiz.Kafka.Net.SerDes;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -379,9 +380,34 @@ public static class KsmlOperations
         var tag = new KeyValuePair<string, object?>("topic", target.Topic);
         stream = stream.Peek((_, _, _) => Observability.KsmlMetrics.RecordsOut.Add(1, tag), name + "_records_out");
         if (partitioner is null)
-            stream.To(target.Topic, keySerde, valueSerde, name);
+            stream.ToProducerPartitioned(FixedTopic<K, V>(target.Topic), keySerde, valueSerde, name);
         else
             stream.To(target.Topic, Partitioner<K, V>(ksml, partitioner), keySerde, valueSerde, name);
+    }
+
+    /// <summary>
+    /// A sink without a stream partitioner: the producer's partitioner (murmur2 of the key, like Java's;
+    /// Streamiz's default) picks the partition, as in KSML. Each of Streamiz's <c>To</c> overloads
+    /// without a partitioner adds a default one, and the sink then asks for the topic's partition count
+    /// on every record, rebuilding the admin client configuration each time (about 2 µs and 3 KB per
+    /// record; docs/benchmarks.md), to leave the choice to the producer anyway unless
+    /// <c>default.partitioner.reshuffle.every.key</c> is false.
+    /// </summary>
+    private static void ToProducerPartitioned<K, V>(this IKStream<K, V> stream, ITopicNameExtractor<K, V> topic, ISerDes<K> keySerde, ISerDes<V> valueSerde, string name) =>
+        stream.To(topic, (IStreamPartitioner<K, V>?)null, keySerde, valueSerde, name);
+
+    // Streamiz learns a sink's topic (for describe, internal topic groups and the test driver's
+    // forwarding between pipelines) only from its own internal static extractor, so that one is made.
+    private static readonly Type? StaticTopicExtractor =
+        typeof(IKStream<,>).Assembly.GetType("Streamiz.Kafka.Net.Processors.Internal.StaticTopicNameExtractor`2");
+
+    private static ITopicNameExtractor<K, V> FixedTopic<K, V>(string topic) =>
+        (ITopicNameExtractor<K, V>?)(StaticTopicExtractor is { } type ? Activator.CreateInstance(type.MakeGenericType(typeof(K), typeof(V)), topic) : null)
+        ?? throw new InvalidOperationException("This Streamiz version has no StaticTopicNameExtractor; Ksml.Runtime is built against Streamiz 1.8.2.");
+
+    private sealed class TopicName<K, V>(Func<K, V, IRecordContext, string> extract) : ITopicNameExtractor<K, V>
+    {
+        public string Extract(K key, V value, IRecordContext recordContext) => extract(key, value, recordContext);
     }
 
     /// <summary><c>toTopicNameExtractor</c>: the function names the topic per record.</summary>
@@ -391,13 +417,13 @@ public static class KsmlOperations
         string Extract(K k, V v, IRecordContext context) => KsmlValues.To<string>(f.Invoke(null, k, v, RecordContext(context)), ResultOf(f));
         if (ksml.Errors is null)
         {
-            stream.To(Extract, KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), name);
+            stream.ToProducerPartitioned(new TopicName<K, V>(Extract), KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), name);
             return;
         }
         // A sink cannot skip a record, so the topic is worked out (and a failure handled) by a filter
         // just before it; Streamiz hands the record from filter to sink on the same thread at once.
         stream.Filter((k, v, c) => TryGuard(ksml, name, f, k, v, c, () => Extract(k, v, c), out ExtractedTopic), name + "_extract")
-            .To((_, _, _) => ExtractedTopic!, KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), name);
+            .ToProducerPartitioned(new TopicName<K, V>((_, _, _) => ExtractedTopic!), KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), name);
     }
 
     [ThreadStatic] private static string? ExtractedTopic;

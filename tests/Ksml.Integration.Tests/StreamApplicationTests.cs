@@ -87,6 +87,27 @@ public sealed class StreamApplicationTests
     }
 
     [Test]
+    public async Task A_sink_partitions_by_the_key_hash_as_kafka_streams_does_even_after_a_key_change()
+    {
+        // Streamiz's own sink would keep the source partition with this setting; KSML's `to` leaves the
+        // partition to the producer, which hashes the (new) key with murmur2 like Java's producer.
+        var options = Kafka.Options(AppId(), partitions: 4);
+        options = options with { Kafka = new Dictionary<string, string>(options.Kafka) { ["default.partitioner.reshuffle.every.key"] = "false" } };
+        await using var host = await Start(options);
+        var records = Enumerable.Range(0, 24).Select(i => ($"k{i}", $"customer-{i % 7}-{i}")).ToArray();
+        Kafka.Produce(_broker, Topics.rekey_in, records);
+
+        var inputs = Kafka.ReadRaw(_broker, Topics.rekey_in.Topic, records.Length).ToDictionary(r => System.Text.Encoding.UTF8.GetString(r.Message.Value!), r => r.Partition.Value);
+        var outputs = Kafka.ReadRaw(_broker, Topics.rekey_out.Topic, records.Length);
+
+        Assert.That(outputs, Has.Count.EqualTo(records.Length));
+        foreach (var output in outputs)
+            Assert.That(output.Partition.Value, Is.EqualTo(Murmur2.Partition(output.Message.Key!, 4)), System.Text.Encoding.UTF8.GetString(output.Message.Key!));
+        Assert.That(outputs.Count(o => o.Partition.Value != inputs[System.Text.Encoding.UTF8.GetString(o.Message.Value!)]), Is.GreaterThan(0),
+            "some records moved partition, so keeping the source partition would have failed");
+    }
+
+    [Test]
     public async Task Exactly_once_commits_results_that_a_read_committed_consumer_sees_once()
     {
         var options = Kafka.Options(AppId()) with { Kafka = new Dictionary<string, string>(Kafka.Options(AppId()).Kafka) { ["processing.guarantee"] = "exactly_once" } };
