@@ -15,6 +15,7 @@ quick=()
 [[ "${1:-}" == "--quick" ]] && quick=(--quick)
 
 bench bridge "${quick[@]}"
+bench pipeline "${quick[@]}"
 bench driver "${quick[@]}"
 bench broker "${quick[@]}"
 bench startup "${quick[@]}"

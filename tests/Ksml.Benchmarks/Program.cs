@@ -26,6 +26,14 @@ switch (what)
         foreach (var (name, micros) in BridgeBenchmark.Breakdown(quick ? 20_000 : 100_000, quick ? 5 : 9))
             Console.WriteLine($"bridge breakdown {name}: {micros:F2}");
         return 0;
+    case "pipeline":
+    {
+        var (compiled, hand, ratio) = PipelineBenchmark.Run(quick ? 5_000 : 20_000, quick ? 5 : 11);
+        Console.WriteLine($"pipeline us per record compiled: {compiled:F2}");
+        Console.WriteLine($"pipeline us per record hand-written: {hand:F2}");
+        Console.WriteLine($"pipeline ratio: {ratio:F2}");
+        return 0;
+    }
     case "driver":
     {
         var records = quick ? 5_000 : 20_000;
@@ -90,6 +98,6 @@ switch (what)
     case "child":
         return ProcessBenchmark.Child(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 0);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{what}'; known: bridge, driver, broker, generator, startup, rss");
+        Console.Error.WriteLine($"unknown benchmark '{what}'; known: bridge, bridge-breakdown, pipeline, driver, broker, generator, startup, rss, sweep");
         return 2;
 }
