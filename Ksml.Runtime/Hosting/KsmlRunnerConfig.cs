@@ -248,9 +248,10 @@ public static partial class KsmlRunnerConfig
             {
                 "library" => python with { Library = Scalar(value, source, path + ".library") },
                 "executable" => python with { Executable = Scalar(value, source, path + ".executable") },
+                "modulePath" => python with { ModulePath = Scalar(value, source, path + ".modulePath") },
                 // GraalPy sandbox switches: CPython has no sandbox, so they are accepted and have no effect.
-                "allowHostFileAccess" or "allowHostSocketAccess" or "allowNativeAccess" or "allowCreateProcess" or "allowCreateThread" or "inheritEnvironmentVariables" or "modulePath" => python,
-                _ => throw Unknown(source, keyNode, key, path + ".", ["library", "executable"]),
+                "allowHostFileAccess" or "allowHostSocketAccess" or "allowNativeAccess" or "allowCreateProcess" or "allowCreateThread" or "inheritEnvironmentVariables" => python,
+                _ => throw Unknown(source, keyNode, key, path + ".", ["library", "executable", "modulePath"]),
             };
         }
         return python;

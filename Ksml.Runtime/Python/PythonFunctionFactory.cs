@@ -26,6 +26,12 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
             PythonRuntime.Start(options);
         else
             PythonRuntime.EnsureStarted();
+        if (options?.ModulePath is { Length: > 0 } modules)
+        {
+            if (!Directory.Exists(modules))
+                throw new PythonStartupException($"The Python module directory '{modules}' (ksml.pythonContext.modulePath) does not exist.");
+            PythonRuntime.AddModuleDirectory(modules);
+        }
     }
 
     /// <inheritdoc />

@@ -18,6 +18,9 @@ public sealed record PythonOptions
     /// </summary>
     public string Executable { get; init; } = "/usr/bin/python3";
 
+    /// <summary>A directory of Python modules put first on the import path (KSML's <c>pythonContext.modulePath</c>), or null.</summary>
+    public string? ModulePath { get; init; }
+
     /// <summary>The defaults, with <c>KSML_PYTHON_LIBRARY</c>/<c>KSML_PYTHON_EXECUTABLE</c> applied.</summary>
     public static PythonOptions FromEnvironment()
     {

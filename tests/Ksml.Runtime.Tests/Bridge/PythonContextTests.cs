@@ -72,6 +72,33 @@ public sealed class PythonContextTests
     }
 
     [Test]
+    public void Snippets_import_modules_from_the_configured_module_path()
+    {
+        var modules = Directory.CreateTempSubdirectory("ksml-modules-");
+        try
+        {
+            System.IO.File.WriteAllText(Path.Combine(modules.FullName, "pricing_rules.py"), "def with_vat(amount):\n    return round(amount * 1.21, 2)\n");
+            var factory = new PythonFunctionFactory(options: PythonOptions.FromEnvironment() with { ModulePath = modules.FullName });
+            var f = factory.Create(Definition("priced", "valueTransformer", ["key", "value"], resultType: "double",
+                globalCode: "import pricing_rules", expression: "pricing_rules.with_vat(value)"));
+
+            Assert.That(f.Invoke(null, "k", 100.0), Is.EqualTo(121.0));
+        }
+        finally
+        {
+            modules.Delete(recursive: true);
+        }
+    }
+
+    [Test]
+    public void A_module_path_that_does_not_exist_stops_the_start_with_its_name()
+    {
+        var error = Assert.Throws<PythonStartupException>(() => new PythonFunctionFactory(options: PythonOptions.FromEnvironment() with { ModulePath = "/nonexistent/ksml-modules" }))!;
+
+        Assert.That(error.Message, Does.Contain("/nonexistent/ksml-modules").And.Contain("modulePath"));
+    }
+
+    [Test]
     public void Declared_stores_are_reachable_by_name_and_through_the_stores_dict()
     {
         var f = Create(Definition("store_names", "valueTransformer", ["key", "value"], stores: ["a_store", "b_store"], resultType: "[string]",

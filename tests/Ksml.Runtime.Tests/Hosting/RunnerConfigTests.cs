@@ -94,6 +94,19 @@ public sealed class RunnerConfigTests
     }
 
     [Test]
+    public void Python_context_takes_a_module_path_and_accepts_the_graalpy_sandbox_switches()
+    {
+        var options = Parse("""
+            ksml:
+              pythonContext:
+                modulePath: /opt/ksml/modules
+                allowHostFileAccess: true
+            """);
+
+        Assert.That(options.Python.ModulePath, Is.EqualTo("/opt/ksml/modules"));
+    }
+
+    [Test]
     public void No_file_and_no_bootstrap_servers_means_the_embedded_broker()
     {
         Assert.That(Parse("").UsesEmbeddedBroker, Is.True);
