@@ -37,12 +37,14 @@ internal static class KsmlCommand
         run.TreatUnmatchedTokensAsErrors = false;
         run.SetAction((parse, _) =>
         {
-            // The application's own options pass through untouched, so classify the raw tokens: a YAML
-            // file not given as an option's value is a definition; everything else is forwarded.
-            var tokens = args.SkipWhile(a => a != "run").Skip(1).ToList();
-            var files = tokens.Where((t, i) => IsDefinitionFile(t) && (i == 0 || !TakesValue(tokens[i - 1]))).ToList();
-            var forwarded = tokens.Where((t, i) => !(IsDefinitionFile(t) && (i == 0 || !TakesValue(tokens[i - 1])))).ToList();
-            forwarded.Remove("--"); // `ksml run FILE -- --help`: what follows is the application's
+            // The application's own options pass through untouched. Its own parser tells which tokens
+            // are options and their values; a YAML file left over is a definition.
+            var tokens = args.SkipWhile(a => a != "run").Skip(1).Where(t => t != "--").ToList(); // `ksml run FILE -- --help`
+            var leftOver = KsmlApplication.Command([]).Parse(tokens).UnmatchedTokens;
+            var files = leftOver.Where(IsDefinitionFile).ToList();
+            var forwarded = tokens.ToList();
+            foreach (var file in files)
+                forwarded.Remove(file);
             var configIndex = forwarded.FindIndex(t => t is "--config" or "-c");
             if (configIndex >= 0 && configIndex + 1 < forwarded.Count)
                 forwarded.RemoveRange(configIndex, 2);
@@ -59,8 +61,6 @@ internal static class KsmlCommand
 
     private static bool IsDefinitionFile(string token) =>
         !token.StartsWith('-') && (token.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || token.EndsWith(".yml", StringComparison.OrdinalIgnoreCase));
-
-    private static bool TakesValue(string option) => option.StartsWith('-') && option is not ("--embedded-broker" or "--exactly-once" or "--no-producers" or "--no-pipelines" or "--json-logs" or "--describe" or "--check-config");
 
     private static int Check(string[] files, TextWriter output)
     {

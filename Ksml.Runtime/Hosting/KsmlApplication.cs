@@ -25,7 +25,15 @@ public static class KsmlApplication
     }
 
     /// <summary>Parses the command line and runs the application until SIGTERM/Ctrl+C, or until the error policy stops it.</summary>
-    public static Task<int> RunAsync(string[] args, IReadOnlyList<IKsmlDefinition> definitions)
+    public static Task<int> RunAsync(string[] args, IReadOnlyList<IKsmlDefinition> definitions) =>
+        // The application handles SIGTERM/SIGINT itself, to shut down in order.
+        Command(definitions).Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+    /// <summary>
+    /// The application's command line, every option included; the <c>ksml run</c> tool parses its
+    /// forwarded arguments with it, so the two never disagree about which options take a value.
+    /// </summary>
+    public static RootCommand Command(IReadOnlyList<IKsmlDefinition> definitions)
     {
         var config = new Option<FileInfo?>("--config", "-c") { Description = "KSML runner file (kafka: and ksml: sections). Default: $KSML_CONFIG, else ./ksml-runner.yaml when present" };
         var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka cluster to use (kafka.bootstrap.servers). Default: $KSML_BOOTSTRAP_SERVERS; none starts the embedded broker" };
@@ -104,8 +112,7 @@ public static class KsmlApplication
             }
             return await RunAsync(definitions, options, cancellation).ConfigureAwait(false);
         });
-        // The application handles SIGTERM/SIGINT itself, to shut down in order.
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        return root;
     }
 
     private static KsmlRunnerOptions Load(FileInfo? file, IEnumerable<string> overrides)

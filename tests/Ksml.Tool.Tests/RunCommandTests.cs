@@ -74,6 +74,18 @@ public sealed class RunCommandTests
     }
 
     [Test]
+    public void A_yaml_path_given_as_an_options_value_is_not_taken_for_a_definition()
+    {
+        // The application's own parser decides which options take a value, so a new option needs no second list in the tool.
+        using var process = Start(Suites, "run", "--state-dir", "state.yaml", "definitions/readings.ksml.yaml", "--set", "ksml.enableProducers=false", "--describe");
+        var printed = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(60)), Is.True);
+
+        Assert.That(printed, Does.Contain("Topologies:").And.Not.Contain("state.yaml"), printed);
+        Assert.That(process.ExitCode, Is.EqualTo(0));
+    }
+
+    [Test]
     public void A_definition_with_errors_is_not_run()
     {
         using var process = Start(Suites, "run", "broken/broken.ksml.yaml");
