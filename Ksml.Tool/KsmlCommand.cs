@@ -174,10 +174,20 @@ internal static class KsmlCommand
 
     private static int Test(string[] paths, TextWriter output)
     {
+        LogLevel minimum;
+        try
+        {
+            minimum = KsmlLogLevel.FromEnvironment(LogLevel.Warning); // quieter than a running application: the results are the output
+        }
+        catch (KsmlConfigException ex)
+        {
+            Console.Error.WriteLine("ksml: " + ex.Message);
+            return 2;
+        }
         // Not disposed: Streamiz keeps the factory in a static for as long as the process runs.
         var loggers = LoggerFactory.Create(logging => logging
             .AddSimpleConsole(o => o.SingleLine = true)
-            .SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("KSML_LOG_LEVEL"), true, out var level) ? level : LogLevel.Warning)
+            .SetMinimumLevel(minimum)
             .AddFilter("Streamiz", LogLevel.Error));
         var runner = new KsmlSuiteRunner(new InMemoryCompiler(), loggers);
         var suites = KsmlSuiteFiles.Find(paths);

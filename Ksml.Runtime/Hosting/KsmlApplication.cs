@@ -130,13 +130,23 @@ public static class KsmlApplication
     /// <summary>Runs the application with <paramref name="options"/> until cancelled, SIGTERM, or a stop from the error policy.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<IKsmlDefinition> definitions, KsmlRunnerOptions options, CancellationToken cancellation)
     {
+        LogLevel minimum;
+        try
+        {
+            minimum = KsmlLogLevel.FromEnvironment(LogLevel.Information);
+        }
+        catch (KsmlConfigException ex)
+        {
+            await Console.Error.WriteLineAsync("ksml: " + ex.Message).ConfigureAwait(false);
+            return 2;
+        }
         using var loggers = LoggerFactory.Create(logging =>
         {
             if (options.JsonLogs)
                 logging.AddJsonConsole();
             else
                 logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
-            logging.SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("KSML_LOG_LEVEL"), true, out var level) ? level : LogLevel.Information);
+            logging.SetMinimumLevel(minimum);
             // Streamiz reports every task and partition at Information; its warnings are what an operator needs.
             logging.AddFilter("Streamiz", LogLevel.Warning);
         });
