@@ -23,6 +23,7 @@ public sealed class KsmlHost : IAsyncDisposable
     private readonly EmbeddedKafkaBroker? _ownedBroker;
     private readonly KafkaDeadLetterSink? _deadLetters;
     private readonly KsmlHttpEndpoints? _endpoints;
+    private readonly DroppedRecordsWatch? _droppedRecords;
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private KsmlHost(KsmlRunnerOptions options, ILogger logger, EmbeddedKafkaBroker? ownedBroker, EmbeddedKafkaBroker? broker,
@@ -36,6 +37,8 @@ public sealed class KsmlHost : IAsyncDisposable
         Stream = stream;
         _deadLetters = deadLetters;
         _endpoints = endpoints;
+        if (broker is not null && options.UsesEmbeddedBroker)
+            _droppedRecords = new DroppedRecordsWatch(bootstrapServers, logger, TimeSpan.FromSeconds(2));
     }
 
     /// <summary>The options the application runs with.</summary>
@@ -237,6 +240,8 @@ public sealed class KsmlHost : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_droppedRecords is not null)
+            await _droppedRecords.DisposeAsync().ConfigureAwait(false);
         await _producerCancellation.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_producers).ConfigureAwait(false);
         // Disposing the stream commits processed offsets and closes the state stores; its threads

@@ -12,8 +12,9 @@ namespace Ksml.Runtime.Kafka;
 /// <summary>
 /// An in-process Kafka-protocol broker: librdkafka's mock cluster, driven over P/Invoke from the
 /// librdkafka that Confluent.Kafka already ships. Real clients talk to it over loopback TCP.
-/// Limits: the mock keeps at most 5 MiB (or 100 000 message sets) per partition and silently
-/// drops older data, so it is for development and tests, not for production volumes.
+/// Limits: the mock keeps at most 5 MiB (or 100 000 message sets) per partition and drops older
+/// data (an application on it logs that, see DroppedRecordsWatch), so it is for development and
+/// tests, not for production volumes.
 /// </summary>
 public sealed partial class EmbeddedKafkaBroker : IDisposable
 {

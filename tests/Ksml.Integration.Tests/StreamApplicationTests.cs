@@ -108,6 +108,21 @@ public sealed class StreamApplicationTests
     }
 
     [Test]
+    public async Task The_embedded_broker_dropping_old_records_is_logged_as_a_warning()
+    {
+        var warnings = new RecordingLoggerProvider((category, level) => category == "ksml" && level >= LogLevel.Warning);
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(warnings));
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], Kafka.Options(AppId(), "  enablePipelines: false\n  enableProducers: false"), loggers, _broker);
+        // 7 MiB into one partition: past the mock's 5 MiB, so it prunes the oldest.
+        var big = new string('x', 100 * 1024);
+        Kafka.Produce(_broker, Topics.words_in, Enumerable.Range(0, 70).Select(i => ($"k{i}", big)).ToArray());
+
+        await Kafka.Until(() => !warnings.Messages.IsEmpty, "the dropped records are reported");
+
+        Assert.That(warnings.Messages.Single(), Does.Match(@"dropped the oldest \d+ records of words_in \[0\]").And.Contain("5 MiB"));
+    }
+
+    [Test]
     public async Task Exactly_once_commits_results_that_a_read_committed_consumer_sees_once()
     {
         var options = Kafka.Options(AppId()) with { Kafka = new Dictionary<string, string>(Kafka.Options(AppId()).Kafka) { ["processing.guarantee"] = "exactly_once" } };

@@ -3,9 +3,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Ksml.Integration.Tests.Support;
 
-/// <summary>Keeps the messages one application instance's KSML functions log, to tell instances apart.</summary>
-public sealed class RecordingLoggerProvider : ILoggerProvider
+/// <summary>
+/// Keeps the messages one application instance logs: by default its KSML functions' (to tell
+/// instances apart), or what <paramref name="accept"/> picks by category and level.
+/// </summary>
+public sealed class RecordingLoggerProvider(Func<string, LogLevel, bool>? accept = null) : ILoggerProvider
 {
+    private readonly Func<string, LogLevel, bool> _accept = accept ?? ((category, level) => category.Contains(".function.", StringComparison.Ordinal) && level >= LogLevel.Information);
+
     public ConcurrentQueue<string> Messages { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
@@ -16,7 +21,7 @@ public sealed class RecordingLoggerProvider : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => category.Contains(".function.", StringComparison.Ordinal) && logLevel >= LogLevel.Information;
+        public bool IsEnabled(LogLevel logLevel) => provider._accept(category, logLevel);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
