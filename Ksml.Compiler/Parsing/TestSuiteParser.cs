@@ -37,7 +37,13 @@ public sealed class TestSuiteParser
         var root = YamlSyntaxReader.Read(path, text, diagnostics);
         if (root is YamlMapping mapping)
             return parser.ParseRoot(mapping);
-        if (root is not null)
+        if (root is null or YamlScalar { IsNull: true })
+        {
+            // An empty suite would otherwise pass with no tests run.
+            parser._context.Report(DiagnosticDescriptors.MissingRequiredField, root?.Span ?? SourceSpan.None, "the test suite", "definition");
+            parser._context.Report(DiagnosticDescriptors.MissingRequiredField, root?.Span ?? SourceSpan.None, "the test suite", "tests");
+        }
+        else
             parser._context.Report(DiagnosticDescriptors.WrongValueKind, root.Span, "the test suite", "a mapping with 'definition' and 'tests'", root.KindDescription);
         return new TestSuiteSyntax(path, null, null, null, null, new List<TestStreamSyntax>(), new List<TestCaseSyntax>());
     }

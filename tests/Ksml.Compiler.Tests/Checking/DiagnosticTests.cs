@@ -408,6 +408,17 @@ public class DiagnosticTests
         Assert.That(errors, Has.Some.Contains("error KSML0002: the test suite is missing the required field 'definition'"));
     }
 
+    [TestCase("")]
+    [TestCase("# only a comment\n")]
+    public void An_empty_suite_is_missing_its_definition_and_tests_rather_than_passing_with_none(string yaml)
+    {
+        Assert.That(CheckSuite(yaml), Is.EqualTo(new[]
+        {
+            "orders.test.yaml(1,1): error KSML0002: the test suite is missing the required field 'definition'",
+            "orders.test.yaml(1,1): error KSML0002: the test suite is missing the required field 'tests'",
+        }));
+    }
+
     [Test]
     public void Every_diagnostic_id_is_documented()
     {

@@ -36,6 +36,33 @@ public class MutationFuzzTests
         Assert.That(failures, Is.Empty);
     }
 
+    [TestCase("OrderProcessing/tests/order-processing.test.yaml")]
+    [TestCase("AsyncPayments/tests/payments.test.yaml")]
+    public void Mutated_test_suites_never_throw_and_broken_ones_are_reported(string suite)
+    {
+        var seed = File.ReadAllText(Path.Combine(Support.Ksml.RepositoryRoot, "examples", suite));
+        var random = new Random(20261127);
+        var lines = seed.Split('\n');
+        var failures = new List<string>();
+        for (var i = 0; i < 1500; i++)
+        {
+            var (kind, mutated) = Mutate(seed, lines, random);
+            try
+            {
+                var diagnostics = new List<Compiler.Diagnostics.KsmlDiagnostic>();
+                Compiler.Parsing.TestSuiteParser.Parse("suite.test.yaml", mutated, diagnostics);
+                // Whatever broke, a suite left without its tests must say so rather than pass with none run.
+                if (!System.Text.RegularExpressions.Regex.IsMatch(mutated, @"^tests\s*:", System.Text.RegularExpressions.RegexOptions.Multiline) && diagnostics.Count == 0)
+                    failures.Add($"#{i} {kind}: a suite without tests gave no diagnostic");
+            }
+            catch (Exception ex)
+            {
+                failures.Add($"#{i} {kind}: {ex.GetType().Name}: {ex.Message}");
+            }
+        }
+        Assert.That(failures, Is.Empty);
+    }
+
     [Test]
     public void Truncations_that_break_the_yaml_are_reported()
     {
