@@ -152,4 +152,41 @@ public sealed class RunnerConfigTests
         Assert.That(Error("", "ksml.enablePipelines"), Is.EqualTo("--set ksml.enablePipelines: expected key=value, such as kafka.bootstrap.servers=localhost:9092"));
         Assert.That(Error("", "ksml.prometheus.port=x"), Is.EqualTo("--set: ksml.prometheus.port: 'x' is not a whole number from 1 to 65535"));
     }
+
+    [Test]
+    public void Mutated_runner_files_fail_only_with_a_config_error()
+    {
+        // A runner file is hand-edited: whatever is wrong with it must come back as one located
+        // configuration error, never as an exception from deeper down.
+        var random = new Random(20261127);
+        var lines = Full.Split('\n');
+        var failures = new List<string>();
+        for (var i = 0; i < 2000; i++)
+        {
+            var copy = lines.ToList();
+            var at = random.Next(copy.Count);
+            var line = copy[at];
+            var colon = line.IndexOf(':');
+            copy[at] = random.Next(5) switch
+            {
+                0 => line[..random.Next(line.Length + 1)],
+                1 => new string(' ', random.Next(8)) + line.TrimStart(),
+                2 when colon > 0 => line[..(colon + 1)] + new[] { " [a, b]", " {x: 1}", "", " -1", " 99999999999", " ${", " *alias", " |" }[random.Next(8)],
+                3 => "",
+                _ => line.Replace(':', random.Next(2) == 0 ? '=' : ' '),
+            };
+            try
+            {
+                Parse(string.Join('\n', copy));
+            }
+            catch (KsmlConfigException)
+            {
+            }
+            catch (Exception ex)
+            {
+                failures.Add($"#{i} line {at + 1} '{copy[at]}': {ex.GetType().Name}: {ex.Message}");
+            }
+        }
+        Assert.That(failures, Is.Empty);
+    }
 }
