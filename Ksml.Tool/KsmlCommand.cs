@@ -33,7 +33,12 @@ internal static class KsmlCommand
 
         var runFiles = new Argument<string[]>("files") { Description = "KSML definition files (default: the runner file's ksml.definitions)", Arity = ArgumentArity.ZeroOrMore };
         var config = new Option<FileInfo?>("--config", "-c") { Description = "KSML runner file; every other option of a compiled application applies too (ksml run FILE -- --help lists them)" };
-        var run = new Command("run", "Compile definitions in memory and run them as a compiled project would (embedded broker when no cluster is configured)") { runFiles, config };
+        Option<DirectoryInfo[]> References() => new("--reference", "-r")
+        {
+            Description = "A directory of .NET assemblies that definitions load with clr.AddReference, e.g. a project's build output (repeatable)",
+        };
+        var runReferences = References();
+        var run = new Command("run", "Compile definitions in memory and run them as a compiled project would (embedded broker when no cluster is configured)") { runFiles, config, runReferences };
         run.TreatUnmatchedTokensAsErrors = false;
         run.SetAction((parse, _) =>
         {
@@ -45,15 +50,21 @@ internal static class KsmlCommand
             var forwarded = tokens.ToList();
             foreach (var file in files)
                 forwarded.Remove(file);
-            var configIndex = forwarded.FindIndex(t => t is "--config" or "-c");
-            if (configIndex >= 0 && configIndex + 1 < forwarded.Count)
-                forwarded.RemoveRange(configIndex, 2);
+            foreach (var own in new[] { "--config", "-c", "--reference", "-r" })
+                for (var at = forwarded.IndexOf(own); at >= 0 && at + 1 < forwarded.Count; at = forwarded.IndexOf(own))
+                    forwarded.RemoveRange(at, 2);
+            ReferencedAssemblies.Use(parse.GetValue(runReferences) ?? []);
             return Run([.. files], parse.GetValue(config), forwarded);
         });
 
         var testPaths = new Argument<string[]>("paths") { Description = "Test suite files, or folders to search (nested folders included)", Arity = ArgumentArity.OneOrMore };
-        var test = new Command("test", "Run KSML test suites (KSML's YAML test format) on TopologyTestDriver") { testPaths };
-        test.SetAction(parse => Test(parse.GetValue(testPaths)!, stdout));
+        var testReferences = References();
+        var test = new Command("test", "Run KSML test suites (KSML's YAML test format) on TopologyTestDriver") { testPaths, testReferences };
+        test.SetAction(parse =>
+        {
+            ReferencedAssemblies.Use(parse.GetValue(testReferences) ?? []);
+            return Test(parse.GetValue(testPaths)!, stdout);
+        });
 
         var root = new RootCommand("ksml: check, generate, run and test KSML definitions with Ksml.NET") { check, generate, run, test };
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
@@ -169,7 +180,10 @@ internal static class KsmlCommand
                 await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
             return 1;
         }
-        return await KsmlApplication.RunAsync([.. arguments], definitions).ConfigureAwait(false);
+        var exit = await KsmlApplication.RunAsync([.. arguments], definitions).ConfigureAwait(false);
+        if (exit != 0 && ReferencedAssemblies.Hint() is { } hint)
+            await Console.Error.WriteLineAsync(hint).ConfigureAwait(false);
+        return exit;
     }
 
     private static int Test(string[] paths, TextWriter output)
@@ -215,6 +229,8 @@ internal static class KsmlCommand
                 if (test.Passed) passed++; else failed++;
             }
         }
+        if (failed > 0 && ReferencedAssemblies.Hint() is { } hint)
+            output.WriteLine(hint);
         output.WriteLine($"{passed} passed, {failed} failed");
         return failed == 0 ? 0 : 1;
     }

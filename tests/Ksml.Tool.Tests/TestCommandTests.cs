@@ -98,4 +98,51 @@ public sealed class TestCommandTests
         Assert.That(output, Does.Contain("no test suites"));
         Assert.That(exit, Is.EqualTo(1));
     }
+
+    [Test]
+    public void Assemblies_loaded_with_clr_come_from_reference_directories_and_a_missing_one_is_named()
+    {
+        var library = Directory.CreateTempSubdirectory("ksml-reference-");
+        try
+        {
+            CompileGreetingsLibrary(Path.Combine(library.FullName, "KsmlGreetings.dll"));
+            var suite = Path.Combine(Suites, "clr", "greetings.test.yaml");
+
+            // Own processes: an assembly once loaded stays loaded, which would hide the missing case.
+            var (missingExit, missing) = RunTool("test", suite);
+            var (foundExit, found) = RunTool("test", suite, "--reference", library.FullName);
+
+            Assert.That(missing, Does.Contain("FAIL greets").And.Contain("'KsmlGreetings' (clr.AddReference) not found; pass --reference"), missing);
+            Assert.That(missingExit, Is.EqualTo(1));
+            Assert.That(found, Does.Contain("PASS greets").And.Contain("1 passed, 0 failed"), found);
+            Assert.That(foundExit, Is.EqualTo(0));
+        }
+        finally
+        {
+            library.Delete(recursive: true);
+        }
+    }
+
+    private static (int ExitCode, string Output) RunTool(params string[] args)
+    {
+        using var process = Start(RepositoryRoot, args);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(120)), Is.True);
+        return (process.ExitCode, output.Result + errors.Result);
+    }
+
+    private static void CompileGreetingsLibrary(string path)
+    {
+        var source = Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(
+            "namespace KsmlGreetings { public static class Greeter { public static string Hello(string name) => \"hello \" + name; } }");
+        var framework = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => Path.GetFileName(p) is "System.Private.CoreLib.dll" or "System.Runtime.dll")
+            .Select(p => Microsoft.CodeAnalysis.MetadataReference.CreateFromFile(p));
+        var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("KsmlGreetings", [source], framework,
+            new Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions(Microsoft.CodeAnalysis.OutputKind.DynamicallyLinkedLibrary));
+        using var file = File.Create(path);
+        var emitted = compilation.Emit(file);
+        Assert.That(emitted.Success, Is.True, string.Join("\n", emitted.Diagnostics));
+    }
 }
