@@ -111,6 +111,9 @@ def describe_error(error):
             file, line, function = frame_file, tb.tb_lineno, tb.tb_frame.f_code.co_name
         tb = tb.tb_next
     message = str(error)
+    if type(error).__module__.startswith("System"):
+        # A .NET exception raised through pythonnet: its text carries the .NET stack trace, which stays in the traceback.
+        message = message.split("\n\n", 1)[0].split("\n   at ", 1)[0].rstrip()
     if isinstance(error, SyntaxError):
         file, line, column = error.filename or file, error.lineno or line, error.offset or 0
         message = error.msg

@@ -113,6 +113,8 @@ public sealed class TestCommandTests
             var (foundExit, found) = RunTool("test", suite, "--reference", library.FullName);
 
             Assert.That(missing, Does.Contain("FAIL greets").And.Contain("'KsmlGreetings' (clr.AddReference) not found; pass --reference"), missing);
+            Assert.That(missing, Does.Contain("failed with FileNotFoundException: Could not load file or assembly 'KsmlGreetings")
+                .And.Not.Contain("   at System."), "the .NET exception's message without its stack trace");
             Assert.That(missingExit, Is.EqualTo(1));
             Assert.That(found, Does.Contain("PASS greets").And.Contain("1 passed, 0 failed"), found);
             Assert.That(foundExit, Is.EqualTo(0));
