@@ -86,11 +86,12 @@ internal static class KsmlCommand
                 continue;
             }
             var text = File.ReadAllText(file);
-            var diagnostics = new List<KsmlDiagnostic>();
-            if (TestSuiteParser.LooksLikeSuite(text))
-                TestSuiteParser.Parse(file, text, diagnostics);
-            else
-                diagnostics.AddRange(KsmlCompiler.Compile(file, text, new CompilerOptions(DefaultNamespace, InMemoryCompiler.DisplayPath(file))).Diagnostics);
+            if (KsmlRunnerConfig.LooksLikeRunnerFile(text))
+            {
+                errors += CheckRunnerFile(file, text, output, ref warnings);
+                continue;
+            }
+            var diagnostics = CheckFile(file, text);
             foreach (var diagnostic in diagnostics)
                 output.WriteLine(diagnostic);
             errors += diagnostics.Count(d => d.IsError);
@@ -98,6 +99,49 @@ internal static class KsmlCommand
         }
         output.WriteLine($"ksml check: {files.Length} file{(files.Length == 1 ? "" : "s")}, {errors} error{(errors == 1 ? "" : "s")}, {warnings} warning{(warnings == 1 ? "" : "s")}");
         return errors > 0 ? 1 : 0;
+    }
+
+    private static List<KsmlDiagnostic> CheckFile(string file, string text)
+    {
+        var diagnostics = new List<KsmlDiagnostic>();
+        if (TestSuiteParser.LooksLikeSuite(text))
+            TestSuiteParser.Parse(file, text, diagnostics);
+        else
+            diagnostics.AddRange(KsmlCompiler.Compile(file, text, new CompilerOptions(DefaultNamespace, InMemoryCompiler.DisplayPath(file))).Diagnostics);
+        return diagnostics;
+    }
+
+    /// <summary>A runner file is read as the application would read it, then every definition it lists is checked; returns the errors.</summary>
+    private static int CheckRunnerFile(string file, string text, TextWriter output, ref int warnings)
+    {
+        KsmlRunnerOptions options;
+        try
+        {
+            options = KsmlRunnerConfig.Parse(text, InMemoryCompiler.DisplayPath(file), Environment.GetEnvironmentVariable, []);
+        }
+        catch (KsmlConfigException ex)
+        {
+            // Its message starts with the location, as diagnostics do: "file(line,col): what is wrong".
+            var located = System.Text.RegularExpressions.Regex.Match(ex.Message, @"^(.+?\(\d+,\d+\)): (.*)$", System.Text.RegularExpressions.RegexOptions.Singleline);
+            output.WriteLine(located.Success ? $"{located.Groups[1].Value}: error: {located.Groups[2].Value}" : $"{InMemoryCompiler.DisplayPath(file)}: error: {ex.Message}");
+            return 1;
+        }
+        var errors = 0;
+        foreach (var (_, path) in KsmlRunnerConfig.DefinitionPaths(options, file))
+        {
+            if (!File.Exists(path))
+            {
+                output.WriteLine(InMemoryCompiler.Missing(path));
+                errors++;
+                continue;
+            }
+            var diagnostics = CheckFile(path, File.ReadAllText(path));
+            foreach (var diagnostic in diagnostics)
+                output.WriteLine(diagnostic);
+            errors += diagnostics.Count(d => d.IsError);
+            warnings += diagnostics.Count(d => !d.IsError);
+        }
+        return errors;
     }
 
     private static int Generate(string[] files, DirectoryInfo directory, string @namespace, TextWriter output)
@@ -160,11 +204,9 @@ internal static class KsmlCommand
                 await Console.Error.WriteLineAsync("ksml: " + ex.Message).ConfigureAwait(false);
                 return 2;
             }
-            var configDirectory = Path.GetDirectoryName(configPath)!;
-            var directory = options.ConfigDirectory is { } configured ? Path.Combine(configDirectory, configured) : configDirectory;
-            foreach (var (name, file) in options.DefinitionFiles)
+            foreach (var (name, path) in KsmlRunnerConfig.DefinitionPaths(options, configPath))
             {
-                paths.Add(Path.Combine(directory, file));
+                paths.Add(path);
                 names.Add(name);
             }
             if (paths.Count == 0)

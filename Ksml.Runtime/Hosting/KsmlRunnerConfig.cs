@@ -20,6 +20,23 @@ public static partial class KsmlRunnerConfig
     [GeneratedRegex(@"\$\{(?<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?<default>[^}]*))?\}")]
     private static partial Regex Variable();
 
+    [GeneratedRegex(@"^(ksml|kafka)\s*:", RegexOptions.Multiline)]
+    private static partial Regex RunnerSection();
+
+    /// <summary>True when the YAML text is shaped like a runner file (a top-level <c>ksml:</c> or <c>kafka:</c>), which no definition has.</summary>
+    public static bool LooksLikeRunnerFile(string text) => RunnerSection().IsMatch(text);
+
+    /// <summary>
+    /// The definition files <paramref name="options"/> (read from <paramref name="runnerFile"/>) names, by
+    /// name, with their paths: relative to <c>ksml.configDirectory</c>, itself relative to the runner file's folder.
+    /// </summary>
+    public static IEnumerable<(string Name, string Path)> DefinitionPaths(KsmlRunnerOptions options, string runnerFile)
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(runnerFile))!;
+        var directory = options.ConfigDirectory is { } configured ? System.IO.Path.Combine(folder, configured) : folder;
+        return options.DefinitionFiles.Select(d => (d.Key, System.IO.Path.Combine(directory, d.Value)));
+    }
+
     /// <summary>Replaces <c>${VAR}</c> and <c>${VAR:-default}</c>; a variable that is unset and has no default is an error.</summary>
     public static string Substitute(string text, string source, Func<string, string?> environment)
     {

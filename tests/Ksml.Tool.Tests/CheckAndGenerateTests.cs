@@ -36,6 +36,43 @@ public sealed class CheckAndGenerateTests
     }
 
     [Test]
+    public void Check_reads_a_runner_file_as_the_application_would_and_checks_the_definitions_it_lists()
+    {
+        var work = Directory.CreateTempSubdirectory("ksml-check-runner-");
+        try
+        {
+            var runner = Path.Combine(work.FullName, "ksml-runner.yaml");
+            File.WriteAllText(runner, $$"""
+                kafka:
+                  application.id: checked
+                ksml:
+                  configDirectory: {{Suites}}
+                  definitions:
+                    readings: definitions/readings.ksml.yaml
+                    broken: broken/broken.ksml.yaml
+                    gone: nowhere/missing.ksml.yaml
+                """);
+
+            var (exit, output) = RunKsml("check", runner);
+
+            Assert.That(output, Does.Contain("broken.ksml.yaml(11,13): error KSML0103"), output);
+            Assert.That(output, Does.Contain("missing.ksml.yaml").And.Contain("ksml check: 1 file, 2 errors"), output);
+            Assert.That(output, Does.Not.Contain("readings.ksml.yaml("), "the valid definition has nothing to report");
+            Assert.That(exit, Is.EqualTo(1));
+
+            File.WriteAllText(runner, "ksml:\n  errorHandling:\n    process:\n      handler: stopOnFial\n");
+            (exit, output) = RunKsml("check", runner);
+
+            Assert.That(output, Does.Contain("ksml-runner.yaml(4,16): error: ksml.errorHandling.process.handler: 'stopOnFial' is not one of stopOnFail"), output);
+            Assert.That(exit, Is.EqualTo(1));
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    [Test]
     public void Check_passes_valid_files()
     {
         var (exit, output) = RunKsml("check", Path.Combine(Suites, "definitions", "readings.ksml.yaml"), Path.Combine(RepositoryRoot, "examples", "WordCount", "word-count.ksml.yaml"));
