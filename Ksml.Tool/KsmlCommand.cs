@@ -78,40 +78,34 @@ internal static class KsmlCommand
         var errors = 0;
         var warnings = 0;
         foreach (var file in files)
-        {
-            if (!File.Exists(file))
-            {
-                output.WriteLine(InMemoryCompiler.Missing(file));
-                errors++;
-                continue;
-            }
-            var text = File.ReadAllText(file);
-            if (KsmlRunnerConfig.LooksLikeRunnerFile(text))
-            {
-                errors += CheckRunnerFile(file, text, output, ref warnings);
-                continue;
-            }
-            var diagnostics = CheckFile(file, text);
-            foreach (var diagnostic in diagnostics)
-                output.WriteLine(diagnostic);
-            errors += diagnostics.Count(d => d.IsError);
-            warnings += diagnostics.Count(d => !d.IsError);
-        }
+            errors += CheckPath(file, output, ref warnings, runnerFileAllowed: true);
         output.WriteLine($"ksml check: {files.Length} file{(files.Length == 1 ? "" : "s")}, {errors} error{(errors == 1 ? "" : "s")}, {warnings} warning{(warnings == 1 ? "" : "s")}");
         return errors > 0 ? 1 : 0;
     }
 
-    private static List<KsmlDiagnostic> CheckFile(string file, string text)
+    /// <summary>Checks a definition, a suite, or a runner file and the definitions it lists; prints what it finds and returns the errors.</summary>
+    private static int CheckPath(string file, TextWriter output, ref int warnings, bool runnerFileAllowed)
     {
+        if (!File.Exists(file))
+        {
+            output.WriteLine(InMemoryCompiler.Missing(file));
+            return 1;
+        }
+        var text = File.ReadAllText(file);
+        if (runnerFileAllowed && KsmlRunnerConfig.LooksLikeRunnerFile(text))
+            return CheckRunnerFile(file, text, output, ref warnings);
         var diagnostics = new List<KsmlDiagnostic>();
         if (TestSuiteParser.LooksLikeSuite(text))
             TestSuiteParser.Parse(file, text, diagnostics);
         else
             diagnostics.AddRange(KsmlCompiler.Compile(file, text, new CompilerOptions(DefaultNamespace, InMemoryCompiler.DisplayPath(file))).Diagnostics);
-        return diagnostics;
+        foreach (var diagnostic in diagnostics)
+            output.WriteLine(diagnostic);
+        warnings += diagnostics.Count(d => !d.IsError);
+        return diagnostics.Count(d => d.IsError);
     }
 
-    /// <summary>A runner file is read as the application would read it, then every definition it lists is checked; returns the errors.</summary>
+    /// <summary>A runner file is read as the application would read it, then every definition it lists is checked.</summary>
     private static int CheckRunnerFile(string file, string text, TextWriter output, ref int warnings)
     {
         KsmlRunnerOptions options;
@@ -128,19 +122,7 @@ internal static class KsmlCommand
         }
         var errors = 0;
         foreach (var (_, path) in KsmlRunnerConfig.DefinitionPaths(options, file))
-        {
-            if (!File.Exists(path))
-            {
-                output.WriteLine(InMemoryCompiler.Missing(path));
-                errors++;
-                continue;
-            }
-            var diagnostics = CheckFile(path, File.ReadAllText(path));
-            foreach (var diagnostic in diagnostics)
-                output.WriteLine(diagnostic);
-            errors += diagnostics.Count(d => d.IsError);
-            warnings += diagnostics.Count(d => !d.IsError);
-        }
+            errors += CheckPath(path, output, ref warnings, runnerFileAllowed: false);
         return errors;
     }
 
