@@ -23,6 +23,7 @@ public sealed class KsmlTopologyBuilder
     private readonly Dictionary<KsmlFunctionDefinition, IKsmlFunction> _functions = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, object> _sources = new(StringComparer.Ordinal);
     private readonly Dictionary<string, KsmlStoreDefinition> _stores = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Hosting.KsmlStoreQuery> _queries = new(StringComparer.Ordinal);
 
     /// <summary>Creates a builder over <paramref name="builder"/> whose functions come from <paramref name="functions"/>.</summary>
     public KsmlTopologyBuilder(StreamBuilder builder, IKsmlFunctionFactory functions, KsmlErrorHandler? errors = null)
@@ -40,6 +41,9 @@ public sealed class KsmlTopologyBuilder
 
     /// <summary>The stores added so far, by name.</summary>
     public IReadOnlyDictionary<string, KsmlStoreDefinition> Stores => _stores;
+
+    /// <summary>Every state store the topology creates, declared or not, by name, ready to be queried (KSML's application server).</summary>
+    public IReadOnlyDictionary<string, Hosting.KsmlStoreQuery> StoreQueries => _queries;
 
     /// <summary>The callable form of a function, created once per definition.</summary>
     public IKsmlFunction Function(KsmlFunctionDefinition definition)
@@ -91,6 +95,7 @@ public sealed class KsmlTopologyBuilder
         {
             case "keyValue":
             {
+                _queries[store.Name] = Hosting.KsmlStoreQuery.KeyValue<K, V>(store.Name);
                 var supplier = store.Persistent ? Streamiz.Kafka.Net.State.Stores.PersistentKeyValueStore(store.Name) : Streamiz.Kafka.Net.State.Stores.InMemoryKeyValueStore(store.Name);
                 var builder = Streamiz.Kafka.Net.State.Stores.KeyValueStoreBuilder(supplier, keySerde, valueSerde);
                 Builder.AddStateStore(store.Logging ? builder.WithLoggingEnabled(new Dictionary<string, string>()) : builder.WithLoggingDisabled());
@@ -100,6 +105,7 @@ public sealed class KsmlTopologyBuilder
             {
                 var retention = TimeSpan.FromMilliseconds(store.RetentionMs ?? store.WindowSizeMs ?? 86_400_000);
                 var size = TimeSpan.FromMilliseconds(store.WindowSizeMs ?? retention.TotalMilliseconds);
+                _queries[store.Name] = Hosting.KsmlStoreQuery.Window<K, V>(store.Name, (long)size.TotalMilliseconds);
                 var supplier = store.Persistent
                     ? Streamiz.Kafka.Net.State.Stores.PersistentWindowStore(store.Name, retention, size, Math.Max(60_000, (long)retention.TotalMilliseconds / 2), store.RetainDuplicates)
                     : Streamiz.Kafka.Net.State.Stores.InMemoryWindowStore(store.Name, retention, size, store.RetainDuplicates);
@@ -116,6 +122,7 @@ public sealed class KsmlTopologyBuilder
     public Materialized<K, V, IKeyValueStore<Bytes, byte[]>> KeyValueMaterialized<K, V>(KsmlStoreDefinition? store, string fallbackName, string keyType, string valueType)
     {
         var name = store?.Name ?? fallbackName;
+        _queries[name] = Hosting.KsmlStoreQuery.KeyValue<K, V>(name);
         var materialized = store is { Persistent: true } ? RocksDb.As<K, V>(name) : InMemory.As<K, V>(name);
         materialized = materialized.WithKeySerdes(KsmlSerdes.For<K>(store?.KeyType ?? keyType)).WithValueSerdes(KsmlSerdes.For<V>(store?.ValueType ?? valueType));
         if (store is not null)
@@ -131,6 +138,7 @@ public sealed class KsmlTopologyBuilder
     public Materialized<K, V, IWindowStore<Bytes, byte[]>> WindowMaterialized<K, V>(KsmlStoreDefinition? store, string fallbackName, string keyType, string valueType, long windowSizeMs)
     {
         var name = store?.Name ?? fallbackName;
+        _queries[name] = Hosting.KsmlStoreQuery.Window<K, V>(name, windowSizeMs);
         var materialized = store is { Persistent: true }
             ? RocksDbWindows.As<K, V>(name)
             : InMemoryWindows.As<K, V>(name, TimeSpan.FromMilliseconds(windowSizeMs));

@@ -15,13 +15,17 @@ public static class KsmlApplication
     /// Builds the topology of <paramref name="definitions"/>, compiling their functions with
     /// <paramref name="functions"/>; <paramref name="errors"/> applies the process error policy (none: failures propagate).
     /// </summary>
-    public static Topology BuildTopology(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors = null)
+    public static Topology BuildTopology(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors = null) =>
+        Build(definitions, functions, errors).Topology;
+
+    /// <summary>The topology and the queries of the state stores it creates.</summary>
+    internal static (Topology Topology, IReadOnlyDictionary<string, KsmlStoreQuery> Stores) Build(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors)
     {
         var builder = new StreamBuilder();
         var ksml = new KsmlTopologyBuilder(builder, functions, errors);
         foreach (var definition in definitions)
             definition.Build(ksml);
-        return builder.Build();
+        return (builder.Build(), ksml.StoreQueries);
     }
 
     /// <summary>Parses the command line and runs the application until SIGTERM/Ctrl+C, or until the error policy stops it.</summary>

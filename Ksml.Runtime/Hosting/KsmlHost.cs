@@ -24,6 +24,8 @@ public sealed class KsmlHost : IAsyncDisposable
     private readonly KafkaDeadLetterSink? _deadLetters;
     private readonly KsmlHttpEndpoints? _endpoints;
     private readonly DroppedRecordsWatch? _droppedRecords;
+    private IReadOnlyDictionary<string, KsmlStoreQuery> _storeQueries = new Dictionary<string, KsmlStoreQuery>();
+    private volatile bool _started;
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private KsmlHost(KsmlRunnerOptions options, ILogger logger, EmbeddedKafkaBroker? ownedBroker, EmbeddedKafkaBroker? broker,
@@ -99,13 +101,15 @@ public sealed class KsmlHost : IAsyncDisposable
             var health = options.ApplicationServer;
             endpoints = KsmlHttpEndpoints.Start(health.Enabled ? health.Host : options.Prometheus.Host, health.Enabled ? health.Port : options.Prometheus.Port,
                 health.Enabled, options.Prometheus.Enabled && (!health.Enabled || (health.Host == options.Prometheus.Host && health.Port == options.Prometheus.Port)),
-                () => host?.IsReady ?? false, logger);
+                () => host?.IsReady ?? false, () => host?._started ?? false,
+                path => KsmlStateRequests.Answer(path, host?.Stream, host?._storeQueries ?? new Dictionary<string, KsmlStoreQuery>()), logger);
         }
         host = new KsmlHost(options, logger, owned, broker, bootstrap, null, deadLetters, endpoints);
 
         if (options.EnablePipelines && selected.Count > 0)
         {
-            var topology = KsmlApplication.BuildTopology(selected, functions, errors);
+            var (topology, stores) = KsmlApplication.Build(selected, functions, errors);
+            host._storeQueries = stores;
             var config = StreamConfig(options, bootstrap, loggers, errors);
             stream = broker is not null ? new KafkaStream(topology, config, broker.ClientSupplier(config)) : new KafkaStream(topology, config);
             stream.StateChanged += (_, newState) =>
@@ -125,6 +129,7 @@ public sealed class KsmlHost : IAsyncDisposable
                 var runner = new KsmlProducerRunner(producer, functions, loggers);
                 host._producers.Add(Task.Run(() => RunProducerAsync(runner, producer.Name, clientConfig, logger, host._producerCancellation.Token)));
             }
+        host._started = true;
         logger.LogInformation("KSML application {ApplicationId} started with {Count} definition(s) on {BootstrapServers}", options.ApplicationId, selected.Count, bootstrap);
         return host;
     }

@@ -5,9 +5,10 @@ using Prometheus;
 namespace Ksml.Runtime.Observability;
 
 /// <summary>
-/// The application's HTTP endpoints: <c>/live</c> and <c>/ready</c> for orchestrators, and
-/// <c>/metrics</c> in Prometheus text format (the runtime's System.Diagnostics.Metrics
-/// instruments, published through prometheus-net's meter adapter).
+/// The application's HTTP endpoints: KSML's application server (<c>/live</c>, <c>/ready</c> and
+/// <c>/startup</c> for orchestrators, <c>/state/…</c> for the state stores) and <c>/metrics</c> in
+/// Prometheus text format (the runtime's System.Diagnostics.Metrics instruments, published through
+/// prometheus-net's meter adapter).
 /// </summary>
 public sealed class KsmlHttpEndpoints : IAsyncDisposable
 {
@@ -16,17 +17,22 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
 
     private readonly HttpListener _listener = new();
     private readonly Func<bool> _ready;
+    private readonly Func<bool> _started;
+    private readonly Func<string, (int Status, System.Text.Json.Nodes.JsonNode? Body)> _state;
     private readonly bool _metrics;
     private readonly bool _health;
     private readonly ILogger _logger;
     private readonly Task _serving;
     private volatile bool _stopping;
 
-    private KsmlHttpEndpoints(string prefix, bool health, bool metrics, Func<bool> ready, ILogger logger)
+    private KsmlHttpEndpoints(string prefix, bool health, bool metrics, Func<bool> ready, Func<bool> started,
+        Func<string, (int, System.Text.Json.Nodes.JsonNode?)> state, ILogger logger)
     {
         _health = health;
         _metrics = metrics;
         _ready = ready;
+        _started = started;
+        _state = state;
         _logger = logger;
         _listener.Prefixes.Add(prefix);
         _listener.Start();
@@ -36,8 +42,12 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
     /// <summary>The address served, such as <c>http://127.0.0.1:8080/</c>.</summary>
     public string Prefix => _listener.Prefixes.Single();
 
-    /// <summary>Starts serving on <paramref name="host"/>:<paramref name="port"/>.</summary>
-    public static KsmlHttpEndpoints Start(string host, int port, bool health, bool metrics, Func<bool> ready, ILogger logger)
+    /// <summary>
+    /// Starts serving on <paramref name="host"/>:<paramref name="port"/>. <paramref name="started"/> answers
+    /// <c>/startup</c> (true once the application has started); <paramref name="state"/> answers a <c>/state/…</c> path.
+    /// </summary>
+    public static KsmlHttpEndpoints Start(string host, int port, bool health, bool metrics, Func<bool> ready, Func<bool> started,
+        Func<string, (int Status, System.Text.Json.Nodes.JsonNode? Body)> state, ILogger logger)
     {
         if (metrics)
             lock (AdapterLock)
@@ -47,7 +57,7 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
                     MeterAdapter.StartListening(new MeterAdapterOptions { InstrumentFilterPredicate = instrument => instrument.Meter.Name == KsmlMetrics.MeterName });
                     _adapterStarted = true;
                 }
-        return new KsmlHttpEndpoints($"http://{host}:{port}/", health, metrics, ready, logger);
+        return new KsmlHttpEndpoints($"http://{host}:{port}/", health, metrics, ready, started, state, logger);
     }
 
     private async Task ServeAsync()
@@ -78,10 +88,21 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
         var response = context.Response;
         try
         {
-            switch (context.Request.Url?.AbsolutePath)
+            var path = context.Request.Url?.AbsolutePath ?? "";
+            switch (path)
             {
                 case "/live" when _health:
                     await Text(response, 200, "live\n").ConfigureAwait(false);
+                    break;
+                case "/startup" when _health:
+                    // As KSML answers it: no content once started, a server error until then.
+                    response.StatusCode = _started() ? 204 : 500;
+                    break;
+                case not null when _health && path.StartsWith("/state/", StringComparison.Ordinal):
+                    var (status, body) = _state(path);
+                    response.StatusCode = status;
+                    response.ContentType = "application/json; charset=utf-8";
+                    await response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(body?.ToJsonString() ?? "null")).ConfigureAwait(false);
                     break;
                 case "/ready" when _health:
                     var ready = _ready();

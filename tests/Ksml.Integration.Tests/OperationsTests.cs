@@ -49,6 +49,42 @@ public sealed class OperationsTests
     }
 
     [Test]
+    public async Task State_stores_are_queried_over_http_as_ksmls_application_server_serves_them()
+    {
+        var port = Loopback.FreePort();
+        var options = Kafka.Options(AppId(), $"""
+              applicationServer:
+                enabled: true
+                port: {port}
+            """);
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        Assert.That((await http.GetAsync("startup")).StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        Kafka.Produce(_broker, Topics.counts_in, ("a", "x"), ("a", "x"), ("b", "x"));
+        Kafka.Read<string, long>(_broker, Topics.counts_out, 3);
+        Kafka.Produce(_broker, Topics.clicks_in, ("u1", "home"), ("u1", "cart"));
+        Kafka.Read<string, long>(_broker, Topics.clicks_per_minute, 2);
+
+        var all = JsonNode.Parse(await http.GetStringAsync("state/keyValue/key_counts/all"))!.AsArray();
+        var one = JsonNode.Parse(await http.GetStringAsync("state/keyValue/key_counts/local/get/a"))!;
+        var windows = JsonNode.Parse(await http.GetStringAsync("state/windowed/minute_clicks/all"))!.AsArray();
+        var start = windows[0]!["window"]!["start"]!.GetValue<long>();
+        var window = JsonNode.Parse(await http.GetStringAsync($"state/windowed/minute_clicks/get/u1/{start}"))!;
+        var unknown = await http.GetAsync("state/keyValue/no_such_store/all");
+
+        Assert.That(all.Select(e => (e!["key"]!.GetValue<string>(), e["value"]!.GetValue<long>())).Order(), Is.EqualTo(new[] { ("a", 2L), ("b", 1L) }));
+        Assert.That(one.ToJsonString(), Is.EqualTo("""{"key":"a","value":2}"""));
+        Assert.That(windows, Has.Count.EqualTo(1));
+        Assert.That(windows[0]!["key"]!.GetValue<string>(), Is.EqualTo("u1"));
+        Assert.That(windows[0]!["value"]!.GetValue<long>(), Is.EqualTo(2));
+        Assert.That(windows[0]!["window"]!["end"]!.GetValue<long>() - start, Is.EqualTo(60_000));
+        Assert.That(window["value"]!.GetValue<long>(), Is.EqualTo(2));
+        Assert.That(window["window"]!["startTime"]!.GetValue<string>(), Does.EndWith("Z"));
+        Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(await unknown.Content.ReadAsStringAsync(), Does.Contain("key_counts (keyValue)").And.Contain("minute_clicks (windowed)"));
+    }
+
+    [Test]
     public async Task A_restart_in_the_middle_of_a_stream_loses_nothing_under_at_least_once()
     {
         var options = Kafka.Options(AppId());

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Ksml.Runtime.Values;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.State;
+using Streamiz.Kafka.Net.State.Enumerator;
+using Streamiz.Kafka.Net.Stream;
+
+namespace Ksml.Runtime.Hosting;
+
+/// <summary>
+/// One state store as KSML's application server shows it: key-value stores as <c>[{key, value}]</c>,
+/// window stores as <c>[{window: {start, end, startTime, endTime}, key, value}]</c>. Made where the
+/// topology creates the store, so the store's own key and value types are used to query it.
+/// </summary>
+public abstract class KsmlStoreQuery
+{
+    private protected KsmlStoreQuery(string name) => Name = name;
+
+    /// <summary>The store's name.</summary>
+    public string Name { get; }
+
+    /// <summary><c>keyValue</c> or <c>windowed</c>, the path segment KSML serves the store under.</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>Every entry of this instance's store.</summary>
+    public abstract JsonArray All(KafkaStream stream);
+
+    /// <summary>The entry for <paramref name="key"/> (written as text; numbers and JSON are parsed); windowed stores need the window's start time.</summary>
+    /// <exception cref="FormatException">The key is not of the store's key type, or a windowed store got no timestamp.</exception>
+    public abstract JsonNode? Get(KafkaStream stream, string key, long? windowStart);
+
+    internal static KsmlStoreQuery KeyValue<K, V>(string name) => new KeyValueQuery<K, V>(name);
+
+    internal static KsmlStoreQuery Window<K, V>(string name, long windowSizeMs) => new WindowQuery<K, V>(name, windowSizeMs);
+
+    private protected static K ParseKey<K>(string key)
+    {
+        if (typeof(K) == typeof(string) || typeof(K) == typeof(object))
+            return (K)(object)key;
+        try
+        {
+            return KsmlValues.To<K>(JsonNode.Parse(key), "key");
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or KsmlTypeException)
+        {
+            throw new FormatException($"'{key}' is not a key of this store (its keys are {typeof(K).Name})", ex);
+        }
+    }
+
+    private protected static JsonObject Entry(object? key, object? value, Window? window = null)
+    {
+        var entry = new JsonObject();
+        if (window is not null)
+            entry["window"] = new JsonObject
+            {
+                ["start"] = window.StartMs,
+                ["end"] = window.EndMs,
+                ["startTime"] = Timestamp(window.StartMs),
+                ["endTime"] = Timestamp(window.EndMs),
+            };
+        entry["key"] = KsmlValues.ToJsonNode(key);
+        entry["value"] = KsmlValues.ToJsonNode(value);
+        return entry;
+    }
+
+    private static string Timestamp(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private sealed class KeyValueQuery<K, V>(string name) : KsmlStoreQuery(name)
+    {
+        public override string Kind => "keyValue";
+
+        private IReadOnlyKeyValueStore<K, V> Store(KafkaStream stream) =>
+            stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.KeyValueStore<K, V>()));
+
+        public override JsonArray All(KafkaStream stream)
+        {
+            var entries = new JsonArray();
+            foreach (var (key, value) in Store(stream).All())
+                entries.Add(Entry(key, value));
+            return entries;
+        }
+
+        public override JsonNode? Get(KafkaStream stream, string key, long? windowStart) =>
+            Entry(key, Store(stream).Get(ParseKey<K>(key)));
+    }
+
+    private sealed class WindowQuery<K, V>(string name, long windowSizeMs) : KsmlStoreQuery(name)
+    {
+        public override string Kind => "windowed";
+
+        private IReadOnlyWindowStore<K, V> Store(KafkaStream stream) =>
+            stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.WindowStore<K, V>()));
+
+        public override JsonArray All(KafkaStream stream)
+        {
+            var entries = new JsonArray();
+            using var all = Store(stream).All();
+            while (all.MoveNext())
+                if (all.Current is { } current)
+                    entries.Add(Entry(current.Key.Key, current.Value, current.Key.Window));
+            return entries;
+        }
+
+        public override JsonNode? Get(KafkaStream stream, string key, long? windowStart)
+        {
+            if (windowStart is not { } start)
+                throw new FormatException("a windowed store is read at a window's start time: /get/{key}/{timestamp}");
+            using var found = Store(stream).Fetch(ParseKey<K>(key), start, start);
+            JsonObject? latest = null;
+            while (found.MoveNext())
+                if (found.Current is { } current)
+                    latest = Entry(key, current.Value, new TimeWindow(current.Key, current.Key + windowSizeMs));
+            return latest;
+        }
+    }
+}
