@@ -22,14 +22,14 @@ public sealed class KsmlHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly EmbeddedKafkaBroker? _ownedBroker;
     private readonly KafkaDeadLetterSink? _deadLetters;
-    private readonly KsmlHttpEndpoints? _endpoints;
+    private readonly IReadOnlyList<KsmlHttpEndpoints> _endpoints;
     private readonly DroppedRecordsWatch? _droppedRecords;
     private IReadOnlyDictionary<string, KsmlStoreQuery> _storeQueries = new Dictionary<string, KsmlStoreQuery>();
     private volatile bool _started;
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private KsmlHost(KsmlRunnerOptions options, ILogger logger, EmbeddedKafkaBroker? ownedBroker, EmbeddedKafkaBroker? broker,
-        string bootstrapServers, KafkaStream? stream, KafkaDeadLetterSink? deadLetters, KsmlHttpEndpoints? endpoints)
+        string bootstrapServers, KafkaStream? stream, KafkaDeadLetterSink? deadLetters, IReadOnlyList<KsmlHttpEndpoints> endpoints)
     {
         Options = options;
         _logger = logger;
@@ -61,8 +61,8 @@ public sealed class KsmlHost : IAsyncDisposable
     /// <summary>Completes when the stream stops on an error (the error policy said stop).</summary>
     public Task Failed => _failed.Task;
 
-    /// <summary>The HTTP endpoints' address, when they run.</summary>
-    public string? EndpointAddress => _endpoints?.Prefix;
+    /// <summary>The first HTTP endpoint's address (the application server's when it runs), or null.</summary>
+    public string? EndpointAddress => _endpoints.FirstOrDefault()?.Prefix;
 
     /// <summary>Whether the stream is processing (or there is no stream to wait for).</summary>
     public bool IsReady => Stream is null || State == KafkaStream.State.RUNNING;
@@ -93,17 +93,19 @@ public sealed class KsmlHost : IAsyncDisposable
         var errors = new KsmlErrorHandler(options.ErrorHandling, loggers, deadLetters);
 
         KafkaStream? stream = null;
-        KsmlHttpEndpoints? endpoints = null;
         KsmlHost? host = null;
-        if (options.ApplicationServer.Enabled || options.Prometheus.Enabled)
-        {
-            // One listener serves both when they share an address; otherwise health wins the port and metrics gets its own below.
-            var health = options.ApplicationServer;
-            endpoints = KsmlHttpEndpoints.Start(health.Enabled ? health.Host : options.Prometheus.Host, health.Enabled ? health.Port : options.Prometheus.Port,
-                health.Enabled, options.Prometheus.Enabled && (!health.Enabled || (health.Host == options.Prometheus.Host && health.Port == options.Prometheus.Port)),
-                () => host?.IsReady ?? false, () => host?._started ?? false,
-                path => KsmlStateRequests.Answer(path, host?.Stream, host?._storeQueries ?? new Dictionary<string, KsmlStoreQuery>()), logger);
-        }
+        // One listener serves both when they share an address (KSML's defaults are 8080 and 9999, so usually two).
+        var health = options.ApplicationServer;
+        var metrics = options.Prometheus;
+        var shared = health.Enabled && metrics.Enabled && health.Host == metrics.Host && health.Port == metrics.Port;
+        var endpoints = new List<KsmlHttpEndpoints>();
+        KsmlHttpEndpoints Serve(EndpointOptions at, bool serveHealth, bool serveMetrics) => KsmlHttpEndpoints.Start(at.Host, at.Port, serveHealth, serveMetrics,
+            () => host?.IsReady ?? false, () => host?._started ?? false,
+            path => KsmlStateRequests.Answer(path, host?.Stream, host?._storeQueries ?? new Dictionary<string, KsmlStoreQuery>()), logger);
+        if (health.Enabled)
+            endpoints.Add(Serve(health, serveHealth: true, serveMetrics: shared));
+        if (metrics.Enabled && !shared)
+            endpoints.Add(Serve(metrics, serveHealth: false, serveMetrics: true));
         host = new KsmlHost(options, logger, owned, broker, bootstrap, null, deadLetters, endpoints);
 
         if (options.EnablePipelines && selected.Count > 0)
@@ -259,8 +261,8 @@ public sealed class KsmlHost : IAsyncDisposable
                 await Task.Delay(50).ConfigureAwait(false);
         }
         _deadLetters?.Dispose();
-        if (_endpoints is not null)
-            await _endpoints.DisposeAsync().ConfigureAwait(false);
+        foreach (var endpoint in _endpoints)
+            await endpoint.DisposeAsync().ConfigureAwait(false);
         _ownedBroker?.Dispose();
         _producerCancellation.Dispose();
     }

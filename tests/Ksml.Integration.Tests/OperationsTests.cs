@@ -49,6 +49,28 @@ public sealed class OperationsTests
     }
 
     [Test]
+    public async Task Prometheus_on_its_own_port_is_served_next_to_the_application_server()
+    {
+        var (healthPort, metricsPort) = (Loopback.FreePort(), Loopback.FreePort());
+        var options = Kafka.Options(AppId(), $"""
+              applicationServer:
+                enabled: true
+                port: {healthPort}
+              prometheus:
+                enabled: true
+                port: {metricsPort}
+            """);
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker);
+        using var health = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{healthPort}/") };
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}/") };
+
+        Assert.That((await health.GetAsync("live")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await metrics.GetStringAsync("metrics"), Does.Contain("# TYPE"));
+        Assert.That((await health.GetAsync("metrics")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "each listener serves its own");
+        Assert.That((await metrics.GetAsync("live")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [Test]
     public async Task State_stores_are_queried_over_http_as_ksmls_application_server_serves_them()
     {
         var port = Loopback.FreePort();
