@@ -86,6 +86,20 @@ public sealed class RunCommandTests
     }
 
     [Test]
+    public void A_definition_whose_dotnet_library_is_missing_stops_naming_it_and_the_option_to_pass()
+    {
+        using var process = Start(Suites, "run", "clr/greetings.ksml.yaml");
+        var printed = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(90)), Is.True);
+        var output = printed.Result + errors.Result;
+
+        Assert.That(output, Does.Contain("FileNotFoundException: Could not load file or assembly 'KsmlGreetings"), output);
+        Assert.That(output, Does.Contain("'KsmlGreetings' (clr.AddReference) not found; pass --reference"), output);
+        Assert.That(process.ExitCode, Is.EqualTo(2));
+    }
+
+    [Test]
     public void A_definition_with_errors_is_not_run()
     {
         using var process = Start(Suites, "run", "broken/broken.ksml.yaml");
