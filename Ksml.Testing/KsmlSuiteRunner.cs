@@ -7,6 +7,7 @@ using Ksml.Compiler.Syntax;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Functions;
+using Ksml.Runtime.Hosting;
 using Ksml.Runtime.Python;
 using Ksml.Runtime.Serdes;
 using Ksml.Runtime.Values;
@@ -75,7 +76,7 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         KsmlTestOutcome Fail(string why) => new(test.Id.Name, description, false, why);
         var streams = suite.Streams.ToDictionary(s => s.Id.Name, StringComparer.Ordinal);
 
-        // Streamiz keeps the logger factory of the last StreamConfig in a static, which its builders read: configure first.
+        StreamizLogging.Use(_loggers);
         var config = new StreamConfig<ByteArraySerDes, ByteArraySerDes>
         {
             ApplicationId = "ksml-test-" + test.Id.Name,

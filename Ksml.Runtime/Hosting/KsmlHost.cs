@@ -79,7 +79,9 @@ public sealed class KsmlHost : IAsyncDisposable
         EmbeddedKafkaBroker? owned = null;
         if (options.UsesEmbeddedBroker && broker is null)
         {
-            broker = owned = EmbeddedKafkaBroker.Start();
+            // Several stream threads join the group a moment apart; with no delay the first takes every
+            // partition and a rebalance moves half of them seconds later, mid-start.
+            broker = owned = EmbeddedKafkaBroker.Start(initialRebalanceDelay: options.StreamThreads > 1 ? TimeSpan.FromMilliseconds(500) : TimeSpan.Zero);
             logger.LogInformation("Embedded Kafka broker listening at {BootstrapServers} (at most {Limit} MiB per partition)", broker.BootstrapServers, EmbeddedKafkaBroker.MaxBytesPerPartition / (1024 * 1024));
         }
         var bootstrap = options.UsesEmbeddedBroker ? broker!.BootstrapServers : options.BootstrapServers!;
@@ -110,6 +112,7 @@ public sealed class KsmlHost : IAsyncDisposable
 
         if (options.EnablePipelines && selected.Count > 0)
         {
+            StreamizLogging.Use(loggers);
             var (topology, stores) = KsmlApplication.Build(selected, functions, errors);
             host._storeQueries = stores;
             var config = StreamConfig(options, bootstrap, loggers, errors);
@@ -196,7 +199,7 @@ public sealed class KsmlHost : IAsyncDisposable
         config.ApplicationId = options.ApplicationId;
         config.BootstrapServers = bootstrap;
         config.StateDir = options.Kafka.GetValueOrDefault("state.dir") ?? options.StorageDirectory;
-        config.NumStreamThreads = int.TryParse(options.Kafka.GetValueOrDefault("num.stream.threads"), out var threads) && threads > 0 ? threads : 1;
+        config.NumStreamThreads = options.StreamThreads;
         config.Guarantee = options.Kafka.GetValueOrDefault("processing.guarantee") switch
         {
             null or "at_least_once" => ProcessingGuarantee.AT_LEAST_ONCE,

@@ -72,4 +72,7 @@ public sealed record KsmlRunnerOptions
 
     /// <summary>Whether the embedded broker runs.</summary>
     public bool UsesEmbeddedBroker => EmbeddedBroker || BootstrapServers is null;
+
+    /// <summary><c>kafka.num.stream.threads</c>: the stream threads this instance runs (1 unless set to more).</summary>
+    public int StreamThreads => int.TryParse(Kafka.GetValueOrDefault("num.stream.threads"), out var threads) && threads > 0 ? threads : 1;
 }

@@ -38,8 +38,12 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
     /// <summary>The <c>host:port</c> list clients connect to.</summary>
     public string BootstrapServers { get; }
 
-    /// <summary>Starts a broker with <paramref name="brokers"/> nodes and no consumer-group rebalance delay.</summary>
-    public static EmbeddedKafkaBroker Start(int brokers = 1)
+    /// <summary>
+    /// Starts a broker with <paramref name="brokers"/> nodes. A consumer group's first assignment waits
+    /// <paramref name="initialRebalanceDelay"/> for more members (Kafka's group.initial.rebalance.delay.ms;
+    /// none by default, so an application starts at once).
+    /// </summary>
+    public static EmbeddedKafkaBroker Start(int brokers = 1, TimeSpan initialRebalanceDelay = default)
     {
         var error = new byte[512];
         var conf = rd_kafka_conf_new();
@@ -57,7 +61,7 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
             throw new InvalidOperationException("Embedded broker: librdkafka could not create a mock cluster.");
         }
         // librdkafka's default of 3 s would delay every application start and restart by that much.
-        rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, 0);
+        rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, (int)initialRebalanceDelay.TotalMilliseconds);
         return new EmbeddedKafkaBroker(client, cluster, Marshal.PtrToStringAnsi(rd_kafka_mock_cluster_bootstraps(cluster))!);
     }
 

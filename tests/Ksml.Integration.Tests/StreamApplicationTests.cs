@@ -123,6 +123,41 @@ public sealed class StreamApplicationTests
     }
 
     [Test]
+    public async Task Two_stream_threads_share_the_partitions_from_the_start_and_every_record_comes_out_right()
+    {
+        var options = Kafka.Options(AppId(), partitions: 4);
+        options = options with { Kafka = new Dictionary<string, string>(options.Kafka) { ["num.stream.threads"] = "2" } };
+        var functions = new RecordingLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(functions));
+        // Its own broker, started as an application with two threads starts it.
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], options, loggers);
+        var words = Enumerable.Range(0, 400).Select(i => ($"k{i}", $"w{i}")).ToArray();
+        var counted = Enumerable.Range(0, 200).Select(i => ($"c{i % 20}", "x")).ToArray();
+
+        Kafka.Produce(host.Broker!, Topics.words_in, words);
+        Kafka.Produce(host.Broker!, Topics.counts_in, counted);
+        var shouted = Kafka.Read<string, string>(host.Broker!, Topics.words_out, words.Length);
+        var counts = Kafka.Read<string, long>(host.Broker!, Topics.counts_out, counted.Length);
+
+        Assert.That(shouted.OrderBy(r => r.Key), Is.EqualTo(words.Select(w => (w.Item1, w.Item2.ToUpperInvariant() + "!")).OrderBy(r => r.Item1)));
+        Assert.That(counts.GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Max(r => r.Value)), Is.EqualTo(Enumerable.Range(0, 20).ToDictionary(i => $"c{i}", _ => 10L)));
+        Assert.That(functions.Threads.Keys, Has.Count.EqualTo(2), "the Python function ran on both stream threads");
+    }
+
+    [Test]
+    public async Task An_application_starts_after_another_one_stopped_and_its_logger_factory_was_disposed()
+    {
+        // Streamiz reads a static logger factory; the second host must not reach for the first one's.
+        using (var first = LoggerFactory.Create(b => b.AddProvider(new RecordingLoggerProvider())))
+            await (await KsmlHost.StartAsync([new IntegrationKsml()], Kafka.Options(AppId()), first, _broker)).DisposeAsync();
+        using var second = LoggerFactory.Create(b => b.AddProvider(new RecordingLoggerProvider()));
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], Kafka.Options(AppId()), second, _broker);
+        Kafka.Produce(_broker, Topics.words_in, ("1", "again"));
+
+        Assert.That(Kafka.Read<string, string>(_broker, Topics.words_out, 1), Is.EqualTo(new[] { ("1", "AGAIN!") }));
+    }
+
+    [Test]
     public async Task Exactly_once_commits_results_that_a_read_committed_consumer_sees_once()
     {
         var options = Kafka.Options(AppId()) with { Kafka = new Dictionary<string, string>(Kafka.Options(AppId()).Kafka) { ["processing.guarantee"] = "exactly_once" } };

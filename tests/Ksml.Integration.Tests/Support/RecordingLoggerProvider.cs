@@ -13,6 +13,9 @@ public sealed class RecordingLoggerProvider(Func<string, LogLevel, bool>? accept
 
     public ConcurrentQueue<string> Messages { get; } = new();
 
+    /// <summary>The managed threads the kept messages were logged on.</summary>
+    public ConcurrentDictionary<int, bool> Threads { get; } = new();
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose() { }
@@ -25,8 +28,10 @@ public sealed class RecordingLoggerProvider(Func<string, LogLevel, bool>? accept
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (IsEnabled(logLevel))
-                provider.Messages.Enqueue(formatter(state, exception));
+            if (!IsEnabled(logLevel))
+                return;
+            provider.Messages.Enqueue(formatter(state, exception));
+            provider.Threads[Environment.CurrentManagedThreadId] = true;
         }
     }
 }
