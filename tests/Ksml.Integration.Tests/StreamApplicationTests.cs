@@ -75,6 +75,23 @@ public sealed class StreamApplicationTests
     }
 
     [Test]
+    public async Task A_persistent_store_keeps_its_state_on_disk_across_a_restart()
+    {
+        var options = Kafka.Options(AppId());
+        await using (var first = await Start(options))
+        {
+            Kafka.Produce(_broker, Topics.visits_in, ("home", "v"), ("home", "v"), ("cart", "v"));
+            Assert.That(Kafka.Read<string, long>(_broker, Topics.visits_out, 3), Is.EqualTo(new[] { ("home", 1L), ("home", 2L), ("cart", 1L) }));
+        }
+        Assert.That(Directory.EnumerateFiles(options.StorageDirectory!, "*", SearchOption.AllDirectories).Any(f => f.Contains("visit_counts", StringComparison.Ordinal)),
+            Is.True, "RocksDB files of the store in the state directory");
+        await using var second = await Start(options);
+        Kafka.Produce(_broker, Topics.visits_in, ("home", "v"));
+
+        Assert.That(Kafka.Read<string, long>(_broker, Topics.visits_out, 4)[3], Is.EqualTo(("home", 3L)));
+    }
+
+    [Test]
     public async Task A_group_by_goes_through_a_repartition_topic()
     {
         await using var host = await Start(Kafka.Options(AppId(), partitions: 2));
