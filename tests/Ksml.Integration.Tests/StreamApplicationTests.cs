@@ -75,6 +75,29 @@ public sealed class StreamApplicationTests
     }
 
     [Test]
+    public async Task Orders_join_a_table_and_a_global_table_on_the_broker()
+    {
+        await using var host = await Start(Kafka.Options(AppId(), partitions: 2));
+        Kafka.Produce(_broker, Topics.customers, ("c1", JsonNode.Parse("""{"name": "Ada"}""")), ("c2", JsonNode.Parse("""{"name": "Bob"}""")));
+        Kafka.Produce(_broker, Topics.products, ("p1", JsonNode.Parse("""{"price": 9.5}""")), ("p2", JsonNode.Parse("""{"price": 20}""")));
+        // The table and the global table must have been read before the orders arrive.
+        await Kafka.Until(() => host.IsReady, "the stream runs");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Kafka.Produce(_broker, Topics.order_events,
+            ("c1", JsonNode.Parse("""{"product": "p2"}""")), ("c2", JsonNode.Parse("""{"product": "p1"}""")), ("c9", JsonNode.Parse("""{"product": "p1"}""")));
+
+        var enriched = Kafka.Read<string, JsonNode>(_broker, Topics.enriched_orders, 2);
+        var late = Kafka.Read<string, JsonNode>(_broker, Topics.enriched_orders, 3, TimeSpan.FromSeconds(3));
+
+        Assert.That(enriched.Select(r => (r.Key, r.Value.ToJsonString())).Order(), Is.EqualTo(new[]
+        {
+            ("c1", """{"product":"p2","customer":"Ada","price":20}"""),
+            ("c2", """{"product":"p1","customer":"Bob","price":9.5}"""),
+        }));
+        Assert.That(late, Has.Count.EqualTo(2), "an order of an unknown customer is dropped by the inner join");
+    }
+
+    [Test]
     public async Task A_persistent_store_keeps_its_state_on_disk_across_a_restart()
     {
         var options = Kafka.Options(AppId());
