@@ -339,16 +339,21 @@ public static partial class KsmlRunnerConfig
             var node = root;
             foreach (var segment in path[..^1])
             {
-                if (!node.Children.TryGetValue(new YamlScalarNode(segment), out var child) || child is not YamlMappingNode mapping)
+                // Keys are found by their text: a node's tag takes part in YamlDotNet's equality, so a key an
+                // earlier override added (tagged as coming from --set) would not be found and its section lost.
+                var existing = KeyNamed(node, segment);
+                if (existing is null || node.Children[existing] is not YamlMappingNode mapping)
                 {
                     mapping = new YamlMappingNode { Tag = OverrideTag };
-                    node.Children[new YamlScalarNode(segment) { Tag = OverrideTag }] = mapping;
+                    node.Children[existing ?? new YamlScalarNode(segment) { Tag = OverrideTag }] = mapping;
                 }
                 node = mapping;
             }
             // An existing key keeps its node (so it is replaced, not duplicated); a new one is marked as coming from --set.
-            var leaf = node.Children.Keys.FirstOrDefault(k => Text(k) == path[^1]) ?? new YamlScalarNode(path[^1]) { Tag = OverrideTag };
+            var leaf = KeyNamed(node, path[^1]) ?? new YamlScalarNode(path[^1]) { Tag = OverrideTag };
             node.Children[leaf] = new YamlScalarNode(value) { Tag = OverrideTag };
         }
     }
+
+    private static YamlNode? KeyNamed(YamlMappingNode node, string name) => node.Children.Keys.FirstOrDefault(k => Text(k) == name);
 }

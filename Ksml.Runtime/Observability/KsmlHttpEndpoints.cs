@@ -102,7 +102,7 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
                     var (status, body) = _state(path);
                     response.StatusCode = status;
                     response.ContentType = "application/json; charset=utf-8";
-                    await response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(body?.ToJsonString() ?? "null")).ConfigureAwait(false);
+                    await response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(body?.ToJsonString(Readable) ?? "null")).ConfigureAwait(false);
                     break;
                 case "/ready" when _health:
                     var ready = _ready();
@@ -127,6 +127,9 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
             response.Close();
         }
     }
+
+    // Store names and keys as written ('it''s', é), not \u-escaped: an HTTP body, not HTML.
+    private static readonly System.Text.Json.JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static async Task Text(HttpListenerResponse response, int status, string text)
     {

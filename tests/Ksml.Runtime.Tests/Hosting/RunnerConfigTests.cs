@@ -125,6 +125,16 @@ public sealed class RunnerConfigTests
     }
 
     [Test]
+    public void Several_overrides_build_one_section_together()
+    {
+        // What --health-port and --metrics-port pass: two keys of a section the file does not have.
+        var options = Parse("", "ksml.applicationServer.enabled=true", "ksml.applicationServer.port=18089", "ksml.prometheus.enabled=true", "ksml.prometheus.port=19999");
+
+        Assert.That(options.ApplicationServer, Is.EqualTo(new EndpointOptions(true, "127.0.0.1", 18089)));
+        Assert.That(options.Prometheus, Is.EqualTo(new EndpointOptions(true, "127.0.0.1", 19999)));
+    }
+
+    [Test]
     public void A_missing_environment_variable_names_the_line_and_how_to_default_it()
     {
         Assert.That(Error("kafka:\n  sasl.password: ${NOPE}\n"),
