@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Ksml.Runtime.Values;
 using Streamiz.Kafka.Net;
@@ -56,15 +55,13 @@ public abstract class KsmlStoreQuery
             {
                 ["start"] = window.StartMs,
                 ["end"] = window.EndMs,
-                ["startTime"] = Timestamp(window.StartMs),
-                ["endTime"] = Timestamp(window.EndMs),
+                ["startTime"] = KsmlValues.WindowTime(window.StartMs),
+                ["endTime"] = KsmlValues.WindowTime(window.EndMs),
             };
         entry["key"] = KsmlValues.ToJsonNode(key);
         entry["value"] = KsmlValues.ToJsonNode(value);
         return entry;
     }
-
-    private static string Timestamp(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     private sealed class KeyValueQuery<K, V>(string name) : KsmlStoreQuery(name)
     {

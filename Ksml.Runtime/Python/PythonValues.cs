@@ -323,8 +323,8 @@ internal static unsafe class PythonValues
         var dict = Check(DictNew());
         SetItem(dict, "start", Check(LongFromLongLong(window.StartMs)));
         SetItem(dict, "end", Check(LongFromLongLong(window.EndMs)));
-        SetItem(dict, "startTime", FromString(DateTimeOffset.FromUnixTimeMilliseconds(window.StartMs).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'")));
-        SetItem(dict, "endTime", FromString(DateTimeOffset.FromUnixTimeMilliseconds(window.EndMs).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'")));
+        SetItem(dict, "startTime", FromString(KsmlValues.WindowTime(window.StartMs)));
+        SetItem(dict, "endTime", FromString(KsmlValues.WindowTime(window.EndMs)));
         SetItem(dict, "key", ToPython(type.GetProperty(nameof(Windowed<int>.Key))!.GetValue(windowed)));
         return dict;
     }

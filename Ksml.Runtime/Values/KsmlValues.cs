@@ -60,6 +60,10 @@ public static class KsmlValues
         throw Mismatch(value, target, what);
     }
 
+    /// <summary>A window bound as KSML writes it in <c>startTime</c>/<c>endTime</c>: UTC, ISO 8601, milliseconds.</summary>
+    public static string WindowTime(long epochMilliseconds) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(epochMilliseconds).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
     /// <summary>Turns plain .NET data (dictionaries, lists, tuples, primitives) into a JSON node.</summary>
     public static JsonNode? ToJsonNode(object? value) => value switch
     {
