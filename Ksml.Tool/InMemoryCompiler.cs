@@ -38,9 +38,11 @@ internal sealed class InMemoryCompiler : IKsmlDefinitionSource
     /// the working directory; null when the file does not exist.
     /// </summary>
     public static CompilationResult? CompileFile(string path, string @namespace, string? definitionName = null) =>
-        File.Exists(path)
-            ? KsmlCompiler.Compile(path, File.ReadAllText(path), new CompilerOptions(@namespace, DisplayPath(path)) { DefinitionName = definitionName })
-            : null;
+        File.Exists(path) ? CompileText(path, File.ReadAllText(path), @namespace, definitionName) : null;
+
+    /// <summary>The text of the file at <paramref name="path"/> through the compiler, as <see cref="CompileFile"/> compiles it.</summary>
+    public static CompilationResult CompileText(string path, string text, string @namespace, string? definitionName = null) =>
+        KsmlCompiler.Compile(path, text, new CompilerOptions(@namespace, DisplayPath(path)) { DefinitionName = definitionName });
 
     /// <summary>Compiles <paramref name="paths"/>; errors are the build's located diagnostics, one per line.</summary>
     public static (IReadOnlyList<IKsmlDefinition> Definitions, IReadOnlyList<string> Errors) Compile(IReadOnlyList<string> paths, IReadOnlyList<string?>? names = null)

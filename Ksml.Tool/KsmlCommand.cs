@@ -98,7 +98,7 @@ internal static class KsmlCommand
         if (TestSuiteParser.LooksLikeSuite(text))
             TestSuiteParser.Parse(file, text, diagnostics);
         else
-            diagnostics.AddRange(KsmlCompiler.Compile(file, text, new CompilerOptions(DefaultNamespace, InMemoryCompiler.DisplayPath(file))).Diagnostics);
+            diagnostics.AddRange(InMemoryCompiler.CompileText(file, text, DefaultNamespace).Diagnostics);
         foreach (var diagnostic in diagnostics)
             output.WriteLine(diagnostic);
         warnings += diagnostics.Count(d => !d.IsError);
@@ -222,8 +222,7 @@ internal static class KsmlCommand
             Console.Error.WriteLine("ksml: " + ex.Message);
             return 2;
         }
-        // Not disposed: Streamiz keeps the factory in a static for as long as the process runs.
-        var loggers = LoggerFactory.Create(logging => logging
+        using var loggers = LoggerFactory.Create(logging => logging
             .AddSimpleConsole(o => o.SingleLine = true)
             .SetMinimumLevel(minimum)
             .AddFilter("Streamiz", LogLevel.Error));
