@@ -49,11 +49,9 @@ public sealed class RunCommandTests
                   definitions:
                     sensors: readings.ksml.yaml
                 """);
-            using var process = Start(work, "run", "--config", "ksml-runner.yaml", "--describe");
-            var printed = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-            Assert.That(process.WaitForExit(TimeSpan.FromSeconds(120)), Is.True);
+            var (exit, printed) = RunTool(work, TimeSpan.FromSeconds(120), "run", "--config", "ksml-runner.yaml", "--describe");
 
-            Assert.That(process.ExitCode, Is.EqualTo(0), printed);
+            Assert.That(exit, Is.EqualTo(0), printed);
             Assert.That(printed, Does.Contain("Topologies:").And.Contain("readings"), printed);
         }
         finally
@@ -65,48 +63,38 @@ public sealed class RunCommandTests
     [Test]
     public void The_applications_own_help_lists_its_options()
     {
-        using var process = Start(Suites, "run", "definitions/readings.ksml.yaml", "--", "--help");
-        var printed = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(60)), Is.True);
+        var (exit, printed) = RunTool(Suites, TimeSpan.FromSeconds(60), "run", "definitions/readings.ksml.yaml", "--", "--help");
 
         Assert.That(printed, Does.Contain("A compiled KSML application (readings)").And.Contain("--bootstrap-servers").And.Contain("--exactly-once"), printed);
-        Assert.That(process.ExitCode, Is.EqualTo(0));
+        Assert.That(exit, Is.EqualTo(0));
     }
 
     [Test]
     public void A_yaml_path_given_as_an_options_value_is_not_taken_for_a_definition()
     {
         // The application's own parser decides which options take a value, so a new option needs no second list in the tool.
-        using var process = Start(Suites, "run", "--state-dir", "state.yaml", "definitions/readings.ksml.yaml", "--set", "ksml.enableProducers=false", "--describe");
-        var printed = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(60)), Is.True);
+        var (exit, printed) = RunTool(Suites, TimeSpan.FromSeconds(60), "run", "--state-dir", "state.yaml", "definitions/readings.ksml.yaml", "--set", "ksml.enableProducers=false", "--describe");
 
         Assert.That(printed, Does.Contain("Topologies:").And.Not.Contain("state.yaml"), printed);
-        Assert.That(process.ExitCode, Is.EqualTo(0));
+        Assert.That(exit, Is.EqualTo(0));
     }
 
     [Test]
     public void A_definition_whose_dotnet_library_is_missing_stops_naming_it_and_the_option_to_pass()
     {
-        using var process = Start(Suites, "run", "clr/greetings.ksml.yaml");
-        var printed = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(90)), Is.True);
-        var output = printed.Result + errors.Result;
+        var (exit, output) = RunTool(Suites, TimeSpan.FromSeconds(90), "run", "clr/greetings.ksml.yaml");
 
         Assert.That(output, Does.Contain("FileNotFoundException: Could not load file or assembly 'KsmlGreetings"), output);
         Assert.That(output, Does.Contain("'KsmlGreetings' (clr.AddReference) not found; pass --reference"), output);
-        Assert.That(process.ExitCode, Is.EqualTo(2));
+        Assert.That(exit, Is.EqualTo(2));
     }
 
     [Test]
     public void A_definition_with_errors_is_not_run()
     {
-        using var process = Start(Suites, "run", "broken/broken.ksml.yaml");
-        var printed = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(60)), Is.True);
+        var (exit, printed) = RunTool(Suites, TimeSpan.FromSeconds(60), "run", "broken/broken.ksml.yaml");
 
         Assert.That(printed, Does.Contain("broken/broken.ksml.yaml(11,13): error KSML0103"));
-        Assert.That(process.ExitCode, Is.EqualTo(1));
+        Assert.That(exit, Is.EqualTo(1));
     }
 }

@@ -109,8 +109,8 @@ public sealed class TestCommandTests
             var suite = Path.Combine(Suites, "clr", "greetings.test.yaml");
 
             // Own processes: an assembly once loaded stays loaded, which would hide the missing case.
-            var (missingExit, missing) = RunTool("test", suite);
-            var (foundExit, found) = RunTool("test", suite, "--reference", library.FullName);
+            var (missingExit, missing) = RunTool(RepositoryRoot, TimeSpan.FromSeconds(120), "test", suite);
+            var (foundExit, found) = RunTool(RepositoryRoot, TimeSpan.FromSeconds(120), "test", suite, "--reference", library.FullName);
 
             Assert.That(missing, Does.Contain("FAIL greets").And.Contain("'KsmlGreetings' (clr.AddReference) not found; pass --reference"), missing);
             Assert.That(missing, Does.Contain("failed with FileNotFoundException: Could not load file or assembly 'KsmlGreetings")
@@ -123,15 +123,6 @@ public sealed class TestCommandTests
         {
             library.Delete(recursive: true);
         }
-    }
-
-    private static (int ExitCode, string Output) RunTool(params string[] args)
-    {
-        using var process = Start(RepositoryRoot, args);
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(120)), Is.True);
-        return (process.ExitCode, output.Result + errors.Result);
     }
 
     private static void CompileGreetingsLibrary(string path)

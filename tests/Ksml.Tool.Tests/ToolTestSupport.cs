@@ -33,4 +33,14 @@ internal static class ToolTestSupport
         start.Environment.Remove("KSML_BOOTSTRAP_SERVERS");
         return Process.Start(start)!;
     }
+
+    /// <summary>Runs the built tool to its end; returns its exit code and everything it printed (both streams, read together so neither can block).</summary>
+    public static (int ExitCode, string Output) RunTool(string workingDirectory, TimeSpan within, params string[] args)
+    {
+        using var process = Start(workingDirectory, args);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        Assert.That(process.WaitForExit(within), Is.True, $"ksml {string.Join(' ', args)} ends within {within.TotalSeconds:F0} s");
+        return (process.ExitCode, output.Result + errors.Result);
+    }
 }
