@@ -115,9 +115,7 @@ internal static class KsmlCommand
         }
         catch (KsmlConfigException ex)
         {
-            // Its message starts with the location, as diagnostics do: "file(line,col): what is wrong".
-            var located = System.Text.RegularExpressions.Regex.Match(ex.Message, @"^(.+?\(\d+,\d+\)): (.*)$", System.Text.RegularExpressions.RegexOptions.Singleline);
-            output.WriteLine(located.Success ? $"{located.Groups[1].Value}: error: {located.Groups[2].Value}" : $"{InMemoryCompiler.DisplayPath(file)}: error: {ex.Message}");
+            output.WriteLine($"{ex.Location ?? InMemoryCompiler.DisplayPath(file)}: error: {ex.Problem}");
             return 1;
         }
         var errors = 0;

@@ -8,7 +8,24 @@ using YamlDotNet.RepresentationModel;
 namespace Ksml.Runtime.Hosting;
 
 /// <summary>A configuration value that cannot be used; the message is one line naming the key and what is accepted.</summary>
-public sealed class KsmlConfigException(string message) : Exception(message);
+public sealed class KsmlConfigException : Exception
+{
+    /// <summary>A configuration error not tied to a place in the file.</summary>
+    public KsmlConfigException(string message) : base(message) => Problem = message;
+
+    /// <summary>A configuration error at <paramref name="location"/> (<c>file(line,col)</c>, or <c>--set</c>); the message is both.</summary>
+    public KsmlConfigException(string location, string problem) : base($"{location}: {problem}")
+    {
+        Location = location;
+        Problem = problem;
+    }
+
+    /// <summary>Where the error is, when it is in the file or an override.</summary>
+    public string? Location { get; }
+
+    /// <summary>What is wrong, without the location.</summary>
+    public string Problem { get; }
+}
 
 /// <summary>
 /// Reads KSML's runner file: <c>${VAR}</c> and <c>${VAR:-default}</c> are replaced from the
@@ -51,7 +68,7 @@ public static partial class KsmlRunnerConfig
                     return value;
                 if (match.Groups["default"].Success)
                     return match.Groups["default"].Value;
-                throw new KsmlConfigException($"{source}({lineNumber}): environment variable {name} is not set and ${{{name}}} has no default (write ${{{name}:-value}} for one)");
+                throw new KsmlConfigException($"{source}({lineNumber})", $"environment variable {name} is not set and ${{{name}}} has no default (write ${{{name}:-value}} for one)");
             });
         }
         return string.Join('\n', lines);
@@ -70,7 +87,7 @@ public static partial class KsmlRunnerConfig
         }
         catch (YamlException ex)
         {
-            throw new KsmlConfigException($"{source}({ex.Start.Line},{ex.Start.Column}): malformed YAML: {ex.Message}");
+            throw new KsmlConfigException($"{source}({ex.Start.Line},{ex.Start.Column})", $"malformed YAML: {ex.Message}");
         }
         var options = new KsmlRunnerOptions();
         var root = yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is YamlScalarNode { Value: null or "" }
@@ -142,9 +159,9 @@ public static partial class KsmlRunnerConfig
                         type = Scalar(item, source, at + ".type");
                         string[] known = ["apicurio_avro", "confluent_avro", "apicurio_jsonschema", "apicurio_protobuf", "csv", "xml", "json", "binary"];
                         if (!known.Contains(type))
-                            throw new KsmlConfigException($"{Where(source, item)}: {at}.type: '{type}' is not one of {string.Join(", ", known)}");
+                            throw new KsmlConfigException(Where(source, item), $"{at}.type: '{type}' is not one of {string.Join(", ", known)}");
                         if (type == "apicurio_protobuf")
-                            throw new KsmlConfigException($"{Where(source, item)}: {at}.type: protobuf is not supported by Ksml.NET yet");
+                            throw new KsmlConfigException(Where(source, item), $"{at}.type: protobuf is not supported by Ksml.NET yet");
                         break;
                     case "schemaRegistry":
                         registry = Scalar(item, source, at + ".schemaRegistry");
@@ -155,16 +172,16 @@ public static partial class KsmlRunnerConfig
                         throw Unknown(source, keyNode, other, at + ".", ["type", "schemaRegistry", "config"]);
                 }
             if (type is null)
-                throw new KsmlConfigException($"{Where(source, value)}: {at}.type is required");
+                throw new KsmlConfigException(Where(source, value), $"{at}.type is required");
             string? url = null;
             if (registry is not null)
             {
                 if (!registries.TryGetValue(registry, out var registryConfig))
-                    throw new KsmlConfigException($"{Where(source, value)}: {at}.schemaRegistry: no registry '{registry}' under ksml.schemaRegistries");
+                    throw new KsmlConfigException(Where(source, value), $"{at}.schemaRegistry: no registry '{registry}' under ksml.schemaRegistries");
                 var config = Mapping(registryConfig, source, "ksml.schemaRegistries." + registry).Children
                     .FirstOrDefault(p => Text(p.Key) == "config").Value is YamlMappingNode c ? c : Mapping(registryConfig, source, "ksml.schemaRegistries." + registry);
                 url = config.Children.Where(p => Text(p.Key) is "schema.registry.url" or "apicurio.registry.url" or "url").Select(p => Scalar(p.Value, source, "schema.registry.url")).FirstOrDefault()
-                    ?? throw new KsmlConfigException($"{Where(source, registryConfig)}: ksml.schemaRegistries.{registry} needs config.schema.registry.url");
+                    ?? throw new KsmlConfigException(Where(source, registryConfig), $"ksml.schemaRegistries.{registry} needs config.schema.registry.url");
             }
             result[prefix] = new Serdes.NotationOptions(type, url);
         }
@@ -217,7 +234,7 @@ public static partial class KsmlRunnerConfig
                         "stopOnFail" => ErrorHandlerKind.StopOnFail,
                         "continueOnFail" => ErrorHandlerKind.ContinueOnFail,
                         "retryOnFail" => ErrorHandlerKind.RetryOnFail,
-                        var other => throw new KsmlConfigException($"{Where(source, value)}: {at}: '{other}' is not one of stopOnFail, continueOnFail, retryOnFail"),
+                        var other => throw new KsmlConfigException(Where(source, value), $"{at}: '{other}' is not one of stopOnFail, continueOnFail, retryOnFail"),
                     },
                 },
                 "log" => policy with { Log = Bool(value, source, at) },
@@ -275,32 +292,32 @@ public static partial class KsmlRunnerConfig
     }
 
     private static YamlMappingNode Mapping(YamlNode node, string source, string what) => node as YamlMappingNode
-        ?? throw new KsmlConfigException($"{Where(source, node)}: {what} must be a mapping");
+        ?? throw new KsmlConfigException(Where(source, node), $"{what} must be a mapping");
 
     private static string Text(YamlNode node) => node is YamlScalarNode scalar ? scalar.Value ?? "" : node.ToString();
 
     private static string Scalar(YamlNode node, string source, string path) => node is YamlScalarNode scalar
         ? scalar.Value ?? ""
-        : throw new KsmlConfigException($"{Where(source, node)}: {path} must be a single value");
+        : throw new KsmlConfigException(Where(source, node), $"{path} must be a single value");
 
     private static bool Bool(YamlNode node, string source, string path) => Scalar(node, source, path).ToLowerInvariant() switch
     {
         "true" or "yes" or "on" => true,
         "false" or "no" or "off" => false,
-        var other => throw new KsmlConfigException($"{Where(source, node)}: {path}: '{other}' is not true or false"),
+        var other => throw new KsmlConfigException(Where(source, node), $"{path}: '{other}' is not true or false"),
     };
 
     private static int Int(YamlNode node, string source, string path, int min, int max) =>
         int.TryParse(Scalar(node, source, path), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
             ? value
-            : throw new KsmlConfigException($"{Where(source, node)}: {path}: '{Scalar(node, source, path)}' is not a whole number from {min} to {max}");
+            : throw new KsmlConfigException(Where(source, node), $"{path}: '{Scalar(node, source, path)}' is not a whole number from {min} to {max}");
 
     private static TimeSpan Duration(YamlNode node, string source, string path)
     {
         var text = Scalar(node, source, path);
         var match = Regex.Match(text, @"^(\d+)(ms|s|m|h)?$");
         if (!match.Success)
-            throw new KsmlConfigException($"{Where(source, node)}: {path}: '{text}' is not a duration such as 500ms, 10s, 5m or 1h");
+            throw new KsmlConfigException(Where(source, node), $"{path}: '{text}' is not a duration such as 500ms, 10s, 5m or 1h");
         var amount = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
         return match.Groups[2].Value switch
         {
@@ -316,7 +333,7 @@ public static partial class KsmlRunnerConfig
         var hint = global::Ksml.Compiler.Diagnostics.NameSuggester.Closest(key, known) is { } closest
             ? $"; did you mean '{prefix}{closest}'?"
             : $"; known keys: {string.Join(", ", known)}";
-        return new KsmlConfigException($"{Where(source, keyNode)}: unknown key '{prefix}{key}'{hint}");
+        return new KsmlConfigException(Where(source, keyNode), $"unknown key '{prefix}{key}'{hint}");
     }
 
     // Marks values that came from --set, so their errors say so instead of pointing into the file.
