@@ -116,7 +116,7 @@ public sealed class KsmlHost : IAsyncDisposable
             var (topology, stores) = KsmlApplication.Build(selected, functions, errors);
             host._storeQueries = stores;
             var config = StreamConfig(options, bootstrap, loggers, errors);
-            stream = broker is not null ? new KafkaStream(topology, config, broker.ClientSupplier(config)) : new KafkaStream(topology, config);
+            stream = new KafkaStream(topology, config, new KsmlKafkaClients(config, broker));
             stream.StateChanged += (_, newState) =>
             {
                 host.State = newState;

@@ -74,13 +74,6 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
             throw new InvalidOperationException($"Embedded broker: creating topic '{topic}' failed: {Marshal.PtrToStringAnsi(rd_kafka_err2str(result))}");
     }
 
-    /// <summary>
-    /// Streamiz's clients for this broker. Streamiz asks its admin client to create internal topics
-    /// (changelogs, repartition topics) and waits for a controller the mock does not have; the
-    /// admin client given here creates them in the mock directly, with the partition counts Streamiz computed.
-    /// </summary>
-    public IKafkaSupplier ClientSupplier(IStreamConfig config) => new Supplier(this, new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(config), config));
-
     /// <inheritdoc />
     public void Dispose()
     {
@@ -92,22 +85,11 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
         _client = 0;
     }
 
-    private sealed class Supplier(EmbeddedKafkaBroker broker, IKafkaSupplier inner) : IKafkaSupplier
-    {
-        public StreamMetricsRegistry MetricsRegistry { get => inner.MetricsRegistry; set => inner.MetricsRegistry = value; }
-
-        public IAdminClient GetAdmin(AdminClientConfig config) => TopicCreatingAdmin.Wrap(inner.GetAdmin(config), broker);
-
-        public IConsumer<byte[], byte[]> GetConsumer(ConsumerConfig config, IConsumerRebalanceListener rebalanceListener) => inner.GetConsumer(config, rebalanceListener);
-
-        public IConsumer<byte[], byte[]> GetGlobalConsumer(ConsumerConfig config) => inner.GetGlobalConsumer(config);
-
-        public IProducer<byte[], byte[]> GetProducer(ProducerConfig config) => inner.GetProducer(config);
-
-        public IConsumer<byte[], byte[]> GetRestoreConsumer(ConsumerConfig config) => inner.GetRestoreConsumer(config);
-    }
-
-    /// <summary>An admin client whose CreateTopicsAsync creates the topics in the mock; every other call goes to the real one.</summary>
+    /// <summary>
+    /// An admin client whose CreateTopicsAsync creates the topics in the mock; every other call goes to the real one.
+    /// Streamiz asks its admin client to create internal topics (changelogs, repartition topics) and waits for a
+    /// controller the mock does not have; this creates them directly, with the partition counts Streamiz computed.
+    /// </summary>
     public class TopicCreatingAdmin : DispatchProxy
     {
         private IAdminClient _target = null!;
@@ -131,15 +113,7 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
                     _broker.CreateTopic(topic.Name, Math.Max(1, topic.NumPartitions));
                 return Task.CompletedTask;
             }
-            try
-            {
-                return targetMethod!.Invoke(_target, args);
-            }
-            catch (TargetInvocationException ex) when (ex.InnerException is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
-                throw;
-            }
+            return KsmlKafkaClients.Forward(_target, targetMethod!, args);
         }
     }
 

@@ -65,7 +65,7 @@ internal static class ProcessBenchmark
                     ApplicationId = "rss-" + Guid.NewGuid().ToString("N")[..8], BootstrapServers = broker.BootstrapServers,
                     AutoOffsetReset = AutoOffsetReset.Earliest, Logger = NullLoggerFactory.Instance,
                 };
-                using var stream = new KafkaStream(what == "rss-compiled" ? ThroughputBenchmark.Compiled() : ThroughputBenchmark.HandWritten(), config, broker.ClientSupplier(config));
+                using var stream = new KafkaStream(what == "rss-compiled" ? ThroughputBenchmark.Compiled() : ThroughputBenchmark.HandWritten(), config, new KsmlKafkaClients(config, broker));
                 stream.StartAsync().GetAwaiter().GetResult();
                 ReadOutputs(broker, records * 4 / 5);
                 var peak = File.ReadAllLines("/proc/self/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));

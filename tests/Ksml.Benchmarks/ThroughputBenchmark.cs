@@ -151,7 +151,7 @@ internal static class ThroughputBenchmark
         }).Build();
         consumer.Subscribe("bench_out");
         void Read(int expected) => ReadOutputs(consumer, expected, TimeSpan.FromMinutes(3));
-        using var stream = new KafkaStream(build(), config, broker.ClientSupplier(config));
+        using var stream = new KafkaStream(build(), config, new KsmlKafkaClients(config, broker));
         stream.StartAsync().GetAwaiter().GetResult();
         Produce(0, warmUp);
         Read(warmUp * 4 / 5);
