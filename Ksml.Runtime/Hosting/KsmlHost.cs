@@ -76,6 +76,7 @@ public sealed class KsmlHost : IAsyncDisposable
     {
         var logger = loggers.CreateLogger("ksml");
         var selected = Select(definitions, options);
+        var stateDirectory = StateDirectory(options);
         EmbeddedKafkaBroker? owned = null;
         if (options.UsesEmbeddedBroker && broker is null)
         {
@@ -115,7 +116,7 @@ public sealed class KsmlHost : IAsyncDisposable
             StreamizLogging.Use(loggers);
             var (topology, stores) = KsmlApplication.Build(selected, functions, errors);
             host._storeQueries = stores;
-            var config = StreamConfig(options, bootstrap, loggers, errors);
+            var config = StreamConfig(options, bootstrap, stateDirectory, loggers, errors);
             stream = new KafkaStream(topology, config, new KsmlKafkaClients(config, broker));
             stream.StateChanged += (_, newState) =>
             {
@@ -190,7 +191,25 @@ public sealed class KsmlHost : IAsyncDisposable
         return config;
     }
 
-    private static StreamConfig StreamConfig(KsmlRunnerOptions options, string bootstrap, ILoggerFactory loggers, KsmlErrorHandler errors)
+    /// <summary>Kafka's <c>state.dir</c> when given, else KSML's storage directory, which must exist unless it may be created.</summary>
+    private static string StateDirectory(KsmlRunnerOptions options)
+    {
+        if (options.Kafka.GetValueOrDefault("state.dir") is { } stateDir)
+            return stateDir;
+        if (options.StorageDirectory is not { } configured)
+            return Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "ksml-state")).FullName;
+        if (File.Exists(configured))
+            throw new KsmlConfigException($"ksml.storageDirectory: '{configured}' is a file, not a directory");
+        if (!Directory.Exists(configured))
+        {
+            if (!options.CreateStorageDirectory)
+                throw new KsmlConfigException($"ksml.storageDirectory: '{configured}' does not exist; create it, or set ksml.createStorageDirectory: true to have it created");
+            Directory.CreateDirectory(configured);
+        }
+        return configured;
+    }
+
+    private static StreamConfig StreamConfig(KsmlRunnerOptions options, string bootstrap, string stateDirectory, ILoggerFactory loggers, KsmlErrorHandler errors)
     {
         var config = new StreamConfig<StringSerDes, StringSerDes>();
         foreach (var (key, value) in options.Kafka)
@@ -198,7 +217,7 @@ public sealed class KsmlHost : IAsyncDisposable
                 AddConfig(config, key, value);
         config.ApplicationId = options.ApplicationId;
         config.BootstrapServers = bootstrap;
-        config.StateDir = options.Kafka.GetValueOrDefault("state.dir") ?? options.StorageDirectory;
+        config.StateDir = stateDirectory;
         config.NumStreamThreads = options.StreamThreads;
         config.Guarantee = options.Kafka.GetValueOrDefault("processing.guarantee") switch
         {

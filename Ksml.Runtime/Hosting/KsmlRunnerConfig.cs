@@ -123,7 +123,7 @@ public static partial class KsmlRunnerConfig
                 "definitions" => Definitions(options, value, source, path),
                 "storageDirectory" => options with { StorageDirectory = Scalar(value, source, path) },
                 "configDirectory" => options with { ConfigDirectory = Scalar(value, source, path) },
-                "createStorageDirectory" => options,
+                "createStorageDirectory" => options with { CreateStorageDirectory = Bool(value, source, path) },
                 "schemaDirectory" => options with { SchemaDirectory = Scalar(value, source, path) },
                 "schemaRegistries" => options,
                 "notations" => options with { Notations = Notations(Mapping(value, source, path), ksml, source, path) },
@@ -135,7 +135,7 @@ public static partial class KsmlRunnerConfig
                 "applicationServer" => options with { ApplicationServer = Endpoint(value, source, path, options.ApplicationServer) },
                 "python" or "pythonContext" => options with { Python = Python(value, source, path, options.Python) },
                 "jsonLogs" => options with { JsonLogs = Bool(value, source, path) },
-                _ => throw Unknown(source, keyNode, key, "ksml.", ["definitions", "storageDirectory", "schemaDirectory", "schemaRegistries", "notations", "enableProducers", "enablePipelines", "embeddedBroker", "errorHandling", "prometheus", "applicationServer", "python", "jsonLogs"]),
+                _ => throw Unknown(source, keyNode, key, "ksml.", ["definitions", "configDirectory", "storageDirectory", "createStorageDirectory", "schemaDirectory", "schemaRegistries", "notations", "enableProducers", "enablePipelines", "embeddedBroker", "errorHandling", "prometheus", "applicationServer", "python", "pythonContext", "jsonLogs"]),
             };
         }
         return options;

@@ -24,8 +24,17 @@ public sealed record KsmlRunnerOptions
     /// <summary>Partitions of the topics the embedded broker creates for the definitions.</summary>
     public int EmbeddedBrokerPartitions { get; init; } = 1;
 
-    /// <summary>Where state stores keep their data.</summary>
-    public string StorageDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "ksml-state");
+    /// <summary>
+    /// <c>ksml.storageDirectory</c>: where state stores keep their data. Unset means <c>ksml-state</c> in the
+    /// system's temporary directory, created as needed.
+    /// </summary>
+    public string? StorageDirectory { get; init; }
+
+    /// <summary>
+    /// <c>ksml.createStorageDirectory</c>: create a configured storage directory that does not exist. Off by
+    /// default, as in KSML, so a mistyped or unmounted path stops the start instead of keeping state somewhere else.
+    /// </summary>
+    public bool CreateStorageDirectory { get; init; }
 
     /// <summary>Where schema files (<c>.avsc</c>, <c>.json</c>, <c>.csv</c>, <c>.xsd</c>) are read from.</summary>
     public string? SchemaDirectory { get; init; }

@@ -115,6 +115,21 @@ public sealed class StreamApplicationTests
     }
 
     [Test]
+    public async Task A_missing_storage_directory_stops_the_start_unless_ksml_may_create_it()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "ksml-it-missing-" + Guid.NewGuid().ToString("N"));
+        var options = Kafka.Options(AppId()) with { StorageDirectory = missing, CreateStorageDirectory = false };
+
+        var refused = Assert.ThrowsAsync<KsmlConfigException>(() => Start(options));
+        Assert.That(refused!.Message, Does.Contain(missing).And.Contain("ksml.createStorageDirectory: true"));
+        Assert.That(Directory.Exists(missing), Is.False);
+
+        await using (await Start(options with { CreateStorageDirectory = true }))
+            Assert.That(Directory.Exists(missing), Is.True);
+        Directory.Delete(missing, recursive: true);
+    }
+
+    [Test]
     public async Task A_group_by_goes_through_a_repartition_topic()
     {
         await using var host = await Start(Kafka.Options(AppId(), partitions: 2));

@@ -23,6 +23,7 @@ public static class Kafka
                 enabled: true
                 partitions: {{partitions}}
               storageDirectory: {{Path.Combine(Path.GetTempPath(), "ksml-it-" + applicationId)}}
+              createStorageDirectory: true
             {{extraYaml}}
             """, "test-runner.yaml", Environment.GetEnvironmentVariable);
 

@@ -26,6 +26,7 @@ public sealed class RunnerConfigTests
           definitions:
             orders: orders.ksml.yaml
           storageDirectory: /var/lib/ksml
+          createStorageDirectory: true
           enableProducers: false
           errorHandling:
             consume:
@@ -59,6 +60,7 @@ public sealed class RunnerConfigTests
         Assert.That(options.ApplicationId, Is.EqualTo("orders-app"));
         Assert.That(options.Definitions, Is.EqualTo(new[] { "orders" }));
         Assert.That(options.EnableProducers, Is.False);
+        Assert.That((options.StorageDirectory, options.CreateStorageDirectory), Is.EqualTo(("/var/lib/ksml", true)));
         Assert.That(options.ErrorHandling.Consume, Is.EqualTo(new ErrorPolicy { Handler = ErrorHandlerKind.ContinueOnFail, LogPayload = true, DeadLetterTopic = "orders_dlq" }));
         Assert.That(options.ErrorHandling.Process, Is.EqualTo(new ErrorPolicy
         {
