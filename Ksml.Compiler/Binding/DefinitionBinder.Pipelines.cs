@@ -86,6 +86,9 @@ public sealed partial class DefinitionBinder
         for (var i = 0; i < operations.Count; i++)
         {
             var operation = operations[i];
+            // Ksml.NET builds session windows from the grouped stream's records, so the grouping must be in view.
+            if (operation.Spec.Name == "windowBySession" && !shape.IsUnknown && shape.Kind == StreamKind.GroupedStream && (i == 0 || operations[i - 1].Spec.Name is not ("groupByKey" or "groupBy")))
+                Report(DiagnosticDescriptors.Unsupported, operation.WrittenAs.Span, "windowBySession on a grouped stream from another pipeline", "session windows (write groupByKey or groupBy right before windowBySession)");
             var boundOperation = BindOperation(operation, shape, NodeName(owner, operation, i));
             bound.Add(boundOperation);
             shape = boundOperation.Output;
@@ -263,7 +266,6 @@ public sealed partial class DefinitionBinder
             }
             case "windowBySession":
                 Applicable(op, input, Grouped, "a grouped stream", "group it first with groupByKey or groupBy");
-                Report(DiagnosticDescriptors.Unsupported, op.WrittenAs.Span, "windowBySession", "session windows (SessionWindowedKStream)");
                 output = input with { Kind = StreamKind.SessionWindowedStream };
                 break;
             case "cogroup":
@@ -472,6 +474,8 @@ public sealed partial class DefinitionBinder
         {
             Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "aggregate on a grouped stream", "aggregator");
         }
+        if (input.Kind == StreamKind.SessionWindowedStream && !op.Functions.ContainsKey("merger"))
+            Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "aggregate on a session-windowed stream", "merger");
         foreach (var field in new[] { "aggregator", "adder", "subtractor", "merger" })
         {
             if (Function(op, result, field)?.Result is { } aggregated)

@@ -251,6 +251,7 @@ public sealed class TopologyEmitter
             StreamKind.GroupedStream => "IKGroupedStream" + generic,
             StreamKind.GroupedTable => "IKGroupedTable" + generic,
             StreamKind.TimeWindowedStream => "ITimeWindowedKStream" + generic,
+            StreamKind.SessionWindowedStream => "KsmlSessionWindowedStream" + generic,
             _ => "object",
         };
     }
@@ -301,12 +302,15 @@ public sealed class TopologyEmitter
 
     private string EmitOperations(string owner, List<BoundOperation> operations, string current)
     {
-        foreach (var op in operations)
+        for (var i = 0; i < operations.Count; i++)
         {
+            var op = operations[i];
             At(op.Syntax.WrittenAs.Span.Line);
             var next = NewVariable(op.NodeName);
-            var expression = OperationExpression(op, current);
-            _w.Line(Interface(op.Output) + " " + next + " = " + expression + ";");
+            // Session windows are built from the grouped records, so the grouping before them stays a stream.
+            var groupsForSessions = i + 1 < operations.Count && operations[i + 1].Operation == "windowBySession" && op.Input.Kind == StreamKind.Stream;
+            var expression = groupsForSessions ? SessionGroupingExpression(op, current) : OperationExpression(op, current);
+            _w.Line(Interface(groupsForSessions ? op.Output with { Kind = StreamKind.Stream } : op.Output) + " " + next + " = " + expression + ";");
             if (_windowSizes.TryGetValue(current, out var size))
                 _windowSizes[next] = size;
             if (op.Operation == "windowByTime" && op.Syntax.Durations.TryGetValue("duration", out var duration))
@@ -321,6 +325,15 @@ public sealed class TopologyEmitter
     private static string Q(KsmlType type) => EmitNames.Literal(type.Resolve().ToString());
 
     private static string Ms(DurationSyntax? duration) => duration is null ? "null" : EmitNames.Number(duration.Milliseconds);
+
+    private string SessionGroupingExpression(BoundOperation op, string s)
+    {
+        var node = EmitNames.Literal(op.NodeName);
+        var types = ", " + Q(op.Output.Key) + ", " + Q(op.Output.Value) + ")";
+        return op.Operation == "groupBy"
+            ? s + ".KsmlGroupByForSessions" + Types(op.Input.Key, op.Input.Value, op.Output.Key) + "(ksml, " + Fn(op.Functions["mapper"]) + ", " + node + types
+            : s + ".KsmlGroupByKeyForSessions(" + node + types;
+    }
 
     private string OperationExpression(BoundOperation op, string s)
     {
@@ -371,6 +384,8 @@ public sealed class TopologyEmitter
                 return s + ".KsmlWindowByTime(" + Ms(op.Syntax.Durations["duration"]) + ", "
                     + (op.Syntax.Values["windowType"].Name == "hopping" ? Ms(op.Syntax.Durations["advanceBy"]) : "null") + ", "
                     + Ms(op.Syntax.Durations.TryGetValue("grace", out var grace) ? grace : null) + ")";
+            case "windowBySession":
+                return s + ".KsmlWindowBySession(" + Ms(op.Syntax.Durations["inactivityGap"]) + ", " + Ms(op.Syntax.Durations.TryGetValue("grace", out var sessionGrace) ? sessionGrace : null) + ")";
             case "count":
                 return s + ".KsmlCount(ksml, " + Store(store) + ", " + node + ", " + Q(input.Key) + WindowArgument(s, input) + ")";
             case "reduce":
@@ -380,7 +395,8 @@ public sealed class TopologyEmitter
             case "aggregate":
                 return input.Kind == StreamKind.GroupedTable
                     ? s + ".KsmlAggregate" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["initializer"]) + ", " + Fn(op.Functions["adder"]) + ", " + Fn(op.Functions["subtractor"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + ")"
-                    : s + ".KsmlAggregate" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["initializer"]) + ", " + Fn(op.Functions["aggregator"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + WindowArgument(s, input) + ")";
+                    : s + ".KsmlAggregate" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["initializer"]) + ", " + Fn(op.Functions["aggregator"]) + ", "
+                        + (input.Kind == StreamKind.SessionWindowedStream ? Fn(op.Functions["merger"]) + ", " : "") + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + WindowArgument(s, input) + ")";
             case "suppress":
             {
                 var maxRecords = op.Syntax.Values.TryGetValue("maxRecords", out var max) ? max.Name : "null";

@@ -37,7 +37,7 @@ public static class KsmlOperations
     /// after the policy handled a failure, <paramref name="fallback"/> stands in (an aggregate keeps
     /// its previous value; a joiner yields null; a key mapper yields a null key, which aggregations skip).
     /// </summary>
-    private static T Guard<K, V, T>(KsmlTopologyBuilder ksml, string step, IKsmlFunction f, K key, V value, IRecordContext? context, Func<T> body, Func<T> fallback) =>
+    internal static T Guard<K, V, T>(KsmlTopologyBuilder ksml, string step, IKsmlFunction f, K key, V value, IRecordContext? context, Func<T> body, Func<T> fallback) =>
         TryGuard(ksml, step, f, key, value, context, body, out var result) ? result : fallback();
 
     /// <summary>For side effects (peek, forEach, print): a handled failure skips the effect only.</summary>
@@ -186,11 +186,14 @@ public static class KsmlOperations
         stream.GroupByKey<KsmlSerDes<K>, KsmlSerDes<V>>(name);
 
     /// <summary><c>groupBy</c> on a stream: the mapper returns the new key.</summary>
-    public static IKGroupedStream<KR, V> KsmlGroupBy<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
+    public static IKGroupedStream<KR, V> KsmlGroupBy<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name) =>
+        SelectGroupKey<K, V, KR>(stream, ksml, mapper, name).GroupByKey<KsmlSerDes<KR>, KsmlSerDes<V>>(name);
+
+    /// <summary>The key a stream's <c>groupBy</c> mapper picks; a failure the policy handled gives a null key, which aggregations skip.</summary>
+    internal static IKStream<KR, V> SelectGroupKey<K, V, KR>(IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var f = ksml.Function(mapper);
-        return stream.SelectKey((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f)), () => default!), name + "_select")
-            .GroupByKey<KsmlSerDes<KR>, KsmlSerDes<V>>(name);
+        return stream.SelectKey((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f)), () => default!), name + "_select");
     }
 
     /// <summary><c>groupBy</c> on a table: the mapper returns the new (key, value).</summary>

@@ -75,6 +75,28 @@ public sealed class StreamApplicationTests
     }
 
     [Test]
+    public async Task A_session_regrouped_through_a_repartition_topic_continues_after_a_restart_from_its_changelog()
+    {
+        var options = Kafka.Options(AppId(), partitions: 2);
+        string session;
+        await using (var first = await Start(options))
+        {
+            Kafka.Produce(_broker, Topics.visits_by_page, ("v1", "home"), ("v2", "home"), ("v3", "cart"));
+            var counts = Kafka.Read<string, long>(_broker, Topics.page_sessions, 3);
+            Assert.That(counts.Select(c => (c.Key.Split('@')[0], c.Value)).Order(), Is.EqualTo(new[] { ("cart", 1L), ("home", 1L), ("home", 2L) }));
+            session = counts.Last(c => c.Key.StartsWith("home@", StringComparison.Ordinal)).Key;
+        }
+        // The sessions are in memory and the state directory is removed: they can only come back from the changelog.
+        Directory.Delete(options.StorageDirectory!, recursive: true);
+        await using var second = await Start(options);
+        Kafka.Produce(_broker, Topics.visits_by_page, ("v4", "home"));
+
+        var output = Kafka.Read<string, long>(_broker, Topics.page_sessions, 4);
+
+        Assert.That(output[3], Is.EqualTo((session, 3L)), "the same session, started before the restart, now counts three visits");
+    }
+
+    [Test]
     public async Task Orders_join_a_table_and_a_global_table_on_the_broker()
     {
         await using var host = await Start(Kafka.Options(AppId(), partitions: 2));

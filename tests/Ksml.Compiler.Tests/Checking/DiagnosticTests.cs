@@ -256,6 +256,18 @@ public class DiagnosticTests
     }
 
     [Test]
+    public void Session_windows_need_the_grouping_in_the_same_pipeline_and_an_aggregate_needs_a_merger()
+    {
+        var diagnostics = Check(Streams + "functions:\n  init:\n    type: initializer\n    expression: 0\n    resultType: long\n  add:\n    type: aggregator\n    expression: aggregatedValue + 1\n    resultType: long\n"
+            + "pipelines:\n  grouped:\n    from: orders\n    via:\n      - type: groupByKey\n  p:\n    from: grouped\n    via:\n      - type: windowBySession\n        inactivityGap: 1m\n      - type: count\n"
+            + "  q:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: windowBySession\n        inactivityGap: 1m\n      - type: aggregate\n        initializer: init\n        aggregator: add\n");
+
+        Assert.That(diagnostics, Has.Some.Contains("error KSML0400: windowBySession on a grouped stream from another pipeline is not supported"));
+        Assert.That(diagnostics, Has.Some.Contains("merger"));
+        Assert.That(diagnostics.Count(d => d.Contains("error")), Is.EqualTo(2), string.Join("\n", diagnostics));
+    }
+
+    [Test]
     public void KSML0400_foreign_key_join()
     {
         Assert.That(Check("tables:\n  a:\n    topic: a\n    keyType: string\n    valueType: json\n  b:\n    topic: b\n    keyType: string\n    valueType: json\nfunctions:\n  fk:\n    type: foreignKeyExtractor\n    expression: value['b']\n    resultType: string\n  j:\n    type: valueJoiner\n    expression: value1\n    resultType: json\npipelines:\n  p:\n    from: a\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"),

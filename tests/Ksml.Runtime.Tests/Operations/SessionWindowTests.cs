@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using Ksml.Runtime.Tests.Support;
+using Topics = Ksml.Runtime.Tests.SessionsKsml.Topics;
+
+namespace Ksml.Runtime.Tests.Operations;
+
+/// <summary>windowBySession, which Streamiz lacks and Ksml.NET builds with Kafka Streams' semantics.</summary>
+[TestFixture]
+public sealed class SessionWindowTests
+{
+    private const long T0 = 1_700_000_000_000L;
+    private KsmlDriver _driver = null!;
+    private Streamiz.Kafka.Net.Mock.TestInputTopic<string, JsonNode> _clicks = null!;
+
+    [SetUp]
+    public void Start()
+    {
+        _driver = new KsmlDriver(new SessionsKsml());
+        _clicks = _driver.Input<string, JsonNode>(Topics.clicks);
+    }
+
+    [TearDown]
+    public void Stop() => _driver.Dispose();
+
+    private void Click(string key, string user, string page, long at) =>
+        _clicks.PipeInput(key, JsonNode.Parse($$"""{"user":"{{user}}","page":"{{page}}"}""")!, DateTimeOffset.FromUnixTimeMilliseconds(at).UtcDateTime);
+
+    private static string Session(string key, long start, long end) => $"{key}@{start}-{end}";
+
+    [Test]
+    public void Count_extends_a_session_within_the_gap_starts_a_new_one_after_it_and_drops_a_late_record()
+    {
+        var counts = _driver.Output<string, long>(Topics.session_counts);
+
+        Click("a", "u", "home", T0);
+        Click("a", "u", "cart", T0 + 5_000);
+        Click("a", "u", "help", T0 + 30_000);
+        // Stream time is now T0+30s and there is no grace: the session [T0, T0+5s] is closed.
+        Click("a", "u", "late", T0 + 2_000);
+        Click("b", "u", "home", T0 + 31_000);
+
+        Assert.That(counts.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new[]
+        {
+            (Session("a", T0, T0), 1L),
+            (Session("a", T0, T0 + 5_000), 2L),
+            (Session("a", T0 + 30_000, T0 + 30_000), 1L),
+            (Session("b", T0 + 31_000, T0 + 31_000), 1L),
+        }));
+    }
+
+    [Test]
+    public void A_record_between_two_sessions_merges_them_with_the_merger_and_retracts_both()
+    {
+        var pages = _driver.Output<string, JsonNode?>(Topics.session_pages);
+
+        Click("k1", "u1", "home", T0);
+        Click("k2", "u1", "cart", T0 + 15_000);
+        // Within the 5 s grace, and within 10 s of both sessions.
+        Click("k3", "u1", "search", T0 + 8_000);
+
+        Assert.That(pages.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value?.ToJsonString())), Is.EqualTo(new (string, string?)[]
+        {
+            (Session("u1", T0, T0), """{"pages":["home"]}"""),
+            (Session("u1", T0 + 15_000, T0 + 15_000), """{"pages":["cart"]}"""),
+            (Session("u1", T0, T0), null),
+            (Session("u1", T0 + 15_000, T0 + 15_000), null),
+            (Session("u1", T0, T0 + 15_000), """{"pages":["home","cart","search"]}"""),
+        }));
+    }
+
+    [Test]
+    public void Grace_admits_a_late_record_while_stream_time_is_within_the_grace_of_its_session_end()
+    {
+        var pages = _driver.Output<string, JsonNode?>(Topics.session_pages);
+        var counts = _driver.Output<string, long>(Topics.session_counts);
+
+        Click("u1", "u1", "home", T0);
+        Click("u2", "u2", "x", T0 + 4_000);
+        // Stream time T0+4s: within the pages' 5 s grace of T0+1s; the counts have no grace.
+        Click("u1", "u1", "in grace", T0 + 1_000);
+        Click("u2", "u2", "y", T0 + 30_000);
+        Click("u1", "u1", "too late", T0 + 2_000);
+
+        var written = pages.ReadKeyValueList().Where(r => r.Message.Value is not null).Select(r => (r.Message.Key, r.Message.Value!.ToJsonString())).ToList();
+        Assert.That(written, Does.Contain((Session("u1", T0, T0 + 1_000), """{"pages":["home","in grace"]}""")));
+        Assert.That(written.Select(w => w.Item2), Has.None.Contains("too late"));
+        Assert.That(counts.ReadKeyValueList().Select(r => r.Message.Key), Is.EqualTo(new[]
+        {
+            Session("u1", T0, T0), Session("u2", T0 + 4_000, T0 + 4_000), Session("u2", T0 + 30_000, T0 + 30_000),
+        }));
+    }
+}
