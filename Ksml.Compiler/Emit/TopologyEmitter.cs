@@ -22,6 +22,8 @@ public sealed class TopologyEmitter
     private readonly Dictionary<BoundTopic, string> _topicIds = new();
     private readonly Dictionary<string, string> _streamVariables = new();
     private readonly Dictionary<string, long> _windowSizes = new();
+    // How long after a window's end it still takes records; suppress until windowCloses waits that long.
+    private readonly Dictionary<string, long> _windowGraces = new();
     private readonly HashSet<string> _variables = new();
 
     private TopologyEmitter(BoundDefinition model, CompilerOptions options)
@@ -315,6 +317,12 @@ public sealed class TopologyEmitter
                 _windowSizes[next] = size;
             if (op.Operation == "windowByTime" && op.Syntax.Durations.TryGetValue("duration", out var duration))
                 _windowSizes[next] = duration.Milliseconds;
+            if (_windowGraces.TryGetValue(current, out var grace))
+                _windowGraces[next] = grace;
+            if (op.Operation is "windowByTime" or "windowBySession")
+                _windowGraces[next] = (op.Syntax.Durations.TryGetValue("grace", out var g) ? g.Milliseconds : 0)
+                    // A session can still grow until the gap has passed after its end.
+                    + (op.Syntax.Durations.TryGetValue("inactivityGap", out var gap) ? gap.Milliseconds : 0);
             current = next;
         }
         return current;
@@ -402,7 +410,7 @@ public sealed class TopologyEmitter
                 var maxRecords = op.Syntax.Values.TryGetValue("maxRecords", out var max) ? max.Name : "null";
                 var shutdown = op.Syntax.Values.TryGetValue("bufferFullStrategy", out var strategy) && strategy.Name == "shutdownWhenFull" ? "true" : "false";
                 return op.Syntax.Values["until"].Name == "windowCloses"
-                    ? s + ".KsmlSuppressUntilWindowCloses(" + maxRecords + ", " + shutdown + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")"
+                    ? s + ".KsmlSuppressUntilWindowCloses(" + EmitNames.Number(_windowGraces.TryGetValue(s, out var closesAfter) ? closesAfter : 0) + ", " + maxRecords + ", " + shutdown + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")"
                     : s + ".KsmlSuppressUntilTimeLimit(" + Ms(op.Syntax.Durations["duration"]) + ", " + maxRecords + ", " + shutdown + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")";
             }
             case "toStream":

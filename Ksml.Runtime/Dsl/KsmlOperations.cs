@@ -275,11 +275,14 @@ public static class KsmlOperations
             ksml.WindowMaterialized<K, VA>(store, name + "_store", keyType, valueType, windowSizeMs), name);
     }
 
-    /// <summary><c>windowByTime</c> with a tumbling or hopping window.</summary>
+    /// <summary>
+    /// <c>windowByTime</c> with a tumbling or hopping window. Without a grace period a window closes at its end,
+    /// as in KSML (Streamiz's own default keeps windows open for a day).
+    /// </summary>
     public static ITimeWindowedKStream<K, V> KsmlWindowByTime<K, V>(this IKGroupedStream<K, V> grouped, long durationMs, long? advanceByMs, long? graceMs) =>
         advanceByMs is { } advance
-            ? grouped.WindowedBy(graceMs is { } g ? HoppingWindowOptions.Of(durationMs, advance, g) : HoppingWindowOptions.Of(durationMs, advance))
-            : grouped.WindowedBy(graceMs is { } g2 ? TumblingWindowOptions.Of(durationMs, g2) : TumblingWindowOptions.Of(durationMs));
+            ? grouped.WindowedBy(HoppingWindowOptions.Of(durationMs, advance, graceMs ?? 0))
+            : grouped.WindowedBy(TumblingWindowOptions.Of(durationMs, graceMs ?? 0));
 
     private static IBufferConfig Buffer(long? maxRecords, bool shutdownWhenFull) => (maxRecords, shutdownWhenFull) switch
     {
@@ -294,8 +297,8 @@ public static class KsmlOperations
             .WithKeySerdes(KsmlSerdes.For<K>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType)), name);
 
     /// <summary><c>suppress</c> until the window of a windowed aggregation closes.</summary>
-    public static IKTable<Windowed<K>, V> KsmlSuppressUntilWindowCloses<K, V>(this IKTable<Windowed<K>, V> table, long? maxRecords, bool shutdownWhenFull, string name, string keyType, string valueType) =>
-        table.Suppress(SuppressedBuilder.UntilWindowClose<Windowed<K>, V>(TimeSpan.Zero, Buffer(maxRecords, shutdownWhenFull))
+    public static IKTable<Windowed<K>, V> KsmlSuppressUntilWindowCloses<K, V>(this IKTable<Windowed<K>, V> table, long graceMs, long? maxRecords, bool shutdownWhenFull, string name, string keyType, string valueType) =>
+        table.Suppress(SuppressedBuilder.UntilWindowClose<Windowed<K>, V>(TimeSpan.FromMilliseconds(graceMs), Buffer(maxRecords, shutdownWhenFull))
             .WithKeySerdes(KsmlSerdes.For<Windowed<K>>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType)), name);
 
     /// <summary><c>toStream</c> with a key mapper.</summary>

@@ -42,8 +42,8 @@ public sealed class KsmlSessionWindowedStream<K, V>
 /// Session windows, which Streamiz.Kafka.Net 1.8.2 lacks, built as Kafka Streams builds them: a
 /// key's sessions live in a changelogged store; a record extends or merges the sessions within the
 /// inactivity gap, the merged-away sessions are retracted with a tombstone (not for counts and other
-/// C# value types, which cannot be null), and a record whose session ended before stream time minus
-/// the grace period is dropped with a warning.
+/// C# value types, which cannot be null), and a record whose session ended more than the gap plus the
+/// grace period before stream time is dropped with a warning.
 /// </summary>
 public static class KsmlSessionWindows
 {
@@ -161,9 +161,11 @@ internal sealed class SessionAggregator<K, V, VA> : ITransformer<K, V, Windowed<
             return null!;
         }
         _streamTime = Math.Max(_streamTime, timestamp);
-        var closeTime = _streamTime - _how.GraceMs;
         var gap = _how.InactivityGapMs;
-        // A session that ended before closeTime - gap can no longer grow: a record in time is at or after closeTime.
+        // As in Kafka Streams: a session closes once stream time is past its end by the gap (a record could
+        // still extend it until then) plus the grace period.
+        var closeTime = _streamTime - _how.GraceMs - gap;
+        // A session that ended before closeTime - gap can no longer be reached by a record accepted now.
         var sessions = (_store.Get(key) ?? []).Where(s => s.End >= closeTime - gap).ToList();
         var merged = sessions.Where(s => s.End >= timestamp - gap && s.Start <= timestamp + gap).ToList();
 
@@ -178,7 +180,7 @@ internal sealed class SessionAggregator<K, V, VA> : ITransformer<K, V, Windowed<
         }
         if (end < closeTime)
         {
-            _log.LogWarning("{Step}: skipping a late record at {Timestamp} for a session that closed (stream time {StreamTime}, grace {Grace} ms)", _how.Step, timestamp, _streamTime, _how.GraceMs);
+            _log.LogWarning("{Step}: skipping a late record at {Timestamp} for a session that closed (stream time {StreamTime}, gap {Gap} ms, grace {Grace} ms)", _how.Step, timestamp, _streamTime, gap, _how.GraceMs);
             return null!;
         }
         aggregate = started ? _how.Aggregator(key, record.Value, aggregate) : _how.First!(record.Value);

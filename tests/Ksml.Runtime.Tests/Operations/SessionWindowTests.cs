@@ -69,16 +69,17 @@ public sealed class SessionWindowTests
     }
 
     [Test]
-    public void Grace_admits_a_late_record_while_stream_time_is_within_the_grace_of_its_session_end()
+    public void Grace_admits_a_late_record_while_stream_time_is_within_the_gap_plus_the_grace_of_its_session_end()
     {
         var pages = _driver.Output<string, JsonNode?>(Topics.session_pages);
         var counts = _driver.Output<string, long>(Topics.session_counts);
 
         Click("u1", "u1", "home", T0);
-        Click("u2", "u2", "x", T0 + 4_000);
-        // Stream time T0+4s: within the pages' 5 s grace of T0+1s; the counts have no grace.
+        Click("u2", "u2", "x", T0 + 14_000);
+        // A session closes when stream time passes its end by the gap (10 s) plus the grace. At T0+14s
+        // the session [T0, T0+1s] is within the pages' 5 s grace; the counts have none.
         Click("u1", "u1", "in grace", T0 + 1_000);
-        Click("u2", "u2", "y", T0 + 30_000);
+        Click("u2", "u2", "y", T0 + 40_000);
         Click("u1", "u1", "too late", T0 + 2_000);
 
         var written = pages.ReadKeyValueList().Where(r => r.Message.Value is not null).Select(r => (r.Message.Key, r.Message.Value!.ToJsonString())).ToList();
@@ -86,7 +87,26 @@ public sealed class SessionWindowTests
         Assert.That(written.Select(w => w.Item2), Has.None.Contains("too late"));
         Assert.That(counts.ReadKeyValueList().Select(r => r.Message.Key), Is.EqualTo(new[]
         {
-            Session("u1", T0, T0), Session("u2", T0 + 4_000, T0 + 4_000), Session("u2", T0 + 30_000, T0 + 30_000),
+            Session("u1", T0, T0), Session("u2", T0 + 14_000, T0 + 14_000), Session("u2", T0 + 40_000, T0 + 40_000),
+        }));
+    }
+
+    [Test]
+    public void Suppressed_until_the_session_closes_only_final_sessions_come_out()
+    {
+        var final = _driver.Output<string, JsonNode?>(Topics.final_sessions);
+
+        Click("k", "u1", "home", T0);
+        Click("k", "u1", "search", T0 + 8_000);
+        Click("k", "u1", "cart", T0 + 15_000);
+        // Stream time T0+16s: the session [T0, T0+15s] could still grow until T0+25s.
+        Click("k", "u2", "x", T0 + 16_000);
+        Assert.That(final.ReadKeyValueList(), Is.Empty, "no session has closed yet");
+        Click("k", "u2", "y", T0 + 26_000);
+
+        Assert.That(final.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value?.ToJsonString())), Is.EqualTo(new (string, string?)[]
+        {
+            (Session("u1", T0, T0 + 15_000), """{"pages":["home","search","cart"]}"""),
         }));
     }
 }

@@ -52,6 +52,23 @@ public sealed class TableAndWindowTests
     }
 
     [Test]
+    public void Suppression_until_a_window_closes_waits_for_its_grace_period()
+    {
+        var input = _driver.Input<string, JsonNode>(Topics.readings);
+        var output = _driver.Output<string, long>(Topics.final_counts_with_grace);
+        var t0 = 1_700_000_000_000L;
+
+        input.PipeInput("s1", Json($$"""{"v":1,"measured_at":{{t0 + 1000}}}"""));
+        input.PipeInput("s1", Json($$"""{"v":1,"measured_at":{{t0 + 11000}}}"""));
+        // Past the end of [t0, t0+10s) but within its 5 s grace: counted, and nothing final yet.
+        input.PipeInput("s1", Json($$"""{"v":1,"measured_at":{{t0 + 2000}}}"""));
+        Assert.That(output.ReadKeyValueList(), Is.Empty);
+        input.PipeInput("s1", Json($$"""{"v":1,"measured_at":{{t0 + 16000}}}"""));
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new[] { ($"s1@{t0}", 2L) }));
+    }
+
+    [Test]
     public void ToTable_as_then_table_filter_groupBy_and_reduce_with_adder_and_subtractor()
     {
         var input = _driver.Input<string, JsonNode>(Topics.stock_in);
