@@ -125,8 +125,8 @@ internal sealed record SessionAggregation<K, V, VA>(Func<VA>? Initializer, Func<
     public long GraceMs { get; init; }
 }
 
-/// <summary>One session of a key and its aggregate.</summary>
-internal readonly record struct Session<VA>(long Start, long End, VA Aggregate);
+/// <summary>One session of a key and its aggregate, as the session store keeps it (a list per key).</summary>
+public readonly record struct Session<VA>(long Start, long End, VA Aggregate);
 
 /// <summary>Kafka Streams' session aggregation, per stream task.</summary>
 internal sealed class SessionAggregator<K, V, VA> : ITransformer<K, V, Windowed<K>, VA>
@@ -149,6 +149,28 @@ internal sealed class SessionAggregator<K, V, VA> : ITransformer<K, V, Windowed<
         _context = context;
         _log = Logger.GetLogger(typeof(KsmlSessionWindows));
         _store = (IKeyValueStore<K, List<Session<VA>>>)context.GetStateStore(_how.StoreName);
+        // Keys that stop receiving records would keep their closed sessions forever; Kafka Streams drops
+        // expired segments, this sweeps the store as stream time advances.
+        context.Schedule(TimeSpan.FromMilliseconds(Math.Max(1_000, _how.InactivityGapMs + _how.GraceMs)), PunctuationType.STREAM_TIME, _ => RemoveExpiredSessions());
+    }
+
+    /// <summary>Sessions that ended before this can no longer be extended or merged by a record accepted now.</summary>
+    private long ExpiryTime => _streamTime - _how.GraceMs - 2 * _how.InactivityGapMs;
+
+    private void RemoveExpiredSessions()
+    {
+        var expiry = ExpiryTime;
+        var changed = new List<KeyValuePair<K, List<Session<VA>>>>();
+        foreach (var entry in _store.All())
+            if (entry.Value.Any(s => s.End < expiry))
+                changed.Add(KeyValuePair.Create(entry.Key, entry.Value.Where(s => s.End >= expiry).ToList()));
+        foreach (var (key, sessions) in changed)
+        {
+            if (sessions.Count == 0)
+                _store.Delete(key);
+            else
+                _store.Put(key, sessions);
+        }
     }
 
     public Record<Windowed<K>, VA> Process(Record<K, V> record)
@@ -165,8 +187,7 @@ internal sealed class SessionAggregator<K, V, VA> : ITransformer<K, V, Windowed<
         // As in Kafka Streams: a session closes once stream time is past its end by the gap (a record could
         // still extend it until then) plus the grace period.
         var closeTime = _streamTime - _how.GraceMs - gap;
-        // A session that ended before closeTime - gap can no longer be reached by a record accepted now.
-        var sessions = (_store.Get(key) ?? []).Where(s => s.End >= closeTime - gap).ToList();
+        var sessions = (_store.Get(key) ?? []).Where(s => s.End >= ExpiryTime).ToList();
         var merged = sessions.Where(s => s.End >= timestamp - gap && s.Start <= timestamp + gap).ToList();
 
         var (start, end) = (timestamp, timestamp);

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Ksml.Runtime.Dsl;
 using Ksml.Runtime.Tests.Support;
 using Topics = Ksml.Runtime.Tests.SessionsKsml.Topics;
 
@@ -108,5 +109,18 @@ public sealed class SessionWindowTests
         {
             (Session("u1", T0, T0 + 15_000), """{"pages":["home","search","cart"]}"""),
         }));
+    }
+
+    [Test]
+    public void Closed_sessions_of_keys_that_went_quiet_are_removed_from_the_store_as_stream_time_advances()
+    {
+        var store = _driver.Driver.GetKeyValueStore<string, List<Session<long>>>("count_sessions_3_count_store");
+
+        Click("a", "u", "home", T0);
+        Click("b", "u", "home", T0 + 1_000);
+        Assert.That(store.All().Select(e => e.Key).Order(), Is.EqualTo(new[] { "a", "b" }));
+        Click("c", "u", "home", T0 + 60_000);
+
+        Assert.That(store.All().Select(e => (e.Key, e.Value.Single().Start)), Is.EqualTo(new[] { ("c", T0 + 60_000) }));
     }
 }
