@@ -23,6 +23,9 @@ public enum StreamKind
 /// <param name="IsUnknown">True after an error upstream: later checks of kind are skipped so one mistake gives one diagnostic.</param>
 public sealed record StreamShape(StreamKind Kind, KsmlType Key, KsmlType Value, bool IsUnknown = false)
 {
+    /// <summary>After <c>cogroup</c> (and a window on it): the aggregator the closing <c>aggregate</c> applies.</summary>
+    public BoundFunction? CogroupAggregator { get; init; }
+
     public static StreamShape Unknown(StreamKind kind = StreamKind.Stream) => new(kind, KsmlType.Error, KsmlType.Error, true);
 
     public static string Describe(StreamKind kind) => kind switch

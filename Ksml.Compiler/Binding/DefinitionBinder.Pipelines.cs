@@ -87,7 +87,7 @@ public sealed partial class DefinitionBinder
         {
             var operation = operations[i];
             // Ksml.NET builds session windows from the grouped stream's records, so the grouping must be in view.
-            if (operation.Spec.Name == "windowBySession" && !shape.IsUnknown && shape.Kind == StreamKind.GroupedStream && (i == 0 || operations[i - 1].Spec.Name is not ("groupByKey" or "groupBy")))
+            if (operation.Spec.Name == "windowBySession" && !shape.IsUnknown && shape.Kind is StreamKind.GroupedStream or StreamKind.CogroupedStream && (i == 0 || operations[i - 1].Spec.Name is not ("groupByKey" or "groupBy")))
                 Report(DiagnosticDescriptors.Unsupported, operation.WrittenAs.Span, "windowBySession on a grouped stream from another pipeline", "session windows (write groupByKey or groupBy right before windowBySession)");
             var boundOperation = BindOperation(operation, shape, NodeName(owner, operation, i));
             bound.Add(boundOperation);
@@ -269,12 +269,16 @@ public sealed partial class DefinitionBinder
                 output = input with { Kind = StreamKind.SessionWindowedStream };
                 break;
             case "cogroup":
-                Applicable(op, input, Grouped, "a grouped stream", "group it first with groupByKey or groupBy");
-                Report(DiagnosticDescriptors.Unsupported, op.WrittenAs.Span, "cogroup", "cogrouped streams (CogroupedKStream)");
-                Function(op, result, "aggregator");
-                output = input with { Kind = StreamKind.CogroupedStream };
+                // KSML cogroups one grouped stream (a pipeline has one input), so cogroup + aggregate is an aggregation
+                // whose aggregator is given first; Streamiz's lack of CogroupedKStream does not matter.
+                if (input.Kind == StreamKind.CogroupedStream)
+                    Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, "cogroup", "cogrouped stream", "a grouped stream; KSML cogroups one grouped stream");
+                else
+                    Applicable(op, input, Grouped, "a grouped stream", "group it first with groupByKey or groupBy");
+                output = input with { Kind = StreamKind.CogroupedStream, CogroupAggregator = Function(op, result, "aggregator") };
                 break;
             case "count":
+                NotCogrouped(op, input);
                 Applicable(op, input, Aggregatable, "a grouped or windowed stream", GroupHint(input));
                 output = new StreamShape(StreamKind.Table, AggregateKey(input), KsmlType.Long, input.IsUnknown);
                 BindStoreField(op, result, "store", input.Key, KsmlType.Long, nodeName, AggregateStoreType(input));
@@ -438,8 +442,16 @@ public sealed partial class DefinitionBinder
         return new StreamShape(outputKind, input.Key, joiner?.Result ?? KsmlType.Error, input.IsUnknown);
     }
 
+    /// <summary>A cogrouped stream ends in aggregate, which applies cogroup's aggregator (count and reduce have none).</summary>
+    private void NotCogrouped(OperationSyntax op, StreamShape input)
+    {
+        if (input.CogroupAggregator is not null && input.Kind != StreamKind.CogroupedStream)
+            Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, op.WrittenAs.Name, "cogrouped " + StreamShape.Describe(input.Kind), "a grouped or windowed stream; a cogrouped stream ends in aggregate");
+    }
+
     private StreamShape BindReduce(OperationSyntax op, StreamShape input, BoundOperation result, string nodeName)
     {
+        NotCogrouped(op, input);
         Applicable(op, input, Aggregatable, "a grouped or windowed stream, or a grouped table", GroupHint(input));
         var isTable = input.Kind == StreamKind.GroupedTable;
         if (isTable)
@@ -470,7 +482,14 @@ public sealed partial class DefinitionBinder
             if (!op.Functions.ContainsKey("adder") || !op.Functions.ContainsKey("subtractor"))
                 Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "aggregate on a grouped table", op.Functions.ContainsKey("adder") ? "subtractor" : "adder");
         }
-        else if (!op.Functions.ContainsKey("aggregator") && input.Kind != StreamKind.CogroupedStream)
+        else if (input.CogroupAggregator is { } cogrouped)
+        {
+            if (op.Functions.TryGetValue("aggregator", out var second))
+                Report(DiagnosticDescriptors.OperationNotApplicable, second.Span, "aggregate's aggregator", "cogrouped stream", "a grouped stream; after cogroup, its aggregator is the one applied");
+            if (cogrouped.Result is { } cogroupResult)
+                Flow(cogroupResult, aggregateType, op.WrittenAs.Span, "the result of cogroup's aggregator '" + cogrouped.Name + "' (it must match the initializer's)");
+        }
+        else if (!op.Functions.ContainsKey("aggregator"))
         {
             Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "aggregate on a grouped stream", "aggregator");
         }

@@ -250,7 +250,7 @@ public sealed class TopologyEmitter
             StreamKind.Stream => "IKStream" + generic,
             StreamKind.Table => "IKTable" + generic,
             StreamKind.GlobalTable => "IGlobalKTable" + generic,
-            StreamKind.GroupedStream => "IKGroupedStream" + generic,
+            StreamKind.GroupedStream or StreamKind.CogroupedStream => "IKGroupedStream" + generic,
             StreamKind.GroupedTable => "IKGroupedTable" + generic,
             StreamKind.TimeWindowedStream => "ITimeWindowedKStream" + generic,
             StreamKind.SessionWindowedStream => "KsmlSessionWindowedStream" + generic,
@@ -394,6 +394,8 @@ public sealed class TopologyEmitter
                     + Ms(op.Syntax.Durations.TryGetValue("grace", out var grace) ? grace : null) + ")";
             case "windowBySession":
                 return s + ".KsmlWindowBySession(" + Ms(op.Syntax.Durations["inactivityGap"]) + ", " + Ms(op.Syntax.Durations.TryGetValue("grace", out var sessionGrace) ? sessionGrace : null) + ")";
+            case "cogroup":
+                return s; // its aggregator is applied by the aggregate that closes it
             case "count":
                 return s + ".KsmlCount(ksml, " + Store(store) + ", " + node + ", " + Q(input.Key) + WindowArgument(s, input) + ")";
             case "reduce":
@@ -403,7 +405,7 @@ public sealed class TopologyEmitter
             case "aggregate":
                 return input.Kind == StreamKind.GroupedTable
                     ? s + ".KsmlAggregate" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["initializer"]) + ", " + Fn(op.Functions["adder"]) + ", " + Fn(op.Functions["subtractor"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + ")"
-                    : s + ".KsmlAggregate" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["initializer"]) + ", " + Fn(op.Functions["aggregator"]) + ", "
+                    : s + ".KsmlAggregate" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["initializer"]) + ", " + Fn(input.CogroupAggregator ?? op.Functions["aggregator"]) + ", "
                         + (input.Kind == StreamKind.SessionWindowedStream ? Fn(op.Functions["merger"]) + ", " : "") + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + WindowArgument(s, input) + ")";
             case "suppress":
             {

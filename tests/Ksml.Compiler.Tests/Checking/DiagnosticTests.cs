@@ -248,7 +248,6 @@ public class DiagnosticTests
     }
 
     [TestCase("windowType: sliding\n        timeDifference: 1m", "A sliding window is not supported")]
-    [TestCase("windowType: tumbling\n        duration: 1m\n      - type: cogroup\n        aggregator: a", "cogroup is not supported")]
     public void KSML0400_constructs_streamiz_cannot_run(string window, string message)
     {
         Assert.That(Check(Streams + "functions:\n  a:\n    type: aggregator\n    expression: aggregatedValue\n    resultType: long\npipelines:\n  p:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: windowByTime\n        " + window + "\n"),
@@ -264,6 +263,19 @@ public class DiagnosticTests
 
         Assert.That(diagnostics, Has.Some.Contains("error KSML0400: windowBySession on a grouped stream from another pipeline is not supported"));
         Assert.That(diagnostics, Has.Some.Contains("merger"));
+        Assert.That(diagnostics.Count(d => d.Contains("error")), Is.EqualTo(2), string.Join("\n", diagnostics));
+    }
+
+    [Test]
+    public void A_cogroup_ends_in_an_aggregate_whose_initializer_matches_its_aggregator()
+    {
+        const string functions = "functions:\n  a:\n    type: aggregator\n    expression: aggregatedValue + 1\n    resultType: long\n  text:\n    type: initializer\n    expression: '\"\"'\n    resultType: string\n";
+        var diagnostics = Check(Streams + functions + "pipelines:\n"
+            + "  counted:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: cogroup\n        aggregator: a\n      - type: windowByTime\n        windowType: tumbling\n        duration: 1m\n      - type: count\n"
+            + "  mismatched:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: cogroup\n        aggregator: a\n      - type: aggregate\n        initializer: text\n");
+
+        Assert.That(diagnostics, Has.Some.Contains("'count' cannot be applied to a cogrouped time-windowed grouped stream"));
+        Assert.That(diagnostics, Has.Some.Contains("cogroup's aggregator 'a'"));
         Assert.That(diagnostics.Count(d => d.Contains("error")), Is.EqualTo(2), string.Join("\n", diagnostics));
     }
 

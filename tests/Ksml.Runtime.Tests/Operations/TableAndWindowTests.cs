@@ -69,6 +69,25 @@ public sealed class TableAndWindowTests
     }
 
     [Test]
+    public void Cogroup_then_aggregate_applies_the_cogroup_aggregator_also_per_window()
+    {
+        var input = _driver.Input<string, JsonNode>(Topics.readings);
+        var totals = _driver.Output<string, JsonNode>(Topics.reading_totals);
+        var windowTotals = _driver.Output<string, JsonNode>(Topics.reading_window_totals);
+        var t0 = 1_700_000_000_000L;
+
+        foreach (var (v, at) in new[] { (1, t0 + 1000), (2, t0 + 2000), (4, t0 + 12000) })
+            input.PipeInput("s1", Json($$"""{"v":{{v}},"measured_at":{{at}}}"""));
+
+        Assert.That(totals.ReadKeyValueList().Select(r => r.Message.Value.ToJsonString()),
+            Is.EqualTo(new[] { """{"n":1,"sum":1}""", """{"n":2,"sum":3}""", """{"n":3,"sum":7}""" }));
+        Assert.That(windowTotals.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value.ToJsonString())), Is.EqualTo(new[]
+        {
+            ($"s1@{t0}", """{"n":1,"sum":1}"""), ($"s1@{t0}", """{"n":2,"sum":3}"""), ($"s1@{t0 + 10000}", """{"n":1,"sum":4}"""),
+        }));
+    }
+
+    [Test]
     public void ToTable_as_then_table_filter_groupBy_and_reduce_with_adder_and_subtractor()
     {
         var input = _driver.Input<string, JsonNode>(Topics.stock_in);
