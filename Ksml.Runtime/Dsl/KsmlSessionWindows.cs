@@ -90,22 +90,35 @@ public static class KsmlSessionWindows
     }
 
     private static IKTable<Windowed<K>, VA> Aggregate<K, V, VA>(KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType,
-        SessionAggregation<K, V, VA> how)
+        SessionAggregation<K, V, VA> how) =>
+        WindowedAggregation.Build<K, V, VA, Session<VA>, SessionAggregator<K, V, VA>>(windowed.Stream, ksml, store, name, keyType, valueType,
+            (storeName, _) => how with { StoreName = storeName, InactivityGapMs = windowed.InactivityGapMs, GraceMs = windowed.GraceMs, Step = name },
+            s => (s.Start, s.End, s.Aggregate), (start, end, aggregate) => new Session<VA>(start, end, aggregate), (start, end) => new SessionWindow(start, end));
+}
+
+/// <summary>
+/// The shape both of Ksml.NET's own windowed aggregations share: a key's windows as a list in a
+/// changelogged key-value store, a transformer that updates them and forwards each changed window,
+/// and a table of the latest value per window for the operations that follow.
+/// </summary>
+internal static class WindowedAggregation
+{
+    public static IKTable<Windowed<K>, VA> Build<K, V, VA, W, TTransformer>(IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType,
+        Func<string, ISerDes<VA>, object> transformerArgument, Func<W, (long, long, VA)> split, Func<long, long, VA, W> make, Func<long, long, Window> window)
+        where TTransformer : ITransformer<K, V, Windowed<K>, VA>, new()
     {
         var storeName = store?.Name ?? name + "_store";
         var keySerde = KsmlSerdes.For<K>(store?.KeyType ?? keyType);
         var valueSerde = KsmlSerdes.For<VA>(store?.ValueType ?? valueType);
         var supplier = store is { Persistent: true } ? Stores.PersistentKeyValueStore(storeName) : Stores.InMemoryKeyValueStore(storeName);
-        var sessions = Stores.KeyValueStoreBuilder(supplier, keySerde, new SessionsSerDes<VA>(valueSerde));
-        ksml.Builder.AddStateStore(store is { Logging: false } ? sessions.WithLoggingDisabled() : sessions.WithLoggingEnabled(new Dictionary<string, string>()));
+        var windows = Stores.KeyValueStoreBuilder(supplier, keySerde, new WindowListSerDes<W, VA>(valueSerde, split, make));
+        ksml.Builder.AddStateStore(store is { Logging: false } ? windows.WithLoggingDisabled() : windows.WithLoggingEnabled(new Dictionary<string, string>()));
 
-        var aggregator = TransformerBuilder.New<K, V, Windowed<K>, VA>()
-            .Transformer<SessionAggregator<K, V, VA>>(how with { StoreName = storeName, InactivityGapMs = windowed.InactivityGapMs, GraceMs = windowed.GraceMs, Step = name })
-            .Build();
-        // The sessions live in the store above; the table only carries the latest value per session downstream.
-        var table = InMemory.As<Windowed<K>, VA>(name + "_sessions")
-            .WithKeySerdes(new SessionWindowedSerDes<K>(keySerde)).WithValueSerdes(valueSerde).WithLoggingDisabled();
-        return windowed.Stream.Transform(aggregator, name, storeName).ToTable(table, name + "_table");
+        var aggregator = TransformerBuilder.New<K, V, Windowed<K>, VA>().Transformer<TTransformer>(transformerArgument(storeName, valueSerde)).Build();
+        // The windows live in the store above; the table only carries the latest value per window downstream.
+        var table = InMemory.As<Windowed<K>, VA>(name + "_windows")
+            .WithKeySerdes(new WindowedKeySerDes<K>(keySerde, window)).WithValueSerdes(valueSerde).WithLoggingDisabled();
+        return stream.Transform(aggregator, name, storeName).ToTable(table, name + "_table");
     }
 }
 
@@ -221,21 +234,22 @@ internal sealed class SessionAggregator<K, V, VA> : ITransformer<K, V, Windowed<
     public void Close() { }
 }
 
-/// <summary>A key's sessions in the store: count, then start, end and the aggregate's bytes (-1 for null) per session.</summary>
-internal sealed class SessionsSerDes<VA>(ISerDes<VA> aggregate) : AbstractSerDes<List<Session<VA>>>
+/// <summary>A key's windows in the store: count, then two times and the aggregate's bytes (-1 for null) per window.</summary>
+internal sealed class WindowListSerDes<W, VA>(ISerDes<VA> aggregate, Func<W, (long, long, VA)> split, Func<long, long, VA, W> make) : AbstractSerDes<List<W>>
 {
-    public override byte[] Serialize(List<Session<VA>> data, SerializationContext context)
+    public override byte[] Serialize(List<W> data, SerializationContext context)
     {
         if (data is null)
             return null!;
-        var parts = data.Select(s => aggregate.Serialize(s.Aggregate, context)).ToList();
+        var windows = data.Select(split).ToList();
+        var parts = windows.Select(w => aggregate.Serialize(w.Item3, context)).ToList();
         var bytes = new byte[4 + parts.Sum(p => 20 + (p?.Length ?? 0))];
         BinaryPrimitives.WriteInt32BigEndian(bytes, data.Count);
         var at = 4;
-        for (var i = 0; i < data.Count; i++)
+        for (var i = 0; i < windows.Count; i++)
         {
-            BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(at), data[i].Start);
-            BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(at + 8), data[i].End);
+            BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(at), windows[i].Item1);
+            BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(at + 8), windows[i].Item2);
             BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(at + 16), parts[i]?.Length ?? -1);
             parts[i]?.CopyTo(bytes, at + 20);
             at += 20 + (parts[i]?.Length ?? 0);
@@ -243,24 +257,24 @@ internal sealed class SessionsSerDes<VA>(ISerDes<VA> aggregate) : AbstractSerDes
         return bytes;
     }
 
-    public override List<Session<VA>> Deserialize(byte[] data, SerializationContext context)
+    public override List<W> Deserialize(byte[] data, SerializationContext context)
     {
         if (data is null)
             return null!;
-        var sessions = new List<Session<VA>>(BinaryPrimitives.ReadInt32BigEndian(data));
+        var windows = new List<W>(BinaryPrimitives.ReadInt32BigEndian(data));
         for (var at = 4; at < data.Length;)
         {
             var length = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(at + 16));
             var value = length < 0 ? default! : aggregate.Deserialize(data.AsSpan(at + 20, length).ToArray(), context);
-            sessions.Add(new Session<VA>(BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(at)), BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(at + 8)), value));
+            windows.Add(make(BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(at)), BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(at + 8)), value));
             at += 20 + Math.Max(length, 0);
         }
-        return sessions;
+        return windows;
     }
 }
 
-/// <summary>A session-windowed key as Kafka Streams writes it: the key's bytes, then the session's end and start.</summary>
-internal sealed class SessionWindowedSerDes<K>(ISerDes<K> key) : AbstractSerDes<Windowed<K>>
+/// <summary>A windowed key as Kafka Streams writes a session's: the key's bytes, then the window's end and start.</summary>
+internal sealed class WindowedKeySerDes<K>(ISerDes<K> key, Func<long, long, Window> window) : AbstractSerDes<Windowed<K>>
 {
     public override byte[] Serialize(Windowed<K> data, SerializationContext context)
     {
@@ -279,7 +293,7 @@ internal sealed class SessionWindowedSerDes<K>(ISerDes<K> key) : AbstractSerDes<
         if (data is null)
             return null!;
         var keyLength = data.Length - 16;
-        var window = new SessionWindow(BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(keyLength + 8)), BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(keyLength)));
-        return new Windowed<K>(key.Deserialize(data[..keyLength], context), window);
+        var bounds = window(BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(keyLength + 8)), BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(keyLength)));
+        return new Windowed<K>(key.Deserialize(data[..keyLength], context), bounds);
     }
 }
