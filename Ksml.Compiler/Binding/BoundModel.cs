@@ -15,6 +15,7 @@ public enum StreamKind
     GroupedStream,
     GroupedTable,
     TimeWindowedStream,
+    SlidingWindowedStream,
     SessionWindowedStream,
     CogroupedStream,
 }
@@ -36,6 +37,7 @@ public sealed record StreamShape(StreamKind Kind, KsmlType Key, KsmlType Value, 
         StreamKind.GroupedStream => "grouped stream",
         StreamKind.GroupedTable => "grouped table",
         StreamKind.TimeWindowedStream => "time-windowed grouped stream",
+        StreamKind.SlidingWindowedStream => "sliding-windowed grouped stream",
         StreamKind.SessionWindowedStream => "session-windowed grouped stream",
         _ => "cogrouped stream",
     };

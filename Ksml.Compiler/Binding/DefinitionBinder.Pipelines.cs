@@ -12,7 +12,7 @@ public sealed partial class DefinitionBinder
     private static readonly StreamKind[] StreamOnly = { StreamKind.Stream };
     private static readonly StreamKind[] StreamOrTable = { StreamKind.Stream, StreamKind.Table };
     private static readonly StreamKind[] Grouped = { StreamKind.GroupedStream, StreamKind.CogroupedStream };
-    private static readonly StreamKind[] Aggregatable = { StreamKind.GroupedStream, StreamKind.GroupedTable, StreamKind.TimeWindowedStream, StreamKind.SessionWindowedStream };
+    private static readonly StreamKind[] Aggregatable = { StreamKind.GroupedStream, StreamKind.GroupedTable, StreamKind.TimeWindowedStream, StreamKind.SlidingWindowedStream, StreamKind.SessionWindowedStream };
 
     private BoundPipeline BindPipeline(PipelineSyntax syntax)
     {
@@ -86,15 +86,20 @@ public sealed partial class DefinitionBinder
         for (var i = 0; i < operations.Count; i++)
         {
             var operation = operations[i];
-            // Ksml.NET builds session windows from the grouped stream's records, so the grouping must be in view.
-            if (operation.Spec.Name == "windowBySession" && !shape.IsUnknown && shape.Kind is StreamKind.GroupedStream or StreamKind.CogroupedStream && (i == 0 || operations[i - 1].Spec.Name is not ("groupByKey" or "groupBy")))
-                Report(DiagnosticDescriptors.Unsupported, operation.WrittenAs.Span, "windowBySession on a grouped stream from another pipeline", "session windows (write groupByKey or groupBy right before windowBySession)");
+            // Ksml.NET builds session and sliding windows from the grouped stream's records, so the grouping must be in view.
+            if (BuildsOwnWindows(operation) && !shape.IsUnknown && shape.Kind is StreamKind.GroupedStream or StreamKind.CogroupedStream && (i == 0 || operations[i - 1].Spec.Name is not ("groupByKey" or "groupBy")))
+                Report(DiagnosticDescriptors.Unsupported, operation.WrittenAs.Span, operation.WrittenAs.Name + " on a grouped stream from another pipeline or a cogroup",
+                    (operation.Spec.Name == "windowBySession" ? "session" : "sliding") + " windows (write groupByKey or groupBy right before " + operation.WrittenAs.Name + ")");
             var boundOperation = BindOperation(operation, shape, NodeName(owner, operation, i));
             bound.Add(boundOperation);
             shape = boundOperation.Output;
         }
         return shape;
     }
+
+    /// <summary>Session and sliding windows, which the runtime builds itself from the grouped records.</summary>
+    internal static bool BuildsOwnWindows(OperationSyntax operation) =>
+        operation.Spec.Name == "windowBySession" || operation.Spec.Name == "windowByTime" && operation.Values.TryGetValue("windowType", out var type) && type.Name == "sliding";
 
     private bool Applicable(OperationSyntax operation, StreamShape input, StreamKind[] kinds, string needs, string? hint = null)
     {
@@ -253,15 +258,13 @@ public sealed partial class DefinitionBinder
             {
                 Applicable(op, input, Grouped, "a grouped stream", "group it first with groupByKey or groupBy");
                 var windowType = op.Values.TryGetValue("windowType", out var w) ? w.Name : null;
-                if (windowType == "sliding")
-                    Report(DiagnosticDescriptors.Unsupported, w!.Span, "A sliding window", "SlidingWindows");
                 if (windowType is "tumbling" or "hopping" && !op.WrittenFields.Contains("duration"))
                     Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a " + windowType + " window", "duration");
                 if (windowType == "hopping" && !op.WrittenFields.Contains("advanceBy"))
                     Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a hopping window", "advanceBy");
                 if (windowType == "sliding" && !op.WrittenFields.Contains("timeDifference"))
                     Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a sliding window", "timeDifference");
-                output = input with { Kind = StreamKind.TimeWindowedStream };
+                output = input with { Kind = windowType == "sliding" ? StreamKind.SlidingWindowedStream : StreamKind.TimeWindowedStream };
                 break;
             }
             case "windowBySession":
@@ -331,11 +334,11 @@ public sealed partial class DefinitionBinder
     };
 
     private static KsmlType AggregateKey(StreamShape input) =>
-        input.Kind is StreamKind.TimeWindowedStream or StreamKind.SessionWindowedStream ? new WindowedType(input.Key) : input.Key;
+        input.Kind is StreamKind.TimeWindowedStream or StreamKind.SlidingWindowedStream or StreamKind.SessionWindowedStream ? new WindowedType(input.Key) : input.Key;
 
     private static string AggregateStoreType(StreamShape input) => input.Kind switch
     {
-        StreamKind.TimeWindowedStream => "window",
+        StreamKind.TimeWindowedStream or StreamKind.SlidingWindowedStream => "window",
         StreamKind.SessionWindowedStream => "session",
         _ => "keyValue",
     };

@@ -253,6 +253,7 @@ public sealed class TopologyEmitter
             StreamKind.GroupedStream or StreamKind.CogroupedStream => "IKGroupedStream" + generic,
             StreamKind.GroupedTable => "IKGroupedTable" + generic,
             StreamKind.TimeWindowedStream => "ITimeWindowedKStream" + generic,
+            StreamKind.SlidingWindowedStream => "KsmlSlidingWindowedStream" + generic,
             StreamKind.SessionWindowedStream => "KsmlSessionWindowedStream" + generic,
             _ => "object",
         };
@@ -309,10 +310,10 @@ public sealed class TopologyEmitter
             var op = operations[i];
             At(op.Syntax.WrittenAs.Span.Line);
             var next = NewVariable(op.NodeName);
-            // Session windows are built from the grouped records, so the grouping before them stays a stream.
-            var groupsForSessions = i + 1 < operations.Count && operations[i + 1].Operation == "windowBySession" && op.Input.Kind == StreamKind.Stream;
-            var expression = groupsForSessions ? SessionGroupingExpression(op, current) : OperationExpression(op, current);
-            _w.Line(Interface(groupsForSessions ? op.Output with { Kind = StreamKind.Stream } : op.Output) + " " + next + " = " + expression + ";");
+            // Session and sliding windows are built from the grouped records, so the grouping before them stays a stream.
+            var groupsForOwnWindows = i + 1 < operations.Count && DefinitionBinder.BuildsOwnWindows(operations[i + 1].Syntax) && op.Input.Kind == StreamKind.Stream;
+            var expression = groupsForOwnWindows ? OwnWindowsGroupingExpression(op, current) : OperationExpression(op, current);
+            _w.Line(Interface(groupsForOwnWindows ? op.Output with { Kind = StreamKind.Stream } : op.Output) + " " + next + " = " + expression + ";");
             if (_windowSizes.TryGetValue(current, out var size))
                 _windowSizes[next] = size;
             if (op.Operation == "windowByTime" && op.Syntax.Durations.TryGetValue("duration", out var duration))
@@ -334,13 +335,13 @@ public sealed class TopologyEmitter
 
     private static string Ms(DurationSyntax? duration) => duration is null ? "null" : EmitNames.Number(duration.Milliseconds);
 
-    private string SessionGroupingExpression(BoundOperation op, string s)
+    private string OwnWindowsGroupingExpression(BoundOperation op, string s)
     {
         var node = EmitNames.Literal(op.NodeName);
         var types = ", " + Q(op.Output.Key) + ", " + Q(op.Output.Value) + ")";
         return op.Operation == "groupBy"
-            ? s + ".KsmlGroupByForSessions" + Types(op.Input.Key, op.Input.Value, op.Output.Key) + "(ksml, " + Fn(op.Functions["mapper"]) + ", " + node + types
-            : s + ".KsmlGroupByKeyForSessions(" + node + types;
+            ? s + ".KsmlGroupByForOwnWindows" + Types(op.Input.Key, op.Input.Value, op.Output.Key) + "(ksml, " + Fn(op.Functions["mapper"]) + ", " + node + types
+            : s + ".KsmlGroupByKeyForOwnWindows(" + node + types;
     }
 
     private string OperationExpression(BoundOperation op, string s)
@@ -388,6 +389,8 @@ public sealed class TopologyEmitter
             case "leftJoin":
             case "outerJoin":
                 return JoinExpression(op, s, node);
+            case "windowByTime" when op.Syntax.Values["windowType"].Name == "sliding":
+                return s + ".KsmlWindowBySliding(" + Ms(op.Syntax.Durations["timeDifference"]) + ", " + Ms(op.Syntax.Durations.TryGetValue("grace", out var slidingGrace) ? slidingGrace : null) + ")";
             case "windowByTime":
                 return s + ".KsmlWindowByTime(" + Ms(op.Syntax.Durations["duration"]) + ", "
                     + (op.Syntax.Values["windowType"].Name == "hopping" ? Ms(op.Syntax.Durations["advanceBy"]) : "null") + ", "

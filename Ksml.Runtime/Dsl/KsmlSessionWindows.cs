@@ -39,6 +39,25 @@ public sealed class KsmlSessionWindowedStream<K, V>
 }
 
 /// <summary>
+/// The grouping before session or sliding windows, which the runtime builds from the grouped records:
+/// the stream itself, partitioned by the key it is grouped on.
+/// </summary>
+public static class KsmlWindowGrouping
+{
+    /// <summary><c>groupByKey</c> before session or sliding windows: the stream itself, sent through a repartition topic when an earlier step changed its key.</summary>
+    public static IKStream<K, V> KsmlGroupByKeyForOwnWindows<K, V>(this IKStream<K, V> stream, string name, string keyType, string valueType) =>
+        // Streamiz marks a stream whose key a step changed; its own groupByKey repartitions on the same mark.
+        stream.GetType().GetProperty("RepartitionRequired")?.GetValue(stream) is true ? Repartition(stream, name, keyType, valueType) : stream;
+
+    /// <summary><c>groupBy</c> before session or sliding windows: the stream re-keyed by the mapper and repartitioned by the new key.</summary>
+    public static IKStream<KR, V> KsmlGroupByForOwnWindows<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name, string keyType, string valueType) =>
+        Repartition(KsmlOperations.SelectGroupKey<K, V, KR>(stream, ksml, mapper, name), name, keyType, valueType);
+
+    private static IKStream<K, V> Repartition<K, V>(IKStream<K, V> stream, string name, string keyType, string valueType) =>
+        stream.Repartition(Repartitioned<K, V>.As(name).WithKeySerdes(KsmlSerdes.For<K>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType)));
+}
+
+/// <summary>
 /// Session windows, which Streamiz.Kafka.Net 1.8.2 lacks, built as Kafka Streams builds them: a
 /// key's sessions live in a changelogged store; a record extends or merges the sessions within the
 /// inactivity gap, the merged-away sessions are retracted with a tombstone (not for counts and other
@@ -47,18 +66,6 @@ public sealed class KsmlSessionWindowedStream<K, V>
 /// </summary>
 public static class KsmlSessionWindows
 {
-    /// <summary><c>groupByKey</c> before <c>windowBySession</c>: the stream itself, sent through a repartition topic when an earlier step changed its key.</summary>
-    public static IKStream<K, V> KsmlGroupByKeyForSessions<K, V>(this IKStream<K, V> stream, string name, string keyType, string valueType) =>
-        // Streamiz marks a stream whose key a step changed; its own groupByKey repartitions on the same mark.
-        stream.GetType().GetProperty("RepartitionRequired")?.GetValue(stream) is true ? Repartition(stream, name, keyType, valueType) : stream;
-
-    /// <summary><c>groupBy</c> before <c>windowBySession</c>: the stream re-keyed by the mapper and repartitioned by the new key.</summary>
-    public static IKStream<KR, V> KsmlGroupByForSessions<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name, string keyType, string valueType) =>
-        Repartition(KsmlOperations.SelectGroupKey<K, V, KR>(stream, ksml, mapper, name), name, keyType, valueType);
-
-    private static IKStream<K, V> Repartition<K, V>(IKStream<K, V> stream, string name, string keyType, string valueType) =>
-        stream.Repartition(Repartitioned<K, V>.As(name).WithKeySerdes(KsmlSerdes.For<K>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType)));
-
     /// <summary><c>windowBySession</c>; without a grace period a session closes as soon as stream time passes its end, as in KSML.</summary>
     public static KsmlSessionWindowedStream<K, V> KsmlWindowBySession<K, V>(this IKStream<K, V> stream, long inactivityGapMs, long? graceMs) =>
         new(stream, inactivityGapMs, graceMs ?? 0);

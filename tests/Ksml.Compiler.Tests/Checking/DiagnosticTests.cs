@@ -247,11 +247,11 @@ public class DiagnosticTests
         Assert.That(result.Source, Does.Contain("ResultType: \"long\""));
     }
 
-    [TestCase("windowType: sliding\n        timeDifference: 1m", "A sliding window is not supported")]
-    public void KSML0400_constructs_streamiz_cannot_run(string window, string message)
+    [Test]
+    public void Sliding_windows_need_the_grouping_right_before_them_not_a_cogroup()
     {
-        Assert.That(Check(Streams + "functions:\n  a:\n    type: aggregator\n    expression: aggregatedValue\n    resultType: long\npipelines:\n  p:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: windowByTime\n        " + window + "\n"),
-            Has.Some.Contains("error KSML0400: " + message + ": Ksml.NET runs on Streamiz.Kafka.Net 1.8.2"));
+        Assert.That(Check(Streams + "functions:\n  a:\n    type: aggregator\n    expression: aggregatedValue\n    resultType: long\n  i:\n    type: initializer\n    expression: 0\n    resultType: long\npipelines:\n  p:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: cogroup\n        aggregator: a\n      - type: windowByTime\n        windowType: sliding\n        timeDifference: 1m\n      - type: aggregate\n        initializer: i\n"),
+            Has.Some.Contains("error KSML0400: windowByTime on a grouped stream from another pipeline or a cogroup is not supported"));
     }
 
     [Test]
@@ -261,7 +261,7 @@ public class DiagnosticTests
             + "pipelines:\n  grouped:\n    from: orders\n    via:\n      - type: groupByKey\n  p:\n    from: grouped\n    via:\n      - type: windowBySession\n        inactivityGap: 1m\n      - type: count\n"
             + "  q:\n    from: orders\n    via:\n      - type: groupByKey\n      - type: windowBySession\n        inactivityGap: 1m\n      - type: aggregate\n        initializer: init\n        aggregator: add\n");
 
-        Assert.That(diagnostics, Has.Some.Contains("error KSML0400: windowBySession on a grouped stream from another pipeline is not supported"));
+        Assert.That(diagnostics, Has.Some.Contains("error KSML0400: windowBySession on a grouped stream from another pipeline or a cogroup is not supported"));
         Assert.That(diagnostics, Has.Some.Contains("merger"));
         Assert.That(diagnostics.Count(d => d.Contains("error")), Is.EqualTo(2), string.Join("\n", diagnostics));
     }

@@ -172,7 +172,7 @@ public sealed partial class SessionsKsml : IKsmlDefinition
 #line 43 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> count_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 45 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> count_sessions_1_groupByKey = count_sessions_source.KsmlGroupByKeyForSessions("count_sessions_1_groupByKey", "string", "json");
+        IKStream<string?, JsonNode?> count_sessions_1_groupByKey = count_sessions_source.KsmlGroupByKeyForOwnWindows("count_sessions_1_groupByKey", "string", "json");
 #line 46 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> count_sessions_2_windowBySession = count_sessions_1_groupByKey.KsmlWindowBySession(10000, null);
 #line 48 "/project/sessions.ksml.yaml"
@@ -188,7 +188,7 @@ public sealed partial class SessionsKsml : IKsmlDefinition
 #line 55 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 57 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> pages_per_user_session_1_groupBy = pages_per_user_session_source.KsmlGroupByForSessions<string?, JsonNode?, string?>(ksml, Functions.pages_per_user_session_groupBy1_mapper, "pages_per_user_session_1_groupBy", "string", "json");
+        IKStream<string?, JsonNode?> pages_per_user_session_1_groupBy = pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.pages_per_user_session_groupBy1_mapper, "pages_per_user_session_1_groupBy", "string", "json");
 #line 62 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> pages_per_user_session_2_windowBySession = pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 5000);
 #line 65 "/project/sessions.ksml.yaml"
@@ -204,7 +204,7 @@ public sealed partial class SessionsKsml : IKsmlDefinition
 #line 75 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> final_pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 77 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> final_pages_per_user_session_1_groupBy = final_pages_per_user_session_source.KsmlGroupByForSessions<string?, JsonNode?, string?>(ksml, Functions.final_pages_per_user_session_groupBy1_mapper, "final_pages_per_user_session_1_groupBy", "string", "json");
+        IKStream<string?, JsonNode?> final_pages_per_user_session_1_groupBy = final_pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.final_pages_per_user_session_groupBy1_mapper, "final_pages_per_user_session_1_groupBy", "string", "json");
 #line 82 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> final_pages_per_user_session_2_windowBySession = final_pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 0);
 #line 85 "/project/sessions.ksml.yaml"
