@@ -118,6 +118,9 @@ public sealed class KsmlTopologyBuilder
         }
     }
 
+    /// <summary>Serves a store the runtime builds itself (session and sliding windows) to state queries.</summary>
+    internal void AddQuery(Hosting.KsmlStoreQuery query) => _queries[query.Name] = query;
+
     /// <summary>How a stateful operation materialises its key-value state.</summary>
     public Materialized<K, V, IKeyValueStore<Bytes, byte[]>> KeyValueMaterialized<K, V>(KsmlStoreDefinition? store, string fallbackName, string keyType, string valueType)
     {

@@ -100,7 +100,8 @@ public static class KsmlSessionWindows
         SessionAggregation<K, V, VA> how) =>
         WindowedAggregation.Build<K, V, VA, Session<VA>, SessionAggregator<K, V, VA>>(windowed.Stream, ksml, store, name, keyType, valueType,
             (storeName, _) => how with { StoreName = storeName, InactivityGapMs = windowed.InactivityGapMs, GraceMs = windowed.GraceMs, Step = name },
-            s => (s.Start, s.End, s.Aggregate), (start, end, aggregate) => new Session<VA>(start, end, aggregate), (start, end) => new SessionWindow(start, end));
+            s => (s.Start, s.End, s.Aggregate), (start, end, aggregate) => new Session<VA>(start, end, aggregate), (start, end) => new SessionWindow(start, end),
+            s => (new SessionWindow(s.Start, s.End), s.Aggregate));
 }
 
 /// <summary>
@@ -111,7 +112,7 @@ public static class KsmlSessionWindows
 internal static class WindowedAggregation
 {
     public static IKTable<Windowed<K>, VA> Build<K, V, VA, W, TTransformer>(IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType,
-        Func<string, ISerDes<VA>, object> transformerArgument, Func<W, (long, long, VA)> split, Func<long, long, VA, W> make, Func<long, long, Window> window)
+        Func<string, ISerDes<VA>, object> transformerArgument, Func<W, (long, long, VA)> split, Func<long, long, VA, W> make, Func<long, long, Window> window, Func<W, (Window, VA)> open)
         where TTransformer : ITransformer<K, V, Windowed<K>, VA>, new()
     {
         var storeName = store?.Name ?? name + "_store";
@@ -120,6 +121,7 @@ internal static class WindowedAggregation
         var supplier = store is { Persistent: true } ? Stores.PersistentKeyValueStore(storeName) : Stores.InMemoryKeyValueStore(storeName);
         var windows = Stores.KeyValueStoreBuilder(supplier, keySerde, new WindowListSerDes<W, VA>(valueSerde, split, make));
         ksml.Builder.AddStateStore(store is { Logging: false } ? windows.WithLoggingDisabled() : windows.WithLoggingEnabled(new Dictionary<string, string>()));
+        ksml.AddQuery(Hosting.KsmlStoreQuery.KeyWindows<K, W, VA>(storeName, open));
 
         var aggregator = TransformerBuilder.New<K, V, Windowed<K>, VA>().Transformer<TTransformer>(transformerArgument(storeName, valueSerde)).Build();
         // The windows live in the store above; the table only carries the latest value per window downstream.

@@ -71,7 +71,7 @@ public static class KsmlSlidingWindows
         WindowedAggregation.Build<K, V, VA, SlidingWindow<VA>, SlidingAggregator<K, V, VA>>(windowed.Stream, ksml, store, name, keyType, valueType,
             (storeName, _) => how with { StoreName = storeName, TimeDifferenceMs = windowed.TimeDifferenceMs, GraceMs = windowed.GraceMs, Step = name },
             w => (w.Start, w.LatestRecord, w.Aggregate), (start, latest, aggregate) => new SlidingWindow<VA>(start, latest, aggregate),
-            (start, end) => new TimeWindow(start, end));
+            (start, end) => new TimeWindow(start, end), w => (new TimeWindow(w.Start, w.Start + windowed.TimeDifferenceMs), w.Aggregate));
 }
 
 /// <summary>What a sliding-window aggregation does with a key's records.</summary>

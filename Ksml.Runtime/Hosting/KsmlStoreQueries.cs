@@ -33,6 +33,9 @@ public abstract class KsmlStoreQuery
 
     internal static KsmlStoreQuery Window<K, V>(string name, long windowSizeMs) => new WindowQuery<K, V>(name, windowSizeMs);
 
+    /// <summary>Session or sliding windows, which Ksml.NET keeps as a list of windows per key; served like a window store.</summary>
+    internal static KsmlStoreQuery KeyWindows<K, W, V>(string name, Func<W, (Window Window, V Value)> open) => new KeyWindowsQuery<K, W, V>(name, open);
+
     private protected static K ParseKey<K>(string key)
     {
         if (typeof(K) == typeof(string) || typeof(K) == typeof(object))
@@ -109,6 +112,31 @@ public abstract class KsmlStoreQuery
                 if (found.Current is { } current)
                     latest = Entry(key, current.Value, new TimeWindow(current.Key, current.Key + windowSizeMs));
             return latest;
+        }
+    }
+
+    private sealed class KeyWindowsQuery<K, W, V>(string name, Func<W, (Window Window, V Value)> open) : KsmlStoreQuery(name)
+    {
+        public override string Kind => "windowed";
+
+        private IReadOnlyKeyValueStore<K, List<W>> Store(KafkaStream stream) =>
+            stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.KeyValueStore<K, List<W>>()));
+
+        public override JsonArray All(KafkaStream stream)
+        {
+            var entries = new JsonArray();
+            foreach (var (key, windows) in Store(stream).All())
+                foreach (var (window, value) in windows.Select(open))
+                    entries.Add(Entry(key, value, window));
+            return entries;
+        }
+
+        public override JsonNode? Get(KafkaStream stream, string key, long? windowStart)
+        {
+            if (windowStart is not { } start)
+                throw new FormatException("a windowed store is read at a window's start time: /get/{key}/{timestamp}");
+            var found = (Store(stream).Get(ParseKey<K>(key)) ?? []).Select(open).Where(w => w.Window.StartMs == start).ToList();
+            return found.Count == 0 ? null : Entry(key, found[^1].Value, found[^1].Window);
         }
     }
 }

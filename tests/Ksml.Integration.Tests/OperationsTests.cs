@@ -86,6 +86,8 @@ public sealed class OperationsTests
         Kafka.Read<string, long>(_broker, Topics.counts_out, 3);
         Kafka.Produce(_broker, Topics.clicks_in, ("u1", "home"), ("u1", "cart"));
         Kafka.Read<string, long>(_broker, Topics.clicks_per_minute, 2);
+        Kafka.Produce(_broker, Topics.visits_by_page, ("v1", "home"), ("v2", "home"));
+        Kafka.Read<string, long>(_broker, Topics.page_sessions, 2);
 
         var all = JsonNode.Parse(await http.GetStringAsync("state/keyValue/key_counts/all"))!.AsArray();
         var one = JsonNode.Parse(await http.GetStringAsync("state/keyValue/key_counts/local/get/a"))!;
@@ -93,6 +95,10 @@ public sealed class OperationsTests
         var start = windows[0]!["window"]!["start"]!.GetValue<long>();
         var window = JsonNode.Parse(await http.GetStringAsync($"state/windowed/minute_clicks/get/u1/{start}"))!;
         var unknown = await http.GetAsync("state/keyValue/no_such_store/all");
+        // Session windows, which Ksml.NET keeps in its own store, are served like a window store.
+        var sessions = JsonNode.Parse(await http.GetStringAsync("state/windowed/count_page_sessions_3_count_store/all"))!.AsArray();
+        var sessionStart = sessions.Single()!["window"]!["start"]!.GetValue<long>();
+        var session = JsonNode.Parse(await http.GetStringAsync($"state/windowed/count_page_sessions_3_count_store/get/home/{sessionStart}"))!;
 
         Assert.That(all.Select(e => (e!["key"]!.GetValue<string>(), e["value"]!.GetValue<long>())).Order(), Is.EqualTo(new[] { ("a", 2L), ("b", 1L) }));
         Assert.That(one.ToJsonString(), Is.EqualTo("""{"key":"a","value":2}"""));
@@ -102,6 +108,9 @@ public sealed class OperationsTests
         Assert.That(windows[0]!["window"]!["end"]!.GetValue<long>() - start, Is.EqualTo(60_000));
         Assert.That(window["value"]!.GetValue<long>(), Is.EqualTo(2));
         Assert.That(window["window"]!["startTime"]!.GetValue<string>(), Does.EndWith("Z"));
+        Assert.That((sessions[0]!["key"]!.GetValue<string>(), sessions[0]!["value"]!.GetValue<long>()), Is.EqualTo(("home", 2L)));
+        Assert.That(sessions[0]!["window"]!["end"]!.GetValue<long>(), Is.GreaterThanOrEqualTo(sessionStart));
+        Assert.That(session["value"]!.GetValue<long>(), Is.EqualTo(2));
         Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         Assert.That(await unknown.Content.ReadAsStringAsync(), Does.Contain("key_counts (keyValue)").And.Contain("minute_clicks (windowed)"));
     }
