@@ -54,6 +54,9 @@ public static class KsmlSerdes
     {
         if (typeof(T) == typeof(JsonNode) && NotationOf(ksmlType) is { } notation && KsmlNotations.For(notation.Notation, notation.Schema) is { } schemaSerde)
             return (ISerDes<T>)schemaSerde;
+        // union(null, long) and other optional primitives: the primitive's bytes, and null as a null record part.
+        if (Nullable.GetUnderlyingType(typeof(T)) is { } underlying)
+            return (ISerDes<T>)Activator.CreateInstance(typeof(NullableSerDes<>).MakeGenericType(underlying), typeof(KsmlSerdes).GetMethod(nameof(For))!.MakeGenericMethod(underlying).Invoke(null, [ksmlType]))!;
         object serde = typeof(T) switch
         {
             var t when t == typeof(string) => new Utf8StringSerDes(),
@@ -75,6 +78,13 @@ public static class KsmlSerdes
     {
         public override string Deserialize(byte[] data, SerializationContext context) => data is null ? null! : Encoding.UTF8.GetString(data);
         public override byte[] Serialize(string data, SerializationContext context) => data is null ? null! : Encoding.UTF8.GetBytes(data);
+    }
+
+    private sealed class NullableSerDes<T>(ISerDes<T> inner) : AbstractSerDes<T?> where T : struct
+    {
+        public override T? Deserialize(byte[] data, SerializationContext context) => data is null ? null : inner.Deserialize(data, context);
+
+        public override byte[] Serialize(T? data, SerializationContext context) => data is { } value ? inner.Serialize(value, context) : null!;
     }
 
     private sealed class BigEndianSerDes<T>(int size, BigEndianSerDes<T>.Writer write, BigEndianSerDes<T>.Reader read) : AbstractSerDes<T>

@@ -25,6 +25,16 @@ public sealed class WireFormatTests
     }
 
     [Test]
+    public void An_optional_primitive_has_the_primitives_bytes_and_null_stays_a_null_record_part()
+    {
+        Assert.That(Bytes<long?>(1L, "union(null, long)"), Is.EqualTo(new byte[] { 0, 0, 0, 0, 0, 0, 0, 1 }));
+        Assert.That(Bytes<long?>(null, "union(null, long)"), Is.Null);
+        Assert.That(Read<long?>([0, 0, 0, 0, 0, 0, 0x30, 0x39], "union(null, long)"), Is.EqualTo(12345L));
+        Assert.That(Read<long?>(null!, "union(null, long)"), Is.Null);
+        Assert.That(Bytes<double?>(1.5, "union(null, double)"), Is.EqualTo(new byte[] { 0x3F, 0xF8, 0, 0, 0, 0, 0, 0 }));
+    }
+
+    [Test]
     public void Floating_point_is_ieee754_big_endian_like_kafkas_double_and_float_serializers()
     {
         Assert.That(Bytes(1.5, "double"), Is.EqualTo(new byte[] { 0x3F, 0xF8, 0, 0, 0, 0, 0, 0 }));
