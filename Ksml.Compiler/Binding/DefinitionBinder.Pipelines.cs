@@ -283,7 +283,7 @@ public sealed partial class DefinitionBinder
             case "count":
                 NotCogrouped(op, input);
                 Applicable(op, input, Aggregatable, "a grouped or windowed stream", GroupHint(input));
-                output = new StreamShape(StreamKind.Table, AggregateKey(input), KsmlType.Long, input.IsUnknown);
+                output = new StreamShape(StreamKind.Table, AggregateKey(input), Retractable(input, KsmlType.Long), input.IsUnknown);
                 BindStoreField(op, result, "store", input.Key, KsmlType.Long, nodeName, AggregateStoreType(input));
                 break;
             case "reduce":
@@ -335,6 +335,15 @@ public sealed partial class DefinitionBinder
 
     private static KsmlType AggregateKey(StreamShape input) =>
         input.Kind is StreamKind.TimeWindowedStream or StreamKind.SlidingWindowedStream or StreamKind.SessionWindowedStream ? new WindowedType(input.Key) : input.Key;
+
+    /// <summary>
+    /// A session aggregation retracts merged-away sessions with null, so a primitive aggregate (a count)
+    /// becomes optional there: C# carries it as <c>long?</c>, which can be null.
+    /// </summary>
+    private static KsmlType Retractable(StreamShape input, KsmlType aggregate) =>
+        input.Kind == StreamKind.SessionWindowedStream && aggregate.Resolve() is PrimitiveType { Kind: not (PrimitiveKind.String or PrimitiveKind.Bytes or PrimitiveKind.Null or PrimitiveKind.Any) }
+            ? new UnionType(new[] { KsmlType.Null, aggregate })
+            : aggregate;
 
     private static string AggregateStoreType(StreamShape input) => input.Kind switch
     {
@@ -472,7 +481,7 @@ public sealed partial class DefinitionBinder
                 Flow(reduced, input.Value, op.Functions[field].Span, "the result of " + field + " '" + result.Functions[field].Name + "' (a reducer returns the value type)");
         }
         BindStoreField(op, result, "store", input.Key, input.Value, nodeName, AggregateStoreType(input));
-        return new StreamShape(StreamKind.Table, AggregateKey(input), input.Value, input.IsUnknown);
+        return new StreamShape(StreamKind.Table, AggregateKey(input), Retractable(input, input.Value), input.IsUnknown);
     }
 
     private StreamShape BindAggregate(OperationSyntax op, StreamShape input, BoundOperation result, string nodeName)
@@ -504,7 +513,7 @@ public sealed partial class DefinitionBinder
                 Flow(aggregated, aggregateType, op.Functions[field].Span, "the result of " + field + " '" + result.Functions[field].Name + "' (it must match the initializer's)");
         }
         BindStoreField(op, result, "store", input.Key, aggregateType, nodeName, AggregateStoreType(input));
-        return new StreamShape(StreamKind.Table, AggregateKey(input), aggregateType, input.IsUnknown);
+        return new StreamShape(StreamKind.Table, AggregateKey(input), Retractable(input, aggregateType), input.IsUnknown);
     }
 
     // ---- sinks ---------------------------------------------------------------------------------

@@ -402,6 +402,8 @@ public sealed class TopologyEmitter
             case "count":
                 return s + ".KsmlCount(ksml, " + Store(store) + ", " + node + ", " + Q(input.Key) + WindowArgument(s, input) + ")";
             case "reduce":
+                if (input.Kind == StreamKind.SessionWindowedStream)
+                    return s + ".KsmlReduce" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["reducer"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + ")";
                 return input.Kind == StreamKind.GroupedTable
                     ? s + ".KsmlReduce(ksml, " + Fn(op.Functions["adder"]) + ", " + Fn(op.Functions["subtractor"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + ")"
                     : s + ".KsmlReduce(ksml, " + Fn(op.Functions["reducer"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + WindowArgument(s, input) + ")";

@@ -60,8 +60,8 @@ public static class KsmlWindowGrouping
 /// <summary>
 /// Session windows, which Streamiz.Kafka.Net 1.8.2 lacks, built as Kafka Streams builds them: a
 /// key's sessions live in a changelogged store; a record extends or merges the sessions within the
-/// inactivity gap, the merged-away sessions are retracted with a tombstone (not for counts and other
-/// C# value types, which cannot be null), and a record whose session ended more than the gap plus the
+/// inactivity gap, the merged-away sessions are retracted with a tombstone (so a count is a <c>long?</c>),
+/// and a record whose session ended more than the gap plus the
 /// grace period before stream time is dropped with a warning.
 /// </summary>
 public static class KsmlSessionWindows
@@ -70,16 +70,19 @@ public static class KsmlSessionWindows
     public static KsmlSessionWindowedStream<K, V> KsmlWindowBySession<K, V>(this IKStream<K, V> stream, long inactivityGapMs, long? graceMs) =>
         new(stream, inactivityGapMs, graceMs ?? 0);
 
-    /// <summary><c>count</c> on a session-windowed stream.</summary>
-    public static IKTable<Windowed<K>, long> KsmlCount<K, V>(this KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType) =>
-        Aggregate(windowed, ksml, store, name, keyType, "long", new SessionAggregation<K, V, long>(() => 0L, null, (_, _, count) => count + 1, (_, a, b) => a + b));
+    /// <summary><c>count</c> on a session-windowed stream; nullable, because a merged-away session is retracted with null.</summary>
+    public static IKTable<Windowed<K>, long?> KsmlCount<K, V>(this KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType) =>
+        Aggregate(windowed, ksml, store, name, keyType, "long", new SessionAggregation<K, V, long?>(() => 0L, null, (_, _, count) => count + 1, (_, a, b) => a + b));
 
-    /// <summary><c>reduce</c> on a session-windowed stream: a session's first value starts it; merged sessions are reduced together.</summary>
-    public static IKTable<Windowed<K>, V> KsmlReduce<K, V>(this KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    /// <summary>
+    /// <c>reduce</c> on a session-windowed stream: a session's first value starts it; merged sessions are reduced
+    /// together. <typeparamref name="VR"/> is the value type, nullable when it is a C# value type (for retractions).
+    /// </summary>
+    public static IKTable<Windowed<K>, VR> KsmlReduce<K, V, VR>(this KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
         var f = ksml.Function(reducer);
-        V Reduce(K key, V a, V b) => KsmlOperations.Guard(ksml, name, f, key, b, null, () => KsmlValues.To<V>(f.Invoke(null, a, b), KsmlOperations.ResultOf(f)), () => a);
-        return Aggregate(windowed, ksml, store, name, keyType, valueType, new SessionAggregation<K, V, V>(null, value => value, (k, v, agg) => Reduce(k, agg, v), Reduce));
+        VR Reduce<T>(K key, VR a, T b) => KsmlOperations.Guard(ksml, name, f, key, b, null, () => KsmlValues.To<VR>(f.Invoke(null, a, b), KsmlOperations.ResultOf(f)), () => a);
+        return Aggregate(windowed, ksml, store, name, keyType, valueType, new SessionAggregation<K, V, VR>(null, value => (VR)(object)value!, (k, v, agg) => Reduce(k, agg, v), Reduce));
     }
 
     /// <summary><c>aggregate</c> on a session-windowed stream; the <c>merger</c> combines the aggregates of sessions a record joins.</summary>
@@ -232,8 +235,8 @@ internal sealed class SessionAggregator<K, V, VA> : ITransformer<K, V, Windowed<
         sessions.Add(new Session<VA>(start, end, aggregate));
         sessions.Sort((a, b) => a.Start.CompareTo(b.Start));
         _store.Put(key, sessions);
-        // Merged-away sessions are retracted with a tombstone, which a C# value type (a count) cannot carry.
-        if ((start, end) != (timestamp, timestamp) && default(VA) is null)
+        // Merged-away sessions are retracted with a tombstone (aggregates of C# value types are nullable here).
+        if ((start, end) != (timestamp, timestamp))
             foreach (var session in merged)
                 _context.Forward(new Windowed<K>(key, new SessionWindow(session.Start, session.End)), default!);
         _context.Forward(new Windowed<K>(key, new SessionWindow(start, end)), aggregate);

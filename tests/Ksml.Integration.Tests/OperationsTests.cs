@@ -87,7 +87,7 @@ public sealed class OperationsTests
         Kafka.Produce(_broker, Topics.clicks_in, ("u1", "home"), ("u1", "cart"));
         Kafka.Read<string, long>(_broker, Topics.clicks_per_minute, 2);
         Kafka.Produce(_broker, Topics.visits_by_page, ("v1", "home"), ("v2", "home"));
-        Kafka.Read<string, long>(_broker, Topics.page_sessions, 2);
+        Kafka.Read<string, long?>(_broker, Topics.page_sessions, 2);
 
         var all = JsonNode.Parse(await http.GetStringAsync("state/keyValue/key_counts/all"))!.AsArray();
         var one = JsonNode.Parse(await http.GetStringAsync("state/keyValue/key_counts/local/get/a"))!;

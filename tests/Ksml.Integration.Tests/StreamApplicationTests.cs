@@ -82,7 +82,8 @@ public sealed class StreamApplicationTests
         await using (var first = await Start(options))
         {
             Kafka.Produce(_broker, Topics.visits_by_page, ("v1", "home"), ("v2", "home"), ("v3", "cart"));
-            var counts = Kafka.Read<string, long>(_broker, Topics.page_sessions, 3);
+            // A session that grows is first retracted (null) when its end moves; the visits may share a millisecond.
+            var counts = Counts(Kafka.Read<string, long?>(_broker, Topics.page_sessions, 4, TimeSpan.FromSeconds(5)));
             Assert.That(counts.Select(c => (c.Key.Split('@')[0], c.Value)).Order(), Is.EqualTo(new[] { ("cart", 1L), ("home", 1L), ("home", 2L) }));
             session = counts.Last(c => c.Key.StartsWith("home@", StringComparison.Ordinal)).Key;
         }
@@ -91,9 +92,12 @@ public sealed class StreamApplicationTests
         await using var second = await Start(options);
         Kafka.Produce(_broker, Topics.visits_by_page, ("v4", "home"));
 
-        var output = Kafka.Read<string, long>(_broker, Topics.page_sessions, 4);
+        var output = Counts(Kafka.Read<string, long?>(_broker, Topics.page_sessions, 6, TimeSpan.FromSeconds(10)));
 
-        Assert.That(output[3], Is.EqualTo((session, 3L)), "the same session, started before the restart, now counts three visits");
+        Assert.That(output[^1], Is.EqualTo((session, 3L)), "the same session, started before the restart, now counts three visits");
+
+        static List<(string Key, long Value)> Counts(List<(string Key, long? Value)> records) =>
+            records.Where(r => r.Value is not null).Select(r => (r.Key, r.Value!.Value)).ToList();
     }
 
     [Test]

@@ -176,11 +176,11 @@ public sealed partial class SessionsKsml : IKsmlDefinition
 #line 46 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> count_sessions_2_windowBySession = count_sessions_1_groupByKey.KsmlWindowBySession(10000, null);
 #line 48 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, long> count_sessions_3_count = count_sessions_2_windowBySession.KsmlCount(ksml, null, "count_sessions_3_count", "string");
+        IKTable<Windowed<string?>, long?> count_sessions_3_count = count_sessions_2_windowBySession.KsmlCount(ksml, null, "count_sessions_3_count", "string");
 #line 49 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, long> count_sessions_4_toStream = count_sessions_3_count.ToStream("count_sessions_4_toStream");
+        IKStream<Windowed<string?>, long?> count_sessions_4_toStream = count_sessions_3_count.ToStream("count_sessions_4_toStream");
 #line 50 "/project/sessions.ksml.yaml"
-        IKStream<string?, long> count_sessions_5_transformKey = count_sessions_4_toStream.KsmlTransformKey<Windowed<string?>, long, string?>(ksml, Functions.session_key, "count_sessions_5_transformKey");
+        IKStream<string?, long?> count_sessions_5_transformKey = count_sessions_4_toStream.KsmlTransformKey<Windowed<string?>, long?, string?>(ksml, Functions.session_key, "count_sessions_5_transformKey");
 #line 52 "/project/sessions.ksml.yaml"
         count_sessions_5_transformKey.KsmlTo(ksml, Topics.session_counts, null, "count_sessions_to");
 

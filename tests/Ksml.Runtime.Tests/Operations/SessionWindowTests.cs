@@ -31,7 +31,7 @@ public sealed class SessionWindowTests
     [Test]
     public void Count_extends_a_session_within_the_gap_starts_a_new_one_after_it_and_drops_a_late_record()
     {
-        var counts = _driver.Output<string, long>(Topics.session_counts);
+        var counts = _driver.Output<string, long?>(Topics.session_counts);
 
         Click("a", "u", "home", T0);
         Click("a", "u", "cart", T0 + 5_000);
@@ -40,9 +40,10 @@ public sealed class SessionWindowTests
         Click("a", "u", "late", T0 + 2_000);
         Click("b", "u", "home", T0 + 31_000);
 
-        Assert.That(counts.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new[]
+        Assert.That(counts.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new (string, long?)[]
         {
             (Session("a", T0, T0), 1L),
+            (Session("a", T0, T0), null), // retracted: the session grew
             (Session("a", T0, T0 + 5_000), 2L),
             (Session("a", T0 + 30_000, T0 + 30_000), 1L),
             (Session("b", T0 + 31_000, T0 + 31_000), 1L),
@@ -73,7 +74,7 @@ public sealed class SessionWindowTests
     public void Grace_admits_a_late_record_while_stream_time_is_within_the_gap_plus_the_grace_of_its_session_end()
     {
         var pages = _driver.Output<string, JsonNode?>(Topics.session_pages);
-        var counts = _driver.Output<string, long>(Topics.session_counts);
+        var counts = _driver.Output<string, long?>(Topics.session_counts);
 
         Click("u1", "u1", "home", T0);
         Click("u2", "u2", "x", T0 + 14_000);
@@ -114,7 +115,7 @@ public sealed class SessionWindowTests
     [Test]
     public void Closed_sessions_of_keys_that_went_quiet_are_removed_from_the_store_as_stream_time_advances()
     {
-        var store = _driver.Driver.GetKeyValueStore<string, List<Session<long>>>("count_sessions_3_count_store");
+        var store = _driver.Driver.GetKeyValueStore<string, List<Session<long?>>>("count_sessions_3_count_store");
 
         Click("a", "u", "home", T0);
         Click("b", "u", "home", T0 + 1_000);
