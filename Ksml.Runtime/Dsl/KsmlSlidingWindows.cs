@@ -2,7 +2,6 @@ using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Values;
 using Microsoft.Extensions.Logging;
 using Streamiz.Kafka.Net.Crosscutting;
-using Streamiz.Kafka.Net.Processors;
 using Streamiz.Kafka.Net.Processors.Public;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;

@@ -1,5 +1,4 @@
 using Ksml.Runtime.Functions;
-using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Processors;
 using Streamiz.Kafka.Net.Processors.Public;
 

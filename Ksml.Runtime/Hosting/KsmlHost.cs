@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-using Ksml.Runtime.Definitions;
 using Ksml.Runtime.ErrorHandling;
 using Ksml.Runtime.Kafka;
 using Ksml.Runtime.Observability;

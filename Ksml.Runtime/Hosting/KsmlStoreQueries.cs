@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime.Values;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.State;
-using Streamiz.Kafka.Net.State.Enumerator;
 using Streamiz.Kafka.Net.Stream;
 
 namespace Ksml.Runtime.Hosting;

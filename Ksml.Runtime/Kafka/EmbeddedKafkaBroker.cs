@@ -3,9 +3,6 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
-using Streamiz.Kafka.Net;
-using Streamiz.Kafka.Net.Kafka;
-using Streamiz.Kafka.Net.Metrics;
 
 namespace Ksml.Runtime.Kafka;
 

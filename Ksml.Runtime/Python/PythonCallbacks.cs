@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Ksml.Runtime.Functions;
 using Ksml.Runtime.Observability;

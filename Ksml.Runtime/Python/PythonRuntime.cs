@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text;
 using Python.Runtime;
 using static Ksml.Runtime.Python.CPython;
