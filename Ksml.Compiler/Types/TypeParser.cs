@@ -167,7 +167,17 @@ public static class TypeParser
             {
                 if (!KnownNotations.Contains(word))
                     throw new FormatException($"unknown notation '{word}'{Suggest(word, KnownNotations)}; known notations are {string.Join(", ", KnownNotations)}");
+                var afterColon = _pos;
                 var schema = Word();
+                // KSML writes a windowed key for a topic as json:windowed(T): the key in its JSON struct form,
+                // which is how a windowed type is written anyway.
+                if (schema == "windowed" && TryTake('('))
+                {
+                    if (word != "json")
+                        throw new FormatException($"a windowed type is written as JSON (json:windowed(...)), not as {word}");
+                    _pos = afterColon;
+                    return ParseType();
+                }
                 if (schema.Length == 0)
                     throw new FormatException($"the schema name after '{word}:' is missing");
                 return new NotationType(word, schema);

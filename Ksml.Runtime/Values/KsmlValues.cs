@@ -2,6 +2,8 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Streamiz.Kafka.Net.State;
+using Streamiz.Kafka.Net.Stream;
 
 namespace Ksml.Runtime.Values;
 
@@ -48,6 +50,8 @@ public static class KsmlValues
             }
             if (underlying == typeof(JsonNode))
                 return ToJsonNode(value);
+            if (underlying.IsGenericType && underlying.GetGenericTypeDefinition() == typeof(Windowed<>))
+                return ToWindowed(value, underlying, what);
             if (underlying == typeof(byte[]))
                 throw Mismatch(value, target, what);
         }
@@ -58,6 +62,31 @@ public static class KsmlValues
         if (target == typeof(object))
             return value;
         throw Mismatch(value, target, what);
+    }
+
+    /// <summary>A windowed key as KSML writes it on a topic: <c>{start, end, startTime, endTime, key}</c>.</summary>
+    private static JsonObject WindowedToJson(object windowed)
+    {
+        var type = windowed.GetType();
+        var window = (Window)type.GetProperty(nameof(Windowed<int>.Window))!.GetValue(windowed)!;
+        return new JsonObject
+        {
+            ["start"] = window.StartMs,
+            ["end"] = window.EndMs,
+            ["startTime"] = WindowTime(window.StartMs),
+            ["endTime"] = WindowTime(window.EndMs),
+            ["key"] = ToJsonNode(type.GetProperty(nameof(Windowed<int>.Key))!.GetValue(windowed)),
+        };
+    }
+
+    /// <summary>A windowed key read back from its KSML form (a JSON object or a Python dict with start, end and key).</summary>
+    private static object ToWindowed(object value, Type windowedType, string what)
+    {
+        var fields = ToJsonNode(value) as JsonObject ?? throw Mismatch(value, windowedType, what);
+        if (fields["start"] is not JsonValue start || fields["end"] is not JsonValue end)
+            throw new KsmlTypeException($"{what}: a windowed key needs 'start' and 'end', got {fields.ToJsonString()}");
+        var key = To(fields["key"], windowedType.GetGenericArguments()[0], what + " key");
+        return Activator.CreateInstance(windowedType, key, new TimeWindow(start.GetValue<long>(), end.GetValue<long>()))!;
     }
 
     /// <summary>A window bound as KSML writes it in <c>startTime</c>/<c>endTime</c>: UTC, ISO 8601, milliseconds.</summary>
@@ -80,6 +109,7 @@ public static class KsmlValues
         decimal m => JsonValue.Create(m),
         byte[] bytes => JsonValue.Create(Convert.ToBase64String(bytes)),
         IDictionary dictionary => ToJsonObject(dictionary),
+        _ when value.GetType() is { IsGenericType: true } t && t.GetGenericTypeDefinition() == typeof(Windowed<>) => WindowedToJson(value),
         System.Runtime.CompilerServices.ITuple tuple => new JsonArray(Enumerable.Range(0, tuple.Length).Select(i => ToJsonNode(tuple[i])).ToArray()),
         IEnumerable list => new JsonArray(list.Cast<object?>().Select(ToJsonNode).ToArray()),
         _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),

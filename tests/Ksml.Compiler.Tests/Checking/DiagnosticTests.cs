@@ -280,6 +280,14 @@ public class DiagnosticTests
     }
 
     [Test]
+    public void A_windowed_key_on_a_topic_is_written_json_colon_windowed_and_only_json_can_hold_it()
+    {
+        Assert.That(Check("streams:\n  a:\n    topic: a\n    keyType: json:windowed(string)\n    valueType: long\n"), Has.None.Contains("error"));
+        Assert.That(Check("streams:\n  a:\n    topic: a\n    keyType: avro:windowed(string)\n    valueType: long\n"),
+            Has.Some.Contains("a windowed type is written as JSON (json:windowed(...)), not as avro"));
+    }
+
+    [Test]
     public void KSML0400_foreign_key_join()
     {
         Assert.That(Check("tables:\n  a:\n    topic: a\n    keyType: string\n    valueType: json\n  b:\n    topic: b\n    keyType: string\n    valueType: json\nfunctions:\n  fk:\n    type: foreignKeyExtractor\n    expression: value['b']\n    resultType: string\n  j:\n    type: valueJoiner\n    expression: value1\n    resultType: json\npipelines:\n  p:\n    from: a\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"),

@@ -51,105 +51,109 @@ public sealed partial class SessionsKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition session_pages = new("session_pages", "session_pages", "string", "json", null);
         /// <summary>Stream <c>final_sessions</c> on topic <c>final_sessions</c> (line 15).</summary>
         public static readonly KsmlTopicDefinition final_sessions = new("final_sessions", "final_sessions", "string", "json", null);
+        /// <summary>Stream <c>session_summary</c> on topic <c>session_summary</c> (line 19).</summary>
+        public static readonly KsmlTopicDefinition session_summary = new("session_summary", "session_summary", "windowed(string)", "long", null);
         /// <summary>Every topic above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [clicks, session_counts, session_pages, final_sessions];
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [clicks, session_counts, session_pages, final_sessions, session_summary];
     }
 
     /// <summary>The state stores this definition declares.</summary>
     public static class Stores
     {
+        /// <summary>The session store <c>summary_sessions</c> (line 110).</summary>
+        public static readonly KsmlStoreDefinition summary_sessions = new("summary_sessions", "session", "string", "long", RetentionMs: 3600000);
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
     public static class Functions
     {
-        /// <summary>The initializer <c>no_pages</c> (line 21).</summary>
+        /// <summary>The initializer <c>no_pages</c> (line 25).</summary>
         public static readonly KsmlFunctionDefinition no_pages = new(
             Definition: DefinitionName,
             Name: "no_pages",
             Type: "initializer",
             SourcePath: Path,
-            Line: 21,
+            Line: 25,
             FixedParameters: [],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"pages\": []}", 23, 18),
+            Expression: new("{\"pages\": []}", 27, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The aggregator <c>add_page</c> (line 26).</summary>
+        /// <summary>The aggregator <c>add_page</c> (line 30).</summary>
         public static readonly KsmlFunctionDefinition add_page = new(
             Definition: DefinitionName,
             Name: "add_page",
             Type: "aggregator",
             SourcePath: Path,
-            Line: 26,
+            Line: 30,
             FixedParameters: ["key", "value", "aggregatedValue"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"pages\": aggregatedValue[\"pages\"] + [value[\"page\"]]}", 28, 18),
+            Expression: new("{\"pages\": aggregatedValue[\"pages\"] + [value[\"page\"]]}", 32, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The merger <c>merge_pages</c> (line 31).</summary>
+        /// <summary>The merger <c>merge_pages</c> (line 35).</summary>
         public static readonly KsmlFunctionDefinition merge_pages = new(
             Definition: DefinitionName,
             Name: "merge_pages",
             Type: "merger",
             SourcePath: Path,
-            Line: 31,
+            Line: 35,
             FixedParameters: ["key", "value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"pages\": value1[\"pages\"] + value2[\"pages\"]}", 33, 18),
+            Expression: new("{\"pages\": value1[\"pages\"] + value2[\"pages\"]}", 37, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The keyTransformer <c>session_key</c> (line 36).</summary>
+        /// <summary>The keyTransformer <c>session_key</c> (line 40).</summary>
         public static readonly KsmlFunctionDefinition session_key = new(
             Definition: DefinitionName,
             Name: "session_key",
             Type: "keyTransformer",
             SourcePath: Path,
-            Line: 36,
+            Line: 40,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"]) + \"-\" + str(key[\"end\"])", 38, 17),
+            Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"]) + \"-\" + str(key[\"end\"])", 42, 17),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The keyValueMapper <c>pages_per_user_session_groupBy1_mapper</c> (line 59).</summary>
+        /// <summary>The keyValueMapper <c>pages_per_user_session_groupBy1_mapper</c> (line 63).</summary>
         public static readonly KsmlFunctionDefinition pages_per_user_session_groupBy1_mapper = new(
             Definition: DefinitionName,
             Name: "pages_per_user_session_groupBy1_mapper",
             Type: "keyValueMapper",
             SourcePath: Path,
-            Line: 59,
+            Line: 63,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"user\"]", 60, 23),
+            Expression: new("value[\"user\"]", 64, 23),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The keyValueMapper <c>final_pages_per_user_session_groupBy1_mapper</c> (line 79).</summary>
+        /// <summary>The keyValueMapper <c>final_pages_per_user_session_groupBy1_mapper</c> (line 83).</summary>
         public static readonly KsmlFunctionDefinition final_pages_per_user_session_groupBy1_mapper = new(
             Definition: DefinitionName,
             Name: "final_pages_per_user_session_groupBy1_mapper",
             Type: "keyValueMapper",
             SourcePath: Path,
-            Line: 79,
+            Line: 83,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"user\"]", 80, 23),
+            Expression: new("value[\"user\"]", 84, 23),
             ResultType: "string",
             Stores: []);
 
@@ -169,54 +173,70 @@ public sealed partial class SessionsKsml : IKsmlDefinition
     {
 
         // Pipeline 'count_sessions'
-#line 43 "/project/sessions.ksml.yaml"
+#line 47 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> count_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 45 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> count_sessions_1_groupByKey = count_sessions_source.KsmlGroupByKeyForOwnWindows("count_sessions_1_groupByKey", "string", "json");
-#line 46 "/project/sessions.ksml.yaml"
-        KsmlSessionWindowedStream<string?, JsonNode?> count_sessions_2_windowBySession = count_sessions_1_groupByKey.KsmlWindowBySession(10000, null);
-#line 48 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, long?> count_sessions_3_count = count_sessions_2_windowBySession.KsmlCount(ksml, null, "count_sessions_3_count", "string");
 #line 49 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, long?> count_sessions_4_toStream = count_sessions_3_count.ToStream("count_sessions_4_toStream");
+        IKStream<string?, JsonNode?> count_sessions_1_groupByKey = count_sessions_source.KsmlGroupByKeyForOwnWindows("count_sessions_1_groupByKey", "string", "json");
 #line 50 "/project/sessions.ksml.yaml"
-        IKStream<string?, long?> count_sessions_5_transformKey = count_sessions_4_toStream.KsmlTransformKey<Windowed<string?>, long?, string?>(ksml, Functions.session_key, "count_sessions_5_transformKey");
+        KsmlSessionWindowedStream<string?, JsonNode?> count_sessions_2_windowBySession = count_sessions_1_groupByKey.KsmlWindowBySession(10000, null);
 #line 52 "/project/sessions.ksml.yaml"
+        IKTable<Windowed<string?>, long?> count_sessions_3_count = count_sessions_2_windowBySession.KsmlCount(ksml, null, "count_sessions_3_count", "string");
+#line 53 "/project/sessions.ksml.yaml"
+        IKStream<Windowed<string?>, long?> count_sessions_4_toStream = count_sessions_3_count.ToStream("count_sessions_4_toStream");
+#line 54 "/project/sessions.ksml.yaml"
+        IKStream<string?, long?> count_sessions_5_transformKey = count_sessions_4_toStream.KsmlTransformKey<Windowed<string?>, long?, string?>(ksml, Functions.session_key, "count_sessions_5_transformKey");
+#line 56 "/project/sessions.ksml.yaml"
         count_sessions_5_transformKey.KsmlTo(ksml, Topics.session_counts, null, "count_sessions_to");
 
         // Pipeline 'pages_per_user_session'
-#line 55 "/project/sessions.ksml.yaml"
+#line 59 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 57 "/project/sessions.ksml.yaml"
+#line 61 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> pages_per_user_session_1_groupBy = pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.pages_per_user_session_groupBy1_mapper, "pages_per_user_session_1_groupBy", "string", "json");
-#line 62 "/project/sessions.ksml.yaml"
+#line 66 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> pages_per_user_session_2_windowBySession = pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 5000);
-#line 65 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> pages_per_user_session_3_aggregate = pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "pages_per_user_session_3_aggregate", "string", "json");
 #line 69 "/project/sessions.ksml.yaml"
+        IKTable<Windowed<string?>, JsonNode?> pages_per_user_session_3_aggregate = pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "pages_per_user_session_3_aggregate", "string", "json");
+#line 73 "/project/sessions.ksml.yaml"
         IKStream<Windowed<string?>, JsonNode?> pages_per_user_session_4_toStream = pages_per_user_session_3_aggregate.ToStream("pages_per_user_session_4_toStream");
-#line 70 "/project/sessions.ksml.yaml"
+#line 74 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> pages_per_user_session_5_transformKey = pages_per_user_session_4_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "pages_per_user_session_5_transformKey");
-#line 72 "/project/sessions.ksml.yaml"
+#line 76 "/project/sessions.ksml.yaml"
         pages_per_user_session_5_transformKey.KsmlTo(ksml, Topics.session_pages, null, "pages_per_user_session_to");
 
         // Pipeline 'final_pages_per_user_session'
-#line 75 "/project/sessions.ksml.yaml"
+#line 79 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> final_pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 77 "/project/sessions.ksml.yaml"
+#line 81 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> final_pages_per_user_session_1_groupBy = final_pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.final_pages_per_user_session_groupBy1_mapper, "final_pages_per_user_session_1_groupBy", "string", "json");
-#line 82 "/project/sessions.ksml.yaml"
+#line 86 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> final_pages_per_user_session_2_windowBySession = final_pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 0);
-#line 85 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_3_aggregate = final_pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "final_pages_per_user_session_3_aggregate", "string", "json");
 #line 89 "/project/sessions.ksml.yaml"
+        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_3_aggregate = final_pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "final_pages_per_user_session_3_aggregate", "string", "json");
+#line 93 "/project/sessions.ksml.yaml"
         IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_4_suppress = final_pages_per_user_session_3_aggregate.KsmlSuppressUntilWindowCloses(10000, null, false, "final_pages_per_user_session_4_suppress", "windowed(string)", "json");
-#line 91 "/project/sessions.ksml.yaml"
+#line 95 "/project/sessions.ksml.yaml"
         IKStream<Windowed<string?>, JsonNode?> final_pages_per_user_session_5_toStream = final_pages_per_user_session_4_suppress.ToStream("final_pages_per_user_session_5_toStream");
-#line 92 "/project/sessions.ksml.yaml"
+#line 96 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> final_pages_per_user_session_6_transformKey = final_pages_per_user_session_5_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "final_pages_per_user_session_6_transformKey");
-#line 94 "/project/sessions.ksml.yaml"
+#line 98 "/project/sessions.ksml.yaml"
         final_pages_per_user_session_6_transformKey.KsmlTo(ksml, Topics.final_sessions, null, "final_pages_per_user_session_to");
+
+        // Pipeline 'summarize_sessions'
+#line 102 "/project/sessions.ksml.yaml"
+        IKStream<string?, JsonNode?> summarize_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
+#line 104 "/project/sessions.ksml.yaml"
+        IKStream<string?, JsonNode?> summarize_sessions_1_groupByKey = summarize_sessions_source.KsmlGroupByKeyForOwnWindows("summarize_sessions_1_groupByKey", "string", "json");
+#line 105 "/project/sessions.ksml.yaml"
+        KsmlSessionWindowedStream<string?, JsonNode?> summarize_sessions_2_windowBySession = summarize_sessions_1_groupByKey.KsmlWindowBySession(120000, 30000);
+#line 108 "/project/sessions.ksml.yaml"
+        IKTable<Windowed<string?>, long?> summarize_sessions_3_count = summarize_sessions_2_windowBySession.KsmlCount(ksml, Stores.summary_sessions, "summarize_sessions_3_count", "string");
+#line 114 "/project/sessions.ksml.yaml"
+        IKStream<Windowed<string?>, long?> summarize_sessions_4_toStream = summarize_sessions_3_count.ToStream("summarize_sessions_4_toStream");
+#line 115 "/project/sessions.ksml.yaml"
+        IKStream<Windowed<string?>, long?> summarize_sessions_5_convertKey = summarize_sessions_4_toStream.KsmlConvert<Windowed<string?>, long?, Windowed<string?>, long?>("summarize_sessions_5_convertKey");
+#line 117 "/project/sessions.ksml.yaml"
+        summarize_sessions_5_convertKey.KsmlTo(ksml, Topics.session_summary, null, "summarize_sessions_to");
 #line default
     }
 }

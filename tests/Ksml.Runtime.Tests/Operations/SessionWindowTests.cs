@@ -124,4 +124,17 @@ public sealed class SessionWindowTests
 
         Assert.That(store.All().Select(e => (e.Key, e.Value.Single().Start)), Is.EqualTo(new[] { ("c", T0 + 60_000) }));
     }
+
+    [Test]
+    public void A_windowed_key_is_written_as_ksml_writes_it_a_json_struct_with_its_window()
+    {
+        var summary = _driver.Output<string, long?>(Topics.session_summary.Topic, "string", "long");
+
+        Click("a", "u", "home", T0);
+        var record = summary.ReadKeyValue();
+
+        Assert.That(JsonNode.Parse(record.Message.Key)!.ToJsonString(), Is.EqualTo(
+            $$"""{"start":{{T0}},"end":{{T0}},"startTime":"2023-11-14T22:13:20.000Z","endTime":"2023-11-14T22:13:20.000Z","key":"a"}"""));
+        Assert.That(record.Message.Value, Is.EqualTo(1L));
+    }
 }
