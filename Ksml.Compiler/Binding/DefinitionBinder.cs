@@ -180,12 +180,32 @@ public sealed partial class DefinitionBinder
             _functions[function.Name] = adopted;
             return adopted;
         }
-        if (function.Kind != expected)
+        if (function.Kind != expected && !FitsByShape(function, expected))
         {
             Report(DiagnosticDescriptors.FunctionTypeMismatch, reference.Span, function.Name, function.Kind.WithArticle, usage, expected.WithArticle);
             return null;
         }
         return function;
+    }
+
+    /// <summary>
+    /// KSML matches a function to the place that uses it by its parameters and result, not by its type's name:
+    /// its own examples map with a keyValueMapper that returns a (key, value) tuple.
+    /// </summary>
+    private static bool FitsByShape(BoundFunction function, FunctionKind expected)
+    {
+        if (!function.Kind.Parameters.SequenceEqual(expected.Parameters) || function.Stores.Count > 0 && !expected.StoresAllowed)
+            return false;
+        var result = function.Result?.Resolve();
+        return expected.Result switch
+        {
+            ResultShape.None or ResultShape.Free => true,
+            ResultShape.Fixed => function.Kind.Result == ResultShape.Fixed ? function.Kind.FixedResult == expected.FixedResult : result?.ToString() == expected.FixedResult,
+            ResultShape.KeyValue => result is TupleType { Elements.Count: 2 },
+            ResultShape.KeyValueList => result is ListType { Element: var e } && e.Resolve() is TupleType { Elements.Count: 2 },
+            ResultShape.ValueList => result is ListType,
+            _ => false,
+        };
     }
 
     private BoundStore? ResolveStore(StoreRefSyntax reference, string? expectedType, string usage, KsmlType key, KsmlType value, string inlineName)

@@ -288,6 +288,21 @@ public class DiagnosticTests
     }
 
     [Test]
+    public void A_function_of_another_type_fits_where_its_parameters_and_result_do_as_in_ksml()
+    {
+        const string mappers = "functions:\n  pair:\n    type: keyValueMapper\n    expression: (key, value)\n    resultType: (string, json)\n  text:\n    type: keyValueMapper\n    expression: key\n    resultType: string\n  after:\n    type: aggregator\n    expression: aggregatedValue\n    resultType: json\n";
+        var diagnostics = Check(Streams + mappers + "pipelines:\n  fits:\n    from: orders\n    via:\n      - type: map\n        mapper: pair\n    to: orders\n"
+            + "  wrong_result:\n    from: orders\n    via:\n      - type: map\n        mapper: text\n    to: orders\n"
+            + "  wrong_parameters:\n    from: orders\n    via:\n      - type: mapValues\n        mapper: after\n    to: orders\n");
+
+        Assert.That(diagnostics.Where(d => d.Contains("error")), Is.EqualTo(new[]
+        {
+            "test.ksml.yaml(34,17): error KSML0200: Function 'text' is a keyValueMapper, but 'map' needs a keyValueTransformer",
+            "test.ksml.yaml(40,17): error KSML0200: Function 'after' is an aggregator, but 'mapValues' needs a valueTransformer",
+        }), string.Join("\n", diagnostics));
+    }
+
+    [Test]
     public void KSML0400_foreign_key_join()
     {
         Assert.That(Check("tables:\n  a:\n    topic: a\n    keyType: string\n    valueType: json\n  b:\n    topic: b\n    keyType: string\n    valueType: json\nfunctions:\n  fk:\n    type: foreignKeyExtractor\n    expression: value['b']\n    resultType: string\n  j:\n    type: valueJoiner\n    expression: value1\n    resultType: json\npipelines:\n  p:\n    from: a\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"),
