@@ -49,6 +49,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ConflictingFields = new("KSML0013", "Conflicting fields",
         "'{0}' and '{1}' cannot both be given in {2}");
 
+    public static readonly DiagnosticDescriptor IgnoredStoreSetting = new("KSML0014", "Store setting without effect",
+        "'{0}' has no effect in {1}: it applies to {2} stores only (KSML ignores it too)", DiagnosticSeverity.Warning);
+
     public static readonly DiagnosticDescriptor UndefinedStream = new("KSML0100", "Undefined stream",
         "Stream '{0}' is not defined in 'streams', 'tables' or 'globalTables', nor named by an earlier pipeline.{1}");
 
@@ -126,6 +129,7 @@ public static class DiagnosticDescriptors
         InvalidResilience,
         InvalidPythonIdentifier,
         ConflictingFields,
+        IgnoredStoreSetting,
         UndefinedStream,
         UndefinedTable,
         UndefinedGlobalTable,

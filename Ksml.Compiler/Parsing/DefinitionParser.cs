@@ -185,7 +185,7 @@ public sealed class DefinitionParser
         foreach (var (field, only) in new[] { ("versioned", "keyValue"), ("historyRetention", "keyValue"), ("segmentInterval", "keyValue"), ("windowSize", "window"), ("retainDuplicates", "window"), ("retention", "window or session") })
         {
             if (type is not null && reader.Entry(field) is { } entry && !only.Contains(type))
-                _context.Report(DiagnosticDescriptors.UnknownKey, entry.Key.Span, field, description + " (a " + type + " store)", " It applies to " + only + " stores only.");
+                _context.Report(DiagnosticDescriptors.IgnoredStoreSetting, entry.Key.Span, field, description + " (a " + type + " store)", only);
         }
         return store;
     }

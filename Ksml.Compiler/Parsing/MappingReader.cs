@@ -148,11 +148,46 @@ internal sealed class MappingReader
         return null;
     }
 
-    /// <summary>Python code: a string, number or boolean scalar.</summary>
+    /// <summary>
+    /// Python code: a string, number or boolean scalar. A mapping or list stands for the Python literal of the
+    /// same data, as KSML reads it (its own examples write an initializer's expression as a YAML mapping).
+    /// </summary>
     public SnippetSyntax? Snippet(string key)
     {
+        if (Node(key, false) is { } data and (YamlMapping or YamlSequence))
+            return new SnippetSyntax(PythonLiteral(data), data.Span.Line, data.Span.Column, data.Span);
         var scalar = Scalar(key, false, "Python code");
         return scalar is null ? null : new SnippetSyntax(scalar.Value, scalar.ContentLine, scalar.ContentColumn, scalar.Span);
+    }
+
+    private static string PythonLiteral(YamlNode node) => node switch
+    {
+        YamlMapping mapping => "{" + string.Join(", ", mapping.Entries.Select(e => PythonString(e.Key.Value) + ": " + PythonLiteral(e.Value))) + "}",
+        YamlSequence sequence => "[" + string.Join(", ", sequence.Items.Select(PythonLiteral)) + "]",
+        YamlScalar { IsNull: true } => "None",
+        YamlScalar { Style: ScalarStyle.Plain, Value: "true" or "True" or "TRUE" } => "True",
+        YamlScalar { Style: ScalarStyle.Plain, Value: "false" or "False" or "FALSE" } => "False",
+        YamlScalar { Style: ScalarStyle.Plain } scalar when long.TryParse(scalar.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+            || double.TryParse(scalar.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out _) && !scalar.Value.Any(char.IsLetter) => scalar.Value,
+        YamlScalar scalar => PythonString(scalar.Value),
+        _ => "None",
+    };
+
+    private static string PythonString(string text)
+    {
+        var literal = new System.Text.StringBuilder("\"");
+        foreach (var c in text)
+            literal.Append(c switch
+            {
+                '\\' => "\\\\",
+                '"' => "\\\"",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                < ' ' => "\\x" + ((int)c).ToString("x2", CultureInfo.InvariantCulture),
+                _ => c.ToString(),
+            });
+        return literal.Append('"').ToString();
     }
 
     /// <summary>A mapping field; returns null (and reports) when it holds something else.</summary>

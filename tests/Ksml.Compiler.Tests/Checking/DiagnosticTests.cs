@@ -303,6 +303,43 @@ public class DiagnosticTests
     }
 
     [Test]
+    public void A_store_setting_of_another_store_type_is_a_warning_as_ksml_ignores_it_and_data_is_a_python_literal()
+    {
+        var yaml = Streams + """
+            functions:
+              init:
+                type: initializer
+                expression:
+                  name: 'a "b"'
+                  flags: [true, null, 2.5]
+                resultType: json
+              add:
+                type: aggregator
+                expression: aggregatedValue
+                resultType: json
+            pipelines:
+              p:
+                from: orders
+                via:
+                  - type: groupByKey
+                  - type: aggregate
+                    initializer: init
+                    aggregator: add
+                    store:
+                      name: s
+                      type: keyValue
+                      retention: 3m
+            """;
+
+        Assert.That(Check(yaml), Is.EqualTo(new[]
+        {
+            "test.ksml.yaml(32,11): warning KSML0014: 'retention' has no effect in the store of operation 'aggregate' (a keyValue store): it applies to window or session stores only (KSML ignores it too)",
+        }));
+        var init = Support.Ksml.Compile(yaml).Model!.Functions.Single(f => f.Name == "init");
+        Assert.That(init.Syntax.Expression!.Text, Is.EqualTo("""{"name": "a \"b\"", "flags": [True, None, 2.5]}"""));
+    }
+
+    [Test]
     public void KSML0400_foreign_key_join()
     {
         Assert.That(Check("tables:\n  a:\n    topic: a\n    keyType: string\n    valueType: json\n  b:\n    topic: b\n    keyType: string\n    valueType: json\nfunctions:\n  fk:\n    type: foreignKeyExtractor\n    expression: value['b']\n    resultType: string\n  j:\n    type: valueJoiner\n    expression: value1\n    resultType: json\npipelines:\n  p:\n    from: a\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"),

@@ -77,7 +77,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition products = new("products", "products", "string", "json", null);
         /// <summary>Table <c>prices</c> on topic <c>prices</c> (line 72).</summary>
         public static readonly KsmlTopicDefinition prices = new("prices", "prices", "string", "double", null);
-        /// <summary>Inline topic on topic <c>partitioned_out</c> (line 256).</summary>
+        /// <summary>Inline topic on topic <c>partitioned_out</c> (line 259).</summary>
         public static readonly KsmlTopicDefinition partition_to = new("partition_to", "partitioned_out", "string", "string", null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [readings, readings_per_window, final_counts_with_grace, reading_totals, reading_window_totals, stock_in, stock_changes, category_totals, labelled_products, partitioned_in, partitioned_out, printed, consumed, recent_in, recent_out, products, prices, partition_to];
@@ -108,151 +108,151 @@ public sealed partial class TablesKsml : IKsmlDefinition
             ResultType: "(string, long)",
             Stores: []);
 
-        /// <summary>The initializer <c>start_stats</c> (line 92).</summary>
+        /// <summary>The initializer <c>start_stats</c> (line 93).</summary>
         public static readonly KsmlFunctionDefinition start_stats = new(
             Definition: DefinitionName,
             Name: "start_stats",
             Type: "initializer",
             SourcePath: Path,
-            Line: 92,
+            Line: 93,
             FixedParameters: [],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"n\": 0, \"sum\": 0}", 94, 18),
+            Expression: new("{\"n\": 0, \"sum\": 0}", 96, 7),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The aggregator <c>add_reading</c> (line 97).</summary>
+        /// <summary>The aggregator <c>add_reading</c> (line 100).</summary>
         public static readonly KsmlFunctionDefinition add_reading = new(
             Definition: DefinitionName,
             Name: "add_reading",
             Type: "aggregator",
             SourcePath: Path,
-            Line: 97,
+            Line: 100,
             FixedParameters: ["key", "value", "aggregatedValue"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"n\": aggregatedValue[\"n\"] + 1, \"sum\": aggregatedValue[\"sum\"] + value[\"v\"]}", 99, 18),
+            Expression: new("{\"n\": aggregatedValue[\"n\"] + 1, \"sum\": aggregatedValue[\"sum\"] + value[\"v\"]}", 102, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The keyValueMapper <c>by_category</c> (line 102).</summary>
+        /// <summary>The keyValueMapper <c>by_category</c> (line 105).</summary>
         public static readonly KsmlFunctionDefinition by_category = new(
             Definition: DefinitionName,
             Name: "by_category",
             Type: "keyValueMapper",
             SourcePath: Path,
-            Line: 102,
+            Line: 105,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("(value[\"category\"], value[\"stock\"])", 104, 17),
+            Expression: new("(value[\"category\"], value[\"stock\"])", 107, 17),
             ResultType: "(string, long)",
             Stores: []);
 
-        /// <summary>The reducer <c>add_stock</c> (line 107).</summary>
+        /// <summary>The reducer <c>add_stock</c> (line 110).</summary>
         public static readonly KsmlFunctionDefinition add_stock = new(
             Definition: DefinitionName,
             Name: "add_stock",
             Type: "reducer",
             SourcePath: Path,
-            Line: 107,
+            Line: 110,
             FixedParameters: ["value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value1 + value2", 109, 17),
+            Expression: new("value1 + value2", 112, 17),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The reducer <c>remove_stock</c> (line 112).</summary>
+        /// <summary>The reducer <c>remove_stock</c> (line 115).</summary>
         public static readonly KsmlFunctionDefinition remove_stock = new(
             Definition: DefinitionName,
             Name: "remove_stock",
             Type: "reducer",
             SourcePath: Path,
-            Line: 112,
+            Line: 115,
             FixedParameters: ["value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value1 - value2", 114, 17),
+            Expression: new("value1 - value2", 117, 17),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The valueJoiner <c>label_with_price</c> (line 117).</summary>
+        /// <summary>The valueJoiner <c>label_with_price</c> (line 120).</summary>
         public static readonly KsmlFunctionDefinition label_with_price = new(
             Definition: DefinitionName,
             Name: "label_with_price",
             Type: "valueJoiner",
             SourcePath: Path,
-            Line: 117,
+            Line: 120,
             FixedParameters: ["key", "value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value1[\"name\"] + \" @ \" + str(value2)", 119, 17),
+            Expression: new("value1[\"name\"] + \" @ \" + str(value2)", 122, 17),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The streamPartitioner <c>to_partition</c> (line 122).</summary>
+        /// <summary>The streamPartitioner <c>to_partition</c> (line 125).</summary>
         public static readonly KsmlFunctionDefinition to_partition = new(
             Definition: DefinitionName,
             Name: "to_partition",
             Type: "streamPartitioner",
             SourcePath: Path,
-            Line: 122,
+            Line: 125,
             FixedParameters: ["topic", "key", "value", "numPartitions"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("int(key) % numPartitions", 124, 17),
+            Expression: new("int(key) % numPartitions", 127, 17),
             ResultType: "int",
             Stores: []);
 
-        /// <summary>The keyValuePrinter <c>print_line</c> (line 126).</summary>
+        /// <summary>The keyValuePrinter <c>print_line</c> (line 129).</summary>
         public static readonly KsmlFunctionDefinition print_line = new(
             Definition: DefinitionName,
             Name: "print_line",
             Type: "keyValuePrinter",
             SourcePath: Path,
-            Line: 126,
+            Line: 129,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("key + \" => \" + value.upper()", 128, 17),
+            Expression: new("key + \" => \" + value.upper()", 131, 17),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The forEach <c>remember</c> (line 130).</summary>
+        /// <summary>The forEach <c>remember</c> (line 133).</summary>
         public static readonly KsmlFunctionDefinition remember = new(
             Definition: DefinitionName,
             Name: "remember",
             Type: "forEach",
             SourcePath: Path,
-            Line: 130,
+            Line: 133,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: new(@"seen = []
-", 136, 7),
+", 139, 7),
             Code: new(@"seen.append(key)
 log.info(""consumed {} ({} so far)"", value, len(seen))
-", 133, 7),
+", 136, 7),
             Expression: null,
             ResultType: null,
             Stores: []);
 
-        /// <summary>The valueTransformer <c>window_history</c> (line 138).</summary>
+        /// <summary>The valueTransformer <c>window_history</c> (line 141).</summary>
         public static readonly KsmlFunctionDefinition window_history = new(
             Definition: DefinitionName,
             Name: "window_history",
             Type: "valueTransformer",
             SourcePath: Path,
-            Line: 138,
+            Line: 141,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
@@ -260,8 +260,8 @@ log.info(""consumed {} ({} so far)"", value, len(seen))
 recent_values.put(key, value, (now // 60000) * 60000)
 same_window = recent_values.fetch(key, (now // 60000) * 60000)
 history = recent_values.fetch(key, 0, now)
-", 143, 7),
-            Expression: new("{\"same_window\": same_window, \"history\": [list(h) for h in history]}", 147, 18),
+", 146, 7),
+            Expression: new("{\"same_window\": same_window, \"history\": [list(h) for h in history]}", 150, 18),
             ResultType: "json",
             Stores: ["recent_values"]);
 
@@ -280,63 +280,63 @@ history = recent_values.fetch(key, 0, now)
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The keyValueTransformer <c>window_readings_transformKeyValue6_mapper</c> (line 168).</summary>
+        /// <summary>The keyValueTransformer <c>window_readings_transformKeyValue6_mapper</c> (line 171).</summary>
         public static readonly KsmlFunctionDefinition window_readings_transformKeyValue6_mapper = new(
             Definition: DefinitionName,
             Name: "window_readings_transformKeyValue6_mapper",
             Type: "keyValueTransformer",
             SourcePath: Path,
-            Line: 168,
+            Line: 171,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 169, 23),
+            Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 172, 23),
             ResultType: "(string, json)",
             Stores: []);
 
-        /// <summary>The keyValueTransformer <c>cogrouped_window_totals_transformKeyValue6_mapper</c> (line 214).</summary>
+        /// <summary>The keyValueTransformer <c>cogrouped_window_totals_transformKeyValue6_mapper</c> (line 217).</summary>
         public static readonly KsmlFunctionDefinition cogrouped_window_totals_transformKeyValue6_mapper = new(
             Definition: DefinitionName,
             Name: "cogrouped_window_totals_transformKeyValue6_mapper",
             Type: "keyValueTransformer",
             SourcePath: Path,
-            Line: 214,
+            Line: 217,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 215, 23),
+            Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 218, 23),
             ResultType: "(string, json)",
             Stores: []);
 
-        /// <summary>The predicate <c>stock_by_category_filter1_if</c> (line 230).</summary>
+        /// <summary>The predicate <c>stock_by_category_filter1_if</c> (line 233).</summary>
         public static readonly KsmlFunctionDefinition stock_by_category_filter1_if = new(
             Definition: DefinitionName,
             Name: "stock_by_category_filter1_if",
             Type: "predicate",
             SourcePath: Path,
-            Line: 230,
+            Line: 233,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"stock\"] >= 0", 230, 23),
+            Expression: new("value[\"stock\"] >= 0", 233, 23),
             ResultType: "boolean",
             Stores: []);
 
-        /// <summary>The valueTransformer <c>label_products_transformValue1_mapper</c> (line 244).</summary>
+        /// <summary>The valueTransformer <c>label_products_transformValue1_mapper</c> (line 247).</summary>
         public static readonly KsmlFunctionDefinition label_products_transformValue1_mapper = new(
             Definition: DefinitionName,
             Name: "label_products_transformValue1_mapper",
             Type: "valueTransformer",
             SourcePath: Path,
-            Line: 244,
+            Line: 247,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{**value, \"name\": value[\"name\"].title()}", 245, 24),
+            Expression: new("{**value, \"name\": value[\"name\"].title()}", 248, 24),
             ResultType: "json",
             Stores: []);
 
@@ -358,129 +358,129 @@ history = recent_values.fetch(key, 0, now)
         ksml.AddStore<string?, long>(Stores.recent_values);
 
         // Pipeline 'window_readings'
-#line 152 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> window_readings_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
-#line 154 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> window_readings_1_groupByKey = window_readings_source.KsmlGroupByKey("window_readings_1_groupByKey");
 #line 155 "/project/tables.ksml.yaml"
+        IKStream<string?, JsonNode?> window_readings_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
+#line 157 "/project/tables.ksml.yaml"
+        IKGroupedStream<string?, JsonNode?> window_readings_1_groupByKey = window_readings_source.KsmlGroupByKey("window_readings_1_groupByKey");
+#line 158 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> window_readings_2_windowByTime = window_readings_1_groupByKey.KsmlWindowByTime(10000, 5000, 0);
-#line 160 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> window_readings_3_aggregate = window_readings_2_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "window_readings_3_aggregate", "string", "json", 10000);
 #line 163 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> window_readings_4_suppress = window_readings_3_aggregate.KsmlSuppressUntilWindowCloses(0, null, false, "window_readings_4_suppress", "windowed(string)", "json");
-#line 165 "/project/tables.ksml.yaml"
-        IKStream<Windowed<string?>, JsonNode?> window_readings_5_toStream = window_readings_4_suppress.ToStream("window_readings_5_toStream");
+        IKTable<Windowed<string?>, JsonNode?> window_readings_3_aggregate = window_readings_2_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "window_readings_3_aggregate", "string", "json", 10000);
 #line 166 "/project/tables.ksml.yaml"
+        IKTable<Windowed<string?>, JsonNode?> window_readings_4_suppress = window_readings_3_aggregate.KsmlSuppressUntilWindowCloses(0, null, false, "window_readings_4_suppress", "windowed(string)", "json");
+#line 168 "/project/tables.ksml.yaml"
+        IKStream<Windowed<string?>, JsonNode?> window_readings_5_toStream = window_readings_4_suppress.ToStream("window_readings_5_toStream");
+#line 169 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> window_readings_6_transformKeyValue = window_readings_5_toStream.KsmlTransformKeyValue<Windowed<string?>, JsonNode?, string?, JsonNode?>(ksml, Functions.window_readings_transformKeyValue6_mapper, "window_readings_6_transformKeyValue");
-#line 171 "/project/tables.ksml.yaml"
+#line 174 "/project/tables.ksml.yaml"
         window_readings_6_transformKeyValue.KsmlTo(ksml, Topics.readings_per_window, null, "window_readings_to");
 
         // Pipeline 'count_with_grace'
-#line 174 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> count_with_grace_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
-#line 176 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> count_with_grace_1_groupByKey = count_with_grace_source.KsmlGroupByKey("count_with_grace_1_groupByKey");
 #line 177 "/project/tables.ksml.yaml"
+        IKStream<string?, JsonNode?> count_with_grace_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
+#line 179 "/project/tables.ksml.yaml"
+        IKGroupedStream<string?, JsonNode?> count_with_grace_1_groupByKey = count_with_grace_source.KsmlGroupByKey("count_with_grace_1_groupByKey");
+#line 180 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> count_with_grace_2_windowByTime = count_with_grace_1_groupByKey.KsmlWindowByTime(10000, null, 5000);
-#line 181 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, long> count_with_grace_3_count = count_with_grace_2_windowByTime.KsmlCount(ksml, null, "count_with_grace_3_count", "string", 10000);
-#line 182 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, long> count_with_grace_4_suppress = count_with_grace_3_count.KsmlSuppressUntilWindowCloses(5000, null, false, "count_with_grace_4_suppress", "windowed(string)", "long");
 #line 184 "/project/tables.ksml.yaml"
-        IKStream<Windowed<string?>, long> count_with_grace_5_toStream = count_with_grace_4_suppress.ToStream("count_with_grace_5_toStream");
+        IKTable<Windowed<string?>, long> count_with_grace_3_count = count_with_grace_2_windowByTime.KsmlCount(ksml, null, "count_with_grace_3_count", "string", 10000);
 #line 185 "/project/tables.ksml.yaml"
-        IKStream<string?, long> count_with_grace_6_transformKeyValue = count_with_grace_5_toStream.KsmlTransformKeyValue<Windowed<string?>, long, string?, long>(ksml, Functions.window_label, "count_with_grace_6_transformKeyValue");
+        IKTable<Windowed<string?>, long> count_with_grace_4_suppress = count_with_grace_3_count.KsmlSuppressUntilWindowCloses(5000, null, false, "count_with_grace_4_suppress", "windowed(string)", "long");
 #line 187 "/project/tables.ksml.yaml"
+        IKStream<Windowed<string?>, long> count_with_grace_5_toStream = count_with_grace_4_suppress.ToStream("count_with_grace_5_toStream");
+#line 188 "/project/tables.ksml.yaml"
+        IKStream<string?, long> count_with_grace_6_transformKeyValue = count_with_grace_5_toStream.KsmlTransformKeyValue<Windowed<string?>, long, string?, long>(ksml, Functions.window_label, "count_with_grace_6_transformKeyValue");
+#line 190 "/project/tables.ksml.yaml"
         count_with_grace_6_transformKeyValue.KsmlTo(ksml, Topics.final_counts_with_grace, null, "count_with_grace_to");
 
         // Pipeline 'cogrouped_totals'
-#line 190 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> cogrouped_totals_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
-#line 192 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> cogrouped_totals_1_groupByKey = cogrouped_totals_source.KsmlGroupByKey("cogrouped_totals_1_groupByKey");
 #line 193 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> cogrouped_totals_2_cogroup = cogrouped_totals_1_groupByKey;
+        IKStream<string?, JsonNode?> cogrouped_totals_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
 #line 195 "/project/tables.ksml.yaml"
-        IKTable<string?, JsonNode?> cogrouped_totals_3_aggregate = cogrouped_totals_2_cogroup.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "cogrouped_totals_3_aggregate", "string", "json");
-#line 197 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> cogrouped_totals_4_toStream = cogrouped_totals_3_aggregate.ToStream("cogrouped_totals_4_toStream");
+        IKGroupedStream<string?, JsonNode?> cogrouped_totals_1_groupByKey = cogrouped_totals_source.KsmlGroupByKey("cogrouped_totals_1_groupByKey");
+#line 196 "/project/tables.ksml.yaml"
+        IKGroupedStream<string?, JsonNode?> cogrouped_totals_2_cogroup = cogrouped_totals_1_groupByKey;
 #line 198 "/project/tables.ksml.yaml"
+        IKTable<string?, JsonNode?> cogrouped_totals_3_aggregate = cogrouped_totals_2_cogroup.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "cogrouped_totals_3_aggregate", "string", "json");
+#line 200 "/project/tables.ksml.yaml"
+        IKStream<string?, JsonNode?> cogrouped_totals_4_toStream = cogrouped_totals_3_aggregate.ToStream("cogrouped_totals_4_toStream");
+#line 201 "/project/tables.ksml.yaml"
         cogrouped_totals_4_toStream.KsmlTo(ksml, Topics.reading_totals, null, "cogrouped_totals_to");
 
         // Pipeline 'cogrouped_window_totals'
-#line 201 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> cogrouped_window_totals_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
-#line 203 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> cogrouped_window_totals_1_groupByKey = cogrouped_window_totals_source.KsmlGroupByKey("cogrouped_window_totals_1_groupByKey");
 #line 204 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> cogrouped_window_totals_2_cogroup = cogrouped_window_totals_1_groupByKey;
+        IKStream<string?, JsonNode?> cogrouped_window_totals_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
 #line 206 "/project/tables.ksml.yaml"
-        ITimeWindowedKStream<string?, JsonNode?> cogrouped_window_totals_3_windowByTime = cogrouped_window_totals_2_cogroup.KsmlWindowByTime(10000, null, null);
+        IKGroupedStream<string?, JsonNode?> cogrouped_window_totals_1_groupByKey = cogrouped_window_totals_source.KsmlGroupByKey("cogrouped_window_totals_1_groupByKey");
+#line 207 "/project/tables.ksml.yaml"
+        IKGroupedStream<string?, JsonNode?> cogrouped_window_totals_2_cogroup = cogrouped_window_totals_1_groupByKey;
 #line 209 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> cogrouped_window_totals_4_aggregate = cogrouped_window_totals_3_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "cogrouped_window_totals_4_aggregate", "string", "json", 10000);
-#line 211 "/project/tables.ksml.yaml"
-        IKStream<Windowed<string?>, JsonNode?> cogrouped_window_totals_5_toStream = cogrouped_window_totals_4_aggregate.ToStream("cogrouped_window_totals_5_toStream");
+        ITimeWindowedKStream<string?, JsonNode?> cogrouped_window_totals_3_windowByTime = cogrouped_window_totals_2_cogroup.KsmlWindowByTime(10000, null, null);
 #line 212 "/project/tables.ksml.yaml"
+        IKTable<Windowed<string?>, JsonNode?> cogrouped_window_totals_4_aggregate = cogrouped_window_totals_3_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "cogrouped_window_totals_4_aggregate", "string", "json", 10000);
+#line 214 "/project/tables.ksml.yaml"
+        IKStream<Windowed<string?>, JsonNode?> cogrouped_window_totals_5_toStream = cogrouped_window_totals_4_aggregate.ToStream("cogrouped_window_totals_5_toStream");
+#line 215 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> cogrouped_window_totals_6_transformKeyValue = cogrouped_window_totals_5_toStream.KsmlTransformKeyValue<Windowed<string?>, JsonNode?, string?, JsonNode?>(ksml, Functions.cogrouped_window_totals_transformKeyValue6_mapper, "cogrouped_window_totals_6_transformKeyValue");
-#line 217 "/project/tables.ksml.yaml"
+#line 220 "/project/tables.ksml.yaml"
         cogrouped_window_totals_6_transformKeyValue.KsmlTo(ksml, Topics.reading_window_totals, null, "cogrouped_window_totals_to");
 
         // Pipeline 'stock_as_table'
-#line 220 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> stock_as_table_source = ksml.Stream<string?, JsonNode?>(Topics.stock_in);
-#line 222 "/project/tables.ksml.yaml"
-        IKTable<string?, JsonNode?> stock_as_table_1_toTable = stock_as_table_source.KsmlToTable(ksml, null, "stock_as_table_1_toTable", "string", "json");
 #line 223 "/project/tables.ksml.yaml"
+        IKStream<string?, JsonNode?> stock_as_table_source = ksml.Stream<string?, JsonNode?>(Topics.stock_in);
+#line 225 "/project/tables.ksml.yaml"
+        IKTable<string?, JsonNode?> stock_as_table_1_toTable = stock_as_table_source.KsmlToTable(ksml, null, "stock_as_table_1_toTable", "string", "json");
+#line 226 "/project/tables.ksml.yaml"
 
         // Pipeline 'stock_by_category'
-#line 226 "/project/tables.ksml.yaml"
-#line 228 "/project/tables.ksml.yaml"
-        IKTable<string?, JsonNode?> stock_by_category_1_filter = stock_as_table_1_toTable.KsmlFilter(ksml, Functions.stock_by_category_filter1_if, "stock_by_category_1_filter");
+#line 229 "/project/tables.ksml.yaml"
 #line 231 "/project/tables.ksml.yaml"
+        IKTable<string?, JsonNode?> stock_by_category_1_filter = stock_as_table_1_toTable.KsmlFilter(ksml, Functions.stock_by_category_filter1_if, "stock_by_category_1_filter");
+#line 234 "/project/tables.ksml.yaml"
         IKGroupedTable<string?, long> stock_by_category_2_groupBy = stock_by_category_1_filter.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.by_category, "stock_by_category_2_groupBy");
-#line 233 "/project/tables.ksml.yaml"
-        IKTable<string?, long> stock_by_category_3_reduce = stock_by_category_2_groupBy.KsmlReduce(ksml, Functions.add_stock, Functions.remove_stock, null, "stock_by_category_3_reduce", "string", "long");
 #line 236 "/project/tables.ksml.yaml"
+        IKTable<string?, long> stock_by_category_3_reduce = stock_by_category_2_groupBy.KsmlReduce(ksml, Functions.add_stock, Functions.remove_stock, null, "stock_by_category_3_reduce", "string", "long");
+#line 239 "/project/tables.ksml.yaml"
         IKStream<string?, long> stock_by_category_4_toStream = stock_by_category_3_reduce.ToStream("stock_by_category_4_toStream");
-#line 237 "/project/tables.ksml.yaml"
+#line 240 "/project/tables.ksml.yaml"
         stock_by_category_4_toStream.KsmlTo(ksml, Topics.category_totals, null, "stock_by_category_to");
 
         // Pipeline 'label_products'
-#line 240 "/project/tables.ksml.yaml"
+#line 243 "/project/tables.ksml.yaml"
         IKTable<string?, JsonNode?> label_products_source = ksml.Table<string?, JsonNode?>(Topics.products);
-#line 242 "/project/tables.ksml.yaml"
+#line 245 "/project/tables.ksml.yaml"
         IKTable<string?, JsonNode?> label_products_1_transformValue = label_products_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.label_products_transformValue1_mapper, "label_products_1_transformValue");
-#line 247 "/project/tables.ksml.yaml"
-        IKTable<string?, string?> label_products_2_join = label_products_1_transformValue.KsmlJoinTable<string?, JsonNode?, double, string?>(ksml, ksml.Table<string?, double>(Topics.prices), Functions.label_with_price, "join", null, "label_products_2_join", "string", "string");
 #line 250 "/project/tables.ksml.yaml"
+        IKTable<string?, string?> label_products_2_join = label_products_1_transformValue.KsmlJoinTable<string?, JsonNode?, double, string?>(ksml, ksml.Table<string?, double>(Topics.prices), Functions.label_with_price, "join", null, "label_products_2_join", "string", "string");
+#line 253 "/project/tables.ksml.yaml"
         IKStream<string?, string?> label_products_3_toStream = label_products_2_join.ToStream("label_products_3_toStream");
-#line 251 "/project/tables.ksml.yaml"
+#line 254 "/project/tables.ksml.yaml"
         label_products_3_toStream.KsmlTo(ksml, Topics.labelled_products, null, "label_products_to");
 
         // Pipeline 'partition'
-#line 254 "/project/tables.ksml.yaml"
+#line 257 "/project/tables.ksml.yaml"
         IKStream<string?, string?> partition_source = ksml.Stream<string?, string?>(Topics.partitioned_in);
-#line 255 "/project/tables.ksml.yaml"
+#line 258 "/project/tables.ksml.yaml"
         partition_source.KsmlTo(ksml, Topics.partition_to, Functions.to_partition, "partition_to");
 
         // Pipeline 'print_records'
-#line 262 "/project/tables.ksml.yaml"
+#line 265 "/project/tables.ksml.yaml"
         IKStream<string?, string?> print_records_source = ksml.Stream<string?, string?>(Topics.printed);
-#line 263 "/project/tables.ksml.yaml"
+#line 266 "/project/tables.ksml.yaml"
         print_records_source.KsmlPrint(ksml, "printed-records.txt", null, Functions.print_line, "print_records_print");
 
         // Pipeline 'consume'
-#line 268 "/project/tables.ksml.yaml"
+#line 271 "/project/tables.ksml.yaml"
         IKStream<string?, string?> consume_source = ksml.Stream<string?, string?>(Topics.consumed);
-#line 269 "/project/tables.ksml.yaml"
+#line 272 "/project/tables.ksml.yaml"
         consume_source.KsmlForEach(ksml, Functions.remember, "consume_forEach");
 
         // Pipeline 'recent'
-#line 272 "/project/tables.ksml.yaml"
+#line 275 "/project/tables.ksml.yaml"
         IKStream<string?, long> recent_source = ksml.Stream<string?, long>(Topics.recent_in);
-#line 274 "/project/tables.ksml.yaml"
+#line 277 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> recent_1_transformValue = recent_source.KsmlTransformValue<string?, long, JsonNode?>(ksml, Functions.window_history, "recent_1_transformValue");
-#line 276 "/project/tables.ksml.yaml"
+#line 279 "/project/tables.ksml.yaml"
         recent_1_transformValue.KsmlTo(ksml, Topics.recent_out, null, "recent_to");
 #line default
     }
