@@ -115,17 +115,22 @@ public sealed class KsmlHost : IAsyncDisposable
             StreamizLogging.Use(loggers);
             var (topology, stores) = KsmlApplication.Build(selected, functions, errors);
             host._storeQueries = stores;
-            var config = StreamConfig(options, bootstrap, stateDirectory, loggers, errors);
-            stream = new KafkaStream(topology, config, new KsmlKafkaClients(config, broker));
-            stream.StateChanged += (_, newState) =>
+            // Definitions with producers only consume nothing, and Streamiz refuses a topology without sources.
+            var description = topology.Describe();
+            if (description.SubTopologies.Any() || description.GlobalStores.Any())
             {
-                host.State = newState;
-                logger.LogInformation("Stream state: {State}", newState);
-                if (newState == KafkaStream.State.ERROR)
-                    host._failed.TrySetResult();
-            };
-            host.Stream = stream;
-            await stream.StartAsync(cancellation).ConfigureAwait(false);
+                var config = StreamConfig(options, bootstrap, stateDirectory, loggers, errors);
+                stream = new KafkaStream(topology, config, new KsmlKafkaClients(config, broker));
+                stream.StateChanged += (_, newState) =>
+                {
+                    host.State = newState;
+                    logger.LogInformation("Stream state: {State}", newState);
+                    if (newState == KafkaStream.State.ERROR)
+                        host._failed.TrySetResult();
+                };
+                host.Stream = stream;
+                await stream.StartAsync(cancellation).ConfigureAwait(false);
+            }
         }
 
         if (options.EnableProducers)

@@ -53,7 +53,8 @@ public static class KsmlValues
             if (underlying.IsGenericType && underlying.GetGenericTypeDefinition() == typeof(Windowed<>))
                 return ToWindowed(value, underlying, what);
             if (underlying == typeof(byte[]))
-                throw Mismatch(value, target, what);
+                // KSML's own examples build bytes as a list of numbers, e.g. list(randbytes(n)).
+                return value is IEnumerable numbers and not string ? ToBytes(numbers, what) : throw Mismatch(value, target, what);
         }
         catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException or InvalidOperationException)
         {
@@ -62,6 +63,19 @@ public static class KsmlValues
         if (target == typeof(object))
             return value;
         throw Mismatch(value, target, what);
+    }
+
+    private static byte[] ToBytes(IEnumerable numbers, string what)
+    {
+        var bytes = new List<byte>();
+        foreach (var item in numbers)
+        {
+            var number = item is JsonValue json ? json.GetValue<long>() : Convert.ToInt64(item, CultureInfo.InvariantCulture);
+            if (item is bool || number is < 0 or > 255)
+                throw new KsmlTypeException($"{what}: bytes given as a list need whole numbers from 0 to 255, got {item}");
+            bytes.Add((byte)number);
+        }
+        return bytes.ToArray();
     }
 
     /// <summary>A windowed key as KSML writes it on a topic: <c>{start, end, startTime, endTime, key}</c>.</summary>

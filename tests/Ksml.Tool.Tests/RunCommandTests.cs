@@ -34,6 +34,31 @@ public sealed class RunCommandTests
     }
 
     [Test]
+    public void A_definition_of_producers_only_runs_them_without_a_stream()
+    {
+        using var process = Start(Suites, "run", "producers/producers-only.ksml.yaml");
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!output.Any(line => line.Contains("finished after", StringComparison.Ordinal)) && DateTime.UtcNow < deadline && !process.HasExited)
+                Thread.Sleep(200);
+            Assert.That(output, Has.Some.Contains("Producer three_blobs finished after 3 messages"), string.Join('\n', output));
+        }
+        finally
+        {
+            if (!process.HasExited)
+                Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).WaitForExit();
+        }
+        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, "the tool stops on SIGTERM");
+        Assert.That(process.ExitCode, Is.EqualTo(0), string.Join('\n', output));
+    }
+
+    [Test]
     public void A_runner_file_names_the_definitions_and_the_application_options_still_apply()
     {
         var work = Directory.CreateTempSubdirectory("ksml-run-").FullName;

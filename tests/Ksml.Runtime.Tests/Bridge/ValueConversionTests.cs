@@ -47,6 +47,17 @@ public sealed class ValueConversionTests
     }
 
     [Test]
+    public void Bytes_may_come_back_as_a_list_of_numbers_as_ksmls_examples_build_them()
+    {
+        var listed = Create(Definition("listed", "valueTransformer", ["key", "value"], expression: "list(value)", resultType: "bytes"));
+        var result = listed.Invoke(null, null, new byte[] { 0, 1, 255 });
+
+        Assert.That(Ksml.Runtime.Values.KsmlValues.To<byte[]>(result, "bytes"), Is.EqualTo(new byte[] { 0, 1, 255 }));
+        Assert.Throws<Ksml.Runtime.Values.KsmlTypeException>(() => Ksml.Runtime.Values.KsmlValues.To<byte[]>(new List<object> { 256L }, "bytes"));
+        Assert.Throws<Ksml.Runtime.Values.KsmlTypeException>(() => Ksml.Runtime.Values.KsmlValues.To<byte[]>(new List<object> { "x" }, "bytes"));
+    }
+
+    [Test]
     public void Json_structures_become_dicts_and_lists_and_come_back_equal()
     {
         var value = JsonNode.Parse("""{"id":"o-1","qty":3,"price":9.5,"ok":true,"none":null,"tags":["a","b"],"nested":{"x":[1,{"y":2}]}}""")!;
