@@ -24,8 +24,21 @@ public static class KsmlApplication
         var builder = new StreamBuilder();
         var ksml = new KsmlTopologyBuilder(builder, functions, errors);
         foreach (var definition in definitions)
+        {
+            LoadFunctions(definition, functions);
             definition.Build(ksml);
+        }
         return (builder.Build(), ksml.StoreQueries);
+    }
+
+    /// <summary>
+    /// Compiles every function of <paramref name="definition"/>, used or not, in declaration order, as KSML
+    /// preloads them: one function's globalCode may define what others use.
+    /// </summary>
+    internal static void LoadFunctions(IKsmlDefinition definition, IKsmlFunctionFactory functions)
+    {
+        foreach (var function in definition.Functions)
+            functions.Create(function);
     }
 
     /// <summary>Parses the command line and runs the application until SIGTERM/Ctrl+C, or until the error policy stops it.</summary>

@@ -136,6 +136,9 @@ public sealed class KsmlHost : IAsyncDisposable
         if (options.EnableProducers)
             foreach (var producer in selected.SelectMany(d => d.Producers))
             {
+                // Without pipelines nothing has loaded the definition's functions, whose globalCode the producer may need.
+                foreach (var definition in selected.Where(d => d.Producers.Contains(producer)))
+                    KsmlApplication.LoadFunctions(definition, functions);
                 var runner = new KsmlProducerRunner(producer, functions, loggers);
                 host._producers.Add(Task.Run(() => RunProducerAsync(runner, producer.Name, clientConfig, logger, host._producerCancellation.Token)));
             }

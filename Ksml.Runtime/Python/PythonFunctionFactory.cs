@@ -17,6 +17,11 @@ namespace Ksml.Runtime.Python;
 public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
 {
     private readonly ILoggerFactory _loggers;
+    // As in KSML, the functions of one definition share one Python global namespace (their globalCode runs there);
+    // each function is compiled once, however often it is asked for.
+    private readonly Dictionary<string, nint> _namespaces = new(StringComparer.Ordinal);
+    private readonly Dictionary<KsmlFunctionDefinition, IKsmlFunction> _created = new(ReferenceEqualityComparer.Instance);
+    private readonly Lock _gate = new();
 
     /// <summary>Creates the factory, starting Python (from <paramref name="options"/> or the environment) if needed.</summary>
     public PythonFunctionFactory(ILoggerFactory? loggers = null, PythonOptions? options = null)
@@ -37,23 +42,48 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
     /// <inheritdoc />
     public IKsmlFunction Create(KsmlFunctionDefinition definition)
     {
+        lock (_gate)
+        {
+            if (!_created.TryGetValue(definition, out var function))
+                _created[definition] = function = Compile(definition);
+            return function;
+        }
+    }
+
+    /// <summary>The globals shared by the functions of <paramref name="definition"/>, made on first use.</summary>
+    private nint SharedNamespace(string definition)
+    {
+        if (_namespaces.TryGetValue(definition, out var shared))
+            return shared;
+        shared = DictNew();
+        Set(shared, "__name__", PythonValues.ToPython($"ksml.{definition}"));
+        // Helpers in globalCode may log; KSML has no module-level log, so this one is Ksml.NET's, named after the definition.
+        Set(shared, "log", NewLogger($"{definition}.globalCode"));
+        _namespaces[definition] = shared;
+        return shared;
+    }
+
+    private IKsmlFunction Compile(KsmlFunctionDefinition definition)
+    {
         using var gil = PythonRuntime.Acquire();
         SyncEnvironment();
         var kind = FunctionKind.Find(definition.Type) ?? FunctionKind.Generic;
-        var namespaceDict = DictNew();
+        var shared = SharedNamespace(definition.Definition);
+        var bindings = DictNew();
         try
         {
-            Set(namespaceDict, "__name__", PythonValues.ToPython($"ksml.{definition.Definition}.{definition.Name}"));
-            Set(namespaceDict, "log", NewLogger(definition));
-            Set(namespaceDict, "metrics", NewMetrics(definition));
+            Set(bindings, "log", NewLogger($"{definition.Definition}.function.{definition.Name}"));
+            Set(bindings, "metrics", NewMetrics(definition));
             var stores = DictNew();
             foreach (var store in definition.Stores)
             {
                 var proxy = NewStoreProxy(store);
                 DictSetItem(stores, PythonValues.ToPython(store), proxy);
-                Set(namespaceDict, store, proxy);
+                // Also a global, so helpers in globalCode reach the store by name; every proxy of a store is alike.
+                DictSetItem(shared, PythonValues.ToPython(store), proxy);
+                Set(bindings, store, proxy);
             }
-            Set(namespaceDict, "stores", stores);
+            Set(bindings, "stores", stores);
 
             // KSML returns its per-type default (predicate: True, valueTransformer: value, …) when no expression is given.
             var expression = definition.Expression;
@@ -73,11 +103,12 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
                 Code(definition.Code),
                 Code(expression),
             };
-            var argv = stackalloc nint[arguments.Length + 1];
+            var argv = stackalloc nint[arguments.Length + 2];
             for (var i = 0; i < arguments.Length; i++)
                 argv[i] = PythonValues.ToPython(arguments[i]);
-            argv[arguments.Length] = namespaceDict;
-            var function = Vectorcall(PythonRuntime.BuildFunction, argv, (nuint)(arguments.Length + 1), 0);
+            argv[arguments.Length] = shared;
+            argv[arguments.Length + 1] = bindings;
+            var function = Vectorcall(PythonRuntime.BuildFunction, argv, (nuint)(arguments.Length + 2), 0);
             for (var i = 0; i < arguments.Length; i++)
                 DecRef(argv[i]);
             if (function == 0)
@@ -90,7 +121,7 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
         }
         finally
         {
-            DecRef(namespaceDict);
+            DecRef(bindings);
         }
     }
 
@@ -118,9 +149,9 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
         DecRef(value);
     }
 
-    private nint NewLogger(KsmlFunctionDefinition definition)
+    private nint NewLogger(string category)
     {
-        var logger = _loggers.CreateLogger($"{definition.Definition}.function.{definition.Name}");
+        var logger = _loggers.CreateLogger(category);
         // The lowest enabled level, read once: a disabled log call then costs one comparison in Python.
         var level = Enum.GetValues<LogLevel>().Where(l => l != LogLevel.None).FirstOrDefault(logger.IsEnabled, LogLevel.None);
         var argv = stackalloc nint[2];

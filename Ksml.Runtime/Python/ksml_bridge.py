@@ -61,9 +61,12 @@ def add_module_path(directory):
         sys.path.insert(0, directory)
 
 
-def build_function(path, name, definition_line, fixed, extras, global_code, code, expression, namespace):
-    """Compiles one KSML function into `namespace` and returns it.
+def build_function(path, name, definition_line, fixed, extras, global_code, code, expression, namespace, bindings):
+    """Compiles one KSML function and returns it.
 
+    namespace: the globals all functions of one definition share, as in KSML, where every function's
+    globalCode runs in one Python context; bindings: the names only this function sees (log, metrics,
+    stores), bound as closure variables.
     fixed: the fixed parameter names; extras: (name, default expression or None) pairs;
     global_code/code/expression: (text, line, column) or None."""
     namespace.setdefault("__builtins__", builtins)
@@ -89,15 +92,26 @@ def build_function(path, name, definition_line, fixed, extras, global_code, code
     arguments = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in list(fixed) + [e[0] for e in extras]],
                               vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=defaults)
     end_line = max(getattr(node, "end_lineno", definition_line) or definition_line for node in body)
+    first_line = min(definition_line, body[0].lineno)
     function = ast.FunctionDef(name=name, args=arguments, body=body, decorator_list=[], returns=None,
-                               lineno=min(definition_line, body[0].lineno), col_offset=0,
+                               lineno=first_line, col_offset=0,
                                end_lineno=max(end_line, definition_line), end_col_offset=0)
+    # The function is made inside a maker whose parameters are its own bindings, so they are closure
+    # variables of the function while its globals stay the definition's shared namespace.
+    maker_name = "__ksml_make_" + name
+    maker_arguments = ast.arguments(posonlyargs=[], args=[ast.arg(arg=b) for b in bindings], vararg=None,
+                                    kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    made = ast.Return(value=ast.Name(id=name, ctx=ast.Load()), lineno=function.end_lineno, col_offset=0,
+                      end_lineno=function.end_lineno, end_col_offset=0)
+    maker = ast.FunctionDef(name=maker_name, args=maker_arguments, body=[function, made], decorator_list=[], returns=None,
+                            lineno=first_line, col_offset=0, end_lineno=function.end_lineno, end_col_offset=0)
     if sys.version_info >= (3, 12):
         function.type_params = []
-    module = ast.Module(body=[function], type_ignores=[])
+        maker.type_params = []
+    module = ast.Module(body=[maker], type_ignores=[])
     ast.fix_missing_locations(module)
     exec(compile(module, path, "exec"), namespace)
-    return namespace[name]
+    return namespace.pop(maker_name)(**bindings)
 
 
 def describe_error(error):

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Functions;
+using Ksml.Runtime.Python;
 using static Ksml.Runtime.Tests.Support.Python;
 
 namespace Ksml.Runtime.Tests.Bridge;
@@ -19,13 +20,19 @@ public sealed class FunctionCompilationTests
     }
 
     [Test]
-    public void Each_function_has_its_own_namespace()
+    public void The_functions_of_a_definition_share_their_globals_as_in_ksml_and_other_definitions_do_not_see_them()
     {
-        var first = Create(Definition("first", "valueTransformer", ["key", "value"], globalCode: "shared = 'first'", expression: "shared", resultType: "string"));
-        var second = Create(Definition("second", "valueTransformer", ["key", "value"], globalCode: "shared = 'second'", expression: "shared", resultType: "string"));
+        var factory = new PythonFunctionFactory();
+        var helper = factory.Create(Definition("helper", "generic", [], globalCode: "greeted = []\ndef greet(name):\n  greeted.append(name)\n  return 'hello ' + name", resultType: null));
+        var user = factory.Create(Definition("user", "valueTransformer", ["key", "value"], expression: "greet(value)", resultType: "string"));
+        var counter = factory.Create(Definition("counter", "valueTransformer", ["key", "value"], expression: "len(greeted)", resultType: "long"));
+        var elsewhere = factory.Create(Definition("elsewhere", "valueTransformer", ["key", "value"], expression: "'greet' in globals()", resultType: "boolean") with { Definition = "payments" });
 
-        Assert.That(first.Invoke(null, null, null), Is.EqualTo("first"));
-        Assert.That(second.Invoke(null, null, null), Is.EqualTo("second"));
+        Assert.That(user.Invoke(null, null, "ada"), Is.EqualTo("hello ada"));
+        Assert.That(counter.Invoke(null, null, null), Is.EqualTo(1L), "the list the helper's globalCode made is the one greet appends to");
+        Assert.That(elsewhere.Invoke(null, null, null), Is.EqualTo(false));
+        Assert.That(factory.Create(user.Definition), Is.SameAs(user), "a function is compiled once, so its globalCode runs once");
+        Assert.That(helper.Definition.Name, Is.EqualTo("helper"));
     }
 
     [Test]
