@@ -17,6 +17,16 @@ public sealed class TestCommandTests
     }
 
     [Test]
+    public void The_idioms_of_ksmls_own_examples_compile_and_run()
+    {
+        var (exit, output) = RunKsml("test", Path.Combine(Suites, "ksml-idioms"));
+
+        Assert.That(output, Does.Contain("PASS totals_per_area_and_minute"));
+        Assert.That(output.TrimEnd(), Does.EndWith("1 passed, 0 failed"));
+        Assert.That(exit, Is.EqualTo(0));
+    }
+
+    [Test]
     public void A_failing_assert_is_reported_with_its_yaml_line_and_fails_the_run()
     {
         var suite = Path.Combine(Suites, "failing", "readings-failing.test.yaml");
