@@ -134,17 +134,7 @@ internal sealed class SessionAggregator<K, V, VA> : ITransformer<K, V, Windowed<
     private void RemoveExpiredSessions()
     {
         var expiry = ExpiryTime;
-        var changed = new List<KeyValuePair<K, List<Session<VA>>>>();
-        foreach (var entry in _store.All())
-            if (entry.Value.Any(s => s.End < expiry))
-                changed.Add(KeyValuePair.Create(entry.Key, entry.Value.Where(s => s.End >= expiry).ToList()));
-        foreach (var (key, sessions) in changed)
-        {
-            if (sessions.Count == 0)
-                _store.Delete(key);
-            else
-                _store.Put(key, sessions);
-        }
+        WindowedAggregation.RemoveFromAll(_store, s => s.End < expiry);
     }
 
     public Record<Windowed<K>, VA> Process(Record<K, V> record)

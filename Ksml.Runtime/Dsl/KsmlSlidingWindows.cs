@@ -123,17 +123,7 @@ internal sealed class SlidingAggregator<K, V, VA> : ITransformer<K, V, Windowed<
     private void RemoveClosedWindows()
     {
         var keepFrom = KeepFrom;
-        var changed = new List<KeyValuePair<K, List<SlidingWindow<VA>>>>();
-        foreach (var entry in _store.All())
-            if (entry.Value.Any(w => w.Start < keepFrom))
-                changed.Add(KeyValuePair.Create(entry.Key, entry.Value.Where(w => w.Start >= keepFrom).ToList()));
-        foreach (var (key, windows) in changed)
-        {
-            if (windows.Count == 0)
-                _store.Delete(key);
-            else
-                _store.Put(key, windows);
-        }
+        WindowedAggregation.RemoveFromAll(_store, w => w.Start < keepFrom);
     }
 
     public Record<Windowed<K>, VA> Process(Record<K, V> record)

@@ -35,6 +35,22 @@ internal static class WindowedAggregation
             .WithKeySerdes(new WindowedKeySerDes<K>(keySerde, window)).WithValueSerdes(valueSerde).WithLoggingDisabled();
         return stream.Transform(aggregator, name, storeName).ToTable(table, name + "_table");
     }
+
+    /// <summary>Removes the windows <paramref name="expired"/> picks from every key's list, and keys left with none.</summary>
+    public static void RemoveFromAll<K, W>(IKeyValueStore<K, List<W>> store, Func<W, bool> expired)
+    {
+        var changed = new List<KeyValuePair<K, List<W>>>();
+        foreach (var entry in store.All())
+            if (entry.Value.Any(expired))
+                changed.Add(KeyValuePair.Create(entry.Key, entry.Value.Where(w => !expired(w)).ToList()));
+        foreach (var (key, windows) in changed)
+        {
+            if (windows.Count == 0)
+                store.Delete(key);
+            else
+                store.Put(key, windows);
+        }
+    }
 }
 
 /// <summary>A key's windows in the store: count, then two times and the aggregate's bytes (-1 for null) per window.</summary>
