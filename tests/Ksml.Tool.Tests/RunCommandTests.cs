@@ -9,34 +9,24 @@ public sealed class RunCommandTests
     [Test]
     public void Runs_a_definition_on_the_embedded_broker_and_stops_cleanly_on_sigterm()
     {
-        using var process = Start(RepositoryRoot, "run", "examples/WordCount/word-count.ksml.yaml");
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            // The producer writes a sentence a second; the pipeline's peek logs "word -> count".
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            while (!output.Any(line => line.Contains(" -> ", StringComparison.Ordinal)) && DateTime.UtcNow < deadline && !process.HasExited)
-                Thread.Sleep(200);
-            Assert.That(output, Has.Some.Contains("Embedded Kafka broker"), string.Join('\n', output));
-            Assert.That(output, Has.Some.Contains(" -> "), string.Join('\n', output));
-        }
-        finally
-        {
-            if (!process.HasExited)
-                Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).WaitForExit();
-        }
-        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, "the tool stops on SIGTERM");
-        Assert.That(process.ExitCode, Is.EqualTo(0), string.Join('\n', output));
+        // The producer writes a sentence a second; the pipeline's peek logs "word -> count".
+        var output = RunUntilPrintedThenStop(RepositoryRoot, " -> ", TimeSpan.FromSeconds(90), "run", "examples/WordCount/word-count.ksml.yaml");
+
+        Assert.That(output, Has.Some.Contains("Embedded Kafka broker"), string.Join('\n', output));
     }
 
     [Test]
     public void A_definition_of_producers_only_runs_them_without_a_stream()
     {
-        using var process = Start(Suites, "run", "producers/producers-only.ksml.yaml");
+        var output = RunUntilPrintedThenStop(Suites, "finished after", TimeSpan.FromSeconds(60), "run", "producers/producers-only.ksml.yaml");
+
+        Assert.That(output, Has.Some.Contains("Producer three_blobs finished after 3 messages"), string.Join('\n', output));
+    }
+
+    /// <summary>Runs the tool until it prints <paramref name="expected"/>, then stops it with SIGTERM, which must end it cleanly.</summary>
+    private static List<string> RunUntilPrintedThenStop(string workingDirectory, string expected, TimeSpan within, params string[] args)
+    {
+        using var process = Start(workingDirectory, args);
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
@@ -44,10 +34,10 @@ public sealed class RunCommandTests
         process.BeginErrorReadLine();
         try
         {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!output.Any(line => line.Contains("finished after", StringComparison.Ordinal)) && DateTime.UtcNow < deadline && !process.HasExited)
+            var deadline = DateTime.UtcNow + within;
+            while (!output.Any(line => line.Contains(expected, StringComparison.Ordinal)) && DateTime.UtcNow < deadline && !process.HasExited)
                 Thread.Sleep(200);
-            Assert.That(output, Has.Some.Contains("Producer three_blobs finished after 3 messages"), string.Join('\n', output));
+            Assert.That(output, Has.Some.Contains(expected), string.Join('\n', output));
         }
         finally
         {
@@ -56,6 +46,7 @@ public sealed class RunCommandTests
         }
         Assert.That(process.WaitForExit(TimeSpan.FromSeconds(60)), Is.True, "the tool stops on SIGTERM");
         Assert.That(process.ExitCode, Is.EqualTo(0), string.Join('\n', output));
+        return output.ToList();
     }
 
     [Test]
