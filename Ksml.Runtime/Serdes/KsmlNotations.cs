@@ -258,8 +258,10 @@ public static class KsmlNotations
             var values = (_fields.Value, data) switch
             {
                 ({ } fields, JsonObject obj) => fields.Select(f => Text(obj[f])),
+                // Without a schema KSML writes a struct's values ordered by field name.
+                (null, JsonObject obj) => obj.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => Text(p.Value)),
                 (_, JsonArray array) => array.Select(Text),
-                _ => throw new SerializationException("A csv value must be a dict (with a csv:Schema) or a list."),
+                _ => throw new SerializationException("A csv value must be a dict or a list."),
             };
             return Encoding.UTF8.GetBytes(string.Join(',', values.Select(Quote)));
         }

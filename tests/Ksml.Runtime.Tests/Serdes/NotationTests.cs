@@ -110,6 +110,15 @@ public sealed class NotationTests
     }
 
     [Test]
+    public void Csv_without_a_schema_writes_a_dicts_values_by_field_name_as_ksml_does()
+    {
+        var bytes = Write("csv", JsonNode.Parse("""{"name":"Ann","city":"Utrecht, NL","age":40}""")!);
+
+        Assert.That(Encoding.UTF8.GetString(bytes), Is.EqualTo("40,\"Utrecht, NL\",Ann"));
+        Assert.That(Read("csv", bytes).ToJsonString(), Is.EqualTo("""["40","Utrecht, NL","Ann"]"""));
+    }
+
+    [Test]
     public void Xml_maps_elements_to_fields_and_checks_the_xsd()
     {
         var book = JsonNode.Parse("""{"title":"Dune","pages":"412"}""")!;
