@@ -176,6 +176,7 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
         ("get", StoreOperation.Get), ("put", StoreOperation.Put), ("putIfAbsent", StoreOperation.PutIfAbsent),
         ("delete", StoreOperation.Delete), ("all", StoreOperation.All), ("approximateNumEntries", StoreOperation.ApproximateNumEntries),
         ("fetch", StoreOperation.Fetch), ("fetchAll", StoreOperation.FetchAll),
+        ("findSessions", StoreOperation.FindSessions), ("fetchSession", StoreOperation.FetchSession), ("remove", StoreOperation.Remove),
     ];
 
     private static nint NewStoreProxy(string store)

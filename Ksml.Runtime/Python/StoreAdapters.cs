@@ -8,7 +8,7 @@ namespace Ksml.Runtime.Python;
 /// <summary>The store methods KSML gives Python, numbered as the builtins encode them.</summary>
 internal enum StoreOperation
 {
-    Get, Put, PutIfAbsent, Delete, All, ApproximateNumEntries, Fetch, FetchAll,
+    Get, Put, PutIfAbsent, Delete, All, ApproximateNumEntries, Fetch, FetchAll, FindSessions, FetchSession, Remove,
 }
 
 /// <summary>A typed Streamiz store behind KSML's untyped Python API.</summary>
@@ -26,6 +26,11 @@ internal abstract class StoreAdapter
         foreach (var type in store.GetType().GetInterfaces().Where(i => i.IsGenericType))
         {
             var definition = type.GetGenericTypeDefinition();
+            // Ksml.NET's session stores are key-value stores of a key's sessions.
+            if (definition == typeof(IKeyValueStore<,>) && type.GetGenericArguments()[1] is { IsGenericType: true } list
+                && list.GetGenericTypeDefinition() == typeof(List<>) && list.GetGenericArguments()[0] is { IsGenericType: true } item
+                && item.GetGenericTypeDefinition() == typeof(Dsl.Session<>))
+                return (StoreAdapter)Activator.CreateInstance(typeof(SessionStoreAdapter<,>).MakeGenericType(type.GetGenericArguments()[0], item.GetGenericArguments()[0]), store)!;
             if (definition == typeof(IKeyValueStore<,>))
                 return (StoreAdapter)Activator.CreateInstance(typeof(KeyValueStoreAdapter<,>).MakeGenericType(type.GetGenericArguments()), store)!;
             if (definition == typeof(IWindowStore<,>))
@@ -55,6 +60,8 @@ internal abstract class StoreAdapter
         StoreOperation.PutIfAbsent => "putIfAbsent",
         StoreOperation.ApproximateNumEntries => "approximateNumEntries",
         StoreOperation.FetchAll => "fetchAll",
+        StoreOperation.FindSessions => "findSessions",
+        StoreOperation.FetchSession => "fetchSession",
         _ => operation.ToString().ToLowerInvariant(),
     };
 }
@@ -152,5 +159,70 @@ internal sealed class WindowStoreAdapter<K, V>(IWindowStore<K, V> store) : Store
 
     private K Key(object? value) => KsmlValues.To<K>(value, $"a key for store '{store.Name}'");
     private V Value(object? value) => KsmlValues.To<V>(value, $"a value for store '{store.Name}'");
+    private long Time(object? value) => KsmlValues.To<long>(value, $"a timestamp for store '{store.Name}'");
+}
+
+/// <summary>
+/// A session store as KSML's Python proxy shows it: <c>fetch(key)</c>, <c>findSessions(key, earliestEnd, latestStart)</c>,
+/// <c>fetchSession(key, start, end)</c>, <c>put(sessionKey, value)</c> and <c>remove(sessionKey)</c>, where a session
+/// key is a windowed key (<c>{key, start, end}</c>).
+/// </summary>
+internal sealed class SessionStoreAdapter<K, V>(IKeyValueStore<K, List<Dsl.Session<V>>> store) : StoreAdapter
+{
+    public override object? Call(StoreOperation operation, ReadOnlySpan<object?> arguments)
+    {
+        switch (operation)
+        {
+            case StoreOperation.Fetch:
+            {
+                Expect(operation, arguments, 1, store.Name);
+                var key = Key(arguments[0]);
+                return Sessions(key).Select(s => Pair(key, s)).ToList();
+            }
+            case StoreOperation.FindSessions:
+            {
+                Expect(operation, arguments, 3, store.Name);
+                var key = Key(arguments[0]);
+                var (earliestEnd, latestStart) = (Time(arguments[1]), Time(arguments[2]));
+                return Sessions(key).Where(s => s.End >= earliestEnd && s.Start <= latestStart).Select(s => Pair(key, s)).ToList();
+            }
+            case StoreOperation.FetchSession:
+            {
+                Expect(operation, arguments, 3, store.Name);
+                var (start, end) = (Time(arguments[1]), Time(arguments[2]));
+                return Sessions(Key(arguments[0])).Where(s => s.Start == start && s.End == end).Select(s => (object?)s.Aggregate).FirstOrDefault();
+            }
+            case StoreOperation.Put:
+            {
+                Expect(operation, arguments, 2, store.Name);
+                var session = SessionKey(arguments[0]);
+                var sessions = Sessions(session.Key).Where(s => (s.Start, s.End) != (session.Window.StartMs, session.Window.EndMs)).ToList();
+                sessions.Add(new Dsl.Session<V>(session.Window.StartMs, session.Window.EndMs, KsmlValues.To<V>(arguments[1], $"a value for store '{store.Name}'")));
+                store.Put(session.Key, sessions.OrderBy(s => s.Start).ToList());
+                return null;
+            }
+            case StoreOperation.Remove:
+            {
+                Expect(operation, arguments, 1, store.Name);
+                var session = SessionKey(arguments[0]);
+                var sessions = Sessions(session.Key).Where(s => (s.Start, s.End) != (session.Window.StartMs, session.Window.EndMs)).ToList();
+                if (sessions.Count == 0)
+                    store.Delete(session.Key);
+                else
+                    store.Put(session.Key, sessions);
+                return null;
+            }
+            default:
+                throw new NotSupportedException($"Session store '{store.Name}' has no {Name(operation)}().");
+        }
+    }
+
+    private List<Dsl.Session<V>> Sessions(K key) => store.Get(key) ?? [];
+
+    private static object?[] Pair(K key, Dsl.Session<V> session) =>
+        [new Windowed<K>(key, new Dsl.SessionWindow(session.Start, session.End)), session.Aggregate];
+
+    private K Key(object? value) => KsmlValues.To<K>(value, $"a key for store '{store.Name}'");
+    private Windowed<K> SessionKey(object? value) => KsmlValues.To<Windowed<K>>(value, $"a session key for store '{store.Name}'");
     private long Time(object? value) => KsmlValues.To<long>(value, $"a timestamp for store '{store.Name}'");
 }

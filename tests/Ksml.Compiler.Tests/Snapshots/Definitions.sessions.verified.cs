@@ -53,112 +53,140 @@ public sealed partial class SessionsKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition final_sessions = new("final_sessions", "final_sessions", "string", "json", null);
         /// <summary>Stream <c>session_summary</c> on topic <c>session_summary</c> (line 19).</summary>
         public static readonly KsmlTopicDefinition session_summary = new("session_summary", "session_summary", "windowed(string)", "long", null);
+        /// <summary>Stream <c>python_sessions</c> on topic <c>python_sessions</c> (line 23).</summary>
+        public static readonly KsmlTopicDefinition python_sessions = new("python_sessions", "python_sessions", "string", "json", null);
         /// <summary>Every topic above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [clicks, session_counts, session_pages, final_sessions, session_summary];
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [clicks, session_counts, session_pages, final_sessions, session_summary, python_sessions];
     }
 
     /// <summary>The state stores this definition declares.</summary>
     public static class Stores
     {
-        /// <summary>The session store <c>summary_sessions</c> (line 110).</summary>
+        /// <summary>The session store <c>visits_by_session</c> (line 30).</summary>
+        public static readonly KsmlStoreDefinition visits_by_session = new("visits_by_session", "session", "string", "long", RetentionMs: 3600000);
+        /// <summary>The session store <c>summary_sessions</c> (line 139).</summary>
         public static readonly KsmlStoreDefinition summary_sessions = new("summary_sessions", "session", "string", "long", RetentionMs: 3600000);
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
     public static class Functions
     {
-        /// <summary>The initializer <c>no_pages</c> (line 25).</summary>
+        /// <summary>The valueTransformer <c>remember_visit</c> (line 37).</summary>
+        public static readonly KsmlFunctionDefinition remember_visit = new(
+            Definition: DefinitionName,
+            Name: "remember_visit",
+            Type: "valueTransformer",
+            SourcePath: Path,
+            Line: 37,
+            FixedParameters: ["key", "value"],
+            Parameters: [],
+            GlobalCode: null,
+            Code: new(@"t = value.get(""at"", 0)
+found = visits_by_session.findSessions(key, t - 60000, t + 60000)
+if found:
+  session, count = found[0]
+  visits_by_session.remove(session)
+  start, end, count = min(session[""start""], t), max(session[""end""], t), count + 1
+else:
+  start, end, count = t, t, 1
+visits_by_session.put({""key"": key, ""start"": start, ""end"": end}, count)
+", 42, 7),
+            Expression: new("{\"start\": start, \"end\": end, \"count\": visits_by_session.fetchSession(key, start, end), \"sessions\": len(visits_by_session.fetch(key))}", 51, 18),
+            ResultType: "json",
+            Stores: ["visits_by_session"]);
+
+        /// <summary>The initializer <c>no_pages</c> (line 54).</summary>
         public static readonly KsmlFunctionDefinition no_pages = new(
             Definition: DefinitionName,
             Name: "no_pages",
             Type: "initializer",
             SourcePath: Path,
-            Line: 25,
+            Line: 54,
             FixedParameters: [],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"pages\": []}", 27, 18),
+            Expression: new("{\"pages\": []}", 56, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The aggregator <c>add_page</c> (line 30).</summary>
+        /// <summary>The aggregator <c>add_page</c> (line 59).</summary>
         public static readonly KsmlFunctionDefinition add_page = new(
             Definition: DefinitionName,
             Name: "add_page",
             Type: "aggregator",
             SourcePath: Path,
-            Line: 30,
+            Line: 59,
             FixedParameters: ["key", "value", "aggregatedValue"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"pages\": aggregatedValue[\"pages\"] + [value[\"page\"]]}", 32, 18),
+            Expression: new("{\"pages\": aggregatedValue[\"pages\"] + [value[\"page\"]]}", 61, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The merger <c>merge_pages</c> (line 35).</summary>
+        /// <summary>The merger <c>merge_pages</c> (line 64).</summary>
         public static readonly KsmlFunctionDefinition merge_pages = new(
             Definition: DefinitionName,
             Name: "merge_pages",
             Type: "merger",
             SourcePath: Path,
-            Line: 35,
+            Line: 64,
             FixedParameters: ["key", "value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"pages\": value1[\"pages\"] + value2[\"pages\"]}", 37, 18),
+            Expression: new("{\"pages\": value1[\"pages\"] + value2[\"pages\"]}", 66, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The keyTransformer <c>session_key</c> (line 40).</summary>
+        /// <summary>The keyTransformer <c>session_key</c> (line 69).</summary>
         public static readonly KsmlFunctionDefinition session_key = new(
             Definition: DefinitionName,
             Name: "session_key",
             Type: "keyTransformer",
             SourcePath: Path,
-            Line: 40,
+            Line: 69,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"]) + \"-\" + str(key[\"end\"])", 42, 17),
+            Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"]) + \"-\" + str(key[\"end\"])", 71, 17),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The keyValueMapper <c>pages_per_user_session_groupBy1_mapper</c> (line 63).</summary>
+        /// <summary>The keyValueMapper <c>pages_per_user_session_groupBy1_mapper</c> (line 92).</summary>
         public static readonly KsmlFunctionDefinition pages_per_user_session_groupBy1_mapper = new(
             Definition: DefinitionName,
             Name: "pages_per_user_session_groupBy1_mapper",
             Type: "keyValueMapper",
             SourcePath: Path,
-            Line: 63,
+            Line: 92,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"user\"]", 64, 23),
+            Expression: new("value[\"user\"]", 93, 23),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The keyValueMapper <c>final_pages_per_user_session_groupBy1_mapper</c> (line 83).</summary>
+        /// <summary>The keyValueMapper <c>final_pages_per_user_session_groupBy1_mapper</c> (line 112).</summary>
         public static readonly KsmlFunctionDefinition final_pages_per_user_session_groupBy1_mapper = new(
             Definition: DefinitionName,
             Name: "final_pages_per_user_session_groupBy1_mapper",
             Type: "keyValueMapper",
             SourcePath: Path,
-            Line: 83,
+            Line: 112,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"user\"]", 84, 23),
+            Expression: new("value[\"user\"]", 113, 23),
             ResultType: "string",
             Stores: []);
 
         /// <summary>Every function above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [no_pages, add_page, merge_pages, session_key, pages_per_user_session_groupBy1_mapper, final_pages_per_user_session_groupBy1_mapper];
+        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [remember_visit, no_pages, add_page, merge_pages, session_key, pages_per_user_session_groupBy1_mapper, final_pages_per_user_session_groupBy1_mapper];
     }
 
     /// <summary>The producers of this definition.</summary>
@@ -171,72 +199,82 @@ public sealed partial class SessionsKsml : IKsmlDefinition
     /// <inheritdoc />
     public void Build(KsmlTopologyBuilder ksml)
     {
+#line 30 "/project/sessions.ksml.yaml"
+        ksml.AddStore<string?, long>(Stores.visits_by_session);
 
         // Pipeline 'count_sessions'
-#line 47 "/project/sessions.ksml.yaml"
+#line 76 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> count_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 49 "/project/sessions.ksml.yaml"
+#line 78 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> count_sessions_1_groupByKey = count_sessions_source.KsmlGroupByKeyForOwnWindows("count_sessions_1_groupByKey", "string", "json");
-#line 50 "/project/sessions.ksml.yaml"
+#line 79 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> count_sessions_2_windowBySession = count_sessions_1_groupByKey.KsmlWindowBySession(10000, null);
-#line 52 "/project/sessions.ksml.yaml"
+#line 81 "/project/sessions.ksml.yaml"
         IKTable<Windowed<string?>, long?> count_sessions_3_count = count_sessions_2_windowBySession.KsmlCount(ksml, null, "count_sessions_3_count", "string");
-#line 53 "/project/sessions.ksml.yaml"
+#line 82 "/project/sessions.ksml.yaml"
         IKStream<Windowed<string?>, long?> count_sessions_4_toStream = count_sessions_3_count.ToStream("count_sessions_4_toStream");
-#line 54 "/project/sessions.ksml.yaml"
+#line 83 "/project/sessions.ksml.yaml"
         IKStream<string?, long?> count_sessions_5_transformKey = count_sessions_4_toStream.KsmlTransformKey<Windowed<string?>, long?, string?>(ksml, Functions.session_key, "count_sessions_5_transformKey");
-#line 56 "/project/sessions.ksml.yaml"
+#line 85 "/project/sessions.ksml.yaml"
         count_sessions_5_transformKey.KsmlTo(ksml, Topics.session_counts, null, "count_sessions_to");
 
         // Pipeline 'pages_per_user_session'
-#line 59 "/project/sessions.ksml.yaml"
+#line 88 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 61 "/project/sessions.ksml.yaml"
+#line 90 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> pages_per_user_session_1_groupBy = pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.pages_per_user_session_groupBy1_mapper, "pages_per_user_session_1_groupBy", "string", "json");
-#line 66 "/project/sessions.ksml.yaml"
+#line 95 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> pages_per_user_session_2_windowBySession = pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 5000);
-#line 69 "/project/sessions.ksml.yaml"
+#line 98 "/project/sessions.ksml.yaml"
         IKTable<Windowed<string?>, JsonNode?> pages_per_user_session_3_aggregate = pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "pages_per_user_session_3_aggregate", "string", "json");
-#line 73 "/project/sessions.ksml.yaml"
+#line 102 "/project/sessions.ksml.yaml"
         IKStream<Windowed<string?>, JsonNode?> pages_per_user_session_4_toStream = pages_per_user_session_3_aggregate.ToStream("pages_per_user_session_4_toStream");
-#line 74 "/project/sessions.ksml.yaml"
+#line 103 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> pages_per_user_session_5_transformKey = pages_per_user_session_4_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "pages_per_user_session_5_transformKey");
-#line 76 "/project/sessions.ksml.yaml"
+#line 105 "/project/sessions.ksml.yaml"
         pages_per_user_session_5_transformKey.KsmlTo(ksml, Topics.session_pages, null, "pages_per_user_session_to");
 
         // Pipeline 'final_pages_per_user_session'
-#line 79 "/project/sessions.ksml.yaml"
+#line 108 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> final_pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 81 "/project/sessions.ksml.yaml"
+#line 110 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> final_pages_per_user_session_1_groupBy = final_pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.final_pages_per_user_session_groupBy1_mapper, "final_pages_per_user_session_1_groupBy", "string", "json");
-#line 86 "/project/sessions.ksml.yaml"
+#line 115 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> final_pages_per_user_session_2_windowBySession = final_pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 0);
-#line 89 "/project/sessions.ksml.yaml"
+#line 118 "/project/sessions.ksml.yaml"
         IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_3_aggregate = final_pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "final_pages_per_user_session_3_aggregate", "string", "json");
-#line 93 "/project/sessions.ksml.yaml"
+#line 122 "/project/sessions.ksml.yaml"
         IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_4_suppress = final_pages_per_user_session_3_aggregate.KsmlSuppressUntilWindowCloses(10000, null, false, "final_pages_per_user_session_4_suppress", "windowed(string)", "json");
-#line 95 "/project/sessions.ksml.yaml"
+#line 124 "/project/sessions.ksml.yaml"
         IKStream<Windowed<string?>, JsonNode?> final_pages_per_user_session_5_toStream = final_pages_per_user_session_4_suppress.ToStream("final_pages_per_user_session_5_toStream");
-#line 96 "/project/sessions.ksml.yaml"
+#line 125 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> final_pages_per_user_session_6_transformKey = final_pages_per_user_session_5_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "final_pages_per_user_session_6_transformKey");
-#line 98 "/project/sessions.ksml.yaml"
+#line 127 "/project/sessions.ksml.yaml"
         final_pages_per_user_session_6_transformKey.KsmlTo(ksml, Topics.final_sessions, null, "final_pages_per_user_session_to");
 
         // Pipeline 'summarize_sessions'
-#line 102 "/project/sessions.ksml.yaml"
+#line 131 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> summarize_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 104 "/project/sessions.ksml.yaml"
+#line 133 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> summarize_sessions_1_groupByKey = summarize_sessions_source.KsmlGroupByKeyForOwnWindows("summarize_sessions_1_groupByKey", "string", "json");
-#line 105 "/project/sessions.ksml.yaml"
+#line 134 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> summarize_sessions_2_windowBySession = summarize_sessions_1_groupByKey.KsmlWindowBySession(120000, 30000);
-#line 108 "/project/sessions.ksml.yaml"
+#line 137 "/project/sessions.ksml.yaml"
         IKTable<Windowed<string?>, long?> summarize_sessions_3_count = summarize_sessions_2_windowBySession.KsmlCount(ksml, Stores.summary_sessions, "summarize_sessions_3_count", "string");
-#line 114 "/project/sessions.ksml.yaml"
+#line 143 "/project/sessions.ksml.yaml"
         IKStream<Windowed<string?>, long?> summarize_sessions_4_toStream = summarize_sessions_3_count.ToStream("summarize_sessions_4_toStream");
-#line 115 "/project/sessions.ksml.yaml"
+#line 144 "/project/sessions.ksml.yaml"
         IKStream<Windowed<string?>, long?> summarize_sessions_5_convertKey = summarize_sessions_4_toStream.KsmlConvert<Windowed<string?>, long?, Windowed<string?>, long?>("summarize_sessions_5_convertKey");
-#line 117 "/project/sessions.ksml.yaml"
+#line 146 "/project/sessions.ksml.yaml"
         summarize_sessions_5_convertKey.KsmlTo(ksml, Topics.session_summary, null, "summarize_sessions_to");
+
+        // Pipeline 'sessions_in_python'
+#line 149 "/project/sessions.ksml.yaml"
+        IKStream<string?, JsonNode?> sessions_in_python_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
+#line 151 "/project/sessions.ksml.yaml"
+        IKStream<string?, JsonNode?> sessions_in_python_1_transformValue = sessions_in_python_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.remember_visit, "sessions_in_python_1_transformValue");
+#line 153 "/project/sessions.ksml.yaml"
+        sessions_in_python_1_transformValue.KsmlTo(ksml, Topics.python_sessions, null, "sessions_in_python_to");
 #line default
     }
 }

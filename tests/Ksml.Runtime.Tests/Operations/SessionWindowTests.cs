@@ -137,4 +137,20 @@ public sealed class SessionWindowTests
             $$"""{"start":{{T0}},"end":{{T0}},"startTime":"2023-11-14T22:13:20.000Z","endTime":"2023-11-14T22:13:20.000Z","key":"a"}"""));
         Assert.That(record.Message.Value, Is.EqualTo(1L));
     }
+
+    [Test]
+    public void Python_keeps_sessions_through_the_session_store_api()
+    {
+        var output = _driver.Output<string, JsonNode>(Topics.python_sessions);
+
+        foreach (var at in new[] { 0L, 30_000, 200_000 })
+            _clicks.PipeInput("a", JsonNode.Parse($$"""{"user":"a","page":"p","at":{{at}}}""")!, DateTimeOffset.FromUnixTimeMilliseconds(T0 + at).UtcDateTime);
+
+        Assert.That(output.ReadKeyValueList().Select(r => r.Message.Value.ToJsonString()), Is.EqualTo(new[]
+        {
+            """{"start":0,"end":0,"count":1,"sessions":1}""",
+            """{"start":0,"end":30000,"count":2,"sessions":1}""",
+            """{"start":200000,"end":200000,"count":1,"sessions":2}""",
+        }));
+    }
 }
