@@ -43,10 +43,9 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
             return new KsmlSuiteResult(suitePath, name, lookup.Errors.ToList(), []);
 
         KsmlNotations.Configure(suite.SchemaDirectory is { } schemas ? Path.Combine(directory, schemas) : directory, new Dictionary<string, NotationOptions>());
-        var functions = new PythonFunctionFactory(_loggers);
         if (suite.ModuleDirectory is { } modules)
             PythonRuntime.AddModuleDirectory(Path.Combine(directory, modules));
-        return new KsmlSuiteResult(suitePath, name, [], suite.Tests.Where(t => testId is null || t.Id.Name == testId).Select(test => RunTest(suite, test, definition, functions)).ToList());
+        return new KsmlSuiteResult(suitePath, name, [], suite.Tests.Where(t => testId is null || t.Id.Name == testId).Select(test => RunTest(suite, test, definition)).ToList());
     }
 
     /// <summary>The test ids of a suite, in file order, and the located errors that keep it from running.</summary>
@@ -70,8 +69,10 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         return (suite, suite.Name ?? fallbackName, diagnostics.Where(d => d.IsError).Select(d => d.ToString()).ToList());
     }
 
-    private KsmlTestOutcome RunTest(TestSuiteSyntax suite, TestCaseSyntax test, IKsmlDefinition definition, PythonFunctionFactory functions)
+    private KsmlTestOutcome RunTest(TestSuiteSyntax suite, TestCaseSyntax test, IKsmlDefinition definition)
     {
+        // Each test gets its own functions, so Python state (globals a definition's functions share) never leaks between tests.
+        var functions = new PythonFunctionFactory(_loggers);
         var description = test.Description ?? test.Id.Name;
         KsmlTestOutcome Fail(string why) => new(test.Id.Name, description, false, why);
         var streams = suite.Streams.ToDictionary(s => s.Id.Name, StringComparer.Ordinal);
@@ -86,6 +87,9 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         var ksml = new KsmlTopologyBuilder(builder, functions);
         try
         {
+            // As the application does: every function is loaded, used or not, since one's globalCode may serve others.
+            foreach (var function in definition.Functions)
+                functions.Create(function);
             definition.Build(ksml);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException) // a suite reports, it never takes the run down

@@ -27,6 +27,15 @@ public sealed class TestCommandTests
     }
 
     [Test]
+    public void Each_test_starts_with_fresh_python_state_and_every_function_loaded()
+    {
+        var (exit, output) = RunKsml("test", Path.Combine(Suites, "isolated"));
+
+        Assert.That(output, Does.Contain("PASS first_run").And.Contain("PASS second_run_starts_afresh"), output);
+        Assert.That(exit, Is.EqualTo(0));
+    }
+
+    [Test]
     public void A_failing_assert_is_reported_with_its_yaml_line_and_fails_the_run()
     {
         var suite = Path.Combine(Suites, "failing", "readings-failing.test.yaml");
