@@ -114,15 +114,9 @@ public sealed class KsmlTopologyBuilder
                 break;
             }
             case "session":
-            {
                 // Streamiz has no session store; Ksml.NET keeps a key's sessions as a list, as its session windows do.
-                _queries[store.Name] = Hosting.KsmlStoreQuery.KeyWindows<K, Dsl.Session<V>, V>(store.Name, s => (new Dsl.SessionWindow(s.Start, s.End), s.Aggregate));
-                var supplier = store.Persistent ? Streamiz.Kafka.Net.State.Stores.PersistentKeyValueStore(store.Name) : Streamiz.Kafka.Net.State.Stores.InMemoryKeyValueStore(store.Name);
-                var sessions = new Dsl.WindowListSerDes<Dsl.Session<V>, V>(valueSerde, s => (s.Start, s.End, s.Aggregate), (start, end, value) => new Dsl.Session<V>(start, end, value));
-                var builder = Streamiz.Kafka.Net.State.Stores.KeyValueStoreBuilder(supplier, keySerde, sessions);
-                Builder.AddStateStore(store.Logging ? builder.WithLoggingEnabled(new Dictionary<string, string>()) : builder.WithLoggingDisabled());
+                Dsl.WindowedAggregation.AddStore(this, store.Name, store.Persistent, store.Logging, keySerde, valueSerde, Dsl.KsmlSessionWindows.Format<V>());
                 break;
-            }
             default:
                 throw new NotSupportedException($"Store '{store.Name}': {store.StoreType} stores are not supported by Streamiz.Kafka.Net 1.8.2.");
         }

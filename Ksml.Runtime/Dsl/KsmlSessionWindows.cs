@@ -1,8 +1,6 @@
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Values;
 using Microsoft.Extensions.Logging;
-using Streamiz.Kafka.Net.Crosscutting;
-using Streamiz.Kafka.Net.Processors.Public;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -75,12 +73,16 @@ public static class KsmlSessionWindows
             (k, a, b) => KsmlOperations.Guard(ksml, name, merge, k, b, null, () => KsmlValues.To<VA>(merge.Invoke(null, k, a, b), KsmlOperations.ResultOf(merge)), () => a)));
     }
 
+    /// <summary>How sessions are kept in the store: start, end and aggregate.</summary>
+    internal static WindowFormat<Session<VA>, VA> Format<VA>() => new(
+        s => (s.Start, s.End, s.Aggregate), (start, end, aggregate) => new Session<VA>(start, end, aggregate),
+        s => new SessionWindow(s.Start, s.End), (start, end) => new SessionWindow(start, end));
+
     private static IKTable<Windowed<K>, VA> Aggregate<K, V, VA>(KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType,
         SessionAggregation<K, V, VA> how) =>
         WindowedAggregation.Build<K, V, VA, Session<VA>, SessionAggregator<K, V, VA>>(windowed.Stream, ksml, store, name, keyType, valueType,
-            (storeName, _) => how with { StoreName = storeName, InactivityGapMs = windowed.InactivityGapMs, GraceMs = windowed.GraceMs, Step = name },
-            s => (s.Start, s.End, s.Aggregate), (start, end, aggregate) => new Session<VA>(start, end, aggregate), (start, end) => new SessionWindow(start, end),
-            s => (new SessionWindow(s.Start, s.End), s.Aggregate));
+            storeName => how with { StoreName = storeName, InactivityGapMs = windowed.InactivityGapMs, GraceMs = windowed.GraceMs, Step = name },
+            Format<VA>());
 }
 
 /// <summary>What a session aggregation does with a key's records and sessions.</summary>
@@ -103,55 +105,25 @@ internal sealed record SessionAggregation<K, V, VA>(Func<VA>? Initializer, Func<
 public readonly record struct Session<VA>(long Start, long End, VA Aggregate);
 
 /// <summary>Kafka Streams' session aggregation, per stream task.</summary>
-internal sealed class SessionAggregator<K, V, VA> : ITransformer<K, V, Windowed<K>, VA>
+internal sealed class SessionAggregator<K, V, VA> : WindowAggregator<K, V, VA, Session<VA>>
 {
     private readonly SessionAggregation<K, V, VA> _how;
-    private ProcessorContext<Windowed<K>, VA> _context = null!;
-    private ILogger _log = null!;
-    private IKeyValueStore<K, List<Session<VA>>> _store = null!;
-    private long _streamTime = long.MinValue;
 
     /// <summary>Streamiz's builder demands a parameterless constructor; it creates instances with the aggregation given to it.</summary>
-    public SessionAggregator() => _how = null!;
+    public SessionAggregator() : base(null, "", 0, typeof(KsmlSessionWindows)) => _how = null!;
 
-    public SessionAggregator(SessionAggregation<K, V, VA> how) => _how = how;
-
-    public void Init(ProcessorContext<Windowed<K>, VA> context)
-    {
-        if (_how is null)
-            throw new InvalidOperationException("SessionAggregator was created without its aggregation.");
-        _context = context;
-        _log = Logger.GetLogger(typeof(KsmlSessionWindows));
-        _store = (IKeyValueStore<K, List<Session<VA>>>)context.GetStateStore(_how.StoreName);
-        // Keys that stop receiving records would keep their closed sessions forever; Kafka Streams drops
-        // expired segments, this sweeps the store as stream time advances.
-        context.Schedule(TimeSpan.FromMilliseconds(Math.Max(1_000, _how.InactivityGapMs + _how.GraceMs)), PunctuationType.STREAM_TIME, _ => RemoveExpiredSessions());
-    }
+    public SessionAggregator(SessionAggregation<K, V, VA> how) : base(how.StoreName, how.Step, how.InactivityGapMs + how.GraceMs, typeof(KsmlSessionWindows)) => _how = how;
 
     /// <summary>Sessions that ended before this can no longer be extended or merged by a record accepted now.</summary>
-    private long ExpiryTime => _streamTime - _how.GraceMs - 2 * _how.InactivityGapMs;
+    protected override bool IsExpired(Session<VA> session) => session.End < StreamTime - _how.GraceMs - 2 * _how.InactivityGapMs;
 
-    private void RemoveExpiredSessions()
+    protected override void Aggregate(K key, V value, long timestamp)
     {
-        var expiry = ExpiryTime;
-        WindowedAggregation.RemoveFromAll(_store, s => s.End < expiry);
-    }
-
-    public Record<Windowed<K>, VA> Process(Record<K, V> record)
-    {
-        var key = record.Key;
-        var timestamp = record.Timestamp.UnixTimestampMs;
-        if (key is null)
-        {
-            _log.LogWarning("{Step}: skipping a record with a null key (offset {Offset}); a session needs a key", _how.Step, record.TopicPartitionOffset);
-            return null!;
-        }
-        _streamTime = Math.Max(_streamTime, timestamp);
         var gap = _how.InactivityGapMs;
         // As in Kafka Streams: a session closes once stream time is past its end by the gap (a record could
         // still extend it until then) plus the grace period.
-        var closeTime = _streamTime - _how.GraceMs - gap;
-        var sessions = (_store.Get(key) ?? []).Where(s => s.End >= ExpiryTime).ToList();
+        var closeTime = StreamTime - _how.GraceMs - gap;
+        var sessions = (Store.Get(key) ?? []).Where(s => !IsExpired(s)).ToList();
         var merged = sessions.Where(s => s.End >= timestamp - gap && s.Start <= timestamp + gap).ToList();
 
         var (start, end) = (timestamp, timestamp);
@@ -165,22 +137,19 @@ internal sealed class SessionAggregator<K, V, VA> : ITransformer<K, V, Windowed<
         }
         if (end < closeTime)
         {
-            _log.LogWarning("{Step}: skipping a late record at {Timestamp} for a session that closed (stream time {StreamTime}, gap {Gap} ms, grace {Grace} ms)", _how.Step, timestamp, _streamTime, gap, _how.GraceMs);
-            return null!;
+            Log.LogWarning("{Step}: skipping a late record at {Timestamp} for a session that closed (stream time {StreamTime}, gap {Gap} ms, grace {Grace} ms)", Step, timestamp, StreamTime, gap, _how.GraceMs);
+            return;
         }
-        aggregate = started ? _how.Aggregator(key, record.Value, aggregate) : _how.First!(record.Value);
+        aggregate = started ? _how.Aggregator(key, value, aggregate) : _how.First!(value);
 
         sessions.RemoveAll(merged.Contains);
         sessions.Add(new Session<VA>(start, end, aggregate));
         sessions.Sort((a, b) => a.Start.CompareTo(b.Start));
-        _store.Put(key, sessions);
+        Store.Put(key, sessions);
         // Merged-away sessions are retracted with a tombstone (aggregates of C# value types are nullable here).
         if ((start, end) != (timestamp, timestamp))
             foreach (var session in merged)
-                _context.Forward(new Windowed<K>(key, new SessionWindow(session.Start, session.End)), default!);
-        _context.Forward(new Windowed<K>(key, new SessionWindow(start, end)), aggregate);
-        return null!;
+                Forward(key, new SessionWindow(session.Start, session.End), default!);
+        Forward(key, new SessionWindow(start, end), aggregate);
     }
-
-    public void Close() { }
 }

@@ -1,8 +1,6 @@
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Values;
 using Microsoft.Extensions.Logging;
-using Streamiz.Kafka.Net.Crosscutting;
-using Streamiz.Kafka.Net.Processors.Public;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -68,9 +66,10 @@ public static class KsmlSlidingWindows
     private static IKTable<Windowed<K>, VA> Aggregate<K, V, VA>(KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType,
         SlidingAggregation<K, V, VA> how) =>
         WindowedAggregation.Build<K, V, VA, SlidingWindow<VA>, SlidingAggregator<K, V, VA>>(windowed.Stream, ksml, store, name, keyType, valueType,
-            (storeName, _) => how with { StoreName = storeName, TimeDifferenceMs = windowed.TimeDifferenceMs, GraceMs = windowed.GraceMs, Step = name },
-            w => (w.Start, w.LatestRecord, w.Aggregate), (start, latest, aggregate) => new SlidingWindow<VA>(start, latest, aggregate),
-            (start, end) => new TimeWindow(start, end), w => (new TimeWindow(w.Start, w.Start + windowed.TimeDifferenceMs), w.Aggregate));
+            storeName => how with { StoreName = storeName, TimeDifferenceMs = windowed.TimeDifferenceMs, GraceMs = windowed.GraceMs, Step = name },
+            new WindowFormat<SlidingWindow<VA>, VA>(
+                w => (w.Start, w.LatestRecord, w.Aggregate), (start, latest, aggregate) => new SlidingWindow<VA>(start, latest, aggregate),
+                w => new TimeWindow(w.Start, w.Start + windowed.TimeDifferenceMs), (start, end) => new TimeWindow(start, end)));
 }
 
 /// <summary>What a sliding-window aggregation does with a key's records.</summary>
@@ -89,67 +88,38 @@ internal sealed record SlidingAggregation<K, V, VA>(Func<VA>? Initializer, Func<
 }
 
 /// <summary>Kafka Streams' sliding-window aggregation (KStreamSlidingWindowAggregate), per stream task.</summary>
-internal sealed class SlidingAggregator<K, V, VA> : ITransformer<K, V, Windowed<K>, VA>
+internal sealed class SlidingAggregator<K, V, VA> : WindowAggregator<K, V, VA, SlidingWindow<VA>>
 {
     private readonly SlidingAggregation<K, V, VA> _how;
-    private ProcessorContext<Windowed<K>, VA> _context = null!;
-    private IKeyValueStore<K, List<SlidingWindow<VA>>> _store = null!;
-    private ILogger _log = null!;
-    private long _streamTime = long.MinValue;
 
     /// <summary>Streamiz's builder demands a parameterless constructor; it creates instances with the aggregation given to it.</summary>
-    public SlidingAggregator() => _how = null!;
+    public SlidingAggregator() : base(null, "", 0, typeof(KsmlSlidingWindows)) => _how = null!;
 
-    public SlidingAggregator(SlidingAggregation<K, V, VA> how) => _how = how;
+    public SlidingAggregator(SlidingAggregation<K, V, VA> how) : base(how.StoreName, how.Step, how.TimeDifferenceMs + how.GraceMs, typeof(KsmlSlidingWindows)) => _how = how;
 
     private long Difference => _how.TimeDifferenceMs;
 
     /// <summary>Windows that ended before this take no more records.</summary>
-    private long CloseTime => _streamTime - _how.GraceMs;
+    private long CloseTime => StreamTime - _how.GraceMs;
 
-    public void Init(ProcessorContext<Windowed<K>, VA> context)
+    /// <summary>A window stops mattering to a record accepted now (its records may seed new windows) once it starts before this.</summary>
+    protected override bool IsExpired(SlidingWindow<VA> window) => window.Start < CloseTime - 3 * Difference - 1;
+
+    protected override void Aggregate(K key, V value, long timestamp)
     {
-        if (_how is null)
-            throw new InvalidOperationException("SlidingAggregator was created without its aggregation.");
-        _context = context;
-        _log = Logger.GetLogger(typeof(KsmlSlidingWindows));
-        _store = (IKeyValueStore<K, List<SlidingWindow<VA>>>)context.GetStateStore(_how.StoreName);
-        context.Schedule(TimeSpan.FromMilliseconds(Math.Max(1_000, Difference + _how.GraceMs)), PunctuationType.STREAM_TIME, _ => RemoveClosedWindows());
-    }
-
-    /// <summary>A window can still matter to a record accepted now while it starts at or after this (its records may seed new windows).</summary>
-    private long KeepFrom => CloseTime - 3 * Difference - 1;
-
-    private void RemoveClosedWindows()
-    {
-        var keepFrom = KeepFrom;
-        WindowedAggregation.RemoveFromAll(_store, w => w.Start < keepFrom);
-    }
-
-    public Record<Windowed<K>, VA> Process(Record<K, V> record)
-    {
-        var key = record.Key;
-        var timestamp = record.Timestamp.UnixTimestampMs;
-        if (key is null)
-        {
-            _log.LogWarning("{Step}: skipping a record with a null key (offset {Offset}); a window needs a key", _how.Step, record.TopicPartitionOffset);
-            return null!;
-        }
-        _streamTime = Math.Max(_streamTime, timestamp);
         if (timestamp + 1 + Difference <= CloseTime)
         {
-            _log.LogWarning("{Step}: skipping a late record at {Timestamp}: its windows closed (stream time {StreamTime}, grace {Grace} ms)", _how.Step, timestamp, _streamTime, _how.GraceMs);
-            return null!;
+            Log.LogWarning("{Step}: skipping a late record at {Timestamp}: its windows closed (stream time {StreamTime}, grace {Grace} ms)", Step, timestamp, StreamTime, _how.GraceMs);
+            return;
         }
         if (timestamp < Difference)
         {
             // Kafka Streams folds such records into a window starting at 0; a window cannot start before the epoch.
-            _log.LogWarning("{Step}: skipping a record at {Timestamp}, less than the time difference after the epoch", _how.Step, timestamp);
-            return null!;
+            Log.LogWarning("{Step}: skipping a record at {Timestamp}, less than the time difference after the epoch", Step, timestamp);
+            return;
         }
 
-        var windows = (_store.Get(key) ?? []).Where(w => w.Start >= KeepFrom).ToDictionary(w => w.Start);
-        var starts = new HashSet<long>(windows.Keys);
+        var windows = (Store.Get(key) ?? []).Where(w => !IsExpired(w)).ToDictionary(w => w.Start);
         SlidingWindow<VA>? left = null, right = null;
         var leftExists = false;
         var rightExists = false;
@@ -168,12 +138,12 @@ internal sealed class SlidingAggregator<K, V, VA> : ITransformer<K, V, Windowed<
                 leftExists = true;
                 if (window.LatestRecord < timestamp)
                     previousRecord = window.LatestRecord;
-                Add(windows, key, window, record.Value, timestamp);
+                Add(windows, key, window, value, timestamp);
             }
             else if (window.Start <= timestamp)
             {
                 right = window;
-                Add(windows, key, window, record.Value, timestamp);
+                Add(windows, key, window, value, timestamp);
             }
             else
             {
@@ -182,8 +152,9 @@ internal sealed class SlidingAggregator<K, V, VA> : ITransformer<K, V, Windowed<
         }
 
         // The previous record's right window, if it does not exist and holds this record.
-        if (previousRecord is { } previous && !starts.Contains(previous + 1) && previous + 1 + Difference >= timestamp)
-            Add(windows, key, Empty(previous + 1), record.Value, timestamp);
+        // Only existing windows were updated so far, so the dictionary still holds exactly the starts that existed.
+        if (previousRecord is { } previous && !windows.ContainsKey(previous + 1) && previous + 1 + Difference >= timestamp)
+            Add(windows, key, Empty(previous + 1), value, timestamp);
         // This record's left window [t - d, t].
         if (!leftExists)
         {
@@ -191,7 +162,7 @@ internal sealed class SlidingAggregator<K, V, VA> : ITransformer<K, V, Windowed<
             var seed = previousRecord is { } p && timestamp - Difference <= p && left is { } l
                 ? new SlidingWindow<VA>(timestamp - Difference, timestamp, l.Aggregate)
                 : Empty(timestamp - Difference);
-            Add(windows, key, seed, record.Value, timestamp);
+            Add(windows, key, seed, value, timestamp);
         }
         // This record's right window [t + 1, t + 1 + d], when later records fall in it; it does not hold this record.
         if (!rightExists && right is { } r && r.LatestRecord > timestamp)
@@ -200,8 +171,7 @@ internal sealed class SlidingAggregator<K, V, VA> : ITransformer<K, V, Windowed<
             windows[window.Start] = window;
             Forward(key, window);
         }
-        _store.Put(key, windows.Values.OrderBy(w => w.Start).ToList());
-        return null!;
+        Store.Put(key, windows.Values.OrderBy(w => w.Start).ToList());
     }
 
     /// <summary>A window with no records yet (no latest record); its first value meets the initializer, or starts it for reduce.</summary>
@@ -211,7 +181,7 @@ internal sealed class SlidingAggregator<K, V, VA> : ITransformer<K, V, Windowed<
     {
         if (w.Start + Difference < CloseTime)
         {
-            _log.LogWarning("{Step}: not updating the closed window starting at {Start} with the record at {Timestamp}", _how.Step, w.Start, timestamp);
+            Log.LogWarning("{Step}: not updating the closed window starting at {Start} with the record at {Timestamp}", Step, w.Start, timestamp);
             return;
         }
         var empty = w.LatestRecord == long.MinValue;
@@ -223,8 +193,5 @@ internal sealed class SlidingAggregator<K, V, VA> : ITransformer<K, V, Windowed<
         Forward(key, updated);
     }
 
-    private void Forward(K key, SlidingWindow<VA> window) =>
-        _context.Forward(new Windowed<K>(key, new TimeWindow(window.Start, window.Start + Difference)), window.Aggregate);
-
-    public void Close() { }
+    private void Forward(K key, SlidingWindow<VA> window) => Forward(key, new TimeWindow(window.Start, window.Start + Difference), window.Aggregate);
 }
