@@ -87,9 +87,7 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         var ksml = new KsmlTopologyBuilder(builder, functions);
         try
         {
-            // As the application does: every function is loaded, used or not, since one's globalCode may serve others.
-            foreach (var function in definition.Functions)
-                functions.Create(function);
+            KsmlApplication.LoadFunctions(definition, functions);
             definition.Build(ksml);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException) // a suite reports, it never takes the run down

@@ -35,7 +35,7 @@ public static class KsmlApplication
     /// Compiles every function of <paramref name="definition"/>, used or not, in declaration order, as KSML
     /// preloads them: one function's globalCode may define what others use.
     /// </summary>
-    internal static void LoadFunctions(IKsmlDefinition definition, IKsmlFunctionFactory functions)
+    public static void LoadFunctions(IKsmlDefinition definition, IKsmlFunctionFactory functions)
     {
         foreach (var function in definition.Functions)
             functions.Create(function);

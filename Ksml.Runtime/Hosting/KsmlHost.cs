@@ -134,13 +134,15 @@ public sealed class KsmlHost : IAsyncDisposable
         }
 
         if (options.EnableProducers)
-            foreach (var producer in selected.SelectMany(d => d.Producers))
+            foreach (var definition in selected.Where(d => d.Producers.Count > 0))
             {
-                // Without pipelines nothing has loaded the definition's functions, whose globalCode the producer may need.
-                foreach (var definition in selected.Where(d => d.Producers.Contains(producer)))
-                    KsmlApplication.LoadFunctions(definition, functions);
-                var runner = new KsmlProducerRunner(producer, functions, loggers);
-                host._producers.Add(Task.Run(() => RunProducerAsync(runner, producer.Name, clientConfig, logger, host._producerCancellation.Token)));
+                // Without pipelines nothing has loaded the definition's functions, whose globalCode its producers may need.
+                KsmlApplication.LoadFunctions(definition, functions);
+                foreach (var producer in definition.Producers)
+                {
+                    var runner = new KsmlProducerRunner(producer, functions, loggers);
+                    host._producers.Add(Task.Run(() => RunProducerAsync(runner, producer.Name, clientConfig, logger, host._producerCancellation.Token)));
+                }
             }
         host._started = true;
         logger.LogInformation("KSML application {ApplicationId} started with {Count} definition(s) on {BootstrapServers}", options.ApplicationId, selected.Count, bootstrap);
