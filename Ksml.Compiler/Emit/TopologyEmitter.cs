@@ -21,9 +21,9 @@ public sealed class TopologyEmitter
     private readonly Dictionary<BoundStore, string> _storeIds = new();
     private readonly Dictionary<BoundTopic, string> _topicIds = new();
     private readonly Dictionary<string, string> _streamVariables = new();
-    private readonly Dictionary<string, long> _windowSizes = new();
-    // How long after a window's end it still takes records; suppress until windowCloses waits that long.
-    private readonly Dictionary<string, long> _windowGraces = new();
+    // Per windowed variable: its time windows' size, and how long after a window's end it still takes
+    // records (suppress until windowCloses waits that long).
+    private readonly Dictionary<string, (long SizeMs, long GraceMs)> _windows = new();
     private readonly HashSet<string> _variables = new();
 
     private TopologyEmitter(BoundDefinition model, CompilerOptions options)
@@ -314,16 +314,13 @@ public sealed class TopologyEmitter
             var groupsForOwnWindows = i + 1 < operations.Count && DefinitionBinder.BuildsOwnWindows(operations[i + 1].Syntax) && op.Input.Kind == StreamKind.Stream;
             var expression = groupsForOwnWindows ? OwnWindowsGroupingExpression(op, current) : OperationExpression(op, current);
             _w.Line(Interface(groupsForOwnWindows ? op.Output with { Kind = StreamKind.Stream } : op.Output) + " " + next + " = " + expression + ";");
-            if (_windowSizes.TryGetValue(current, out var size))
-                _windowSizes[next] = size;
-            if (op.Operation == "windowByTime" && op.Syntax.Durations.TryGetValue("duration", out var duration))
-                _windowSizes[next] = duration.Milliseconds;
-            if (_windowGraces.TryGetValue(current, out var grace))
-                _windowGraces[next] = grace;
+            if (_windows.TryGetValue(current, out var window))
+                _windows[next] = window;
             if (op.Operation is "windowByTime" or "windowBySession")
-                _windowGraces[next] = (op.Syntax.Durations.TryGetValue("grace", out var g) ? g.Milliseconds : 0)
+                _windows[next] = (op.Syntax.Durations.TryGetValue("duration", out var duration) ? duration.Milliseconds : 0,
+                    (op.Syntax.Durations.TryGetValue("grace", out var grace) ? grace.Milliseconds : 0)
                     // A session can still grow until the gap has passed after its end.
-                    + (op.Syntax.Durations.TryGetValue("inactivityGap", out var gap) ? gap.Milliseconds : 0);
+                    + (op.Syntax.Durations.TryGetValue("inactivityGap", out var gap) ? gap.Milliseconds : 0));
             current = next;
         }
         return current;
@@ -417,7 +414,7 @@ public sealed class TopologyEmitter
                 var maxRecords = op.Syntax.Values.TryGetValue("maxRecords", out var max) ? max.Name : "null";
                 var shutdown = op.Syntax.Values.TryGetValue("bufferFullStrategy", out var strategy) && strategy.Name == "shutdownWhenFull" ? "true" : "false";
                 return op.Syntax.Values["until"].Name == "windowCloses"
-                    ? s + ".KsmlSuppressUntilWindowCloses(" + EmitNames.Number(_windowGraces.TryGetValue(s, out var closesAfter) ? closesAfter : 0) + ", " + maxRecords + ", " + shutdown + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")"
+                    ? s + ".KsmlSuppressUntilWindowCloses(" + EmitNames.Number(_windows.TryGetValue(s, out var closing) ? closing.GraceMs : 0) + ", " + maxRecords + ", " + shutdown + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")"
                     : s + ".KsmlSuppressUntilTimeLimit(" + Ms(op.Syntax.Durations["duration"]) + ", " + maxRecords + ", " + shutdown + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")";
             }
             case "toStream":
@@ -432,7 +429,7 @@ public sealed class TopologyEmitter
     }
 
     private string WindowArgument(string variable, StreamShape input) =>
-        input.Kind == StreamKind.TimeWindowedStream ? ", " + EmitNames.Number(_windowSizes.TryGetValue(variable, out var size) ? size : 0) : "";
+        input.Kind == StreamKind.TimeWindowedStream ? ", " + EmitNames.Number(_windows.TryGetValue(variable, out var window) ? window.SizeMs : 0) : "";
 
     private string JoinExpression(BoundOperation op, string s, string node)
     {
