@@ -196,7 +196,7 @@ internal sealed class SessionStoreAdapter<K, V>(IKeyValueStore<K, List<Dsl.Sessi
             {
                 Expect(operation, arguments, 2, store.Name);
                 var session = SessionKey(arguments[0]);
-                var sessions = Sessions(session.Key).Where(s => (s.Start, s.End) != (session.Window.StartMs, session.Window.EndMs)).ToList();
+                var sessions = Without(session);
                 sessions.Add(new Dsl.Session<V>(session.Window.StartMs, session.Window.EndMs, KsmlValues.To<V>(arguments[1], $"a value for store '{store.Name}'")));
                 store.Put(session.Key, sessions.OrderBy(s => s.Start).ToList());
                 return null;
@@ -205,7 +205,7 @@ internal sealed class SessionStoreAdapter<K, V>(IKeyValueStore<K, List<Dsl.Sessi
             {
                 Expect(operation, arguments, 1, store.Name);
                 var session = SessionKey(arguments[0]);
-                var sessions = Sessions(session.Key).Where(s => (s.Start, s.End) != (session.Window.StartMs, session.Window.EndMs)).ToList();
+                var sessions = Without(session);
                 if (sessions.Count == 0)
                     store.Delete(session.Key);
                 else
@@ -218,6 +218,10 @@ internal sealed class SessionStoreAdapter<K, V>(IKeyValueStore<K, List<Dsl.Sessi
     }
 
     private List<Dsl.Session<V>> Sessions(K key) => store.Get(key) ?? [];
+
+    /// <summary>The key's sessions other than <paramref name="session"/>.</summary>
+    private List<Dsl.Session<V>> Without(Windowed<K> session) =>
+        Sessions(session.Key).Where(s => (s.Start, s.End) != (session.Window.StartMs, session.Window.EndMs)).ToList();
 
     private static object?[] Pair(K key, Dsl.Session<V> session) =>
         [new Windowed<K>(key, new Dsl.SessionWindow(session.Start, session.End)), session.Aggregate];
