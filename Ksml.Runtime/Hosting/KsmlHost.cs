@@ -101,13 +101,12 @@ public sealed class KsmlHost : IAsyncDisposable
         var metrics = options.Prometheus;
         var shared = health.Enabled && metrics.Enabled && health.Host == metrics.Host && health.Port == metrics.Port;
         var endpoints = new List<KsmlHttpEndpoints>();
-        KsmlHttpEndpoints Serve(EndpointOptions at, bool serveHealth, bool serveMetrics) => KsmlHttpEndpoints.Start(at.Host, at.Port, serveHealth, serveMetrics,
-            () => host?.IsReady ?? false, () => host?._started ?? false,
-            path => KsmlStateRequests.Answer(path, host?.Stream, host?._storeQueries ?? new Dictionary<string, KsmlStoreQuery>()), logger);
+        var sources = new KsmlEndpointSources(() => host?.IsReady ?? false, () => host?._started ?? false,
+            path => KsmlStateRequests.Answer(path, host?.Stream, host?._storeQueries ?? new Dictionary<string, KsmlStoreQuery>()));
         if (health.Enabled)
-            endpoints.Add(Serve(health, serveHealth: true, serveMetrics: shared));
+            endpoints.Add(await KsmlHttpEndpoints.StartAsync(health.Host, health.Port, health: true, metrics: shared, sources, loggers).ConfigureAwait(false));
         if (metrics.Enabled && !shared)
-            endpoints.Add(Serve(metrics, serveHealth: false, serveMetrics: true));
+            endpoints.Add(await KsmlHttpEndpoints.StartAsync(metrics.Host, metrics.Port, health: false, metrics: true, sources, loggers).ConfigureAwait(false));
         host = new KsmlHost(options, logger, owned, broker, bootstrap, null, deadLetters, endpoints);
 
         if (options.EnablePipelines && selected.Count > 0)

@@ -1,150 +1,138 @@
 using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 
 namespace Ksml.Runtime.Observability;
 
+/// <summary>What the application's HTTP endpoints answer from: readiness, start-up and state-store queries.</summary>
+/// <param name="Ready">True while the stream is processing (<c>/ready</c>).</param>
+/// <param name="Started">True once the application has started (<c>/startup</c>).</param>
+/// <param name="State">Answers a <c>/state/…</c> path with a status and a JSON body.</param>
+public sealed record KsmlEndpointSources(Func<bool> Ready, Func<bool> Started, Func<string, (int Status, JsonNode? Body)> State);
+
 /// <summary>
-/// The application's HTTP endpoints: KSML's application server (<c>/live</c>, <c>/ready</c> and
-/// <c>/startup</c> for orchestrators, <c>/state/…</c> for the state stores) and <c>/metrics</c> in
+/// The application's HTTP endpoints on Kestrel: KSML's application server (<c>/live</c>, <c>/ready</c>
+/// and <c>/startup</c> for orchestrators, <c>/state/…</c> for the state stores) and <c>/metrics</c> in
 /// Prometheus text format (the runtime's System.Diagnostics.Metrics instruments, published through
-/// prometheus-net's meter adapter).
+/// prometheus-net's meter adapter). Any address binds, <c>0.0.0.0</c> and <c>[::]</c> included, as in
+/// a container behind a Kubernetes probe.
 /// </summary>
 public sealed class KsmlHttpEndpoints : IAsyncDisposable
 {
     private static readonly object AdapterLock = new();
     private static bool _adapterStarted;
 
-    private readonly HttpListener _listener = new();
-    private readonly Func<bool> _ready;
-    private readonly Func<bool> _started;
-    private readonly Func<string, (int Status, System.Text.Json.Nodes.JsonNode? Body)> _state;
-    private readonly bool _metrics;
-    private readonly bool _health;
-    private readonly ILogger _logger;
-    private readonly Task _serving;
-    private volatile bool _stopping;
+    private readonly WebApplication _app;
 
-    private KsmlHttpEndpoints(string prefix, bool health, bool metrics, Func<bool> ready, Func<bool> started,
-        Func<string, (int, System.Text.Json.Nodes.JsonNode?)> state, ILogger logger)
+    private KsmlHttpEndpoints(WebApplication app, string address)
     {
-        _health = health;
-        _metrics = metrics;
-        _ready = ready;
-        _started = started;
-        _state = state;
-        _logger = logger;
-        _listener.Prefixes.Add(prefix);
-        _listener.Start();
-        _serving = Task.Run(ServeAsync);
+        _app = app;
+        Prefix = address;
     }
 
-    /// <summary>The address served, such as <c>http://127.0.0.1:8080/</c>.</summary>
-    public string Prefix => _listener.Prefixes.Single();
+    /// <summary>The address served, such as <c>http://127.0.0.1:8080/</c> (the port actually bound when 0 was asked for).</summary>
+    public string Prefix { get; }
 
-    /// <summary>
-    /// Starts serving on <paramref name="host"/>:<paramref name="port"/>. <paramref name="started"/> answers
-    /// <c>/startup</c> (true once the application has started); <paramref name="state"/> answers a <c>/state/…</c> path.
-    /// </summary>
-    public static KsmlHttpEndpoints Start(string host, int port, bool health, bool metrics, Func<bool> ready, Func<bool> started,
-        Func<string, (int Status, System.Text.Json.Nodes.JsonNode? Body)> state, ILogger logger)
+    /// <summary>Starts serving on <paramref name="host"/>:<paramref name="port"/> (port 0 picks a free one).</summary>
+    public static async Task<KsmlHttpEndpoints> StartAsync(string host, int port, bool health, bool metrics, KsmlEndpointSources sources, ILoggerFactory loggers)
     {
         if (metrics)
-            lock (AdapterLock)
-                if (!_adapterStarted)
-                {
-                    // Published as ksml_<instrument>, e.g. ksml_records_in; kept for the process.
-                    MeterAdapter.StartListening(new MeterAdapterOptions { InstrumentFilterPredicate = instrument => instrument.Meter.Name == KsmlMetrics.MeterName });
-                    _adapterStarted = true;
-                }
-        return new KsmlHttpEndpoints($"http://{host}:{port}/", health, metrics, ready, started, state, logger);
-    }
-
-    private async Task ServeAsync()
-    {
-        while (!_stopping)
+            StartMeterAdapter();
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "ksml" });
+        builder.Services.AddSingleton(loggers);
+        builder.Services.AddLogging();
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (_stopping)
-            {
-                // Closing the listener ends the pending accept with ObjectDisposedException or HttpListenerException.
-                return;
-            }
-            catch (HttpListenerException ex)
-            {
-                _logger.LogWarning(ex, "HTTP endpoint failed to accept a request");
-                continue;
-            }
-            _ = Task.Run(() => RespondAsync(context));
-        }
-    }
-
-    private async Task RespondAsync(HttpListenerContext context)
-    {
-        var response = context.Response;
+            kestrel.AddServerHeader = false;
+            Listen(kestrel, host, port);
+        });
+        var app = builder.Build();
+        app.MapKsmlEndpoints(health, metrics, sources);
         try
         {
-            var path = context.Request.Url?.AbsolutePath ?? "";
-            switch (path)
-            {
-                case "/live" when _health:
-                    await Text(response, 200, "live\n").ConfigureAwait(false);
-                    break;
-                case "/startup" when _health:
-                    // As KSML answers it: no content once started, a server error until then.
-                    response.StatusCode = _started() ? 204 : 500;
-                    break;
-                case not null when _health && path.StartsWith("/state/", StringComparison.Ordinal):
-                    var (status, body) = _state(path);
-                    response.StatusCode = status;
-                    response.ContentType = "application/json; charset=utf-8";
-                    await response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(body?.ToJsonString(Readable) ?? "null")).ConfigureAwait(false);
-                    break;
-                case "/ready" when _health:
-                    var ready = _ready();
-                    await Text(response, ready ? 200 : 503, ready ? "ready\n" : "not ready\n").ConfigureAwait(false);
-                    break;
-                case "/metrics" when _metrics:
-                    response.StatusCode = 200;
-                    response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-                    await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(response.OutputStream).ConfigureAwait(false);
-                    break;
-                default:
-                    await Text(response, 404, "not found\n").ConfigureAwait(false);
-                    break;
-            }
+            await app.StartAsync().ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (IOException ex)
         {
-            _logger.LogWarning(ex, "HTTP endpoint failed to answer {Path}", context.Request.Url?.AbsolutePath);
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new Hosting.KsmlConfigException($"cannot serve HTTP on {host}:{port}: {ex.Message}");
         }
-        finally
-        {
-            response.Close();
-        }
+        var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        return new KsmlHttpEndpoints(app, (bound ?? $"http://{host}:{port}").TrimEnd('/') + "/");
     }
 
-    // Store names and keys as written ('it''s', é), not \u-escaped: an HTTP body, not HTML.
-    private static readonly System.Text.Json.JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    private static async Task Text(HttpListenerResponse response, int status, string text)
+    /// <summary>Binds the address as written: an IP literal (v4, or v6 with or without brackets) as is, a host name on loopback or every interface.</summary>
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string host, int port)
     {
-        response.StatusCode = status;
-        response.ContentType = "text/plain; charset=utf-8";
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-        await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+        var literal = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
+        if (IPAddress.TryParse(literal, out var address))
+            kestrel.Listen(address, port);
+        else if (host == "localhost")
+            kestrel.ListenLocalhost(port);
+        else if (host is "*" or "+")
+            kestrel.ListenAnyIP(port);
+        else
+            kestrel.Listen(Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new Hosting.KsmlConfigException($"cannot serve HTTP on '{host}': the name does not resolve"), port);
+    }
+
+    private static void StartMeterAdapter()
+    {
+        lock (AdapterLock)
+            if (!_adapterStarted)
+            {
+                // Published as ksml_<instrument>, e.g. ksml_records_in; kept for the process.
+                MeterAdapter.StartListening(new MeterAdapterOptions { InstrumentFilterPredicate = instrument => instrument.Meter.Name == KsmlMetrics.MeterName });
+                _adapterStarted = true;
+            }
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        _stopping = true;
-        _listener.Stop();
-        _listener.Close();
-        await _serving.ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(deadline.Token).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
     }
+}
+
+/// <summary>KSML's HTTP endpoints as minimal-API routes, for Ksml.NET's own server or an ASP.NET Core application's.</summary>
+public static class KsmlEndpointRoutes
+{
+    /// <summary>
+    /// Maps KSML's endpoints onto <paramref name="endpoints"/>: the health and state paths when
+    /// <paramref name="health"/>, <c>/metrics</c> when <paramref name="metrics"/>. An ASP.NET Core application
+    /// can serve them beside its own.
+    /// </summary>
+    public static void MapKsmlEndpoints(this IEndpointRouteBuilder endpoints, bool health, bool metrics, KsmlEndpointSources sources)
+    {
+        if (health)
+        {
+            endpoints.MapGet("/live", () => Results.Text("live\n"));
+            // As KSML answers it: no content once started, a server error until then.
+            endpoints.MapGet("/startup", () => Results.StatusCode(sources.Started() ? 204 : 500));
+            endpoints.MapGet("/ready", () => sources.Ready() ? Results.Text("ready\n") : Results.Text("not ready\n", statusCode: 503));
+            endpoints.MapGet("/state/{**path}", (HttpContext context) =>
+            {
+                var (status, body) = sources.State(context.Request.Path.Value ?? "");
+                return Results.Text(body?.ToJsonString(Readable) ?? "null", "application/json; charset=utf-8", statusCode: status);
+            });
+        }
+        if (metrics)
+            endpoints.MapGet("/metrics", async (HttpContext context) =>
+            {
+                context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            });
+    }
+
+    // Store names and keys as written ('it''s', é), not \u-escaped: an HTTP body, not HTML.
+    private static readonly System.Text.Json.JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

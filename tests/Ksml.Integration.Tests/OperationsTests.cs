@@ -48,6 +48,34 @@ public sealed class OperationsTests
         Assert.That((await http.GetAsync("nothing-here")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }
 
+    [TestCase("0.0.0.0", "127.0.0.1")]
+    [TestCase("[::]", "[::1]")]
+    [TestCase("::", "127.0.0.1")]
+    public async Task Endpoints_bound_to_every_interface_answer_over_loopback(string bindAddress, string callAddress)
+    {
+        // KSML's default host, and what a container behind a Kubernetes probe needs; HttpListener refused it at start.
+        var (healthPort, metricsPort) = (Loopback.FreePort(), Loopback.FreePort());
+        var options = Kafka.Options(AppId(), $"""
+              applicationServer:
+                enabled: true
+                host: "{bindAddress}"
+                port: {healthPort}
+              prometheus:
+                enabled: true
+                host: "{bindAddress}"
+                port: {metricsPort}
+            """);
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker);
+        using var health = new HttpClient { BaseAddress = new Uri($"http://{callAddress}:{healthPort}/") };
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://{callAddress}:{metricsPort}/") };
+
+        Assert.That((await health.GetAsync("live")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        await Kafka.Until(() => health.GetAsync("ready").Result.StatusCode == HttpStatusCode.OK, "/ready answers 200");
+        Assert.That((await health.GetAsync("startup")).StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        Assert.That((await health.GetAsync("state/keyValue/key_counts/all")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await metrics.GetStringAsync("metrics"), Does.Contain("# TYPE"));
+    }
+
     [Test]
     public async Task Prometheus_on_its_own_port_is_served_next_to_the_application_server()
     {
