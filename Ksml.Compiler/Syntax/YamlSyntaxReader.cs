@@ -12,13 +12,22 @@ namespace Ksml.Compiler.Syntax;
 /// Reads KSML text into a located <see cref="YamlNode"/> tree. Never throws: YamlDotNet raises
 /// <see cref="YamlException"/> for most bad input but a bare <see cref="InvalidOperationException"/>
 /// for unclosed flow collections, so every exception becomes a KSML0000 at the last good position.
+/// Hostile input is bounded: nesting deeper than <see cref="MaxDepth"/> and aliases that expand to more
+/// than <see cref="MaxExpandedNodes"/> nodes (a "billion laughs" document) are located errors, not a
+/// stack overflow or an exponential walk in whatever reads the tree.
 /// </summary>
 public sealed class YamlSyntaxReader
 {
+    /// <summary>How deep collections may nest; KSML files and runner files need a dozen levels.</summary>
+    public const int MaxDepth = 200;
+
+    /// <summary>How many nodes the document may hold once every alias is expanded.</summary>
+    public const long MaxExpandedNodes = 1_000_000;
+
     private readonly string _path;
     private readonly string _text;
     private readonly int[] _lineStarts;
-    private readonly Dictionary<string, YamlNode> _anchors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (YamlNode Node, long Weight)> _anchors = new(StringComparer.Ordinal);
     private IParser _parser = null!;
     private Mark _lastEnd = Mark.Empty;
 
@@ -41,7 +50,7 @@ public sealed class YamlSyntaxReader
             if (_parser.Accept<StreamEnd>(out _))
                 return null;
             Expect<DocumentStart>();
-            var root = _parser.Accept<DocumentEnd>(out _) ? null : ReadNode();
+            var root = _parser.Accept<DocumentEnd>(out _) ? null : ReadNode(0, out _);
             Expect<DocumentEnd>();
             if (!_parser.Accept<StreamEnd>(out _))
             {
@@ -84,18 +93,26 @@ public sealed class YamlSyntaxReader
         return current;
     }
 
-    private YamlNode ReadNode()
+    /// <summary>Reads one node; <paramref name="weight"/> is how many nodes it stands for with its aliases expanded.</summary>
+    private YamlNode ReadNode(int depth, out long weight)
     {
         if (_parser.TryConsume<AnchorAlias>(out var alias))
         {
             _lastEnd = alias.End;
             if (_anchors.TryGetValue(alias.Value.Value, out var target))
-                return target;
+            {
+                weight = target.Weight;
+                return target.Node;
+            }
             throw new YamlException(alias.Start, alias.End, $"the alias '*{alias.Value.Value}' refers to no anchor defined before it");
         }
 
+        if (depth > MaxDepth && _parser.Current is { } deep)
+            throw new YamlException(deep.Start, deep.End, $"the YAML nests deeper than {MaxDepth} levels");
+
         YamlNode node;
         string anchor;
+        weight = 1;
         if (_parser.TryConsume<Scalar>(out var scalar))
         {
             _lastEnd = scalar.End;
@@ -107,7 +124,10 @@ public sealed class YamlSyntaxReader
             _lastEnd = sequenceStart.End;
             var items = new List<YamlNode>();
             while (!_parser.Accept<SequenceEnd>(out _))
-                items.Add(ReadNode());
+            {
+                items.Add(ReadNode(depth + 1, out var itemWeight));
+                weight = Add(weight, itemWeight, sequenceStart);
+            }
             var end = Expect<SequenceEnd>();
             node = new YamlSequence(items, SpanOf(sequenceStart.Start, end.End));
             anchor = sequenceStart.Anchor.IsEmpty ? "" : sequenceStart.Anchor.Value;
@@ -118,8 +138,9 @@ public sealed class YamlSyntaxReader
             var entries = new List<YamlEntry>();
             while (!_parser.Accept<MappingEnd>(out _))
             {
-                var keyNode = ReadNode();
-                var valueNode = ReadNode();
+                var keyNode = ReadNode(depth + 1, out var keyWeight);
+                var valueNode = ReadNode(depth + 1, out var valueWeight);
+                weight = Add(Add(weight, keyWeight, mappingStart), valueWeight, mappingStart);
                 if (keyNode is YamlScalar key)
                 {
                     if (key.Value == "<<" && key.Style == ScalarStyle.Plain && valueNode is YamlMapping merged)
@@ -143,8 +164,17 @@ public sealed class YamlSyntaxReader
         }
 
         if (anchor.Length > 0)
-            _anchors[anchor] = node;
+            _anchors[anchor] = (node, weight);
         return node;
+    }
+
+    private static long Add(long weight, long more, ParsingEvent collection)
+    {
+        var total = weight + more;
+        if (total > MaxExpandedNodes)
+            throw new YamlException(collection.Start, collection.End,
+                $"aliases here expand to more than {MaxExpandedNodes:N0} nodes; a KSML file needs far fewer, so this looks like an alias bomb");
+        return total;
     }
 
     private Mark ToMark(SourceSpan span) => new(span.Start, span.Line, span.Column);
