@@ -28,8 +28,8 @@ public sealed class KsmlConfigException : Exception
 }
 
 /// <summary>
-/// Reads KSML's runner file: <c>${VAR}</c> and <c>${VAR:-default}</c> are replaced from the
-/// environment first (so secrets live there, never in the file or the code), then the
+/// Reads KSML's runner file: <c>${VAR}</c> and <c>${VAR:-default}</c> in its values are replaced from the
+/// environment (so secrets live there, never in the file or the code), then the
 /// <c>kafka:</c> section is kept as given and the <c>ksml:</c> section is checked key by key.
 /// </summary>
 public static partial class KsmlRunnerConfig
@@ -54,25 +54,21 @@ public static partial class KsmlRunnerConfig
         return options.DefinitionFiles.Select(d => (d.Key, System.IO.Path.Combine(directory, d.Value)));
     }
 
-    /// <summary>Replaces <c>${VAR}</c> and <c>${VAR:-default}</c>; a variable that is unset and has no default is an error.</summary>
-    public static string Substitute(string text, string source, Func<string, string?> environment)
-    {
-        var lines = text.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
+    /// <summary>
+    /// Replaces <c>${VAR}</c> and <c>${VAR:-default}</c> in one scalar value; a variable that is unset and has
+    /// no default is an error. Values are substituted after the YAML is parsed, so a secret holding
+    /// <c>: </c>, <c> #</c>, a leading <c>*</c> or a newline stays the value it is and cannot change the configuration.
+    /// </summary>
+    public static string Substitute(string value, string location, Func<string, string?> environment) =>
+        Variable().Replace(value, match =>
         {
-            var lineNumber = i + 1;
-            lines[i] = Variable().Replace(lines[i], match =>
-            {
-                var name = match.Groups["name"].Value;
-                if (environment(name) is { } value)
-                    return value;
-                if (match.Groups["default"].Success)
-                    return match.Groups["default"].Value;
-                throw new KsmlConfigException($"{source}({lineNumber})", $"environment variable {name} is not set and ${{{name}}} has no default (write ${{{name}:-value}} for one)");
-            });
-        }
-        return string.Join('\n', lines);
-    }
+            var name = match.Groups["name"].Value;
+            if (environment(name) is { } set)
+                return set;
+            if (match.Groups["default"].Success)
+                return match.Groups["default"].Value;
+            throw new KsmlConfigException(location, $"environment variable {name} is not set and ${{{name}}} has no default (write ${{{name}:-value}} for one)");
+        });
 
     /// <summary>
     /// Parses the runner file's text into options; <paramref name="overrides"/> (<c>kafka.bootstrap.servers=…</c>,
@@ -80,10 +76,15 @@ public static partial class KsmlRunnerConfig
     /// </summary>
     public static KsmlRunnerOptions Parse(string text, string source, Func<string, string?> environment, IEnumerable<string>? overrides = null)
     {
+        // The compiler's located reader bounds nesting and alias expansion, which YamlDotNet's object model does not.
+        var problems = new List<global::Ksml.Compiler.Diagnostics.KsmlDiagnostic>();
+        global::Ksml.Compiler.Syntax.YamlSyntaxReader.Read(source, text, problems);
+        if (problems.FirstOrDefault() is { } problem)
+            throw new KsmlConfigException($"{source}({problem.Span.Line},{problem.Span.Column})", $"malformed YAML: {problem.Message}");
         var yaml = new YamlStream();
         try
         {
-            yaml.Load(new StringReader(Substitute(text, source, environment)));
+            yaml.Load(new StringReader(text));
         }
         catch (YamlException ex)
         {
@@ -93,6 +94,7 @@ public static partial class KsmlRunnerConfig
         var root = yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is YamlScalarNode { Value: null or "" }
             ? new YamlMappingNode()
             : Mapping(yaml.Documents[0].RootNode, source, "the file");
+        SubstituteScalars(root, source, environment, new HashSet<YamlNode>(ReferenceEqualityComparer.Instance));
         ApplyOverrides(root, overrides ?? []);
         foreach (var (keyNode, value) in root.Children)
         {
@@ -110,6 +112,27 @@ public static partial class KsmlRunnerConfig
             }
         }
         return options;
+    }
+
+    /// <summary>Substitutes variables in every scalar value of the file once (an alias shares its anchor's node).</summary>
+    private static void SubstituteScalars(YamlNode node, string source, Func<string, string?> environment, HashSet<YamlNode> seen)
+    {
+        if (!seen.Add(node))
+            return;
+        switch (node)
+        {
+            case YamlScalarNode { Value: { } value } scalar when value.Contains("${", StringComparison.Ordinal):
+                scalar.Value = Substitute(value, Where(source, scalar), environment);
+                break;
+            case YamlMappingNode mapping:
+                foreach (var (_, child) in mapping.Children)
+                    SubstituteScalars(child, source, environment, seen);
+                break;
+            case YamlSequenceNode sequence:
+                foreach (var child in sequence.Children)
+                    SubstituteScalars(child, source, environment, seen);
+                break;
+        }
     }
 
     private static KsmlRunnerOptions Ksml(KsmlRunnerOptions options, YamlMappingNode ksml, string source)

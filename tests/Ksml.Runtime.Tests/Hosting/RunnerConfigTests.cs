@@ -140,7 +140,29 @@ public sealed class RunnerConfigTests
     public void A_missing_environment_variable_names_the_line_and_how_to_default_it()
     {
         Assert.That(Error("kafka:\n  sasl.password: ${NOPE}\n"),
-            Is.EqualTo("ksml-runner.yaml(2): environment variable NOPE is not set and ${NOPE} has no default (write ${NOPE:-value} for one)"));
+            Is.EqualTo("ksml-runner.yaml(2,18): environment variable NOPE is not set and ${NOPE} has no default (write ${NOPE:-value} for one)"));
+    }
+
+    [TestCase("pass: word")]
+    [TestCase("pass #not a comment")]
+    [TestCase("*alias")]
+    [TestCase("line one\nline two")]
+    [TestCase("'quoted'")]
+    [TestCase("${NESTED}")]
+    public void A_secret_is_the_value_it_is_whatever_it_holds(string secret)
+    {
+        // Substituted into the parsed value: before, the text was substituted and then parsed, so these changed the file.
+        var options = KsmlRunnerConfig.Parse("kafka:\n  sasl.password: ${SECRET}\n  sasl.username: u\n", "ksml-runner.yaml",
+            name => name == "SECRET" ? secret : null);
+
+        Assert.That(options.Kafka["sasl.password"], Is.EqualTo(secret));
+        Assert.That(options.Kafka["sasl.username"], Is.EqualTo("u"));
+    }
+
+    [Test]
+    public void A_runner_file_nested_past_the_limit_is_a_located_error()
+    {
+        Assert.That(Error("kafka:\n  a: " + new string('[', 100_000) + new string(']', 100_000) + "\n"), Does.StartWith("ksml-runner.yaml(2,").And.Contain("nests deeper than 200 levels"));
     }
 
     [TestCase("ksml:\n  enableProducer: false\n", "ksml-runner.yaml(2,3): unknown key 'ksml.enableProducer'; did you mean 'ksml.enableProducers'?")]
