@@ -90,6 +90,7 @@ public sealed class KsmlHost : IAsyncDisposable
             CreateTopics(broker, selected, options);
 
         Serdes.KsmlNotations.Configure(options.SchemaDirectory, options.Notations);
+        Values.ValueLimits.Configure(options.MaxNestingDepth);
         var functions = new PythonFunctionFactory(loggers, options.Python);
         var deadLetters = NeedsDeadLetters(options.ErrorHandling) ? new KafkaDeadLetterSink(clientConfig) : null;
         var errors = new KsmlErrorHandler(options.ErrorHandling, loggers, deadLetters);

@@ -158,7 +158,8 @@ public static partial class KsmlRunnerConfig
                 "applicationServer" => options with { ApplicationServer = Endpoint(value, source, path, options.ApplicationServer) },
                 "python" or "pythonContext" => options with { Python = Python(value, source, path, options.Python) },
                 "jsonLogs" => options with { JsonLogs = Bool(value, source, path) },
-                _ => throw Unknown(source, keyNode, key, "ksml.", ["definitions", "configDirectory", "storageDirectory", "createStorageDirectory", "schemaDirectory", "schemaRegistries", "notations", "enableProducers", "enablePipelines", "embeddedBroker", "errorHandling", "prometheus", "applicationServer", "python", "pythonContext", "jsonLogs"]),
+                "limits" => Limits(options, value, source, path),
+                _ => throw Unknown(source, keyNode, key, "ksml.", ["limits", "definitions", "configDirectory", "storageDirectory", "createStorageDirectory", "schemaDirectory", "schemaRegistries", "notations", "enableProducers", "enablePipelines", "embeddedBroker", "errorHandling", "prometheus", "applicationServer", "python", "pythonContext", "jsonLogs"]),
             };
         }
         return options;
@@ -221,6 +222,17 @@ public static partial class KsmlRunnerConfig
                 "enabled" => options with { EmbeddedBroker = Bool(item, source, path + ".enabled") },
                 "partitions" => options with { EmbeddedBrokerPartitions = Int(item, source, path + ".partitions", 1, 1000) },
                 var other => throw Unknown(source, keyNode, other, path + ".", ["enabled", "partitions"]),
+            };
+        return options;
+    }
+
+    private static KsmlRunnerOptions Limits(KsmlRunnerOptions options, YamlNode value, string source, string path)
+    {
+        foreach (var (keyNode, item) in Mapping(value, source, path).Children)
+            options = Text(keyNode) switch
+            {
+                "maxNestingDepth" => options with { MaxNestingDepth = Int(item, source, path + ".maxNestingDepth", 1, Values.ValueLimits.MaxConfigurableDepth) },
+                var other => throw Unknown(source, keyNode, other, path + ".", ["maxNestingDepth"]),
             };
         return options;
     }

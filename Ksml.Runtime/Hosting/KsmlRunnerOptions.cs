@@ -72,6 +72,9 @@ public sealed record KsmlRunnerOptions
     /// <summary>Log lines as JSON objects instead of text.</summary>
     public bool JsonLogs { get; init; }
 
+    /// <summary>How deep one record's value may nest (<c>ksml.limits.maxNestingDepth</c>); deeper values fail to their stage's error policy.</summary>
+    public int MaxNestingDepth { get; init; } = Values.ValueLimits.DefaultMaxDepth;
+
     /// <summary>The Kafka Streams application id.</summary>
     public string ApplicationId => Kafka.GetValueOrDefault("application.id")
         ?? System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name?.ToLowerInvariant() ?? "ksml-app";

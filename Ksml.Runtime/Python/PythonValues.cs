@@ -19,7 +19,9 @@ namespace Ksml.Runtime.Python;
 internal static unsafe class PythonValues
 {
     /// <summary>A new reference to the Python form of <paramref name="value"/>.</summary>
-    public static nint ToPython(object? value) => value switch
+    public static nint ToPython(object? value) => ToPython(value, 0);
+
+    private static nint ToPython(object? value, int depth) => value switch
     {
         null => NewRef(None),
         string s => FromString(s),
@@ -33,12 +35,12 @@ internal static unsafe class PythonValues
         float f => Check(FloatFromDouble(f)),
         decimal m => Check(FloatFromDouble((double)m)),
         byte[] bytes => FromBytes(bytes),
-        JsonNode node => FromJson(node),
-        _ when IsWindowed(value) => FromWindowed(value),
-        IDictionary dictionary => FromDictionary(dictionary),
-        ITuple tuple => FromTuple(tuple),
-        IEnumerable list => FromList(list),
-        _ when IsKeyValuePair(value) => FromKeyValuePair(value),
+        JsonNode node => FromJson(node, depth),
+        _ when IsWindowed(value) => FromWindowed(value, depth),
+        IDictionary dictionary => FromDictionary(dictionary, depth),
+        ITuple tuple => FromTuple(tuple, depth),
+        IEnumerable list => FromList(list, depth),
+        _ when IsKeyValuePair(value) => FromKeyValuePair(value, depth),
         _ => throw new KsmlTypeException($"A {value.GetType().Name} cannot be passed to Python."),
     };
 
@@ -64,8 +66,12 @@ internal static unsafe class PythonValues
             return Check(BytesFromStringAndSize(p, bytes.Length));
     }
 
-    private static nint FromJson(JsonNode? node)
+    private const string PassedValue = "A value passed to Python";
+    private const string ReturnedValue = "A value returned from Python";
+
+    private static nint FromJson(JsonNode? node, int depth)
     {
+        ValueLimits.Check(depth, PassedValue);
         switch (node)
         {
             case null:
@@ -78,7 +84,7 @@ internal static unsafe class PythonValues
                 try
                 {
                     foreach (var (name, child) in obj)
-                        SetItem(dict, name, FromJson(child));
+                        SetItem(dict, name, FromJson(child, depth + 1));
                 }
                 catch
                 {
@@ -93,7 +99,7 @@ internal static unsafe class PythonValues
                 for (var i = 0; i < array.Count; i++)
                 {
                     nint item;
-                    try { item = FromJson(array[i]); }
+                    try { item = FromJson(array[i], depth + 1); }
                     catch { DecRef(list); throw; }
                     ListSetItem(list, i, item);
                 }
@@ -316,7 +322,7 @@ internal static unsafe class PythonValues
     private static bool IsWindowed(object value) =>
         value.GetType() is { IsGenericType: true } t && t.GetGenericTypeDefinition() == typeof(Windowed<>);
 
-    private static nint FromWindowed(object windowed)
+    private static nint FromWindowed(object windowed, int depth)
     {
         var type = windowed.GetType();
         var window = (Streamiz.Kafka.Net.Stream.Window)type.GetProperty(nameof(Windowed<int>.Window))!.GetValue(windowed)!;
@@ -325,17 +331,18 @@ internal static unsafe class PythonValues
         SetItem(dict, "end", Check(LongFromLongLong(window.EndMs)));
         SetItem(dict, "startTime", FromString(KsmlValues.WindowTime(window.StartMs)));
         SetItem(dict, "endTime", FromString(KsmlValues.WindowTime(window.EndMs)));
-        SetItem(dict, "key", ToPython(type.GetProperty(nameof(Windowed<int>.Key))!.GetValue(windowed)));
+        SetItem(dict, "key", ToPython(type.GetProperty(nameof(Windowed<int>.Key))!.GetValue(windowed), depth + 1));
         return dict;
     }
 
-    private static nint FromDictionary(IDictionary dictionary)
+    private static nint FromDictionary(IDictionary dictionary, int depth)
     {
+        ValueLimits.Check(depth, PassedValue);
         var dict = Check(DictNew());
         foreach (DictionaryEntry entry in dictionary)
         {
-            var k = ToPython(entry.Key);
-            var v = ToPython(entry.Value);
+            var k = ToPython(entry.Key, depth + 1);
+            var v = ToPython(entry.Value, depth + 1);
             var failed = DictSetItem(dict, k, v) != 0;
             DecRef(k);
             DecRef(v);
@@ -348,37 +355,41 @@ internal static unsafe class PythonValues
         return dict;
     }
 
-    private static nint FromTuple(ITuple tuple)
+    private static nint FromTuple(ITuple tuple, int depth)
     {
+        ValueLimits.Check(depth, PassedValue);
         var result = Check(TupleNew(tuple.Length));
         for (var i = 0; i < tuple.Length; i++)
-            TupleSetItem(result, i, ToPython(tuple[i]));
+            TupleSetItem(result, i, ToPython(tuple[i], depth + 1));
         return result;
     }
 
-    private static nint FromList(IEnumerable items)
+    private static nint FromList(IEnumerable items, int depth)
     {
+        ValueLimits.Check(depth, PassedValue);
         var elements = items.Cast<object?>().ToList();
         var list = Check(ListNew(elements.Count));
         for (var i = 0; i < elements.Count; i++)
-            ListSetItem(list, i, ToPython(elements[i]));
+            ListSetItem(list, i, ToPython(elements[i], depth + 1));
         return list;
     }
 
     private static bool IsKeyValuePair(object value) =>
         value.GetType() is { IsGenericType: true } t && t.GetGenericTypeDefinition() == typeof(KeyValuePair<,>);
 
-    private static nint FromKeyValuePair(object pair)
+    private static nint FromKeyValuePair(object pair, int depth)
     {
         var type = pair.GetType();
         var tuple = Check(TupleNew(2));
-        TupleSetItem(tuple, 0, ToPython(type.GetProperty("Key")!.GetValue(pair)));
-        TupleSetItem(tuple, 1, ToPython(type.GetProperty("Value")!.GetValue(pair)));
+        TupleSetItem(tuple, 0, ToPython(type.GetProperty("Key")!.GetValue(pair), depth + 1));
+        TupleSetItem(tuple, 1, ToPython(type.GetProperty("Value")!.GetValue(pair), depth + 1));
         return tuple;
     }
 
     /// <summary>The .NET form of a Python object (borrowed; not released).</summary>
-    public static object? ToClr(nint o)
+    public static object? ToClr(nint o) => ToClr(o, 0);
+
+    private static object? ToClr(nint o, int depth)
     {
         if (o == None) return null;
         if (o == True) return true;
@@ -387,23 +398,25 @@ internal static unsafe class PythonValues
         if (type == UnicodeType) return AsString(o);
         if (type == LongType) return AsLong(o);
         if (type == FloatType) return FloatAsDouble(o);
-        if (type == DictType) return AsJsonObject(o);
-        if (type == ListType) return AsList(o);
-        if (type == TupleType) return AsArray(o);
+        if (type == DictType) return AsJsonObject(o, depth);
+        if (type == ListType) return AsList(o, depth);
+        if (type == TupleType) return AsArray(o, depth);
         if (type == BytesType) return AsBytes(o);
         var flags = TypeGetFlags(type);
         if ((flags & TpFlagsUnicodeSubclass) != 0) return AsString(o);
         if ((flags & TpFlagsLongSubclass) != 0) return AsLong(o);
-        if ((flags & TpFlagsDictSubclass) != 0) return AsJsonObject(o);
-        if ((flags & TpFlagsListSubclass) != 0) return AsList(o);
-        if ((flags & TpFlagsTupleSubclass) != 0) return AsArray(o);
+        if ((flags & TpFlagsDictSubclass) != 0) return AsJsonObject(o, depth);
+        if ((flags & TpFlagsListSubclass) != 0) return AsList(o, depth);
+        if ((flags & TpFlagsTupleSubclass) != 0) return AsArray(o, depth);
         if ((flags & TpFlagsBytesSubclass) != 0) return AsBytes(o);
         if (TypeIsSubtype(type, FloatType) != 0) return FloatAsDouble(o);
         throw new KsmlTypeException($"A Python {TypeName(o)} cannot be returned to a KSML pipeline; use dict, list, tuple, str, int, float, bool, bytes or None.");
     }
 
     /// <summary>The JSON form of a Python object, for values nested in dictionaries and lists.</summary>
-    public static JsonNode? ToJson(nint o)
+    public static JsonNode? ToJson(nint o) => ToJson(o, 0);
+
+    private static JsonNode? ToJson(nint o, int depth)
     {
         if (o == None) return null;
         if (o == True) return JsonValue.Create(true);
@@ -412,9 +425,9 @@ internal static unsafe class PythonValues
         if (type == UnicodeType) return JsonValue.Create(AsString(o));
         if (type == LongType) return JsonValue.Create(AsLong(o));
         if (type == FloatType) return KsmlValues.JsonNumber(FloatAsDouble(o));
-        if (type == DictType) return AsJsonObject(o);
-        if (type == ListType || type == TupleType) return AsJsonArray(o, type == TupleType);
-        return KsmlValues.ToJsonNode(ToClr(o));
+        if (type == DictType) return AsJsonObject(o, depth);
+        if (type == ListType || type == TupleType) return AsJsonArray(o, type == TupleType, depth);
+        return KsmlValues.ToJsonNode(ToClr(o, depth));
     }
 
     private static string AsString(nint o)
@@ -439,14 +452,15 @@ internal static unsafe class PythonValues
 
     private static byte[] AsBytes(nint o) => new ReadOnlySpan<byte>(BytesAsString(o), (int)BytesSize(o)).ToArray();
 
-    private static JsonObject AsJsonObject(nint o)
+    private static JsonObject AsJsonObject(nint o, int depth)
     {
+        ValueLimits.Check(depth, ReturnedValue);
         // Sized up front: JsonObject's dictionary would otherwise grow (and rehash) as fields are added.
         var properties = new KeyValuePair<string, JsonNode?>[DictSize(o)];
         var count = 0;
         nint position = 0, key, value;
         while (DictNext(o, &position, &key, &value) != 0 && count < properties.Length)
-            properties[count++] = new(KeyText(key), ToJson(value));
+            properties[count++] = new(KeyText(key), ToJson(value, depth + 1));
         return new JsonObject(count == properties.Length ? properties : properties[..count]);
     }
 
@@ -463,30 +477,33 @@ internal static unsafe class PythonValues
         finally { DecRef(text); }
     }
 
-    private static JsonArray AsJsonArray(nint o, bool tuple)
+    private static JsonArray AsJsonArray(nint o, bool tuple, int depth)
     {
+        ValueLimits.Check(depth, ReturnedValue);
         var count = tuple ? TupleSize(o) : ListSize(o);
         var array = new JsonArray();
         for (nint i = 0; i < count; i++)
-            array.Add(ToJson(tuple ? TupleGetItemBorrowed(o, i) : ListGetItemBorrowed(o, i)));
+            array.Add(ToJson(tuple ? TupleGetItemBorrowed(o, i) : ListGetItemBorrowed(o, i), depth + 1));
         return array;
     }
 
-    private static List<object?> AsList(nint o)
+    private static List<object?> AsList(nint o, int depth)
     {
+        ValueLimits.Check(depth, ReturnedValue);
         var count = ListSize(o);
         var list = new List<object?>((int)count);
         for (nint i = 0; i < count; i++)
-            list.Add(ToClr(ListGetItemBorrowed(o, i)));
+            list.Add(ToClr(ListGetItemBorrowed(o, i), depth + 1));
         return list;
     }
 
-    private static object?[] AsArray(nint o)
+    private static object?[] AsArray(nint o, int depth)
     {
+        ValueLimits.Check(depth, ReturnedValue);
         var count = TupleSize(o);
         var array = new object?[count];
         for (nint i = 0; i < count; i++)
-            array[i] = ToClr(TupleGetItemBorrowed(o, i));
+            array[i] = ToClr(TupleGetItemBorrowed(o, i), depth + 1);
         return array;
     }
 

@@ -16,6 +16,8 @@ using Confluent.SchemaRegistry;
 using Json.Schema;
 using Streamiz.Kafka.Net.SerDes;
 
+using Ksml.Runtime.Values;
+
 namespace Ksml.Runtime.Serdes;
 
 /// <summary>How a notation is configured: KSML's <c>ksml.notations.&lt;prefix&gt;</c>.</summary>
@@ -137,9 +139,11 @@ public static class KsmlNotations
                 payload = data;
             }
             var reader = _fileSchema.Value ?? writer;
-            using var stream = new MemoryStream(payload.ToArray());
+            var bytes = payload.ToArray();
+            using var stream = new MemoryStream(bytes);
             try
             {
+                AvroDepth.Check(writer, bytes, notation);
                 return AvroValues.ToJson(new GenericDatumReader<object?>(writer, reader).Read(null, new BinaryDecoder(stream)))!;
             }
             catch (AvroException ex)
@@ -183,7 +187,7 @@ public static class KsmlNotations
             JsonNode node;
             try
             {
-                node = JsonNode.Parse(payload)!;
+                node = JsonNode.Parse(payload, documentOptions: ValueLimits.Json)!;
             }
             catch (JsonException ex)
             {
@@ -306,7 +310,7 @@ public static class KsmlNotations
         {
             if (data is null)
                 return null!;
-            var document = new XDocument(ToElement(Root, data));
+            var document = new XDocument(ToElement(Root, data, 0));
             Validate(document);
             return Encoding.UTF8.GetBytes(document.ToString(SaveOptions.DisableFormatting));
         }
@@ -318,14 +322,52 @@ public static class KsmlNotations
             XDocument document;
             try
             {
-                document = XDocument.Parse(Encoding.UTF8.GetString(data));
+                // No DTD: entity expansion (a billion laughs) and external entities have no place in a record.
+                using var reader = XmlReader.Create(new MemoryStream(data), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+                document = XDocument.Load(new DepthLimitedReader(reader));
             }
             catch (XmlException ex)
             {
                 throw new SerializationException("Not valid XML: " + ex.Message);
             }
             Validate(document);
-            return FromElement(document.Root!) ?? new JsonObject();
+            return FromElement(document.Root!, 0) ?? new JsonObject();
+        }
+
+        /// <summary>Stops reading at the first element past the depth limit, before XLinq builds the rest (which costs quadratic time on deep input).</summary>
+        private sealed class DepthLimitedReader(XmlReader inner) : XmlReader
+        {
+            public override bool Read()
+            {
+                var read = inner.Read();
+                if (read)
+                    ValueLimits.Check(inner.Depth, "An XML document");
+                return read;
+            }
+
+            public override int AttributeCount => inner.AttributeCount;
+            public override string BaseURI => inner.BaseURI;
+            public override int Depth => inner.Depth;
+            public override bool EOF => inner.EOF;
+            public override bool IsEmptyElement => inner.IsEmptyElement;
+            public override string LocalName => inner.LocalName;
+            public override string NamespaceURI => inner.NamespaceURI;
+            public override XmlNameTable NameTable => inner.NameTable;
+            public override XmlNodeType NodeType => inner.NodeType;
+            public override string Prefix => inner.Prefix;
+            public override ReadState ReadState => inner.ReadState;
+            public override string Value => inner.Value;
+            public override string GetAttribute(int i) => inner.GetAttribute(i);
+            public override string? GetAttribute(string name) => inner.GetAttribute(name);
+            public override string? GetAttribute(string name, string? namespaceURI) => inner.GetAttribute(name, namespaceURI);
+            public override string? LookupNamespace(string prefix) => inner.LookupNamespace(prefix);
+            public override bool MoveToAttribute(string name) => inner.MoveToAttribute(name);
+            public override bool MoveToAttribute(string name, string? ns) => inner.MoveToAttribute(name, ns);
+            public override bool MoveToElement() => inner.MoveToElement();
+            public override bool MoveToFirstAttribute() => inner.MoveToFirstAttribute();
+            public override bool MoveToNextAttribute() => inner.MoveToNextAttribute();
+            public override bool ReadAttributeValue() => inner.ReadAttributeValue();
+            public override void ResolveEntity() => inner.ResolveEntity();
         }
 
         private void Validate(XDocument document)
@@ -338,25 +380,30 @@ public static class KsmlNotations
                 throw new SerializationException($"The XML does not match {schemaName}.xsd: {string.Join("; ", errors.Take(5))}");
         }
 
-        private static XElement ToElement(string name, JsonNode? node) => node switch
+        private static XElement ToElement(string name, JsonNode? node, int depth)
         {
-            JsonObject obj => new XElement(name, obj.SelectMany(p => p.Value is JsonArray array
-                ? array.Select(item => ToElement(p.Key, item))
-                : [ToElement(p.Key, p.Value)])),
-            JsonArray array => new XElement(name, array.Select(item => ToElement("item", item))),
-            null => new XElement(name),
-            JsonValue value when value.TryGetValue<string>(out var s) => new XElement(name, s),
-            _ => new XElement(name, node.ToJsonString()),
-        };
+            ValueLimits.Check(depth, "An XML value");
+            return node switch
+            {
+                JsonObject obj => new XElement(name, obj.SelectMany(p => p.Value is JsonArray array
+                    ? array.Select(item => ToElement(p.Key, item, depth + 1))
+                    : [ToElement(p.Key, p.Value, depth + 1)])),
+                JsonArray array => new XElement(name, array.Select(item => ToElement("item", item, depth + 1))),
+                null => new XElement(name),
+                JsonValue value when value.TryGetValue<string>(out var s) => new XElement(name, s),
+                _ => new XElement(name, node.ToJsonString()),
+            };
+        }
 
-        private static JsonNode? FromElement(XElement element)
+        private static JsonNode? FromElement(XElement element, int depth)
         {
+            ValueLimits.Check(depth, "An XML document");
             if (!element.HasElements)
                 return element.IsEmpty ? null : JsonValue.Create(element.Value);
             var result = new JsonObject();
             foreach (var group in element.Elements().GroupBy(e => e.Name.LocalName))
             {
-                var items = group.Select(FromElement).ToList();
+                var items = group.Select(e => FromElement(e, depth + 1)).ToList();
                 result[group.Key] = items.Count == 1 ? items[0] : new JsonArray(items.ToArray());
             }
             return result;

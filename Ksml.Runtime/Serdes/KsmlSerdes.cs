@@ -112,7 +112,7 @@ public static class KsmlSerdes
     private sealed class JsonNodeSerDes : AbstractSerDes<JsonNode>
     {
         public override JsonNode Deserialize(byte[] data, SerializationContext context) =>
-            data is null || data.Length == 0 ? null! : JsonNode.Parse(data)!;
+            data is null || data.Length == 0 ? null! : JsonNode.Parse(data, documentOptions: ValueLimits.Json)!;
 
         public override byte[] Serialize(JsonNode data, SerializationContext context) =>
             data is null ? null! : ParsedJson.Utf8(data);
@@ -121,7 +121,7 @@ public static class KsmlSerdes
     private sealed class JsonObjectSerDes<T> : AbstractSerDes<T>
     {
         public override T Deserialize(byte[] data, SerializationContext context) =>
-            data is null ? default! : KsmlValues.To<T>(JsonNode.Parse(data), "deserialized value");
+            data is null ? default! : KsmlValues.To<T>(JsonNode.Parse(data, documentOptions: ValueLimits.Json), "deserialized value");
 
         public override byte[] Serialize(T data, SerializationContext context) =>
             data is null ? null! : KsmlValues.ToJsonNode(data) is { } node ? ParsedJson.Utf8(node) : "null"u8.ToArray();

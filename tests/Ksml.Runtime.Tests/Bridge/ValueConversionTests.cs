@@ -39,6 +39,41 @@ public sealed class ValueConversionTests
         Assert.That(Identity.Value.Invoke(null, null, text), Is.EqualTo(text));
     }
 
+    [TestCase("l = [1]; l.append(l)", "l")]
+    [TestCase("d = {}; d['self'] = d", "d")]
+    [TestCase("t = []; t.append((t,))", "t")]
+    public void A_result_that_contains_itself_is_a_type_error_not_a_stack_overflow(string build, string name)
+    {
+        var cyclic = Create(Definition("cyclic_" + name, "valueTransformer", ["key", "value"], code: build, expression: name, resultType: "any"));
+
+        var error = Assert.Catch(() => cyclic.Invoke(null, null, null))!;
+
+        Assert.That(error.ToString(), Does.Contain("nests deeper than 100 levels"));
+    }
+
+    [Test]
+    public void A_value_nested_past_the_limit_is_refused_on_the_way_into_python()
+    {
+        JsonNode deep = new JsonArray();
+        for (var i = 0; i < 10_000; i++)
+            deep = new JsonArray(deep);
+
+        var error = Assert.Catch(() => TypeOf.Value.Invoke(null, null, deep))!;
+
+        Assert.That(error.ToString(), Does.Contain("A value passed to Python nests deeper than 100 levels"));
+    }
+
+    [Test]
+    public void Values_nested_within_the_limit_round_trip()
+    {
+        JsonNode deep = new JsonObject { ["leaf"] = 1 };
+        for (var i = 0; i < 90; i++)
+            deep = new JsonObject { ["child"] = deep };
+        var expected = deep.ToJsonString();
+
+        Assert.That(((JsonNode)Identity.Value.Invoke(null, null, deep)!).ToJsonString(), Is.EqualTo(expected));
+    }
+
     [Test]
     public void Bytes_stay_bytes()
     {

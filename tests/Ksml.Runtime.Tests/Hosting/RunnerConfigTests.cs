@@ -160,6 +160,14 @@ public sealed class RunnerConfigTests
     }
 
     [Test]
+    public void The_nesting_limit_of_values_is_configured_and_bounded()
+    {
+        Assert.That(Parse("").MaxNestingDepth, Is.EqualTo(100));
+        Assert.That(Parse("ksml:\n  limits:\n    maxNestingDepth: 500\n").MaxNestingDepth, Is.EqualTo(500));
+        Assert.That(Error("ksml:\n  limits:\n    maxNestingDepth: 5000\n"), Is.EqualTo("ksml-runner.yaml(3,22): ksml.limits.maxNestingDepth: '5000' is not a whole number from 1 to 1000"));
+    }
+
+    [Test]
     public void A_runner_file_nested_past_the_limit_is_a_located_error()
     {
         Assert.That(Error("kafka:\n  a: " + new string('[', 100_000) + new string(']', 100_000) + "\n"), Does.StartWith("ksml-runner.yaml(2,").And.Contain("nests deeper than 200 levels"));
