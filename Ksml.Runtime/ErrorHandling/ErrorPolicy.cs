@@ -44,8 +44,8 @@ public sealed record ErrorPolicy
 /// <summary>The policies of the three stages a record passes.</summary>
 public sealed record ErrorHandlingOptions
 {
-    /// <summary>Records that cannot be deserialized. Default: log with payload and continue, as KSML does.</summary>
-    public ErrorPolicy Consume { get; init; } = new() { Handler = ErrorHandlerKind.ContinueOnFail, LogPayload = true };
+    /// <summary>Records that cannot be deserialized. Default: stop, without the payload in the log, as KSML and Kafka Streams do.</summary>
+    public ErrorPolicy Consume { get; init; } = new();
 
     /// <summary>Failures in functions and operations. Default: stop.</summary>
     public ErrorPolicy Process { get; init; } = new();

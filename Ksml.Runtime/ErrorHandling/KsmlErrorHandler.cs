@@ -75,12 +75,14 @@ public sealed class KsmlErrorHandler
         catch (Exception ex) when (ex is not KsmlStopException)
         {
             var policy = Options.Process;
-            var located = Locate(ex, function);
+            var located = Locate(ex, function, policy.LogPayload);
             if (policy.Log)
-                Logger(policy, "process").LogError(ex, "Processing failed in step {Step} at {File}:{Line} (function {Function}): {Error}{Payload}{Source}",
+                Logger(policy, "process").LogError(policy.LogPayload ? ex : null,
+                    "Processing failed in step {Step} at {File}:{Line} (function {Function}): {Error}{Payload}{Source}{Traceback}",
                     step, located.File, located.Line, located.Function, located.Message,
                     policy.LogPayload ? $"; key={KsmlValues.DescribeValue(key)} value={KsmlValues.DescribeValue(value)}" : "",
-                    context is null ? "" : $"; from {context.Topic}[{context.Partition}]@{context.Offset}");
+                    context is null ? "" : $"; from {context.Topic}[{context.Partition}]@{context.Offset}",
+                    !policy.LogPayload && Payloads.TracebackOf(ex, false) is { } traceback ? Environment.NewLine + traceback : "");
             if (policy.DeadLetterTopic is { } topic)
             {
                 var headers = Headers("process", located, step);
@@ -95,7 +97,7 @@ public sealed class KsmlErrorHandler
             if (policy.Handler == ErrorHandlerKind.StopOnFail || (policy.Handler == ErrorHandlerKind.RetryOnFail && policy.DeadLetterTopic is null))
             {
                 Count("process", step, "stopped");
-                throw new KsmlStopException($"Stopping: step {step} at {located.File}:{located.Line} failed: {located.Message}", ex);
+                throw new KsmlStopException($"Stopping: step {step} at {located.File}:{located.Line} failed: {located.Message}", ex, showsCause: policy.LogPayload);
             }
             Count("process", step, policy.DeadLetterTopic is null ? "skipped" : "dead-lettered");
             result = default!;
@@ -107,13 +109,14 @@ public sealed class KsmlErrorHandler
     public ExceptionHandlerResponse OnDeserializationError(ProcessorContext context, ConsumeResult<byte[], byte[]> record, Exception error)
     {
         var policy = Options.Consume;
+        var message = Payloads.MessageOf(error, policy.LogPayload);
         if (policy.Log)
-            Logger(policy, "consume").LogError(error, "Could not deserialize the record at {Topic}[{Partition}]@{Offset}: {Error}{Payload}",
-                record.Topic, record.Partition.Value, record.Offset.Value, error.Message,
+            Logger(policy, "consume").LogError(policy.LogPayload ? error : null, "Could not deserialize the record at {Topic}[{Partition}]@{Offset}: {Error}{Payload}",
+                record.Topic, record.Partition.Value, record.Offset.Value, message,
                 policy.LogPayload ? $"; key={Describe(record.Message.Key)} value={Describe(record.Message.Value)}" : "");
         if (policy.DeadLetterTopic is { } topic)
         {
-            var headers = Headers("consume", new Location(error.GetType().Name, error.Message, null, 0, null), "source");
+            var headers = Headers("consume", new Location(error.GetType().Name, message, null, 0, null), "source");
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, record.Topic);
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourcePartition, record.Partition.Value);
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceOffset, record.Offset.Value);
@@ -160,12 +163,13 @@ public sealed class KsmlErrorHandler
 
     private sealed record Location(string Type, string Message, string? File, int Line, string? Function);
 
-    private static Location Locate(Exception error, KsmlFunctionDefinition? function)
+    private static Location Locate(Exception error, KsmlFunctionDefinition? function, bool logPayload)
     {
+        var message = Payloads.MessageOf(error, logPayload);
         for (var e = error; e is not null; e = e.InnerException)
             if (e is KsmlFunctionException f)
-                return new Location(f.ErrorType, f.ErrorMessage, f.SourcePath, f.Line, f.Function);
-        return new Location(error is KsmlTypeException ? "TypeError" : error.GetType().Name, error.Message, function?.SourcePath, function?.Line ?? 0, function?.Name);
+                return new Location(f.ErrorType, message, f.SourcePath, f.Line, f.Function);
+        return new Location(error is KsmlTypeException ? "TypeError" : error.GetType().Name, message, function?.SourcePath, function?.Line ?? 0, function?.Name);
     }
 
     private static Headers Headers(string stage, Location located, string step)

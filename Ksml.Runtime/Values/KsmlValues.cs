@@ -152,7 +152,7 @@ public static class KsmlValues
         System.Runtime.CompilerServices.ITuple { Length: 2 } tuple => new(To<K>(tuple[0], what + " (key)"), To<V>(tuple[1], what + " (value)")),
         IList { Count: 2 } list => new(To<K>(list[0], what + " (key)"), To<V>(list[1], what + " (value)")),
         JsonArray { Count: 2 } array => new(To<K>(array[0], what + " (key)"), To<V>(array[1], what + " (value)")),
-        _ => throw new KsmlTypeException($"{what}: expected a (key, value) tuple, got {DescribeValue(value)}"),
+        _ => throw Got(value, $"{what}: expected a (key, value) tuple, got "),
     };
 
     /// <summary>The elements of a list a list-returning function produced.</summary>
@@ -162,7 +162,7 @@ public static class KsmlValues
         string => throw new KsmlTypeException($"{what}: expected a list, got a string"),
         IDictionary => throw new KsmlTypeException($"{what}: expected a list, got a dict"),
         IEnumerable list => list.Cast<object?>(),
-        _ => throw new KsmlTypeException($"{what}: expected a list, got {DescribeValue(value)}"),
+        _ => throw Got(value, $"{what}: expected a list, got "),
     };
 
     /// <summary>Python truthiness, as KSML applies it to predicate results.</summary>
@@ -171,11 +171,13 @@ public static class KsmlValues
         bool b => b,
         JsonValue j when j.TryGetValue<bool>(out var b) => b,
         null => false,
-        _ => throw new KsmlTypeException($"{what}: a predicate must return a boolean, got {DescribeValue(value)}"),
+        _ => throw Got(value, $"{what}: a predicate must return a boolean, got "),
     };
 
-    private static KsmlTypeException Mismatch(object value, Type target, string what) =>
-        new($"{what}: expected {Describe(target)}, got {DescribeValue(value)}");
+    private static KsmlTypeException Mismatch(object value, Type target, string what) => Got(value, $"{what}: expected {Describe(target)}, got ");
+
+    /// <summary>A type error whose message names the value's type; its excerpt (payload) goes only into <see cref="KsmlTypeException.WithPayload"/>.</summary>
+    private static KsmlTypeException Got(object? value, string prefix) => new(prefix + DescribeType(value), prefix + DescribeValue(value));
 
     private static string Describe(Type type)
     {
@@ -190,7 +192,24 @@ public static class KsmlValues
         return t.Name;
     }
 
-    /// <summary>How a value is named in messages: its Python-like type and a short rendering.</summary>
+    /// <summary>How a value is named where payloads may not appear: its Python-like type only.</summary>
+    public static string DescribeType(object? value) => value switch
+    {
+        null => "None",
+        string => "str",
+        bool => "bool",
+        long or int or short or sbyte => "int",
+        double or float => "float",
+        byte[] => "bytes",
+        IDictionary or JsonObject => "dict",
+        JsonArray => "list",
+        JsonValue j => "json " + j.GetValueKind().ToString().ToLowerInvariant(),
+        System.Runtime.CompilerServices.ITuple t => "tuple of " + t.Length,
+        IEnumerable => "list",
+        _ => value.GetType().Name,
+    };
+
+    /// <summary>How a value is named in messages that may carry payload: its Python-like type and a short rendering.</summary>
     public static string DescribeValue(object? value) => value switch
     {
         null => "None",
@@ -213,5 +232,14 @@ public static class KsmlValues
 public sealed class KsmlTypeException : Exception
 {
     /// <summary>Creates the exception with a message naming what was expected and what arrived.</summary>
-    public KsmlTypeException(string message) : base(message) { }
+    public KsmlTypeException(string message) : base(message) => WithPayload = message;
+
+    /// <summary>
+    /// Creates the exception: <paramref name="message"/> names types only; <paramref name="withPayload"/> adds an
+    /// excerpt of the offending value, for logs with <c>logPayload: true</c> and for test suites.
+    /// </summary>
+    public KsmlTypeException(string message, string withPayload) : base(message) => WithPayload = withPayload;
+
+    /// <summary>The message with an excerpt of the value that did not fit.</summary>
+    public string WithPayload { get; }
 }

@@ -165,7 +165,8 @@ public sealed class StatelessOperationTests
 
         var cause = Unwrap(error);
         Assert.That(cause, Is.InstanceOf<Values.KsmlTypeException>());
-        Assert.That(cause.Message, Does.Match(@"the result of 'returns_text' \(.*stateless\.ksml\.yaml:\d+\): expected a long, got str 'not a number'"));
+        Assert.That(cause.Message, Does.Match(@"the result of 'returns_text' \(.*stateless\.ksml\.yaml:\d+\): expected a long, got str$"), "no payload in the message");
+        Assert.That(((Values.KsmlTypeException)cause).WithPayload, Does.EndWith("got str 'not a number'"));
     }
 
     private static Exception Unwrap(Exception error)

@@ -9,6 +9,9 @@ public sealed class CapturingLoggerFactory(LogLevel minimumLevel = LogLevel.Info
 
     public List<(string Category, LogLevel Level, string Message)> Lines { get; } = [];
 
+    /// <summary>The exceptions logged with those lines, as a console logger would print them.</summary>
+    public List<string> Exceptions { get; } = [];
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void AddProvider(ILoggerProvider provider) { }
@@ -25,7 +28,11 @@ public sealed class CapturingLoggerFactory(LogLevel minimumLevel = LogLevel.Info
         {
             if (IsEnabled(logLevel))
                 lock (factory.Lines)
+                {
                     factory.Lines.Add((category, logLevel, formatter(state, exception)));
+                    if (exception is not null)
+                        factory.Exceptions.Add(exception.ToString());
+                }
         }
     }
 }
