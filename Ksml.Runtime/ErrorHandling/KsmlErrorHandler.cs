@@ -57,6 +57,18 @@ public sealed class KsmlErrorHandler
     /// <summary>The policies in force.</summary>
     public ErrorHandlingOptions Options { get; }
 
+    /// <summary>
+    /// Raised on the failing thread when a policy says stop, before the stop unwinds it. The host stops the
+    /// whole application then, as KSML's SHUTDOWN_CLIENT does: Streamiz ends only the failing stream thread.
+    /// </summary>
+    public event Action<KsmlStopException>? Stopping;
+
+    private KsmlStopException Stop(KsmlStopException stop)
+    {
+        Stopping?.Invoke(stop);
+        return stop;
+    }
+
     private static readonly Counter<long> FailedRecords = KsmlMetrics.Meter.CreateCounter<long>("records.failed", null, "Records an error policy handled, by stage, step and outcome");
 
     /// <summary>
@@ -97,7 +109,7 @@ public sealed class KsmlErrorHandler
             if (policy.Handler == ErrorHandlerKind.StopOnFail || (policy.Handler == ErrorHandlerKind.RetryOnFail && policy.DeadLetterTopic is null))
             {
                 Count("process", step, "stopped");
-                throw new KsmlStopException($"Stopping: step {step} at {located.File}:{located.Line} failed: {located.Message}", ex, showsCause: policy.LogPayload);
+                throw Stop(new KsmlStopException($"Stopping: step {step} at {located.File}:{located.Line} failed: {located.Message}", ex, showsCause: policy.LogPayload));
             }
             Count("process", step, policy.DeadLetterTopic is null ? "skipped" : "dead-lettered");
             result = default!;
@@ -127,6 +139,8 @@ public sealed class KsmlErrorHandler
         // Deserializing again gives the same answer, so retrying is continuing or stopping.
         var outcome = policy.Handler == ErrorHandlerKind.ContinueOnFail ? ExceptionHandlerResponse.CONTINUE : ExceptionHandlerResponse.FAIL;
         Count("consume", record.Topic, outcome == ExceptionHandlerResponse.CONTINUE ? "skipped" : "stopped");
+        if (outcome == ExceptionHandlerResponse.FAIL)
+            Stop(new KsmlStopException($"Stopping: the record at {record.Topic}[{record.Partition.Value}]@{record.Offset.Value} cannot be deserialized: {message}", error, showsCause: policy.LogPayload));
         return outcome;
     }
 
@@ -147,12 +161,15 @@ public sealed class KsmlErrorHandler
             Count("produce", report.Topic, "dead-lettered");
             return ProductionExceptionHandlerResponse.CONTINUE;
         }
-        return policy.Handler switch
+        var response = policy.Handler switch
         {
             ErrorHandlerKind.ContinueOnFail => ProductionExceptionHandlerResponse.CONTINUE,
             ErrorHandlerKind.RetryOnFail => ProductionExceptionHandlerResponse.RETRY,
             _ => ProductionExceptionHandlerResponse.FAIL,
         };
+        if (response == ProductionExceptionHandlerResponse.FAIL)
+            Stop(new KsmlStopException($"Stopping: a record could not be produced to {report.Topic}: {report.Error.Reason}", new KafkaException(report.Error)));
+        return response;
     }
 
     /// <summary>

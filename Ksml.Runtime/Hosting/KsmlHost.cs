@@ -63,8 +63,36 @@ public sealed class KsmlHost : IAsyncDisposable
     /// <summary>The first HTTP endpoint's address (the application server's when it runs), or null.</summary>
     public string? EndpointAddress => _endpoints.FirstOrDefault()?.Prefix;
 
-    /// <summary>Whether the stream is processing (or there is no stream to wait for).</summary>
-    public bool IsReady => Stream is null || State == KafkaStream.State.RUNNING;
+    /// <summary>Whether the stream is processing (or there is no stream to wait for); never again once a policy said stop.</summary>
+    public bool IsReady => !_stopping && (Stream is null || State == KafkaStream.State.RUNNING);
+
+    private volatile bool _stopping;
+
+    /// <summary>
+    /// A policy said stop on one stream thread: the application stops as a whole (KSML's SHUTDOWN_CLIENT), not
+    /// only that thread while the others run on and /ready stays 200. The failing thread unwinds without committing
+    /// its record; the others are closed once it has, from another thread, since a stream thread cannot close itself.
+    /// </summary>
+    private void StopOnFailure(KsmlStopException stop)
+    {
+        if (_stopping)
+            return;
+        _stopping = true;
+        _logger.LogError("{Reason}; the application stops", stop.Message);
+        _failed.TrySetResult();
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);
+            try
+            {
+                Stream?.Dispose();
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "Closing the stream after a stop failed");
+            }
+        });
+    }
 
     /// <summary>
     /// Builds and starts the application. <paramref name="broker"/> is an embedded broker to use
@@ -94,6 +122,8 @@ public sealed class KsmlHost : IAsyncDisposable
         var functions = new PythonFunctionFactory(loggers, options.Python);
         var deadLetters = NeedsDeadLetters(options.ErrorHandling) ? new KafkaDeadLetterSink(clientConfig) : null;
         var errors = new KsmlErrorHandler(options.ErrorHandling, loggers, deadLetters);
+        KsmlHost? stoppingHost = null;
+        errors.Stopping += stop => stoppingHost?.StopOnFailure(stop);
 
         KafkaStream? stream = null;
         KsmlHost? host = null;
@@ -109,6 +139,7 @@ public sealed class KsmlHost : IAsyncDisposable
         if (metrics.Enabled && !shared)
             endpoints.Add(await KsmlHttpEndpoints.StartAsync(metrics.Host, metrics.Port, health: false, metrics: true, sources, loggers).ConfigureAwait(false));
         host = new KsmlHost(options, logger, owned, broker, bootstrap, null, deadLetters, endpoints);
+        stoppingHost = host;
 
         if (options.EnablePipelines && selected.Count > 0)
         {

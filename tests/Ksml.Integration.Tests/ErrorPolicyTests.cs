@@ -144,6 +144,33 @@ public sealed class ErrorPolicyTests
         Assert.That(dead.Select(d => Encoding.UTF8.GetString(d.Message.Key!)), Is.EqualTo(new[] { "o1" }), "not committed: read again after the restart");
     }
 
+    [Test]
+    public async Task A_stop_on_one_of_two_stream_threads_stops_the_whole_application()
+    {
+        // Streamiz ends only the failing thread; KSML's SHUTDOWN_CLIENT stops the client, and /ready must say so.
+        var appId = AppId();
+        var options = Kafka.Options(appId, partitions: 2);
+        options = options with { Kafka = new Dictionary<string, string>(options.Kafka) { ["num.stream.threads"] = "2" } };
+        await using (var stopping = await Start(options))
+        {
+            await Kafka.Until(() => stopping.IsReady, "the stream runs");
+            Kafka.Produce(_broker, Topics.orders_in, Enumerable.Range(0, 20).Select(i => ($"k{i}", JsonNode.Parse("""{"total": 4, "qty": 2}"""))).ToArray());
+            Kafka.Read<string, double>(_broker, Topics.orders_out, 20);
+            Kafka.Produce(_broker, Topics.orders_in, ("zero", JsonNode.Parse("""{"total": 10, "qty": 0}""")));
+
+            var failed = await Task.WhenAny(stopping.Failed, Task.Delay(TimeSpan.FromSeconds(30)));
+            Assert.That(failed, Is.SameAs(stopping.Failed), "the application reports the stop");
+            Assert.That(stopping.IsReady, Is.False, "not ready once stopped");
+            await Kafka.Until(() => stopping.State == Streamiz.Kafka.Net.KafkaStream.State.NOT_RUNNING || stopping.State == Streamiz.Kafka.Net.KafkaStream.State.ERROR,
+                "every stream thread stops, not only the failing one", TimeSpan.FromSeconds(30));
+        }
+
+        await using var restarted = await Start(Kafka.Options(appId, DeadLetters, partitions: 2));
+        var dead = Kafka.ReadRaw(_broker, "ksml_dead_letters", 1);
+
+        Assert.That(dead.Select(d => Encoding.UTF8.GetString(d.Message.Key!)), Is.EqualTo(new[] { "zero" }), "the failed record was not committed");
+    }
+
     private static string LineOf(string text)
     {
         var lines = File.ReadAllLines(Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "Definitions", "integration.ksml.yaml"));
