@@ -1,5 +1,7 @@
 using Confluent.Kafka;
 using Ksml.Runtime.Definitions;
+using Ksml.Runtime.ErrorHandling;
+using Streamiz.Kafka.Net.SerDes;
 using Ksml.Runtime.Functions;
 using Ksml.Runtime.Serdes;
 using Ksml.Runtime.Values;
@@ -33,6 +35,12 @@ public sealed class KsmlProducerRunner
     /// <summary>Messages written so far.</summary>
     public long Produced { get; private set; }
 
+    /// <summary>Generator calls that failed (logged and skipped) so far.</summary>
+    public long Failed { get; private set; }
+
+    private static readonly System.Diagnostics.Metrics.Counter<long> Failures =
+        Observability.KsmlMetrics.Meter.CreateCounter<long>("producer.failures", null, "Producer messages that failed to be generated or produced, by producer");
+
     /// <summary>Produces until done or cancelled.</summary>
     public Task RunAsync(IEnumerable<KeyValuePair<string, string>> clientConfig, CancellationToken cancellation) =>
         (Task)typeof(KsmlProducerRunner).GetMethod(nameof(RunTypedAsync), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
@@ -54,23 +62,21 @@ public sealed class KsmlProducerRunner
         {
             for (var i = 0; i < _definition.BatchSize; i++)
             {
-                foreach (var (key, value) in Messages(_generator.Invoke(null), what))
+                try
                 {
-                    if (_condition is not null && !KsmlValues.IsTrue(_condition.Invoke(null, key, value), what + " condition"))
-                        continue;
-                    var typedKey = KsmlValues.To<K>(key, what + " key");
-                    var typedValue = KsmlValues.To<V>(value, what + " value");
-                    await producer.ProduceAsync(topic, new Message<byte[]?, byte[]?>
-                    {
-                        Key = typedKey is null ? null : keySerde.Serialize(typedKey, new SerializationContext(MessageComponentType.Key, topic)),
-                        Value = typedValue is null ? null : valueSerde.Serialize(typedValue, new SerializationContext(MessageComponentType.Value, topic)),
-                    }, cancellation).ConfigureAwait(false);
-                    Produced++;
-                    if (_until is not null && KsmlValues.IsTrue(_until.Invoke(null, key, value), what + " until"))
+                    if (await GenerateAsync(producer, keySerde, valueSerde, what, cancellation).ConfigureAwait(false))
                     {
                         _logger.LogInformation("Producer {Producer} stops: 'until' accepted a message after {Count} messages", _definition.Name, Produced);
                         return;
                     }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellation.IsCancellationRequested)
+                {
+                    // As KSML does: the failed message is logged and the producer goes on with the next one.
+                    Failed++;
+                    Failures.Add(1, new KeyValuePair<string, object?>("producer", _definition.Name));
+                    _logger.LogError("Producer {Producer} could not produce a message ({Failed} failed, {Count} produced so far): {Error}",
+                        _definition.Name, Failed, Produced, Payloads.MessageOf(ex, logPayload: false));
                 }
             }
             if (_definition.IntervalMs is { } interval && batch + 1 < batches)
@@ -78,6 +84,28 @@ public sealed class KsmlProducerRunner
         }
         producer.Flush(cancellation);
         _logger.LogInformation("Producer {Producer} finished after {Count} messages", _definition.Name, Produced);
+    }
+
+    /// <summary>One call of the generator, its messages filtered, converted and produced; true when 'until' accepted one.</summary>
+    private async Task<bool> GenerateAsync<K, V>(IProducer<byte[]?, byte[]?> producer, ISerDes<K> keySerde, ISerDes<V> valueSerde, string what, CancellationToken cancellation)
+    {
+        var topic = _definition.Target.Topic;
+        foreach (var (key, value) in Messages(_generator.Invoke(null), what))
+        {
+            if (_condition is not null && !KsmlValues.IsTrue(_condition.Invoke(null, key, value), what + " condition"))
+                continue;
+            var typedKey = KsmlValues.To<K>(key, what + " key");
+            var typedValue = KsmlValues.To<V>(value, what + " value");
+            await producer.ProduceAsync(topic, new Message<byte[]?, byte[]?>
+            {
+                Key = typedKey is null ? null : keySerde.Serialize(typedKey, new SerializationContext(MessageComponentType.Key, topic)),
+                Value = typedValue is null ? null : valueSerde.Serialize(typedValue, new SerializationContext(MessageComponentType.Value, topic)),
+            }, cancellation).ConfigureAwait(false);
+            Produced++;
+            if (_until is not null && KsmlValues.IsTrue(_until.Invoke(null, key, value), what + " until"))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>A generator returns one (key, value) tuple or a list of them; None produces nothing.</summary>

@@ -44,6 +44,8 @@ public sealed class StreamApplicationTests
         Assert.That(Kafka.Read<string, long>(_broker, Topics.numbers, 5).Select(r => r.Value), Is.EqualTo(new[] { 2L, 4, 6, 8, 10 }));
         // 'until' stops the producer after the message it accepts.
         Assert.That(Kafka.Read<string, long>(_broker, Topics.until_numbers, 10, TimeSpan.FromSeconds(3)).Select(r => r.Key), Is.EqualTo(new[] { "1", "2", "3" }));
+        // A failing generator call is logged and skipped, as in KSML; before, the producer ended for good on the first.
+        Assert.That(Kafka.Read<string, long>(_broker, Topics.flaky_numbers, 10, TimeSpan.FromSeconds(3)).Select(r => r.Value), Is.EqualTo(new[] { 1L, 3, 5 }));
     }
 
     [Test]
