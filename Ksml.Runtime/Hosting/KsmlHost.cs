@@ -148,6 +148,15 @@ public sealed class KsmlHost : IAsyncDisposable
             host._storeQueries = stores;
             // Definitions with producers only consume nothing, and Streamiz refuses a topology without sources.
             var description = topology.Describe();
+            try
+            {
+                RefuseDeadLettersToSources(options.ErrorHandling, description);
+            }
+            catch
+            {
+                await host.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
             if (description.SubTopologies.Any() || description.GlobalStores.Any())
             {
                 var config = StreamConfig(options, bootstrap, stateDirectory, loggers, errors);
@@ -204,6 +213,17 @@ public sealed class KsmlHost : IAsyncDisposable
         if (unknown.Count > 0)
             throw new KsmlConfigException($"ksml.definitions: no compiled definition named {string.Join(", ", unknown.Select(u => "'" + u + "'"))}; this application has {string.Join(", ", definitions.Select(d => "'" + d.Name + "'"))}");
         return definitions.Where(d => options.Definitions.Contains(d.Name)).ToList();
+    }
+
+    /// <summary>A dead letter written to a topic the pipelines read comes back to fail again, forever, in any stage.</summary>
+    private static void RefuseDeadLettersToSources(ErrorHandlingOptions errors, Streamiz.Kafka.Net.Stream.ITopologyDescription description)
+    {
+        var sources = description.SubTopologies.SelectMany(t => t.Nodes).OfType<Streamiz.Kafka.Net.Stream.ISourceNodeDescription>()
+            .Concat(description.GlobalStores.Select(g => g.Source))
+            .SelectMany(source => source.Topics).ToHashSet(StringComparer.Ordinal);
+        foreach (var (stage, policy) in new[] { ("consume", errors.Consume), ("process", errors.Process), ("produce", errors.Produce) })
+            if (policy.DeadLetterTopic is { } topic && sources.Contains(topic))
+                throw new KsmlConfigException($"ksml.errorHandling.{stage}.deadLetterTopic: '{topic}' is a topic the pipelines read, so every dead letter would be read and fail again; name a topic of its own");
     }
 
     private static bool NeedsDeadLetters(ErrorHandlingOptions errors) =>

@@ -171,6 +171,23 @@ public sealed class ErrorPolicyTests
         Assert.That(dead.Select(d => Encoding.UTF8.GetString(d.Message.Key!)), Is.EqualTo(new[] { "zero" }), "the failed record was not committed");
     }
 
+    [TestCase("consume")]
+    [TestCase("process")]
+    [TestCase("produce")]
+    public void A_dead_letter_topic_the_pipelines_read_is_refused_at_start_in_every_stage(string stage)
+    {
+        var options = Kafka.Options(AppId(), $"""
+              errorHandling:
+                {stage}:
+                  handler: continueOnFail
+                  deadLetterTopic: orders_in
+            """);
+
+        var error = Assert.ThrowsAsync<KsmlConfigException>(() => Start(options))!;
+
+        Assert.That(error.Message, Does.StartWith($"ksml.errorHandling.{stage}.deadLetterTopic: 'orders_in' is a topic the pipelines read"));
+    }
+
     private static string LineOf(string text)
     {
         var lines = File.ReadAllLines(Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "Definitions", "integration.ksml.yaml"));
