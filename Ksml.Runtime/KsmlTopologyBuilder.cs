@@ -134,7 +134,9 @@ public sealed class KsmlTopologyBuilder
         materialized = materialized.WithKeySerdes(KsmlSerdes.For<K>(store?.KeyType ?? keyType)).WithValueSerdes(KsmlSerdes.For<V>(store?.ValueType ?? valueType));
         if (store is not null)
         {
-            materialized = store.Caching ? materialized.WithCachingEnabled(null) : materialized.WithCachingDisabled();
+            // Never cached (KSML0015): Streamiz forwards cached records from an eviction callback that catches every
+            // exception, so a failing step downstream would neither stop the application nor reach its error policy.
+            materialized = materialized.WithCachingDisabled();
             if (!store.Logging)
                 materialized = materialized.WithLoggingDisabled();
         }

@@ -52,6 +52,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor IgnoredStoreSetting = new("KSML0014", "Store setting without effect",
         "'{0}' has no effect in {1}: it applies to {2} stores only (KSML ignores it too)", DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor CachingWithoutEffect = new("KSML0015", "Store caching without effect",
+        "'caching: true' has no effect in {0}: every update is forwarded at once (as Kafka Streams does with cache.max.bytes.buffering 0), because Streamiz swallows errors thrown downstream of a cache flush and no error policy could see them; the results are the same, with every intermediate update", DiagnosticSeverity.Warning);
+
     public static readonly DiagnosticDescriptor UndefinedStream = new("KSML0100", "Undefined stream",
         "Stream '{0}' is not defined in 'streams', 'tables' or 'globalTables', nor named by an earlier pipeline.{1}");
 
@@ -130,6 +133,7 @@ public static class DiagnosticDescriptors
         InvalidPythonIdentifier,
         ConflictingFields,
         IgnoredStoreSetting,
+        CachingWithoutEffect,
         UndefinedStream,
         UndefinedTable,
         UndefinedGlobalTable,

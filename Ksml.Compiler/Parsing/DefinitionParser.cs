@@ -181,6 +181,8 @@ public sealed class DefinitionParser
         store.WindowSize = reader.Duration("windowSize");
         store.Retention = reader.Duration("retention");
 
+        if (store.Caching && reader.Entry("caching") is { } caching)
+            _context.Report(DiagnosticDescriptors.CachingWithoutEffect, caching.Key.Span, description);
         var type = store.StoreType?.Name;
         foreach (var (field, only) in new[] { ("versioned", "keyValue"), ("historyRetention", "keyValue"), ("segmentInterval", "keyValue"), ("windowSize", "window"), ("retainDuplicates", "window"), ("retention", "window or session") })
         {

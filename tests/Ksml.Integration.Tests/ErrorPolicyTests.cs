@@ -188,6 +188,20 @@ public sealed class ErrorPolicyTests
         Assert.That(error.Message, Does.StartWith($"ksml.errorHandling.{stage}.deadLetterTopic: 'orders_in' is a topic the pipelines read"));
     }
 
+    [Test]
+    public async Task A_step_failing_after_a_cached_store_stops_the_application_at_once()
+    {
+        // Streamiz forwards cached records from an eviction callback that swallows exceptions: the stop was
+        // only logged at shutdown. Caching has no effect (KSML0015), so the policy sees the failure when it happens.
+        await using var host = await Start(Kafka.Options(AppId()));
+        Kafka.Produce(_broker, Topics.cached_counts_in, ("k", "x"), ("k", "x"));
+
+        Assert.That(Kafka.Read<string, long>(_broker, Topics.cached_counts_out, 1), Is.EqualTo(new[] { ("k", 1L) }));
+        var failed = await Task.WhenAny(host.Failed, Task.Delay(TimeSpan.FromSeconds(15)));
+        Assert.That(failed, Is.SameAs(host.Failed), "the stop happens when the step fails");
+        Assert.That(Kafka.ReadRaw(_broker, Topics.cached_counts_out.Topic, 2, TimeSpan.FromSeconds(1)), Has.Count.EqualTo(1));
+    }
+
     private static string LineOf(string text)
     {
         var lines = File.ReadAllLines(Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "Definitions", "integration.ksml.yaml"));

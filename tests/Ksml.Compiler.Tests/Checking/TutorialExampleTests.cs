@@ -13,6 +13,9 @@ public class TutorialExampleTests
 
         Assert.That(diagnostics, Is.EqualTo(new[]
         {
+            "tutorial-multi-system.ksml.yaml(39,5): warning KSML0015: 'caching: true' has no effect in store 'product_reference_store': " + CachingWithoutEffect,
+            "tutorial-multi-system.ksml.yaml(47,5): warning KSML0015: 'caching: true' has no effect in store 'order_status_store': " + CachingWithoutEffect,
+            "tutorial-multi-system.ksml.yaml(55,5): warning KSML0015: 'caching: true' has no effect in store 'payment_request_store': " + CachingWithoutEffect,
             "tutorial-multi-system.ksml.yaml(407,11): error KSML0100: Stream 'reference_data_trigger' is not defined in 'streams', 'tables' or 'globalTables', nor named by an earlier pipeline.",
             "tutorial-multi-system.ksml.yaml(409,9): error KSML0105: 'reference_data_loaded' is not defined in 'streams', 'tables' or 'globalTables'; write the topic inline as 'to: {topic: ..., keyType: ..., valueType: ...}' or declare it.",
             "tutorial-multi-system.ksml.yaml(415,9): error KSML0105: 'validated_orders' is not defined in 'streams', 'tables' or 'globalTables'; write the topic inline as 'to: {topic: ..., keyType: ..., valueType: ...}' or declare it.",
@@ -57,8 +60,16 @@ public class TutorialExampleTests
 
         var result = Support.Ksml.Compile(yaml, "/project/orders.ksml.yaml");
 
-        Assert.That(result.Diagnostics.Select(d => d.ToString()), Is.Empty);
+        // The tutorial's stores ask for caching, which Ksml.NET does not apply (KSML0015); nothing else is reported.
+        Assert.That(result.Diagnostics.Select(d => d.ToString().Replace("/project/", "")), Is.EqualTo(new[]
+        {
+            "orders.ksml.yaml(54,5): warning KSML0015: 'caching: true' has no effect in store 'product_reference_store': " + CachingWithoutEffect,
+            "orders.ksml.yaml(62,5): warning KSML0015: 'caching: true' has no effect in store 'order_status_store': " + CachingWithoutEffect,
+            "orders.ksml.yaml(70,5): warning KSML0015: 'caching: true' has no effect in store 'payment_request_store': " + CachingWithoutEffect,
+        }));
         Assert.That(GeneratedCodeCompiler.Errors(result.Source!), Is.Empty);
         Snapshot.Match(result.Source!);
     }
+
+    private const string CachingWithoutEffect = "every update is forwarded at once (as Kafka Streams does with cache.max.bytes.buffering 0), because Streamiz swallows errors thrown downstream of a cache flush and no error policy could see them; the results are the same, with every intermediate update";
 }
