@@ -332,7 +332,11 @@ public static class KsmlOperations
     {
         var f = ksml.Function(valueJoiner);
         Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)), () => default!);
-        return kind == "leftJoin" ? stream.LeftJoin(table, joiner, name) : stream.Join(table, joiner, name);
+        // After a key change Streamiz repartitions the stream before the join, with these serdes; without them it
+        // took the configuration's default (string) serdes and failed on the first record. An internal topic only
+        // has to round-trip the CLR types, so their default KSML serdes do.
+        var props = new StreamTableJoinProps<K, V, V0>(KsmlSerdes.For<K>(""), KsmlSerdes.For<V>(""), KsmlSerdes.For<V0>(""));
+        return kind == "leftJoin" ? stream.LeftJoin(table, joiner, props, name) : stream.Join(table, joiner, props, name);
     }
 
     /// <summary><c>join</c>/<c>leftJoin</c>/<c>outerJoin</c> of two tables.</summary>

@@ -126,6 +126,28 @@ public sealed class StreamApplicationTests
     }
 
     [Test]
+    public async Task A_stream_rekeyed_before_a_table_join_is_repartitioned_with_its_own_serdes()
+    {
+        // Streamiz's repartition before the join took the default string serdes and stopped at the first record.
+        await using var host = await Start(Kafka.Options(AppId(), partitions: 2));
+        Kafka.Produce(_broker, Topics.customers, ("c1", JsonNode.Parse("""{"name": "Ada"}""")), ("c2", JsonNode.Parse("""{"name": "Bob"}""")));
+        await Kafka.Until(() => host.IsReady, "the stream runs");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Kafka.Produce(_broker, Topics.orders_by_id,
+            ("o1", JsonNode.Parse("""{"customer": "c2"}""")), ("o2", JsonNode.Parse("""{"customer": "c1"}""")), ("o3", JsonNode.Parse("""{"customer": "c9"}""")));
+
+        var enriched = Kafka.Read<string, JsonNode>(_broker, Topics.orders_with_customer, 3);
+
+        Assert.That(enriched.Select(r => (r.Key, r.Value.ToJsonString())).Order(), Is.EqualTo(new[]
+        {
+            ("c1", """{"customer":"c1","customer_name":"Ada"}"""),
+            ("c2", """{"customer":"c2","customer_name":"Bob"}"""),
+            ("c9", """{"customer":"c9","customer_name":null}"""),
+        }));
+        Assert.That(host.Failed.IsCompleted, Is.False);
+    }
+
+    [Test]
     public async Task A_persistent_store_keeps_its_state_on_disk_across_a_restart()
     {
         var options = Kafka.Options(AppId());
