@@ -4,6 +4,7 @@ using Ksml.Compiler.Diagnostics;
 using Ksml.Compiler.Emit;
 using Ksml.Compiler.Parsing;
 using Ksml.Runtime.Hosting;
+using Ksml.Runtime.Kafka;
 using Ksml.Testing;
 using Microsoft.Extensions.Logging;
 
@@ -66,7 +67,13 @@ internal static class KsmlCommand
             return Test(parse.GetValue(testPaths)!, stdout);
         });
 
-        var root = new RootCommand("ksml: check, generate, run and test KSML definitions with Ksml.NET") { check, generate, run, test };
+        var port = new Option<int>("--port") { Description = "Port to listen on at 127.0.0.1 (default: a free one, printed)", DefaultValueFactory = _ => 0 };
+        var partitions = new Option<int>("--partitions") { Description = "Partitions of the topics it creates when asked for the broker's default, and of --topic", DefaultValueFactory = _ => 1 };
+        var topics = new Option<string[]>("--topic") { Description = "A topic to create at start (repeatable)" };
+        var broker = new Command("broker", "Run the embedded Kafka-protocol broker (librdkafka's mock cluster) as its own process, until stopped") { port, partitions, topics };
+        broker.SetAction((parse, cancellation) => Broker(parse.GetValue(port), parse.GetValue(partitions), parse.GetValue(topics) ?? [], stdout, cancellation));
+
+        var root = new RootCommand("ksml: check, generate, run and test KSML definitions with Ksml.NET") { check, generate, run, test, broker };
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
@@ -206,6 +213,41 @@ internal static class KsmlCommand
         if (exit != 0 && ReferencedAssemblies.Hint() is { } hint)
             await Console.Error.WriteLineAsync(hint).ConfigureAwait(false);
         return exit;
+    }
+
+    private static async Task<int> Broker(int port, int partitions, string[] topics, TextWriter output, CancellationToken cancellation)
+    {
+        if (port is < 0 or > 65535 || partitions < 1)
+        {
+            await Console.Error.WriteLineAsync("ksml broker: --port must be 0 to 65535 and --partitions at least 1").ConfigureAwait(false);
+            return 2;
+        }
+        EmbeddedKafkaBroker broker;
+        try
+        {
+            broker = EmbeddedKafkaBroker.Serve(port, partitions);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            await Console.Error.WriteLineAsync($"ksml broker: cannot listen on 127.0.0.1:{port}: {ex.Message}").ConfigureAwait(false);
+            return 2;
+        }
+        using (broker)
+        {
+            foreach (var topic in topics)
+                broker.CreateTopic(topic, partitions);
+            output.WriteLine($"Kafka broker listening at {broker.BootstrapServers} (librdkafka's mock cluster: data in memory, at most {EmbeddedKafkaBroker.MaxBytesPerPartition / (1024 * 1024)} MiB per partition; transactions are not isolated, so exactly-once needs a Kafka cluster)");
+            output.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        output.WriteLine("Kafka broker stopped");
+        return 0;
     }
 
     private static int Test(string[] paths, TextWriter output)

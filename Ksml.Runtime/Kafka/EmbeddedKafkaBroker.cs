@@ -20,8 +20,11 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
 
     private const string Library = "ksml-librdkafka";
     private const int TopicAlreadyExists = 36;
+    private const int InvalidPartitions = 37;
+    private const int BrokerNotAvailable = 8;
     private nint _client;
     private nint _cluster;
+    private EmbeddedBrokerListener? _listener;
 
     static EmbeddedKafkaBroker() => NativeLibrary.SetDllImportResolver(typeof(EmbeddedKafkaBroker).Assembly, Resolve);
 
@@ -59,7 +62,47 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
         }
         // librdkafka's default of 3 s would delay every application start and restart by that much.
         rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, (int)initialRebalanceDelay.TotalMilliseconds);
+        // Admin clients wait for a controller, and the mock names none unless told.
+        rd_kafka_mock_set_controller_id(cluster, 1);
         return new EmbeddedKafkaBroker(client, cluster, Marshal.PtrToStringAnsi(rd_kafka_mock_cluster_bootstraps(cluster))!);
+    }
+
+    /// <summary>
+    /// Starts a one-node broker for other processes (<c>ksml broker</c>): it listens on 127.0.0.1:<paramref name="port"/>
+    /// (0 picks a free one) and creates the topics clients ask for, with <paramref name="defaultPartitions"/>
+    /// where they ask for the broker's default. Topics a producer or consumer creates by using them get the mock's 4.
+    /// </summary>
+    public static EmbeddedKafkaBroker Serve(int port, int defaultPartitions, TimeSpan initialRebalanceDelay = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfLessThan(defaultPartitions, 1);
+        var mock = Start(1, initialRebalanceDelay);
+        try
+        {
+            var address = System.Net.IPEndPoint.Parse(mock.BootstrapServers.Split(',')[0]);
+            EmbeddedKafkaBroker? served = null;
+            var listener = new EmbeddedBrokerListener(port, address, (topic, partitions) => served!.CreateRequested(topic, partitions == -1 ? defaultPartitions : partitions));
+            // Metadata then names the listener, so every connection, not only the first, passes through it.
+            rd_kafka_mock_broker_set_host_port(mock._cluster, 1, "127.0.0.1", (ushort)listener.Port);
+            served = new EmbeddedKafkaBroker(mock._client, mock._cluster, "127.0.0.1:" + listener.Port) { _listener = listener };
+            mock._client = mock._cluster = 0;
+            return served;
+        }
+        catch
+        {
+            mock.Dispose();
+            throw;
+        }
+    }
+
+    private (short Error, string? Message) CreateRequested(string topic, int partitions)
+    {
+        if (_cluster == 0)
+            return (BrokerNotAvailable, "The broker is stopping.");
+        if (partitions < 1)
+            return (InvalidPartitions, $"Number of partitions must be at least 1, not {partitions}.");
+        var result = rd_kafka_mock_topic_create(_cluster, topic, partitions, 1);
+        return result == 0 ? ((short)0, null) : ((short)result, Marshal.PtrToStringAnsi(rd_kafka_err2str(result)));
     }
 
     /// <summary>Creates a topic (an existing one is left as it is).</summary>
@@ -74,6 +117,8 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _listener?.Dispose();
+        _listener = null;
         if (_cluster != 0)
             rd_kafka_mock_cluster_destroy(_cluster);
         if (_client != 0)
@@ -148,4 +193,6 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] private static partial int rd_kafka_mock_topic_create(nint cluster, string topic, int partitions, int replicationFactor);
     [LibraryImport(Library)] private static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(nint cluster, int milliseconds);
     [LibraryImport(Library)] private static partial nint rd_kafka_err2str(int error);
+    [LibraryImport(Library)] private static partial int rd_kafka_mock_set_controller_id(nint cluster, int brokerId);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] private static partial int rd_kafka_mock_broker_set_host_port(nint cluster, int brokerId, string host, ushort port);
 }
