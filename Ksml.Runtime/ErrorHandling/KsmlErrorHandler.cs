@@ -69,6 +69,25 @@ public sealed class KsmlErrorHandler
         return stop;
     }
 
+    /// <summary>
+    /// Writes a dead letter. One that cannot be written stops the application instead, so the record is
+    /// neither lost nor committed: a restart handles it again.
+    /// </summary>
+    private bool TryDeadLetter(string topic, byte[]? key, byte[]? value, Headers headers, string what, out KsmlStopException stop)
+    {
+        try
+        {
+            _deadLetters!.Send(topic, key, value, headers);
+            stop = null!;
+            return true;
+        }
+        catch (Exception ex) when (ex is KafkaException or InvalidOperationException or ObjectDisposedException)
+        {
+            stop = Stop(new KsmlStopException($"Stopping: the dead letter for {what} could not be written to {topic}: {ex.Message}", ex, showsCause: false));
+            return false;
+        }
+    }
+
     private static readonly Counter<long> FailedRecords = KsmlMetrics.Meter.CreateCounter<long>("records.failed", null, "Records an error policy handled, by stage, step and outcome");
 
     /// <summary>
@@ -104,7 +123,8 @@ public sealed class KsmlErrorHandler
                     DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourcePartition, context.Partition);
                     DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceOffset, context.Offset);
                 }
-                _deadLetters!.Send(topic, Serialize(key), Serialize(value), headers);
+                if (!TryDeadLetter(topic, Serialize(key), Serialize(value), headers, $"step {step}", out var stop))
+                    throw stop;
             }
             if (policy.Handler == ErrorHandlerKind.StopOnFail || (policy.Handler == ErrorHandlerKind.RetryOnFail && policy.DeadLetterTopic is null))
             {
@@ -132,7 +152,8 @@ public sealed class KsmlErrorHandler
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, record.Topic);
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourcePartition, record.Partition.Value);
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceOffset, record.Offset.Value);
-            _deadLetters!.Send(topic, record.Message.Key, record.Message.Value, headers);
+            if (!TryDeadLetter(topic, record.Message.Key, record.Message.Value, headers, $"the record at {record.Topic}[{record.Partition.Value}]@{record.Offset.Value}", out _))
+                return ExceptionHandlerResponse.FAIL;
             Count("consume", record.Topic, "dead-lettered");
             return ExceptionHandlerResponse.CONTINUE;
         }
@@ -157,7 +178,8 @@ public sealed class KsmlErrorHandler
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.Type, report.Error.Code.ToString());
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.Message, report.Error.Reason);
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, report.Topic);
-            _deadLetters!.Send(topic, report.Message.Key, report.Message.Value, headers);
+            if (!TryDeadLetter(topic, report.Message.Key, report.Message.Value, headers, $"a record for {report.Topic}", out _))
+                return ProductionExceptionHandlerResponse.FAIL;
             Count("produce", report.Topic, "dead-lettered");
             return ProductionExceptionHandlerResponse.CONTINUE;
         }

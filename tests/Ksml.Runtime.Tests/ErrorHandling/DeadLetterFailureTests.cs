@@ -1,0 +1,79 @@
+using Confluent.Kafka;
+using Ksml.Runtime.ErrorHandling;
+using Ksml.Runtime.Tests.Support;
+using Streamiz.Kafka.Net;
+
+namespace Ksml.Runtime.Tests.ErrorHandling;
+
+/// <summary>
+/// A dead letter that cannot be written must not let its record go: the application stops, uncommitted,
+/// in every stage, so a restart handles the record again.
+/// </summary>
+public sealed class DeadLetterFailureTests
+{
+    private sealed class RejectingSink : IDeadLetterSink
+    {
+        public int Attempts { get; private set; }
+
+        public void Send(string topic, byte[]? key, byte[]? value, Headers headers)
+        {
+            Attempts++;
+            throw new ProduceException<byte[]?, byte[]?>(new Error(ErrorCode.TopicAuthorizationFailed), new DeliveryResult<byte[]?, byte[]?>());
+        }
+    }
+
+    private static (KsmlErrorHandler Handler, RejectingSink Sink, List<KsmlStopException> Stops) Handler(ErrorHandlingOptions options)
+    {
+        var sink = new RejectingSink();
+        var handler = new KsmlErrorHandler(options, new CapturingLoggerFactory(), sink);
+        var stops = new List<KsmlStopException>();
+        handler.Stopping += stops.Add;
+        return (handler, sink, stops);
+    }
+
+    private static readonly ErrorPolicy ContinueToDeadLetters = new() { Handler = ErrorHandlerKind.ContinueOnFail, DeadLetterTopic = "dlq" };
+
+    [Test]
+    public void Process_stage_a_rejected_dead_letter_stops_instead_of_skipping_the_record()
+    {
+        var (handler, sink, stops) = Handler(new ErrorHandlingOptions { Process = ContinueToDeadLetters });
+
+        var stop = Assert.Throws<KsmlStopException>(() =>
+            handler.TryProcess<string, string, object?>("enrich", null, "k", "v", null, () => throw new InvalidOperationException("boom"), out _))!;
+
+        Assert.That(sink.Attempts, Is.EqualTo(1));
+        Assert.That(stop.Message, Does.StartWith("Stopping: the dead letter for step enrich could not be written to dlq"));
+        Assert.That(stops, Is.EqualTo(new[] { stop }), "the whole application stops");
+    }
+
+    [Test]
+    public void Consume_stage_a_rejected_dead_letter_fails_the_record_instead_of_continuing()
+    {
+        var (handler, _, stops) = Handler(new ErrorHandlingOptions { Consume = ContinueToDeadLetters });
+        var record = new ConsumeResult<byte[], byte[]>
+        {
+            Topic = "orders", Partition = 2, Offset = 41,
+            Message = new Message<byte[], byte[]> { Key = [1], Value = [2] },
+        };
+
+        var response = handler.OnDeserializationError(null!, record, new FormatException("not json"));
+
+        Assert.That(response, Is.EqualTo(ExceptionHandlerResponse.FAIL));
+        Assert.That(stops.Single().Message, Does.Contain("the record at orders[2]@41 could not be written to dlq"));
+    }
+
+    [Test]
+    public void Produce_stage_a_rejected_dead_letter_fails_the_record_instead_of_continuing()
+    {
+        var (handler, _, stops) = Handler(new ErrorHandlingOptions { Produce = ContinueToDeadLetters });
+        var report = new DeliveryReport<byte[], byte[]>
+        {
+            Topic = "orders_out",
+            Error = new Error(ErrorCode.MsgSizeTooLarge),
+            Message = new Message<byte[], byte[]> { Key = [1], Value = [2] },
+        };
+
+        Assert.That(handler.OnProductionError(report), Is.EqualTo(ProductionExceptionHandlerResponse.FAIL));
+        Assert.That(stops.Single().Message, Does.Contain("a record for orders_out could not be written to dlq"));
+    }
+}
