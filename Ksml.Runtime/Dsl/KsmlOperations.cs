@@ -318,26 +318,41 @@ public static class KsmlOperations
         var f = ksml.Function(valueJoiner);
         var window = graceMs is { } g ? JoinWindowOptions.Of(timeDifferenceMs, g) : JoinWindowOptions.Of(timeDifferenceMs);
         var props = StreamJoinProps.With<K, V, V0>(KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), KsmlSerdes.For<V0>(otherValueType));
-        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)), () => default!);
-        return kind switch
+        var joiner = StreamJoiner<V, V0, VR>(ksml, name, f);
+        return (kind switch
         {
             "leftJoin" => stream.LeftJoin(other, joiner, window, props),
             "outerJoin" => stream.OuterJoin(other, joiner, window, props),
             _ => stream.Join(other, joiner, window, props),
-        };
+        }).WithoutFailedJoins(name);
     }
 
     /// <summary><c>join</c>/<c>leftJoin</c> of a stream with a table.</summary>
     public static IKStream<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IKTable<K, V0> table, KsmlFunctionDefinition valueJoiner, string kind, string name)
     {
         var f = ksml.Function(valueJoiner);
-        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)), () => default!);
+        var joiner = StreamJoiner<V, V0, VR>(ksml, name, f);
         // After a key change Streamiz repartitions the stream before the join, with these serdes; without them it
         // took the configuration's default (string) serdes and failed on the first record. An internal topic only
         // has to round-trip the CLR types, so their default KSML serdes do.
         var props = new StreamTableJoinProps<K, V, V0>(KsmlSerdes.For<K>(""), KsmlSerdes.For<V>(""), KsmlSerdes.For<V0>(""));
-        return kind == "leftJoin" ? stream.LeftJoin(table, joiner, props, name) : stream.Join(table, joiner, props, name);
+        return (kind == "leftJoin" ? stream.LeftJoin(table, joiner, props, name) : stream.Join(table, joiner, props, name)).WithoutFailedJoins(name);
     }
+
+    /// <summary>A stream joiner's result, or the mark of a failure its policy handled.</summary>
+    private readonly record struct JoinResult<VR>(VR Value, bool Failed);
+
+    /// <summary>
+    /// Streamiz forwards whatever a stream joiner returns, so a handled failure is marked and dropped right
+    /// after the join (<see cref="WithoutFailedJoins"/>) instead of going on as (key, null), a tombstone downstream.
+    /// </summary>
+    private static Func<V, V0, JoinResult<VR>> StreamJoiner<V, V0, VR>(KsmlTopologyBuilder ksml, string name, IKsmlFunction f) =>
+        (a, b) => TryGuard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)), out var joined)
+            ? new JoinResult<VR>(joined, false)
+            : new JoinResult<VR>(default!, true);
+
+    private static IKStream<K, VR> WithoutFailedJoins<K, VR>(this IKStream<K, JoinResult<VR>> joined, string name) =>
+        joined.FlatMapValues((K _, JoinResult<VR> r, IRecordContext _) => r.Failed ? Array.Empty<VR>() : new[] { r.Value }, name + "_joined");
 
     /// <summary><c>join</c>/<c>leftJoin</c>/<c>outerJoin</c> of two tables.</summary>
     public static IKTable<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, IKTable<K, V0> other, KsmlFunctionDefinition valueJoiner, string kind, KsmlStoreDefinition? store, string name, string keyType, string valueType)
@@ -359,8 +374,8 @@ public static class KsmlOperations
         var map = ksml.Function(mapper);
         var f = ksml.Function(valueJoiner);
         Func<K, V, K0> keyMapper = (k, v) => Guard(ksml, name, map, k, v, null, () => KsmlValues.To<K0>(map.Invoke(null, k, v), ResultOf(map)), () => default!);
-        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)), () => default!);
-        return kind == "leftJoin" ? stream.LeftJoin(table, keyMapper, joiner, name) : stream.Join(table, keyMapper, joiner, name);
+        var joiner = StreamJoiner<V, V0, VR>(ksml, name, f);
+        return (kind == "leftJoin" ? stream.LeftJoin(table, keyMapper, joiner, name) : stream.Join(table, keyMapper, joiner, name)).WithoutFailedJoins(name);
     }
 
     /// <summary><c>repartition</c>, optionally with a partition count and a Python partitioner.</summary>

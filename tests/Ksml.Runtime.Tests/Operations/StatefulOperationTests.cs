@@ -138,6 +138,27 @@ public sealed class StatefulOperationTests
     }
 
     [Test]
+    public void A_failing_joiner_under_continue_on_fail_forwards_nothing_instead_of_a_tombstone()
+    {
+        using var logs = new CapturingLoggerFactory();
+        var continueOnFail = new Ksml.Runtime.ErrorHandling.ErrorHandlingOptions { Process = new() { Handler = Ksml.Runtime.ErrorHandling.ErrorHandlerKind.ContinueOnFail } };
+        using var driver = new KsmlDriver(new StatefulKsml(), logs, new Ksml.Runtime.ErrorHandling.KsmlErrorHandler(continueOnFail, logs, null));
+        var customers = driver.Input<string, JsonNode>(StatefulKsml.Topics.customers);
+        var shipments = driver.Input<string, JsonNode>(Topics.shipments);
+        var output = driver.Output<string, JsonNode>(Topics.enriched_shipments);
+
+        customers.PipeInput("ann", Json("""{"name":"Ann Smith"}"""), At(0));
+        shipments.PipeInput("ann", Json("\"not an object\""), At(1)); // {**value1} raises TypeError
+        shipments.PipeInput("ann", Json("""{"item":"book"}"""), At(2));
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value?.ToJsonString())), Is.EqualTo(new[]
+        {
+            ("ann", (string?)"""{"item":"book","customer_name":"Ann Smith"}"""),
+        }), "the failed record is dropped, not forwarded as (ann, null)");
+        Assert.That(logs.Lines.Select(l => l.Message), Has.Some.Contains("TypeError"));
+    }
+
+    [Test]
     public void Stream_stream_join_within_the_time_difference()
     {
         var shipments = _driver.Input<string, JsonNode>(Topics.shipments);

@@ -12,9 +12,9 @@ namespace Ksml.Runtime.Tests.Support;
 /// <summary>A generated KSML definition running under Streamiz's TopologyTestDriver with real Python functions.</summary>
 public sealed class KsmlDriver : IDisposable
 {
-    public KsmlDriver(IKsmlDefinition definition, ILoggerFactory? logs = null)
+    public KsmlDriver(IKsmlDefinition definition, ILoggerFactory? logs = null, Ksml.Runtime.ErrorHandling.KsmlErrorHandler? errors = null)
     {
-        var topology = KsmlApplication.BuildTopology([definition], new PythonFunctionFactory(logs));
+        var topology = KsmlApplication.BuildTopology([definition], new PythonFunctionFactory(logs), errors);
         var config = new StreamConfig<StringSerDes, StringSerDes> { ApplicationId = "ksml-test-" + Guid.NewGuid().ToString("N")[..8] };
         Driver = new TopologyTestDriver(topology, config);
     }
