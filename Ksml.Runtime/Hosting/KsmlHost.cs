@@ -121,6 +121,8 @@ public sealed class KsmlHost : IAsyncDisposable
 
         Serdes.KsmlNotations.Configure(options.SchemaDirectory, options.Notations);
         Values.ValueLimits.Configure(options.MaxNestingDepth);
+        foreach (var restriction in options.Python.UnenforcedRestrictions)
+            logger.LogWarning("ksml.pythonContext.{Switch}: false restricts nothing here: CPython has no sandbox (GraalPy's switches are accepted for compatibility), so Python code runs with this process's rights and environment; run only definitions you trust", restriction);
         var functions = new PythonFunctionFactory(loggers, options.Python);
         var deadLetters = NeedsDeadLetters(options.ErrorHandling) ? new KafkaDeadLetterSink(clientConfig) : null;
         var errors = new KsmlErrorHandler(options.ErrorHandling, loggers, deadLetters);

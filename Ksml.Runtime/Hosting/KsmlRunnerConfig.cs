@@ -319,7 +319,8 @@ public static partial class KsmlRunnerConfig
                 "executable" => python with { Executable = Scalar(value, source, path + ".executable") },
                 "modulePath" => python with { ModulePath = Scalar(value, source, path + ".modulePath") },
                 // GraalPy sandbox switches: CPython has no sandbox, so they are accepted and have no effect.
-                "allowHostFileAccess" or "allowHostSocketAccess" or "allowNativeAccess" or "allowCreateProcess" or "allowCreateThread" or "inheritEnvironmentVariables" => python,
+                "allowHostFileAccess" or "allowHostSocketAccess" or "allowNativeAccess" or "allowCreateProcess" or "allowCreateThread" or "inheritEnvironmentVariables" =>
+                    Bool(value, source, path + "." + key) ? python : python with { UnenforcedRestrictions = [.. python.UnenforcedRestrictions.Where(r => r != key), key] },
                 _ => throw Unknown(source, keyNode, key, path + ".", ["library", "executable", "modulePath"]),
             };
         }

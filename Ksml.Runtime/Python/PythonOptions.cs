@@ -21,6 +21,12 @@ public sealed record PythonOptions
     /// <summary>A directory of Python modules put first on the import path (KSML's <c>pythonContext.modulePath</c>), or null.</summary>
     public string? ModulePath { get; init; }
 
+    /// <summary>
+    /// GraalPy sandbox switches the runner file sets to false (e.g. <c>allowHostFileAccess</c>). CPython has no
+    /// sandbox, so none is enforced; the application warns at start that they restrict nothing.
+    /// </summary>
+    public IReadOnlyList<string> UnenforcedRestrictions { get; init; } = [];
+
     /// <summary>The defaults, with <c>KSML_PYTHON_LIBRARY</c>/<c>KSML_PYTHON_EXECUTABLE</c> applied.</summary>
     public static PythonOptions FromEnvironment()
     {

@@ -106,6 +106,21 @@ public sealed class RunnerConfigTests
             """);
 
         Assert.That(options.Python.ModulePath, Is.EqualTo("/opt/ksml/modules"));
+        Assert.That(options.Python.UnenforcedRestrictions, Is.Empty, "allowing is what CPython does anyway");
+    }
+
+    [Test]
+    public void A_graalpy_sandbox_switch_set_to_false_is_kept_to_warn_that_nothing_enforces_it()
+    {
+        var options = Parse("""
+            ksml:
+              pythonContext:
+                allowHostFileAccess: false
+                allowCreateProcess: false
+                allowNativeAccess: true
+            """);
+
+        Assert.That(options.Python.UnenforcedRestrictions, Is.EqualTo(new[] { "allowHostFileAccess", "allowCreateProcess" }));
     }
 
     [Test]
