@@ -52,4 +52,19 @@ public sealed record ErrorHandlingOptions
 
     /// <summary>Records that cannot be produced. Default: stop.</summary>
     public ErrorPolicy Produce { get; init; } = new();
+
+    /// <summary>
+    /// Functions whose open circuit breaker would skip records with nothing but a log line: no fallback answers
+    /// for it, and the process policy continues without a dead-letter topic. Each is worth a warning at start.
+    /// </summary>
+    public IEnumerable<string> SilentBreakerWarnings(IEnumerable<Definitions.KsmlFunctionDefinition> functions)
+    {
+        if (Process.Handler == ErrorHandlerKind.StopOnFail || Process.DeadLetterTopic is not null)
+            yield break;
+        foreach (var function in functions)
+            if (function.Resilience?.CircuitBreaker is { Fallback: null } breaker)
+                yield return $"{function.SourcePath}:{function.Line}: function '{function.Name}' has a circuit breaker without a fallback, and " +
+                    $"ksml.errorHandling.process continues without a deadLetterTopic, so each record of a {breaker.BreakMs} ms break is skipped " +
+                    "with a log line only (counted in ksml_resilience_breaker_rejections); declare a fallback or a deadLetterTopic to keep them";
+    }
 }

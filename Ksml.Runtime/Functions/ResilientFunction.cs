@@ -22,6 +22,7 @@ public sealed class ResilientFunction : IKsmlFunction, IDisposable
 {
     private static readonly Counter<long> Retries = KsmlMetrics.Meter.CreateCounter<long>("resilience.retries", null, "Retries of KSML function calls");
     private static readonly Counter<long> BreakerTransitions = KsmlMetrics.Meter.CreateCounter<long>("resilience.breaker.transitions", null, "Circuit breaker state changes, by new state");
+    private static readonly Counter<long> Rejections = KsmlMetrics.Meter.CreateCounter<long>("resilience.breaker.rejections", null, "Calls refused by an open circuit breaker with no fallback; each fails to the process policy");
     private static readonly Counter<long> Fallbacks = KsmlMetrics.Meter.CreateCounter<long>("resilience.fallbacks", null, "Calls answered by a circuit breaker's fallback");
     private static readonly Counter<long> CacheLookups = KsmlMetrics.Meter.CreateCounter<long>("resilience.cache.lookups", null, "Result cache lookups, by outcome");
     private static readonly ConcurrentDictionary<string, int> OpenBreakers = new(StringComparer.Ordinal);
@@ -139,8 +140,11 @@ public sealed class ResilientFunction : IKsmlFunction, IDisposable
         catch (BrokenCircuitException open)
         {
             if (_fallback is null)
+            {
+                Rejections.Add(1, _tag);
                 throw new KsmlFunctionException(Definition.Name, Definition.SourcePath, Definition.Line, 0, "CircuitOpen",
                     "the circuit breaker is open after repeated failures (resilience.circuitBreaker); no fallback is declared", null, open);
+            }
             Fallbacks.Add(1, _tag);
             return _fallback.Invoke(null, arguments);
         }

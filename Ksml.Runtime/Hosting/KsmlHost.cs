@@ -126,6 +126,8 @@ public sealed class KsmlHost : IAsyncDisposable
         var functions = new PythonFunctionFactory(loggers, options.Python);
         var deadLetters = NeedsDeadLetters(options.ErrorHandling) ? new KafkaDeadLetterSink(clientConfig) : null;
         var errors = new KsmlErrorHandler(options.ErrorHandling, loggers, deadLetters);
+        foreach (var warning in options.ErrorHandling.SilentBreakerWarnings(selected.SelectMany(d => d.Functions)))
+            logger.LogWarning("{Warning}", warning);
         KsmlHost? stoppingHost = null;
         errors.Stopping += stop => stoppingHost?.StopOnFailure(stop);
 

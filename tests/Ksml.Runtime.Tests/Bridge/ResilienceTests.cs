@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ksml.Runtime.Definitions;
+using Ksml.Runtime.ErrorHandling;
 using Ksml.Runtime.Functions;
 using static Ksml.Runtime.Tests.Support.Python;
 
@@ -63,6 +64,58 @@ public sealed class ResilienceTests
         Thread.Sleep(800);
         Assert.That(f.Invoke(null, "k", "up"), Is.EqualTo("live:up"), "half-open: a trial call goes through and closes it");
         Assert.That(f.Invoke(null, "k", "again"), Is.EqualTo("live:again"));
+    }
+
+    [Test]
+    public void An_open_circuit_breaker_without_a_fallback_fails_each_call_and_counts_it()
+    {
+        var breaker = new KsmlResilience(null, null, new KsmlCircuitBreakerPolicy(0.5, 2, 10_000, 60_000, null), null);
+        var f = Resilient(Definition("quote", "valueTransformer", KeyValue,
+            code: "if value == 'down':\n  raise ConnectionError('service down')", expression: "value", resultType: "string"), breaker);
+        long rejected = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Ksml.Runtime.Observability.KsmlMetrics.MeterName && instrument.Name == "resilience.breaker.rejections")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            if (tags.ToArray().Any(t => t.Key == "function" && t.Value is string name && name.EndsWith(".quote", StringComparison.Ordinal)))
+                Interlocked.Add(ref rejected, value);
+        });
+        listener.Start();
+
+        Assert.Throws<KsmlFunctionException>(() => f.Invoke(null, "k", "down"));
+        Assert.Throws<KsmlFunctionException>(() => f.Invoke(null, "k", "down"));
+        var open = Assert.Throws<KsmlFunctionException>(() => f.Invoke(null, "k", "up"))!;
+
+        Assert.That(open.ErrorType, Is.EqualTo("CircuitOpen"));
+        Assert.That(Interlocked.Read(ref rejected), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void A_breaker_without_a_fallback_is_warned_of_when_its_rejections_would_only_be_logged()
+    {
+        var functions = new[]
+        {
+            Definition("quote", "valueTransformer", KeyValue, expression: "value", resultType: "string") with
+            {
+                Resilience = new KsmlResilience(null, null, new KsmlCircuitBreakerPolicy(0.5, 2, 10_000, 30_000, null), null),
+            },
+            Definition("price", "valueTransformer", KeyValue, expression: "value", resultType: "string") with
+            {
+                Resilience = new KsmlResilience(null, null, new KsmlCircuitBreakerPolicy(0.5, 2, 10_000, 30_000, new PythonCode("None", 1, 1)), null),
+            },
+        };
+        var continueOnFail = new ErrorPolicy { Handler = ErrorHandlerKind.ContinueOnFail };
+
+        var warnings = new ErrorHandlingOptions { Process = continueOnFail }.SilentBreakerWarnings(functions).ToList();
+
+        Assert.That(warnings, Has.Count.EqualTo(1));
+        Assert.That(warnings[0], Does.Contain("function 'quote' has a circuit breaker without a fallback").And.Contain("30000 ms"));
+        Assert.That(new ErrorHandlingOptions { Process = continueOnFail with { DeadLetterTopic = "dlq" } }.SilentBreakerWarnings(functions), Is.Empty, "dead-lettered, not lost");
+        Assert.That(new ErrorHandlingOptions().SilentBreakerWarnings(functions), Is.Empty, "stopOnFail stops instead");
     }
 
     [Test]
