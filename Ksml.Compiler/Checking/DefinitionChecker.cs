@@ -51,6 +51,15 @@ public static class DefinitionChecker
                     Report(DiagnosticDescriptors.InvalidResilience, cache.Span, "cache", $"function '{function.Name}' uses stores, so its result depends on more than its arguments and cannot be cached");
                 else if (resilience.Cache is { } noResult && kind.Result == ResultShape.None)
                     Report(DiagnosticDescriptors.InvalidResilience, noResult.Span, "cache", $"a {kind.Name} returns nothing to cache");
+                if (resilience.Cache is { Key: { } cacheKey } && syntax.Stores.Count == 0)
+                {
+                    var keyNames = PythonNames.In(cacheKey.Text);
+                    var bodyNames = PythonNames.In((syntax.Code?.Text ?? "") + "\n" + (syntax.Expression?.Text ?? ""));
+                    var left = kind.Parameters.Concat(syntax.Parameters.Select(p => p.Name.Name))
+                        .Where(p => bodyNames.Contains(p) && !keyNames.Contains(p)).ToList();
+                    if (left.Count > 0)
+                        Report(DiagnosticDescriptors.CacheKeyMissesParameter, cacheKey.Span, function.Name, string.Join("', '", left), cacheKey.Text.Trim());
+                }
                 if (resilience.CircuitBreaker is { Fallback: { } fallback } && kind.Result == ResultShape.None)
                     Report(DiagnosticDescriptors.InvalidResilience, fallback.Span, "circuitBreaker.fallback", $"a {kind.Name} has no result to fall back to; without a fallback an open breaker skips the call");
             }

@@ -55,6 +55,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor CachingWithoutEffect = new("KSML0015", "Store caching without effect",
         "'caching: true' has no effect in {0}: every update is forwarded at once (as Kafka Streams does with cache.max.bytes.buffering 0), because Streamiz swallows errors thrown downstream of a cache flush and no error policy could see them; the results are the same, with every intermediate update", DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor CacheKeyMissesParameter = new("KSML0016", "Cache key misses a parameter",
+        "function '{0}' uses '{1}' but its cache key '{2}' does not, so a later call with the same key gets an earlier call's result; put '{1}' in the key, or leave 'key' out to key by every argument", DiagnosticSeverity.Warning);
+
     public static readonly DiagnosticDescriptor UndefinedStream = new("KSML0100", "Undefined stream",
         "Stream '{0}' is not defined in 'streams', 'tables' or 'globalTables', nor named by an earlier pipeline.{1}");
 
@@ -134,6 +137,7 @@ public static class DiagnosticDescriptors
         ConflictingFields,
         IgnoredStoreSetting,
         CachingWithoutEffect,
+        CacheKeyMissesParameter,
         UndefinedStream,
         UndefinedTable,
         UndefinedGlobalTable,

@@ -384,6 +384,52 @@ public class DiagnosticTests
 
         """;
 
+    private static string CachedBy(string key, string expression) => $$"""
+        streams:
+          orders:
+            topic: orders
+            keyType: string
+            valueType: json
+        functions:
+          enrich:
+            type: valueTransformer
+            globalCode: |
+              API = "http://api"
+            expression: {{expression}}
+            resultType: json
+            resilience:
+              cache:
+                ttl: 5m
+                key: {{key}}
+        pipelines:
+          p:
+            from: orders
+            via:
+              - type: transformValue
+                mapper: enrich
+            to: orders
+
+        """;
+
+    [Test]
+    public void KSML0016_a_cache_key_that_leaves_out_a_parameter_the_result_uses()
+    {
+        var diagnostics = Check(CachedBy("key", "'dict(value, customer=lookup(f\"{API}/customers/{key}\"))'"));
+
+        Assert.That(diagnostics, Is.EqualTo(new[]
+        {
+            "test.ksml.yaml(16,14): warning KSML0016: function 'enrich' uses 'value' but its cache key 'key' does not, so a later call with the same key gets an earlier call's result; put 'value' in the key, or leave 'key' out to key by every argument",
+        }));
+    }
+
+    [TestCase("key", "'lookup(f\"{API}/customers/{key}\")'")]
+    [TestCase("(key, value[\"region\"])", "'lookup(key, value[\"region\"])'")]
+    [TestCase("key", "'lookup(key, \"value\")  # value is only a word here'")]
+    public void KSML0016_not_when_the_key_covers_every_parameter_the_result_uses(string key, string expression)
+    {
+        Assert.That(Check(CachedBy(key, expression)), Is.Empty);
+    }
+
     [Test]
     public void KSML0012_resilience_settings_that_cannot_apply_are_located()
     {
