@@ -42,7 +42,11 @@ public static class Kafka
         value is null ? null : KsmlSerdes.For<T>(type).Serialize(value, new SerializationContext(MessageComponentType.Value, ""));
 
     /// <summary>Reads records from the start of <paramref name="topic"/> until <paramref name="count"/> arrived or the time is up.</summary>
-    public static List<ConsumeResult<byte[]?, byte[]?>> ReadRaw(EmbeddedKafkaBroker broker, string topic, int count, TimeSpan? timeout = null, bool readCommitted = false)
+    public static List<ConsumeResult<byte[]?, byte[]?>> ReadRaw(EmbeddedKafkaBroker broker, string topic, int count, TimeSpan? timeout = null, bool readCommitted = false) =>
+        ReadRawUntil(broker, topic, records => records.Count >= count, timeout, readCommitted);
+
+    /// <summary>Reads records from the start of <paramref name="topic"/> until <paramref name="done"/> holds for what arrived or the time is up.</summary>
+    public static List<ConsumeResult<byte[]?, byte[]?>> ReadRawUntil(EmbeddedKafkaBroker broker, string topic, Func<List<ConsumeResult<byte[]?, byte[]?>>, bool> done, TimeSpan? timeout = null, bool readCommitted = false)
     {
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
         {
@@ -55,7 +59,7 @@ public static class Kafka
         consumer.Subscribe(topic);
         var records = new List<ConsumeResult<byte[]?, byte[]?>>();
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (records.Count < count && DateTime.UtcNow < deadline)
+        while (!done(records) && DateTime.UtcNow < deadline)
             if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { IsPartitionEOF: false } record)
                 records.Add(record);
         consumer.Close();
@@ -65,6 +69,19 @@ public static class Kafka
     public static List<(K Key, V Value)> Read<K, V>(EmbeddedKafkaBroker broker, KsmlTopicDefinition topic, int count, TimeSpan? timeout = null, bool readCommitted = false) =>
         ReadRaw(broker, topic.Topic, count, timeout, readCommitted)
             .Select(r => (Deserialize<K>(r.Message.Key, topic.KeyType), Deserialize<V>(r.Message.Value, topic.ValueType))).ToList();
+
+    /// <summary>Reads decoded records until <paramref name="done"/> holds for what arrived or the time is up.</summary>
+    public static List<(K Key, V Value)> ReadUntil<K, V>(EmbeddedKafkaBroker broker, KsmlTopicDefinition topic, Func<List<(K Key, V Value)>, bool> done, TimeSpan? timeout = null)
+    {
+        var decoded = new List<(K Key, V Value)>();
+        ReadRawUntil(broker, topic.Topic, raw =>
+        {
+            for (var i = decoded.Count; i < raw.Count; i++)
+                decoded.Add((Deserialize<K>(raw[i].Message.Key, topic.KeyType), Deserialize<V>(raw[i].Message.Value, topic.ValueType)));
+            return done(decoded);
+        }, timeout);
+        return decoded;
+    }
 
     private static T Deserialize<T>(byte[]? bytes, string type) =>
         KsmlSerdes.For<T>(type).Deserialize(bytes!, new SerializationContext(MessageComponentType.Value, ""));
