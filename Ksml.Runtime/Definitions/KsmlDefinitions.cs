@@ -41,6 +41,9 @@ public sealed record KsmlFunctionDefinition(
 {
     /// <summary>Ksml.NET's declarative resilience for this function; null for none.</summary>
     public KsmlResilience? Resilience { get; init; }
+
+    /// <summary>How type errors name this function's result, with its place in the YAML.</summary>
+    public string DescribeResult() => $"the result of '{Name}' ({SourcePath}:{Line})";
 }
 
 /// <summary>A function's declared resilience (a Ksml.NET extension to KSML), applied by the runtime around every call.</summary>

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Ksml.Runtime.Definitions;
+using Ksml.Runtime.ErrorHandling;
 using Ksml.Runtime.Functions;
 using Ksml.Runtime.Serdes;
 using Ksml.Runtime.Values;
@@ -14,62 +15,22 @@ using Streamiz.Kafka.Net.Table;
 namespace Ksml.Runtime.Dsl;
 
 /// <summary>
-/// KSML's pipeline operations over Streamiz's typed DSL. Generated topologies call these; each one
-/// invokes the KSML function and converts its result to the declared type. Functions that declare
+/// KSML's pipeline operations over Streamiz's typed DSL. Generated topologies call these. Each one meets its
+/// KSML functions through a <see cref="FunctionStep{R}"/>, which invokes, converts and applies the error policy,
+/// and states once what a failed record does there (<see cref="StepOutcomes"/>). Functions that declare
 /// stores run inside a transformer so the task's stores are reachable.
 /// </summary>
 public static class KsmlOperations
 {
-    /// <summary>
-    /// Runs one record's step under the process error policy (directly when none is set). False:
-    /// the policy handled a failure and the record must be skipped.
-    /// </summary>
-    private static bool TryGuard<K, V, T>(KsmlTopologyBuilder ksml, string step, IKsmlFunction f, K key, V value, IRecordContext? context, Func<T> body, out T result)
-    {
-        if (ksml.Errors is { } errors)
-            return errors.TryProcess(step, f.Definition, key, value, context, body, out result);
-        result = body();
-        return true;
-    }
-
-    /// <summary>
-    /// For steps Streamiz gives no way to drop a record from (aggregators, joiners, key mappers):
-    /// after the policy handled a failure, <paramref name="fallback"/> stands in (an aggregate keeps
-    /// its previous value; a joiner yields null; a key mapper yields a null key, which aggregations skip).
-    /// </summary>
-    internal static T Guard<K, V, T>(KsmlTopologyBuilder ksml, string step, IKsmlFunction f, K key, V value, IRecordContext? context, Func<T> body, Func<T> fallback) =>
-        TryGuard(ksml, step, f, key, value, context, body, out var result) ? result : fallback();
-
-    /// <summary>For side effects (peek, forEach, print): a handled failure skips the effect only.</summary>
-    private static void Guard<K, V>(KsmlTopologyBuilder ksml, string step, IKsmlFunction f, K key, V value, IRecordContext? context, Func<object?> body) =>
-        TryGuard(ksml, step, f, key, value, context, body, out _);
-
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IKsmlFunction, string> ResultDescriptions = new();
-
-    /// <summary>How type errors name a function's result; built once per function, not per record.</summary>
-    internal static string ResultOf(IKsmlFunction f) =>
-        ResultDescriptions.GetValue(f, static f => $"the result of '{f.Definition.Name}' ({f.Definition.SourcePath}:{f.Definition.Line})");
-
-    /// <summary>Computes <typeparamref name="R"/> per record, inside a store-connected transformer when the function declares stores.</summary>
-    private static IKStream<K, R> Compute<K, V, R>(KsmlTopologyBuilder ksml, IKStream<K, V> stream, IKsmlFunction f, string name, Func<K, V, IKsmlStoreProvider?, R> body)
-    {
-        if (f.Definition.Stores.Count == 0)
-            return ksml.Errors is null
-                ? stream.MapValues((k, v, _) => body(k, v, null), name)
-                : stream.FlatMapValues((k, v, c) => TryGuard(ksml, name, f, k, v, c, () => body(k, v, null), out var r) ? [r] : Array.Empty<R>(), name);
-        var supplier = TransformerBuilder.New<K, V, K, R>()
-            .Transformer<StoreBoundTransformer<K, V, R>>(new StoreBoundTransformer<K, V, R>.Body((K k, V v, IKsmlStoreProvider s, out R r) => TryGuard(ksml, name, f, k, v, null, () => body(k, v, s), out r)))
-            .Build();
-        return stream.TransformValues(supplier, name, f.Definition.Stores.ToArray());
-    }
-
     /// <summary><c>filter</c> / <c>filterNot</c> on a stream.</summary>
     public static IKStream<K, V> KsmlFilter<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition predicate, string name, bool negate = false)
     {
-        var f = ksml.Function(predicate);
-        if (f.Definition.Stores.Count == 0)
-            return stream.Filter((k, v, c) => TryGuard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate, out var keep) && keep, name);
-        return Compute(ksml, stream, f, name + "_evaluate", (k, v, s) => (Keep: KsmlValues.IsTrue(f.Invoke(s, k, v), ResultOf(f)) != negate, Value: v))
+        var step = new FunctionStep<bool>(ksml, predicate, name, KsmlValues.IsTrue);
+        // A filter drops a record by saying false; a failed outcome is one more reason to.
+        if (!step.UsesStores)
+            return stream.Filter((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v) is { Failed: false, Value: var keep } && keep != negate, name);
+        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<(bool Keep, V Value)>((o.Value != negate, v), false) : StepOutcome<(bool Keep, V Value)>.Failure)
+            .Passed(name + "_passed")
             .Filter((_, r, _) => r.Keep, name)
             .MapValues((_, r, _) => r.Value, name + "_unwrap");
     }
@@ -77,60 +38,68 @@ public static class KsmlOperations
     /// <summary><c>filter</c> / <c>filterNot</c> on a table.</summary>
     public static IKTable<K, V> KsmlFilter<K, V>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition predicate, string name, bool negate = false)
     {
-        var f = ksml.Function(predicate);
-        return table.Filter((k, v, c) => TryGuard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)) != negate, out var keep) && keep, name);
+        var step = new FunctionStep<bool>(ksml, predicate, name, KsmlValues.IsTrue);
+        // A key that does not pass is deleted (null), as Streamiz's table filter does; a failed one keeps its value.
+        return table.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v) is { Failed: false } o ? new StepOutcome<V>(o.Value != negate ? v : default!, false) : StepOutcome<V>.Failure, name + "_evaluate")
+            .Passed(ksml.KeyValueMaterialized<K, V>(null, name + "_store", "", ""), name);
     }
 
     /// <summary><c>transformValue</c> (mapValues) on a stream.</summary>
     public static IKStream<K, VR> KsmlTransformValue<K, V, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
-        var f = ksml.Function(mapper);
-        return Compute(ksml, stream, f, name, (k, v, s) => KsmlValues.To<VR>(f.Invoke(s, k, v), ResultOf(f)));
+        var step = new FunctionStep<VR>(ksml, mapper, name);
+        return stream.Evaluate(step, name, (k, v, source, stores) => step.Call(k, v, source, stores, k, v)).Passed(name + "_passed");
     }
 
     /// <summary><c>transformValue</c> (mapValues) on a table.</summary>
     public static IKTable<K, VR> KsmlTransformValue<K, V, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
-        var f = ksml.Function(mapper);
-        return table.MapValues((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<VR>(f.Invoke(null, k, v), ResultOf(f)), () => default!), name);
+        var step = new FunctionStep<VR>(ksml, mapper, name);
+        return table.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v), name + "_evaluate")
+            .Passed(ksml.KeyValueMaterialized<K, VR>(null, name + "_store", "", ""), name);
     }
 
     /// <summary><c>transformKey</c> (selectKey).</summary>
     public static IKStream<KR, V> KsmlTransformKey<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
-        var f = ksml.Function(mapper);
-        return Compute(ksml, stream, f, name + "_evaluate", (k, v, s) => new KeyValuePair<KR, V>(KsmlValues.To<KR>(f.Invoke(s, k, v), ResultOf(f)), v))
+        var step = new FunctionStep<KR>(ksml, mapper, name);
+        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
+            .Passed(name + "_passed")
             .Map((_, kv, _) => kv, name);
     }
 
     /// <summary><c>transformKeyValue</c> (map).</summary>
     public static IKStream<KR, VR> KsmlTransformKeyValue<K, V, KR, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
-        var f = ksml.Function(mapper);
-        return Compute(ksml, stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(s, k, v), ResultOf(f)))
+        var step = new FunctionStep<KeyValuePair<KR, VR>>(ksml, mapper, name, KsmlValues.ToKeyValue<KR, VR>);
+        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v))
+            .Passed(name + "_passed")
             .Map((_, kv, _) => kv, name);
     }
 
     /// <summary><c>transformKeyValueToKeyValueList</c> (flatMap).</summary>
     public static IKStream<KR, VR> KsmlTransformKeyValueToKeyValueList<K, V, KR, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
-        var f = ksml.Function(mapper);
-        return Compute(ksml, stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToList(f.Invoke(s, k, v), ResultOf(f)).Select(e => KsmlValues.ToKeyValue<KR, VR>(e, ResultOf(f))).ToList())
+        var step = new FunctionStep<List<KeyValuePair<KR, VR>>>(ksml, mapper, name, (result, what) => KsmlValues.ToList(result, what).Select(e => KsmlValues.ToKeyValue<KR, VR>(e, what)).ToList());
+        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v))
+            .Passed(name + "_passed")
             .FlatMap((_, list, _) => list, name);
     }
 
     /// <summary><c>transformKeyValueToValueList</c> (flatMapValues).</summary>
     public static IKStream<K, VR> KsmlTransformKeyValueToValueList<K, V, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
-        var f = ksml.Function(mapper);
-        return Compute(ksml, stream, f, name + "_evaluate", (k, v, s) => KsmlValues.ToList(f.Invoke(s, k, v), ResultOf(f)).Select(e => KsmlValues.To<VR>(e, ResultOf(f))).ToList())
+        var step = new FunctionStep<List<VR>>(ksml, mapper, name, (result, what) => KsmlValues.ToList(result, what).Select(e => KsmlValues.To<VR>(e, what)).ToList());
+        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v))
+            .Passed(name + "_passed")
             .FlatMapValues((_, list, _) => list, name);
     }
 
     /// <summary><c>transformMetadata</c>: the function receives and returns <c>{timestamp, headers}</c>.</summary>
     public static IKStream<K, V> KsmlTransformMetadata<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
-        var f = ksml.Function(mapper);
+        var step = new FunctionStep<JsonObject>(ksml, mapper, name, (result, what) =>
+            KsmlValues.To<JsonNode?>(result, what) as JsonObject ?? throw new KsmlTypeException(what + ": expected metadata {timestamp, headers}"));
         V Apply(K k, V v, IRecordContext context)
         {
             var headers = new JsonArray();
@@ -138,8 +107,7 @@ public static class KsmlOperations
                 foreach (var header in existing)
                     headers.Add(new JsonObject { ["key"] = header.Key, ["value"] = System.Text.Encoding.UTF8.GetString(header.GetValueBytes() ?? []) });
             var metadata = new JsonObject { ["timestamp"] = context.Timestamp, ["headers"] = headers };
-            var result = KsmlValues.To<JsonNode?>(f.Invoke(null, k, v, metadata), ResultOf(f)) as JsonObject
-                ?? throw new KsmlTypeException(ResultOf(f) + ": expected metadata {timestamp, headers}");
+            var result = step.Convert(step.Function.Invoke(null, k, v, metadata));
             if (result["timestamp"] is JsonValue ts && ts.TryGetValue<long>(out var timestamp))
                 context.ChangeTimestamp(timestamp);
             if (result["headers"] is JsonArray newHeaders)
@@ -151,9 +119,7 @@ public static class KsmlOperations
             }
             return v;
         }
-        return ksml.Errors is null
-            ? stream.MapValues(Apply, name)
-            : stream.FlatMapValues((k, v, c) => TryGuard(ksml, name, f, k, v, c, () => Apply(k, v, c), out var r) ? [r] : Array.Empty<V>(), name);
+        return stream.MapValues((k, v, c) => step.Settle(k, v, SourceRecord.Of(c), () => Apply(k, v, c)), name).Passed(name + "_passed");
     }
 
     /// <summary><c>convertKey</c>, <c>convertValue</c>: re-typing between compatible KSML types.</summary>
@@ -171,14 +137,15 @@ public static class KsmlOperations
     /// <summary><c>peek</c>.</summary>
     public static IKStream<K, V> KsmlPeek<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition action, string name)
     {
-        var f = ksml.Function(action);
-        if (f.Definition.Stores.Count == 0)
-            return stream.Peek((k, v, c) => Guard(ksml, name, f, k, v, c, () => f.Invoke(null, k, v)), name);
-        return Compute(ksml, stream, f, name, (k, v, s) =>
+        var step = new FunctionStep<object?>(ksml, action, name, (result, _) => result);
+        // A side effect's failure skips the effect only: the record goes on either way.
+        if (!step.UsesStores)
+            return stream.Peek((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v), name);
+        return stream.Evaluate(step, name, (k, v, source, stores) =>
         {
-            f.Invoke(s, k, v);
-            return v;
-        });
+            step.Call(k, v, source, stores, k, v);
+            return new StepOutcome<V>(v, false);
+        }).Passed(name + "_passed");
     }
 
     /// <summary><c>groupByKey</c>.</summary>
@@ -189,18 +156,22 @@ public static class KsmlOperations
     public static IKGroupedStream<KR, V> KsmlGroupBy<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name) =>
         SelectGroupKey<K, V, KR>(stream, ksml, mapper, name).GroupByKey<KsmlSerDes<KR>, KsmlSerDes<V>>(name);
 
-    /// <summary>The key a stream's <c>groupBy</c> mapper picks; a failure the policy handled gives a null key, which aggregations skip.</summary>
+    /// <summary>The key a stream's <c>groupBy</c> mapper picks; a record whose mapper failed goes no further.</summary>
     internal static IKStream<KR, V> SelectGroupKey<K, V, KR>(IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
-        var f = ksml.Function(mapper);
-        return stream.SelectKey((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f)), () => default!), name + "_select");
+        var step = new FunctionStep<KR>(ksml, mapper, name);
+        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
+            .Passed(name + "_passed")
+            .Map((_, kv, _) => kv, name + "_select");
     }
 
     /// <summary><c>groupBy</c> on a table: the mapper returns the new (key, value).</summary>
     public static IKGroupedTable<KR, VR> KsmlGroupBy<K, V, KR, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
-        var f = ksml.Function(mapper);
-        return table.GroupBy<KR, VR, KsmlSerDes<KR>, KsmlSerDes<VR>>((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.ToKeyValue<KR, VR>(f.Invoke(null, k, v), ResultOf(f)), () => default), name);
+        var step = new FunctionStep<KeyValuePair<KR, VR>>(ksml, mapper, name, KsmlValues.ToKeyValue<KR, VR>);
+        // Streamiz's table grouping forwards whatever the mapper gives for the old and the new value, so a failed
+        // update still goes on, under a null key (open; docs/reliability.md).
+        return table.GroupBy<KR, VR, KsmlSerDes<KR>, KsmlSerDes<VR>>((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v).Or(default), name);
     }
 
     /// <summary><c>count</c> on a grouped stream.</summary>
@@ -218,60 +189,60 @@ public static class KsmlOperations
     /// <summary><c>reduce</c> on a grouped stream.</summary>
     public static IKTable<K, V> KsmlReduce<K, V>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
-        var f = ksml.Function(reducer);
-        return grouped.Reduce((a, b) => Guard(ksml, name, f, (object?)null, b, null, () => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f)), () => a), ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
+        var f = new FunctionStep<V>(ksml, reducer, name);
+        return grouped.Reduce((a, b) => f.Call((object?)null, b, null, null, a, b).Or(a), ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
     }
 
     /// <summary><c>reduce</c> with adder and subtractor on a grouped table.</summary>
     public static IKTable<K, V> KsmlReduce<K, V>(this IKGroupedTable<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition adder, KsmlFunctionDefinition subtractor, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
-        var add = ksml.Function(adder);
-        var subtract = ksml.Function(subtractor);
+        var add = new FunctionStep<V>(ksml, adder, name);
+        var subtract = new FunctionStep<V>(ksml, subtractor, name);
         return grouped.Reduce(
-            (a, b) => Guard(ksml, name, add, (object?)null, b, null, () => KsmlValues.To<V>(add.Invoke(null, a, b), ResultOf(add)), () => a),
-            (a, b) => Guard(ksml, name, subtract, (object?)null, b, null, () => KsmlValues.To<V>(subtract.Invoke(null, a, b), ResultOf(subtract)), () => a),
+            (a, b) => add.Call((object?)null, b, null, null, a, b).Or(a),
+            (a, b) => subtract.Call((object?)null, b, null, null, a, b).Or(a),
             ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
     }
 
     /// <summary><c>reduce</c> on a time-windowed stream.</summary>
     public static IKTable<Windowed<K>, V> KsmlReduce<K, V>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType, long windowSizeMs)
     {
-        var f = ksml.Function(reducer);
-        return windowed.Reduce((a, b) => Guard(ksml, name, f, (object?)null, b, null, () => KsmlValues.To<V>(f.Invoke(null, a, b), ResultOf(f)), () => a), ksml.WindowMaterialized<K, V>(store, name + "_store", keyType, valueType, windowSizeMs), name);
+        var f = new FunctionStep<V>(ksml, reducer, name);
+        return windowed.Reduce((a, b) => f.Call((object?)null, b, null, null, a, b).Or(a), ksml.WindowMaterialized<K, V>(store, name + "_store", keyType, valueType, windowSizeMs), name);
     }
 
     /// <summary><c>aggregate</c> on a grouped stream.</summary>
     public static IKTable<K, VA> KsmlAggregate<K, V, VA>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
-        var init = ksml.Function(initializer);
-        var aggregate = ksml.Function(aggregator);
+        var init = new FunctionStep<VA>(ksml, initializer, name);
+        var aggregate = new FunctionStep<VA>(ksml, aggregator, name);
         return grouped.Aggregate(
-            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)), () => default!),
-            (k, v, agg) => Guard(ksml, name, aggregate, k, v, null, () => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate)), () => agg),
+            () => init.Call((object?)null, (object?)null, null, null).Or(default!),
+            (k, v, agg) => aggregate.Call(k, v, null, null, k, v, agg).Or(agg),
             ksml.KeyValueMaterialized<K, VA>(store, name + "_store", keyType, valueType), name);
     }
 
     /// <summary><c>aggregate</c> with adder and subtractor on a grouped table.</summary>
     public static IKTable<K, VA> KsmlAggregate<K, V, VA>(this IKGroupedTable<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition adder, KsmlFunctionDefinition subtractor, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
-        var init = ksml.Function(initializer);
-        var add = ksml.Function(adder);
-        var subtract = ksml.Function(subtractor);
+        var init = new FunctionStep<VA>(ksml, initializer, name);
+        var add = new FunctionStep<VA>(ksml, adder, name);
+        var subtract = new FunctionStep<VA>(ksml, subtractor, name);
         return grouped.Aggregate(
-            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)), () => default!),
-            (k, v, agg) => Guard(ksml, name, add, k, v, null, () => KsmlValues.To<VA>(add.Invoke(null, k, v, agg), ResultOf(add)), () => agg),
-            (k, v, agg) => Guard(ksml, name, subtract, k, v, null, () => KsmlValues.To<VA>(subtract.Invoke(null, k, v, agg), ResultOf(subtract)), () => agg),
+            () => init.Call((object?)null, (object?)null, null, null).Or(default!),
+            (k, v, agg) => add.Call(k, v, null, null, k, v, agg).Or(agg),
+            (k, v, agg) => subtract.Call(k, v, null, null, k, v, agg).Or(agg),
             ksml.KeyValueMaterialized<K, VA>(store, name + "_store", keyType, valueType), name);
     }
 
     /// <summary><c>aggregate</c> on a time-windowed stream.</summary>
     public static IKTable<Windowed<K>, VA> KsmlAggregate<K, V, VA>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator, KsmlStoreDefinition? store, string name, string keyType, string valueType, long windowSizeMs)
     {
-        var init = ksml.Function(initializer);
-        var aggregate = ksml.Function(aggregator);
+        var init = new FunctionStep<VA>(ksml, initializer, name);
+        var aggregate = new FunctionStep<VA>(ksml, aggregator, name);
         return windowed.Aggregate(
-            () => Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), ResultOf(init)), () => default!),
-            (k, v, agg) => Guard(ksml, name, aggregate, k, v, null, () => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), ResultOf(aggregate)), () => agg),
+            () => init.Call((object?)null, (object?)null, null, null).Or(default!),
+            (k, v, agg) => aggregate.Call(k, v, null, null, k, v, agg).Or(agg),
             ksml.WindowMaterialized<K, VA>(store, name + "_store", keyType, valueType, windowSizeMs), name);
     }
 
@@ -304,8 +275,11 @@ public static class KsmlOperations
     /// <summary><c>toStream</c> with a key mapper.</summary>
     public static IKStream<KR, V> KsmlToStream<K, V, KR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
-        var f = ksml.Function(mapper);
-        return table.ToStream((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<KR>(f.Invoke(null, k, v), ResultOf(f)), () => default!), name);
+        var step = new FunctionStep<KR>(ksml, mapper, name);
+        return table.ToStream(name + "_changes")
+            .Evaluate(step, name + "_evaluate", (k, v, source, _) => step.Call(k, v, source, null, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
+            .Passed(name + "_passed")
+            .Map((_, kv, _) => kv, name);
     }
 
     /// <summary><c>toTable</c>.</summary>
@@ -315,67 +289,57 @@ public static class KsmlOperations
     /// <summary><c>join</c>/<c>leftJoin</c>/<c>outerJoin</c> of two streams within a time difference.</summary>
     public static IKStream<K, VR> KsmlJoinStream<K, V, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IKStream<K, V0> other, KsmlFunctionDefinition valueJoiner, string kind, long timeDifferenceMs, long? graceMs, string name, string keyType, string valueType, string otherValueType)
     {
-        var f = ksml.Function(valueJoiner);
+        var joiner = Joiner<V, V0, VR>(new FunctionStep<VR>(ksml, valueJoiner, name));
         var window = graceMs is { } g ? JoinWindowOptions.Of(timeDifferenceMs, g) : JoinWindowOptions.Of(timeDifferenceMs);
         var props = StreamJoinProps.With<K, V, V0>(KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), KsmlSerdes.For<V0>(otherValueType));
-        var joiner = StreamJoiner<V, V0, VR>(ksml, name, f);
         return (kind switch
         {
             "leftJoin" => stream.LeftJoin(other, joiner, window, props),
             "outerJoin" => stream.OuterJoin(other, joiner, window, props),
             _ => stream.Join(other, joiner, window, props),
-        }).WithoutFailedJoins(name);
+        }).Passed(name + "_joined");
     }
 
     /// <summary><c>join</c>/<c>leftJoin</c> of a stream with a table.</summary>
     public static IKStream<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IKTable<K, V0> table, KsmlFunctionDefinition valueJoiner, string kind, string name)
     {
-        var f = ksml.Function(valueJoiner);
-        var joiner = StreamJoiner<V, V0, VR>(ksml, name, f);
+        var joiner = Joiner<V, V0, VR>(new FunctionStep<VR>(ksml, valueJoiner, name));
         // After a key change Streamiz repartitions the stream before the join, with these serdes; without them it
         // took the configuration's default (string) serdes and failed on the first record. An internal topic only
         // has to round-trip the CLR types, so their default KSML serdes do.
         var props = new StreamTableJoinProps<K, V, V0>(KsmlSerdes.For<K>(""), KsmlSerdes.For<V>(""), KsmlSerdes.For<V0>(""));
-        return (kind == "leftJoin" ? stream.LeftJoin(table, joiner, props, name) : stream.Join(table, joiner, props, name)).WithoutFailedJoins(name);
+        return (kind == "leftJoin" ? stream.LeftJoin(table, joiner, props, name) : stream.Join(table, joiner, props, name)).Passed(name + "_joined");
     }
 
-    /// <summary>A stream joiner's result, or the mark of a failure its policy handled.</summary>
-    private readonly record struct JoinResult<VR>(VR Value, bool Failed);
-
-    /// <summary>
-    /// Streamiz forwards whatever a stream joiner returns, so a handled failure is marked and dropped right
-    /// after the join (<see cref="WithoutFailedJoins"/>) instead of going on as (key, null), a tombstone downstream.
-    /// </summary>
-    private static Func<V, V0, JoinResult<VR>> StreamJoiner<V, V0, VR>(KsmlTopologyBuilder ksml, string name, IKsmlFunction f) =>
-        (a, b) => TryGuard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)), out var joined)
-            ? new JoinResult<VR>(joined, false)
-            : new JoinResult<VR>(default!, true);
-
-    private static IKStream<K, VR> WithoutFailedJoins<K, VR>(this IKStream<K, JoinResult<VR>> joined, string name) =>
-        joined.FlatMapValues((K _, JoinResult<VR> r, IRecordContext _) => r.Failed ? Array.Empty<VR>() : new[] { r.Value }, name + "_joined");
+    /// <summary>Streamiz forwards whatever a joiner returns, so the outcome goes on and a failed one is dropped right after the join.</summary>
+    private static Func<V, V0, StepOutcome<VR>> Joiner<V, V0, VR>(FunctionStep<VR> step) =>
+        (a, b) => step.Call((object?)null, a, null, null, null, a, b);
 
     /// <summary><c>join</c>/<c>leftJoin</c>/<c>outerJoin</c> of two tables.</summary>
     public static IKTable<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, IKTable<K, V0> other, KsmlFunctionDefinition valueJoiner, string kind, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
-        var f = ksml.Function(valueJoiner);
-        Func<V, V0, VR> joiner = (a, b) => Guard(ksml, name, f, (object?)null, a, null, () => KsmlValues.To<VR>(f.Invoke(null, null, a, b), ResultOf(f)), () => default!);
-        var materialized = ksml.KeyValueMaterialized<K, VR>(store, name + "_store", keyType, valueType);
-        return kind switch
+        var joiner = Joiner<V, V0, VR>(new FunctionStep<VR>(ksml, valueJoiner, name));
+        // Joined unmaterialized, so the outcomes can be settled: a failed join leaves the key's joined value as it was.
+        var joined = kind switch
         {
-            "leftJoin" => table.LeftJoin(other, joiner, materialized, name),
-            "outerJoin" => table.OuterJoin(other, joiner, materialized, name),
-            _ => table.Join(other, joiner, materialized, name),
+            "leftJoin" => table.LeftJoin(other, joiner),
+            "outerJoin" => table.OuterJoin(other, joiner),
+            _ => table.Join(other, joiner),
         };
+        return joined.Passed(ksml.KeyValueMaterialized<K, VR>(store, name + "_store", keyType, valueType), name);
     }
 
     /// <summary><c>join</c>/<c>leftJoin</c> of a stream with a global table, looked up by the mapper's key.</summary>
     public static IKStream<K, VR> KsmlJoinGlobalTable<K, V, K0, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IGlobalKTable<K0, V0> table, KsmlFunctionDefinition mapper, KsmlFunctionDefinition valueJoiner, string kind, string name)
     {
-        var map = ksml.Function(mapper);
-        var f = ksml.Function(valueJoiner);
-        Func<K, V, K0> keyMapper = (k, v) => Guard(ksml, name, map, k, v, null, () => KsmlValues.To<K0>(map.Invoke(null, k, v), ResultOf(map)), () => default!);
-        var joiner = StreamJoiner<V, V0, VR>(ksml, name, f);
-        return (kind == "leftJoin" ? stream.LeftJoin(table, keyMapper, joiner, name) : stream.Join(table, keyMapper, joiner, name)).WithoutFailedJoins(name);
+        // The lookup key is worked out first, where a failed mapper can drop the record; the join then reads it.
+        var map = new FunctionStep<K0>(ksml, mapper, name + "_lookup");
+        var joiner = Joiner<V, V0, VR>(new FunctionStep<VR>(ksml, valueJoiner, name));
+        var keyed = stream.Evaluate(map, name + "_lookup", (k, v, source, stores) => map.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<(K0 Lookup, V Value)>((o.Value, v), false) : StepOutcome<(K0 Lookup, V Value)>.Failure)
+            .Passed(name + "_lookup_passed");
+        Func<K, (K0 Lookup, V Value), K0> keyMapper = (_, r) => r.Lookup;
+        Func<(K0 Lookup, V Value), V0, StepOutcome<VR>> lookedUp = (r, b) => joiner(r.Value, b);
+        return (kind == "leftJoin" ? keyed.LeftJoin(table, keyMapper, lookedUp, name) : keyed.Join(table, keyMapper, lookedUp, name)).Passed(name + "_joined");
     }
 
     /// <summary><c>repartition</c>, optionally with a partition count and a Python partitioner.</summary>
@@ -385,14 +349,18 @@ public static class KsmlOperations
         if (numberOfPartitions is { } n)
             repartitioned = repartitioned.WithNumberOfPartitions(n);
         if (partitioner is not null)
-            repartitioned = repartitioned.WithStreamPartitioner(Partitioner<K, V>(ksml, partitioner));
+            repartitioned = repartitioned.WithStreamPartitioner(Partitioner<K, V>(ksml, partitioner, name));
         return stream.Repartition(repartitioned);
     }
 
-    private static Func<string, K, V, Confluent.Kafka.Partition, int, Confluent.Kafka.Partition> Partitioner<K, V>(KsmlTopologyBuilder ksml, KsmlFunctionDefinition partitioner)
+    /// <summary>
+    /// A partitioner runs in the sink, the only place that knows the partition count, and a sink cannot drop a
+    /// record: a failed one is written to the partition the producer picks (murmur2 of the key).
+    /// </summary>
+    private static Func<string, K, V, Confluent.Kafka.Partition, int, Confluent.Kafka.Partition> Partitioner<K, V>(KsmlTopologyBuilder ksml, KsmlFunctionDefinition partitioner, string name)
     {
-        var f = ksml.Function(partitioner);
-        return (topic, k, v, _, count) => Guard(ksml, "partitioner", f, k, v, null, () => new Confluent.Kafka.Partition(KsmlValues.To<int>(f.Invoke(null, topic, k, v, count), ResultOf(f))), () => Confluent.Kafka.Partition.Any);
+        var step = new FunctionStep<Confluent.Kafka.Partition>(ksml, partitioner, name + "_partitioner", (result, what) => new Confluent.Kafka.Partition(KsmlValues.To<int>(result, what)));
+        return (topic, k, v, _, count) => step.Call(k, v, null, null, topic, k, v, count).Or(Confluent.Kafka.Partition.Any);
     }
 
     // ---- sinks ---------------------------------------------------------------------------------
@@ -407,7 +375,7 @@ public static class KsmlOperations
         if (partitioner is null)
             stream.ToProducerPartitioned(FixedTopic<K, V>(target.Topic), keySerde, valueSerde, name);
         else
-            stream.To(target.Topic, Partitioner<K, V>(ksml, partitioner), keySerde, valueSerde, name);
+            stream.To(target.Topic, Partitioner<K, V>(ksml, partitioner, name), keySerde, valueSerde, name);
     }
 
     /// <summary>
@@ -438,20 +406,11 @@ public static class KsmlOperations
     /// <summary><c>toTopicNameExtractor</c>: the function names the topic per record.</summary>
     public static void KsmlToTopicNameExtractor<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition extractor, string keyType, string valueType, string name)
     {
-        var f = ksml.Function(extractor);
-        string Extract(K k, V v, IRecordContext context) => KsmlValues.To<string>(f.Invoke(null, k, v, RecordContext(context)), ResultOf(f));
-        if (ksml.Errors is null)
-        {
-            stream.ToProducerPartitioned(new TopicName<K, V>(Extract), KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), name);
-            return;
-        }
-        // A sink cannot skip a record, so the topic is worked out (and a failure handled) by a filter
-        // just before it; Streamiz hands the record from filter to sink on the same thread at once.
-        stream.Filter((k, v, c) => TryGuard(ksml, name, f, k, v, c, () => Extract(k, v, c), out ExtractedTopic), name + "_extract")
-            .ToProducerPartitioned(new TopicName<K, V>((_, _, _) => ExtractedTopic!), KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), name);
+        var step = new FunctionStep<string>(ksml, extractor, name);
+        stream.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v, RecordContext(c)) is { Failed: false } o ? new StepOutcome<RoutedRecord<V>>(new(v, o.Value), false) : StepOutcome<RoutedRecord<V>>.Failure, name + "_extract")
+            .Passed(name + "_passed")
+            .ToProducerPartitioned(new TopicName<K, RoutedRecord<V>>((_, routed, _) => routed.Topic), KsmlSerdes.For<K>(keyType), new RoutedValueSerDes<V>(KsmlSerdes.For<V>(valueType)), name);
     }
-
-    [ThreadStatic] private static string? ExtractedTopic;
 
     private static JsonObject RecordContext(Streamiz.Kafka.Net.Processors.IRecordContext context) => new()
     {
@@ -464,9 +423,9 @@ public static class KsmlOperations
     /// <summary><c>forEach</c> as a sink.</summary>
     public static void KsmlForEach<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition action, string name)
     {
-        var f = ksml.Function(action);
-        if (f.Definition.Stores.Count == 0)
-            stream.Foreach((k, v, c) => Guard(ksml, name, f, k, v, c, () => f.Invoke(null, k, v)), name);
+        var step = new FunctionStep<object?>(ksml, action, name, (result, _) => result);
+        if (!step.UsesStores)
+            stream.Foreach((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v), name);
         else
             stream.KsmlPeek(ksml, action, name).Foreach((_, _, _) => { }, name + "_end");
     }
@@ -474,44 +433,48 @@ public static class KsmlOperations
     /// <summary><c>print</c> to stdout or a file, optionally formatted by a keyValuePrinter.</summary>
     public static void KsmlPrint<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, string? filename, string? label, KsmlFunctionDefinition? mapper, string name)
     {
+        if (mapper is null)
+        {
+            stream.Print(PrintTo(stream, filename, label, name));
+            return;
+        }
+        // The line is formatted one step before the printer, where a failed format can skip the line.
+        var step = new FunctionStep<string>(ksml, mapper, name);
+        var lines = stream.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v), name + "_format").Passed(name + "_passed");
+        lines.Print(PrintTo(lines, filename, label, name).WithKeyValueMapper((_, line, _) => line));
+    }
+
+    private static Printed<K, V> PrintTo<K, V>(IKStream<K, V> _, string? filename, string? label, string name)
+    {
         var printed = filename is null ? Printed<K, V>.ToOut() : Printed<K, V>.ToWriter(new LineAppendingWriter(filename));
         printed = printed.WithName(name);
-        if (label is not null)
-            printed = printed.WithLabel(label);
-        if (mapper is not null)
-        {
-            var f = ksml.Function(mapper);
-            printed = printed.WithKeyValueMapper((k, v, c) => Guard(ksml, name, f, k, v, c, () => KsmlValues.To<string>(f.Invoke(null, k, v), ResultOf(f)), () => $"(print failed for key {k})"));
-        }
-        stream.Print(printed);
+        return label is null ? printed : printed.WithLabel(label);
     }
 
     /// <summary><c>branch</c>: one stream per branch; the first matching predicate wins, a null predicate takes the rest.</summary>
     public static IKStream<K, V>[] KsmlBranch<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, string name, params KsmlFunctionDefinition?[] predicates)
     {
-        // Streamiz evaluates the predicates in order for each record, on one thread: the first one
-        // clears the flag, and a handled failure sets it so later branches (the default too) pass the record by.
-        var tests = predicates.Select((p, index) =>
+        // The branch is chosen one step before Streamiz's branch, where a failed predicate can drop the record.
+        var steps = predicates.Select(p => p is null ? null : new FunctionStep<bool>(ksml, p, name, KsmlValues.IsTrue)).ToArray();
+        StepOutcome<(int Branch, V Value)> Choose(K k, V v, IRecordContext c)
         {
-            if (p is null)
-                return new Func<K, V, IRecordContext, bool>((_, _, _) => !BranchFailed);
-            var f = ksml.Function(p);
-            return (k, v, c) =>
+            var source = SourceRecord.Of(c);
+            for (var i = 0; i < steps.Length; i++)
             {
-                if (index == 0)
-                    BranchFailed = false;
-                if (BranchFailed)
-                    return false;
-                if (TryGuard(ksml, name, f, k, v, c, () => KsmlValues.IsTrue(f.Invoke(null, k, v), ResultOf(f)), out var match))
-                    return match;
-                BranchFailed = true;
-                return false;
-            };
-        }).ToArray();
-        return stream.Branch(name, tests);
+                if (steps[i] is not { } step)
+                    return new((i, v), false);
+                var outcome = step.Call(k, v, source, null, k, v);
+                if (outcome.Failed)
+                    return StepOutcome<(int Branch, V Value)>.Failure;
+                if (outcome.Value)
+                    return new((i, v), false);
+            }
+            return new((-1, v), false);
+        }
+        var chosen = stream.MapValues(Choose, name + "_choose").Passed(name + "_passed");
+        var tests = Enumerable.Range(0, steps.Length).Select(i => new Func<K, (int Branch, V Value), IRecordContext, bool>((_, r, _) => r.Branch == i)).ToArray();
+        return chosen.Branch(name, tests).Select((branch, i) => branch.MapValues((_, r, _) => r.Value, name + "_branch" + i)).ToArray();
     }
-
-    [ThreadStatic] private static bool BranchFailed;
 }
 
 /// <summary>

@@ -54,8 +54,8 @@ public static class KsmlSessionWindows
     /// </summary>
     public static IKTable<Windowed<K>, VR> KsmlReduce<K, V, VR>(this KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
-        var f = ksml.Function(reducer);
-        VR Reduce<T>(K key, VR a, T b) => KsmlOperations.Guard(ksml, name, f, key, b, null, () => KsmlValues.To<VR>(f.Invoke(null, a, b), KsmlOperations.ResultOf(f)), () => a);
+        var f = new FunctionStep<VR>(ksml, reducer, name);
+        VR Reduce<T>(K key, VR a, T b) => f.Call(key, b, null, null, a, b).Or(a);
         return Aggregate(windowed, ksml, store, name, keyType, valueType, new SessionAggregation<K, V, VR>(null, value => (VR)(object)value!, (k, v, agg) => Reduce(k, agg, v), Reduce));
     }
 
@@ -63,14 +63,14 @@ public static class KsmlSessionWindows
     public static IKTable<Windowed<K>, VA> KsmlAggregate<K, V, VA>(this KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator,
         KsmlFunctionDefinition merger, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
-        var init = ksml.Function(initializer);
-        var aggregate = ksml.Function(aggregator);
-        var merge = ksml.Function(merger);
+        var init = new FunctionStep<VA>(ksml, initializer, name);
+        var aggregate = new FunctionStep<VA>(ksml, aggregator, name);
+        var merge = new FunctionStep<VA>(ksml, merger, name);
         return Aggregate(windowed, ksml, store, name, keyType, valueType, new SessionAggregation<K, V, VA>(
-            () => KsmlOperations.Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), KsmlOperations.ResultOf(init)), () => default!),
+            () => init.Call((object?)null, (object?)null, null, null).Or(default!),
             null,
-            (k, v, agg) => KsmlOperations.Guard(ksml, name, aggregate, k, v, null, () => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), KsmlOperations.ResultOf(aggregate)), () => agg),
-            (k, a, b) => KsmlOperations.Guard(ksml, name, merge, k, b, null, () => KsmlValues.To<VA>(merge.Invoke(null, k, a, b), KsmlOperations.ResultOf(merge)), () => a)));
+            (k, v, agg) => aggregate.Call(k, v, null, null, k, v, agg).Or(agg),
+            (k, a, b) => merge.Call(k, b, null, null, k, a, b).Or(a)));
     }
 
     /// <summary>How sessions are kept in the store: start, end and aggregate.</summary>

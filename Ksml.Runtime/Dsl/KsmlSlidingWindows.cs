@@ -46,21 +46,21 @@ public static class KsmlSlidingWindows
     /// <summary><c>reduce</c> on a sliding-windowed stream: a window's first value starts it.</summary>
     public static IKTable<Windowed<K>, V> KsmlReduce<K, V>(this KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
-        var f = ksml.Function(reducer);
+        var f = new FunctionStep<V>(ksml, reducer, name);
         return Aggregate(windowed, ksml, store, name, keyType, valueType, new SlidingAggregation<K, V, V>(null, value => value,
-            (k, v, agg) => KsmlOperations.Guard(ksml, name, f, k, v, null, () => KsmlValues.To<V>(f.Invoke(null, agg, v), KsmlOperations.ResultOf(f)), () => agg)));
+            (k, v, agg) => f.Call(k, v, null, null, agg, v).Or(agg)));
     }
 
     /// <summary><c>aggregate</c> on a sliding-windowed stream.</summary>
     public static IKTable<Windowed<K>, VA> KsmlAggregate<K, V, VA>(this KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator,
         KsmlStoreDefinition? store, string name, string keyType, string valueType)
     {
-        var init = ksml.Function(initializer);
-        var aggregate = ksml.Function(aggregator);
+        var init = new FunctionStep<VA>(ksml, initializer, name);
+        var aggregate = new FunctionStep<VA>(ksml, aggregator, name);
         return Aggregate(windowed, ksml, store, name, keyType, valueType, new SlidingAggregation<K, V, VA>(
-            () => KsmlOperations.Guard(ksml, name, init, (object?)null, (object?)null, null, () => KsmlValues.To<VA>(init.Invoke(null), KsmlOperations.ResultOf(init)), () => default!),
+            () => init.Call((object?)null, (object?)null, null, null).Or(default!),
             null,
-            (k, v, agg) => KsmlOperations.Guard(ksml, name, aggregate, k, v, null, () => KsmlValues.To<VA>(aggregate.Invoke(null, k, v, agg), KsmlOperations.ResultOf(aggregate)), () => agg)));
+            (k, v, agg) => aggregate.Call(k, v, null, null, k, v, agg).Or(agg)));
     }
 
     private static IKTable<Windowed<K>, VA> Aggregate<K, V, VA>(KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType,

@@ -13,6 +13,8 @@ namespace Ksml.Runtime.Dsl;
 /// </summary>
 internal sealed class KsmlTimestampExtractor(IKsmlFunction function) : ITimestampExtractor
 {
+    private readonly string _resultOf = function.Definition.DescribeResult();
+
     public long Extract(ConsumeResult<object, object> record, long partitionTime)
     {
         var description = new JsonObject
@@ -30,6 +32,6 @@ internal sealed class KsmlTimestampExtractor(IKsmlFunction function) : ITimestam
             ["partition"] = record.Partition.Value,
             ["offset"] = record.Offset.Value,
         };
-        return KsmlValues.To<long>(function.Invoke(null, description, partitionTime), KsmlOperations.ResultOf(function));
+        return KsmlValues.To<long>(function.Invoke(null, description, partitionTime), _resultOf);
     }
 }

@@ -96,7 +96,7 @@ public sealed class KsmlErrorHandler
     /// for us, since its CONTINUE re-joins the group and processes the same record again.
     /// </summary>
     /// <exception cref="KsmlStopException">The policy says stop.</exception>
-    public bool TryProcess<K, V, T>(string step, KsmlFunctionDefinition? function, K key, V value, IRecordContext? context, Func<T> body, out T result)
+    public bool TryProcess<K, V, T>(string step, KsmlFunctionDefinition? function, K key, V value, SourceRecord? source, Func<T> body, out T result)
     {
         try
         {
@@ -112,16 +112,16 @@ public sealed class KsmlErrorHandler
                     "Processing failed in step {Step} at {File}:{Line} (function {Function}): {Error}{Payload}{Source}{Traceback}",
                     step, located.File, located.Line, located.Function, located.Message,
                     policy.LogPayload ? $"; key={KsmlValues.DescribeValue(key)} value={KsmlValues.DescribeValue(value)}" : "",
-                    context is null ? "" : $"; from {context.Topic}[{context.Partition}]@{context.Offset}",
+                    source is { } from ? $"; from {from.Topic}[{from.Partition}]@{from.Offset}" : "",
                     !policy.LogPayload && Payloads.TracebackOf(ex, false) is { } traceback ? Environment.NewLine + traceback : "");
             if (policy.DeadLetterTopic is { } topic)
             {
                 var headers = Headers("process", located, step);
-                if (context is not null)
+                if (source is { } from)
                 {
-                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, context.Topic);
-                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourcePartition, context.Partition);
-                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceOffset, context.Offset);
+                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, from.Topic);
+                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourcePartition, from.Partition);
+                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceOffset, from.Offset);
                 }
                 if (!TryDeadLetter(topic, Serialize(key), Serialize(value), headers, $"step {step}", out var stop))
                     throw stop;

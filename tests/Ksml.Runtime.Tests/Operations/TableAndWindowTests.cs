@@ -116,6 +116,46 @@ public sealed class TableAndWindowTests
         Assert.That(output.ReadValueList(), Is.EqualTo(new[] { "Green Tea @ 3.5", "Green Tea @ 4.0" }));
     }
 
+    private KsmlDriver ContinueOnFail()
+    {
+        var continueOnFail = new Ksml.Runtime.ErrorHandling.ErrorHandlingOptions { Process = new() { Handler = Ksml.Runtime.ErrorHandling.ErrorHandlerKind.ContinueOnFail } };
+        return new KsmlDriver(new TablesKsml(), _logs, new Ksml.Runtime.ErrorHandling.KsmlErrorHandler(continueOnFail, _logs, null));
+    }
+
+    [Test]
+    public void A_table_filter_that_fails_under_continue_on_fail_leaves_the_key_as_it_was_instead_of_deleting_it()
+    {
+        using var driver = ContinueOnFail();
+        var input = driver.Input<string, JsonNode>(Topics.stock_in);
+        var output = driver.Output<string, long>(Topics.category_totals);
+
+        input.PipeInput("apple", Json("""{"category":"fruit","stock":5}"""));
+        input.PipeInput("apple", Json("""{"category":"fruit"}""")); // value["stock"] raises KeyError in the filter
+        input.PipeInput("pear", Json("""{"category":"fruit","stock":3}"""));
+
+        Assert.That(output.ReadValueList(), Is.EqualTo(new[] { 5L, 8L }),
+            "apple's 5 stays in the total: a deleted apple would have made it 0, then 3");
+        Assert.That(_logs.Lines.Select(l => l.Message), Has.Some.Contains("KeyError"));
+    }
+
+    [Test]
+    public void A_table_transformValue_that_fails_under_continue_on_fail_keeps_the_previous_value_for_the_join()
+    {
+        using var driver = ContinueOnFail();
+        var products = driver.Input<string, JsonNode>(TablesKsml.Topics.products);
+        var prices = driver.Input<string, double>(TablesKsml.Topics.prices);
+        var output = driver.Output<string, string>(Topics.labelled_products);
+
+        products.PipeInput("p1", Json("""{"name":"green tea"}"""));
+        prices.PipeInput("p1", 3.5);
+        products.PipeInput("p1", Json("""{"name":5}""")); // 5.title() raises AttributeError
+        prices.PipeInput("p1", 4.0);
+
+        Assert.That(output.ReadKeyValueList().Select(r => r.Message.Value), Is.EqualTo(new[] { "Green Tea @ 3.5", "Green Tea @ 4.0" }),
+            "no tombstone for p1, and the join still finds its product");
+        Assert.That(_logs.Lines.Select(l => l.Message), Has.Some.Contains("AttributeError"));
+    }
+
     [Test]
     public void A_to_with_a_python_partitioner_writes_to_the_partition_it_returns()
     {

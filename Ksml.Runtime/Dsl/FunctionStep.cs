@@ -1,0 +1,114 @@
+using Ksml.Runtime.Definitions;
+using Ksml.Runtime.ErrorHandling;
+using Ksml.Runtime.Functions;
+using Ksml.Runtime.Values;
+using Streamiz.Kafka.Net.Processors;
+using Streamiz.Kafka.Net.State;
+using Streamiz.Kafka.Net.Stream;
+using Streamiz.Kafka.Net.Table;
+
+namespace Ksml.Runtime.Dsl;
+
+/// <summary>What came of one record's step: the function's converted result, or the mark of a failure its policy handled.</summary>
+internal readonly record struct StepOutcome<R>(R Value, bool Failed)
+{
+    public static StepOutcome<R> Failure => new(default!, true);
+
+    /// <summary>The fate of a failed record in an aggregation: the aggregate keeps its previous value.</summary>
+    public R Or(R previous) => Failed ? previous : Value;
+}
+
+/// <summary>
+/// One record's meeting with one KSML function in one pipeline step: invoke, convert the result, and, when it
+/// fails, apply the process policy (retry, log, dead-letter with the record's coordinates, stop). Built once per
+/// step at topology build time. Every operation meets its functions through this; what it does with a failed
+/// outcome is the operation's own and stated once where it is built: a stream step drops the record
+/// (<see cref="StepOutcomes.Passed{K,R}(IKStream{K,StepOutcome{R}},string)"/>), a table step leaves the key as it was
+/// (<see cref="StepOutcomes.Passed{K,R}(IKTable{K,StepOutcome{R}},Materialized{K,R,IKeyValueStore{Streamiz.Kafka.Net.Crosscutting.Bytes,byte[]}},string)"/>),
+/// an aggregation keeps its previous aggregate (<see cref="StepOutcome{R}.Or"/>).
+/// </summary>
+internal sealed class FunctionStep<R>
+{
+    private readonly KsmlErrorHandler? _errors;
+    private readonly Func<object?, string, R> _convert;
+
+    /// <summary>A step whose result converts to <typeparamref name="R"/> as KSML's types do.</summary>
+    public FunctionStep(KsmlTopologyBuilder ksml, KsmlFunctionDefinition definition, string name)
+        : this(ksml, definition, name, KsmlValues.To<R>)
+    {
+    }
+
+    /// <summary>A step whose result converts with <paramref name="convert"/>, given how type errors name the result.</summary>
+    public FunctionStep(KsmlTopologyBuilder ksml, KsmlFunctionDefinition definition, string name, Func<object?, string, R> convert)
+    {
+        _errors = ksml.Errors;
+        _convert = convert;
+        Function = ksml.Function(definition);
+        Name = name;
+        ResultDescription = definition.DescribeResult();
+    }
+
+    /// <summary>The function, for operations that call it in a way of their own (through <see cref="Settle{K,V,T}"/>).</summary>
+    public IKsmlFunction Function { get; }
+
+    /// <summary>The step's (processor's) name, as logs, metrics and dead letters give it.</summary>
+    public string Name { get; }
+
+    /// <summary>How type errors name this step's result.</summary>
+    public string ResultDescription { get; }
+
+    /// <summary>Whether the function reaches state stores, so it must run where the task's stores are.</summary>
+    public bool UsesStores => Function.Definition.Stores.Count > 0;
+
+    /// <summary>Calls the function for the record (<paramref name="key"/>, <paramref name="value"/>) read at <paramref name="source"/>.</summary>
+    public StepOutcome<R> Call<K, V>(K key, V value, SourceRecord? source, IKsmlStoreProvider? stores, params object?[] arguments) =>
+        Settle(key, value, source, () => Convert(Function.Invoke(stores, arguments)));
+
+    /// <summary>Converts a raw result of the function, throwing a located type error.</summary>
+    public R Convert(object? result) => _convert(result, ResultDescription);
+
+    /// <summary>
+    /// Decides the record's fate for <paramref name="attempt"/>: its result, or, when it throws, what the process
+    /// policy makes of the failure. An attempt may hand over work done elsewhere (a call that completes later than
+    /// its record arrived): it is settled here, on the stream thread, with the record it belongs to.
+    /// </summary>
+    /// <exception cref="KsmlStopException">The policy says stop.</exception>
+    public StepOutcome<T> Settle<K, V, T>(K key, V value, SourceRecord? source, Func<T> attempt)
+    {
+        if (_errors is null)
+            return new StepOutcome<T>(attempt(), false);
+        return _errors.TryProcess(Name, Function.Definition, key, value, source, attempt, out var result)
+            ? new StepOutcome<T>(result, false)
+            : StepOutcome<T>.Failure;
+    }
+}
+
+/// <summary>The one place each kind of operation decides what a failed outcome does.</summary>
+internal static class StepOutcomes
+{
+    /// <summary>
+    /// Computes each record's outcome, inside a store-connected transformer when the function uses stores.
+    /// The stream then carries outcomes; <see cref="Passed{K,R}(IKStream{K,StepOutcome{R}},string)"/> ends them.
+    /// </summary>
+    public static IKStream<K, StepOutcome<R>> Evaluate<K, V, R, T>(this IKStream<K, V> stream, FunctionStep<T> step, string name, Func<K, V, SourceRecord, IKsmlStoreProvider?, StepOutcome<R>> evaluate)
+    {
+        if (!step.UsesStores)
+            return stream.MapValues((k, v, c) => evaluate(k, v, SourceRecord.Of(c), null), name);
+        var supplier = Streamiz.Kafka.Net.Processors.Public.TransformerBuilder.New<K, V, K, StepOutcome<R>>()
+            .Transformer<StoreBoundTransformer<K, V, StepOutcome<R>>>(new StoreBoundTransformer<K, V, StepOutcome<R>>.Body(evaluate))
+            .Build();
+        return stream.TransformValues(supplier, name, step.Function.Definition.Stores.ToArray());
+    }
+
+    /// <summary>A stream step's fate for a failed record: it goes no further.</summary>
+    public static IKStream<K, R> Passed<K, R>(this IKStream<K, StepOutcome<R>> outcomes, string name) =>
+        outcomes.FlatMapValues((K _, StepOutcome<R> outcome, IRecordContext _) => outcome.Failed ? Array.Empty<R>() : [outcome.Value], name);
+
+    /// <summary>
+    /// A table step's fate for a failed record: the key keeps the value it had, nothing is forwarded. Streamiz's
+    /// table processors forward whatever their function returns (a null is a delete), so the outcomes leave as
+    /// changes, failures are dropped, and what passes is materialized into the step's own table.
+    /// </summary>
+    public static IKTable<K, R> Passed<K, R>(this IKTable<K, StepOutcome<R>> outcomes, Materialized<K, R, IKeyValueStore<Streamiz.Kafka.Net.Crosscutting.Bytes, byte[]>> materialized, string name) =>
+        outcomes.ToStream(name + "_changes").Passed(name + "_passed").ToTable(materialized, name);
+}
