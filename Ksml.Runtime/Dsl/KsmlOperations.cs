@@ -29,8 +29,7 @@ public static class KsmlOperations
         // A filter drops a record by saying false; a failed outcome is one more reason to.
         if (!step.UsesStores)
             return stream.Filter((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v) is { Failed: false, Value: var keep } && keep != negate, name);
-        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<(bool Keep, V Value)>((o.Value != negate, v), false) : StepOutcome<(bool Keep, V Value)>.Failure)
-            .Passed(name + "_passed")
+        return stream.Compute(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<(bool Keep, V Value)>((o.Value != negate, v), false) : StepOutcome<(bool Keep, V Value)>.Failure)
             .Filter((_, r, _) => r.Keep, name)
             .MapValues((_, r, _) => r.Value, name + "_unwrap");
     }
@@ -48,7 +47,7 @@ public static class KsmlOperations
     public static IKStream<K, VR> KsmlTransformValue<K, V, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var step = new FunctionStep<VR>(ksml, mapper, name);
-        return stream.Evaluate(step, name, (k, v, source, stores) => step.Call(k, v, source, stores, k, v)).Passed(name + "_passed");
+        return stream.Compute(step, name, (k, v, source, stores) => step.Call(k, v, source, stores, k, v));
     }
 
     /// <summary><c>transformValue</c> (mapValues) on a table.</summary>
@@ -63,8 +62,7 @@ public static class KsmlOperations
     public static IKStream<KR, V> KsmlTransformKey<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var step = new FunctionStep<KR>(ksml, mapper, name);
-        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
-            .Passed(name + "_passed")
+        return stream.Compute(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
             .Map((_, kv, _) => kv, name);
     }
 
@@ -72,8 +70,7 @@ public static class KsmlOperations
     public static IKStream<KR, VR> KsmlTransformKeyValue<K, V, KR, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var step = new FunctionStep<KeyValuePair<KR, VR>>(ksml, mapper, name, KsmlValues.ToKeyValue<KR, VR>);
-        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v))
-            .Passed(name + "_passed")
+        return stream.Compute(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v))
             .Map((_, kv, _) => kv, name);
     }
 
@@ -81,8 +78,7 @@ public static class KsmlOperations
     public static IKStream<KR, VR> KsmlTransformKeyValueToKeyValueList<K, V, KR, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var step = new FunctionStep<List<KeyValuePair<KR, VR>>>(ksml, mapper, name, (result, what) => KsmlValues.ToList(result, what).Select(e => KsmlValues.ToKeyValue<KR, VR>(e, what)).ToList());
-        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v))
-            .Passed(name + "_passed")
+        return stream.Compute(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v))
             .FlatMap((_, list, _) => list, name);
     }
 
@@ -90,8 +86,7 @@ public static class KsmlOperations
     public static IKStream<K, VR> KsmlTransformKeyValueToValueList<K, V, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var step = new FunctionStep<List<VR>>(ksml, mapper, name, (result, what) => KsmlValues.ToList(result, what).Select(e => KsmlValues.To<VR>(e, what)).ToList());
-        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v))
-            .Passed(name + "_passed")
+        return stream.Compute(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v))
             .FlatMapValues((_, list, _) => list, name);
     }
 
@@ -119,7 +114,7 @@ public static class KsmlOperations
             }
             return v;
         }
-        return stream.MapValues((k, v, c) => step.Settle(k, v, SourceRecord.Of(c), () => Apply(k, v, c)), name).Passed(name + "_passed");
+        return stream.Passed(name, (k, v, c) => step.Settle(k, v, SourceRecord.Of(c), () => Apply(k, v, c)));
     }
 
     /// <summary><c>convertKey</c>, <c>convertValue</c>: re-typing between compatible KSML types.</summary>
@@ -160,8 +155,7 @@ public static class KsmlOperations
     internal static IKStream<KR, V> SelectGroupKey<K, V, KR>(IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var step = new FunctionStep<KR>(ksml, mapper, name);
-        return stream.Evaluate(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
-            .Passed(name + "_passed")
+        return stream.Compute(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
             .Map((_, kv, _) => kv, name + "_select");
     }
 
@@ -277,8 +271,7 @@ public static class KsmlOperations
     {
         var step = new FunctionStep<KR>(ksml, mapper, name);
         return table.ToStream(name + "_changes")
-            .Evaluate(step, name + "_evaluate", (k, v, source, _) => step.Call(k, v, source, null, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
-            .Passed(name + "_passed")
+            .Compute(step, name + "_evaluate", (k, v, source, _) => step.Call(k, v, source, null, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
             .Map((_, kv, _) => kv, name);
     }
 
@@ -335,8 +328,7 @@ public static class KsmlOperations
         // The lookup key is worked out first, where a failed mapper can drop the record; the join then reads it.
         var map = new FunctionStep<K0>(ksml, mapper, name + "_lookup");
         var joiner = Joiner<V, V0, VR>(new FunctionStep<VR>(ksml, valueJoiner, name));
-        var keyed = stream.Evaluate(map, name + "_lookup", (k, v, source, stores) => map.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<(K0 Lookup, V Value)>((o.Value, v), false) : StepOutcome<(K0 Lookup, V Value)>.Failure)
-            .Passed(name + "_lookup_passed");
+        var keyed = stream.Compute(map, name + "_lookup", (k, v, source, stores) => map.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<(K0 Lookup, V Value)>((o.Value, v), false) : StepOutcome<(K0 Lookup, V Value)>.Failure);
         Func<K, (K0 Lookup, V Value), K0> keyMapper = (_, r) => r.Lookup;
         Func<(K0 Lookup, V Value), V0, StepOutcome<VR>> lookedUp = (r, b) => joiner(r.Value, b);
         return (kind == "leftJoin" ? keyed.LeftJoin(table, keyMapper, lookedUp, name) : keyed.Join(table, keyMapper, lookedUp, name)).Passed(name + "_joined");
@@ -407,8 +399,7 @@ public static class KsmlOperations
     public static void KsmlToTopicNameExtractor<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition extractor, string keyType, string valueType, string name)
     {
         var step = new FunctionStep<string>(ksml, extractor, name);
-        stream.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v, RecordContext(c)) is { Failed: false } o ? new StepOutcome<RoutedRecord<V>>(new(v, o.Value), false) : StepOutcome<RoutedRecord<V>>.Failure, name + "_extract")
-            .Passed(name + "_passed")
+        stream.Passed(name + "_extract", (k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v, RecordContext(c)) is { Failed: false } o ? new StepOutcome<RoutedRecord<V>>(new(v, o.Value), false) : StepOutcome<RoutedRecord<V>>.Failure)
             .ToProducerPartitioned(new TopicName<K, RoutedRecord<V>>((_, routed, _) => routed.Topic), KsmlSerdes.For<K>(keyType), new RoutedValueSerDes<V>(KsmlSerdes.For<V>(valueType)), name);
     }
 
@@ -440,7 +431,7 @@ public static class KsmlOperations
         }
         // The line is formatted one step before the printer, where a failed format can skip the line.
         var step = new FunctionStep<string>(ksml, mapper, name);
-        var lines = stream.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v), name + "_format").Passed(name + "_passed");
+        var lines = stream.Passed(name + "_format", (k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v));
         lines.Print(PrintTo(lines, filename, label, name).WithKeyValueMapper((_, line, _) => line));
     }
 
@@ -471,7 +462,7 @@ public static class KsmlOperations
             }
             return new((-1, v), false);
         }
-        var chosen = stream.MapValues(Choose, name + "_choose").Passed(name + "_passed");
+        var chosen = stream.Passed<K, V, (int Branch, V Value)>(name + "_choose", Choose);
         var tests = Enumerable.Range(0, steps.Length).Select(i => new Func<K, (int Branch, V Value), IRecordContext, bool>((_, r, _) => r.Branch == i)).ToArray();
         return chosen.Branch(name, tests).Select((branch, i) => branch.MapValues((_, r, _) => r.Value, name + "_branch" + i)).ToArray();
     }
