@@ -43,77 +43,99 @@ public sealed partial class StatefulKsml : IKsmlDefinition
     /// <summary>The streams, tables and global tables this definition reads and writes.</summary>
     public static class Topics
     {
-        /// <summary>Stream <c>purchases</c> on topic <c>purchases</c> (line 3).</summary>
+        /// <summary>Stream <c>tallied_in</c> on topic <c>tallied_in</c> (line 3).</summary>
+        public static readonly KsmlTopicDefinition tallied_in = new("tallied_in", "tallied_in", "string", "string", null);
+        /// <summary>Stream <c>tallied</c> on topic <c>tallied</c> (line 7).</summary>
+        public static readonly KsmlTopicDefinition tallied = new("tallied", "tallied", "string", "string", null);
+        /// <summary>Stream <c>purchases</c> on topic <c>purchases</c> (line 11).</summary>
         public static readonly KsmlTopicDefinition purchases = new("purchases", "purchases", "string", "json", null);
-        /// <summary>Stream <c>purchase_counts</c> on topic <c>purchase_counts</c> (line 7).</summary>
+        /// <summary>Stream <c>purchase_counts</c> on topic <c>purchase_counts</c> (line 15).</summary>
         public static readonly KsmlTopicDefinition purchase_counts = new("purchase_counts", "purchase_counts", "string", "long", null);
-        /// <summary>Stream <c>spend</c> on topic <c>spend</c> (line 11).</summary>
+        /// <summary>Stream <c>spend</c> on topic <c>spend</c> (line 19).</summary>
         public static readonly KsmlTopicDefinition spend = new("spend", "spend", "string", "json", null);
-        /// <summary>Stream <c>dedup_in</c> on topic <c>dedup_in</c> (line 15).</summary>
+        /// <summary>Stream <c>dedup_in</c> on topic <c>dedup_in</c> (line 23).</summary>
         public static readonly KsmlTopicDefinition dedup_in = new("dedup_in", "dedup_in", "string", "json", null);
-        /// <summary>Stream <c>dedup_out</c> on topic <c>dedup_out</c> (line 19).</summary>
+        /// <summary>Stream <c>dedup_out</c> on topic <c>dedup_out</c> (line 27).</summary>
         public static readonly KsmlTopicDefinition dedup_out = new("dedup_out", "dedup_out", "string", "json", null);
-        /// <summary>Stream <c>clicks</c> on topic <c>clicks</c> (line 23).</summary>
+        /// <summary>Stream <c>clicks</c> on topic <c>clicks</c> (line 31).</summary>
         public static readonly KsmlTopicDefinition clicks = new("clicks", "clicks", "string", "string", null);
-        /// <summary>Stream <c>clicks_per_minute</c> on topic <c>clicks_per_minute</c> (line 27).</summary>
+        /// <summary>Stream <c>clicks_per_minute</c> on topic <c>clicks_per_minute</c> (line 35).</summary>
         public static readonly KsmlTopicDefinition clicks_per_minute = new("clicks_per_minute", "clicks_per_minute", "string", "long", null);
-        /// <summary>Stream <c>max_in</c> on topic <c>max_in</c> (line 31).</summary>
+        /// <summary>Stream <c>max_in</c> on topic <c>max_in</c> (line 39).</summary>
         public static readonly KsmlTopicDefinition max_in = new("max_in", "max_in", "string", "long", null);
-        /// <summary>Stream <c>max_out</c> on topic <c>max_out</c> (line 35).</summary>
+        /// <summary>Stream <c>max_out</c> on topic <c>max_out</c> (line 43).</summary>
         public static readonly KsmlTopicDefinition max_out = new("max_out", "max_out", "string", "long", null);
-        /// <summary>Stream <c>shipments</c> on topic <c>shipments</c> (line 39).</summary>
+        /// <summary>Stream <c>shipments</c> on topic <c>shipments</c> (line 47).</summary>
         public static readonly KsmlTopicDefinition shipments = new("shipments", "shipments", "string", "json", null);
-        /// <summary>Stream <c>enriched_shipments</c> on topic <c>enriched_shipments</c> (line 43).</summary>
+        /// <summary>Stream <c>enriched_shipments</c> on topic <c>enriched_shipments</c> (line 51).</summary>
         public static readonly KsmlTopicDefinition enriched_shipments = new("enriched_shipments", "enriched_shipments", "string", "json", null);
-        /// <summary>Stream <c>payments</c> on topic <c>payments</c> (line 47).</summary>
+        /// <summary>Stream <c>payments</c> on topic <c>payments</c> (line 55).</summary>
         public static readonly KsmlTopicDefinition payments = new("payments", "payments", "string", "json", null);
-        /// <summary>Stream <c>paid_shipments</c> on topic <c>paid_shipments</c> (line 51).</summary>
+        /// <summary>Stream <c>paid_shipments</c> on topic <c>paid_shipments</c> (line 59).</summary>
         public static readonly KsmlTopicDefinition paid_shipments = new("paid_shipments", "paid_shipments", "string", "json", null);
-        /// <summary>Stream <c>country_orders</c> on topic <c>country_orders</c> (line 55).</summary>
+        /// <summary>Stream <c>country_orders</c> on topic <c>country_orders</c> (line 63).</summary>
         public static readonly KsmlTopicDefinition country_orders = new("country_orders", "country_orders", "string", "json", null);
-        /// <summary>Stream <c>enriched_country_orders</c> on topic <c>enriched_country_orders</c> (line 59).</summary>
+        /// <summary>Stream <c>enriched_country_orders</c> on topic <c>enriched_country_orders</c> (line 67).</summary>
         public static readonly KsmlTopicDefinition enriched_country_orders = new("enriched_country_orders", "enriched_country_orders", "string", "json", null);
-        /// <summary>Stream <c>printed_in</c> on topic <c>printed_in</c> (line 63).</summary>
+        /// <summary>Stream <c>printed_in</c> on topic <c>printed_in</c> (line 71).</summary>
         public static readonly KsmlTopicDefinition printed_in = new("printed_in", "printed_in", "string", "string", null);
-        /// <summary>Stream <c>audited</c> on topic <c>audited</c> (line 67).</summary>
+        /// <summary>Stream <c>audited</c> on topic <c>audited</c> (line 75).</summary>
         public static readonly KsmlTopicDefinition audited = new("audited", "audited", "string", "string", null);
-        /// <summary>Stream <c>store_api_in</c> on topic <c>store_api_in</c> (line 72).</summary>
+        /// <summary>Stream <c>store_api_in</c> on topic <c>store_api_in</c> (line 80).</summary>
         public static readonly KsmlTopicDefinition store_api_in = new("store_api_in", "store_api_in", "string", "string", null);
-        /// <summary>Stream <c>store_api_out</c> on topic <c>store_api_out</c> (line 76).</summary>
+        /// <summary>Stream <c>store_api_out</c> on topic <c>store_api_out</c> (line 84).</summary>
         public static readonly KsmlTopicDefinition store_api_out = new("store_api_out", "store_api_out", "string", "json", null);
-        /// <summary>Table <c>customers</c> on topic <c>customers</c> (line 82).</summary>
+        /// <summary>Table <c>customers</c> on topic <c>customers</c> (line 90).</summary>
         public static readonly KsmlTopicDefinition customers = new("customers", "customers", "string", "json", null);
-        /// <summary>GlobalTable <c>countries</c> on topic <c>countries</c> (line 88).</summary>
+        /// <summary>GlobalTable <c>countries</c> on topic <c>countries</c> (line 96).</summary>
         public static readonly KsmlTopicDefinition countries = new("countries", "countries", "string", "json", null);
         /// <summary>Every topic above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [purchases, purchase_counts, spend, dedup_in, dedup_out, clicks, clicks_per_minute, max_in, max_out, shipments, enriched_shipments, payments, paid_shipments, country_orders, enriched_country_orders, printed_in, audited, store_api_in, store_api_out, customers, countries];
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [tallied_in, tallied, purchases, purchase_counts, spend, dedup_in, dedup_out, clicks, clicks_per_minute, max_in, max_out, shipments, enriched_shipments, payments, paid_shipments, country_orders, enriched_country_orders, printed_in, audited, store_api_in, store_api_out, customers, countries];
     }
 
     /// <summary>The state stores this definition declares.</summary>
     public static class Stores
     {
-        /// <summary>The keyValue store <c>seen_orders</c> (line 95).</summary>
+        /// <summary>The keyValue store <c>seen_orders</c> (line 103).</summary>
         public static readonly KsmlStoreDefinition seen_orders = new("seen_orders", "keyValue", "string", "long");
-        /// <summary>The keyValue store <c>api_store</c> (line 101).</summary>
+        /// <summary>The keyValue store <c>api_store</c> (line 109).</summary>
         public static readonly KsmlStoreDefinition api_store = new("api_store", "keyValue", "string", "long");
-        /// <summary>The keyValue store <c>spend_store</c> (line 211).</summary>
+        /// <summary>The keyValue store <c>tallies</c> (line 114).</summary>
+        public static readonly KsmlStoreDefinition tallies = new("tallies", "keyValue", "string", "long");
+        /// <summary>The keyValue store <c>spend_store</c> (line 233).</summary>
         public static readonly KsmlStoreDefinition spend_store = new("spend_store", "keyValue", "string", "json");
-        /// <summary>The window store <c>shipments_join_store</c> (line 257).</summary>
+        /// <summary>The window store <c>shipments_join_store</c> (line 279).</summary>
         public static readonly KsmlStoreDefinition shipments_join_store = new("shipments_join_store", "window", "string", "json", WindowSizeMs: 600000, RetentionMs: 1200000, RetainDuplicates: true);
-        /// <summary>The window store <c>payments_join_store</c> (line 263).</summary>
+        /// <summary>The window store <c>payments_join_store</c> (line 285).</summary>
         public static readonly KsmlStoreDefinition payments_join_store = new("payments_join_store", "window", "string", "json", WindowSizeMs: 600000, RetentionMs: 1200000, RetainDuplicates: true);
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
     public static class Functions
     {
-        /// <summary>The valueTransformer <c>use_store_api</c> (line 106).</summary>
+        /// <summary>The forEach <c>tally</c> (line 121).</summary>
+        public static readonly KsmlFunctionDefinition tally = new(
+            Definition: DefinitionName,
+            Name: "tally",
+            Type: "forEach",
+            SourcePath: Path,
+            Line: 121,
+            FixedParameters: ["key", "value"],
+            Parameters: [],
+            GlobalCode: null,
+            Code: new(@"tallies.put(key, int(value))
+", 126, 7),
+            Expression: null,
+            ResultType: null,
+            Stores: ["tallies"]);
+
+        /// <summary>The valueTransformer <c>use_store_api</c> (line 128).</summary>
         public static readonly KsmlFunctionDefinition use_store_api = new(
             Definition: DefinitionName,
             Name: "use_store_api",
             Type: "valueTransformer",
             SourcePath: Path,
-            Line: 106,
+            Line: 128,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
@@ -126,18 +148,18 @@ entries = sorted(list(e) for e in api_store.all())
 count = api_store.approximateNumEntries()
 deleted = api_store.delete(key + ""-new"")
 after = stores[""api_store""].get(key + ""-new"")
-", 111, 7),
-            Expression: new("{\"before\": before, \"zero\": zero, \"kept\": kept, \"entries\": entries, \"count\": count, \"deleted\": deleted, \"after\": after}", 120, 18),
+", 133, 7),
+            Expression: new("{\"before\": before, \"zero\": zero, \"kept\": kept, \"entries\": entries, \"count\": count, \"deleted\": deleted, \"after\": after}", 142, 18),
             ResultType: "json",
             Stores: ["api_store"]);
 
-        /// <summary>The predicate <c>first_time_only</c> (line 123).</summary>
+        /// <summary>The predicate <c>first_time_only</c> (line 145).</summary>
         public static readonly KsmlFunctionDefinition first_time_only = new(
             Definition: DefinitionName,
             Name: "first_time_only",
             Type: "predicate",
             SourcePath: Path,
-            Line: 123,
+            Line: 145,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
@@ -145,164 +167,164 @@ after = stores[""api_store""].get(key + ""-new"")
 if seen_orders.get(order_id) is not None:
   return False
 seen_orders.put(order_id, 1)
-", 128, 7),
-            Expression: new("True", 132, 17),
+", 150, 7),
+            Expression: new("True", 154, 17),
             ResultType: "boolean",
             Stores: ["seen_orders"]);
 
-        /// <summary>The initializer <c>start_spend</c> (line 134).</summary>
+        /// <summary>The initializer <c>start_spend</c> (line 156).</summary>
         public static readonly KsmlFunctionDefinition start_spend = new(
             Definition: DefinitionName,
             Name: "start_spend",
             Type: "initializer",
             SourcePath: Path,
-            Line: 134,
+            Line: 156,
             FixedParameters: [],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"count\": 0, \"total\": 0.0}", 136, 18),
+            Expression: new("{\"count\": 0, \"total\": 0.0}", 158, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The aggregator <c>add_spend</c> (line 139).</summary>
+        /// <summary>The aggregator <c>add_spend</c> (line 161).</summary>
         public static readonly KsmlFunctionDefinition add_spend = new(
             Definition: DefinitionName,
             Name: "add_spend",
             Type: "aggregator",
             SourcePath: Path,
-            Line: 139,
+            Line: 161,
             FixedParameters: ["key", "value", "aggregatedValue"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"count\": aggregatedValue[\"count\"] + 1, \"total\": round(aggregatedValue[\"total\"] + value[\"amount\"], 2)}", 141, 18),
+            Expression: new("{\"count\": aggregatedValue[\"count\"] + 1, \"total\": round(aggregatedValue[\"total\"] + value[\"amount\"], 2)}", 163, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The keyValueMapper <c>by_customer</c> (line 144).</summary>
+        /// <summary>The keyValueMapper <c>by_customer</c> (line 166).</summary>
         public static readonly KsmlFunctionDefinition by_customer = new(
             Definition: DefinitionName,
             Name: "by_customer",
             Type: "keyValueMapper",
             SourcePath: Path,
-            Line: 144,
+            Line: 166,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"customer\"]", 146, 17),
+            Expression: new("value[\"customer\"]", 168, 17),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The reducer <c>larger</c> (line 149).</summary>
+        /// <summary>The reducer <c>larger</c> (line 171).</summary>
         public static readonly KsmlFunctionDefinition larger = new(
             Definition: DefinitionName,
             Name: "larger",
             Type: "reducer",
             SourcePath: Path,
-            Line: 149,
+            Line: 171,
             FixedParameters: ["value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("max(value1, value2)", 151, 17),
+            Expression: new("max(value1, value2)", 173, 17),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The valueJoiner <c>join_customer</c> (line 154).</summary>
+        /// <summary>The valueJoiner <c>join_customer</c> (line 176).</summary>
         public static readonly KsmlFunctionDefinition join_customer = new(
             Definition: DefinitionName,
             Name: "join_customer",
             Type: "valueJoiner",
             SourcePath: Path,
-            Line: 154,
+            Line: 176,
             FixedParameters: ["key", "value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{**value1, \"customer_name\": value2[\"name\"] if value2 else None}", 156, 18),
+            Expression: new("{**value1, \"customer_name\": value2[\"name\"] if value2 else None}", 178, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The valueJoiner <c>join_payment</c> (line 159).</summary>
+        /// <summary>The valueJoiner <c>join_payment</c> (line 181).</summary>
         public static readonly KsmlFunctionDefinition join_payment = new(
             Definition: DefinitionName,
             Name: "join_payment",
             Type: "valueJoiner",
             SourcePath: Path,
-            Line: 159,
+            Line: 181,
             FixedParameters: ["key", "value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{**value1, \"paid\": value2[\"amount\"]}", 161, 18),
+            Expression: new("{**value1, \"paid\": value2[\"amount\"]}", 183, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The keyValueMapper <c>country_of</c> (line 164).</summary>
+        /// <summary>The keyValueMapper <c>country_of</c> (line 186).</summary>
         public static readonly KsmlFunctionDefinition country_of = new(
             Definition: DefinitionName,
             Name: "country_of",
             Type: "keyValueMapper",
             SourcePath: Path,
-            Line: 164,
+            Line: 186,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"country\"]", 166, 17),
+            Expression: new("value[\"country\"]", 188, 17),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The valueJoiner <c>join_country</c> (line 169).</summary>
+        /// <summary>The valueJoiner <c>join_country</c> (line 191).</summary>
         public static readonly KsmlFunctionDefinition join_country = new(
             Definition: DefinitionName,
             Name: "join_country",
             Type: "valueJoiner",
             SourcePath: Path,
-            Line: 169,
+            Line: 191,
             FixedParameters: ["key", "value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{**value1, \"currency\": value2[\"currency\"]}", 171, 18),
+            Expression: new("{**value1, \"currency\": value2[\"currency\"]}", 193, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The forEach <c>audit</c> (line 174).</summary>
+        /// <summary>The forEach <c>audit</c> (line 196).</summary>
         public static readonly KsmlFunctionDefinition audit = new(
             Definition: DefinitionName,
             Name: "audit",
             Type: "forEach",
             SourcePath: Path,
-            Line: 174,
+            Line: 196,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: new(@"log.info(""audit {}={}"", key, value)
-", 177, 7),
+", 199, 7),
             Expression: null,
             ResultType: null,
             Stores: []);
 
-        /// <summary>The keyTransformer <c>clicks_per_window_transformKey5_mapper</c> (line 227).</summary>
+        /// <summary>The keyTransformer <c>clicks_per_window_transformKey5_mapper</c> (line 249).</summary>
         public static readonly KsmlFunctionDefinition clicks_per_window_transformKey5_mapper = new(
             Definition: DefinitionName,
             Name: "clicks_per_window_transformKey5_mapper",
             Type: "keyTransformer",
             SourcePath: Path,
-            Line: 227,
+            Line: 249,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"])", 228, 23),
+            Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"])", 250, 23),
             ResultType: "string",
             Stores: []);
 
         /// <summary>Every function above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [use_store_api, first_time_only, start_spend, add_spend, by_customer, larger, join_customer, join_payment, country_of, join_country, audit, clicks_per_window_transformKey5_mapper];
+        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [tally, use_store_api, first_time_only, start_spend, add_spend, by_customer, larger, join_customer, join_payment, country_of, join_country, audit, clicks_per_window_transformKey5_mapper];
     }
 
     /// <summary>The producers of this definition.</summary>
@@ -315,110 +337,120 @@ seen_orders.put(order_id, 1)
     /// <inheritdoc />
     public void Build(KsmlTopologyBuilder ksml)
     {
-#line 101 "/project/stateful.ksml.yaml"
+#line 114 "/project/stateful.ksml.yaml"
+        ksml.AddStore<string?, long>(Stores.tallies);
+#line 109 "/project/stateful.ksml.yaml"
         ksml.AddStore<string?, long>(Stores.api_store);
-#line 95 "/project/stateful.ksml.yaml"
+#line 103 "/project/stateful.ksml.yaml"
         ksml.AddStore<string?, long>(Stores.seen_orders);
 
         // Pipeline 'exercise_store'
-#line 181 "/project/stateful.ksml.yaml"
+#line 203 "/project/stateful.ksml.yaml"
         IKStream<string?, string?> exercise_store_source = ksml.Stream<string?, string?>(Topics.store_api_in);
-#line 183 "/project/stateful.ksml.yaml"
+#line 205 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> exercise_store_1_transformValue = exercise_store_source.KsmlTransformValue<string?, string?, JsonNode?>(ksml, Functions.use_store_api, "exercise_store_1_transformValue");
-#line 185 "/project/stateful.ksml.yaml"
+#line 207 "/project/stateful.ksml.yaml"
         exercise_store_1_transformValue.KsmlTo(ksml, Topics.store_api_out, null, "exercise_store_to");
 
         // Pipeline 'deduplicate'
-#line 188 "/project/stateful.ksml.yaml"
+#line 210 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> deduplicate_source = ksml.Stream<string?, JsonNode?>(Topics.dedup_in);
-#line 190 "/project/stateful.ksml.yaml"
+#line 212 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> deduplicate_1_filter = deduplicate_source.KsmlFilter(ksml, Functions.first_time_only, "deduplicate_1_filter");
-#line 192 "/project/stateful.ksml.yaml"
+#line 214 "/project/stateful.ksml.yaml"
         deduplicate_1_filter.KsmlTo(ksml, Topics.dedup_out, null, "deduplicate_to");
 
         // Pipeline 'count_purchases'
-#line 195 "/project/stateful.ksml.yaml"
+#line 217 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> count_purchases_source = ksml.Stream<string?, JsonNode?>(Topics.purchases);
-#line 197 "/project/stateful.ksml.yaml"
+#line 219 "/project/stateful.ksml.yaml"
         IKGroupedStream<string?, JsonNode?> count_purchases_1_groupByKey = count_purchases_source.KsmlGroupByKey("count_purchases_1_groupByKey");
-#line 198 "/project/stateful.ksml.yaml"
+#line 220 "/project/stateful.ksml.yaml"
         IKTable<string?, long> count_purchases_2_count = count_purchases_1_groupByKey.KsmlCount(ksml, null, "count_purchases_2_count", "string");
-#line 199 "/project/stateful.ksml.yaml"
+#line 221 "/project/stateful.ksml.yaml"
         IKStream<string?, long> count_purchases_3_toStream = count_purchases_2_count.ToStream("count_purchases_3_toStream");
-#line 200 "/project/stateful.ksml.yaml"
+#line 222 "/project/stateful.ksml.yaml"
         count_purchases_3_toStream.KsmlTo(ksml, Topics.purchase_counts, null, "count_purchases_to");
 
         // Pipeline 'spend_per_customer'
-#line 203 "/project/stateful.ksml.yaml"
+#line 225 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> spend_per_customer_source = ksml.Stream<string?, JsonNode?>(Topics.purchases);
-#line 205 "/project/stateful.ksml.yaml"
+#line 227 "/project/stateful.ksml.yaml"
         IKGroupedStream<string?, JsonNode?> spend_per_customer_1_groupBy = spend_per_customer_source.KsmlGroupBy<string?, JsonNode?, string?>(ksml, Functions.by_customer, "spend_per_customer_1_groupBy");
-#line 207 "/project/stateful.ksml.yaml"
+#line 229 "/project/stateful.ksml.yaml"
         IKTable<string?, JsonNode?> spend_per_customer_2_aggregate = spend_per_customer_1_groupBy.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_spend, Functions.add_spend, Stores.spend_store, "spend_per_customer_2_aggregate", "string", "json");
-#line 213 "/project/stateful.ksml.yaml"
+#line 235 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> spend_per_customer_3_toStream = spend_per_customer_2_aggregate.ToStream("spend_per_customer_3_toStream");
-#line 214 "/project/stateful.ksml.yaml"
+#line 236 "/project/stateful.ksml.yaml"
         spend_per_customer_3_toStream.KsmlTo(ksml, Topics.spend, null, "spend_per_customer_to");
 
         // Pipeline 'clicks_per_window'
-#line 217 "/project/stateful.ksml.yaml"
+#line 239 "/project/stateful.ksml.yaml"
         IKStream<string?, string?> clicks_per_window_source = ksml.Stream<string?, string?>(Topics.clicks);
-#line 219 "/project/stateful.ksml.yaml"
+#line 241 "/project/stateful.ksml.yaml"
         IKGroupedStream<string?, string?> clicks_per_window_1_groupByKey = clicks_per_window_source.KsmlGroupByKey("clicks_per_window_1_groupByKey");
-#line 220 "/project/stateful.ksml.yaml"
+#line 242 "/project/stateful.ksml.yaml"
         ITimeWindowedKStream<string?, string?> clicks_per_window_2_windowByTime = clicks_per_window_1_groupByKey.KsmlWindowByTime(60000, null, null);
-#line 223 "/project/stateful.ksml.yaml"
+#line 245 "/project/stateful.ksml.yaml"
         IKTable<Windowed<string?>, long> clicks_per_window_3_count = clicks_per_window_2_windowByTime.KsmlCount(ksml, null, "clicks_per_window_3_count", "string", 60000);
-#line 224 "/project/stateful.ksml.yaml"
+#line 246 "/project/stateful.ksml.yaml"
         IKStream<Windowed<string?>, long> clicks_per_window_4_toStream = clicks_per_window_3_count.ToStream("clicks_per_window_4_toStream");
-#line 225 "/project/stateful.ksml.yaml"
+#line 247 "/project/stateful.ksml.yaml"
         IKStream<string?, long> clicks_per_window_5_transformKey = clicks_per_window_4_toStream.KsmlTransformKey<Windowed<string?>, long, string?>(ksml, Functions.clicks_per_window_transformKey5_mapper, "clicks_per_window_5_transformKey");
-#line 230 "/project/stateful.ksml.yaml"
+#line 252 "/project/stateful.ksml.yaml"
         clicks_per_window_5_transformKey.KsmlTo(ksml, Topics.clicks_per_minute, null, "clicks_per_window_to");
 
         // Pipeline 'maximum'
-#line 233 "/project/stateful.ksml.yaml"
+#line 255 "/project/stateful.ksml.yaml"
         IKStream<string?, long> maximum_source = ksml.Stream<string?, long>(Topics.max_in);
-#line 235 "/project/stateful.ksml.yaml"
+#line 257 "/project/stateful.ksml.yaml"
         IKGroupedStream<string?, long> maximum_1_groupByKey = maximum_source.KsmlGroupByKey("maximum_1_groupByKey");
-#line 236 "/project/stateful.ksml.yaml"
+#line 258 "/project/stateful.ksml.yaml"
         IKTable<string?, long> maximum_2_reduce = maximum_1_groupByKey.KsmlReduce(ksml, Functions.larger, null, "maximum_2_reduce", "string", "long");
-#line 238 "/project/stateful.ksml.yaml"
+#line 260 "/project/stateful.ksml.yaml"
         IKStream<string?, long> maximum_3_toStream = maximum_2_reduce.ToStream("maximum_3_toStream");
-#line 239 "/project/stateful.ksml.yaml"
+#line 261 "/project/stateful.ksml.yaml"
         maximum_3_toStream.KsmlTo(ksml, Topics.max_out, null, "maximum_to");
 
         // Pipeline 'enrich_shipments'
-#line 242 "/project/stateful.ksml.yaml"
+#line 264 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_shipments_source = ksml.Stream<string?, JsonNode?>(Topics.shipments);
-#line 244 "/project/stateful.ksml.yaml"
+#line 266 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_shipments_1_leftJoin = enrich_shipments_source.KsmlJoinTable<string?, JsonNode?, JsonNode?, JsonNode?>(ksml, ksml.Table<string?, JsonNode?>(Topics.customers), Functions.join_customer, "leftJoin", "enrich_shipments_1_leftJoin");
-#line 247 "/project/stateful.ksml.yaml"
+#line 269 "/project/stateful.ksml.yaml"
         enrich_shipments_1_leftJoin.KsmlTo(ksml, Topics.enriched_shipments, null, "enrich_shipments_to");
 
         // Pipeline 'pay_shipments'
-#line 250 "/project/stateful.ksml.yaml"
+#line 272 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> pay_shipments_source = ksml.Stream<string?, JsonNode?>(Topics.shipments);
-#line 252 "/project/stateful.ksml.yaml"
+#line 274 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> pay_shipments_1_join = pay_shipments_source.KsmlJoinStream<string?, JsonNode?, JsonNode?, JsonNode?>(ksml, ksml.Stream<string?, JsonNode?>(Topics.payments), Functions.join_payment, "join", 300000, null, "pay_shipments_1_join", "string", "json", "json");
-#line 268 "/project/stateful.ksml.yaml"
+#line 290 "/project/stateful.ksml.yaml"
         pay_shipments_1_join.KsmlTo(ksml, Topics.paid_shipments, null, "pay_shipments_to");
 
         // Pipeline 'add_currency'
-#line 271 "/project/stateful.ksml.yaml"
+#line 293 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> add_currency_source = ksml.Stream<string?, JsonNode?>(Topics.country_orders);
-#line 273 "/project/stateful.ksml.yaml"
+#line 295 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> add_currency_1_join = add_currency_source.KsmlJoinGlobalTable<string?, JsonNode?, string?, JsonNode?, JsonNode?>(ksml, ksml.GlobalTable<string?, JsonNode?>(Topics.countries), Functions.country_of, Functions.join_country, "join", "add_currency_1_join");
-#line 277 "/project/stateful.ksml.yaml"
+#line 299 "/project/stateful.ksml.yaml"
         add_currency_1_join.KsmlTo(ksml, Topics.enriched_country_orders, null, "add_currency_to");
 
         // Pipeline 'audit_and_print'
-#line 280 "/project/stateful.ksml.yaml"
+#line 302 "/project/stateful.ksml.yaml"
         IKStream<string?, string?> audit_and_print_source = ksml.Stream<string?, string?>(Topics.printed_in);
-#line 282 "/project/stateful.ksml.yaml"
+#line 304 "/project/stateful.ksml.yaml"
         IKStream<string?, string?> audit_and_print_1_peek = audit_and_print_source.KsmlPeek(ksml, Functions.audit, "audit_and_print_1_peek");
-#line 284 "/project/stateful.ksml.yaml"
+#line 306 "/project/stateful.ksml.yaml"
         audit_and_print_1_peek.KsmlTo(ksml, Topics.audited, null, "audit_and_print_to");
+
+        // Pipeline 'tally_and_pass'
+#line 309 "/project/stateful.ksml.yaml"
+        IKStream<string?, string?> tally_and_pass_source = ksml.Stream<string?, string?>(Topics.tallied_in);
+#line 311 "/project/stateful.ksml.yaml"
+        IKStream<string?, string?> tally_and_pass_1_peek = tally_and_pass_source.KsmlPeek(ksml, Functions.tally, "tally_and_pass_1_peek");
+#line 313 "/project/stateful.ksml.yaml"
+        tally_and_pass_1_peek.KsmlTo(ksml, Topics.tallied, null, "tally_and_pass_to");
 #line default
     }
 }

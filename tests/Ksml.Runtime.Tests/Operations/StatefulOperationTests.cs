@@ -194,6 +194,23 @@ public sealed class StatefulOperationTests
     }
 
     [Test]
+    public void A_peek_using_a_store_that_fails_under_continue_on_fail_skips_the_effect_and_passes_the_record_on()
+    {
+        using var logs = new CapturingLoggerFactory();
+        var continueOnFail = new Ksml.Runtime.ErrorHandling.ErrorHandlingOptions { Process = new() { Handler = Ksml.Runtime.ErrorHandling.ErrorHandlerKind.ContinueOnFail } };
+        using var driver = new KsmlDriver(new StatefulKsml(), logs, new Ksml.Runtime.ErrorHandling.KsmlErrorHandler(continueOnFail, logs, null));
+        var input = driver.Input<string, string>(Topics.tallied_in);
+        var output = driver.Output<string, string>(Topics.tallied);
+
+        input.PipeInput("a", "1");
+        input.PipeInput("b", "x"); // int("x") raises ValueError inside the peek
+        input.PipeInput("c", "2");
+
+        Assert.That(output.ReadValueList(), Is.EqualTo(new[] { "1", "x", "2" }), "a peek observes; its failure does not drop the record");
+        Assert.That(logs.Lines.Select(l => l.Message), Has.Some.Contains("ValueError"));
+    }
+
+    [Test]
     public void Peek_runs_the_forEach_and_passes_records_on()
     {
         var input = _driver.Input<string, string>(Topics.printed_in);
