@@ -14,6 +14,9 @@ internal readonly record struct StepOutcome<R>(R Value, bool Failed)
 {
     public static StepOutcome<R> Failure => new(default!, true);
 
+    /// <summary>The outcome with its value mapped (given <paramref name="state"/>, so the map need not allocate); a failure stays one.</summary>
+    public StepOutcome<T> With<S, T>(S state, Func<R, S, T> map) => Failed ? StepOutcome<T>.Failure : new StepOutcome<T>(map(Value, state), false);
+
     /// <summary>The fate of a failed record in an aggregation: the aggregate keeps its previous value.</summary>
     public R Or(R previous) => Failed ? previous : Value;
 }

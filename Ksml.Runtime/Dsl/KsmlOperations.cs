@@ -29,7 +29,7 @@ public static class KsmlOperations
         // A filter drops a record by saying false; a failed outcome is one more reason to.
         if (!step.UsesStores)
             return stream.Filter((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v) is { Failed: false, Value: var keep } && keep != negate, name);
-        return stream.Compute(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<(bool Keep, V Value)>((o.Value != negate, v), false) : StepOutcome<(bool Keep, V Value)>.Failure)
+        return stream.Compute(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v).With((Value: v, Negate: negate), static (keep, r) => (Keep: keep != r.Negate, r.Value)))
             .Filter((_, r, _) => r.Keep, name)
             .MapValues((_, r, _) => r.Value, name + "_unwrap");
     }
@@ -39,7 +39,7 @@ public static class KsmlOperations
     {
         var step = new FunctionStep<bool>(ksml, predicate, name, KsmlValues.IsTrue);
         // A key that does not pass is deleted (null), as Streamiz's table filter does; a failed one keeps its value.
-        return table.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v) is { Failed: false } o ? new StepOutcome<V>(o.Value != negate ? v : default!, false) : StepOutcome<V>.Failure, name + "_evaluate")
+        return table.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v).With((Value: v, Negate: negate), static (keep, r) => keep != r.Negate ? r.Value : default!), name + "_evaluate")
             .Passed(ksml.KeyValueMaterialized<K, V>(null, name + "_store", "", ""), name);
     }
 
@@ -62,9 +62,13 @@ public static class KsmlOperations
     public static IKStream<KR, V> KsmlTransformKey<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var step = new FunctionStep<KR>(ksml, mapper, name);
-        return stream.Compute(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
+        return stream.Compute(step, name + "_evaluate", NewKey<K, V, KR>(step))
             .Map((_, kv, _) => kv, name);
     }
+
+    /// <summary>The record's value under the key the step picked for it.</summary>
+    private static Func<K, V, SourceRecord, IKsmlStoreProvider?, StepOutcome<KeyValuePair<KR, V>>> NewKey<K, V, KR>(FunctionStep<KR> step) =>
+        (k, v, source, stores) => step.Call(k, v, source, stores, k, v).With(v, static (key, value) => new KeyValuePair<KR, V>(key, value));
 
     /// <summary><c>transformKeyValue</c> (map).</summary>
     public static IKStream<KR, VR> KsmlTransformKeyValue<K, V, KR, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
@@ -155,7 +159,7 @@ public static class KsmlOperations
     internal static IKStream<KR, V> SelectGroupKey<K, V, KR>(IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var step = new FunctionStep<KR>(ksml, mapper, name);
-        return stream.Compute(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
+        return stream.Compute(step, name + "_evaluate", NewKey<K, V, KR>(step))
             .Map((_, kv, _) => kv, name + "_select");
     }
 
@@ -271,7 +275,7 @@ public static class KsmlOperations
     {
         var step = new FunctionStep<KR>(ksml, mapper, name);
         return table.ToStream(name + "_changes")
-            .Compute(step, name + "_evaluate", (k, v, source, _) => step.Call(k, v, source, null, k, v) is { Failed: false } o ? new StepOutcome<KeyValuePair<KR, V>>(new(o.Value, v), false) : StepOutcome<KeyValuePair<KR, V>>.Failure)
+            .Compute(step, name + "_evaluate", NewKey<K, V, KR>(step))
             .Map((_, kv, _) => kv, name);
     }
 
@@ -328,7 +332,7 @@ public static class KsmlOperations
         // The lookup key is worked out first, where a failed mapper can drop the record; the join then reads it.
         var map = new FunctionStep<K0>(ksml, mapper, name + "_lookup");
         var joiner = Joiner<V, V0, VR>(new FunctionStep<VR>(ksml, valueJoiner, name));
-        var keyed = stream.Compute(map, name + "_lookup", (k, v, source, stores) => map.Call(k, v, source, stores, k, v) is { Failed: false } o ? new StepOutcome<(K0 Lookup, V Value)>((o.Value, v), false) : StepOutcome<(K0 Lookup, V Value)>.Failure);
+        var keyed = stream.Compute(map, name + "_lookup", (k, v, source, stores) => map.Call(k, v, source, stores, k, v).With(v, static (lookup, value) => (Lookup: lookup, Value: value)));
         Func<K, (K0 Lookup, V Value), K0> keyMapper = (_, r) => r.Lookup;
         Func<(K0 Lookup, V Value), V0, StepOutcome<VR>> lookedUp = (r, b) => joiner(r.Value, b);
         return (kind == "leftJoin" ? keyed.LeftJoin(table, keyMapper, lookedUp, name) : keyed.Join(table, keyMapper, lookedUp, name)).Passed(name + "_joined");
@@ -399,7 +403,7 @@ public static class KsmlOperations
     public static void KsmlToTopicNameExtractor<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition extractor, string keyType, string valueType, string name)
     {
         var step = new FunctionStep<string>(ksml, extractor, name);
-        stream.Passed(name + "_extract", (k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v, RecordContext(c)) is { Failed: false } o ? new StepOutcome<RoutedRecord<V>>(new(v, o.Value), false) : StepOutcome<RoutedRecord<V>>.Failure)
+        stream.Passed(name + "_extract", (k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v, RecordContext(c)).With(v, static (topic, value) => new RoutedRecord<V>(value, topic)))
             .ToProducerPartitioned(new TopicName<K, RoutedRecord<V>>((_, routed, _) => routed.Topic), KsmlSerdes.For<K>(keyType), new RoutedValueSerDes<V>(KsmlSerdes.For<V>(valueType)), name);
     }
 
@@ -426,16 +430,16 @@ public static class KsmlOperations
     {
         if (mapper is null)
         {
-            stream.Print(PrintTo(stream, filename, label, name));
+            stream.Print(PrintTo<K, V>(filename, label, name));
             return;
         }
         // The line is formatted one step before the printer, where a failed format can skip the line.
         var step = new FunctionStep<string>(ksml, mapper, name);
         var lines = stream.Passed(name + "_format", (k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v));
-        lines.Print(PrintTo(lines, filename, label, name).WithKeyValueMapper((_, line, _) => line));
+        lines.Print(PrintTo<K, string>(filename, label, name).WithKeyValueMapper((_, line, _) => line));
     }
 
-    private static Printed<K, V> PrintTo<K, V>(IKStream<K, V> _, string? filename, string? label, string name)
+    private static Printed<K, V> PrintTo<K, V>(string? filename, string? label, string name)
     {
         var printed = filename is null ? Printed<K, V>.ToOut() : Printed<K, V>.ToWriter(new LineAppendingWriter(filename));
         printed = printed.WithName(name);
