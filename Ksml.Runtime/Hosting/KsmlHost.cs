@@ -139,7 +139,8 @@ public sealed class KsmlHost : IAsyncDisposable
         var shared = health.Enabled && metrics.Enabled && health.Host == metrics.Host && health.Port == metrics.Port;
         var endpoints = new List<KsmlHttpEndpoints>();
         var sources = new KsmlEndpointSources(() => host?.IsReady ?? false, () => host?._started ?? false,
-            path => KsmlStateRequests.Answer(path, host?.Stream, host?._storeQueries ?? new Dictionary<string, KsmlStoreQuery>()));
+            (path, page) => KsmlStateRequests.Answer(path, page, host?.Stream, host?._storeQueries ?? new Dictionary<string, KsmlStoreQuery>()),
+            health.StateToken, health.PageSize);
         if (health.Enabled)
             endpoints.Add(await KsmlHttpEndpoints.StartAsync(health.Host, health.Port, health: true, metrics: shared, sources, loggers).ConfigureAwait(false));
         if (metrics.Enabled && !shared)

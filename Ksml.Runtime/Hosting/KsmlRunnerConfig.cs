@@ -105,7 +105,7 @@ public static partial class KsmlRunnerConfig
                     options = options with { Kafka = Mapping(value, source, "kafka").Children.ToDictionary(p => Text(p.Key), p => Scalar(p.Value, source, "kafka." + Text(p.Key))) };
                     break;
                 case "ksml":
-                    options = Ksml(options, Mapping(value, source, "ksml"), source);
+                    options = Ksml(options, Mapping(value, source, "ksml"), source, environment);
                     break;
                 default:
                     throw Unknown(source, keyNode, key, "", ["kafka", "ksml"]);
@@ -135,7 +135,7 @@ public static partial class KsmlRunnerConfig
         }
     }
 
-    private static KsmlRunnerOptions Ksml(KsmlRunnerOptions options, YamlMappingNode ksml, string source)
+    private static KsmlRunnerOptions Ksml(KsmlRunnerOptions options, YamlMappingNode ksml, string source, Func<string, string?> environment)
     {
         foreach (var (keyNode, value) in ksml.Children)
         {
@@ -154,8 +154,8 @@ public static partial class KsmlRunnerConfig
                 "enablePipelines" => options with { EnablePipelines = Bool(value, source, path) },
                 "embeddedBroker" => EmbeddedBroker(options, value, source, path),
                 "errorHandling" => options with { ErrorHandling = ErrorHandling(Mapping(value, source, path), source, path) },
-                "prometheus" => options with { Prometheus = Endpoint(value, source, path, options.Prometheus) },
-                "applicationServer" => options with { ApplicationServer = Endpoint(value, source, path, options.ApplicationServer) },
+                "prometheus" => options with { Prometheus = Endpoint(value, source, path, options.Prometheus, environment) },
+                "applicationServer" => options with { ApplicationServer = Endpoint(value, source, path, options.ApplicationServer, environment) },
                 "python" or "pythonContext" => options with { Python = Python(value, source, path, options.Python) },
                 "jsonLogs" => options with { JsonLogs = Bool(value, source, path) },
                 "limits" => Limits(options, value, source, path),
@@ -291,7 +291,7 @@ public static partial class KsmlRunnerConfig
         return options with { Definitions = files.Keys.ToList(), DefinitionFiles = files };
     }
 
-    private static EndpointOptions Endpoint(YamlNode node, string source, string path, EndpointOptions endpoint)
+    private static EndpointOptions Endpoint(YamlNode node, string source, string path, EndpointOptions endpoint, Func<string, string?> environment)
     {
         foreach (var (keyNode, value) in Mapping(node, source, path).Children)
         {
@@ -302,10 +302,21 @@ public static partial class KsmlRunnerConfig
                 "host" => endpoint with { Host = Scalar(value, source, path + ".host") },
                 "port" => endpoint with { Port = Int(value, source, path + ".port", 1, 65535) },
                 "configFile" => endpoint,
-                _ => throw Unknown(source, keyNode, key, path + ".", ["enabled", "host", "port"]),
+                "tokenVariable" when path == "ksml.applicationServer" => endpoint with { StateToken = TokenFrom(value, source, path + ".tokenVariable", environment) },
+                "pageSize" when path == "ksml.applicationServer" => endpoint with { PageSize = Int(value, source, path + ".pageSize", 1, 1_000_000) },
+                _ => throw Unknown(source, keyNode, key, path + ".", path == "ksml.applicationServer" ? ["enabled", "host", "port", "tokenVariable", "pageSize"] : ["enabled", "host", "port"]),
             };
         }
         return endpoint;
+    }
+
+    /// <summary>The token in the environment variable named at <paramref name="path"/>; the error names the variable, never a value.</summary>
+    private static string TokenFrom(YamlNode node, string source, string path, Func<string, string?> environment)
+    {
+        var variable = Scalar(node, source, path);
+        return environment(variable) is { Length: > 0 } token
+            ? token
+            : throw new KsmlConfigException(Where(source, node), $"{path}: the environment variable '{variable}' that should hold the state endpoints' bearer token is not set or empty");
     }
 
     private static PythonOptions Python(YamlNode node, string source, string path, PythonOptions python)

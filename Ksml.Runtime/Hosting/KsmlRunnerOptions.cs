@@ -7,7 +7,21 @@ namespace Ksml.Runtime.Hosting;
 /// <param name="Enabled">Whether it is served.</param>
 /// <param name="Host">The address to bind; loopback unless configured otherwise.</param>
 /// <param name="Port">The port.</param>
-public sealed record EndpointOptions(bool Enabled, string Host, int Port);
+public sealed record EndpointOptions(bool Enabled, string Host, int Port)
+{
+    /// <summary>
+    /// The bearer token <c>/state/…</c> asks for, read at start from the environment variable that
+    /// <c>ksml.applicationServer.tokenVariable</c> names, so the secret is in neither the runner file nor its logs.
+    /// </summary>
+    public string? StateToken { get; init; }
+
+    /// <summary>The most entries one <c>/state/…/all</c> answer holds (<c>ksml.applicationServer.pageSize</c>).</summary>
+    public int PageSize { get; init; } = Observability.KsmlStatePage.DefaultSize;
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"EndpointOptions {{ Enabled = {Enabled}, Host = {Host}, Port = {Port}, StateToken = {(StateToken is null ? "none" : "(set)")}, PageSize = {PageSize} }}";
+}
 
 /// <summary>
 /// How a compiled KSML application runs: KSML's runner file (<c>ksml-runner.yaml</c>, a

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Ksml.Runtime.Observability;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Errors;
 
@@ -9,10 +10,11 @@ namespace Ksml.Runtime.Hosting;
 /// <c>/state/keyValue/{store}/all</c>, <c>/state/keyValue/{store}/get/{key}</c>,
 /// <c>/state/windowed/{store}/all</c>, <c>/state/windowed/{store}/get/{key}/{windowStart}</c>, each also
 /// under <c>/local/</c>. Several instances are not fanned out to: each answers for its own partitions.
+/// <c>all</c> answers one page at a time (<see cref="KsmlStatePage"/>), so a large store is never held in memory whole.
 /// </summary>
 internal static class KsmlStateRequests
 {
-    public static (int Status, JsonNode? Body) Answer(string path, KafkaStream? stream, IReadOnlyDictionary<string, KsmlStoreQuery> stores)
+    public static KsmlStateAnswer Answer(string path, KsmlStatePage page, KafkaStream? stream, IReadOnlyDictionary<string, KsmlStoreQuery> stores)
     {
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToList();
         if (parts.Count >= 5 && parts[3] == "local")
@@ -28,7 +30,7 @@ internal static class KsmlStateRequests
         {
             return (action, parts.Count) switch
             {
-                ("all", 4) => (200, store.All(stream)),
+                ("all", 4) => Page(store.All(stream, page.Offset, page.Limit)),
                 ("get", 5) => Found(store.Get(stream, parts[4], null)),
                 ("get", 6) when long.TryParse(parts[5], out var windowStart) => Found(store.Get(stream, parts[4], windowStart)),
                 ("get", 6) => Error(400, $"'{parts[5]}' is not a window start time in epoch milliseconds"),
@@ -45,7 +47,9 @@ internal static class KsmlStateRequests
         }
     }
 
-    private static (int, JsonNode?) Found(JsonNode? entry) => entry is null ? Error(404, "no window starts at that time for that key") : (200, entry);
+    private static KsmlStateAnswer Page((JsonArray Entries, bool More) page) => new(200, page.Entries, page.More);
 
-    private static (int, JsonNode?) Error(int status, string message) => (status, new JsonObject { ["error"] = message });
+    private static KsmlStateAnswer Found(JsonNode? entry) => entry is null ? Error(404, "no window starts at that time for that key") : new(200, entry);
+
+    private static KsmlStateAnswer Error(int status, string message) => new(status, new JsonObject { ["error"] = message });
 }

@@ -21,8 +21,28 @@ public abstract class KsmlStoreQuery
     /// <summary><c>keyValue</c> or <c>windowed</c>, the path segment KSML serves the store under.</summary>
     public abstract string Kind { get; }
 
-    /// <summary>Every entry of this instance's store.</summary>
-    public abstract JsonArray All(KafkaStream stream);
+    /// <summary>
+    /// One page of this instance's entries: <paramref name="limit"/> of them after skipping <paramref name="offset"/>,
+    /// in the store's order, and whether more follow. Only the page is held in memory.
+    /// </summary>
+    public (JsonArray Entries, bool More) All(KafkaStream stream, int offset, int limit)
+    {
+        var entries = new JsonArray();
+        var more = false;
+        foreach (var entry in Entries(stream).Skip(offset))
+        {
+            if (entries.Count == limit)
+            {
+                more = true;
+                break;
+            }
+            entries.Add(entry);
+        }
+        return (entries, more);
+    }
+
+    /// <summary>Every entry of this instance's store, read lazily.</summary>
+    private protected abstract IEnumerable<JsonObject> Entries(KafkaStream stream);
 
     /// <summary>The entry for <paramref name="key"/> (written as text; numbers and JSON are parsed); windowed stores need the window's start time.</summary>
     /// <exception cref="FormatException">The key is not of the store's key type, or a windowed store got no timestamp.</exception>
@@ -72,13 +92,8 @@ public abstract class KsmlStoreQuery
         private IReadOnlyKeyValueStore<K, V> Store(KafkaStream stream) =>
             stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.KeyValueStore<K, V>()));
 
-        public override JsonArray All(KafkaStream stream)
-        {
-            var entries = new JsonArray();
-            foreach (var (key, value) in Store(stream).All())
-                entries.Add(Entry(key, value));
-            return entries;
-        }
+        private protected override IEnumerable<JsonObject> Entries(KafkaStream stream) =>
+            Store(stream).All().Select(pair => Entry(pair.Key, pair.Value));
 
         public override JsonNode? Get(KafkaStream stream, string key, long? windowStart) =>
             Entry(key, Store(stream).Get(ParseKey<K>(key)));
@@ -91,14 +106,12 @@ public abstract class KsmlStoreQuery
         private IReadOnlyWindowStore<K, V> Store(KafkaStream stream) =>
             stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.WindowStore<K, V>()));
 
-        public override JsonArray All(KafkaStream stream)
+        private protected override IEnumerable<JsonObject> Entries(KafkaStream stream)
         {
-            var entries = new JsonArray();
             using var all = Store(stream).All();
             while (all.MoveNext())
                 if (all.Current is { } current)
-                    entries.Add(Entry(current.Key.Key, current.Value, current.Key.Window));
-            return entries;
+                    yield return Entry(current.Key.Key, current.Value, current.Key.Window);
         }
 
         public override JsonNode? Get(KafkaStream stream, string key, long? windowStart)
@@ -121,14 +134,10 @@ public abstract class KsmlStoreQuery
         private IReadOnlyKeyValueStore<K, List<W>> Store(KafkaStream stream) =>
             stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.KeyValueStore<K, List<W>>()));
 
-        public override JsonArray All(KafkaStream stream)
-        {
-            var entries = new JsonArray();
-            foreach (var (key, windows) in Store(stream).All())
-                foreach (var (window, value) in windows.Select(open))
-                    entries.Add(Entry(key, value, window));
-            return entries;
-        }
+        private protected override IEnumerable<JsonObject> Entries(KafkaStream stream) =>
+            from pair in Store(stream).All()
+            from opened in pair.Value.Select(open)
+            select Entry(pair.Key, opened.Value, opened.Window);
 
         public override JsonNode? Get(KafkaStream stream, string key, long? windowStart)
         {

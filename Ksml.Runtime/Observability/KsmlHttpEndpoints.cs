@@ -14,8 +14,30 @@ namespace Ksml.Runtime.Observability;
 /// <summary>What the application's HTTP endpoints answer from: readiness, start-up and state-store queries.</summary>
 /// <param name="Ready">True while the stream is processing (<c>/ready</c>).</param>
 /// <param name="Started">True once the application has started (<c>/startup</c>).</param>
-/// <param name="State">Answers a <c>/state/…</c> path with a status and a JSON body.</param>
-public sealed record KsmlEndpointSources(Func<bool> Ready, Func<bool> Started, Func<string, (int Status, JsonNode? Body)> State);
+/// <param name="State">Answers a <c>/state/…</c> path, for <c>all</c> one page of it.</param>
+/// <param name="StateToken">When set, <c>/state/…</c> answers only requests carrying <c>Authorization: Bearer</c> this token.</param>
+/// <param name="PageSize">The most entries one <c>/state/…/all</c> answer holds; a <c>limit</c> asked for is capped at it.</param>
+public sealed record KsmlEndpointSources(
+    Func<bool> Ready,
+    Func<bool> Started,
+    Func<string, KsmlStatePage, KsmlStateAnswer> State,
+    string? StateToken = null,
+    int PageSize = KsmlStatePage.DefaultSize);
+
+/// <summary>Which entries of a store one <c>/state/…/all</c> request reads: <c>?offset=</c> and <c>?limit=</c>.</summary>
+/// <param name="Offset">Entries skipped, in the store's order.</param>
+/// <param name="Limit">The most entries answered.</param>
+public sealed record KsmlStatePage(int Offset, int Limit)
+{
+    /// <summary>The page size when none is configured.</summary>
+    public const int DefaultSize = 1000;
+}
+
+/// <summary>A <c>/state/…</c> answer.</summary>
+/// <param name="Status">The HTTP status.</param>
+/// <param name="Body">The JSON body: the entries, the entry, or <c>{"error": …}</c>.</param>
+/// <param name="More">For <c>all</c>: entries follow this page, so a <c>Link: rel="next"</c> header is sent.</param>
+public sealed record KsmlStateAnswer(int Status, JsonNode? Body, bool More = false);
 
 /// <summary>
 /// The application's HTTP endpoints on Kestrel: KSML's application server (<c>/live</c>, <c>/ready</c>
@@ -119,11 +141,7 @@ public static class KsmlEndpointRoutes
             // As KSML answers it: no content once started, a server error until then.
             endpoints.MapGet("/startup", () => Results.StatusCode(sources.Started() ? 204 : 500));
             endpoints.MapGet("/ready", () => sources.Ready() ? Results.Text("ready\n") : Results.Text("not ready\n", statusCode: 503));
-            endpoints.MapGet("/state/{**path}", (HttpContext context) =>
-            {
-                var (status, body) = sources.State(context.Request.Path.Value ?? "");
-                return Results.Text(body?.ToJsonString(Readable) ?? "null", "application/json; charset=utf-8", statusCode: status);
-            });
+            endpoints.MapGet("/state/{**path}", (HttpContext context) => AnswerState(context, sources));
         }
         if (metrics)
             endpoints.MapGet("/metrics", async (HttpContext context) =>
@@ -131,6 +149,56 @@ public static class KsmlEndpointRoutes
                 context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
                 await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
             });
+    }
+
+    private static IResult AnswerState(HttpContext context, KsmlEndpointSources sources)
+    {
+        if (sources.StateToken is { } token && !Authorized(context.Request, token))
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"ksml\"";
+            return Json(new KsmlStateAnswer(401, new JsonObject { ["error"] = "state queries need 'Authorization: Bearer <token>' with this application's token" }));
+        }
+        if (!TryPage(context.Request.Query, sources.PageSize, out var page, out var problem))
+            return Json(new KsmlStateAnswer(400, new JsonObject { ["error"] = problem }));
+        var answer = sources.State(context.Request.Path.Value ?? "", page);
+        if (answer.More)
+            context.Response.Headers.Link = $"<{context.Request.Path}?offset={page.Offset + page.Limit}&limit={page.Limit}>; rel=\"next\"";
+        return Json(answer);
+    }
+
+    private static IResult Json(KsmlStateAnswer answer) =>
+        Results.Text(answer.Body?.ToJsonString(Readable) ?? "null", "application/json; charset=utf-8", statusCode: answer.Status);
+
+    // Compared in constant time, so response timing does not reveal how much of a guess was right.
+    private static bool Authorized(HttpRequest request, string token)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+            return false;
+        var offered = System.Text.Encoding.UTF8.GetBytes(header[scheme.Length..].Trim());
+        var expected = System.Text.Encoding.UTF8.GetBytes(token);
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(offered, expected);
+    }
+
+    private static bool TryPage(IQueryCollection query, int pageSize, out KsmlStatePage page, out string problem)
+    {
+        page = new KsmlStatePage(0, pageSize);
+        problem = "";
+        var offset = 0;
+        var limit = pageSize;
+        if (query.TryGetValue("offset", out var offsetText) && (!int.TryParse(offsetText, out offset) || offset < 0))
+        {
+            problem = $"offset '{offsetText}' is not a whole number of entries to skip (0 or more)";
+            return false;
+        }
+        if (query.TryGetValue("limit", out var limitText) && (!int.TryParse(limitText, out limit) || limit < 1))
+        {
+            problem = $"limit '{limitText}' is not a number of entries (1 or more; at most {pageSize} are answered)";
+            return false;
+        }
+        page = new KsmlStatePage(offset, Math.Min(limit, pageSize));
+        return true;
     }
 
     // Store names and keys as written ('it''s', é), not \u-escaped: an HTTP body, not HTML.

@@ -144,6 +144,60 @@ public sealed class OperationsTests
     }
 
     [Test]
+    public async Task State_queries_ask_for_the_bearer_token_and_answer_all_a_page_at_a_time()
+    {
+        var variable = "KSML_TEST_STATE_TOKEN_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        Environment.SetEnvironmentVariable(variable, "s3cret-token");
+        try
+        {
+            var port = Loopback.FreePort();
+            var options = Kafka.Options(AppId(), $"""
+                  applicationServer:
+                    enabled: true
+                    port: {port}
+                    tokenVariable: {variable}
+                    pageSize: 2
+                """);
+            await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker);
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+            Kafka.Produce(_broker, Topics.counts_in, ("a", "x"), ("b", "x"), ("c", "x"));
+            Kafka.Read<string, long>(_broker, Topics.counts_out, 3);
+
+            var anonymous = await http.GetAsync("state/keyValue/key_counts/all");
+            using var wrong = new HttpRequestMessage(HttpMethod.Get, "state/keyValue/key_counts/all") { Headers = { { "Authorization", "Bearer s3cret-tokeN" } } };
+            var guessed = await http.SendAsync(wrong);
+            http.DefaultRequestHeaders.Add("Authorization", "Bearer s3cret-token");
+            var first = await http.GetAsync("state/keyValue/key_counts/all");
+            var next = first.Headers.TryGetValues("Link", out var links) ? links.Single() : "";
+            var nextPath = next.Length > 0 ? next[(next.IndexOf('<') + 2)..next.IndexOf('>')] : "";
+            var second = await http.GetAsync(nextPath);
+            var small = JsonNode.Parse(await http.GetStringAsync("state/keyValue/key_counts/all?limit=1"))!.AsArray();
+            var badLimit = await http.GetAsync("state/keyValue/key_counts/all?limit=many");
+            using var probe = new HttpClient { BaseAddress = http.BaseAddress };
+
+            Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(anonymous.Headers.WwwAuthenticate.ToString(), Does.StartWith("Bearer"));
+            Assert.That(await anonymous.Content.ReadAsStringAsync(), Does.Not.Contain("s3cret"));
+            Assert.That(guessed.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "a token differing in one letter is refused");
+            Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(next, Does.Contain("offset=2&limit=2").And.Contain("rel=\"next\""));
+            Assert.That(second.Headers.Contains("Link"), Is.False, "the last page links to no next one");
+            var keys = JsonNode.Parse(await first.Content.ReadAsStringAsync())!.AsArray()
+                .Concat(JsonNode.Parse(await second.Content.ReadAsStringAsync())!.AsArray())
+                .Select(e => e!["key"]!.GetValue<string>()).ToList();
+            Assert.That(keys, Is.EquivalentTo(new[] { "a", "b", "c" }), "two pages hold every key once");
+            Assert.That(small, Has.Count.EqualTo(1));
+            Assert.That(badLimit.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That((await probe.GetAsync("live")).StatusCode, Is.EqualTo(HttpStatusCode.OK), "probes need no token");
+            Assert.That((await probe.GetAsync("ready")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Test]
     public async Task A_restart_in_the_middle_of_a_stream_loses_nothing_under_at_least_once()
     {
         var options = Kafka.Options(AppId());

@@ -246,4 +246,32 @@ public sealed class RunnerConfigTests
         }
         Assert.That(failures, Is.Empty);
     }
+
+    [Test]
+    public void The_state_token_is_read_from_the_variable_named_and_never_shown()
+    {
+        var options = Parse("""
+            ksml:
+              applicationServer:
+                enabled: true
+                tokenVariable: KAFKA_PASSWORD
+                pageSize: 50
+            """);
+        var missing = Error("""
+            ksml:
+              applicationServer:
+                tokenVariable: NO_SUCH_TOKEN
+            """);
+        var onMetrics = Error("""
+            ksml:
+              prometheus:
+                tokenVariable: KAFKA_PASSWORD
+            """);
+
+        Assert.That(options.ApplicationServer.StateToken, Is.EqualTo("s3cret"));
+        Assert.That(options.ApplicationServer.PageSize, Is.EqualTo(50));
+        Assert.That(options.ToString(), Does.Not.Contain("s3cret"), "options are logged and printed; the token is not");
+        Assert.That(missing, Does.Contain("NO_SUCH_TOKEN").And.Contain("ksml.applicationServer.tokenVariable"));
+        Assert.That(onMetrics, Does.Contain("tokenVariable"), "metrics carry no store contents and take no token");
+    }
 }
