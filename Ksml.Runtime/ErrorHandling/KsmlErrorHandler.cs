@@ -63,8 +63,12 @@ public sealed class KsmlErrorHandler
     /// </summary>
     public event Action<KsmlStopException>? Stopping;
 
+    /// <summary>Narrowed by every stop before the stream thread closes and commits (see <see cref="Kafka.CommitGate"/>).</summary>
+    public Kafka.CommitGate Commits { get; } = new();
+
     private KsmlStopException Stop(KsmlStopException stop)
     {
+        Commits.AbortTransactions();
         Stopping?.Invoke(stop);
         return stop;
     }
@@ -179,26 +183,38 @@ public sealed class KsmlErrorHandler
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.Message, report.Error.Reason);
             DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, report.Topic);
             if (!TryDeadLetter(topic, report.Message.Key, report.Message.Value, headers, $"a record for {report.Topic}", out _))
+            {
+                Commits.Close();
                 return ProductionExceptionHandlerResponse.FAIL;
+            }
             Count("produce", report.Topic, "dead-lettered");
             return ProductionExceptionHandlerResponse.CONTINUE;
         }
-        var response = policy.Handler switch
-        {
-            ErrorHandlerKind.ContinueOnFail => ProductionExceptionHandlerResponse.CONTINUE,
-            ErrorHandlerKind.RetryOnFail => ProductionExceptionHandlerResponse.RETRY,
-            _ => ProductionExceptionHandlerResponse.FAIL,
-        };
-        if (response == ProductionExceptionHandlerResponse.FAIL)
-            Stop(new KsmlStopException($"Stopping: a record could not be produced to {report.Topic}: {report.Error.Reason}", new KafkaException(report.Error)));
-        return response;
+        // retryOnFail has had its retries in the producer (KsmlHost.ProduceRetries): what still fails stops, uncommitted.
+        if (policy.Handler == ErrorHandlerKind.ContinueOnFail)
+            return ProductionExceptionHandlerResponse.CONTINUE;
+        Commits.Close();
+        var retried = policy.Handler == ErrorHandlerKind.RetryOnFail ? $" (retryOnFail: resent up to {policy.MaxRetries} times where the error allows a resend)" : "";
+        Stop(new KsmlStopException($"Stopping: a record could not be produced to {report.Topic}{retried}: {report.Error.Reason}", new KafkaException(report.Error)));
+        return ProductionExceptionHandlerResponse.FAIL;
     }
 
     /// <summary>
-    /// Streamiz's processing handler: always FAIL. Its CONTINUE closes the tasks and re-joins the
-    /// group, which processes the failed record again, forever; records are skipped by the operations instead.
+    /// Streamiz's handler for an exception that ends a stream thread: always FAIL, and no commit after it.
+    /// Its CONTINUE closes the tasks and re-joins the group, which processes the failed record again, forever;
+    /// records are skipped by the operations instead. A policy's stop has set what may still commit; any other
+    /// error, such as one Streamiz counts as fatal when producing (a topic authorization failure), reached no
+    /// policy and may have left a processed record unwritten, so nothing commits after it.
     /// </summary>
-    public static ExceptionHandlerResponse OnProcessingError(Exception error) => ExceptionHandlerResponse.FAIL;
+    public ExceptionHandlerResponse OnProcessingError(Exception error)
+    {
+        var stopped = false;
+        for (var e = error; e is not null && !stopped; e = e.InnerException)
+            stopped = e is KsmlStopException;
+        if (!stopped)
+            Commits.Close();
+        return ExceptionHandlerResponse.FAIL;
+    }
 
     private sealed record Location(string Type, string Message, string? File, int Line, string? Function);
 

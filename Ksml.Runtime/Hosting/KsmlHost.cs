@@ -167,7 +167,7 @@ public sealed class KsmlHost : IAsyncDisposable
             if (description.SubTopologies.Any() || description.GlobalStores.Any())
             {
                 var config = StreamConfig(options, bootstrap, stateDirectory, loggers, errors);
-                stream = new KafkaStream(topology, config, new KsmlKafkaClients(config, broker));
+                stream = new KafkaStream(topology, config, new KsmlKafkaClients(config, broker, errors.Commits));
                 stream.StateChanged += (_, newState) =>
                 {
                     host.State = newState;
@@ -290,6 +290,7 @@ public sealed class KsmlHost : IAsyncDisposable
         foreach (var (key, value) in options.Kafka)
             if (key is not ("application.id" or "bootstrap.servers" or "num.stream.threads" or "processing.guarantee" or "state.dir"))
                 AddConfig(config, key, value);
+        ProduceRetries(config, options);
         config.ApplicationId = options.ApplicationId;
         config.BootstrapServers = bootstrap;
         config.StateDir = stateDirectory;
@@ -299,8 +300,31 @@ public sealed class KsmlHost : IAsyncDisposable
         config.Logger = loggers;
         config.DeserializationExceptionHandler = errors.OnDeserializationError;
         config.ProductionExceptionHandler = errors.OnProductionError;
-        config.InnerExceptionHandler = KsmlErrorHandler.OnProcessingError;
+        config.InnerExceptionHandler = errors.OnProcessingError;
         return config;
+    }
+
+    /// <summary>
+    /// <c>produce: retryOnFail</c> is the producer's own retrying: librdkafka resends a record the broker refused
+    /// (policy's retries and backoff), in order and without duplicates (idempotence), while the record waits in
+    /// the producer, and every commit flushes the producer first, so an offset is never committed past a record
+    /// still to be resent and a crash loses none. Streamiz's RETRY is not used: its queue is cleared after each
+    /// commit and on close. A record still refused after the retries is dead-lettered or stops the application.
+    /// Settings the runner file gives under <c>kafka:</c> win.
+    /// </summary>
+    private static void ProduceRetries(StreamConfig config, KsmlRunnerOptions options)
+    {
+        if (options.ErrorHandling.Produce is not { Handler: ErrorHandlerKind.RetryOnFail } produce)
+            return;
+        void Default(string key, string value)
+        {
+            if (!options.Kafka.ContainsKey(key) && !options.Kafka.ContainsKey("producer." + key))
+                config.AddConfig("producer." + key, value);
+        }
+        Default("retries", Math.Max(1, produce.MaxRetries).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Default("retry.backoff.ms", ((long)produce.InitialBackoff.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Default("retry.backoff.max.ms", ((long)Math.Max(produce.MaxBackoff.TotalMilliseconds, produce.InitialBackoff.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Default("enable.idempotence", "true");
     }
 
     /// <summary>

@@ -114,6 +114,17 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
             throw new InvalidOperationException($"Embedded broker: creating topic '{topic}' failed: {Marshal.PtrToStringAnsi(rd_kafka_err2str(result))}");
     }
 
+    /// <summary>
+    /// Fault injection for tests: every request for <paramref name="topic"/>'s metadata answers
+    /// <paramref name="error"/> until it is set back to <see cref="ErrorCode.NoError"/>, so producers to the topic
+    /// fail with it (a topic authorization failure is permanent to them; a leader error is retried).
+    /// </summary>
+    public void FailTopic(string topic, Confluent.Kafka.ErrorCode error)
+    {
+        ObjectDisposedException.ThrowIf(_cluster == 0, this);
+        rd_kafka_mock_topic_set_error(_cluster, topic, (int)error);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -191,6 +202,7 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
     [LibraryImport(Library)] private static partial void rd_kafka_mock_cluster_destroy(nint cluster);
     [LibraryImport(Library)] private static partial nint rd_kafka_mock_cluster_bootstraps(nint cluster);
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] private static partial int rd_kafka_mock_topic_create(nint cluster, string topic, int partitions, int replicationFactor);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] private static partial void rd_kafka_mock_topic_set_error(nint cluster, string topic, int error);
     [LibraryImport(Library)] private static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(nint cluster, int milliseconds);
     [LibraryImport(Library)] private static partial nint rd_kafka_err2str(int error);
     [LibraryImport(Library)] private static partial int rd_kafka_mock_set_controller_id(nint cluster, int brokerId);

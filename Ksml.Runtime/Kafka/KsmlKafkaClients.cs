@@ -8,15 +8,16 @@ using Streamiz.Kafka.Net.Metrics;
 namespace Ksml.Runtime.Kafka;
 
 /// <summary>
-/// The Kafka clients a KSML application's streams use: Streamiz's own, with two changes.
-/// The global-table consumer skips the seek Streamiz makes right after assigning the same offsets,
-/// and on the embedded broker the admin client creates internal topics in the mock.
+/// The Kafka clients a KSML application's streams use: Streamiz's own, with three changes.
+/// The global-table consumer skips the seek Streamiz makes right after assigning the same offsets;
+/// on the embedded broker the admin client creates internal topics in the mock; and the main consumer and
+/// the producers commit only what the <see cref="CommitGate"/> lets through after a stop.
 /// </summary>
-public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? broker = null) : IKafkaSupplier
+public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? broker = null, CommitGate? commits = null) : IKafkaSupplier
 {
     /// <summary>Streamiz's default clients for <paramref name="config"/>, on <paramref name="broker"/> when given.</summary>
-    public KsmlKafkaClients(IStreamConfig config, EmbeddedKafkaBroker? broker = null)
-        : this(new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(config), config), broker)
+    public KsmlKafkaClients(IStreamConfig config, EmbeddedKafkaBroker? broker = null, CommitGate? commits = null)
+        : this(new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(config), config), broker, commits)
     {
     }
 
@@ -28,13 +29,15 @@ public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? 
         broker is null ? inner.GetAdmin(config) : EmbeddedKafkaBroker.TopicCreatingAdmin.Wrap(inner.GetAdmin(config), broker);
 
     /// <inheritdoc />
-    public IConsumer<byte[], byte[]> GetConsumer(ConsumerConfig config, IConsumerRebalanceListener rebalanceListener) => inner.GetConsumer(config, rebalanceListener);
+    public IConsumer<byte[], byte[]> GetConsumer(ConsumerConfig config, IConsumerRebalanceListener rebalanceListener) =>
+        commits is null ? inner.GetConsumer(config, rebalanceListener) : GatedClient.Wrap(inner.GetConsumer(config, rebalanceListener), commits);
 
     /// <inheritdoc />
     public IConsumer<byte[], byte[]> GetGlobalConsumer(ConsumerConfig config) => AssignedOffsetsConsumer.Wrap(inner.GetGlobalConsumer(config));
 
     /// <inheritdoc />
-    public IProducer<byte[], byte[]> GetProducer(ProducerConfig config) => inner.GetProducer(config);
+    public IProducer<byte[], byte[]> GetProducer(ProducerConfig config) =>
+        commits is null ? inner.GetProducer(config) : GatedClient.Wrap(inner.GetProducer(config), commits);
 
     /// <inheritdoc />
     public IConsumer<byte[], byte[]> GetRestoreConsumer(ConsumerConfig config) => inner.GetRestoreConsumer(config);
@@ -75,6 +78,42 @@ public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? 
                     _startsOfAssignment.Add(Key(at));
             }
             return Forward(_target, targetMethod, args);
+        }
+    }
+
+    /// <summary>
+    /// A consumer or producer that commits only what its <see cref="CommitGate"/> lets through: a refused consumer
+    /// commit does nothing, a refused transaction is aborted instead of committed, with its offsets left unsent.
+    /// </summary>
+    public class GatedClient : DispatchProxy
+    {
+        private object _target = null!;
+        private CommitGate _gate = null!;
+
+        /// <summary>Wraps <paramref name="target"/>, an <c>IConsumer</c> or an <c>IProducer</c>.</summary>
+        public static T Wrap<T>(T target, CommitGate gate) where T : class
+        {
+            var proxy = Create<T, GatedClient>();
+            var gated = (GatedClient)(object)proxy;
+            (gated._target, gated._gate) = (target, gate);
+            return proxy;
+        }
+
+        /// <inheritdoc />
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            switch (targetMethod!.Name)
+            {
+                case nameof(IConsumer<byte[], byte[]>.Commit) when !_gate.OffsetsCommit:
+                    return targetMethod.ReturnType == typeof(void) ? null : new List<TopicPartitionOffset>();
+                case nameof(IProducer<byte[], byte[]>.SendOffsetsToTransaction) when !_gate.TransactionsCommit:
+                    return null;
+                case nameof(IProducer<byte[], byte[]>.CommitTransaction) when !_gate.TransactionsCommit:
+                    var abort = typeof(IProducer<byte[], byte[]>).GetMethod(nameof(IProducer<byte[], byte[]>.AbortTransaction), args is { Length: 1 } ? [typeof(TimeSpan)] : Type.EmptyTypes)!;
+                    return Forward(_target, abort, args);
+                default:
+                    return Forward(_target, targetMethod, args);
+            }
         }
     }
 

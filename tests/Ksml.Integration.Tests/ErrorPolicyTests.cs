@@ -145,6 +145,37 @@ public sealed class ErrorPolicyTests
     }
 
     [Test]
+    public async Task A_record_the_broker_keeps_refusing_under_produce_retry_on_fail_stops_the_application_uncommitted()
+    {
+        // Streamiz's RETRY queue is resent at each flush, cleared after commits and on close: the record's offset
+        // was committed while it waited there, and a restart never produced it.
+        var appId = AppId();
+        var retrying = Kafka.Options(appId, """
+              errorHandling:
+                produce:
+                  handler: retryOnFail
+                  maxRetries: 2
+                  initialBackoff: 10ms
+                  maxBackoff: 50ms
+            """);
+        retrying = retrying with { Kafka = new Dictionary<string, string>(retrying.Kafka) { ["commit.interval.ms"] = "100" } };
+        _broker.CreateTopic(Topics.orders_out.Topic);
+        _broker.FailTopic(Topics.orders_out.Topic, Confluent.Kafka.ErrorCode.TopicAuthorizationFailed);
+        Kafka.Produce(_broker, Topics.orders_in, ("o1", JsonNode.Parse("""{"total": 10, "qty": 4}""")));
+        await using (var refused = await Start(retrying))
+        {
+            var failed = await Task.WhenAny(refused.Failed, Task.Delay(TimeSpan.FromSeconds(20)));
+            Assert.That(failed, Is.SameAs(refused.Failed), "a record that cannot be written stops the application");
+        }
+
+        _broker.FailTopic(Topics.orders_out.Topic, Confluent.Kafka.ErrorCode.NoError);
+        await using var restarted = await Start(retrying);
+        var output = Kafka.Read<string, double>(_broker, Topics.orders_out, 1);
+
+        Assert.That(output, Is.EqualTo(new[] { ("o1", 2.5) }), "not committed while refused: produced after the restart");
+    }
+
+    [Test]
     public async Task A_stop_on_one_of_two_stream_threads_stops_the_whole_application()
     {
         // Streamiz ends only the failing thread; KSML's SHUTDOWN_CLIENT stops the client, and /ready must say so.

@@ -76,4 +76,45 @@ public sealed class DeadLetterFailureTests
         Assert.That(handler.OnProductionError(report), Is.EqualTo(ProductionExceptionHandlerResponse.FAIL));
         Assert.That(stops.Single().Message, Does.Contain("a record for orders_out could not be written to dlq"));
     }
+
+    [Test]
+    public void Produce_stage_retry_on_fail_stops_once_the_producer_has_retried_instead_of_queueing_the_record_in_memory()
+    {
+        // Streamiz's RETRY keeps the record in a queue it clears after commits and on close; the producer retries instead.
+        var (handler, _, stops) = Handler(new ErrorHandlingOptions { Produce = new ErrorPolicy { Handler = ErrorHandlerKind.RetryOnFail, MaxRetries = 4 } });
+        var report = new DeliveryReport<byte[], byte[]>
+        {
+            Topic = "orders_out",
+            Error = new Error(ErrorCode.MsgSizeTooLarge),
+            Message = new Message<byte[], byte[]> { Key = [1], Value = [2] },
+        };
+
+        Assert.That(handler.Commits.OffsetsCommit, Is.True);
+        Assert.That(handler.OnProductionError(report), Is.EqualTo(ProductionExceptionHandlerResponse.FAIL));
+        Assert.That(stops.Single().Message, Does.Contain("orders_out").And.Contain("resent up to 4 times"));
+        Assert.That(handler.Commits.OffsetsCommit, Is.False, "the record was processed: nothing commits after the stop, not even the closing thread's commit");
+    }
+
+    [Test]
+    public void A_thread_ending_error_no_policy_saw_refuses_later_commits()
+    {
+        var (handler, _, _) = Handler(new ErrorHandlingOptions());
+
+        Assert.That(handler.OnProcessingError(new Streamiz.Kafka.Net.Errors.StreamsException("fatal: topic authorization failed")), Is.EqualTo(ExceptionHandlerResponse.FAIL));
+        Assert.That(handler.Commits.OffsetsCommit, Is.False);
+    }
+
+    [Test]
+    public void A_process_stop_keeps_the_offsets_before_the_record_but_aborts_a_transaction()
+    {
+        // The failed record is not among the offsets a closing commit sends; its partial outputs are in the transaction.
+        var (handler, _, _) = Handler(new ErrorHandlingOptions());
+
+        var stop = Assert.Throws<KsmlStopException>(() =>
+            handler.TryProcess<string, string, object?>("enrich", null, "k", "v", null, () => throw new InvalidOperationException("boom"), out _))!;
+        handler.OnProcessingError(new Streamiz.Kafka.Net.Errors.StreamsException("task failed", stop));
+
+        Assert.That(handler.Commits.OffsetsCommit, Is.True);
+        Assert.That(handler.Commits.TransactionsCommit, Is.False);
+    }
 }

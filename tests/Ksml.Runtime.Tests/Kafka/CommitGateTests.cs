@@ -1,0 +1,88 @@
+using System.Reflection;
+using Confluent.Kafka;
+using Ksml.Runtime.Kafka;
+
+namespace Ksml.Runtime.Tests.Kafka;
+
+/// <summary>After a stop nothing commits: a consumer's commit is skipped, a transaction is aborted instead of committed.</summary>
+public sealed class CommitGateTests
+{
+    /// <summary>A client that only records which of its methods were called.</summary>
+    public class RecordingClient : DispatchProxy
+    {
+        public List<string> Calls { get; } = [];
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            Calls.Add(targetMethod!.Name);
+            return targetMethod.ReturnType.IsValueType && targetMethod.ReturnType != typeof(void) ? Activator.CreateInstance(targetMethod.ReturnType) : null;
+        }
+    }
+
+    private static (T Gated, List<string> Calls) Gated<T>(CommitGate gate) where T : class
+    {
+        var fake = DispatchProxy.Create<T, RecordingClient>();
+        return (KsmlKafkaClients.GatedClient.Wrap(fake, gate), ((RecordingClient)(object)fake).Calls);
+    }
+
+    private static readonly TopicPartitionOffset[] Offsets = [new("orders", 0, 42)];
+
+    [Test]
+    public void A_consumer_commits_while_the_gate_is_open_and_not_after()
+    {
+        var gate = new CommitGate();
+        var (consumer, calls) = Gated<IConsumer<byte[], byte[]>>(gate);
+
+        consumer.Commit(Offsets);
+        gate.Close();
+        consumer.Commit(Offsets);
+        var committed = consumer.Commit();
+        consumer.Close();
+
+        Assert.That(calls, Is.EqualTo(new[] { "Commit", "Close" }), "only the commit before the stop reached the consumer");
+        Assert.That(committed, Is.Empty);
+    }
+
+    [Test]
+    public void After_a_process_stop_offsets_commit_and_a_transaction_aborts()
+    {
+        var gate = new CommitGate();
+        var (consumer, consumerCalls) = Gated<IConsumer<byte[], byte[]>>(gate);
+        var (producer, producerCalls) = Gated<IProducer<byte[], byte[]>>(gate);
+
+        gate.AbortTransactions();
+        consumer.Commit(Offsets);
+        producer.CommitTransaction();
+        gate.AbortTransactions();
+
+        Assert.That(consumerCalls, Is.EqualTo(new[] { "Commit" }));
+        Assert.That(producerCalls, Is.EqualTo(new[] { "AbortTransaction" }));
+    }
+
+    [Test]
+    public void A_gate_never_opens_again()
+    {
+        var gate = new CommitGate();
+        gate.Close();
+        gate.AbortTransactions();
+
+        Assert.That(gate.OffsetsCommit, Is.False, "a later, milder stop does not reopen it");
+    }
+
+    [Test]
+    public void A_transaction_is_aborted_instead_of_committed_after_the_gate_closes()
+    {
+        var gate = new CommitGate();
+        var (producer, calls) = Gated<IProducer<byte[], byte[]>>(gate);
+        IConsumerGroupMetadata group = null!;
+
+        producer.SendOffsetsToTransaction(Offsets, group, TimeSpan.FromSeconds(1));
+        producer.CommitTransaction();
+        gate.Close();
+        producer.SendOffsetsToTransaction(Offsets, group, TimeSpan.FromSeconds(1));
+        producer.CommitTransaction(TimeSpan.FromSeconds(1));
+        producer.CommitTransaction();
+
+        Assert.That(calls, Is.EqualTo(new[] { "SendOffsetsToTransaction", "CommitTransaction", "AbortTransaction", "AbortTransaction" }));
+    }
+}
