@@ -119,7 +119,7 @@ internal static class ThroughputBenchmark
     /// <summary>CPU time of the stream thread per record in each broker run, a steadier view of the same cost.</summary>
     public static readonly List<(Func<Topology> Build, double Micros)> StreamThreadMicrosPerRecord = [];
 
-    public static double Broker(Func<Topology> build, int records)
+    public static double Broker(Func<Topology> build, int records, CommitGate? commits = null)
     {
         const int warmUp = 10_000; // long enough for tiered JIT to settle in the quick run too
         using var broker = EmbeddedKafkaBroker.Start();
@@ -151,7 +151,7 @@ internal static class ThroughputBenchmark
         }).Build();
         consumer.Subscribe("bench_out");
         void Read(int expected) => ReadOutputs(consumer, expected, TimeSpan.FromMinutes(3));
-        using var stream = new KafkaStream(build(), config, new KsmlKafkaClients(config, broker));
+        using var stream = new KafkaStream(build(), config, new KsmlKafkaClients(config, broker, commits));
         stream.StartAsync().GetAwaiter().GetResult();
         Produce(0, warmUp);
         Read(warmUp * 4 / 5);
