@@ -167,9 +167,15 @@ public static class KsmlOperations
     public static IKGroupedTable<KR, VR> KsmlGroupBy<K, V, KR, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
         var step = new FunctionStep<KeyValuePair<KR, VR>>(ksml, mapper, name, KsmlValues.ToKeyValue<KR, VR>);
-        // Streamiz's table grouping forwards whatever the mapper gives for the old and the new value, so a failed
-        // update still goes on, under a null key (open; docs/reliability.md).
-        return table.GroupBy<KR, VR, KsmlSerDes<KR>, KsmlSerDes<VR>>((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v).Or(default), name);
+        // Streamiz's table grouping forwards whatever its mapper gives for the old and the new value, a failure
+        // included. So each row's mapping is settled as a table step first, into a table of its own: a failed one
+        // keeps the row's previous grouping, and the old grouping is read from there instead of computed again.
+        var mappings = InMemory.As<K, GroupedPair<KR, VR>>(name + "_mapped_store")
+            .WithKeySerdes(KsmlSerdes.For<K>(""))
+            .WithValueSerdes(new GroupedPairSerDes<KR, VR>(KsmlSerdes.For<KR>(""), KsmlSerdes.For<VR>("")));
+        return table.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v).With(0, static (kv, _) => new GroupedPair<KR, VR>(kv.Key, kv.Value)), name + "_evaluate")
+            .Passed(mappings, name + "_mapped")
+            .GroupBy<KR, VR, KsmlSerDes<KR>, KsmlSerDes<VR>>((_, pair, _) => KeyValuePair.Create(pair.Key, pair.Value), name);
     }
 
     /// <summary><c>count</c> on a grouped stream.</summary>

@@ -139,6 +139,22 @@ public sealed class TableAndWindowTests
     }
 
     [Test]
+    public void A_table_groupBy_mapper_that_fails_under_continue_on_fail_keeps_the_row_in_its_previous_group()
+    {
+        using var driver = ContinueOnFail();
+        var input = driver.Input<string, JsonNode>(Topics.stock_in);
+        var output = driver.Output<string, long>(Topics.category_totals);
+
+        input.PipeInput("apple", Json("""{"category":"fruit","stock":5}"""));
+        input.PipeInput("apple", Json("""{"stock":7}""")); // value["category"] raises KeyError in the groupBy mapper
+        input.PipeInput("pear", Json("""{"category":"fruit","stock":3}"""));
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new[] { ("fruit", 5L), ("fruit", 8L) }),
+            "apple's 5 stays in fruit: a failed mapping regrouped it under a null key, taking fruit to 0");
+        Assert.That(_logs.Lines.Select(l => l.Message), Has.Some.Contains("KeyError"));
+    }
+
+    [Test]
     public void A_table_transformValue_that_fails_under_continue_on_fail_keeps_the_previous_value_for_the_join()
     {
         using var driver = ContinueOnFail();
