@@ -112,7 +112,7 @@ public sealed class KsmlHost : IAsyncDisposable
             broker = owned = EmbeddedKafkaBroker.Start(initialRebalanceDelay: options.StreamThreads > 1 ? TimeSpan.FromMilliseconds(500) : TimeSpan.Zero);
             logger.LogInformation("Embedded Kafka broker listening at {BootstrapServers} (at most {Limit} MiB per partition)", broker.BootstrapServers, EmbeddedKafkaBroker.MaxBytesPerPartition / (1024 * 1024));
         }
-        if (options.UsesEmbeddedBroker && options.Kafka.GetValueOrDefault("processing.guarantee") is "exactly_once" or "exactly_once_v2")
+        if (options.UsesEmbeddedBroker && options.ExactlyOnce)
             logger.LogWarning("Exactly-once on the embedded broker is not exactly-once: librdkafka's mock cluster shows aborted records to read_committed consumers and loses offsets committed in transactions, so a crash duplicates outputs; use a Kafka cluster for it");
         var bootstrap = options.UsesEmbeddedBroker ? broker!.BootstrapServers : options.BootstrapServers!;
         var clientConfig = ClientConfig(options, bootstrap);
@@ -281,12 +281,7 @@ public sealed class KsmlHost : IAsyncDisposable
         var config = new StreamConfig<StringSerDes, StringSerDes>();
         // First: Streamiz's guarantee setter resets commit.interval.ms (30 s, or 100 ms for exactly-once),
         // and a configured interval set before it was silently lost, so nothing was committed between restarts.
-        config.Guarantee = options.Kafka.GetValueOrDefault("processing.guarantee") switch
-        {
-            null or "at_least_once" => ProcessingGuarantee.AT_LEAST_ONCE,
-            "exactly_once" or "exactly_once_v2" => ProcessingGuarantee.EXACTLY_ONCE,
-            var other => throw new KsmlConfigException($"kafka.processing.guarantee: '{other}' is not at_least_once or exactly_once"),
-        };
+        config.Guarantee = options.ExactlyOnce ? ProcessingGuarantee.EXACTLY_ONCE : ProcessingGuarantee.AT_LEAST_ONCE;
         foreach (var (key, value) in options.Kafka)
             if (key is not ("application.id" or "bootstrap.servers" or "num.stream.threads" or "processing.guarantee" or "state.dir"))
                 AddConfig(config, key, value);

@@ -99,6 +99,15 @@ public sealed record KsmlRunnerOptions
     /// <summary>Whether the embedded broker runs.</summary>
     public bool UsesEmbeddedBroker => EmbeddedBroker || BootstrapServers is null;
 
+    /// <summary><c>kafka.processing.guarantee</c>: true for <c>exactly_once</c> (or <c>exactly_once_v2</c>), false for <c>at_least_once</c>, the default.</summary>
+    /// <exception cref="KsmlConfigException">Another value.</exception>
+    public bool ExactlyOnce => Kafka.GetValueOrDefault("processing.guarantee") switch
+    {
+        null or "at_least_once" => false,
+        "exactly_once" or "exactly_once_v2" => true,
+        var other => throw new KsmlConfigException($"kafka.processing.guarantee: '{other}' is not at_least_once or exactly_once"),
+    };
+
     /// <summary><c>kafka.num.stream.threads</c>: the stream threads this instance runs (1 unless set to more).</summary>
     public int StreamThreads => int.TryParse(Kafka.GetValueOrDefault("num.stream.threads"), out var threads) && threads > 0 ? threads : 1;
 }
