@@ -293,6 +293,8 @@ public static partial class KsmlRunnerConfig
 
     private static EndpointOptions Endpoint(YamlNode node, string source, string path, EndpointOptions endpoint, Func<string, string?> environment)
     {
+        // Only the application server serves /state, which the token guards and pages.
+        var servesState = path == "ksml.applicationServer";
         foreach (var (keyNode, value) in Mapping(node, source, path).Children)
         {
             var key = Text(keyNode);
@@ -302,9 +304,9 @@ public static partial class KsmlRunnerConfig
                 "host" => endpoint with { Host = Scalar(value, source, path + ".host") },
                 "port" => endpoint with { Port = Int(value, source, path + ".port", 1, 65535) },
                 "configFile" => endpoint,
-                "tokenVariable" when path == "ksml.applicationServer" => endpoint with { StateToken = TokenFrom(value, source, path + ".tokenVariable", environment) },
-                "pageSize" when path == "ksml.applicationServer" => endpoint with { PageSize = Int(value, source, path + ".pageSize", 1, 1_000_000) },
-                _ => throw Unknown(source, keyNode, key, path + ".", path == "ksml.applicationServer" ? ["enabled", "host", "port", "tokenVariable", "pageSize"] : ["enabled", "host", "port"]),
+                "tokenVariable" when servesState => endpoint with { StateToken = TokenFrom(value, source, path + ".tokenVariable", environment) },
+                "pageSize" when servesState => endpoint with { PageSize = Int(value, source, path + ".pageSize", 1, 1_000_000) },
+                _ => throw Unknown(source, keyNode, key, path + ".", servesState ? ["enabled", "host", "port", "tokenVariable", "pageSize"] : ["enabled", "host", "port"]),
             };
         }
         return endpoint;

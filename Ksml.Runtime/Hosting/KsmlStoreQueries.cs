@@ -29,20 +29,21 @@ public abstract class KsmlStoreQuery
     {
         var entries = new JsonArray();
         var more = false;
-        foreach (var entry in Entries(stream).Skip(offset))
+        // Skipped entries are only read, never turned into JSON.
+        foreach (var (key, value, window) in Entries(stream).Skip(offset))
         {
             if (entries.Count == limit)
             {
                 more = true;
                 break;
             }
-            entries.Add(entry);
+            entries.Add(Entry(key, value, window));
         }
         return (entries, more);
     }
 
     /// <summary>Every entry of this instance's store, read lazily.</summary>
-    private protected abstract IEnumerable<JsonObject> Entries(KafkaStream stream);
+    private protected abstract IEnumerable<(object? Key, object? Value, Window? Window)> Entries(KafkaStream stream);
 
     /// <summary>The entry for <paramref name="key"/> (written as text; numbers and JSON are parsed); windowed stores need the window's start time.</summary>
     /// <exception cref="FormatException">The key is not of the store's key type, or a windowed store got no timestamp.</exception>
@@ -92,8 +93,8 @@ public abstract class KsmlStoreQuery
         private IReadOnlyKeyValueStore<K, V> Store(KafkaStream stream) =>
             stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.KeyValueStore<K, V>()));
 
-        private protected override IEnumerable<JsonObject> Entries(KafkaStream stream) =>
-            Store(stream).All().Select(pair => Entry(pair.Key, pair.Value));
+        private protected override IEnumerable<(object? Key, object? Value, Window? Window)> Entries(KafkaStream stream) =>
+            Store(stream).All().Select(pair => ((object?)pair.Key, (object?)pair.Value, (Window?)null));
 
         public override JsonNode? Get(KafkaStream stream, string key, long? windowStart) =>
             Entry(key, Store(stream).Get(ParseKey<K>(key)));
@@ -106,12 +107,12 @@ public abstract class KsmlStoreQuery
         private IReadOnlyWindowStore<K, V> Store(KafkaStream stream) =>
             stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.WindowStore<K, V>()));
 
-        private protected override IEnumerable<JsonObject> Entries(KafkaStream stream)
+        private protected override IEnumerable<(object? Key, object? Value, Window? Window)> Entries(KafkaStream stream)
         {
             using var all = Store(stream).All();
             while (all.MoveNext())
                 if (all.Current is { } current)
-                    yield return Entry(current.Key.Key, current.Value, current.Key.Window);
+                    yield return (current.Key.Key, current.Value, current.Key.Window);
         }
 
         public override JsonNode? Get(KafkaStream stream, string key, long? windowStart)
@@ -134,10 +135,10 @@ public abstract class KsmlStoreQuery
         private IReadOnlyKeyValueStore<K, List<W>> Store(KafkaStream stream) =>
             stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.KeyValueStore<K, List<W>>()));
 
-        private protected override IEnumerable<JsonObject> Entries(KafkaStream stream) =>
+        private protected override IEnumerable<(object? Key, object? Value, Window? Window)> Entries(KafkaStream stream) =>
             from pair in Store(stream).All()
             from opened in pair.Value.Select(open)
-            select Entry(pair.Key, opened.Value, opened.Window);
+            select ((object?)pair.Key, (object?)opened.Value, (Window?)opened.Window);
 
         public override JsonNode? Get(KafkaStream stream, string key, long? windowStart)
         {
