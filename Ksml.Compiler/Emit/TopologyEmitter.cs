@@ -328,13 +328,19 @@ public sealed class TopologyEmitter
 
     private static string Types(params KsmlType[] types) => "<" + string.Join(", ", types.Select(ClrTypes.Of)) + ">";
 
+    /// <summary>
+    /// A processor's name in the topology: as in KSML, prefixed with the definition's namespace, so that the
+    /// definitions of one application may use the same pipeline names (every KSML example calls its pipeline main).
+    /// </summary>
+    private string Node(string name) => EmitNames.Literal(_model.Name + "_" + name);
+
     private static string Q(KsmlType type) => EmitNames.Literal(type.Resolve().ToString());
 
     private static string Ms(DurationSyntax? duration) => duration is null ? "null" : EmitNames.Number(duration.Milliseconds);
 
     private string OwnWindowsGroupingExpression(BoundOperation op, string s)
     {
-        var node = EmitNames.Literal(op.NodeName);
+        var node = Node(op.NodeName);
         var types = ", " + Q(op.Output.Key) + ", " + Q(op.Output.Value) + ")";
         return op.Operation == "groupBy"
             ? s + ".KsmlGroupByForOwnWindows" + Types(op.Input.Key, op.Input.Value, op.Output.Key) + "(ksml, " + Fn(op.Functions["mapper"]) + ", " + node + types
@@ -343,7 +349,7 @@ public sealed class TopologyEmitter
 
     private string OperationExpression(BoundOperation op, string s)
     {
-        var node = EmitNames.Literal(op.NodeName);
+        var node = Node(op.NodeName);
         var input = op.Input;
         var output = op.Output;
         op.Functions.TryGetValue("mapper", out var mapper);
@@ -455,7 +461,7 @@ public sealed class TopologyEmitter
     private void EmitSink(BoundSink sink, string current, string owner, BoundPipeline pipeline)
     {
         At(sink.Syntax.Keyword.Span.Line);
-        var node = EmitNames.Literal(EmitNames.Identifier(owner + "_" + sink.Syntax.Keyword.Name));
+        var node = Node(EmitNames.Identifier(owner + "_" + sink.Syntax.Keyword.Name));
         var input = sink.Input;
         switch (sink)
         {

@@ -124,9 +124,9 @@ public sealed class OperationsTests
         var window = JsonNode.Parse(await http.GetStringAsync($"state/windowed/minute_clicks/get/u1/{start}"))!;
         var unknown = await http.GetAsync("state/keyValue/no_such_store/all");
         // Session windows, which Ksml.NET keeps in its own store, are served like a window store.
-        var sessions = JsonNode.Parse(await http.GetStringAsync("state/windowed/count_page_sessions_3_count_store/all"))!.AsArray();
+        var sessions = JsonNode.Parse(await http.GetStringAsync("state/windowed/integration_count_page_sessions_3_count_store/all"))!.AsArray();
         var sessionStart = sessions.Single()!["window"]!["start"]!.GetValue<long>();
-        var session = JsonNode.Parse(await http.GetStringAsync($"state/windowed/count_page_sessions_3_count_store/get/home/{sessionStart}"))!;
+        var session = JsonNode.Parse(await http.GetStringAsync($"state/windowed/integration_count_page_sessions_3_count_store/get/home/{sessionStart}"))!;
 
         Assert.That(all.Select(e => (e!["key"]!.GetValue<string>(), e["value"]!.GetValue<long>())).Order(), Is.EqualTo(new[] { ("a", 2L), ("b", 1L) }));
         Assert.That(one.ToJsonString(), Is.EqualTo("""{"key":"a","value":2}"""));

@@ -153,7 +153,7 @@ log.info(""sent {} {} to {}"", value.get(""id""), message_type, queue)
 #line 76 "/project/event-routing.ksml.yaml"
         IKStream<string?, JsonNode?> route_notifications_source = ksml.Stream<string?, JsonNode?>(Topics.user_notifications);
 #line 77 "/project/event-routing.ksml.yaml"
-        route_notifications_source.KsmlForEach(ksml, Functions.route_to_rabbitmq, "route_notifications_forEach");
+        route_notifications_source.KsmlForEach(ksml, Functions.route_to_rabbitmq, "event-routing_route_notifications_forEach");
 #line default
     }
 }

@@ -114,9 +114,9 @@ value[""event_id""] = str(db[""events""].insert_one(event).inserted_id)
 #line 43 "/project/mongo-enrichment.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_from_mongo_source = ksml.Stream<string?, JsonNode?>(Topics.product_events);
 #line 45 "/project/mongo-enrichment.ksml.yaml"
-        IKStream<string?, JsonNode?> enrich_from_mongo_1_transformValue = enrich_from_mongo_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.mongodb_integration, "enrich_from_mongo_1_transformValue");
+        IKStream<string?, JsonNode?> enrich_from_mongo_1_transformValue = enrich_from_mongo_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.mongodb_integration, "mongo-enrichment_enrich_from_mongo_1_transformValue");
 #line 47 "/project/mongo-enrichment.ksml.yaml"
-        enrich_from_mongo_1_transformValue.KsmlTo(ksml, Topics.enriched_product_events, null, "enrich_from_mongo_to");
+        enrich_from_mongo_1_transformValue.KsmlTo(ksml, Topics.enriched_product_events, null, "mongo-enrichment_enrich_from_mongo_to");
 #line default
     }
 }

@@ -240,98 +240,98 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 116 "/project/more-operations.ksml.yaml"
         IKStream<string?, JsonNode?> convert_source = ksml.Stream<string?, JsonNode?>(Topics.numbers_as_text);
 #line 118 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> convert_1_convertValue = convert_source.KsmlConvert<string?, JsonNode?, string?, string?>("convert_1_convertValue");
+        IKStream<string?, string?> convert_1_convertValue = convert_source.KsmlConvert<string?, JsonNode?, string?, string?>("more-operations_convert_1_convertValue");
 #line 120 "/project/more-operations.ksml.yaml"
-        convert_1_convertValue.KsmlTo(ksml, Topics.numbers_as_string, null, "convert_to");
+        convert_1_convertValue.KsmlTo(ksml, Topics.numbers_as_string, null, "more-operations_convert_to");
 
         // Pipeline 'outer'
 #line 123 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> outer_source = ksml.Stream<string?, string?>(Topics.left_side);
 #line 125 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> outer_1_outerJoin = outer_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "outerJoin", 60000, 0, "outer_1_outerJoin", "string", "string", "string");
+        IKStream<string?, string?> outer_1_outerJoin = outer_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "outerJoin", 60000, 0, "more-operations_outer_1_outerJoin", "string", "string", "string");
 #line 142 "/project/more-operations.ksml.yaml"
-        outer_1_outerJoin.KsmlTo(ksml, Topics.outer_joined, null, "outer_to");
+        outer_1_outerJoin.KsmlTo(ksml, Topics.outer_joined, null, "more-operations_outer_to");
 
         // Pipeline 'left'
 #line 145 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> left_source = ksml.Stream<string?, string?>(Topics.left_side);
 #line 147 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> left_1_leftJoin = left_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "leftJoin", 60000, 0, "left_1_leftJoin", "string", "string", "string");
+        IKStream<string?, string?> left_1_leftJoin = left_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "leftJoin", 60000, 0, "more-operations_left_1_leftJoin", "string", "string", "string");
 #line 164 "/project/more-operations.ksml.yaml"
-        left_1_leftJoin.KsmlTo(ksml, Topics.left_joined, null, "left_to");
+        left_1_leftJoin.KsmlTo(ksml, Topics.left_joined, null, "more-operations_left_to");
 
         // Pipeline 'team_tables'
 #line 167 "/project/more-operations.ksml.yaml"
         IKStream<string?, JsonNode?> team_tables_source = ksml.Stream<string?, JsonNode?>(Topics.members_in);
 #line 169 "/project/more-operations.ksml.yaml"
-        IKTable<string?, JsonNode?> team_tables_1_toTable = team_tables_source.KsmlToTable(ksml, null, "team_tables_1_toTable", "string", "json");
+        IKTable<string?, JsonNode?> team_tables_1_toTable = team_tables_source.KsmlToTable(ksml, null, "more-operations_team_tables_1_toTable", "string", "json");
 #line 170 "/project/more-operations.ksml.yaml"
 
         // Pipeline 'count_team'
 #line 173 "/project/more-operations.ksml.yaml"
 #line 175 "/project/more-operations.ksml.yaml"
-        IKGroupedTable<string?, long> count_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.to_team, "count_team_1_groupBy");
+        IKGroupedTable<string?, long> count_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.to_team, "more-operations_count_team_1_groupBy");
 #line 177 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long> count_team_2_count = count_team_1_groupBy.KsmlCount(ksml, null, "count_team_2_count", "string");
+        IKTable<string?, long> count_team_2_count = count_team_1_groupBy.KsmlCount(ksml, null, "more-operations_count_team_2_count", "string");
 #line 178 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> count_team_3_toStream = count_team_2_count.ToStream("count_team_3_toStream");
+        IKStream<string?, long> count_team_3_toStream = count_team_2_count.ToStream("more-operations_count_team_3_toStream");
 #line 179 "/project/more-operations.ksml.yaml"
-        count_team_3_toStream.KsmlTo(ksml, Topics.team_sizes, null, "count_team_to");
+        count_team_3_toStream.KsmlTo(ksml, Topics.team_sizes, null, "more-operations_count_team_to");
 
         // Pipeline 'sum_team'
 #line 182 "/project/more-operations.ksml.yaml"
 #line 184 "/project/more-operations.ksml.yaml"
-        IKGroupedTable<string?, long> sum_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.to_team, "sum_team_1_groupBy");
+        IKGroupedTable<string?, long> sum_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.to_team, "more-operations_sum_team_1_groupBy");
 #line 186 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long> sum_team_2_aggregate = sum_team_1_groupBy.KsmlAggregate<string?, long, long>(ksml, Functions.start_at_zero, Functions.add_points, Functions.remove_points, Stores.team_points_store, "sum_team_2_aggregate", "string", "long");
+        IKTable<string?, long> sum_team_2_aggregate = sum_team_1_groupBy.KsmlAggregate<string?, long, long>(ksml, Functions.start_at_zero, Functions.add_points, Functions.remove_points, Stores.team_points_store, "more-operations_sum_team_2_aggregate", "string", "long");
 #line 193 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> sum_team_3_toStream = sum_team_2_aggregate.ToStream("sum_team_3_toStream");
+        IKStream<string?, long> sum_team_3_toStream = sum_team_2_aggregate.ToStream("more-operations_sum_team_3_toStream");
 #line 194 "/project/more-operations.ksml.yaml"
-        sum_team_3_toStream.KsmlTo(ksml, Topics.team_points, null, "sum_team_to");
+        sum_team_3_toStream.KsmlTo(ksml, Topics.team_points, null, "more-operations_sum_team_to");
 
         // Pipeline 'windowed_sum'
 #line 197 "/project/more-operations.ksml.yaml"
         IKStream<string?, long> windowed_sum_source = ksml.Stream<string?, long>(Topics.windowed_sums_in);
 #line 199 "/project/more-operations.ksml.yaml"
-        IKGroupedStream<string?, long> windowed_sum_1_groupByKey = windowed_sum_source.KsmlGroupByKey("windowed_sum_1_groupByKey");
+        IKGroupedStream<string?, long> windowed_sum_1_groupByKey = windowed_sum_source.KsmlGroupByKey("more-operations_windowed_sum_1_groupByKey");
 #line 200 "/project/more-operations.ksml.yaml"
         ITimeWindowedKStream<string?, long> windowed_sum_2_windowByTime = windowed_sum_1_groupByKey.KsmlWindowByTime(60000, null, null);
 #line 203 "/project/more-operations.ksml.yaml"
-        IKTable<Windowed<string?>, long> windowed_sum_3_reduce = windowed_sum_2_windowByTime.KsmlReduce(ksml, Functions.sum, null, "windowed_sum_3_reduce", "string", "long", 60000);
+        IKTable<Windowed<string?>, long> windowed_sum_3_reduce = windowed_sum_2_windowByTime.KsmlReduce(ksml, Functions.sum, null, "more-operations_windowed_sum_3_reduce", "string", "long", 60000);
 #line 205 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> windowed_sum_4_toStream = windowed_sum_3_reduce.KsmlToStream<Windowed<string?>, long, string?>(ksml, Functions.windowed_sum_toStream4_mapper, "windowed_sum_4_toStream");
+        IKStream<string?, long> windowed_sum_4_toStream = windowed_sum_3_reduce.KsmlToStream<Windowed<string?>, long, string?>(ksml, Functions.windowed_sum_toStream4_mapper, "more-operations_windowed_sum_4_toStream");
 #line 210 "/project/more-operations.ksml.yaml"
-        windowed_sum_4_toStream.KsmlTo(ksml, Topics.windowed_sums, null, "windowed_sum_to");
+        windowed_sum_4_toStream.KsmlTo(ksml, Topics.windowed_sums, null, "more-operations_windowed_sum_to");
 
         // Pipeline 'limited'
 #line 213 "/project/more-operations.ksml.yaml"
         IKStream<string?, long> limited_source = ksml.Stream<string?, long>(Topics.limited_in);
 #line 215 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long> limited_1_toTable = limited_source.KsmlToTable(ksml, null, "limited_1_toTable", "string", "long");
+        IKTable<string?, long> limited_1_toTable = limited_source.KsmlToTable(ksml, null, "more-operations_limited_1_toTable", "string", "long");
 #line 216 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long> limited_2_suppress = limited_1_toTable.KsmlSuppressUntilTimeLimit(10000, null, false, "limited_2_suppress", "string", "long");
+        IKTable<string?, long> limited_2_suppress = limited_1_toTable.KsmlSuppressUntilTimeLimit(10000, null, false, "more-operations_limited_2_suppress", "string", "long");
 #line 219 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> limited_3_toStream = limited_2_suppress.ToStream("limited_3_toStream");
+        IKStream<string?, long> limited_3_toStream = limited_2_suppress.ToStream("more-operations_limited_3_toStream");
 #line 220 "/project/more-operations.ksml.yaml"
-        limited_3_toStream.KsmlTo(ksml, Topics.limited_out, null, "limited_to");
+        limited_3_toStream.KsmlTo(ksml, Topics.limited_out, null, "more-operations_limited_to");
 
         // Pipeline 'tables_outer'
 #line 223 "/project/more-operations.ksml.yaml"
         IKTable<string?, string?> tables_outer_source = ksml.Table<string?, string?>(Topics.table_a);
 #line 225 "/project/more-operations.ksml.yaml"
-        IKTable<string?, string?> tables_outer_1_outerJoin = tables_outer_source.KsmlJoinTable<string?, string?, string?, string?>(ksml, ksml.Table<string?, string?>(Topics.table_b), Functions.describe_pair, "outerJoin", null, "tables_outer_1_outerJoin", "string", "string");
+        IKTable<string?, string?> tables_outer_1_outerJoin = tables_outer_source.KsmlJoinTable<string?, string?, string?, string?>(ksml, ksml.Table<string?, string?>(Topics.table_b), Functions.describe_pair, "outerJoin", null, "more-operations_tables_outer_1_outerJoin", "string", "string");
 #line 228 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> tables_outer_2_toStream = tables_outer_1_outerJoin.ToStream("tables_outer_2_toStream");
+        IKStream<string?, string?> tables_outer_2_toStream = tables_outer_1_outerJoin.ToStream("more-operations_tables_outer_2_toStream");
 #line 229 "/project/more-operations.ksml.yaml"
-        tables_outer_2_toStream.KsmlTo(ksml, Topics.both_tables, null, "tables_outer_to");
+        tables_outer_2_toStream.KsmlTo(ksml, Topics.both_tables, null, "more-operations_tables_outer_to");
 
         // Pipeline 'through_repartition'
 #line 232 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> through_repartition_source = ksml.Stream<string?, string?>(Topics.repartition_in);
 #line 234 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> through_repartition_1_repartition = through_repartition_source.KsmlRepartition(ksml, 1, Functions.same_partition, "through_repartition_1_repartition", "string", "string");
+        IKStream<string?, string?> through_repartition_1_repartition = through_repartition_source.KsmlRepartition(ksml, 1, Functions.same_partition, "more-operations_through_repartition_1_repartition", "string", "string");
 #line 237 "/project/more-operations.ksml.yaml"
-        through_repartition_1_repartition.KsmlTo(ksml, Topics.repartition_out, null, "through_repartition_to");
+        through_repartition_1_repartition.KsmlTo(ksml, Topics.repartition_out, null, "more-operations_through_repartition_to");
 #line default
     }
 }

@@ -181,11 +181,11 @@ finally:
 #line 99 "/project/order-persistence.ksml.yaml"
         IKStream<string?, JsonNode?> persist_source = ksml.Stream<string?, JsonNode?>(Topics.orders_to_persist);
 #line 101 "/project/order-persistence.ksml.yaml"
-        IKStream<string?, JsonNode?> persist_1_transformValue = persist_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.persist_order, "persist_1_transformValue");
+        IKStream<string?, JsonNode?> persist_1_transformValue = persist_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.persist_order, "order-persistence_persist_1_transformValue");
 #line 103 "/project/order-persistence.ksml.yaml"
-        IKStream<string?, JsonNode?> persist_2_peek = persist_1_transformValue.KsmlPeek(ksml, Functions.audit_order, "persist_2_peek");
+        IKStream<string?, JsonNode?> persist_2_peek = persist_1_transformValue.KsmlPeek(ksml, Functions.audit_order, "order-persistence_persist_2_peek");
 #line 105 "/project/order-persistence.ksml.yaml"
-        persist_2_peek.KsmlTo(ksml, Topics.persisted_orders, null, "persist_to");
+        persist_2_peek.KsmlTo(ksml, Topics.persisted_orders, null, "order-persistence_persist_to");
 #line default
     }
 }

@@ -412,55 +412,55 @@ log.debug(""Sent shipment notification for order {}"", key)
 #line 319 "/project/order-processing.ksml.yaml"
         IKStream<string?, string?> load_reference_data_source = ksml.Stream<string?, string?>(Topics.reference_data_trigger);
 #line 320 "/project/order-processing.ksml.yaml"
-        IKStream<string?, string?> load_reference_data_1_transformValue = load_reference_data_source.KsmlTransformValue<string?, string?, string?>(ksml, Functions.load_product_data, "load_reference_data_1_transformValue");
+        IKStream<string?, string?> load_reference_data_1_transformValue = load_reference_data_source.KsmlTransformValue<string?, string?, string?>(ksml, Functions.load_product_data, "order-processing_load_reference_data_1_transformValue");
 #line 321 "/project/order-processing.ksml.yaml"
-        load_reference_data_1_transformValue.KsmlTo(ksml, Topics.reference_data_loaded, null, "load_reference_data_to");
+        load_reference_data_1_transformValue.KsmlTo(ksml, Topics.reference_data_loaded, null, "order-processing_load_reference_data_to");
 
         // Pipeline 'process_orders'
 #line 325 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> process_orders_source = ksml.Stream<string?, JsonNode?>(Topics.order_events);
 #line 326 "/project/order-processing.ksml.yaml"
-        IKStream<string?, JsonNode?> process_orders_1_transformKeyValue = process_orders_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_order, "process_orders_1_transformKeyValue");
+        IKStream<string?, JsonNode?> process_orders_1_transformKeyValue = process_orders_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_order, "order-processing_process_orders_1_transformKeyValue");
 #line 327 "/project/order-processing.ksml.yaml"
-        process_orders_1_transformKeyValue.KsmlTo(ksml, Topics.validated_orders, null, "process_orders_to");
+        process_orders_1_transformKeyValue.KsmlTo(ksml, Topics.validated_orders, null, "order-processing_process_orders_to");
 
         // Pipeline 'request_payments'
 #line 331 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> request_payments_source = ksml.Stream<string?, JsonNode?>(Topics.validated_orders);
 #line 332 "/project/order-processing.ksml.yaml"
-        IKStream<string?, JsonNode?> request_payments_1_transformKeyValueToKeyValueList = request_payments_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.create_payment_request, "request_payments_1_transformKeyValueToKeyValueList");
+        IKStream<string?, JsonNode?> request_payments_1_transformKeyValueToKeyValueList = request_payments_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.create_payment_request, "order-processing_request_payments_1_transformKeyValueToKeyValueList");
 #line 333 "/project/order-processing.ksml.yaml"
-        request_payments_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_requests, null, "request_payments_to");
+        request_payments_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_requests, null, "order-processing_request_payments_to");
 
         // Pipeline 'handle_payments'
 #line 337 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> handle_payments_source = ksml.Stream<string?, JsonNode?>(Topics.payment_responses);
 #line 338 "/project/order-processing.ksml.yaml"
-        IKStream<string?, JsonNode?> handle_payments_1_transformKeyValueToKeyValueList = handle_payments_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_payment_response, "handle_payments_1_transformKeyValueToKeyValueList");
+        IKStream<string?, JsonNode?> handle_payments_1_transformKeyValueToKeyValueList = handle_payments_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_payment_response, "order-processing_handle_payments_1_transformKeyValueToKeyValueList");
 #line 339 "/project/order-processing.ksml.yaml"
-        handle_payments_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.order_status_updates, null, "handle_payments_to");
+        handle_payments_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.order_status_updates, null, "order-processing_handle_payments_to");
 
         // Pipeline 'request_inventory'
 #line 343 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> request_inventory_source = ksml.Stream<string?, JsonNode?>(Topics.order_status_updates);
 #line 344 "/project/order-processing.ksml.yaml"
-        IKStream<string?, JsonNode?> request_inventory_1_transformKeyValueToKeyValueList = request_inventory_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.create_inventory_request, "request_inventory_1_transformKeyValueToKeyValueList");
+        IKStream<string?, JsonNode?> request_inventory_1_transformKeyValueToKeyValueList = request_inventory_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.create_inventory_request, "order-processing_request_inventory_1_transformKeyValueToKeyValueList");
 #line 345 "/project/order-processing.ksml.yaml"
-        request_inventory_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.inventory_requests, null, "request_inventory_to");
+        request_inventory_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.inventory_requests, null, "order-processing_request_inventory_to");
 
         // Pipeline 'handle_inventory'
 #line 349 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> handle_inventory_source = ksml.Stream<string?, JsonNode?>(Topics.inventory_responses);
 #line 350 "/project/order-processing.ksml.yaml"
-        IKStream<string?, JsonNode?> handle_inventory_1_transformKeyValueToKeyValueList = handle_inventory_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_inventory_response, "handle_inventory_1_transformKeyValueToKeyValueList");
+        IKStream<string?, JsonNode?> handle_inventory_1_transformKeyValueToKeyValueList = handle_inventory_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_inventory_response, "order-processing_handle_inventory_1_transformKeyValueToKeyValueList");
 #line 351 "/project/order-processing.ksml.yaml"
-        handle_inventory_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.order_status_updates, null, "handle_inventory_to");
+        handle_inventory_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.order_status_updates, null, "order-processing_handle_inventory_to");
 
         // Pipeline 'send_notifications'
 #line 355 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> send_notifications_source = ksml.Stream<string?, JsonNode?>(Topics.order_status_updates);
 #line 356 "/project/order-processing.ksml.yaml"
-        send_notifications_source.KsmlForEach(ksml, Functions.send_shipment_notification, "send_notifications_forEach");
+        send_notifications_source.KsmlForEach(ksml, Functions.send_shipment_notification, "order-processing_send_notifications_forEach");
 #line default
     }
 }

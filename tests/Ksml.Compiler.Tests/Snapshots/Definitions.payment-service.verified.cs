@@ -95,9 +95,9 @@ LIMIT = float(os.environ.get(""PAYMENT_LIMIT"", ""1000""))
 #line 25 "/project/payment-service.ksml.yaml"
         IKStream<string?, JsonNode?> answer_payments_source = ksml.Stream<string?, JsonNode?>(Topics.service_requests);
 #line 27 "/project/payment-service.ksml.yaml"
-        IKStream<string?, JsonNode?> answer_payments_1_transformValue = answer_payments_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.decide_payment, "answer_payments_1_transformValue");
+        IKStream<string?, JsonNode?> answer_payments_1_transformValue = answer_payments_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.decide_payment, "payment-service_answer_payments_1_transformValue");
 #line 29 "/project/payment-service.ksml.yaml"
-        answer_payments_1_transformValue.KsmlTo(ksml, Topics.service_responses, null, "answer_payments_to");
+        answer_payments_1_transformValue.KsmlTo(ksml, Topics.service_responses, null, "payment-service_answer_payments_to");
 #line default
     }
 }

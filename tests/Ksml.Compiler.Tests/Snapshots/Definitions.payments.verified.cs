@@ -268,57 +268,57 @@ sequence = itertools.count(1)
 #line 136 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> request_payments_source = ksml.Stream<string?, JsonNode?>(Topics.payment_orders);
 #line 138 "/project/payments.ksml.yaml"
-        IKStream<string?, JsonNode?> request_payments_1_transformKeyValue = request_payments_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.to_payment_request, "request_payments_1_transformKeyValue");
+        IKStream<string?, JsonNode?> request_payments_1_transformKeyValue = request_payments_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.to_payment_request, "payments_request_payments_1_transformKeyValue");
 #line 140 "/project/payments.ksml.yaml"
-        request_payments_1_transformKeyValue.KsmlTo(ksml, Topics.payment_requests, null, "request_payments_to");
+        request_payments_1_transformKeyValue.KsmlTo(ksml, Topics.payment_requests, null, "payments_request_payments_to");
 
         // Pipeline 'track_requests'
 #line 143 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> track_requests_source = ksml.Stream<string?, JsonNode?>(Topics.payment_requests);
 #line 145 "/project/payments.ksml.yaml"
-        IKStream<string?, JsonNode?> track_requests_1_transformKeyValueToKeyValueList = track_requests_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.match_request, "track_requests_1_transformKeyValueToKeyValueList");
+        IKStream<string?, JsonNode?> track_requests_1_transformKeyValueToKeyValueList = track_requests_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.match_request, "payments_track_requests_1_transformKeyValueToKeyValueList");
 #line 147 "/project/payments.ksml.yaml"
-        track_requests_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_outcomes, null, "track_requests_to");
+        track_requests_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_outcomes, null, "payments_track_requests_to");
 
         // Pipeline 'handle_responses'
 #line 150 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> handle_responses_source = ksml.Stream<string?, JsonNode?>(Topics.payment_responses);
 #line 152 "/project/payments.ksml.yaml"
-        IKStream<string?, JsonNode?> handle_responses_1_transformKeyValueToKeyValueList = handle_responses_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.match_response, "handle_responses_1_transformKeyValueToKeyValueList");
+        IKStream<string?, JsonNode?> handle_responses_1_transformKeyValueToKeyValueList = handle_responses_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.match_response, "payments_handle_responses_1_transformKeyValueToKeyValueList");
 #line 154 "/project/payments.ksml.yaml"
-        handle_responses_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_outcomes, null, "handle_responses_to");
+        handle_responses_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_outcomes, null, "payments_handle_responses_to");
 
         // Pipeline 'route_outcomes'
 #line 157 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> route_outcomes_source = ksml.Stream<string?, JsonNode?>(Topics.payment_outcomes);
 #line 158 "/project/payments.ksml.yaml"
-        var route_outcomes_branches = route_outcomes_source.KsmlBranch(ksml, "route_outcomes_branch", Functions.route_outcomes_branch1_if, null);
+        var route_outcomes_branches = route_outcomes_source.KsmlBranch(ksml, "payments_route_outcomes_branch", Functions.route_outcomes_branch1_if, null);
         IKStream<string?, JsonNode?> route_outcomes_branch1 = route_outcomes_branches[0];
 #line 161 "/project/payments.ksml.yaml"
-        route_outcomes_branch1.KsmlTo(ksml, Topics.payments_completed, null, "route_outcomes_branch1_to");
+        route_outcomes_branch1.KsmlTo(ksml, Topics.payments_completed, null, "payments_route_outcomes_branch1_to");
         IKStream<string?, JsonNode?> route_outcomes_branch2 = route_outcomes_branches[1];
 #line 162 "/project/payments.ksml.yaml"
-        route_outcomes_branch2.KsmlTo(ksml, Topics.payment_dead_letters, null, "route_outcomes_branch2_to");
+        route_outcomes_branch2.KsmlTo(ksml, Topics.payment_dead_letters, null, "payments_route_outcomes_branch2_to");
 
         // Pipeline 'expire_requests'
 #line 165 "/project/payments.ksml.yaml"
         IKStream<string?, string?> expire_requests_source = ksml.Stream<string?, string?>(Topics.payment_sweeps);
 #line 167 "/project/payments.ksml.yaml"
-        IKStream<string?, JsonNode?> expire_requests_1_transformKeyValueToKeyValueList = expire_requests_source.KsmlTransformKeyValueToKeyValueList<string?, string?, string?, JsonNode?>(ksml, Functions.expire_pending, "expire_requests_1_transformKeyValueToKeyValueList");
+        IKStream<string?, JsonNode?> expire_requests_1_transformKeyValueToKeyValueList = expire_requests_source.KsmlTransformKeyValueToKeyValueList<string?, string?, string?, JsonNode?>(ksml, Functions.expire_pending, "payments_expire_requests_1_transformKeyValueToKeyValueList");
 #line 169 "/project/payments.ksml.yaml"
-        expire_requests_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_dead_letters, null, "expire_requests_to");
+        expire_requests_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_dead_letters, null, "payments_expire_requests_to");
 
         // Pipeline 'show_completed'
 #line 172 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> show_completed_source = ksml.Stream<string?, JsonNode?>(Topics.payments_completed);
 #line 173 "/project/payments.ksml.yaml"
-        show_completed_source.KsmlForEach(ksml, Functions.show_completed_forEach, "show_completed_forEach");
+        show_completed_source.KsmlForEach(ksml, Functions.show_completed_forEach, "payments_show_completed_forEach");
 
         // Pipeline 'show_dead_letters'
 #line 178 "/project/payments.ksml.yaml"
         IKStream<string?, JsonNode?> show_dead_letters_source = ksml.Stream<string?, JsonNode?>(Topics.payment_dead_letters);
 #line 179 "/project/payments.ksml.yaml"
-        show_dead_letters_source.KsmlForEach(ksml, Functions.show_dead_letters_forEach, "show_dead_letters_forEach");
+        show_dead_letters_source.KsmlForEach(ksml, Functions.show_dead_letters_forEach, "payments_show_dead_letters_forEach");
 #line default
     }
 }

@@ -228,21 +228,21 @@ if product is None:
 #line 127 "/project/product-lookup.ksml.yaml"
         IKStream<string?, string?> refresh_catalog_source = ksml.Stream<string?, string?>(Topics.catalog_refresh);
 #line 128 "/project/product-lookup.ksml.yaml"
-        refresh_catalog_source.KsmlForEach(ksml, Functions.load_catalog, "refresh_catalog_forEach");
+        refresh_catalog_source.KsmlForEach(ksml, Functions.load_catalog, "product-lookup_refresh_catalog_forEach");
 
         // Pipeline 'enrich_orders'
 #line 131 "/project/product-lookup.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_orders_source = ksml.Stream<string?, JsonNode?>(Topics.orders);
 #line 133 "/project/product-lookup.ksml.yaml"
-        IKStream<string?, JsonNode?> enrich_orders_1_transformValue = enrich_orders_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.enrich_order, "enrich_orders_1_transformValue");
+        IKStream<string?, JsonNode?> enrich_orders_1_transformValue = enrich_orders_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.enrich_order, "product-lookup_enrich_orders_1_transformValue");
 #line 135 "/project/product-lookup.ksml.yaml"
-        enrich_orders_1_transformValue.KsmlTo(ksml, Topics.enriched_orders, null, "enrich_orders_to");
+        enrich_orders_1_transformValue.KsmlTo(ksml, Topics.enriched_orders, null, "product-lookup_enrich_orders_to");
 
         // Pipeline 'show'
 #line 138 "/project/product-lookup.ksml.yaml"
         IKStream<string?, JsonNode?> show_source = ksml.Stream<string?, JsonNode?>(Topics.enriched_orders);
 #line 139 "/project/product-lookup.ksml.yaml"
-        show_source.KsmlForEach(ksml, Functions.show_forEach, "show_forEach");
+        show_source.KsmlForEach(ksml, Functions.show_forEach, "product-lookup_show_forEach");
 #line default
     }
 }

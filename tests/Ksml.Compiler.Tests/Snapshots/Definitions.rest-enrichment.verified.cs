@@ -162,15 +162,15 @@ log.info(""{} {} -> {} {}"", key, value[""type""], value[""enrichment""], custom
 #line 78 "/project/rest-enrichment.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_source = ksml.Stream<string?, JsonNode?>(Topics.user_events);
 #line 80 "/project/rest-enrichment.ksml.yaml"
-        IKStream<string?, JsonNode?> enrich_1_transformValue = enrich_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.enrich_with_customer, "enrich_1_transformValue");
+        IKStream<string?, JsonNode?> enrich_1_transformValue = enrich_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.enrich_with_customer, "rest-enrichment_enrich_1_transformValue");
 #line 82 "/project/rest-enrichment.ksml.yaml"
-        enrich_1_transformValue.KsmlTo(ksml, Topics.enriched_events, null, "enrich_to");
+        enrich_1_transformValue.KsmlTo(ksml, Topics.enriched_events, null, "rest-enrichment_enrich_to");
 
         // Pipeline 'show'
 #line 85 "/project/rest-enrichment.ksml.yaml"
         IKStream<string?, JsonNode?> show_source = ksml.Stream<string?, JsonNode?>(Topics.enriched_events);
 #line 86 "/project/rest-enrichment.ksml.yaml"
-        show_source.KsmlForEach(ksml, Functions.show_forEach, "show_forEach");
+        show_source.KsmlForEach(ksml, Functions.show_forEach, "rest-enrichment_show_forEach");
 #line default
     }
 }

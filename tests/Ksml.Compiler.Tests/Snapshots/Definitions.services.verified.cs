@@ -123,17 +123,17 @@ FAILURE_RATE = float(os.environ.get(""INVENTORY_FAILURE_RATE"", ""0.1""))
 #line 50 "/project/services.ksml.yaml"
         IKStream<string?, JsonNode?> payment_service_source = ksml.Stream<string?, JsonNode?>(Topics.payment_service_requests);
 #line 52 "/project/services.ksml.yaml"
-        IKStream<string?, JsonNode?> payment_service_1_transformValue = payment_service_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.authorize_payment, "payment_service_1_transformValue");
+        IKStream<string?, JsonNode?> payment_service_1_transformValue = payment_service_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.authorize_payment, "services_payment_service_1_transformValue");
 #line 54 "/project/services.ksml.yaml"
-        payment_service_1_transformValue.KsmlTo(ksml, Topics.payment_service_responses, null, "payment_service_to");
+        payment_service_1_transformValue.KsmlTo(ksml, Topics.payment_service_responses, null, "services_payment_service_to");
 
         // Pipeline 'inventory_service'
 #line 57 "/project/services.ksml.yaml"
         IKStream<string?, JsonNode?> inventory_service_source = ksml.Stream<string?, JsonNode?>(Topics.inventory_service_requests);
 #line 59 "/project/services.ksml.yaml"
-        IKStream<string?, JsonNode?> inventory_service_1_transformValue = inventory_service_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.reserve_inventory, "inventory_service_1_transformValue");
+        IKStream<string?, JsonNode?> inventory_service_1_transformValue = inventory_service_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.reserve_inventory, "services_inventory_service_1_transformValue");
 #line 61 "/project/services.ksml.yaml"
-        inventory_service_1_transformValue.KsmlTo(ksml, Topics.inventory_service_responses, null, "inventory_service_to");
+        inventory_service_1_transformValue.KsmlTo(ksml, Topics.inventory_service_responses, null, "services_inventory_service_to");
 #line default
     }
 }

@@ -206,75 +206,75 @@ visits_by_session.put({""key"": key, ""start"": start, ""end"": end}, count)
 #line 76 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> count_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 78 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> count_sessions_1_groupByKey = count_sessions_source.KsmlGroupByKeyForOwnWindows("count_sessions_1_groupByKey", "string", "json");
+        IKStream<string?, JsonNode?> count_sessions_1_groupByKey = count_sessions_source.KsmlGroupByKeyForOwnWindows("sessions_count_sessions_1_groupByKey", "string", "json");
 #line 79 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> count_sessions_2_windowBySession = count_sessions_1_groupByKey.KsmlWindowBySession(10000, null);
 #line 81 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, long?> count_sessions_3_count = count_sessions_2_windowBySession.KsmlCount(ksml, null, "count_sessions_3_count", "string");
+        IKTable<Windowed<string?>, long?> count_sessions_3_count = count_sessions_2_windowBySession.KsmlCount(ksml, null, "sessions_count_sessions_3_count", "string");
 #line 82 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, long?> count_sessions_4_toStream = count_sessions_3_count.ToStream("count_sessions_4_toStream");
+        IKStream<Windowed<string?>, long?> count_sessions_4_toStream = count_sessions_3_count.ToStream("sessions_count_sessions_4_toStream");
 #line 83 "/project/sessions.ksml.yaml"
-        IKStream<string?, long?> count_sessions_5_transformKey = count_sessions_4_toStream.KsmlTransformKey<Windowed<string?>, long?, string?>(ksml, Functions.session_key, "count_sessions_5_transformKey");
+        IKStream<string?, long?> count_sessions_5_transformKey = count_sessions_4_toStream.KsmlTransformKey<Windowed<string?>, long?, string?>(ksml, Functions.session_key, "sessions_count_sessions_5_transformKey");
 #line 85 "/project/sessions.ksml.yaml"
-        count_sessions_5_transformKey.KsmlTo(ksml, Topics.session_counts, null, "count_sessions_to");
+        count_sessions_5_transformKey.KsmlTo(ksml, Topics.session_counts, null, "sessions_count_sessions_to");
 
         // Pipeline 'pages_per_user_session'
 #line 88 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 90 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> pages_per_user_session_1_groupBy = pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.pages_per_user_session_groupBy1_mapper, "pages_per_user_session_1_groupBy", "string", "json");
+        IKStream<string?, JsonNode?> pages_per_user_session_1_groupBy = pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.pages_per_user_session_groupBy1_mapper, "sessions_pages_per_user_session_1_groupBy", "string", "json");
 #line 95 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> pages_per_user_session_2_windowBySession = pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 5000);
 #line 98 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> pages_per_user_session_3_aggregate = pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "pages_per_user_session_3_aggregate", "string", "json");
+        IKTable<Windowed<string?>, JsonNode?> pages_per_user_session_3_aggregate = pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "sessions_pages_per_user_session_3_aggregate", "string", "json");
 #line 102 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, JsonNode?> pages_per_user_session_4_toStream = pages_per_user_session_3_aggregate.ToStream("pages_per_user_session_4_toStream");
+        IKStream<Windowed<string?>, JsonNode?> pages_per_user_session_4_toStream = pages_per_user_session_3_aggregate.ToStream("sessions_pages_per_user_session_4_toStream");
 #line 103 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> pages_per_user_session_5_transformKey = pages_per_user_session_4_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "pages_per_user_session_5_transformKey");
+        IKStream<string?, JsonNode?> pages_per_user_session_5_transformKey = pages_per_user_session_4_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "sessions_pages_per_user_session_5_transformKey");
 #line 105 "/project/sessions.ksml.yaml"
-        pages_per_user_session_5_transformKey.KsmlTo(ksml, Topics.session_pages, null, "pages_per_user_session_to");
+        pages_per_user_session_5_transformKey.KsmlTo(ksml, Topics.session_pages, null, "sessions_pages_per_user_session_to");
 
         // Pipeline 'final_pages_per_user_session'
 #line 108 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> final_pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 110 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> final_pages_per_user_session_1_groupBy = final_pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.final_pages_per_user_session_groupBy1_mapper, "final_pages_per_user_session_1_groupBy", "string", "json");
+        IKStream<string?, JsonNode?> final_pages_per_user_session_1_groupBy = final_pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.final_pages_per_user_session_groupBy1_mapper, "sessions_final_pages_per_user_session_1_groupBy", "string", "json");
 #line 115 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> final_pages_per_user_session_2_windowBySession = final_pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 0);
 #line 118 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_3_aggregate = final_pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "final_pages_per_user_session_3_aggregate", "string", "json");
+        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_3_aggregate = final_pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "sessions_final_pages_per_user_session_3_aggregate", "string", "json");
 #line 122 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_4_suppress = final_pages_per_user_session_3_aggregate.KsmlSuppressUntilWindowCloses(10000, null, false, "final_pages_per_user_session_4_suppress", "windowed(string)", "json");
+        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_4_suppress = final_pages_per_user_session_3_aggregate.KsmlSuppressUntilWindowCloses(10000, null, false, "sessions_final_pages_per_user_session_4_suppress", "windowed(string)", "json");
 #line 124 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, JsonNode?> final_pages_per_user_session_5_toStream = final_pages_per_user_session_4_suppress.ToStream("final_pages_per_user_session_5_toStream");
+        IKStream<Windowed<string?>, JsonNode?> final_pages_per_user_session_5_toStream = final_pages_per_user_session_4_suppress.ToStream("sessions_final_pages_per_user_session_5_toStream");
 #line 125 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> final_pages_per_user_session_6_transformKey = final_pages_per_user_session_5_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "final_pages_per_user_session_6_transformKey");
+        IKStream<string?, JsonNode?> final_pages_per_user_session_6_transformKey = final_pages_per_user_session_5_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "sessions_final_pages_per_user_session_6_transformKey");
 #line 127 "/project/sessions.ksml.yaml"
-        final_pages_per_user_session_6_transformKey.KsmlTo(ksml, Topics.final_sessions, null, "final_pages_per_user_session_to");
+        final_pages_per_user_session_6_transformKey.KsmlTo(ksml, Topics.final_sessions, null, "sessions_final_pages_per_user_session_to");
 
         // Pipeline 'summarize_sessions'
 #line 131 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> summarize_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 133 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> summarize_sessions_1_groupByKey = summarize_sessions_source.KsmlGroupByKeyForOwnWindows("summarize_sessions_1_groupByKey", "string", "json");
+        IKStream<string?, JsonNode?> summarize_sessions_1_groupByKey = summarize_sessions_source.KsmlGroupByKeyForOwnWindows("sessions_summarize_sessions_1_groupByKey", "string", "json");
 #line 134 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> summarize_sessions_2_windowBySession = summarize_sessions_1_groupByKey.KsmlWindowBySession(120000, 30000);
 #line 137 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, long?> summarize_sessions_3_count = summarize_sessions_2_windowBySession.KsmlCount(ksml, Stores.summary_sessions, "summarize_sessions_3_count", "string");
+        IKTable<Windowed<string?>, long?> summarize_sessions_3_count = summarize_sessions_2_windowBySession.KsmlCount(ksml, Stores.summary_sessions, "sessions_summarize_sessions_3_count", "string");
 #line 143 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, long?> summarize_sessions_4_toStream = summarize_sessions_3_count.ToStream("summarize_sessions_4_toStream");
+        IKStream<Windowed<string?>, long?> summarize_sessions_4_toStream = summarize_sessions_3_count.ToStream("sessions_summarize_sessions_4_toStream");
 #line 144 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, long?> summarize_sessions_5_convertKey = summarize_sessions_4_toStream.KsmlConvert<Windowed<string?>, long?, Windowed<string?>, long?>("summarize_sessions_5_convertKey");
+        IKStream<Windowed<string?>, long?> summarize_sessions_5_convertKey = summarize_sessions_4_toStream.KsmlConvert<Windowed<string?>, long?, Windowed<string?>, long?>("sessions_summarize_sessions_5_convertKey");
 #line 146 "/project/sessions.ksml.yaml"
-        summarize_sessions_5_convertKey.KsmlTo(ksml, Topics.session_summary, null, "summarize_sessions_to");
+        summarize_sessions_5_convertKey.KsmlTo(ksml, Topics.session_summary, null, "sessions_summarize_sessions_to");
 
         // Pipeline 'sessions_in_python'
 #line 149 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> sessions_in_python_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 151 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> sessions_in_python_1_transformValue = sessions_in_python_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.remember_visit, "sessions_in_python_1_transformValue");
+        IKStream<string?, JsonNode?> sessions_in_python_1_transformValue = sessions_in_python_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.remember_visit, "sessions_sessions_in_python_1_transformValue");
 #line 153 "/project/sessions.ksml.yaml"
-        sessions_in_python_1_transformValue.KsmlTo(ksml, Topics.python_sessions, null, "sessions_in_python_to");
+        sessions_in_python_1_transformValue.KsmlTo(ksml, Topics.python_sessions, null, "sessions_sessions_in_python_to");
 #line default
     }
 }

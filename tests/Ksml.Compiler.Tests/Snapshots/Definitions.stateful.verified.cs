@@ -348,109 +348,109 @@ seen_orders.put(order_id, 1)
 #line 203 "/project/stateful.ksml.yaml"
         IKStream<string?, string?> exercise_store_source = ksml.Stream<string?, string?>(Topics.store_api_in);
 #line 205 "/project/stateful.ksml.yaml"
-        IKStream<string?, JsonNode?> exercise_store_1_transformValue = exercise_store_source.KsmlTransformValue<string?, string?, JsonNode?>(ksml, Functions.use_store_api, "exercise_store_1_transformValue");
+        IKStream<string?, JsonNode?> exercise_store_1_transformValue = exercise_store_source.KsmlTransformValue<string?, string?, JsonNode?>(ksml, Functions.use_store_api, "stateful_exercise_store_1_transformValue");
 #line 207 "/project/stateful.ksml.yaml"
-        exercise_store_1_transformValue.KsmlTo(ksml, Topics.store_api_out, null, "exercise_store_to");
+        exercise_store_1_transformValue.KsmlTo(ksml, Topics.store_api_out, null, "stateful_exercise_store_to");
 
         // Pipeline 'deduplicate'
 #line 210 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> deduplicate_source = ksml.Stream<string?, JsonNode?>(Topics.dedup_in);
 #line 212 "/project/stateful.ksml.yaml"
-        IKStream<string?, JsonNode?> deduplicate_1_filter = deduplicate_source.KsmlFilter(ksml, Functions.first_time_only, "deduplicate_1_filter");
+        IKStream<string?, JsonNode?> deduplicate_1_filter = deduplicate_source.KsmlFilter(ksml, Functions.first_time_only, "stateful_deduplicate_1_filter");
 #line 214 "/project/stateful.ksml.yaml"
-        deduplicate_1_filter.KsmlTo(ksml, Topics.dedup_out, null, "deduplicate_to");
+        deduplicate_1_filter.KsmlTo(ksml, Topics.dedup_out, null, "stateful_deduplicate_to");
 
         // Pipeline 'count_purchases'
 #line 217 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> count_purchases_source = ksml.Stream<string?, JsonNode?>(Topics.purchases);
 #line 219 "/project/stateful.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> count_purchases_1_groupByKey = count_purchases_source.KsmlGroupByKey("count_purchases_1_groupByKey");
+        IKGroupedStream<string?, JsonNode?> count_purchases_1_groupByKey = count_purchases_source.KsmlGroupByKey("stateful_count_purchases_1_groupByKey");
 #line 220 "/project/stateful.ksml.yaml"
-        IKTable<string?, long> count_purchases_2_count = count_purchases_1_groupByKey.KsmlCount(ksml, null, "count_purchases_2_count", "string");
+        IKTable<string?, long> count_purchases_2_count = count_purchases_1_groupByKey.KsmlCount(ksml, null, "stateful_count_purchases_2_count", "string");
 #line 221 "/project/stateful.ksml.yaml"
-        IKStream<string?, long> count_purchases_3_toStream = count_purchases_2_count.ToStream("count_purchases_3_toStream");
+        IKStream<string?, long> count_purchases_3_toStream = count_purchases_2_count.ToStream("stateful_count_purchases_3_toStream");
 #line 222 "/project/stateful.ksml.yaml"
-        count_purchases_3_toStream.KsmlTo(ksml, Topics.purchase_counts, null, "count_purchases_to");
+        count_purchases_3_toStream.KsmlTo(ksml, Topics.purchase_counts, null, "stateful_count_purchases_to");
 
         // Pipeline 'spend_per_customer'
 #line 225 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> spend_per_customer_source = ksml.Stream<string?, JsonNode?>(Topics.purchases);
 #line 227 "/project/stateful.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> spend_per_customer_1_groupBy = spend_per_customer_source.KsmlGroupBy<string?, JsonNode?, string?>(ksml, Functions.by_customer, "spend_per_customer_1_groupBy");
+        IKGroupedStream<string?, JsonNode?> spend_per_customer_1_groupBy = spend_per_customer_source.KsmlGroupBy<string?, JsonNode?, string?>(ksml, Functions.by_customer, "stateful_spend_per_customer_1_groupBy");
 #line 229 "/project/stateful.ksml.yaml"
-        IKTable<string?, JsonNode?> spend_per_customer_2_aggregate = spend_per_customer_1_groupBy.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_spend, Functions.add_spend, Stores.spend_store, "spend_per_customer_2_aggregate", "string", "json");
+        IKTable<string?, JsonNode?> spend_per_customer_2_aggregate = spend_per_customer_1_groupBy.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_spend, Functions.add_spend, Stores.spend_store, "stateful_spend_per_customer_2_aggregate", "string", "json");
 #line 235 "/project/stateful.ksml.yaml"
-        IKStream<string?, JsonNode?> spend_per_customer_3_toStream = spend_per_customer_2_aggregate.ToStream("spend_per_customer_3_toStream");
+        IKStream<string?, JsonNode?> spend_per_customer_3_toStream = spend_per_customer_2_aggregate.ToStream("stateful_spend_per_customer_3_toStream");
 #line 236 "/project/stateful.ksml.yaml"
-        spend_per_customer_3_toStream.KsmlTo(ksml, Topics.spend, null, "spend_per_customer_to");
+        spend_per_customer_3_toStream.KsmlTo(ksml, Topics.spend, null, "stateful_spend_per_customer_to");
 
         // Pipeline 'clicks_per_window'
 #line 239 "/project/stateful.ksml.yaml"
         IKStream<string?, string?> clicks_per_window_source = ksml.Stream<string?, string?>(Topics.clicks);
 #line 241 "/project/stateful.ksml.yaml"
-        IKGroupedStream<string?, string?> clicks_per_window_1_groupByKey = clicks_per_window_source.KsmlGroupByKey("clicks_per_window_1_groupByKey");
+        IKGroupedStream<string?, string?> clicks_per_window_1_groupByKey = clicks_per_window_source.KsmlGroupByKey("stateful_clicks_per_window_1_groupByKey");
 #line 242 "/project/stateful.ksml.yaml"
         ITimeWindowedKStream<string?, string?> clicks_per_window_2_windowByTime = clicks_per_window_1_groupByKey.KsmlWindowByTime(60000, null, null);
 #line 245 "/project/stateful.ksml.yaml"
-        IKTable<Windowed<string?>, long> clicks_per_window_3_count = clicks_per_window_2_windowByTime.KsmlCount(ksml, null, "clicks_per_window_3_count", "string", 60000);
+        IKTable<Windowed<string?>, long> clicks_per_window_3_count = clicks_per_window_2_windowByTime.KsmlCount(ksml, null, "stateful_clicks_per_window_3_count", "string", 60000);
 #line 246 "/project/stateful.ksml.yaml"
-        IKStream<Windowed<string?>, long> clicks_per_window_4_toStream = clicks_per_window_3_count.ToStream("clicks_per_window_4_toStream");
+        IKStream<Windowed<string?>, long> clicks_per_window_4_toStream = clicks_per_window_3_count.ToStream("stateful_clicks_per_window_4_toStream");
 #line 247 "/project/stateful.ksml.yaml"
-        IKStream<string?, long> clicks_per_window_5_transformKey = clicks_per_window_4_toStream.KsmlTransformKey<Windowed<string?>, long, string?>(ksml, Functions.clicks_per_window_transformKey5_mapper, "clicks_per_window_5_transformKey");
+        IKStream<string?, long> clicks_per_window_5_transformKey = clicks_per_window_4_toStream.KsmlTransformKey<Windowed<string?>, long, string?>(ksml, Functions.clicks_per_window_transformKey5_mapper, "stateful_clicks_per_window_5_transformKey");
 #line 252 "/project/stateful.ksml.yaml"
-        clicks_per_window_5_transformKey.KsmlTo(ksml, Topics.clicks_per_minute, null, "clicks_per_window_to");
+        clicks_per_window_5_transformKey.KsmlTo(ksml, Topics.clicks_per_minute, null, "stateful_clicks_per_window_to");
 
         // Pipeline 'maximum'
 #line 255 "/project/stateful.ksml.yaml"
         IKStream<string?, long> maximum_source = ksml.Stream<string?, long>(Topics.max_in);
 #line 257 "/project/stateful.ksml.yaml"
-        IKGroupedStream<string?, long> maximum_1_groupByKey = maximum_source.KsmlGroupByKey("maximum_1_groupByKey");
+        IKGroupedStream<string?, long> maximum_1_groupByKey = maximum_source.KsmlGroupByKey("stateful_maximum_1_groupByKey");
 #line 258 "/project/stateful.ksml.yaml"
-        IKTable<string?, long> maximum_2_reduce = maximum_1_groupByKey.KsmlReduce(ksml, Functions.larger, null, "maximum_2_reduce", "string", "long");
+        IKTable<string?, long> maximum_2_reduce = maximum_1_groupByKey.KsmlReduce(ksml, Functions.larger, null, "stateful_maximum_2_reduce", "string", "long");
 #line 260 "/project/stateful.ksml.yaml"
-        IKStream<string?, long> maximum_3_toStream = maximum_2_reduce.ToStream("maximum_3_toStream");
+        IKStream<string?, long> maximum_3_toStream = maximum_2_reduce.ToStream("stateful_maximum_3_toStream");
 #line 261 "/project/stateful.ksml.yaml"
-        maximum_3_toStream.KsmlTo(ksml, Topics.max_out, null, "maximum_to");
+        maximum_3_toStream.KsmlTo(ksml, Topics.max_out, null, "stateful_maximum_to");
 
         // Pipeline 'enrich_shipments'
 #line 264 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_shipments_source = ksml.Stream<string?, JsonNode?>(Topics.shipments);
 #line 266 "/project/stateful.ksml.yaml"
-        IKStream<string?, JsonNode?> enrich_shipments_1_leftJoin = enrich_shipments_source.KsmlJoinTable<string?, JsonNode?, JsonNode?, JsonNode?>(ksml, ksml.Table<string?, JsonNode?>(Topics.customers), Functions.join_customer, "leftJoin", "enrich_shipments_1_leftJoin");
+        IKStream<string?, JsonNode?> enrich_shipments_1_leftJoin = enrich_shipments_source.KsmlJoinTable<string?, JsonNode?, JsonNode?, JsonNode?>(ksml, ksml.Table<string?, JsonNode?>(Topics.customers), Functions.join_customer, "leftJoin", "stateful_enrich_shipments_1_leftJoin");
 #line 269 "/project/stateful.ksml.yaml"
-        enrich_shipments_1_leftJoin.KsmlTo(ksml, Topics.enriched_shipments, null, "enrich_shipments_to");
+        enrich_shipments_1_leftJoin.KsmlTo(ksml, Topics.enriched_shipments, null, "stateful_enrich_shipments_to");
 
         // Pipeline 'pay_shipments'
 #line 272 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> pay_shipments_source = ksml.Stream<string?, JsonNode?>(Topics.shipments);
 #line 274 "/project/stateful.ksml.yaml"
-        IKStream<string?, JsonNode?> pay_shipments_1_join = pay_shipments_source.KsmlJoinStream<string?, JsonNode?, JsonNode?, JsonNode?>(ksml, ksml.Stream<string?, JsonNode?>(Topics.payments), Functions.join_payment, "join", 300000, null, "pay_shipments_1_join", "string", "json", "json");
+        IKStream<string?, JsonNode?> pay_shipments_1_join = pay_shipments_source.KsmlJoinStream<string?, JsonNode?, JsonNode?, JsonNode?>(ksml, ksml.Stream<string?, JsonNode?>(Topics.payments), Functions.join_payment, "join", 300000, null, "stateful_pay_shipments_1_join", "string", "json", "json");
 #line 290 "/project/stateful.ksml.yaml"
-        pay_shipments_1_join.KsmlTo(ksml, Topics.paid_shipments, null, "pay_shipments_to");
+        pay_shipments_1_join.KsmlTo(ksml, Topics.paid_shipments, null, "stateful_pay_shipments_to");
 
         // Pipeline 'add_currency'
 #line 293 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> add_currency_source = ksml.Stream<string?, JsonNode?>(Topics.country_orders);
 #line 295 "/project/stateful.ksml.yaml"
-        IKStream<string?, JsonNode?> add_currency_1_join = add_currency_source.KsmlJoinGlobalTable<string?, JsonNode?, string?, JsonNode?, JsonNode?>(ksml, ksml.GlobalTable<string?, JsonNode?>(Topics.countries), Functions.country_of, Functions.join_country, "join", "add_currency_1_join");
+        IKStream<string?, JsonNode?> add_currency_1_join = add_currency_source.KsmlJoinGlobalTable<string?, JsonNode?, string?, JsonNode?, JsonNode?>(ksml, ksml.GlobalTable<string?, JsonNode?>(Topics.countries), Functions.country_of, Functions.join_country, "join", "stateful_add_currency_1_join");
 #line 299 "/project/stateful.ksml.yaml"
-        add_currency_1_join.KsmlTo(ksml, Topics.enriched_country_orders, null, "add_currency_to");
+        add_currency_1_join.KsmlTo(ksml, Topics.enriched_country_orders, null, "stateful_add_currency_to");
 
         // Pipeline 'audit_and_print'
 #line 302 "/project/stateful.ksml.yaml"
         IKStream<string?, string?> audit_and_print_source = ksml.Stream<string?, string?>(Topics.printed_in);
 #line 304 "/project/stateful.ksml.yaml"
-        IKStream<string?, string?> audit_and_print_1_peek = audit_and_print_source.KsmlPeek(ksml, Functions.audit, "audit_and_print_1_peek");
+        IKStream<string?, string?> audit_and_print_1_peek = audit_and_print_source.KsmlPeek(ksml, Functions.audit, "stateful_audit_and_print_1_peek");
 #line 306 "/project/stateful.ksml.yaml"
-        audit_and_print_1_peek.KsmlTo(ksml, Topics.audited, null, "audit_and_print_to");
+        audit_and_print_1_peek.KsmlTo(ksml, Topics.audited, null, "stateful_audit_and_print_to");
 
         // Pipeline 'tally_and_pass'
 #line 309 "/project/stateful.ksml.yaml"
         IKStream<string?, string?> tally_and_pass_source = ksml.Stream<string?, string?>(Topics.tallied_in);
 #line 311 "/project/stateful.ksml.yaml"
-        IKStream<string?, string?> tally_and_pass_1_peek = tally_and_pass_source.KsmlPeek(ksml, Functions.tally, "tally_and_pass_1_peek");
+        IKStream<string?, string?> tally_and_pass_1_peek = tally_and_pass_source.KsmlPeek(ksml, Functions.tally, "stateful_tally_and_pass_1_peek");
 #line 313 "/project/stateful.ksml.yaml"
-        tally_and_pass_1_peek.KsmlTo(ksml, Topics.tallied, null, "tally_and_pass_to");
+        tally_and_pass_1_peek.KsmlTo(ksml, Topics.tallied, null, "stateful_tally_and_pass_to");
 #line default
     }
 }

@@ -361,127 +361,127 @@ history = recent_values.fetch(key, 0, now)
 #line 155 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> window_readings_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
 #line 157 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> window_readings_1_groupByKey = window_readings_source.KsmlGroupByKey("window_readings_1_groupByKey");
+        IKGroupedStream<string?, JsonNode?> window_readings_1_groupByKey = window_readings_source.KsmlGroupByKey("tables_window_readings_1_groupByKey");
 #line 158 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> window_readings_2_windowByTime = window_readings_1_groupByKey.KsmlWindowByTime(10000, 5000, 0);
 #line 163 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> window_readings_3_aggregate = window_readings_2_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "window_readings_3_aggregate", "string", "json", 10000);
+        IKTable<Windowed<string?>, JsonNode?> window_readings_3_aggregate = window_readings_2_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_window_readings_3_aggregate", "string", "json", 10000);
 #line 166 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> window_readings_4_suppress = window_readings_3_aggregate.KsmlSuppressUntilWindowCloses(0, null, false, "window_readings_4_suppress", "windowed(string)", "json");
+        IKTable<Windowed<string?>, JsonNode?> window_readings_4_suppress = window_readings_3_aggregate.KsmlSuppressUntilWindowCloses(0, null, false, "tables_window_readings_4_suppress", "windowed(string)", "json");
 #line 168 "/project/tables.ksml.yaml"
-        IKStream<Windowed<string?>, JsonNode?> window_readings_5_toStream = window_readings_4_suppress.ToStream("window_readings_5_toStream");
+        IKStream<Windowed<string?>, JsonNode?> window_readings_5_toStream = window_readings_4_suppress.ToStream("tables_window_readings_5_toStream");
 #line 169 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> window_readings_6_transformKeyValue = window_readings_5_toStream.KsmlTransformKeyValue<Windowed<string?>, JsonNode?, string?, JsonNode?>(ksml, Functions.window_readings_transformKeyValue6_mapper, "window_readings_6_transformKeyValue");
+        IKStream<string?, JsonNode?> window_readings_6_transformKeyValue = window_readings_5_toStream.KsmlTransformKeyValue<Windowed<string?>, JsonNode?, string?, JsonNode?>(ksml, Functions.window_readings_transformKeyValue6_mapper, "tables_window_readings_6_transformKeyValue");
 #line 174 "/project/tables.ksml.yaml"
-        window_readings_6_transformKeyValue.KsmlTo(ksml, Topics.readings_per_window, null, "window_readings_to");
+        window_readings_6_transformKeyValue.KsmlTo(ksml, Topics.readings_per_window, null, "tables_window_readings_to");
 
         // Pipeline 'count_with_grace'
 #line 177 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> count_with_grace_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
 #line 179 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> count_with_grace_1_groupByKey = count_with_grace_source.KsmlGroupByKey("count_with_grace_1_groupByKey");
+        IKGroupedStream<string?, JsonNode?> count_with_grace_1_groupByKey = count_with_grace_source.KsmlGroupByKey("tables_count_with_grace_1_groupByKey");
 #line 180 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> count_with_grace_2_windowByTime = count_with_grace_1_groupByKey.KsmlWindowByTime(10000, null, 5000);
 #line 184 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, long> count_with_grace_3_count = count_with_grace_2_windowByTime.KsmlCount(ksml, null, "count_with_grace_3_count", "string", 10000);
+        IKTable<Windowed<string?>, long> count_with_grace_3_count = count_with_grace_2_windowByTime.KsmlCount(ksml, null, "tables_count_with_grace_3_count", "string", 10000);
 #line 185 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, long> count_with_grace_4_suppress = count_with_grace_3_count.KsmlSuppressUntilWindowCloses(5000, null, false, "count_with_grace_4_suppress", "windowed(string)", "long");
+        IKTable<Windowed<string?>, long> count_with_grace_4_suppress = count_with_grace_3_count.KsmlSuppressUntilWindowCloses(5000, null, false, "tables_count_with_grace_4_suppress", "windowed(string)", "long");
 #line 187 "/project/tables.ksml.yaml"
-        IKStream<Windowed<string?>, long> count_with_grace_5_toStream = count_with_grace_4_suppress.ToStream("count_with_grace_5_toStream");
+        IKStream<Windowed<string?>, long> count_with_grace_5_toStream = count_with_grace_4_suppress.ToStream("tables_count_with_grace_5_toStream");
 #line 188 "/project/tables.ksml.yaml"
-        IKStream<string?, long> count_with_grace_6_transformKeyValue = count_with_grace_5_toStream.KsmlTransformKeyValue<Windowed<string?>, long, string?, long>(ksml, Functions.window_label, "count_with_grace_6_transformKeyValue");
+        IKStream<string?, long> count_with_grace_6_transformKeyValue = count_with_grace_5_toStream.KsmlTransformKeyValue<Windowed<string?>, long, string?, long>(ksml, Functions.window_label, "tables_count_with_grace_6_transformKeyValue");
 #line 190 "/project/tables.ksml.yaml"
-        count_with_grace_6_transformKeyValue.KsmlTo(ksml, Topics.final_counts_with_grace, null, "count_with_grace_to");
+        count_with_grace_6_transformKeyValue.KsmlTo(ksml, Topics.final_counts_with_grace, null, "tables_count_with_grace_to");
 
         // Pipeline 'cogrouped_totals'
 #line 193 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> cogrouped_totals_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
 #line 195 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> cogrouped_totals_1_groupByKey = cogrouped_totals_source.KsmlGroupByKey("cogrouped_totals_1_groupByKey");
+        IKGroupedStream<string?, JsonNode?> cogrouped_totals_1_groupByKey = cogrouped_totals_source.KsmlGroupByKey("tables_cogrouped_totals_1_groupByKey");
 #line 196 "/project/tables.ksml.yaml"
         IKGroupedStream<string?, JsonNode?> cogrouped_totals_2_cogroup = cogrouped_totals_1_groupByKey;
 #line 198 "/project/tables.ksml.yaml"
-        IKTable<string?, JsonNode?> cogrouped_totals_3_aggregate = cogrouped_totals_2_cogroup.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "cogrouped_totals_3_aggregate", "string", "json");
+        IKTable<string?, JsonNode?> cogrouped_totals_3_aggregate = cogrouped_totals_2_cogroup.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_cogrouped_totals_3_aggregate", "string", "json");
 #line 200 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> cogrouped_totals_4_toStream = cogrouped_totals_3_aggregate.ToStream("cogrouped_totals_4_toStream");
+        IKStream<string?, JsonNode?> cogrouped_totals_4_toStream = cogrouped_totals_3_aggregate.ToStream("tables_cogrouped_totals_4_toStream");
 #line 201 "/project/tables.ksml.yaml"
-        cogrouped_totals_4_toStream.KsmlTo(ksml, Topics.reading_totals, null, "cogrouped_totals_to");
+        cogrouped_totals_4_toStream.KsmlTo(ksml, Topics.reading_totals, null, "tables_cogrouped_totals_to");
 
         // Pipeline 'cogrouped_window_totals'
 #line 204 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> cogrouped_window_totals_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
 #line 206 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> cogrouped_window_totals_1_groupByKey = cogrouped_window_totals_source.KsmlGroupByKey("cogrouped_window_totals_1_groupByKey");
+        IKGroupedStream<string?, JsonNode?> cogrouped_window_totals_1_groupByKey = cogrouped_window_totals_source.KsmlGroupByKey("tables_cogrouped_window_totals_1_groupByKey");
 #line 207 "/project/tables.ksml.yaml"
         IKGroupedStream<string?, JsonNode?> cogrouped_window_totals_2_cogroup = cogrouped_window_totals_1_groupByKey;
 #line 209 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> cogrouped_window_totals_3_windowByTime = cogrouped_window_totals_2_cogroup.KsmlWindowByTime(10000, null, null);
 #line 212 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> cogrouped_window_totals_4_aggregate = cogrouped_window_totals_3_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "cogrouped_window_totals_4_aggregate", "string", "json", 10000);
+        IKTable<Windowed<string?>, JsonNode?> cogrouped_window_totals_4_aggregate = cogrouped_window_totals_3_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_cogrouped_window_totals_4_aggregate", "string", "json", 10000);
 #line 214 "/project/tables.ksml.yaml"
-        IKStream<Windowed<string?>, JsonNode?> cogrouped_window_totals_5_toStream = cogrouped_window_totals_4_aggregate.ToStream("cogrouped_window_totals_5_toStream");
+        IKStream<Windowed<string?>, JsonNode?> cogrouped_window_totals_5_toStream = cogrouped_window_totals_4_aggregate.ToStream("tables_cogrouped_window_totals_5_toStream");
 #line 215 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> cogrouped_window_totals_6_transformKeyValue = cogrouped_window_totals_5_toStream.KsmlTransformKeyValue<Windowed<string?>, JsonNode?, string?, JsonNode?>(ksml, Functions.cogrouped_window_totals_transformKeyValue6_mapper, "cogrouped_window_totals_6_transformKeyValue");
+        IKStream<string?, JsonNode?> cogrouped_window_totals_6_transformKeyValue = cogrouped_window_totals_5_toStream.KsmlTransformKeyValue<Windowed<string?>, JsonNode?, string?, JsonNode?>(ksml, Functions.cogrouped_window_totals_transformKeyValue6_mapper, "tables_cogrouped_window_totals_6_transformKeyValue");
 #line 220 "/project/tables.ksml.yaml"
-        cogrouped_window_totals_6_transformKeyValue.KsmlTo(ksml, Topics.reading_window_totals, null, "cogrouped_window_totals_to");
+        cogrouped_window_totals_6_transformKeyValue.KsmlTo(ksml, Topics.reading_window_totals, null, "tables_cogrouped_window_totals_to");
 
         // Pipeline 'stock_as_table'
 #line 223 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> stock_as_table_source = ksml.Stream<string?, JsonNode?>(Topics.stock_in);
 #line 225 "/project/tables.ksml.yaml"
-        IKTable<string?, JsonNode?> stock_as_table_1_toTable = stock_as_table_source.KsmlToTable(ksml, null, "stock_as_table_1_toTable", "string", "json");
+        IKTable<string?, JsonNode?> stock_as_table_1_toTable = stock_as_table_source.KsmlToTable(ksml, null, "tables_stock_as_table_1_toTable", "string", "json");
 #line 226 "/project/tables.ksml.yaml"
 
         // Pipeline 'stock_by_category'
 #line 229 "/project/tables.ksml.yaml"
 #line 231 "/project/tables.ksml.yaml"
-        IKTable<string?, JsonNode?> stock_by_category_1_filter = stock_as_table_1_toTable.KsmlFilter(ksml, Functions.stock_by_category_filter1_if, "stock_by_category_1_filter");
+        IKTable<string?, JsonNode?> stock_by_category_1_filter = stock_as_table_1_toTable.KsmlFilter(ksml, Functions.stock_by_category_filter1_if, "tables_stock_by_category_1_filter");
 #line 234 "/project/tables.ksml.yaml"
-        IKGroupedTable<string?, long> stock_by_category_2_groupBy = stock_by_category_1_filter.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.by_category, "stock_by_category_2_groupBy");
+        IKGroupedTable<string?, long> stock_by_category_2_groupBy = stock_by_category_1_filter.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.by_category, "tables_stock_by_category_2_groupBy");
 #line 236 "/project/tables.ksml.yaml"
-        IKTable<string?, long> stock_by_category_3_reduce = stock_by_category_2_groupBy.KsmlReduce(ksml, Functions.add_stock, Functions.remove_stock, null, "stock_by_category_3_reduce", "string", "long");
+        IKTable<string?, long> stock_by_category_3_reduce = stock_by_category_2_groupBy.KsmlReduce(ksml, Functions.add_stock, Functions.remove_stock, null, "tables_stock_by_category_3_reduce", "string", "long");
 #line 239 "/project/tables.ksml.yaml"
-        IKStream<string?, long> stock_by_category_4_toStream = stock_by_category_3_reduce.ToStream("stock_by_category_4_toStream");
+        IKStream<string?, long> stock_by_category_4_toStream = stock_by_category_3_reduce.ToStream("tables_stock_by_category_4_toStream");
 #line 240 "/project/tables.ksml.yaml"
-        stock_by_category_4_toStream.KsmlTo(ksml, Topics.category_totals, null, "stock_by_category_to");
+        stock_by_category_4_toStream.KsmlTo(ksml, Topics.category_totals, null, "tables_stock_by_category_to");
 
         // Pipeline 'label_products'
 #line 243 "/project/tables.ksml.yaml"
         IKTable<string?, JsonNode?> label_products_source = ksml.Table<string?, JsonNode?>(Topics.products);
 #line 245 "/project/tables.ksml.yaml"
-        IKTable<string?, JsonNode?> label_products_1_transformValue = label_products_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.label_products_transformValue1_mapper, "label_products_1_transformValue");
+        IKTable<string?, JsonNode?> label_products_1_transformValue = label_products_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.label_products_transformValue1_mapper, "tables_label_products_1_transformValue");
 #line 250 "/project/tables.ksml.yaml"
-        IKTable<string?, string?> label_products_2_join = label_products_1_transformValue.KsmlJoinTable<string?, JsonNode?, double, string?>(ksml, ksml.Table<string?, double>(Topics.prices), Functions.label_with_price, "join", null, "label_products_2_join", "string", "string");
+        IKTable<string?, string?> label_products_2_join = label_products_1_transformValue.KsmlJoinTable<string?, JsonNode?, double, string?>(ksml, ksml.Table<string?, double>(Topics.prices), Functions.label_with_price, "join", null, "tables_label_products_2_join", "string", "string");
 #line 253 "/project/tables.ksml.yaml"
-        IKStream<string?, string?> label_products_3_toStream = label_products_2_join.ToStream("label_products_3_toStream");
+        IKStream<string?, string?> label_products_3_toStream = label_products_2_join.ToStream("tables_label_products_3_toStream");
 #line 254 "/project/tables.ksml.yaml"
-        label_products_3_toStream.KsmlTo(ksml, Topics.labelled_products, null, "label_products_to");
+        label_products_3_toStream.KsmlTo(ksml, Topics.labelled_products, null, "tables_label_products_to");
 
         // Pipeline 'partition'
 #line 257 "/project/tables.ksml.yaml"
         IKStream<string?, string?> partition_source = ksml.Stream<string?, string?>(Topics.partitioned_in);
 #line 258 "/project/tables.ksml.yaml"
-        partition_source.KsmlTo(ksml, Topics.partition_to, Functions.to_partition, "partition_to");
+        partition_source.KsmlTo(ksml, Topics.partition_to, Functions.to_partition, "tables_partition_to");
 
         // Pipeline 'print_records'
 #line 265 "/project/tables.ksml.yaml"
         IKStream<string?, string?> print_records_source = ksml.Stream<string?, string?>(Topics.printed);
 #line 266 "/project/tables.ksml.yaml"
-        print_records_source.KsmlPrint(ksml, "printed-records.txt", null, Functions.print_line, "print_records_print");
+        print_records_source.KsmlPrint(ksml, "printed-records.txt", null, Functions.print_line, "tables_print_records_print");
 
         // Pipeline 'consume'
 #line 271 "/project/tables.ksml.yaml"
         IKStream<string?, string?> consume_source = ksml.Stream<string?, string?>(Topics.consumed);
 #line 272 "/project/tables.ksml.yaml"
-        consume_source.KsmlForEach(ksml, Functions.remember, "consume_forEach");
+        consume_source.KsmlForEach(ksml, Functions.remember, "tables_consume_forEach");
 
         // Pipeline 'recent'
 #line 275 "/project/tables.ksml.yaml"
         IKStream<string?, long> recent_source = ksml.Stream<string?, long>(Topics.recent_in);
 #line 277 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> recent_1_transformValue = recent_source.KsmlTransformValue<string?, long, JsonNode?>(ksml, Functions.window_history, "recent_1_transformValue");
+        IKStream<string?, JsonNode?> recent_1_transformValue = recent_source.KsmlTransformValue<string?, long, JsonNode?>(ksml, Functions.window_history, "tables_recent_1_transformValue");
 #line 279 "/project/tables.ksml.yaml"
-        recent_1_transformValue.KsmlTo(ksml, Topics.recent_out, null, "recent_to");
+        recent_1_transformValue.KsmlTo(ksml, Topics.recent_out, null, "tables_recent_to");
 #line default
     }
 }

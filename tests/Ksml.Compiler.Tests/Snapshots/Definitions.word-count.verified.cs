@@ -143,19 +143,19 @@ sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sle
 #line 43 "/project/word-count.ksml.yaml"
         IKStream<string?, string?> count_words_source = ksml.Stream<string?, string?>(Topics.sentences);
 #line 45 "/project/word-count.ksml.yaml"
-        IKStream<string?, string?> count_words_1_transformKeyValueToKeyValueList = count_words_source.KsmlTransformKeyValueToKeyValueList<string?, string?, string?, string?>(ksml, Functions.split_words, "count_words_1_transformKeyValueToKeyValueList");
+        IKStream<string?, string?> count_words_1_transformKeyValueToKeyValueList = count_words_source.KsmlTransformKeyValueToKeyValueList<string?, string?, string?, string?>(ksml, Functions.split_words, "word-count_count_words_1_transformKeyValueToKeyValueList");
 #line 47 "/project/word-count.ksml.yaml"
-        IKStream<string?, string?> count_words_2_filter = count_words_1_transformKeyValueToKeyValueList.KsmlFilter(ksml, Functions.is_long_enough, "count_words_2_filter");
+        IKStream<string?, string?> count_words_2_filter = count_words_1_transformKeyValueToKeyValueList.KsmlFilter(ksml, Functions.is_long_enough, "word-count_count_words_2_filter");
 #line 49 "/project/word-count.ksml.yaml"
-        IKGroupedStream<string?, string?> count_words_3_groupByKey = count_words_2_filter.KsmlGroupByKey("count_words_3_groupByKey");
+        IKGroupedStream<string?, string?> count_words_3_groupByKey = count_words_2_filter.KsmlGroupByKey("word-count_count_words_3_groupByKey");
 #line 50 "/project/word-count.ksml.yaml"
-        IKTable<string?, long> count_words_4_count = count_words_3_groupByKey.KsmlCount(ksml, null, "count_words_4_count", "string");
+        IKTable<string?, long> count_words_4_count = count_words_3_groupByKey.KsmlCount(ksml, null, "word-count_count_words_4_count", "string");
 #line 51 "/project/word-count.ksml.yaml"
-        IKStream<string?, long> count_words_5_toStream = count_words_4_count.ToStream("count_words_5_toStream");
+        IKStream<string?, long> count_words_5_toStream = count_words_4_count.ToStream("word-count_count_words_5_toStream");
 #line 52 "/project/word-count.ksml.yaml"
-        IKStream<string?, long> count_words_6_peek = count_words_5_toStream.KsmlPeek(ksml, Functions.log_count, "count_words_6_peek");
+        IKStream<string?, long> count_words_6_peek = count_words_5_toStream.KsmlPeek(ksml, Functions.log_count, "word-count_count_words_6_peek");
 #line 54 "/project/word-count.ksml.yaml"
-        count_words_6_peek.KsmlTo(ksml, Topics.word_counts, null, "count_words_to");
+        count_words_6_peek.KsmlTo(ksml, Topics.word_counts, null, "word-count_count_words_to");
 #line default
     }
 }

@@ -517,63 +517,63 @@ else:
 #line 425 "/project/orders.ksml.yaml"
         IKStream<string?, JsonNode?> load_reference_data_source = ksml.Stream<string?, JsonNode?>(Topics.reference_data_trigger);
 #line 426 "/project/orders.ksml.yaml"
-        IKStream<string?, JsonNode?> load_reference_data_1_transformValue = load_reference_data_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.load_product_data, "load_reference_data_1_transformValue");
+        IKStream<string?, JsonNode?> load_reference_data_1_transformValue = load_reference_data_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.load_product_data, "orders_load_reference_data_1_transformValue");
 #line 427 "/project/orders.ksml.yaml"
-        load_reference_data_1_transformValue.KsmlTo(ksml, Topics.reference_data_loaded, null, "load_reference_data_to");
+        load_reference_data_1_transformValue.KsmlTo(ksml, Topics.reference_data_loaded, null, "orders_load_reference_data_to");
 
         // Pipeline 'process_orders'
 #line 431 "/project/orders.ksml.yaml"
         IKStream<string?, JsonNode?> process_orders_source = ksml.Stream<string?, JsonNode?>(Topics.order_events);
 #line 432 "/project/orders.ksml.yaml"
-        IKStream<string?, JsonNode?> process_orders_1_transformKeyValue = process_orders_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_order, "process_orders_1_transformKeyValue");
+        IKStream<string?, JsonNode?> process_orders_1_transformKeyValue = process_orders_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_order, "orders_process_orders_1_transformKeyValue");
 #line 433 "/project/orders.ksml.yaml"
-        process_orders_1_transformKeyValue.KsmlTo(ksml, Topics.validated_orders, null, "process_orders_to");
+        process_orders_1_transformKeyValue.KsmlTo(ksml, Topics.validated_orders, null, "orders_process_orders_to");
 
         // Pipeline 'request_payments'
 #line 437 "/project/orders.ksml.yaml"
         IKStream<string?, JsonNode?> request_payments_source = ksml.Stream<string?, JsonNode?>(Topics.validated_orders);
 #line 438 "/project/orders.ksml.yaml"
-        IKStream<string?, JsonNode?> request_payments_1_transformKeyValue = request_payments_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.create_payment_request, "request_payments_1_transformKeyValue");
+        IKStream<string?, JsonNode?> request_payments_1_transformKeyValue = request_payments_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.create_payment_request, "orders_request_payments_1_transformKeyValue");
 #line 439 "/project/orders.ksml.yaml"
-        IKStream<string?, JsonNode?> request_payments_2_filter = request_payments_1_transformKeyValue.KsmlFilter(ksml, Functions.is_not_null, "request_payments_2_filter");
+        IKStream<string?, JsonNode?> request_payments_2_filter = request_payments_1_transformKeyValue.KsmlFilter(ksml, Functions.is_not_null, "orders_request_payments_2_filter");
 #line 440 "/project/orders.ksml.yaml"
-        request_payments_2_filter.KsmlTo(ksml, Topics.payment_requests, null, "request_payments_to");
+        request_payments_2_filter.KsmlTo(ksml, Topics.payment_requests, null, "orders_request_payments_to");
 
         // Pipeline 'handle_payments'
 #line 444 "/project/orders.ksml.yaml"
         IKStream<string?, JsonNode?> handle_payments_source = ksml.Stream<string?, JsonNode?>(Topics.payment_responses);
 #line 445 "/project/orders.ksml.yaml"
-        IKStream<string?, JsonNode?> handle_payments_1_transformKeyValue = handle_payments_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_payment_response, "handle_payments_1_transformKeyValue");
+        IKStream<string?, JsonNode?> handle_payments_1_transformKeyValue = handle_payments_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_payment_response, "orders_handle_payments_1_transformKeyValue");
 #line 446 "/project/orders.ksml.yaml"
-        IKStream<string?, JsonNode?> handle_payments_2_filter = handle_payments_1_transformKeyValue.KsmlFilter(ksml, Functions.is_not_null, "handle_payments_2_filter");
+        IKStream<string?, JsonNode?> handle_payments_2_filter = handle_payments_1_transformKeyValue.KsmlFilter(ksml, Functions.is_not_null, "orders_handle_payments_2_filter");
 #line 447 "/project/orders.ksml.yaml"
-        handle_payments_2_filter.KsmlTo(ksml, Topics.order_status_updates, null, "handle_payments_to");
+        handle_payments_2_filter.KsmlTo(ksml, Topics.order_status_updates, null, "orders_handle_payments_to");
 
         // Pipeline 'request_inventory'
 #line 451 "/project/orders.ksml.yaml"
         IKStream<string?, JsonNode?> request_inventory_source = ksml.Stream<string?, JsonNode?>(Topics.order_status_updates);
 #line 452 "/project/orders.ksml.yaml"
-        IKStream<string?, JsonNode?> request_inventory_1_transformKeyValue = request_inventory_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.create_inventory_request, "request_inventory_1_transformKeyValue");
+        IKStream<string?, JsonNode?> request_inventory_1_transformKeyValue = request_inventory_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.create_inventory_request, "orders_request_inventory_1_transformKeyValue");
 #line 453 "/project/orders.ksml.yaml"
-        IKStream<string?, JsonNode?> request_inventory_2_filter = request_inventory_1_transformKeyValue.KsmlFilter(ksml, Functions.is_not_null, "request_inventory_2_filter");
+        IKStream<string?, JsonNode?> request_inventory_2_filter = request_inventory_1_transformKeyValue.KsmlFilter(ksml, Functions.is_not_null, "orders_request_inventory_2_filter");
 #line 454 "/project/orders.ksml.yaml"
-        request_inventory_2_filter.KsmlTo(ksml, Topics.inventory_requests, null, "request_inventory_to");
+        request_inventory_2_filter.KsmlTo(ksml, Topics.inventory_requests, null, "orders_request_inventory_to");
 
         // Pipeline 'handle_inventory'
 #line 458 "/project/orders.ksml.yaml"
         IKStream<string?, JsonNode?> handle_inventory_source = ksml.Stream<string?, JsonNode?>(Topics.inventory_responses);
 #line 459 "/project/orders.ksml.yaml"
-        IKStream<string?, JsonNode?> handle_inventory_1_transformKeyValue = handle_inventory_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_inventory_response, "handle_inventory_1_transformKeyValue");
+        IKStream<string?, JsonNode?> handle_inventory_1_transformKeyValue = handle_inventory_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_inventory_response, "orders_handle_inventory_1_transformKeyValue");
 #line 460 "/project/orders.ksml.yaml"
-        IKStream<string?, JsonNode?> handle_inventory_2_filter = handle_inventory_1_transformKeyValue.KsmlFilter(ksml, Functions.is_not_null, "handle_inventory_2_filter");
+        IKStream<string?, JsonNode?> handle_inventory_2_filter = handle_inventory_1_transformKeyValue.KsmlFilter(ksml, Functions.is_not_null, "orders_handle_inventory_2_filter");
 #line 461 "/project/orders.ksml.yaml"
-        handle_inventory_2_filter.KsmlTo(ksml, Topics.order_status_updates, null, "handle_inventory_to");
+        handle_inventory_2_filter.KsmlTo(ksml, Topics.order_status_updates, null, "orders_handle_inventory_to");
 
         // Pipeline 'send_notifications'
 #line 465 "/project/orders.ksml.yaml"
         IKStream<string?, JsonNode?> send_notifications_source = ksml.Stream<string?, JsonNode?>(Topics.order_status_updates);
 #line 466 "/project/orders.ksml.yaml"
-        send_notifications_source.KsmlForEach(ksml, Functions.send_shipment_notification, "send_notifications_forEach");
+        send_notifications_source.KsmlForEach(ksml, Functions.send_shipment_notification, "orders_send_notifications_forEach");
 #line default
     }
 }

@@ -115,7 +115,7 @@ public sealed class SessionWindowTests
     [Test]
     public void Closed_sessions_of_keys_that_went_quiet_are_removed_from_the_store_as_stream_time_advances()
     {
-        var store = _driver.Driver.GetKeyValueStore<string, List<Session<long?>>>("count_sessions_3_count_store");
+        var store = _driver.Driver.GetKeyValueStore<string, List<Session<long?>>>("sessions_count_sessions_3_count_store");
 
         Click("a", "u", "home", T0);
         Click("b", "u", "home", T0 + 1_000);

@@ -194,7 +194,7 @@ public sealed class TableAndWindowTests
         input.PipeInput("k2", "world");
 
         // Kafka Streams prefixes printed lines with the label, which defaults to the processor name.
-        Assert.That(File.ReadAllLines("printed-records.txt"), Is.EqualTo(new[] { "[print_records_print]: k1 => HELLO", "[print_records_print]: k2 => WORLD" }));
+        Assert.That(File.ReadAllLines("printed-records.txt"), Is.EqualTo(new[] { "[tables_print_records_print]: k1 => HELLO", "[tables_print_records_print]: k2 => WORLD" }));
     }
 
     [Test]

@@ -13,8 +13,14 @@ namespace Ksml.Runtime.Tests.Support;
 public sealed class KsmlDriver : IDisposable
 {
     public KsmlDriver(IKsmlDefinition definition, ILoggerFactory? logs = null, Ksml.Runtime.ErrorHandling.KsmlErrorHandler? errors = null)
+        : this([definition], logs, errors)
     {
-        var topology = KsmlApplication.BuildTopology([definition], new PythonFunctionFactory(logs), errors);
+    }
+
+    /// <summary>Several definitions in one topology, as an application running more than one runs them.</summary>
+    public KsmlDriver(IReadOnlyList<IKsmlDefinition> definitions, ILoggerFactory? logs = null, Ksml.Runtime.ErrorHandling.KsmlErrorHandler? errors = null)
+    {
+        var topology = KsmlApplication.BuildTopology(definitions, new PythonFunctionFactory(logs), errors);
         var config = new StreamConfig<StringSerDes, StringSerDes> { ApplicationId = "ksml-test-" + Guid.NewGuid().ToString("N")[..8] };
         Driver = new TopologyTestDriver(topology, config);
     }
