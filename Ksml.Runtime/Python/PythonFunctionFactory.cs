@@ -59,6 +59,8 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
         Set(shared, "__name__", PythonValues.ToPython($"ksml.{definition}"));
         // Helpers in globalCode may log; KSML has no module-level log, so this one is Ksml.NET's, named after the definition.
         Set(shared, "log", NewLogger($"{definition}.globalCode"));
+        // KSML's globalCode registers metrics too (example 17: callCounter = metrics.counter(...)); they carry only the definition's tag.
+        Set(shared, "metrics", NewMetrics([new("namespace", definition)]));
         _namespaces[definition] = shared;
         return shared;
     }
@@ -73,7 +75,7 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
         try
         {
             Set(bindings, "log", NewLogger($"{definition.Definition}.function.{definition.Name}"));
-            Set(bindings, "metrics", NewMetrics(definition));
+            Set(bindings, "metrics", NewMetrics([new("namespace", definition.Definition), new("function", definition.Name)]));
             var stores = DictNew();
             foreach (var store in definition.Stores)
             {
@@ -163,9 +165,9 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
         return instance != 0 ? instance : throw new PythonBridgeException("log could not be created: " + PythonErrors.Take().Describe());
     }
 
-    private static nint NewMetrics(KsmlFunctionDefinition definition)
+    private static nint NewMetrics(KeyValuePair<string, object?>[] tags)
     {
-        var registrar = PythonCallbacks.MetricRegistrar([new("namespace", definition.Definition), new("function", definition.Name)]);
+        var registrar = PythonCallbacks.MetricRegistrar(tags);
         var instance = PythonErrors.CallObjectOne(PythonRuntime.MetricsClass, registrar);
         DecRef(registrar);
         return instance != 0 ? instance : throw new PythonBridgeException("metrics could not be created: " + PythonErrors.Take().Describe());

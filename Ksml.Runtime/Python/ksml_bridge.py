@@ -4,6 +4,7 @@ YAML position, gives snippets their `log`, `metrics` and `stores`, and describes
 Loaded once per process under its own file name so its own frames read as ksml_bridge.py."""
 import ast
 import builtins
+import keyword
 import linecache
 import sys
 import traceback
@@ -111,7 +112,12 @@ def build_function(path, name, definition_line, fixed, extras, global_code, code
     module = ast.Module(body=[maker], type_ignores=[])
     ast.fix_missing_locations(module)
     exec(compile(module, path, "exec"), namespace)
-    return namespace.pop(maker_name)(**bindings)
+    made_function = namespace.pop(maker_name)(**bindings)
+    # As in KSML, a definition's functions are globals of its shared context: one calls another by name,
+    # e.g. code: log_message(key, value, format="AVRO").
+    if name.isidentifier() and not keyword.iskeyword(name):
+        namespace[name] = made_function
+    return made_function
 
 
 def describe_error(error):

@@ -36,6 +36,20 @@ public sealed class FunctionCompilationTests
     }
 
     [Test]
+    public void A_function_calls_another_of_its_definition_by_name_with_its_extra_parameters_as_ksmls_examples_do()
+    {
+        // KSML's example 01: forEach: { code: log_message(key, value, format="AVRO") }, log_message being a function of the definition.
+        var factory = new PythonFunctionFactory();
+        factory.Create(Definition("describe", "valueTransformer", ["key", "value"], expression: "f'{format}:{key}={value}'", resultType: "string",
+            parameters: [new KsmlParameter("format", "string", "'JSON'")]));
+        var caller = factory.Create(Definition("caller", "valueTransformer", ["key", "value"], expression: "describe(key, value, format='AVRO') + ' ' + describe(key, value)", resultType: "string"));
+        var elsewhere = factory.Create(Definition("elsewhere", "valueTransformer", ["key", "value"], expression: "'describe' in globals()", resultType: "boolean") with { Definition = "payments" });
+
+        Assert.That(caller.Invoke(null, "k", "v"), Is.EqualTo("AVRO:k=v JSON:k=v"));
+        Assert.That(elsewhere.Invoke(null, null, null), Is.EqualTo(false));
+    }
+
+    [Test]
     public void Every_fixed_parameter_is_passed_under_its_ksml_name_and_extra_parameters_get_their_defaults()
     {
         var f = Create(Definition("joiner", "valueJoiner", ["key", "value1", "value2"],

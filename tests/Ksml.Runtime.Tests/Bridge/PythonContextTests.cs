@@ -72,6 +72,31 @@ public sealed class PythonContextTests
     }
 
     [Test]
+    public void GlobalCode_registers_metrics_tagged_with_its_definition_as_ksmls_example_17_does()
+    {
+        var recorded = new List<(string Instrument, long Value, string Tags)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == KsmlMetrics.MeterName && instrument.Name == "user.log_message-calls")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) =>
+        {
+            lock (recorded)
+                recorded.Add((i.Name, v, string.Join(",", t.ToArray().Select(tag => $"{tag.Key}={tag.Value}"))));
+        });
+        listener.Start();
+
+        var f = new PythonFunctionFactory().Create(Definition("log_message", "forEach", ["key", "value"], resultType: null,
+            globalCode: "callCounter = metrics.counter('log_message-calls')", code: "callCounter.increment()"));
+        f.Invoke(null, "k", "v");
+        f.Invoke(null, "k", "v");
+
+        Assert.That(recorded, Is.EqualTo(new[] { ("user.log_message-calls", 1L, "namespace=orders"), ("user.log_message-calls", 1L, "namespace=orders") }));
+    }
+
+    [Test]
     public void Snippets_import_modules_from_the_configured_module_path()
     {
         var modules = Directory.CreateTempSubdirectory("ksml-modules-");
