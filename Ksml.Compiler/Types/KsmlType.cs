@@ -145,13 +145,23 @@ public sealed class EnumType : KsmlType
 
 public sealed class WindowedType : KsmlType
 {
-    public WindowedType(KsmlType key) => Key = key;
+    public WindowedType(KsmlType key, string? notation = null)
+    {
+        Key = key;
+        Notation = notation;
+    }
 
     public KsmlType Key { get; }
 
+    /// <summary>
+    /// The notation a topic holds the key in (<c>avro:windowed(K)</c>: a record of start, end, startTime,
+    /// endTime and key); null for the JSON struct form, which is also what snippets see.
+    /// </summary>
+    public string? Notation { get; }
+
     public override bool HasUnresolvedVariables => Key.Resolve().HasUnresolvedVariables;
 
-    public override string ToString() => "windowed(" + Key.Resolve() + ")";
+    public override string ToString() => (Notation is null ? "" : Notation + ":") + "windowed(" + Key.Resolve() + ")";
 }
 
 /// <summary>Stands for a type that failed to bind; unifies with anything so one mistake gives one diagnostic.</summary>

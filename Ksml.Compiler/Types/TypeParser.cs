@@ -169,14 +169,21 @@ public static class TypeParser
                     throw new FormatException($"unknown notation '{word}'{Suggest(word, KnownNotations)}; known notations are {string.Join(", ", KnownNotations)}");
                 var afterColon = _pos;
                 var schema = Word();
-                // KSML writes a windowed key for a topic as json:windowed(T): the key in its JSON struct form,
-                // which is how a windowed type is written anyway.
+                // KSML writes a windowed key for a topic as json:windowed(T), the key in its JSON struct form (how a
+                // windowed type is written anyway), or as avro:windowed(T), an Avro record whose key field is T:
+                // a primitive, or a schema of the notation (avro:windowed(SensorKey) is avro:SensorKey's).
                 if (schema == "windowed" && TryTake('('))
                 {
-                    if (word != "json")
-                        throw new FormatException($"a windowed type is written as JSON (json:windowed(...)), not as {word}");
-                    _pos = afterColon;
-                    return ParseType();
+                    if (word == "json")
+                    {
+                        _pos = afterColon;
+                        return ParseType();
+                    }
+                    if (word != "avro")
+                        throw new FormatException($"a windowed key is written as json:windowed(...) or avro:windowed(...), not as {word}");
+                    var key = ParseSchemaOrType(word);
+                    Take(')', "windowed(...)");
+                    return new WindowedType(key, word);
                 }
                 if (schema.Length == 0)
                     throw new FormatException($"the schema name after '{word}:' is missing");
@@ -187,6 +194,19 @@ public static class TypeParser
             if (KnownNotations.Contains(word))
                 return new NotationType(word, null);
             throw new FormatException($"unknown type '{word}'{Suggest(word, KnownWords)}");
+        }
+
+        /// <summary>A type, where a bare name that is no KSML type is a schema of <paramref name="notation"/>.</summary>
+        private KsmlType ParseSchemaOrType(string notation)
+        {
+            var start = _pos;
+            var word = Word();
+            SkipSpaces();
+            var bare = word.Length > 0 && !Simple.ContainsKey(word) && !KnownWords.Contains(word) && (_pos >= _text.Length || _text[_pos] is ')' or ',');
+            if (bare)
+                return new NotationType(notation, word);
+            _pos = start;
+            return ParseType();
         }
 
         private List<KsmlType> ParseList(char close, string context)

@@ -130,6 +130,14 @@ public static class KsmlOperations
         T same => same,
         string text when typeof(T) == typeof(JsonNode) => (T)(object?)JsonNode.Parse(text)!,
         JsonNode node when typeof(T) == typeof(string) => (T)(object)node.ToJsonString(),
+        // KSML's conversions between primitives are lossless ones both ways: a long count into: string is "1",
+        // and "1" into: long is 1; anything that would lose information is refused.
+        long or int or short or sbyte or double or float or bool when typeof(T) == typeof(string) =>
+            (T)(object)Serdes.LosslessValues.ToText((JsonValue)KsmlValues.ToJsonNode(value)!),
+        string text when (Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T)) is var target && target.IsPrimitive =>
+            KsmlValues.To<T>(target == typeof(bool) ? Serdes.LosslessValues.ToBoolean(JsonValue.Create(text))
+                : target == typeof(double) || target == typeof(float) ? Serdes.LosslessValues.ToDouble(JsonValue.Create(text))
+                : (object)Serdes.LosslessValues.ToInt64(JsonValue.Create(text)), "converted value"),
         _ => KsmlValues.To<T>(value, "converted value"),
     };
 

@@ -63,7 +63,9 @@ public static class KsmlNotations
             });
             return options.Type switch
             {
-                "confluent_avro" or "apicurio_avro" => new AvroSerDes(notation, schema, options.SchemaRegistryUrl),
+                "confluent_avro" or "apicurio_avro" => new AvroSerDes(notation, options.SchemaRegistryUrl is not null && schema is null
+                    ? null
+                    : () => Schema.Parse(File.ReadAllText(SchemaFile(schema, ".avsc", notation))), options.SchemaRegistryUrl),
                 "apicurio_jsonschema" or "jsonschema" => new JsonSchemaSerDes(schema, options.SchemaRegistryUrl),
                 "csv" => new CsvSerDes(schema),
                 "xml" => new XmlSerDes(schema),
@@ -71,6 +73,43 @@ public static class KsmlNotations
                 var other => throw new NotSupportedException($"Notation '{notation}' ({other}) is not supported; use avro, jsonschema, csv, xml or json."),
             };
         });
+    }
+
+    /// <summary>
+    /// The serde of <c>avro:windowed(K)</c>: KSML's record of a window (start, end, startTime, endTime) and
+    /// its key, the key field being a primitive or the Avro schema <c>K</c> names.
+    /// </summary>
+    public static ISerDes<JsonNode> WindowedAvro(Ksml.Compiler.Types.KsmlType key) =>
+        Cache.GetOrAdd("avro:windowed(" + key + ")", _ =>
+            new AvroSerDes("avro", () => WindowedSchema(key), (_notations.GetValueOrDefault("avro") ?? new NotationOptions("confluent_avro")).SchemaRegistryUrl));
+
+    private static Schema WindowedSchema(Ksml.Compiler.Types.KsmlType key)
+    {
+        var (keySchema, keyName) = key.Resolve() switch
+        {
+            Ksml.Compiler.Types.PrimitiveType { Kind: var kind and not (Ksml.Compiler.Types.PrimitiveKind.Null or Ksml.Compiler.Types.PrimitiveKind.Any) } => (
+                JsonValue.Create(kind switch
+                {
+                    Ksml.Compiler.Types.PrimitiveKind.Byte or Ksml.Compiler.Types.PrimitiveKind.Short => "int",
+                    var other => other.ToString().ToLowerInvariant(),
+                }) as JsonNode,
+                kind.ToString()),
+            Ksml.Compiler.Types.NotationType { Notation: "avro", Schema: { } name } => (JsonNode.Parse(File.ReadAllText(SchemaFile(name, ".avsc", "avro")))!, name),
+            var other => throw new SerializationException($"avro:windowed({other}) needs a primitive key or an Avro schema name (avro:windowed(SensorKey))."),
+        };
+        var record = new JsonObject
+        {
+            ["type"] = "record",
+            ["name"] = "Windowed" + keyName,
+            ["namespace"] = "io.axual.ksml.data",
+            ["fields"] = new JsonArray(
+                new JsonObject { ["name"] = "start", ["type"] = "long" },
+                new JsonObject { ["name"] = "end", ["type"] = "long" },
+                new JsonObject { ["name"] = "startTime", ["type"] = "string" },
+                new JsonObject { ["name"] = "endTime", ["type"] = "string" },
+                new JsonObject { ["name"] = "key", ["type"] = keySchema }),
+        };
+        return Schema.Parse(record.ToJsonString());
     }
 
     private static string SchemaFile(string? schema, string extension, string notation) =>
@@ -99,9 +138,10 @@ public static class KsmlNotations
     private static string Subject(SerializationContext context) =>
         context.Topic + (context.Component == MessageComponentType.Key ? "-key" : "-value");
 
-    private sealed class AvroSerDes(string notation, string? schemaName, string? registryUrl) : AbstractSerDes<JsonNode>
+    /// <summary>Avro values; <c>schema</c> makes the schema written and read with, and without it each record is read with its registered schema (and none can be written).</summary>
+    private sealed class AvroSerDes(string notation, Func<Schema>? schema, string? registryUrl) : AbstractSerDes<JsonNode>
     {
-        private readonly Lazy<Schema?> _fileSchema = new(() => registryUrl is not null && schemaName is null ? null : Schema.Parse(File.ReadAllText(SchemaFile(schemaName, ".avsc", notation))));
+        private readonly Lazy<Schema?> _fileSchema = new(() => schema?.Invoke());
         private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => registryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl }));
         private readonly ConcurrentDictionary<int, Schema> _byId = new();
         private readonly ConcurrentDictionary<string, int> _idBySubject = new();
@@ -459,12 +499,12 @@ internal static class AvroValues
         var value = node as JsonValue ?? throw new SerializationException($"Avro {schema.Tag} needs a single value, got {Describe(node)}");
         return schema.Tag switch
         {
-            Schema.Type.Boolean => value.GetValue<bool>(),
-            Schema.Type.Int => value.GetValue<int>(),
-            Schema.Type.Long => value.GetValue<long>(),
-            Schema.Type.Float => value.GetValue<float>(),
-            Schema.Type.Double => value.GetValue<double>(),
-            Schema.Type.String => value.TryGetValue<string>(out var s) ? s : throw new SerializationException($"Avro string, got {Describe(node)}"),
+            Schema.Type.Boolean => LosslessValues.ToBoolean(value),
+            Schema.Type.Int => LosslessValues.ToInt32(value),
+            Schema.Type.Long => LosslessValues.ToInt64(value),
+            Schema.Type.Float => (float)LosslessValues.ToDouble(value),
+            Schema.Type.Double => LosslessValues.ToDouble(value),
+            Schema.Type.String => LosslessValues.ToText(value),
             Schema.Type.Bytes => Convert.FromBase64String(value.GetValue<string>()),
             _ => throw new SerializationException($"Avro type {schema.Tag} is not supported"),
         };
@@ -485,4 +525,63 @@ internal static class AvroValues
     };
 
     private static string Describe(JsonNode? node) => node?.ToJsonString() ?? "null";
+}
+
+/// <summary>
+/// KSML's lossless conversions to a schema's primitive field: a number given as text (KSML's sensor-data
+/// generator writes <c>"timestamp": str(...)</c> for an Avro long), a whole float as an integer, a number or
+/// boolean as text. A value that would lose anything is refused.
+/// </summary>
+internal static class LosslessValues
+{
+    public static long ToInt64(JsonValue value) => value.GetValueKind() switch
+    {
+        JsonValueKind.Number when value.TryGetValue<long>(out var whole) => whole,
+        JsonValueKind.Number when value.TryGetValue<double>(out var real) && real == Math.Floor(real) && Math.Abs(real) < 9.2e18 => (long)real,
+        JsonValueKind.String when long.TryParse(value.GetValue<string>(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
+        _ => throw Refused(value, "long"),
+    };
+
+    public static int ToInt32(JsonValue value)
+    {
+        var whole = value.GetValueKind() is JsonValueKind.Number or JsonValueKind.String ? TryInt64(value) : null;
+        return whole is >= int.MinValue and <= int.MaxValue ? (int)whole.Value : throw Refused(value, "int");
+    }
+
+    public static double ToDouble(JsonValue value) => value.GetValueKind() switch
+    {
+        JsonValueKind.Number => value.GetValue<double>(),
+        JsonValueKind.String when double.TryParse(value.GetValue<string>(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
+        _ => throw Refused(value, "double"),
+    };
+
+    public static bool ToBoolean(JsonValue value) => value.GetValueKind() switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.String when bool.TryParse(value.GetValue<string>(), out var parsed) => parsed,
+        _ => throw Refused(value, "boolean"),
+    };
+
+    public static string ToText(JsonValue value) => value.GetValueKind() switch
+    {
+        JsonValueKind.String => value.GetValue<string>(),
+        JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.ToJsonString(),
+        _ => throw Refused(value, "string"),
+    };
+
+    private static long? TryInt64(JsonValue value)
+    {
+        try
+        {
+            return ToInt64(value);
+        }
+        catch (SerializationException)
+        {
+            return null;
+        }
+    }
+
+    private static SerializationException Refused(JsonValue value, string type) =>
+        new($"{value.ToJsonString()} cannot be converted to {type} without loss");
 }

@@ -54,6 +54,9 @@ public static class KsmlSerdes
     {
         if (typeof(T) == typeof(JsonNode) && NotationOf(ksmlType) is { } notation && KsmlNotations.For(notation.Notation, notation.Schema) is { } schemaSerde)
             return (ISerDes<T>)schemaSerde;
+        if (typeof(T).IsGenericType && typeof(T).GetGenericTypeDefinition() == typeof(Streamiz.Kafka.Net.State.Windowed<>)
+            && ksmlType.Length > 0 && Ksml.Compiler.Types.TypeParser.TryParse(ksmlType, out _)?.Resolve() is Ksml.Compiler.Types.WindowedType { Notation: "avro" } windowed)
+            return new WindowedAvroSerDes<T>(KsmlNotations.WindowedAvro(windowed.Key));
         // union(null, long) and other optional primitives: the primitive's bytes, and null as a null record part.
         if (Nullable.GetUnderlyingType(typeof(T)) is { } underlying)
             return (ISerDes<T>)Activator.CreateInstance(typeof(NullableSerDes<>).MakeGenericType(underlying), typeof(KsmlSerdes).GetMethod(nameof(For))!.MakeGenericMethod(underlying).Invoke(null, [ksmlType]))!;
@@ -116,6 +119,16 @@ public static class KsmlSerdes
 
         public override byte[] Serialize(JsonNode data, SerializationContext context) =>
             data is null ? null! : ParsedJson.Utf8(data);
+    }
+
+    /// <summary>A windowed key in its Avro record form, through the JSON struct KSML gives it.</summary>
+    private sealed class WindowedAvroSerDes<T>(ISerDes<JsonNode> record) : AbstractSerDes<T>
+    {
+        public override T Deserialize(byte[] data, SerializationContext context) =>
+            data is null ? default! : KsmlValues.To<T>(record.Deserialize(data, context), "deserialized windowed key");
+
+        public override byte[] Serialize(T data, SerializationContext context) =>
+            data is null ? null! : record.Serialize(KsmlValues.ToJsonNode(data)!, context);
     }
 
     private sealed class JsonObjectSerDes<T> : AbstractSerDes<T>

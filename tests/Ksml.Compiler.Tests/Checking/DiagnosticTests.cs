@@ -280,11 +280,17 @@ public class DiagnosticTests
     }
 
     [Test]
-    public void A_windowed_key_on_a_topic_is_written_json_colon_windowed_and_only_json_can_hold_it()
+    public void A_windowed_key_on_a_topic_is_written_as_json_or_avro_as_in_ksml_and_in_no_other_notation()
     {
         Assert.That(Check("streams:\n  a:\n    topic: a\n    keyType: json:windowed(string)\n    valueType: long\n"), Has.None.Contains("error"));
-        Assert.That(Check("streams:\n  a:\n    topic: a\n    keyType: avro:windowed(string)\n    valueType: long\n"),
-            Has.Some.Contains("a windowed type is written as JSON (json:windowed(...)), not as avro"));
+        // KSML's own count example: avro:windowed(string); and a schema key, avro:windowed(SensorKey).
+        Assert.That(Check("streams:\n  a:\n    topic: a\n    keyType: avro:windowed(string)\n    valueType: long\n"), Has.None.Contains("error"));
+        Assert.That(Check("streams:\n  a:\n    topic: a\n    keyType: avro:windowed(SensorKey)\n    valueType: long\n"), Has.None.Contains("error"));
+        Assert.That(Ksml.Compiler.Types.TypeParser.TryParse("avro:windowed(SensorKey)", out _)!.ToString(), Is.EqualTo("avro:windowed(avro:SensorKey)"));
+        Assert.That(Ksml.Compiler.Types.TypeParser.TryParse("avro:windowed(avro:SensorKey)", out _)!.ToString(), Is.EqualTo("avro:windowed(avro:SensorKey)"),
+            "the type's text reads back as itself");
+        Assert.That(Check("streams:\n  a:\n    topic: a\n    keyType: xml:windowed(string)\n    valueType: long\n"),
+            Has.Some.Contains("a windowed key is written as json:windowed(...) or avro:windowed(...), not as xml"));
     }
 
     [Test]

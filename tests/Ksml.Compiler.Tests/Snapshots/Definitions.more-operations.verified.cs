@@ -47,177 +47,185 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition numbers_as_text = new("numbers_as_text", "numbers_as_text", "string", "json", null);
         /// <summary>Stream <c>numbers_as_string</c> on topic <c>numbers_as_string</c> (line 8).</summary>
         public static readonly KsmlTopicDefinition numbers_as_string = new("numbers_as_string", "numbers_as_string", "string", "string", null);
-        /// <summary>Stream <c>left_side</c> on topic <c>left_side</c> (line 12).</summary>
+        /// <summary>Stream <c>words_for_counting</c> on topic <c>words_for_counting</c> (line 12).</summary>
+        public static readonly KsmlTopicDefinition words_for_counting = new("words_for_counting", "words_for_counting", "string", "string", null);
+        /// <summary>Stream <c>word_counts_as_text</c> on topic <c>word_counts_as_text</c> (line 16).</summary>
+        public static readonly KsmlTopicDefinition word_counts_as_text = new("word_counts_as_text", "word_counts_as_text", "string", "string", null);
+        /// <summary>Stream <c>counts_as_text</c> on topic <c>counts_as_text</c> (line 20).</summary>
+        public static readonly KsmlTopicDefinition counts_as_text = new("counts_as_text", "counts_as_text", "string", "string", null);
+        /// <summary>Stream <c>counts_as_long</c> on topic <c>counts_as_long</c> (line 24).</summary>
+        public static readonly KsmlTopicDefinition counts_as_long = new("counts_as_long", "counts_as_long", "string", "long", null);
+        /// <summary>Stream <c>left_side</c> on topic <c>left_side</c> (line 28).</summary>
         public static readonly KsmlTopicDefinition left_side = new("left_side", "left_side", "string", "string", null);
-        /// <summary>Stream <c>right_side</c> on topic <c>right_side</c> (line 16).</summary>
+        /// <summary>Stream <c>right_side</c> on topic <c>right_side</c> (line 32).</summary>
         public static readonly KsmlTopicDefinition right_side = new("right_side", "right_side", "string", "string", null);
-        /// <summary>Stream <c>outer_joined</c> on topic <c>outer_joined</c> (line 20).</summary>
+        /// <summary>Stream <c>outer_joined</c> on topic <c>outer_joined</c> (line 36).</summary>
         public static readonly KsmlTopicDefinition outer_joined = new("outer_joined", "outer_joined", "string", "string", null);
-        /// <summary>Stream <c>left_joined</c> on topic <c>left_joined</c> (line 24).</summary>
+        /// <summary>Stream <c>left_joined</c> on topic <c>left_joined</c> (line 40).</summary>
         public static readonly KsmlTopicDefinition left_joined = new("left_joined", "left_joined", "string", "string", null);
-        /// <summary>Stream <c>members_in</c> on topic <c>members_in</c> (line 28).</summary>
+        /// <summary>Stream <c>members_in</c> on topic <c>members_in</c> (line 44).</summary>
         public static readonly KsmlTopicDefinition members_in = new("members_in", "members_in", "string", "json", null);
-        /// <summary>Stream <c>team_sizes</c> on topic <c>team_sizes</c> (line 32).</summary>
+        /// <summary>Stream <c>team_sizes</c> on topic <c>team_sizes</c> (line 48).</summary>
         public static readonly KsmlTopicDefinition team_sizes = new("team_sizes", "team_sizes", "string", "long", null);
-        /// <summary>Stream <c>team_points</c> on topic <c>team_points</c> (line 36).</summary>
+        /// <summary>Stream <c>team_points</c> on topic <c>team_points</c> (line 52).</summary>
         public static readonly KsmlTopicDefinition team_points = new("team_points", "team_points", "string", "long", null);
-        /// <summary>Stream <c>windowed_sums_in</c> on topic <c>windowed_sums_in</c> (line 40).</summary>
+        /// <summary>Stream <c>windowed_sums_in</c> on topic <c>windowed_sums_in</c> (line 56).</summary>
         public static readonly KsmlTopicDefinition windowed_sums_in = new("windowed_sums_in", "windowed_sums_in", "string", "long", null);
-        /// <summary>Stream <c>windowed_sums</c> on topic <c>windowed_sums</c> (line 44).</summary>
+        /// <summary>Stream <c>windowed_sums</c> on topic <c>windowed_sums</c> (line 60).</summary>
         public static readonly KsmlTopicDefinition windowed_sums = new("windowed_sums", "windowed_sums", "string", "long", null);
-        /// <summary>Stream <c>limited_in</c> on topic <c>limited_in</c> (line 48).</summary>
+        /// <summary>Stream <c>limited_in</c> on topic <c>limited_in</c> (line 64).</summary>
         public static readonly KsmlTopicDefinition limited_in = new("limited_in", "limited_in", "string", "long", null);
-        /// <summary>Stream <c>limited_out</c> on topic <c>limited_out</c> (line 52).</summary>
+        /// <summary>Stream <c>limited_out</c> on topic <c>limited_out</c> (line 68).</summary>
         public static readonly KsmlTopicDefinition limited_out = new("limited_out", "limited_out", "string", "long", null);
-        /// <summary>Stream <c>both_tables</c> on topic <c>both_tables</c> (line 56).</summary>
+        /// <summary>Stream <c>both_tables</c> on topic <c>both_tables</c> (line 72).</summary>
         public static readonly KsmlTopicDefinition both_tables = new("both_tables", "both_tables", "string", "string", null);
-        /// <summary>Stream <c>repartition_in</c> on topic <c>repartition_in</c> (line 60).</summary>
+        /// <summary>Stream <c>repartition_in</c> on topic <c>repartition_in</c> (line 76).</summary>
         public static readonly KsmlTopicDefinition repartition_in = new("repartition_in", "repartition_in", "string", "string", null);
-        /// <summary>Stream <c>repartition_out</c> on topic <c>repartition_out</c> (line 64).</summary>
+        /// <summary>Stream <c>repartition_out</c> on topic <c>repartition_out</c> (line 80).</summary>
         public static readonly KsmlTopicDefinition repartition_out = new("repartition_out", "repartition_out", "string", "string", null);
-        /// <summary>Table <c>table_a</c> on topic <c>table_a</c> (line 70).</summary>
+        /// <summary>Table <c>table_a</c> on topic <c>table_a</c> (line 86).</summary>
         public static readonly KsmlTopicDefinition table_a = new("table_a", "table_a", "string", "string", null);
-        /// <summary>Table <c>table_b</c> on topic <c>table_b</c> (line 74).</summary>
+        /// <summary>Table <c>table_b</c> on topic <c>table_b</c> (line 90).</summary>
         public static readonly KsmlTopicDefinition table_b = new("table_b", "table_b", "string", "string", null);
         /// <summary>Every topic above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [numbers_as_text, numbers_as_string, left_side, right_side, outer_joined, left_joined, members_in, team_sizes, team_points, windowed_sums_in, windowed_sums, limited_in, limited_out, both_tables, repartition_in, repartition_out, table_a, table_b];
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [numbers_as_text, numbers_as_string, words_for_counting, word_counts_as_text, counts_as_text, counts_as_long, left_side, right_side, outer_joined, left_joined, members_in, team_sizes, team_points, windowed_sums_in, windowed_sums, limited_in, limited_out, both_tables, repartition_in, repartition_out, table_a, table_b];
     }
 
     /// <summary>The state stores this definition declares.</summary>
     public static class Stores
     {
-        /// <summary>The window store <c>outer_left_store</c> (line 131).</summary>
+        /// <summary>The window store <c>outer_left_store</c> (line 165).</summary>
         public static readonly KsmlStoreDefinition outer_left_store = new("outer_left_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
-        /// <summary>The window store <c>outer_right_store</c> (line 137).</summary>
+        /// <summary>The window store <c>outer_right_store</c> (line 171).</summary>
         public static readonly KsmlStoreDefinition outer_right_store = new("outer_right_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
-        /// <summary>The window store <c>left_left_store</c> (line 153).</summary>
+        /// <summary>The window store <c>left_left_store</c> (line 187).</summary>
         public static readonly KsmlStoreDefinition left_left_store = new("left_left_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
-        /// <summary>The window store <c>left_right_store</c> (line 159).</summary>
+        /// <summary>The window store <c>left_right_store</c> (line 193).</summary>
         public static readonly KsmlStoreDefinition left_right_store = new("left_right_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
-        /// <summary>The keyValue store <c>team_points_store</c> (line 191).</summary>
+        /// <summary>The keyValue store <c>team_points_store</c> (line 225).</summary>
         public static readonly KsmlStoreDefinition team_points_store = new("team_points_store", "keyValue", "string", "long");
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
     public static class Functions
     {
-        /// <summary>The valueJoiner <c>describe_pair</c> (line 80).</summary>
+        /// <summary>The valueJoiner <c>describe_pair</c> (line 96).</summary>
         public static readonly KsmlFunctionDefinition describe_pair = new(
             Definition: DefinitionName,
             Name: "describe_pair",
             Type: "valueJoiner",
             SourcePath: Path,
-            Line: 80,
+            Line: 96,
             FixedParameters: ["key", "value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("str(value1) + \"|\" + str(value2)", 82, 17),
+            Expression: new("str(value1) + \"|\" + str(value2)", 98, 17),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The keyValueMapper <c>to_team</c> (line 85).</summary>
+        /// <summary>The keyValueMapper <c>to_team</c> (line 101).</summary>
         public static readonly KsmlFunctionDefinition to_team = new(
             Definition: DefinitionName,
             Name: "to_team",
             Type: "keyValueMapper",
             SourcePath: Path,
-            Line: 85,
+            Line: 101,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("(value[\"team\"], value[\"points\"])", 87, 17),
+            Expression: new("(value[\"team\"], value[\"points\"])", 103, 17),
             ResultType: "(string, long)",
             Stores: []);
 
-        /// <summary>The initializer <c>start_at_zero</c> (line 90).</summary>
+        /// <summary>The initializer <c>start_at_zero</c> (line 106).</summary>
         public static readonly KsmlFunctionDefinition start_at_zero = new(
             Definition: DefinitionName,
             Name: "start_at_zero",
             Type: "initializer",
             SourcePath: Path,
-            Line: 90,
+            Line: 106,
             FixedParameters: [],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("0", 92, 17),
+            Expression: new("0", 108, 17),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The aggregator <c>add_points</c> (line 95).</summary>
+        /// <summary>The aggregator <c>add_points</c> (line 111).</summary>
         public static readonly KsmlFunctionDefinition add_points = new(
             Definition: DefinitionName,
             Name: "add_points",
             Type: "aggregator",
             SourcePath: Path,
-            Line: 95,
+            Line: 111,
             FixedParameters: ["key", "value", "aggregatedValue"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("aggregatedValue + value", 97, 17),
+            Expression: new("aggregatedValue + value", 113, 17),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The aggregator <c>remove_points</c> (line 100).</summary>
+        /// <summary>The aggregator <c>remove_points</c> (line 116).</summary>
         public static readonly KsmlFunctionDefinition remove_points = new(
             Definition: DefinitionName,
             Name: "remove_points",
             Type: "aggregator",
             SourcePath: Path,
-            Line: 100,
+            Line: 116,
             FixedParameters: ["key", "value", "aggregatedValue"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("aggregatedValue - value", 102, 17),
+            Expression: new("aggregatedValue - value", 118, 17),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The reducer <c>sum</c> (line 105).</summary>
+        /// <summary>The reducer <c>sum</c> (line 121).</summary>
         public static readonly KsmlFunctionDefinition sum = new(
             Definition: DefinitionName,
             Name: "sum",
             Type: "reducer",
             SourcePath: Path,
-            Line: 105,
+            Line: 121,
             FixedParameters: ["value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value1 + value2", 107, 17),
+            Expression: new("value1 + value2", 123, 17),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The streamPartitioner <c>same_partition</c> (line 110).</summary>
+        /// <summary>The streamPartitioner <c>same_partition</c> (line 126).</summary>
         public static readonly KsmlFunctionDefinition same_partition = new(
             Definition: DefinitionName,
             Name: "same_partition",
             Type: "streamPartitioner",
             SourcePath: Path,
-            Line: 110,
+            Line: 126,
             FixedParameters: ["topic", "key", "value", "numPartitions"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("0", 112, 17),
+            Expression: new("0", 128, 17),
             ResultType: "int",
             Stores: []);
 
-        /// <summary>The keyTransformer <c>windowed_sum_toStream4_mapper</c> (line 207).</summary>
+        /// <summary>The keyTransformer <c>windowed_sum_toStream4_mapper</c> (line 241).</summary>
         public static readonly KsmlFunctionDefinition windowed_sum_toStream4_mapper = new(
             Definition: DefinitionName,
             Name: "windowed_sum_toStream4_mapper",
             Type: "keyTransformer",
             SourcePath: Path,
-            Line: 207,
+            Line: 241,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("key[\"key\"] + \"@\" + key[\"startTime\"]", 208, 23),
+            Expression: new("key[\"key\"] + \"@\" + key[\"startTime\"]", 242, 23),
             ResultType: "string",
             Stores: []);
 
@@ -237,100 +245,122 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
     {
 
         // Pipeline 'convert'
-#line 116 "/project/more-operations.ksml.yaml"
+#line 132 "/project/more-operations.ksml.yaml"
         IKStream<string?, JsonNode?> convert_source = ksml.Stream<string?, JsonNode?>(Topics.numbers_as_text);
-#line 118 "/project/more-operations.ksml.yaml"
+#line 134 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> convert_1_convertValue = convert_source.KsmlConvert<string?, JsonNode?, string?, string?>("more-operations_convert_1_convertValue");
-#line 120 "/project/more-operations.ksml.yaml"
+#line 136 "/project/more-operations.ksml.yaml"
         convert_1_convertValue.KsmlTo(ksml, Topics.numbers_as_string, null, "more-operations_convert_to");
 
-        // Pipeline 'outer'
-#line 123 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> outer_source = ksml.Stream<string?, string?>(Topics.left_side);
-#line 125 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> outer_1_outerJoin = outer_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "outerJoin", 60000, 0, "more-operations_outer_1_outerJoin", "string", "string", "string");
+        // Pipeline 'count_as_text'
+#line 140 "/project/more-operations.ksml.yaml"
+        IKStream<string?, string?> count_as_text_source = ksml.Stream<string?, string?>(Topics.words_for_counting);
 #line 142 "/project/more-operations.ksml.yaml"
+        IKGroupedStream<string?, string?> count_as_text_1_groupByKey = count_as_text_source.KsmlGroupByKey("more-operations_count_as_text_1_groupByKey");
+#line 143 "/project/more-operations.ksml.yaml"
+        IKTable<string?, long> count_as_text_2_count = count_as_text_1_groupByKey.KsmlCount(ksml, null, "more-operations_count_as_text_2_count", "string");
+#line 144 "/project/more-operations.ksml.yaml"
+        IKStream<string?, long> count_as_text_3_toStream = count_as_text_2_count.ToStream("more-operations_count_as_text_3_toStream");
+#line 145 "/project/more-operations.ksml.yaml"
+        IKStream<string?, string?> count_as_text_4_convertValue = count_as_text_3_toStream.KsmlConvert<string?, long, string?, string?>("more-operations_count_as_text_4_convertValue");
+#line 147 "/project/more-operations.ksml.yaml"
+        count_as_text_4_convertValue.KsmlTo(ksml, Topics.word_counts_as_text, null, "more-operations_count_as_text_to");
+
+        // Pipeline 'text_as_long'
+#line 150 "/project/more-operations.ksml.yaml"
+        IKStream<string?, string?> text_as_long_source = ksml.Stream<string?, string?>(Topics.counts_as_text);
+#line 152 "/project/more-operations.ksml.yaml"
+        IKStream<string?, long> text_as_long_1_convertValue = text_as_long_source.KsmlConvert<string?, string?, string?, long>("more-operations_text_as_long_1_convertValue");
+#line 154 "/project/more-operations.ksml.yaml"
+        text_as_long_1_convertValue.KsmlTo(ksml, Topics.counts_as_long, null, "more-operations_text_as_long_to");
+
+        // Pipeline 'outer'
+#line 157 "/project/more-operations.ksml.yaml"
+        IKStream<string?, string?> outer_source = ksml.Stream<string?, string?>(Topics.left_side);
+#line 159 "/project/more-operations.ksml.yaml"
+        IKStream<string?, string?> outer_1_outerJoin = outer_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "outerJoin", 60000, 0, "more-operations_outer_1_outerJoin", "string", "string", "string");
+#line 176 "/project/more-operations.ksml.yaml"
         outer_1_outerJoin.KsmlTo(ksml, Topics.outer_joined, null, "more-operations_outer_to");
 
         // Pipeline 'left'
-#line 145 "/project/more-operations.ksml.yaml"
+#line 179 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> left_source = ksml.Stream<string?, string?>(Topics.left_side);
-#line 147 "/project/more-operations.ksml.yaml"
+#line 181 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> left_1_leftJoin = left_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "leftJoin", 60000, 0, "more-operations_left_1_leftJoin", "string", "string", "string");
-#line 164 "/project/more-operations.ksml.yaml"
+#line 198 "/project/more-operations.ksml.yaml"
         left_1_leftJoin.KsmlTo(ksml, Topics.left_joined, null, "more-operations_left_to");
 
         // Pipeline 'team_tables'
-#line 167 "/project/more-operations.ksml.yaml"
+#line 201 "/project/more-operations.ksml.yaml"
         IKStream<string?, JsonNode?> team_tables_source = ksml.Stream<string?, JsonNode?>(Topics.members_in);
-#line 169 "/project/more-operations.ksml.yaml"
+#line 203 "/project/more-operations.ksml.yaml"
         IKTable<string?, JsonNode?> team_tables_1_toTable = team_tables_source.KsmlToTable(ksml, null, "more-operations_team_tables_1_toTable", "string", "json");
-#line 170 "/project/more-operations.ksml.yaml"
+#line 204 "/project/more-operations.ksml.yaml"
 
         // Pipeline 'count_team'
-#line 173 "/project/more-operations.ksml.yaml"
-#line 175 "/project/more-operations.ksml.yaml"
+#line 207 "/project/more-operations.ksml.yaml"
+#line 209 "/project/more-operations.ksml.yaml"
         IKGroupedTable<string?, long> count_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.to_team, "more-operations_count_team_1_groupBy");
-#line 177 "/project/more-operations.ksml.yaml"
+#line 211 "/project/more-operations.ksml.yaml"
         IKTable<string?, long> count_team_2_count = count_team_1_groupBy.KsmlCount(ksml, null, "more-operations_count_team_2_count", "string");
-#line 178 "/project/more-operations.ksml.yaml"
+#line 212 "/project/more-operations.ksml.yaml"
         IKStream<string?, long> count_team_3_toStream = count_team_2_count.ToStream("more-operations_count_team_3_toStream");
-#line 179 "/project/more-operations.ksml.yaml"
+#line 213 "/project/more-operations.ksml.yaml"
         count_team_3_toStream.KsmlTo(ksml, Topics.team_sizes, null, "more-operations_count_team_to");
 
         // Pipeline 'sum_team'
-#line 182 "/project/more-operations.ksml.yaml"
-#line 184 "/project/more-operations.ksml.yaml"
+#line 216 "/project/more-operations.ksml.yaml"
+#line 218 "/project/more-operations.ksml.yaml"
         IKGroupedTable<string?, long> sum_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.to_team, "more-operations_sum_team_1_groupBy");
-#line 186 "/project/more-operations.ksml.yaml"
+#line 220 "/project/more-operations.ksml.yaml"
         IKTable<string?, long> sum_team_2_aggregate = sum_team_1_groupBy.KsmlAggregate<string?, long, long>(ksml, Functions.start_at_zero, Functions.add_points, Functions.remove_points, Stores.team_points_store, "more-operations_sum_team_2_aggregate", "string", "long");
-#line 193 "/project/more-operations.ksml.yaml"
+#line 227 "/project/more-operations.ksml.yaml"
         IKStream<string?, long> sum_team_3_toStream = sum_team_2_aggregate.ToStream("more-operations_sum_team_3_toStream");
-#line 194 "/project/more-operations.ksml.yaml"
+#line 228 "/project/more-operations.ksml.yaml"
         sum_team_3_toStream.KsmlTo(ksml, Topics.team_points, null, "more-operations_sum_team_to");
 
         // Pipeline 'windowed_sum'
-#line 197 "/project/more-operations.ksml.yaml"
+#line 231 "/project/more-operations.ksml.yaml"
         IKStream<string?, long> windowed_sum_source = ksml.Stream<string?, long>(Topics.windowed_sums_in);
-#line 199 "/project/more-operations.ksml.yaml"
+#line 233 "/project/more-operations.ksml.yaml"
         IKGroupedStream<string?, long> windowed_sum_1_groupByKey = windowed_sum_source.KsmlGroupByKey("more-operations_windowed_sum_1_groupByKey");
-#line 200 "/project/more-operations.ksml.yaml"
+#line 234 "/project/more-operations.ksml.yaml"
         ITimeWindowedKStream<string?, long> windowed_sum_2_windowByTime = windowed_sum_1_groupByKey.KsmlWindowByTime(60000, null, null);
-#line 203 "/project/more-operations.ksml.yaml"
+#line 237 "/project/more-operations.ksml.yaml"
         IKTable<Windowed<string?>, long> windowed_sum_3_reduce = windowed_sum_2_windowByTime.KsmlReduce(ksml, Functions.sum, null, "more-operations_windowed_sum_3_reduce", "string", "long", 60000);
-#line 205 "/project/more-operations.ksml.yaml"
+#line 239 "/project/more-operations.ksml.yaml"
         IKStream<string?, long> windowed_sum_4_toStream = windowed_sum_3_reduce.KsmlToStream<Windowed<string?>, long, string?>(ksml, Functions.windowed_sum_toStream4_mapper, "more-operations_windowed_sum_4_toStream");
-#line 210 "/project/more-operations.ksml.yaml"
+#line 244 "/project/more-operations.ksml.yaml"
         windowed_sum_4_toStream.KsmlTo(ksml, Topics.windowed_sums, null, "more-operations_windowed_sum_to");
 
         // Pipeline 'limited'
-#line 213 "/project/more-operations.ksml.yaml"
+#line 247 "/project/more-operations.ksml.yaml"
         IKStream<string?, long> limited_source = ksml.Stream<string?, long>(Topics.limited_in);
-#line 215 "/project/more-operations.ksml.yaml"
+#line 249 "/project/more-operations.ksml.yaml"
         IKTable<string?, long> limited_1_toTable = limited_source.KsmlToTable(ksml, null, "more-operations_limited_1_toTable", "string", "long");
-#line 216 "/project/more-operations.ksml.yaml"
+#line 250 "/project/more-operations.ksml.yaml"
         IKTable<string?, long> limited_2_suppress = limited_1_toTable.KsmlSuppressUntilTimeLimit(10000, null, false, "more-operations_limited_2_suppress", "string", "long");
-#line 219 "/project/more-operations.ksml.yaml"
+#line 253 "/project/more-operations.ksml.yaml"
         IKStream<string?, long> limited_3_toStream = limited_2_suppress.ToStream("more-operations_limited_3_toStream");
-#line 220 "/project/more-operations.ksml.yaml"
+#line 254 "/project/more-operations.ksml.yaml"
         limited_3_toStream.KsmlTo(ksml, Topics.limited_out, null, "more-operations_limited_to");
 
         // Pipeline 'tables_outer'
-#line 223 "/project/more-operations.ksml.yaml"
+#line 257 "/project/more-operations.ksml.yaml"
         IKTable<string?, string?> tables_outer_source = ksml.Table<string?, string?>(Topics.table_a);
-#line 225 "/project/more-operations.ksml.yaml"
+#line 259 "/project/more-operations.ksml.yaml"
         IKTable<string?, string?> tables_outer_1_outerJoin = tables_outer_source.KsmlJoinTable<string?, string?, string?, string?>(ksml, ksml.Table<string?, string?>(Topics.table_b), Functions.describe_pair, "outerJoin", null, "more-operations_tables_outer_1_outerJoin", "string", "string");
-#line 228 "/project/more-operations.ksml.yaml"
+#line 262 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> tables_outer_2_toStream = tables_outer_1_outerJoin.ToStream("more-operations_tables_outer_2_toStream");
-#line 229 "/project/more-operations.ksml.yaml"
+#line 263 "/project/more-operations.ksml.yaml"
         tables_outer_2_toStream.KsmlTo(ksml, Topics.both_tables, null, "more-operations_tables_outer_to");
 
         // Pipeline 'through_repartition'
-#line 232 "/project/more-operations.ksml.yaml"
+#line 266 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> through_repartition_source = ksml.Stream<string?, string?>(Topics.repartition_in);
-#line 234 "/project/more-operations.ksml.yaml"
+#line 268 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> through_repartition_1_repartition = through_repartition_source.KsmlRepartition(ksml, 1, Functions.same_partition, "more-operations_through_repartition_1_repartition", "string", "string");
-#line 237 "/project/more-operations.ksml.yaml"
+#line 271 "/project/more-operations.ksml.yaml"
         through_repartition_1_repartition.KsmlTo(ksml, Topics.repartition_out, null, "more-operations_through_repartition_to");
 #line default
     }

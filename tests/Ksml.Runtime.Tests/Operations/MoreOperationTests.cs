@@ -29,6 +29,21 @@ public sealed class MoreOperationTests
     }
 
     [Test]
+    public void ConvertValue_converts_primitives_losslessly_both_ways_as_ksml_does()
+    {
+        var words = _driver.Input<string, string>(Topics.words_for_counting);
+        words.PipeInput("w", "x");
+        words.PipeInput("w", "x");
+        var texts = _driver.Input<string, string>(Topics.counts_as_text);
+        texts.PipeInput("a", "42");
+
+        Assert.That(_driver.Output<string, string>(Topics.word_counts_as_text).ReadValueList(), Is.EqualTo(new[] { "1", "2" }));
+        Assert.That(_driver.Output<string, long>(Topics.counts_as_long).ReadValueList(), Is.EqualTo(new[] { 42L }));
+        Assert.That(() => texts.PipeInput("b", "4.5"), Throws.Exception.With.Message.Contains("\"4.5\" cannot be converted to long without loss"),
+            "converting 4.5 to a long would lose its fraction; with no error policy (this driver's) the failure propagates");
+    }
+
+    [Test]
     public void Outer_and_left_stream_joins_emit_unmatched_records_with_none()
     {
         var left = _driver.Input<string, string>(Topics.left_side);

@@ -73,6 +73,44 @@ public sealed class NotationTests
     }
 
     [Test]
+    public void Avro_takes_what_converts_without_loss_as_ksml_does_and_refuses_the_rest()
+    {
+        // KSML's sensor-data generator writes "timestamp": str(...) for an Avro long.
+        var written = Write("avro:Reading", JsonNode.Parse("""{"sensor":12,"value":"1700000000000","tags":[]}""")!);
+
+        Assert.That(Read("avro:Reading", written).ToJsonString(), Is.EqualTo("""{"sensor":"12","value":1700000000000,"unit":null,"tags":[]}"""));
+        Assert.That(() => Write("avro:Reading", JsonNode.Parse("""{"sensor":"s","value":"1.5","tags":[]}""")!),
+            Throws.InstanceOf<SerializationException>().With.Message.Contains("\"1.5\" cannot be converted to long without loss"));
+        Assert.That(() => Write("avro:Reading", JsonNode.Parse("""{"sensor":"s","value":2.5,"tags":[]}""")!),
+            Throws.InstanceOf<SerializationException>().With.Message.Contains("2.5 cannot be converted to long"));
+    }
+
+    [Test]
+    public void A_windowed_key_is_written_as_ksmls_avro_windowed_record_around_a_primitive_or_a_schema()
+    {
+        File.WriteAllText(Path.Combine(_schemas, "SensorKey.avsc"), """
+            {"type":"record","name":"SensorKey","fields":[{"name":"type","type":"string"},{"name":"city","type":"string"}]}
+            """);
+        var key = new SerializationContext(MessageComponentType.Key, "counts");
+        var text = KsmlSerdes.For<Streamiz.Kafka.Net.State.Windowed<string>>("avro:windowed(string)");
+        var window = new Streamiz.Kafka.Net.Stream.TimeWindow(1_000, 21_000);
+        var structured = KsmlSerdes.For<Streamiz.Kafka.Net.State.Windowed<JsonNode>>("avro:windowed(SensorKey)");
+
+        var bytes = text.Serialize(new Streamiz.Kafka.Net.State.Windowed<string>("alice", window), key);
+        var back = text.Deserialize(bytes, key);
+        var sensor = structured.Deserialize(structured.Serialize(
+            new Streamiz.Kafka.Net.State.Windowed<JsonNode>(JsonNode.Parse("""{"type":"AREA","city":"Utrecht"}""")!, window), key), key);
+
+        // Avro binary of WindowedString: start and end as zig-zag longs, the two ISO times, then the key.
+        Assert.That(bytes[..4], Is.EqualTo(new byte[] { 0xD0, 0x0F, 0x90, 0xC8 }));
+        Assert.That(Encoding.UTF8.GetString(bytes), Does.Contain("1970-01-01T00:00:01.000Z").And.EndWith("alice"));
+        Assert.That((back.Key, back.Window.StartMs, back.Window.EndMs), Is.EqualTo(("alice", 1_000L, 21_000L)));
+        Assert.That(sensor.Key.ToJsonString(), Is.EqualTo("""{"type":"AREA","city":"Utrecht"}"""));
+        Assert.That(() => KsmlSerdes.For<Streamiz.Kafka.Net.State.Windowed<JsonNode>>("avro:windowed(Missing)").Serialize(
+            new Streamiz.Kafka.Net.State.Windowed<JsonNode>(JsonNode.Parse("{}")!, window), key), Throws.InstanceOf<SerializationException>().With.Message.Contains("Missing.avsc"));
+    }
+
+    [Test]
     public async Task Avro_with_a_schema_registry_uses_confluents_wire_format()
     {
         using var registry = new FakeSchemaRegistry();
