@@ -181,11 +181,9 @@ public static partial class KsmlRunnerConfig
                 {
                     case "type":
                         type = Scalar(item, source, at + ".type");
-                        string[] known = ["apicurio_avro", "confluent_avro", "apicurio_jsonschema", "apicurio_protobuf", "csv", "xml", "json", "binary"];
+                        string[] known = ["apicurio_avro", "confluent_avro", "apicurio_jsonschema", "apicurio_protobuf", "confluent_protobuf", "protobuf", "csv", "xml", "json", "binary"];
                         if (!known.Contains(type))
                             throw new KsmlConfigException(Where(source, item), $"{at}.type: '{type}' is not one of {string.Join(", ", known)}");
-                        if (type == "apicurio_protobuf")
-                            throw new KsmlConfigException(Where(source, item), $"{at}.type: protobuf is not supported by Ksml.NET yet");
                         break;
                     case "schemaRegistry":
                         registry = Scalar(item, source, at + ".schemaRegistry");

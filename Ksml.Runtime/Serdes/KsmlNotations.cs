@@ -67,6 +67,7 @@ public static class KsmlNotations
                     ? null
                     : () => Schema.Parse(File.ReadAllText(SchemaFile(schema, ".avsc", notation))), options.SchemaRegistryUrl),
                 "apicurio_jsonschema" or "jsonschema" => new JsonSchemaSerDes(schema, options.SchemaRegistryUrl),
+                "protobuf" or "apicurio_protobuf" or "confluent_protobuf" => new ProtobufSerDes(notation, schema, options),
                 "csv" => new CsvSerDes(schema),
                 "xml" => new XmlSerDes(schema),
                 "json" or "binary" => throw new NotSupportedException("unreachable"),
@@ -189,6 +190,100 @@ public static class KsmlNotations
             catch (AvroException ex)
             {
                 throw new SerializationException($"Not valid {notation} for schema {reader.Name}: {ex.Message}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Protobuf from <c>{Name}.proto</c> in the schema directory. With a registry the payload is framed as
+    /// the configured serde frames it: Confluent's magic byte, schema id and message-index path, or
+    /// Apicurio's magic byte, 4-byte id and length-delimited <c>Ref</c> naming the message.
+    /// </summary>
+    private sealed class ProtobufSerDes(string notation, string? schemaName, NotationOptions options) : AbstractSerDes<JsonNode>
+    {
+        private readonly Lazy<ProtobufSchema?> _schema = new(() => schemaName is null
+            ? options.SchemaRegistryUrl is null ? throw new SerializationException($"The {notation} notation needs a message name ({notation}:Name) unless a schema registry is configured.") : null
+            : ProtobufSchema.Load(SchemaDirectory, schemaName));
+        private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => options.SchemaRegistryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = options.SchemaRegistryUrl }));
+        private readonly ConcurrentDictionary<string, int> _idBySubject = new();
+        private readonly ConcurrentDictionary<(int, string), Google.Protobuf.Reflection.MessageDescriptor> _registered = new();
+        private bool Confluent => options.Type == "confluent_protobuf";
+
+        public override byte[] Serialize(JsonNode data, SerializationContext context)
+        {
+            if (data is null)
+                return null!;
+            var schema = _schema.Value ?? throw new SerializationException($"Writing {notation} without a message name needs one: write {notation}:Name.");
+            var payload = ProtobufValues.Write(data, schema.Message);
+            if (_registry.Value is not { } registry)
+                return payload;
+            var id = _idBySubject.GetOrAdd(Subject(context), subject =>
+                registry.RegisterSchemaAsync(subject, new Confluent.SchemaRegistry.Schema(schema.FileText, SchemaType.Protobuf)).GetAwaiter().GetResult());
+            using var framed = new MemoryStream();
+            var header = new Google.Protobuf.CodedOutputStream(framed);
+            if (Confluent)
+            {
+                var path = ProtobufSchema.IndexPath(schema.Message);
+                // [0], the first message, is written as a single 0; otherwise the count, then each index (zig-zag varints).
+                if (path is [0])
+                    header.WriteSInt32(0);
+                else
+                {
+                    header.WriteSInt32(path.Count);
+                    foreach (var index in path)
+                        header.WriteSInt32(index);
+                }
+            }
+            else
+            {
+                // Apicurio's Ref { string name = 1; }, length-delimited.
+                var name = Google.Protobuf.ByteString.CopyFromUtf8(schema.Message.Name);
+                header.WriteLength(Google.Protobuf.CodedOutputStream.ComputeTagSize(1) + Google.Protobuf.CodedOutputStream.ComputeBytesSize(name));
+                header.WriteTag(1, Google.Protobuf.WireFormat.WireType.LengthDelimited);
+                header.WriteBytes(name);
+            }
+            header.Flush();
+            framed.Write(payload);
+            return Frame(id, framed.ToArray());
+        }
+
+        public override JsonNode Deserialize(byte[] data, SerializationContext context)
+        {
+            if (data is null)
+                return null!;
+            if (_registry.Value is not { } registry)
+                return ProtobufValues.Read(data, _schema.Value!.Message);
+            var (id, body) = Unframe(data);
+            try
+            {
+                var header = new Google.Protobuf.CodedInputStream(body.ToArray());
+                List<int>? indexes = null;
+                string? messageName = null;
+                if (Confluent)
+                {
+                    var count = header.ReadSInt32();
+                    indexes = [];
+                    for (var i = 0; i < count; i++)
+                        indexes.Add(header.ReadSInt32());
+                }
+                else
+                {
+                    var reference = new Google.Protobuf.CodedInputStream(header.ReadBytes().ToByteArray());
+                    while (reference.ReadTag() is var tag and not 0)
+                        if (Google.Protobuf.WireFormat.GetTagFieldNumber(tag) == 1)
+                            messageName = reference.ReadString();
+                        else
+                            reference.SkipLastField();
+                }
+                var payload = body.Span[(int)header.Position..];
+                // The reader's own schema when it names one; else the writer's, as the registry serves it.
+                var message = _schema.Value?.Message ?? _registered.GetOrAdd((id, messageName ?? string.Join(",", indexes!)), _ =>
+                    ProtobufSchema.FromRegistry(registry.GetSchemaAsync(id).GetAwaiter().GetResult().SchemaString, indexes, messageName));
+                return ProtobufValues.Read(payload, message);
+            }
+            catch (Google.Protobuf.InvalidProtocolBufferException ex)
+            {
+                throw new SerializationException($"The value is not in the {options.Type} wire format: {ex.Message}");
             }
         }
     }

@@ -169,6 +169,140 @@ public sealed class NotationTests
             Throws.InstanceOf<SerializationException>().With.Message.StartsWith("The XML does not match Book.xsd"));
     }
 
+    private void WriteProtos()
+    {
+        // KSML's own example schema (examples/sensor_data.proto), and one with every kind of field.
+        File.WriteAllText(Path.Combine(_schemas, "sensor_data.proto"), """
+            syntax = "proto3";
+            package io.axual.ksml.example;
+            message sensor_data {
+              string name = 1;
+              int64 timestamp = 2;
+              string value = 3;
+              SensorType type = 4;
+              string unit = 5;
+              optional string color = 6;
+              optional string city = 7;
+              enum SensorType { UNSPECIFIED = 0; AREA = 1; HUMIDITY = 2; }
+            }
+            """);
+        File.WriteAllText(Path.Combine(_schemas, "Order.proto"), """
+            syntax = "proto3";
+            package shop;
+            import "google/protobuf/timestamp.proto";
+            import "sensor_data.proto";
+            message Order {
+              string id = 1;
+              repeated int32 quantities = 2;
+              map<string, double> prices = 3;
+              repeated Line lines = 4;
+              google.protobuf.Timestamp placed = 5;
+              oneof payment { string card = 6; int64 voucher = 7; }
+              io.axual.ksml.example.sensor_data sensor = 8;
+              bytes note = 9;
+              message Line { string sku = 1; uint32 count = 2; }
+            }
+            """);
+        File.WriteAllText(Path.Combine(_schemas, "Node.proto"), "syntax = \"proto3\";\nmessage Node { Node next = 1; }\n");
+    }
+
+    [Test]
+    public void Protobuf_from_a_proto_file_is_the_dict_ksmls_python_sees_and_standard_protobuf_on_the_wire()
+    {
+        WriteProtos();
+        var reading = JsonNode.Parse("""{"name":"s1","timestamp":"1700000000000","value":"12","type":"AREA","unit":"","color":"red"}""")!;
+
+        var bytes = Write("protobuf:sensor_data", reading);
+
+        // name = 1 (length-delimited "s1"), then timestamp = 2 as a varint; the empty unit, a proto3 default, is not written.
+        Assert.That(bytes[..5], Is.EqualTo(new byte[] { 0x0A, 2, (byte)'s', (byte)'1', 0x10 }));
+        Assert.That(Encoding.UTF8.GetString(bytes), Does.Not.Contain("unit"));
+        Assert.That(Read("protobuf:sensor_data", bytes).ToJsonString(),
+            Is.EqualTo("""{"name":"s1","timestamp":1700000000000,"value":"12","type":"AREA","unit":"","color":"red","city":null}"""),
+            "absent optional fields are None, absent proto3 scalars their defaults, enums their symbols");
+    }
+
+    [Test]
+    public void Protobuf_messages_with_repeated_map_nested_oneof_imported_and_bytes_fields_round_trip()
+    {
+        WriteProtos();
+        var order = JsonNode.Parse("""
+            {"id":"o1","quantities":[1,2,300],"prices":{"apple":0.5,"pear":2.0},"lines":[{"sku":"a","count":2},{"sku":"b","count":0}],
+             "placed":{"seconds":1700000000,"nanos":5},"voucher":42,"sensor":{"name":"x","type":"HUMIDITY"},"note":"AQID"}
+            """)!;
+
+        var back = Read("protobuf:Order", Write("protobuf:Order", order));
+
+        Assert.That(back.ToJsonString(), Is.EqualTo(
+            """{"id":"o1","quantities":[1,2,300],"prices":{"apple":0.5,"pear":2.0},"lines":[{"sku":"a","count":2},{"sku":"b","count":0}],"placed":{"seconds":1700000000,"nanos":5},"card":null,"voucher":42,"sensor":{"name":"x","timestamp":0,"value":"","type":"HUMIDITY","unit":"","color":null,"city":null},"note":"AQID"}"""));
+    }
+
+    [Test]
+    public void Protobuf_refuses_what_its_schema_cannot_hold_and_bytes_that_are_not_its_message()
+    {
+        WriteProtos();
+
+        Assert.That(() => Write("protobuf:sensor_data", JsonNode.Parse("""{"name":"s","type":"SOLAR"}""")!),
+            Throws.InstanceOf<SerializationException>().With.Message.Contains("'SOLAR' is no symbol of protobuf enum io.axual.ksml.example.sensor_data.SensorType"));
+        Assert.That(() => Write("protobuf:sensor_data", JsonNode.Parse("""{"name":"s","colour":"red"}""")!),
+            Throws.InstanceOf<SerializationException>().With.Message.Contains("has no field 'colour'"), "a misspelt field is not silently dropped");
+        Assert.That(() => Write("protobuf:sensor_data", JsonNode.Parse("""{"timestamp":"soon"}""")!),
+            Throws.InstanceOf<SerializationException>().With.Message.Contains("sensor_data.timestamp"));
+        Assert.That(() => Read("protobuf:sensor_data", [0x0A, 0x7F, (byte)'s']),
+            Throws.InstanceOf<SerializationException>().With.Message.StartsWith("Not valid protobuf for io.axual.ksml.example.sensor_data"));
+        Assert.That(() => Write("protobuf:Missing", new JsonObject()),
+            Throws.InstanceOf<SerializationException>().With.Message.Contains("Missing.proto"));
+    }
+
+    [Test]
+    public void A_protobuf_message_nested_past_the_limit_is_refused_without_exhausting_the_stack()
+    {
+        WriteProtos();
+        // Node { next: Node { next: ... } }, 5 000 levels, past the limit of 100: each level is tag 0x0A and a varint length.
+        var inner = new List<byte>();
+        for (var i = 0; i < 5_000; i++)
+        {
+            var length = inner.Count;
+            var framed = new List<byte> { 0x0A };
+            while (length >= 0x80) { framed.Add((byte)(length | 0x80)); length >>= 7; }
+            framed.Add((byte)length);
+            framed.AddRange(inner);
+            inner = framed;
+        }
+
+        Assert.That(() => Read("protobuf:Node", inner.ToArray()), Throws.InstanceOf<Ksml.Runtime.Values.KsmlTypeException>().With.Message.Contains("nests deeper than"));
+    }
+
+    [Test]
+    public void Protobuf_with_a_registry_frames_as_confluent_with_message_indexes_or_as_apicurio_with_a_ref()
+    {
+        WriteProtos();
+        var reading = JsonNode.Parse("""{"name":"s1","type":"AREA"}""")!;
+        byte[] confluent, apicurio;
+        JsonNode confluentBack, bareBack, apicurioBack;
+        using (var registry = new FakeSchemaRegistry())
+        {
+            KsmlNotations.Configure(_schemas, new Dictionary<string, NotationOptions> { ["protobuf"] = new("confluent_protobuf", registry.Url) });
+            confluent = Write("protobuf:sensor_data", reading);
+            confluentBack = Read("protobuf:sensor_data", confluent);
+            bareBack = Read("protobuf", confluent);
+        }
+        using (var registry = new FakeSchemaRegistry())
+        {
+            KsmlNotations.Configure(_schemas, new Dictionary<string, NotationOptions> { ["protobuf"] = new("apicurio_protobuf", registry.Url) });
+            apicurio = Write("protobuf:sensor_data", reading);
+            apicurioBack = Read("protobuf", apicurio);
+        }
+        var payload = new byte[] { 0x0A, 2, (byte)'s', (byte)'1', 0x20, 1 };
+
+        Assert.That(confluent, Is.EqualTo(new byte[] { 0, 0, 0, 0, 7, 0 }.Concat(payload)), "magic byte, schema id, message index [0] as a single 0, payload");
+        Assert.That(apicurio, Is.EqualTo(new byte[] { 0, 0, 0, 0, 7, 13, 0x0A, 11 }.Concat("sensor_data"u8.ToArray()).Concat(payload)),
+            "magic byte, schema id, the length-delimited Ref naming the message, payload");
+        const string expected = """{"name":"s1","timestamp":0,"value":"","type":"AREA","unit":"","color":null,"city":null}""";
+        Assert.That((confluentBack.ToJsonString(), bareBack.ToJsonString(), apicurioBack.ToJsonString()), Is.EqualTo((expected, expected, expected)),
+            "a bare protobuf type reads with the schema the registry serves for the record's id");
+    }
+
     [Test]
     public void A_missing_schema_file_is_named()
     {
