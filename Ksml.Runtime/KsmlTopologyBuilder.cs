@@ -80,7 +80,15 @@ public sealed class KsmlTopologyBuilder
         if (_sources.TryGetValue(topic.Topic, out var existing))
             return existing as T ?? throw new InvalidOperationException(
                 $"Topic '{topic.Topic}' is read as both a stream and a table; Kafka Streams allows one source per topic.");
-        var source = create();
+        T source;
+        try
+        {
+            source = create();
+        }
+        catch (Hosting.KsmlConfigException ex) when (ex.Location is null)
+        {
+            throw new Hosting.KsmlConfigException($"stream '{topic.Name}' (topic {topic.Topic}): {ex.Message}");
+        }
         _sources[topic.Topic] = source;
         return source;
     }

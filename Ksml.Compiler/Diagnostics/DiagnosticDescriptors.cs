@@ -58,6 +58,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor CacheKeyMissesParameter = new("KSML0016", "Cache key misses a parameter",
         "function '{0}' uses '{1}' but its cache key '{2}' does not, so a later call with the same key gets an earlier call's result; put '{1}' in the key, or leave 'key' out to key by every argument", DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor ConfiguredNotation = new("KSML0017", "Notation not built in",
+        "notation '{0}' is not built in{1}; the application starts only if the runner config defines it under ksml.notations (built in are {2})", DiagnosticSeverity.Warning);
+
     public static readonly DiagnosticDescriptor UndefinedStream = new("KSML0100", "Undefined stream",
         "Stream '{0}' is not defined in 'streams', 'tables' or 'globalTables', nor named by an earlier pipeline.{1}");
 

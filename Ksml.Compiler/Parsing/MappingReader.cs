@@ -90,9 +90,12 @@ internal sealed class MappingReader
 
     public static TypeSyntax TypeOf(ParseContext context, YamlScalar scalar)
     {
-        var type = TypeParser.TryParse(scalar.Value, out var error);
+        var type = TypeParser.TryParse(scalar.Value, out var error, out var configuredNotations);
         if (type is null)
             context.Report(DiagnosticDescriptors.InvalidType, scalar.Span, scalar.Value, error);
+        else
+            foreach (var notation in configuredNotations.Distinct())
+                context.Report(DiagnosticDescriptors.ConfiguredNotation, scalar.Span, notation, TypeParser.Suggestion(notation), string.Join(", ", TypeParser.KnownNotations));
         return new TypeSyntax(scalar.Value, type, scalar.Span);
     }
 

@@ -10,8 +10,15 @@ namespace Ksml.Compiler.Types;
 /// </summary>
 public static class TypeParser
 {
-    /// <summary>Notations Ksml.NET knows; a prefix outside this list is reported with a suggestion.</summary>
-    public static readonly IReadOnlyList<string> KnownNotations = new[] { "avro", "binary", "csv", "json", "jsonschema", "protobuf", "xml" };
+    /// <summary>
+    /// Notations every runner has: KSML's short names and, as KSML registers each implementation under its own
+    /// name too, the vendor ones. Any other prefix must be defined under <c>ksml.notations</c> in the runner config.
+    /// </summary>
+    public static readonly IReadOnlyList<string> KnownNotations = new[]
+    {
+        "avro", "binary", "csv", "json", "jsonschema", "protobuf", "xml",
+        "apicurio_avro", "confluent_avro", "apicurio_jsonschema", "confluent_jsonschema", "apicurio_protobuf", "confluent_protobuf",
+    };
 
     private static readonly Dictionary<string, KsmlType> Simple = new(StringComparer.Ordinal)
     {
@@ -40,9 +47,16 @@ public static class TypeParser
     public static IEnumerable<string> KnownWords => Simple.Keys.Concat(new[] { "list", "tuple", "union", "enum", "windowed" }).Concat(KnownNotations).Distinct();
 
     /// <summary>Parses <paramref name="text"/>; on failure returns null and a message saying what is wrong.</summary>
-    public static KsmlType? TryParse(string text, out string? error)
+    public static KsmlType? TryParse(string text, out string? error) => TryParse(text, out error, out _);
+
+    /// <summary>
+    /// Parses <paramref name="text"/>, also naming the notations it uses that are not built in
+    /// (<c>mynotation:Schema</c>), which only a runner config that defines them can serve.
+    /// </summary>
+    public static KsmlType? TryParse(string text, out string? error, out IReadOnlyList<string> configuredNotations)
     {
         var reader = new Reader(text);
+        configuredNotations = reader.ConfiguredNotations;
         try
         {
             var type = reader.ParseType();
@@ -59,6 +73,10 @@ public static class TypeParser
         }
     }
 
+    /// <summary>" (did you mean 'avro'?)" for a notation name close to a built-in one, else empty.</summary>
+    public static string Suggestion(string notation) =>
+        Diagnostics.NameSuggester.Closest(notation, KnownNotations) is { } best ? $" (did you mean '{best}'?)" : "";
+
     private sealed class Reader
     {
         private readonly string _text;
@@ -67,6 +85,7 @@ public static class TypeParser
         public Reader(string text) => _text = text;
 
         public bool AtEnd => _pos >= _text.Length;
+        public List<string> ConfiguredNotations { get; } = new();
         public string Rest => _text.Substring(_pos);
 
         public void SkipSpaces()
@@ -166,7 +185,11 @@ public static class TypeParser
             if (TryTake(':'))
             {
                 if (!KnownNotations.Contains(word))
-                    throw new FormatException($"unknown notation '{word}'{Suggest(word, KnownNotations)}; known notations are {string.Join(", ", KnownNotations)}");
+                {
+                    if (!IsNotationName(word))
+                        throw new FormatException($"'{word}' is no notation name{Suggest(word, KnownNotations)}; known notations are {string.Join(", ", KnownNotations)}");
+                    ConfiguredNotations.Add(word);
+                }
                 var afterColon = _pos;
                 var schema = Word();
                 // KSML writes a windowed key for a topic as json:windowed(T), the key in its JSON struct form (how a
@@ -220,6 +243,9 @@ public static class TypeParser
             Take(close, context);
             return items;
         }
+
+        private static bool IsNotationName(string word) =>
+            word.Length > 0 && (char.IsLetter(word[0]) || word[0] == '_') && word.All(c => char.IsLetterOrDigit(c) || c is '_' or '-');
 
         private static string Suggest(string word, IEnumerable<string> candidates)
         {

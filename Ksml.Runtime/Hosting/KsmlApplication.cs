@@ -26,7 +26,14 @@ public static class KsmlApplication
         foreach (var definition in definitions)
         {
             LoadFunctions(definition, functions);
-            definition.Build(ksml);
+            try
+            {
+                definition.Build(ksml);
+            }
+            catch (KsmlConfigException ex) when (ex.Location is null)
+            {
+                throw new KsmlConfigException(definition.SourcePath, ex.Message);
+            }
         }
         return (builder.Build(), ksml.StoreQueries);
     }
@@ -124,7 +131,16 @@ public static class KsmlApplication
             }
             if (parse.GetValue(describe))
             {
-                Console.WriteLine(BuildTopology(definitions, new DescribeOnlyFunctionFactory()).Describe());
+                try
+                {
+                    Serdes.KsmlNotations.Configure(options.SchemaDirectory, options.Notations);
+                    Console.WriteLine(BuildTopology(definitions, new DescribeOnlyFunctionFactory()).Describe());
+                }
+                catch (KsmlConfigException ex)
+                {
+                    await Console.Error.WriteLineAsync("ksml: " + ex.Message).ConfigureAwait(false);
+                    return 2;
+                }
                 return 0;
             }
             return await RunAsync(definitions, options, cancellation).ConfigureAwait(false);

@@ -181,7 +181,7 @@ public static partial class KsmlRunnerConfig
                 {
                     case "type":
                         type = Scalar(item, source, at + ".type");
-                        string[] known = ["apicurio_avro", "confluent_avro", "apicurio_jsonschema", "apicurio_protobuf", "confluent_protobuf", "protobuf", "csv", "xml", "json", "binary"];
+                        string[] known = ["apicurio_avro", "confluent_avro", "apicurio_jsonschema", "confluent_jsonschema", "apicurio_protobuf", "confluent_protobuf", "protobuf", "csv", "xml", "json", "binary"];
                         if (!known.Contains(type))
                             throw new KsmlConfigException(Where(source, item), $"{at}.type: '{type}' is not one of {string.Join(", ", known)}");
                         break;

@@ -66,12 +66,14 @@ public static class KsmlNotations
                 "confluent_avro" or "apicurio_avro" => new AvroSerDes(notation, options.SchemaRegistryUrl is not null && schema is null
                     ? null
                     : () => Schema.Parse(File.ReadAllText(SchemaFile(schema, ".avsc", notation))), options.SchemaRegistryUrl),
-                "apicurio_jsonschema" or "jsonschema" => new JsonSchemaSerDes(schema, options.SchemaRegistryUrl),
+                "apicurio_jsonschema" or "confluent_jsonschema" or "jsonschema" => new JsonSchemaSerDes(schema, options.SchemaRegistryUrl),
                 "protobuf" or "apicurio_protobuf" or "confluent_protobuf" => new ProtobufSerDes(notation, schema, options),
                 "csv" => new CsvSerDes(schema),
                 "xml" => new XmlSerDes(schema),
                 "json" or "binary" => throw new NotSupportedException("unreachable"),
-                var other => throw new NotSupportedException($"Notation '{notation}' ({other}) is not supported; use avro, jsonschema, csv, xml or json."),
+                var other => throw new NotSupportedException(other == notation
+                    ? $"Notation '{notation}' is neither built in nor defined under ksml.notations in the runner config."
+                    : $"Notation '{notation}' has type '{other}', which Ksml.NET does not serve."),
             };
         });
     }

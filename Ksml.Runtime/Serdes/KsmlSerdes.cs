@@ -42,6 +42,19 @@ public static class KsmlSerdes
         _ => typeof(object),
     };
 
+    // A notation the runner cannot serve is a configuration error, reported at start, not a crash.
+    private static ISerDes<JsonNode>? NotationSerde(string ksmlType, Ksml.Compiler.Types.NotationType notation)
+    {
+        try
+        {
+            return KsmlNotations.For(notation.Notation, notation.Schema);
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new Hosting.KsmlConfigException($"type '{ksmlType}': {ex.Message}");
+        }
+    }
+
     private static Ksml.Compiler.Types.NotationType? NotationOf(string ksmlType) =>
         ksmlType.Length > 0 && Ksml.Compiler.Types.TypeParser.TryParse(ksmlType, out _)?.Resolve() is Ksml.Compiler.Types.NotationType notation ? notation : null;
 
@@ -52,7 +65,7 @@ public static class KsmlSerdes
     /// <summary>A serde for <typeparamref name="T"/> in the notation of <paramref name="ksmlType"/>.</summary>
     public static ISerDes<T> For<T>(string ksmlType)
     {
-        if (typeof(T) == typeof(JsonNode) && NotationOf(ksmlType) is { } notation && KsmlNotations.For(notation.Notation, notation.Schema) is { } schemaSerde)
+        if (typeof(T) == typeof(JsonNode) && NotationOf(ksmlType) is { } notation && NotationSerde(ksmlType, notation) is { } schemaSerde)
             return (ISerDes<T>)schemaSerde;
         if (typeof(T).IsGenericType && typeof(T).GetGenericTypeDefinition() == typeof(Streamiz.Kafka.Net.State.Windowed<>)
             && ksmlType.Length > 0 && Ksml.Compiler.Types.TypeParser.TryParse(ksmlType, out _)?.Resolve() is Ksml.Compiler.Types.WindowedType { Notation: "avro" } windowed)

@@ -77,6 +77,51 @@ public sealed class RunCommandTests
     }
 
     [Test]
+    public void A_notation_the_runner_config_does_not_define_stops_the_start_with_one_located_line()
+    {
+        var work = Directory.CreateTempSubdirectory("ksml-run-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(work, "orders.ksml.yaml"), """
+                streams:
+                  orders:
+                    topic: orders
+                    keyType: string
+                    valueType: vendor_avro:Order
+                pipelines:
+                  print_orders:
+                    from: orders
+                    print:
+                """);
+            const string runner = """
+                kafka:
+                  application.id: tool-notation-test
+                ksml:
+                  definitions:
+                    orders: orders.ksml.yaml
+
+                """;
+            File.WriteAllText(Path.Combine(work, "ksml-runner.yaml"), runner);
+            var (exit, printed) = RunTool(work, TimeSpan.FromSeconds(120), "run", "--config", "ksml-runner.yaml", "--describe");
+
+            Assert.That(exit, Is.EqualTo(2), printed);
+            Assert.That(printed, Does.Contain("ksml: orders.ksml.yaml: stream 'orders' (topic orders): type 'vendor_avro:Order': Notation 'vendor_avro' is neither built in nor defined under ksml.notations in the runner config."), printed);
+            Assert.That(printed, Does.Not.Contain("   at "), "no stack trace");
+
+            // Defined under ksml.notations, as KSML lets any name stand for an implementation, the same definition builds.
+            File.WriteAllText(Path.Combine(work, "ksml-runner.yaml"), runner.Replace("  definitions:", "  notations:\n    vendor_avro:\n      type: confluent_avro\n  definitions:", StringComparison.Ordinal));
+            (exit, printed) = RunTool(work, TimeSpan.FromSeconds(120), "run", "--config", "ksml-runner.yaml", "--describe");
+
+            Assert.That(exit, Is.EqualTo(0), printed);
+            Assert.That(printed, Does.Contain("Topologies:"), printed);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Test]
     public void The_applications_own_help_lists_its_options()
     {
         var (exit, printed) = RunTool(Suites, TimeSpan.FromSeconds(60), "run", "definitions/readings.ksml.yaml", "--", "--help");

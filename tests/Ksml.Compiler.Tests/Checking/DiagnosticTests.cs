@@ -92,10 +92,25 @@ public class DiagnosticTests
     }
 
     [Test]
-    public void KSML0007_unknown_notation()
+    public void KSML0007_a_notation_prefix_that_is_no_name()
     {
-        Assert.That(Check("streams:\n  s:\n    topic: a\n    keyType: string\n    valueType: avor:Order\npipelines:\n  p:\n    from: s\n    print:\n"), Has.Some.Contains(
-            "error KSML0007: Invalid type 'avor:Order': unknown notation 'avor' (did you mean 'avro'?)"));
+        Assert.That(Check("streams:\n  s:\n    topic: a\n    keyType: string\n    valueType: av.ro:Order\npipelines:\n  p:\n    from: s\n    print:\n"), Has.Some.Contains(
+            "error KSML0007: Invalid type 'av.ro:Order': 'av.ro' is no notation name"));
+    }
+
+    [Test]
+    public void KSML0017_a_notation_that_is_not_built_in_must_come_from_the_runner_config()
+    {
+        // KSML serves any name ksml.notations defines, so an unknown prefix is a warning that says what must hold.
+        Assert.That(Check("streams:\n  s:\n    topic: a\n    keyType: string\n    valueType: avor:Order\npipelines:\n  p:\n    from: s\n    print:\n"), Does.Contain(
+            "test.ksml.yaml(5,16): warning KSML0017: notation 'avor' is not built in (did you mean 'avro'?); the application starts only if the runner config defines it under ksml.notations (built in are avro, binary, csv, json, jsonschema, protobuf, xml, apicurio_avro, confluent_avro, apicurio_jsonschema, confluent_jsonschema, apicurio_protobuf, confluent_protobuf)"));
+    }
+
+    [Test]
+    public void Vendor_notation_names_are_built_in_as_in_KSML()
+    {
+        foreach (var notation in new[] { "confluent_avro", "apicurio_avro", "apicurio_jsonschema", "confluent_protobuf", "apicurio_protobuf" })
+            Assert.That(Check($"streams:\n  s:\n    topic: a\n    keyType: string\n    valueType: {notation}:Order\npipelines:\n  p:\n    from: s\n    print:\n"), Is.Empty, notation);
     }
 
     [Test]
