@@ -59,18 +59,18 @@ public sealed class KsmlTopologyBuilder
         {
             var tag = new KeyValuePair<string, object?>("topic", topic.Topic);
             return Builder.Stream(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType), TimestampExtractor(topic))
-                .Peek((_, _, _) => KsmlMetrics.RecordsIn.Add(1, tag), topic.Name + "_records_in");
+                .Peek((_, _, _) => KsmlMetrics.RecordsIn.Add(1, tag), topic.Topic + "_records_in");
         });
 
-    /// <summary>A table over a topic, materialised in <paramref name="store"/> or a store named after the table.</summary>
+    /// <summary>A table over a topic, materialised in <paramref name="store"/> or, as in KSML, a store named after the topic.</summary>
     public IKTable<K, V> Table<K, V>(KsmlTopicDefinition topic, KsmlStoreDefinition? store = null) =>
         Source(topic, () => Builder.Table(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType),
-            KeyValueMaterialized<K, V>(store, topic.Name + "_store", topic.KeyType, topic.ValueType), null, TimestampExtractor(topic)));
+            KeyValueMaterialized<K, V>(store, topic.Topic, topic.KeyType, topic.ValueType), null, TimestampExtractor(topic)));
 
     /// <summary>A global table over a topic.</summary>
     public IGlobalKTable<K, V> GlobalTable<K, V>(KsmlTopicDefinition topic, KsmlStoreDefinition? store = null) =>
         Source(topic, () => Builder.GlobalTable(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType),
-            KeyValueMaterialized<K, V>(store, topic.Name + "_store", topic.KeyType, topic.ValueType), null, TimestampExtractor(topic)));
+            KeyValueMaterialized<K, V>(store, topic.Topic, topic.KeyType, topic.ValueType), null, TimestampExtractor(topic)));
 
     private ITimestampExtractor? TimestampExtractor(KsmlTopicDefinition topic) =>
         topic.TimestampExtractor is { } extractor ? new KsmlTimestampExtractor(Function(extractor)) : null;

@@ -337,6 +337,7 @@ public sealed class KsmlHost : IAsyncDisposable
             candidates.Add(b);
         if (double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d))
             candidates.Add(d);
+        candidates.AddRange(KafkaEnumValues(value));
         foreach (var candidate in candidates)
         {
             try
@@ -349,6 +350,22 @@ public sealed class KsmlHost : IAsyncDisposable
             }
         }
         throw new KsmlConfigException($"kafka.{key}: '{value}' is not a value this setting accepts");
+    }
+
+    private static readonly Type[] KafkaEnums = typeof(ClientConfig).Assembly.GetExportedTypes().Where(t => t.IsEnum).ToArray();
+
+    /// <summary>
+    /// The Confluent.Kafka enum members Kafka's own spelling names (earliest, all, SASL_SSL, cooperative-sticky):
+    /// Streamiz types such settings as enums.
+    /// </summary>
+    private static IEnumerable<object> KafkaEnumValues(string value)
+    {
+        static string Normal(string text) => text.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).ToUpperInvariant();
+        var wanted = Normal(value);
+        foreach (var type in KafkaEnums)
+            foreach (var name in Enum.GetNames(type))
+                if (Normal(name) == wanted)
+                    yield return Enum.Parse(type, name);
     }
 
     /// <summary>Waits for the producers to finish (those with a count or an until).</summary>

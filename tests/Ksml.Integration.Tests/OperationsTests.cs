@@ -48,6 +48,30 @@ public sealed class OperationsTests
         Assert.That((await http.GetAsync("nothing-here")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }
 
+    [Test]
+    public async Task Kafka_settings_in_Kafkas_own_spelling_are_taken_as_KSMLs_example_runner_writes_them()
+    {
+        // Streamiz types auto.offset.reset, acks and security.protocol as enums; 'earliest' had stopped the start.
+        var id = AppId();
+        var options = KsmlRunnerConfig.Parse($"""
+            kafka:
+              application.id: {id}
+              auto.offset.reset: earliest
+              acks: all
+              security.protocol: PLAINTEXT
+              commit.interval.ms: "200"
+            ksml:
+              storageDirectory: {Path.Combine(Path.GetTempPath(), "ksml-it-" + id)}
+              createStorageDirectory: true
+            """, "ksml-runner.yaml", Environment.GetEnvironmentVariable);
+        var key = "before-start-" + id;
+        Kafka.Produce(_broker, Topics.orders_in, (key, JsonNode.Parse("""{"total": 6, "qty": 3}""")));
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker);
+
+        await Kafka.Until(() => Kafka.Read<string, double>(_broker, Topics.orders_out, int.MaxValue, TimeSpan.FromSeconds(1)).Any(r => r.Key == key),
+            "the record written before the start is read from the earliest offset");
+    }
+
     [TestCase("0.0.0.0", "127.0.0.1")]
     [TestCase("[::]", "[::1]")]
     [TestCase("::", "127.0.0.1")]

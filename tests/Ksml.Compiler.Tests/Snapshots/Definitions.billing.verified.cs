@@ -43,12 +43,14 @@ public sealed partial class BillingKsml : IKsmlDefinition
     /// <summary>The streams, tables and global tables this definition reads and writes.</summary>
     public static class Topics
     {
-        /// <summary>Stream <c>invoices</c> on topic <c>invoices</c> (line 3).</summary>
-        public static readonly KsmlTopicDefinition invoices = new("invoices", "invoices", "string", "string", null);
-        /// <summary>Stream <c>invoices_out</c> on topic <c>invoices_out</c> (line 7).</summary>
-        public static readonly KsmlTopicDefinition invoices_out = new("invoices_out", "invoices_out", "string", "string", null);
+        /// <summary>Stream <c>source</c> on topic <c>invoices</c> (line 4).</summary>
+        public static readonly KsmlTopicDefinition source = new("source", "invoices", "string", "string", null);
+        /// <summary>Stream <c>target</c> on topic <c>invoices_out</c> (line 8).</summary>
+        public static readonly KsmlTopicDefinition target = new("target", "invoices_out", "string", "string", null);
+        /// <summary>Table <c>rates</c> on topic <c>billing_rates</c> (line 14).</summary>
+        public static readonly KsmlTopicDefinition rates = new("rates", "billing_rates", "string", "string", null);
         /// <summary>Every topic above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [invoices, invoices_out];
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [source, target, rates];
     }
 
     /// <summary>The state stores this definition declares.</summary>
@@ -59,23 +61,23 @@ public sealed partial class BillingKsml : IKsmlDefinition
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
     public static class Functions
     {
-        /// <summary>The valueTransformer <c>main_transformValue1_mapper</c> (line 18).</summary>
-        public static readonly KsmlFunctionDefinition main_transformValue1_mapper = new(
+        /// <summary>The valueJoiner <c>main_join1_valueJoiner</c> (line 26).</summary>
+        public static readonly KsmlFunctionDefinition main_join1_valueJoiner = new(
             Definition: DefinitionName,
-            Name: "main_transformValue1_mapper",
-            Type: "valueTransformer",
+            Name: "main_join1_valueJoiner",
+            Type: "valueJoiner",
             SourcePath: Path,
-            Line: 18,
-            FixedParameters: ["key", "value"],
+            Line: 26,
+            FixedParameters: ["key", "value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("'billed ' + value", 18, 24),
+            Expression: new("'billed ' + value1 + ' at ' + value2", 26, 24),
             ResultType: "string",
             Stores: []);
 
         /// <summary>Every function above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [main_transformValue1_mapper];
+        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [main_join1_valueJoiner];
     }
 
     /// <summary>The producers of this definition.</summary>
@@ -90,12 +92,12 @@ public sealed partial class BillingKsml : IKsmlDefinition
     {
 
         // Pipeline 'main'
-#line 14 "/project/billing.ksml.yaml"
-        IKStream<string?, string?> main_source = ksml.Stream<string?, string?>(Topics.invoices);
-#line 16 "/project/billing.ksml.yaml"
-        IKStream<string?, string?> main_1_transformValue = main_source.KsmlTransformValue<string?, string?, string?>(ksml, Functions.main_transformValue1_mapper, "billing_main_1_transformValue");
-#line 20 "/project/billing.ksml.yaml"
-        main_1_transformValue.KsmlTo(ksml, Topics.invoices_out, null, "billing_main_to");
+#line 21 "/project/billing.ksml.yaml"
+        IKStream<string?, string?> main_source = ksml.Stream<string?, string?>(Topics.source);
+#line 23 "/project/billing.ksml.yaml"
+        IKStream<string?, string?> main_1_join = main_source.KsmlJoinTable<string?, string?, string?, string?>(ksml, ksml.Table<string?, string?>(Topics.rates), Functions.main_join1_valueJoiner, "join", "billing_main_1_join");
+#line 28 "/project/billing.ksml.yaml"
+        main_1_join.KsmlTo(ksml, Topics.target, null, "billing_main_to");
 #line default
     }
 }

@@ -43,12 +43,14 @@ public sealed partial class ShippingKsml : IKsmlDefinition
     /// <summary>The streams, tables and global tables this definition reads and writes.</summary>
     public static class Topics
     {
-        /// <summary>Stream <c>shipments</c> on topic <c>shipments</c> (line 4).</summary>
-        public static readonly KsmlTopicDefinition shipments = new("shipments", "shipments", "string", "string", null);
-        /// <summary>Stream <c>shipments_out</c> on topic <c>shipments_out</c> (line 8).</summary>
-        public static readonly KsmlTopicDefinition shipments_out = new("shipments_out", "shipments_out", "string", "string", null);
+        /// <summary>Stream <c>source</c> on topic <c>shipments</c> (line 4).</summary>
+        public static readonly KsmlTopicDefinition source = new("source", "shipments", "string", "string", null);
+        /// <summary>Stream <c>target</c> on topic <c>shipments_out</c> (line 8).</summary>
+        public static readonly KsmlTopicDefinition target = new("target", "shipments_out", "string", "string", null);
+        /// <summary>Table <c>rates</c> on topic <c>shipping_rates</c> (line 14).</summary>
+        public static readonly KsmlTopicDefinition rates = new("rates", "shipping_rates", "string", "string", null);
         /// <summary>Every topic above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [shipments, shipments_out];
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [source, target, rates];
     }
 
     /// <summary>The state stores this definition declares.</summary>
@@ -59,23 +61,23 @@ public sealed partial class ShippingKsml : IKsmlDefinition
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
     public static class Functions
     {
-        /// <summary>The valueTransformer <c>main_transformValue1_mapper</c> (line 19).</summary>
-        public static readonly KsmlFunctionDefinition main_transformValue1_mapper = new(
+        /// <summary>The valueJoiner <c>main_join1_valueJoiner</c> (line 26).</summary>
+        public static readonly KsmlFunctionDefinition main_join1_valueJoiner = new(
             Definition: DefinitionName,
-            Name: "main_transformValue1_mapper",
-            Type: "valueTransformer",
+            Name: "main_join1_valueJoiner",
+            Type: "valueJoiner",
             SourcePath: Path,
-            Line: 19,
-            FixedParameters: ["key", "value"],
+            Line: 26,
+            FixedParameters: ["key", "value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("'shipped ' + value", 19, 24),
+            Expression: new("'shipped ' + value1 + ' at ' + value2", 26, 24),
             ResultType: "string",
             Stores: []);
 
         /// <summary>Every function above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [main_transformValue1_mapper];
+        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [main_join1_valueJoiner];
     }
 
     /// <summary>The producers of this definition.</summary>
@@ -90,12 +92,12 @@ public sealed partial class ShippingKsml : IKsmlDefinition
     {
 
         // Pipeline 'main'
-#line 15 "/project/shipping.ksml.yaml"
-        IKStream<string?, string?> main_source = ksml.Stream<string?, string?>(Topics.shipments);
-#line 17 "/project/shipping.ksml.yaml"
-        IKStream<string?, string?> main_1_transformValue = main_source.KsmlTransformValue<string?, string?, string?>(ksml, Functions.main_transformValue1_mapper, "shipping_main_1_transformValue");
 #line 21 "/project/shipping.ksml.yaml"
-        main_1_transformValue.KsmlTo(ksml, Topics.shipments_out, null, "shipping_main_to");
+        IKStream<string?, string?> main_source = ksml.Stream<string?, string?>(Topics.source);
+#line 23 "/project/shipping.ksml.yaml"
+        IKStream<string?, string?> main_1_join = main_source.KsmlJoinTable<string?, string?, string?, string?>(ksml, ksml.Table<string?, string?>(Topics.rates), Functions.main_join1_valueJoiner, "join", "shipping_main_1_join");
+#line 28 "/project/shipping.ksml.yaml"
+        main_1_join.KsmlTo(ksml, Topics.target, null, "shipping_main_to");
 #line default
     }
 }
