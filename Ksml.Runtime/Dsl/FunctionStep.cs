@@ -100,7 +100,22 @@ internal static class StepOutcomes
         var supplier = Streamiz.Kafka.Net.Processors.Public.TransformerBuilder.New<K, V, K, StepOutcome<R>>()
             .Transformer<StoreBoundTransformer<K, V, StepOutcome<R>>>(new StoreBoundTransformer<K, V, StepOutcome<R>>.Body(evaluate))
             .Build();
-        return stream.TransformValues(supplier, name, step.Function.Definition.Stores.ToArray());
+        ConnectStores(stream, name, step.Function.Definition.Stores);
+        return stream.TransformValues(supplier, name);
+    }
+
+    /// <summary>
+    /// Streamiz's transformers with stores drop a record whose key is null, with only a warning (KStreamPAPI),
+    /// where Kafka Streams' processValues, and so KSML, hands it to the function. So the stores are connected to
+    /// a node of the same task that no record reaches, and the step reaches them through its task, which serves
+    /// every store registered in it (ProcessorStateManager.GetStore), without declaring them itself.
+    /// </summary>
+    private static void ConnectStores<K, V>(IKStream<K, V> stream, string name, IReadOnlyCollection<string> stores)
+    {
+        var holder = Streamiz.Kafka.Net.Processors.Public.TransformerBuilder.New<K, V, K, V>()
+            .Transformer<StoreBoundTransformer<K, V, V>>(new StoreBoundTransformer<K, V, V>.Body((_, value, _, _) => value))
+            .Build();
+        stream.Filter((_, _, _) => false, name + "_stores_filter").TransformValues(holder, name + "_stores", stores.ToArray());
     }
 
     /// <summary>

@@ -46,6 +46,22 @@ public sealed class StatefulOperationTests
     }
 
     [Test]
+    public void A_record_without_a_key_reaches_a_function_that_uses_stores_as_in_Kafka_Streams()
+    {
+        // Streamiz's stateful transformers dropped it with a warning; KSML's example generators write null keys.
+        var input = _driver.Input<string, JsonNode>(Topics.dedup_in);
+        var output = _driver.Output<string, JsonNode>(Topics.dedup_out);
+
+        input.PipeInput(null!, Json("""{"id":"keyless"}"""));
+        input.PipeInput(null!, Json("""{"id":"keyless"}"""));
+
+        var passed = output.ReadKeyValueList().ToList();
+        Assert.That(passed, Has.Count.EqualTo(1));
+        Assert.That(passed[0].Message.Key, Is.Null);
+        Assert.That(_driver.Driver.GetKeyValueStore<string, long>("seen_orders").Get("keyless"), Is.EqualTo(1L));
+    }
+
+    [Test]
     public void The_key_value_store_api_from_python_tells_a_missing_key_from_a_stored_zero()
     {
         var input = _driver.Input<string, string>(Topics.store_api_in);
