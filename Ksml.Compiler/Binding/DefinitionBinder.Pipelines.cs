@@ -535,7 +535,7 @@ public sealed partial class DefinitionBinder
             {
                 NeedsStream();
                 var target = to.Target.Inline is not null
-                    ? BindTopic(to.Target.Inline, owner + "_to")
+                    ? BindTopic(to.Target.Inline, owner + "_to", input.Key, input.Value)
                     : _topics.TryGetValue(to.Target.Name!.Name, out var declared) ? declared : null;
                 if (target is null)
                 {

@@ -82,10 +82,14 @@ public sealed partial class DefinitionBinder
         _ => "globalTable",
     };
 
-    private BoundTopic BindTopic(TopicSyntax syntax, string name)
+    /// <summary>
+    /// Binds a topic; <paramref name="untypedKey"/> and <paramref name="untypedValue"/> are what an inline sink
+    /// topic without keyType or valueType carries: as in KSML, the types of the stream written to it.
+    /// </summary>
+    private BoundTopic BindTopic(TopicSyntax syntax, string name, KsmlType? untypedKey = null, KsmlType? untypedValue = null)
     {
         var topic = new BoundTopic(name, syntax.Kind, syntax.Topic?.Name ?? name,
-            TypeOf(syntax.KeyType, KsmlType.Any), TypeOf(syntax.ValueType, KsmlType.Any),
+            TypeOf(syntax.KeyType, untypedKey ?? KsmlType.Any), TypeOf(syntax.ValueType, untypedValue ?? KsmlType.Any),
             syntax.Name?.Span ?? syntax.Span, syntax.Name is null)
         {
             OffsetResetPolicy = syntax.OffsetResetPolicy?.Name,

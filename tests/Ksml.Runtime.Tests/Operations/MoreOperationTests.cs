@@ -29,6 +29,15 @@ public sealed class MoreOperationTests
     }
 
     [Test]
+    public void An_inline_target_without_types_is_written_in_the_streams_own_notation()
+    {
+        _driver.Input<string, JsonNode>(Topics.rows_in).PipeInput("k", JsonNode.Parse("""["x", "y,z"]""")!);
+
+        Assert.That(_driver.Output<string, string>(Topics.rows_as_csv_to).ReadValueList(), Is.EqualTo(new[] { "x,\"y,z\"" }),
+            "the record leaves as csv, the type the stream has after convertValue, not as json");
+    }
+
+    [Test]
     public void ConvertValue_converts_primitives_losslessly_both_ways_as_ksml_does()
     {
         var words = _driver.Input<string, string>(Topics.words_for_counting);
