@@ -293,7 +293,7 @@ public static class KsmlNotations
     private sealed class JsonSchemaSerDes(string? schemaName, string? registryUrl) : AbstractSerDes<JsonNode>
     {
         // The schema file is read once: its text is what the registry gets, its parse what validates.
-        private readonly Lazy<(string Text, JsonSchema Parsed)?> _schema = new(() => schemaName is null ? null : Load(schemaName));
+        private readonly Lazy<(string Text, JsonSchema Parsed, JsonNode Tree)?> _schema = new(() => schemaName is null ? null : Load(schemaName));
         private readonly ConcurrentDictionary<string, int> _idBySubject = new();
         private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => registryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl }));
 
@@ -301,6 +301,8 @@ public static class KsmlNotations
         {
             if (data is null)
                 return null!;
+            if (_schema.Value is { } rules)
+                data = JsonSchemaValues.Conform(data, rules.Tree);
             Validate(data, "written");
             var json = Values.ParsedJson.Utf8(data);
             if (_registry.Value is not { } registry || _schema.Value is not { } schema)
@@ -310,10 +312,10 @@ public static class KsmlNotations
             return Frame(id, json);
         }
 
-        private static (string Text, JsonSchema Parsed) Load(string name)
+        private static (string Text, JsonSchema Parsed, JsonNode Tree) Load(string name)
         {
             var text = File.ReadAllText(SchemaFile(name, ".json", "jsonschema"));
-            return (text, JsonSchema.FromText(text));
+            return (text, JsonSchema.FromText(text), JsonNode.Parse(text, documentOptions: ValueLimits.Json)!);
         }
 
         public override JsonNode Deserialize(byte[] data, SerializationContext context)

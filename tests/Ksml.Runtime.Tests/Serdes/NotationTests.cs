@@ -28,6 +28,11 @@ public sealed class NotationTests
         File.WriteAllText(Path.Combine(_schemas, "Order.json"), """
             {"type":"object","required":["id","qty"],"properties":{"id":{"type":"string"},"qty":{"type":"integer","minimum":1}}}
             """);
+        File.WriteAllText(Path.Combine(_schemas, "Measurement.json"), """
+            {"type":"object","$defs":{"tag":{"type":"object","properties":{"weight":{"type":"number"}}}},
+             "properties":{"timestamp":{"type":"number"},"count":{"type":"integer"},"label":{"type":"string"},"on":{"type":"boolean"},
+                           "tags":{"type":"array","items":{"$ref":"#/$defs/tag"}},"free":{}}}
+            """);
         File.WriteAllText(Path.Combine(_schemas, "Person.csv"), "name,city,note\n");
         File.WriteAllText(Path.Combine(_schemas, "Book.xsd"), """
             <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
@@ -133,6 +138,20 @@ public sealed class NotationTests
 
         var error = Assert.Throws<SerializationException>(() => Read("jsonschema:Order", """{"id":"o1","qty":0}"""u8.ToArray()))!;
         Assert.That(error.Message, Does.StartWith("The value read does not match jsonschema:Order"));
+    }
+
+    [Test]
+    public void Jsonschema_converts_what_is_written_into_the_schemas_types_when_nothing_is_lost_as_KSML_does()
+    {
+        // KSML's jsonschema sensor generator writes its long timestamp as str into a "number" field.
+        var written = JsonNode.Parse("""{"timestamp":"1796407558180","count":"7","label":12,"on":"true","tags":[{"weight":"2.5"}],"free":"as is"}""")!;
+        var original = written.ToJsonString();
+
+        Assert.That(Encoding.UTF8.GetString(Write("jsonschema:Measurement", written)),
+            Is.EqualTo("""{"timestamp":1796407558180,"count":7,"label":"12","on":true,"tags":[{"weight":2.5}],"free":"as is"}"""));
+        Assert.That(written.ToJsonString(), Is.EqualTo(original), "the record's own value is not changed");
+        Assert.That(() => Write("jsonschema:Measurement", JsonNode.Parse("""{"count":"7.5"}""")!),
+            Throws.InstanceOf<SerializationException>().With.Message.Contains("/count"), "7.5 is no integer: validation refuses it");
     }
 
     [Test]
