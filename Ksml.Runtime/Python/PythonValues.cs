@@ -35,7 +35,7 @@ internal static unsafe class PythonValues
         float f => Check(FloatFromDouble(f)),
         decimal m => Check(FloatFromDouble((double)m)),
         byte[] bytes => FromBytes(bytes),
-        JsonNode node => FromJson(node, depth),
+        JsonNode node => depth == 0 && ValueSchemas.Of(node) is { } schema ? WithSchema(FromJson(node, depth), schema) : FromJson(node, depth),
         _ when IsWindowed(value) => FromWindowed(value, depth),
         IDictionary dictionary => FromDictionary(dictionary, depth),
         ITuple tuple => FromTuple(tuple, depth),
@@ -43,6 +43,22 @@ internal static unsafe class PythonValues
         _ when IsKeyValuePair(value) => FromKeyValuePair(value, depth),
         _ => throw new KsmlTypeException($"A {value.GetType().Name} cannot be passed to Python."),
     };
+
+    /// <summary>KSML's view of a value read with a schema: its dict, with <c>@type</c> and <c>@schema</c>.</summary>
+    private static nint WithSchema(nint dict, ValueSchema schema)
+    {
+        try
+        {
+            SetItem(dict, ValueSchemas.TypeKey, FromString(schema.Name));
+            SetItem(dict, ValueSchemas.SchemaKey, FromJson(schema.Json, 1));
+            return dict;
+        }
+        catch
+        {
+            DecRef(dict);
+            throw;
+        }
+    }
 
     private static nint Check(nint o) => o != 0 ? o : throw new PythonBridgeException("Python could not allocate a value.");
 
@@ -459,8 +475,17 @@ internal static unsafe class PythonValues
         var properties = new KeyValuePair<string, JsonNode?>[DictSize(o)];
         var count = 0;
         nint position = 0, key, value;
+        var schemaKey = false;
         while (DictNext(o, &position, &key, &value) != 0 && count < properties.Length)
-            properties[count++] = new(KeyText(key), ToJson(value, depth + 1));
+        {
+            var name = KeyText(key);
+            schemaKey |= name == ValueSchemas.SchemaKey;
+            properties[count++] = new(name, ToJson(value, depth + 1));
+        }
+        // A dict that still holds the @schema (and @type) a schema-read value came with loses both, as in KSML;
+        // a lone @type (JSON-LD's) is data.
+        if (schemaKey)
+            return new JsonObject(properties[..count].Where(p => p.Key is not (ValueSchemas.TypeKey or ValueSchemas.SchemaKey)));
         return new JsonObject(count == properties.Length ? properties : properties[..count]);
     }
 

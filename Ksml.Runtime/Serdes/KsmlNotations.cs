@@ -147,6 +147,7 @@ public static class KsmlNotations
         private readonly Lazy<Schema?> _fileSchema = new(() => schema?.Invoke());
         private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => registryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl }));
         private readonly ConcurrentDictionary<int, Schema> _byId = new();
+        private readonly ConcurrentDictionary<Schema, ValueSchema> _valueSchemas = new(ReferenceEqualityComparer.Instance);
         private readonly ConcurrentDictionary<string, int> _idBySubject = new();
 
         public override byte[] Serialize(JsonNode data, SerializationContext context)
@@ -187,7 +188,8 @@ public static class KsmlNotations
             try
             {
                 AvroDepth.Check(writer, bytes, notation);
-                return AvroValues.ToJson(new GenericDatumReader<object?>(writer, reader).Read(null, new BinaryDecoder(stream)))!;
+                var value = AvroValues.ToJson(new GenericDatumReader<object?>(writer, reader).Read(null, new BinaryDecoder(stream)))!;
+                return ValueSchemas.Attach(value, _valueSchemas.GetOrAdd(reader, r => new ValueSchema(r.Name, () => JsonNode.Parse(r.ToString()))));
             }
             catch (AvroException ex)
             {
@@ -294,6 +296,7 @@ public static class KsmlNotations
     {
         // The schema file is read once: its text is what the registry gets, its parse what validates.
         private readonly Lazy<(string Text, JsonSchema Parsed, JsonNode Tree)?> _schema = new(() => schemaName is null ? null : Load(schemaName));
+        private ValueSchema? _valueSchema;
         private readonly ConcurrentDictionary<string, int> _idBySubject = new();
         private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => registryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl }));
 
@@ -333,7 +336,7 @@ public static class KsmlNotations
                 throw new SerializationException("Not valid JSON: " + ex.Message);
             }
             Validate(node, "read");
-            return node;
+            return _schema.Value is { } rules ? ValueSchemas.Attach(node, _valueSchema ??= new ValueSchema(schemaName!, () => rules.Tree)) : node;
         }
 
         private void Validate(JsonNode node, string what)
