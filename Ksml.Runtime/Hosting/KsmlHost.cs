@@ -115,7 +115,7 @@ public sealed class KsmlHost : IAsyncDisposable
         if (options.UsesEmbeddedBroker && options.ExactlyOnce)
             logger.LogWarning("Exactly-once on the embedded broker is not exactly-once: librdkafka's mock cluster shows aborted records to read_committed consumers and loses offsets committed in transactions, so a crash duplicates outputs; use a Kafka cluster for it");
         var bootstrap = options.UsesEmbeddedBroker ? broker!.BootstrapServers : options.BootstrapServers!;
-        var clientConfig = ClientConfig(options, bootstrap);
+        var clientConfig = ProducerConfig(options, bootstrap);
         if (broker is not null)
             CreateTopics(broker, selected, options);
 
@@ -245,18 +245,29 @@ public sealed class KsmlHost : IAsyncDisposable
             broker.CreateTopic(topic, options.EmbeddedBrokerPartitions);
     }
 
-    private static Dictionary<string, string> ClientConfig(KsmlRunnerOptions options, string bootstrap)
+    private static Dictionary<string, string> ProducerConfig(KsmlRunnerOptions options, string bootstrap)
     {
-        // Client settings (security included) pass through; Streams-only keys stay with the stream.
+        // What the application's own producers (KSML's producers, dead letters) get: client settings, security included,
+        // pass through; Streams-only and consumer-only keys stay with the stream.
         var streamsOnly = new HashSet<string>(StringComparer.Ordinal)
         {
             "application.id", "num.stream.threads", "processing.guarantee", "state.dir", "commit.interval.ms", "max.task.idle.ms",
             "replication.factor", "default.key.serde", "default.value.serde", "cache.max.bytes.buffering", "application.server",
         };
-        var config = options.Kafka.Where(p => !streamsOnly.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value);
+        var config = options.Kafka.Where(p => !streamsOnly.Contains(p.Key) && !ConsumerOnly.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value);
         config["bootstrap.servers"] = bootstrap;
         return config;
     }
+
+    // librdkafka's consumer-only properties: its producers (KSML's producers, dead letters) warn about each on stderr.
+    private static readonly HashSet<string> ConsumerOnly = new(StringComparer.Ordinal)
+    {
+        "group.id", "group.instance.id", "partition.assignment.strategy", "session.timeout.ms", "heartbeat.interval.ms",
+        "group.protocol", "group.protocol.type", "group.remote.assignor", "coordinator.query.interval.ms", "max.poll.interval.ms",
+        "enable.auto.commit", "auto.commit.interval.ms", "enable.auto.offset.store", "queued.min.messages", "queued.max.messages.kbytes",
+        "fetch.wait.max.ms", "fetch.queue.backoff.ms", "fetch.message.max.bytes", "max.partition.fetch.bytes", "fetch.max.bytes",
+        "fetch.min.bytes", "fetch.error.backoff.ms", "isolation.level", "enable.partition.eof", "check.crcs", "auto.offset.reset",
+    };
 
     /// <summary>Kafka's <c>state.dir</c> when given, else KSML's storage directory, which must exist unless it may be created.</summary>
     private static string StateDirectory(KsmlRunnerOptions options)

@@ -23,6 +23,35 @@ public sealed class RunCommandTests
         Assert.That(output, Has.Some.Contains("Producer three_blobs finished after 3 messages"), string.Join('\n', output));
     }
 
+    [Test]
+    public void Producers_get_no_consumer_settings_from_the_runner_file()
+    {
+        // KSML's example runner sets auto.offset.reset and group.instance.id; librdkafka's producers warned about each.
+        var work = Directory.CreateTempSubdirectory("ksml-run-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(Suites, "producers", "producers-only.ksml.yaml"), Path.Combine(work, "producers-only.ksml.yaml"));
+            File.WriteAllText(Path.Combine(work, "ksml-runner.yaml"), """
+                kafka:
+                  application.id: tool-producer-settings
+                  auto.offset.reset: earliest
+                  group.instance.id: example-instance
+                  acks: all
+                ksml:
+                  definitions:
+                    producers: producers-only.ksml.yaml
+                """);
+            var output = RunUntilPrintedThenStop(work, "finished after", TimeSpan.FromSeconds(60), "run", "--config", "ksml-runner.yaml", "--", "--embedded-broker");
+
+            Assert.That(output, Has.Some.Contains("Producer three_blobs finished after 3 messages"), string.Join('\n', output));
+            Assert.That(output, Has.None.Contains("CONFWARN"), string.Join('\n', output));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     /// <summary>Runs the tool until it prints <paramref name="expected"/>, then stops it with SIGTERM, which must end it cleanly.</summary>
     private static List<string> RunUntilPrintedThenStop(string workingDirectory, string expected, TimeSpan within, params string[] args)
     {
