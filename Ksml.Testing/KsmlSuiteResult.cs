@@ -14,6 +14,23 @@ public sealed record KsmlSuiteResult(string Path, string Name, IReadOnlyList<str
 /// <summary>One test's outcome.</summary>
 /// <param name="Id">The test's key under <c>tests:</c>.</param>
 /// <param name="Description">Its description, or the id.</param>
-/// <param name="Passed">Whether every assertion held.</param>
+/// <param name="Status">Passed, failed an assertion, or stopped by an error before its assertions could say.</param>
 /// <param name="Failure">Why it did not pass: the failing assertion with its YAML location, or the error that stopped it.</param>
-public sealed record KsmlTestOutcome(string Id, string Description, bool Passed, string? Failure);
+public sealed record KsmlTestOutcome(string Id, string Description, KsmlTestStatus Status, string? Failure)
+{
+    /// <summary>Every assertion held.</summary>
+    public bool Passed => Status == KsmlTestStatus.Pass;
+}
+
+/// <summary>KSML's test statuses: an assertion that does not hold fails a test; anything else that stops it is an error.</summary>
+public enum KsmlTestStatus
+{
+    /// <summary>Every assertion held.</summary>
+    Pass,
+
+    /// <summary>An assertion raised AssertionError.</summary>
+    Fail,
+
+    /// <summary>The definition did not build, producing failed, or an assertion raised something other than AssertionError.</summary>
+    Error,
+}

@@ -42,10 +42,36 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         if (lookup.Definition is not { } definition)
             return new KsmlSuiteResult(suitePath, name, lookup.Errors.ToList(), []);
 
-        KsmlNotations.Configure(suite.SchemaDirectory is { } schemas ? Path.Combine(directory, schemas) : directory, new Dictionary<string, NotationOptions>());
+        var schemaDirectory = suite.SchemaDirectory is { } schemas ? Path.Combine(directory, schemas) : directory;
         if (suite.ModuleDirectory is { } modules)
             PythonRuntime.AddModuleDirectory(Path.Combine(directory, modules));
-        return new KsmlSuiteResult(suitePath, name, [], suite.Tests.Where(t => testId is null || t.Id.Name == testId).Select(test => RunTest(suite, test, definition)).ToList());
+        return new KsmlSuiteResult(suitePath, name, [], suite.Tests.Where(t => testId is null || t.Id.Name == testId).Select(test =>
+        {
+            UseSchemaRegistry(suite, schemaDirectory);
+            return RunTest(suite, test, definition);
+        }).ToList());
+    }
+
+    /// <summary>
+    /// As KSML's test runner does, every Avro notation of a test (avro, confluent_avro, apicurio_avro) shares one
+    /// registry in memory, which holds, under each topic's subject, the schema the suite's streams name for it:
+    /// a definition that reads a bare <c>confluent_avro</c> gets the records' schemas from there. Each test has its own.
+    /// </summary>
+    private static void UseSchemaRegistry(TestSuiteSyntax suite, string schemaDirectory)
+    {
+        var registry = new InMemorySchemaRegistry();
+        var avro = new NotationOptions("confluent_avro") { Registry = registry };
+        KsmlNotations.Configure(schemaDirectory, new Dictionary<string, NotationOptions>
+        {
+            ["avro"] = avro,
+            ["confluent_avro"] = avro,
+            ["apicurio_avro"] = avro,
+        });
+        foreach (var stream in suite.Streams)
+            foreach (var (type, subject) in new[] { (stream.KeyType.Type, stream.Topic + "-key"), (stream.ValueType.Type, stream.Topic + "-value") })
+                if (type?.Resolve() is Compiler.Types.NotationType { Notation: "avro" or "confluent_avro" or "apicurio_avro", Schema: { } name }
+                    && Path.Combine(schemaDirectory, name + ".avsc") is var file && File.Exists(file))
+                    registry.Register(subject, Avro.Schema.Parse(File.ReadAllText(file)).ToString(), Confluent.SchemaRegistry.SchemaType.Avro);
     }
 
     /// <summary>The test ids of a suite, in file order, and the located errors that keep it from running.</summary>
@@ -74,7 +100,8 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         // Each test gets its own functions, so Python state (globals a definition's functions share) never leaks between tests.
         var functions = new PythonFunctionFactory(_loggers);
         var description = test.Description ?? test.Id.Name;
-        KsmlTestOutcome Fail(string why) => new(test.Id.Name, description, false, why);
+        KsmlTestOutcome Fail(string why) => new(test.Id.Name, description, KsmlTestStatus.Fail, why);
+        KsmlTestOutcome Error(string why) => new(test.Id.Name, description, KsmlTestStatus.Error, why);
         var streams = suite.Streams.ToDictionary(s => s.Id.Name, StringComparer.Ordinal);
 
         StreamizLogging.Use(_loggers);
@@ -92,7 +119,7 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         }
         catch (Exception ex) when (ex is not OutOfMemoryException) // a suite reports, it never takes the run down
         {
-            return Fail($"the definition does not build: {Innermost(ex).Message}");
+            return Error($"the definition does not build: {Innermost(ex).Message}");
         }
         using var driver = new TopologyTestDriver(builder.Build(), config);
 
@@ -118,8 +145,8 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 return Innermost(ex) is KsmlFunctionException inner
-                    ? Fail($"{where}: producing to '{produce.To.Name}' failed in {inner.SourcePath}:{inner.Line}: {inner.ErrorType}: {inner.ErrorMessage}")
-                    : Fail($"{where}: producing to '{produce.To.Name}' failed: {Innermost(ex).Message}");
+                    ? Error($"{where}: producing to '{produce.To.Name}' failed in {inner.SourcePath}:{inner.Line}: {inner.ErrorType}: {inner.ErrorMessage}")
+                    : Error($"{where}: producing to '{produce.To.Name}' failed: {Innermost(ex).Message}");
             }
         }
 
@@ -148,14 +175,15 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
             catch (KsmlFunctionException ex)
             {
                 var message = ex.ErrorType == "AssertionError" && ex.ErrorMessage.Length == 0 ? "assertion failed" : ex.ErrorMessage;
-                return Fail($"{ex.SourcePath}:{ex.Line}: {ex.ErrorType}: {message}");
+                var located = $"{ex.SourcePath}:{ex.Line}: {ex.ErrorType}: {message}";
+                return ex.ErrorType == "AssertionError" ? Fail(located) : Error(located);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                return Fail($"{suite.Path}:{assertion.Span.Line}: {Innermost(ex).Message}");
+                return Error($"{suite.Path}:{assertion.Span.Line}: {Innermost(ex).Message}");
             }
         }
-        return new KsmlTestOutcome(test.Id.Name, description, true, null);
+        return new KsmlTestOutcome(test.Id.Name, description, KsmlTestStatus.Pass, null);
     }
 
     /// <summary>What went wrong under reflection and Streamiz's wrappers: a KSML function's failure if there is one.</summary>

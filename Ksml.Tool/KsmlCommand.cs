@@ -286,7 +286,7 @@ internal static class KsmlCommand
                 failed++;
             foreach (var test in result.Tests)
             {
-                output.WriteLine($"  {(test.Passed ? "PASS" : "FAIL")} {test.Id}{(test.Description != test.Id ? " - " + test.Description : "")}");
+                output.WriteLine($"  {test.Status.ToString().ToUpperInvariant()} {test.Id}{(test.Description != test.Id ? " - " + test.Description : "")}");
                 if (test.Failure is not null)
                     output.WriteLine("       " + test.Failure);
                 if (test.Passed) passed++; else failed++;
@@ -294,6 +294,7 @@ internal static class KsmlCommand
         }
         if (failed > 0 && ReferencedAssemblies.Hint() is { } hint)
             output.WriteLine(hint);
+        // "failed" counts every test that did not pass: an assertion that did not hold (FAIL) or an error (ERROR).
         output.WriteLine($"{passed} passed, {failed} failed");
         return failed == 0 ? 0 : 1;
     }

@@ -19,7 +19,7 @@ public sealed class TestSuiteParser
     private static readonly string[] TestKeys = { "description", "produce", "assert" };
     private static readonly string[] ProduceKeys = { "to", "messages", "generator", "count" };
     private static readonly string[] MessageKeys = { "key", "value", "timestamp" };
-    private static readonly string[] GeneratorKeys = { "type", "globalCode", "code", "expression", "resultType" };
+    private static readonly string[] GeneratorKeys = { "type", "name", "globalCode", "code", "expression", "resultType" };
     private static readonly string[] AssertKeys = { "on", "stores", "code" };
     private static readonly Regex Identifier = new(@"^[a-zA-Z]\w*$");
 
@@ -59,7 +59,15 @@ public sealed class TestSuiteParser
         if (reader.MappingField("streams") is { } streamMapping)
             foreach (var entry in Unique(streamMapping, "'streams'"))
                 if (Id(entry.Key, "stream id") && entry.Value is YamlMapping stream)
-                    streams.Add(ParseStream(entry.Key, stream));
+                {
+                    var parsed = ParseStream(entry.Key, stream);
+                    // A suite's stream names what a test produces to and reads back: one topic, one stream.
+                    if (streams.FirstOrDefault(s => s.Topic == parsed.Topic && parsed.Topic.Length > 0) is { } other)
+                        _context.Report(DiagnosticDescriptors.InvalidValue, stream.Span, parsed.Topic, "topic for stream '" + entry.Key.Value + "'",
+                            "a topic no other stream of the suite has; '" + other.Id.Name + "' already reads and writes it");
+                    else
+                        streams.Add(parsed);
+                }
                 else if (entry.Value is not YamlMapping)
                     _context.Report(DiagnosticDescriptors.WrongValueKind, entry.Value.Span, entry.Key.Value, "a mapping with 'topic', 'keyType' and 'valueType'", entry.Value.KindDescription);
         var tests = new List<TestCaseSyntax>();
@@ -160,6 +168,8 @@ public sealed class TestSuiteParser
         if (reader.MappingField("generator") is { } function)
         {
             var fields = new MappingReader(_context, function, "the generator", GeneratorKeys);
+            if (fields.Name("name") is { } generatorName && !Regex.IsMatch(generatorName.Name, @"^[A-Za-z_]\w*$"))
+                _context.Report(DiagnosticDescriptors.InvalidPythonIdentifier, generatorName.Span, "the generator's name", generatorName.Name);
             if (fields.Scalar("type") is { Value: not "generator" } type)
                 _context.Report(DiagnosticDescriptors.InvalidValue, type.Span, type.Value, "function type for a test generator", "generator");
             var code = fields.Snippet("code");
@@ -189,8 +199,8 @@ public sealed class TestSuiteParser
                     stores.Add(new NameSyntax(store.Value, store.Span));
                 else
                     _context.Report(DiagnosticDescriptors.WrongValueKind, item.Span, "stores", "store names", item.KindDescription);
-        if (!reader.Has("on") && !reader.Has("stores"))
-            _context.Report(DiagnosticDescriptors.MissingRequiredField, block.Span, "the assert block", "on' or 'stores");
+        if (!reader.Has("on") && stores.Count == 0)
+            _context.Report(DiagnosticDescriptors.MissingRequiredField, block.Span, "the assert block", reader.Has("stores") ? "on' or a non-empty 'stores" : "on' or 'stores");
         var code = reader.Snippet("code");
         if (code is null)
         {

@@ -23,7 +23,17 @@ namespace Ksml.Runtime.Serdes;
 /// <summary>How a notation is configured: KSML's <c>ksml.notations.&lt;prefix&gt;</c>.</summary>
 /// <param name="Type">confluent_avro, apicurio_avro, apicurio_jsonschema, csv, xml, json or binary.</param>
 /// <param name="SchemaRegistryUrl">The registry serving schemas by id (Confluent wire format); null reads schemas from files.</param>
-public sealed record NotationOptions(string Type, string? SchemaRegistryUrl = null);
+public sealed record NotationOptions(string Type, string? SchemaRegistryUrl = null)
+{
+    /// <summary>A registry to use instead of one at <see cref="SchemaRegistryUrl"/> (a test suite's, in memory).</summary>
+    public IKsmlSchemaRegistry? Registry { get; init; }
+
+    /// <summary>The registry these options name, if any.</summary>
+    internal IKsmlSchemaRegistry? CreateRegistry() => Registry ?? (SchemaRegistryUrl is { } url ? new ConfluentSchemaRegistry(url) : null);
+
+    /// <summary>Whether values are framed with a registry's schema id.</summary>
+    internal bool HasRegistry => Registry is not null || SchemaRegistryUrl is not null;
+}
 
 /// <summary>
 /// Serdes for KSML's schema notations (<c>avro:Schema</c>, <c>jsonschema:Schema</c>,
@@ -63,10 +73,10 @@ public static class KsmlNotations
             });
             return options.Type switch
             {
-                "confluent_avro" or "apicurio_avro" => new AvroSerDes(notation, options.SchemaRegistryUrl is not null && schema is null
+                "confluent_avro" or "apicurio_avro" => new AvroSerDes(notation, options.HasRegistry && schema is null
                     ? null
-                    : () => Schema.Parse(File.ReadAllText(SchemaFile(schema, ".avsc", notation))), options.SchemaRegistryUrl),
-                "apicurio_jsonschema" or "confluent_jsonschema" or "jsonschema" => new JsonSchemaSerDes(schema, options.SchemaRegistryUrl),
+                    : () => Schema.Parse(File.ReadAllText(SchemaFile(schema, ".avsc", notation))), options),
+                "apicurio_jsonschema" or "confluent_jsonschema" or "jsonschema" => new JsonSchemaSerDes(schema, options),
                 "protobuf" or "apicurio_protobuf" or "confluent_protobuf" => new ProtobufSerDes(notation, schema, options),
                 "csv" => new CsvSerDes(schema),
                 "xml" => new XmlSerDes(schema),
@@ -84,7 +94,7 @@ public static class KsmlNotations
     /// </summary>
     public static ISerDes<JsonNode> WindowedAvro(Ksml.Compiler.Types.KsmlType key) =>
         Cache.GetOrAdd("avro:windowed(" + key + ")", _ =>
-            new AvroSerDes("avro", () => WindowedSchema(key), (_notations.GetValueOrDefault("avro") ?? new NotationOptions("confluent_avro")).SchemaRegistryUrl));
+            new AvroSerDes("avro", () => WindowedSchema(key), _notations.GetValueOrDefault("avro") ?? new NotationOptions("confluent_avro")));
 
     private static Schema WindowedSchema(Ksml.Compiler.Types.KsmlType key)
     {
@@ -141,29 +151,39 @@ public static class KsmlNotations
     private static string Subject(SerializationContext context) =>
         context.Topic + (context.Component == MessageComponentType.Key ? "-key" : "-value");
 
-    /// <summary>Avro values; <c>schema</c> makes the schema written and read with, and without it each record is read with its registered schema (and none can be written).</summary>
-    private sealed class AvroSerDes(string notation, Func<Schema>? schema, string? registryUrl) : AbstractSerDes<JsonNode>
+    /// <summary>
+    /// Avro values; <c>schema</c> makes the schema written and read with. Without it (a bare <c>avro</c> or
+    /// <c>confluent_avro</c>) each record is read with its registered schema and written, as KSML does, with the
+    /// schema the value was read with, else the latest of the topic's subject.
+    /// </summary>
+    private sealed class AvroSerDes(string notation, Func<Schema>? schema, NotationOptions options) : AbstractSerDes<JsonNode>
     {
         private readonly Lazy<Schema?> _fileSchema = new(() => schema?.Invoke());
-        private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => registryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl }));
+        private readonly Lazy<IKsmlSchemaRegistry?> _registry = new(options.CreateRegistry);
         private readonly ConcurrentDictionary<int, Schema> _byId = new();
         private readonly ConcurrentDictionary<Schema, ValueSchema> _valueSchemas = new(ReferenceEqualityComparer.Instance);
-        private readonly ConcurrentDictionary<string, int> _idBySubject = new();
+        private readonly ConcurrentDictionary<(string Subject, Schema Schema), int> _ids = new();
 
         public override byte[] Serialize(JsonNode data, SerializationContext context)
         {
             if (data is null)
                 return null!;
-            var schema = _fileSchema.Value ?? throw new SerializationException($"Writing {notation} without a schema name needs one: write {notation}:Name.");
+            var subject = Subject(context);
+            var schema = _fileSchema.Value ?? ValueSchemas.Of(data)?.Native as Schema ?? LatestOf(subject)
+                ?? throw new SerializationException(_registry.Value is null
+                    ? $"Writing {notation} without a schema name needs one: write {notation}:Name."
+                    : $"Writing {notation} without a schema name needs a value read with a schema, or a schema registered under subject '{subject}': write {notation}:Name.");
             using var stream = new MemoryStream();
             new GenericDatumWriter<object?>(schema).Write(AvroValues.FromJson(data, schema), new BinaryEncoder(stream));
             if (_registry.Value is not { } registry)
                 return stream.ToArray();
-            // Registered once per subject: the schema is fixed for this serde, so its id is too.
-            var id = _idBySubject.GetOrAdd(Subject(context), subject =>
-                registry.RegisterSchemaAsync(subject, new Confluent.SchemaRegistry.Schema(schema.ToString(), SchemaType.Avro)).GetAwaiter().GetResult());
+            // Registered once per subject and schema.
+            var id = _ids.GetOrAdd((subject, schema), key => registry.Register(key.Subject, key.Schema.ToString(), SchemaType.Avro));
             return Frame(id, stream.ToArray());
         }
+
+        private Schema? LatestOf(string subject) =>
+            _registry.Value?.Latest(subject) is { } latest ? _byId.GetOrAdd(latest.Id, _ => Schema.Parse(latest.Schema)) : null;
 
         public override JsonNode Deserialize(byte[] data, SerializationContext context)
         {
@@ -174,7 +194,7 @@ public static class KsmlNotations
             if (_registry.Value is { } registry)
             {
                 var (id, body) = Unframe(data);
-                writer = _byId.GetOrAdd(id, i => Schema.Parse(registry.GetSchemaAsync(i).GetAwaiter().GetResult().SchemaString));
+                writer = _byId.GetOrAdd(id, i => Schema.Parse(registry.Get(i)));
                 payload = body;
             }
             else
@@ -189,7 +209,7 @@ public static class KsmlNotations
             {
                 AvroDepth.Check(writer, bytes, notation);
                 var value = AvroValues.ToJson(new GenericDatumReader<object?>(writer, reader).Read(null, new BinaryDecoder(stream)))!;
-                return ValueSchemas.Attach(value, _valueSchemas.GetOrAdd(reader, r => new ValueSchema(r.Name, () => JsonNode.Parse(r.ToString()))));
+                return ValueSchemas.Attach(value, _valueSchemas.GetOrAdd(reader, r => new ValueSchema(r.Name, () => JsonNode.Parse(r.ToString()), r)));
             }
             catch (AvroException ex)
             {
@@ -206,9 +226,9 @@ public static class KsmlNotations
     private sealed class ProtobufSerDes(string notation, string? schemaName, NotationOptions options) : AbstractSerDes<JsonNode>
     {
         private readonly Lazy<ProtobufSchema?> _schema = new(() => schemaName is null
-            ? options.SchemaRegistryUrl is null ? throw new SerializationException($"The {notation} notation needs a message name ({notation}:Name) unless a schema registry is configured.") : null
+            ? !options.HasRegistry ? throw new SerializationException($"The {notation} notation needs a message name ({notation}:Name) unless a schema registry is configured.") : null
             : ProtobufSchema.Load(SchemaDirectory, schemaName));
-        private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => options.SchemaRegistryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = options.SchemaRegistryUrl }));
+        private readonly Lazy<IKsmlSchemaRegistry?> _registry = new(options.CreateRegistry);
         private readonly ConcurrentDictionary<string, int> _idBySubject = new();
         private readonly ConcurrentDictionary<(int, string), Google.Protobuf.Reflection.MessageDescriptor> _registered = new();
         private bool Confluent => options.Type == "confluent_protobuf";
@@ -221,8 +241,7 @@ public static class KsmlNotations
             var payload = ProtobufValues.Write(data, schema.Message);
             if (_registry.Value is not { } registry)
                 return payload;
-            var id = _idBySubject.GetOrAdd(Subject(context), subject =>
-                registry.RegisterSchemaAsync(subject, new Confluent.SchemaRegistry.Schema(schema.FileText, SchemaType.Protobuf)).GetAwaiter().GetResult());
+            var id = _idBySubject.GetOrAdd(Subject(context), subject => registry.Register(subject, schema.FileText, SchemaType.Protobuf));
             using var framed = new MemoryStream();
             var header = new Google.Protobuf.CodedOutputStream(framed);
             if (Confluent)
@@ -282,7 +301,7 @@ public static class KsmlNotations
                 var payload = body.Span[(int)header.Position..];
                 // The reader's own schema when it names one; else the writer's, as the registry serves it.
                 var message = _schema.Value?.Message ?? _registered.GetOrAdd((id, messageName ?? string.Join(",", indexes!)), _ =>
-                    ProtobufSchema.FromRegistry(registry.GetSchemaAsync(id).GetAwaiter().GetResult().SchemaString, indexes, messageName));
+                    ProtobufSchema.FromRegistry(registry.Get(id), indexes, messageName));
                 return ProtobufValues.Read(payload, message);
             }
             catch (Google.Protobuf.InvalidProtocolBufferException ex)
@@ -292,13 +311,13 @@ public static class KsmlNotations
         }
     }
 
-    private sealed class JsonSchemaSerDes(string? schemaName, string? registryUrl) : AbstractSerDes<JsonNode>
+    private sealed class JsonSchemaSerDes(string? schemaName, NotationOptions options) : AbstractSerDes<JsonNode>
     {
         // The schema file is read once: its text is what the registry gets, its parse what validates.
         private readonly Lazy<(string Text, JsonSchema Parsed, JsonNode Tree)?> _schema = new(() => schemaName is null ? null : Load(schemaName));
         private ValueSchema? _valueSchema;
         private readonly ConcurrentDictionary<string, int> _idBySubject = new();
-        private readonly Lazy<CachedSchemaRegistryClient?> _registry = new(() => registryUrl is null ? null : new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl }));
+        private readonly Lazy<IKsmlSchemaRegistry?> _registry = new(options.CreateRegistry);
 
         public override byte[] Serialize(JsonNode data, SerializationContext context)
         {
@@ -310,8 +329,7 @@ public static class KsmlNotations
             var json = Values.ParsedJson.Utf8(data);
             if (_registry.Value is not { } registry || _schema.Value is not { } schema)
                 return json;
-            var id = _idBySubject.GetOrAdd(Subject(context), subject =>
-                registry.RegisterSchemaAsync(subject, new Confluent.SchemaRegistry.Schema(schema.Text, SchemaType.Json)).GetAwaiter().GetResult());
+            var id = _idBySubject.GetOrAdd(Subject(context), subject => registry.Register(subject, schema.Text, SchemaType.Json));
             return Frame(id, json);
         }
 

@@ -32,8 +32,14 @@ public static class ValueSchemas
 }
 
 /// <summary>A named schema in its JSON form (Avro's schema JSON, a JSON Schema), made once and shared.</summary>
-public sealed class ValueSchema(string name, Func<JsonNode?> json)
+/// <param name="name">The schema's name.</param>
+/// <param name="json">Makes the schema's JSON form, when first asked for.</param>
+/// <param name="native">The notation's own schema object (an Avro schema), for writing the value back with it.</param>
+public sealed class ValueSchema(string name, Func<JsonNode?> json, object? native = null)
 {
+    /// <summary>The notation's own schema object, when the notation keeps one.</summary>
+    public object? Native { get; } = native;
+
     private readonly Lazy<JsonNode?> _json = new(json);
 
     /// <summary>The schema's name, what <c>@type</c> holds.</summary>

@@ -51,6 +51,17 @@ public sealed class TestCommandTests
     }
 
     [Test]
+    public void Bare_avro_notations_read_and_write_through_the_suites_registry_as_in_KSMLs_test_runner()
+    {
+        var suite = Path.Combine(Suites, "avro", "bare-avro.test.yaml");
+
+        var (exit, output) = RunKsml("test", suite);
+
+        Assert.That(output, Does.Contain("PASS records_are_read_and_written_with_the_registrys_schema"), output);
+        Assert.That(exit, Is.EqualTo(0), output);
+    }
+
+    [Test]
     public void Schema_typed_streams_use_the_suites_schema_directory_and_bad_records_fail_where_produced()
     {
         var suite = Path.Combine(Suites, "avro", "avro-readings.test.yaml");
@@ -58,7 +69,7 @@ public sealed class TestCommandTests
         var (exit, output) = RunKsml("test", suite);
 
         Assert.That(output, Does.Contain("PASS avro_values_are_read_with_the_suites_schema"));
-        Assert.That(output, Does.Contain("FAIL a_value_the_schema_refuses_fails_the_test_where_it_is_produced"));
+        Assert.That(output, Does.Contain("ERROR a_value_the_schema_refuses_fails_the_test_where_it_is_produced"), "producing failed before any assertion: an error, as KSML reports it");
         Assert.That(output, Does.Contain("PASS python_sees_the_schema_of_a_value_read_with_one_and_it_does_not_leave_with_the_value"));
         Assert.That(output, Does.Contain($"{suite}:33: producing to 'readings' failed: Avro Double needs a single value, got null"));
         Assert.That(exit, Is.EqualTo(1));
@@ -72,7 +83,7 @@ public sealed class TestCommandTests
         var (exit, output) = RunKsml("test", suite);
 
         Assert.That(output, Does.Contain("PASS divides"));
-        Assert.That(output, Does.Match(@"FAIL a_failing_record_fails_the_test_with_the_functions_location\s+\S+ratio\.test\.yaml:16: producing to 'pairs' failed in \S*ratio\.ksml\.yaml:18: ZeroDivisionError: division by zero"));
+        Assert.That(output, Does.Match(@"ERROR a_failing_record_fails_the_test_with_the_functions_location\s+\S+ratio\.test\.yaml:16: producing to 'pairs' failed in \S*ratio\.ksml\.yaml:18: ZeroDivisionError: division by zero"));
         Assert.That(exit, Is.EqualTo(1));
     }
 
@@ -132,7 +143,7 @@ public sealed class TestCommandTests
             var (missingExit, missing) = RunTool(RepositoryRoot, TimeSpan.FromSeconds(120), "test", suite);
             var (foundExit, found) = RunTool(RepositoryRoot, TimeSpan.FromSeconds(120), "test", suite, "--reference", library.FullName);
 
-            Assert.That(missing, Does.Contain("FAIL greets").And.Contain("'KsmlGreetings' (clr.AddReference) not found; pass --reference"), missing);
+            Assert.That(missing, Does.Contain("ERROR greets").And.Contain("'KsmlGreetings' (clr.AddReference) not found; pass --reference"), missing);
             Assert.That(missing, Does.Contain("failed with FileNotFoundException: Could not load file or assembly 'KsmlGreetings")
                 .And.Not.Contain("   at System."), "the .NET exception's message without its stack trace");
             Assert.That(missingExit, Is.EqualTo(1));

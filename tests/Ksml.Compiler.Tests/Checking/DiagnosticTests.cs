@@ -559,6 +559,21 @@ public class DiagnosticTests
         Assert.That(errors, Has.Some.Contains("error KSML0002: the test suite is missing the required field 'definition'"));
     }
 
+    [Test]
+    public void Suite_rules_of_KSMLs_test_runner_two_streams_on_one_topic_an_empty_stores_list_a_generator_name_that_is_no_identifier()
+    {
+        var twoStreams = Suite.Replace("  orders: {topic: orders, valueType: json}\n", "  orders: {topic: orders, valueType: json}\n  again: {topic: orders}\n");
+        Assert.That(CheckSuite(twoStreams), Is.EqualTo(new[]
+        {
+            "orders.test.yaml(4,10): error KSML0006: 'orders' is not a valid topic for stream 'again'; expected a topic no other stream of the suite has; 'orders' already reads and writes it",
+        }));
+        Assert.That(CheckSuite(Suite.Replace("      - on: orders\n", "      - stores: []\n")), Has.Some.Contains(
+            "error KSML0002: the assert block is missing the required field 'on' or a non-empty 'stores'"));
+        var named = Suite.Replace("        messages:\n          - {key: a, value: 1}\n", "        generator: {name: NAME, expression: '(1, 2)'}\n");
+        Assert.That(CheckSuite(named.Replace("NAME", "make_orders")), Is.Empty, "KSML's generators may have a name");
+        Assert.That(CheckSuite(named.Replace("NAME", "42")), Has.Some.Contains("error KSML0011: the generator's name '42' must be a Python identifier"));
+    }
+
     [TestCase("")]
     [TestCase("# only a comment\n")]
     public void An_empty_suite_is_missing_its_definition_and_tests_rather_than_passing_with_none(string yaml)
