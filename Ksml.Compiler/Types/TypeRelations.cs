@@ -59,6 +59,9 @@ public static class TypeRelations
             return true;
         if (target is NotationType { Notation: "json" or "binary", Schema: null } && source is ListType or TupleType)
             return true;
+        // A windowed key leaves for a json-typed topic as its JSON struct (start, end, startTime, endTime, key), as in KSML.
+        if (target is NotationType { Notation: "json", Schema: null } && source is WindowedType)
+            return true;
         if (source is NotationType { Notation: "json" or "binary", Schema: null } && target is ListType or TupleType)
             return true;
         if (target is NotationType { Schema: null } && source is PrimitiveType { Kind: not PrimitiveKind.Null })

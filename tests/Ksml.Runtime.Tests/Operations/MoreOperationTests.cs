@@ -29,6 +29,18 @@ public sealed class MoreOperationTests
     }
 
     [Test]
+    public void A_windowed_key_written_to_a_json_keyed_topic_is_its_json_struct()
+    {
+        _driver.Input<string, string>(Topics.words_for_counting).PipeInput("w", "x", At(0));
+
+        var record = _driver.Output<string, long>(Topics.windowed_counts_as_json).ReadKeyValue();
+
+        Assert.That(JsonNode.Parse(record.Message.Key)!["key"]!.GetValue<string>(), Is.EqualTo("w"));
+        Assert.That(JsonNode.Parse(record.Message.Key)!["end"]!.GetValue<long>() - JsonNode.Parse(record.Message.Key)!["start"]!.GetValue<long>(), Is.EqualTo(60_000));
+        Assert.That(record.Message.Value, Is.EqualTo(1L));
+    }
+
+    [Test]
     public void An_inline_target_without_types_is_written_in_the_streams_own_notation()
     {
         _driver.Input<string, JsonNode>(Topics.rows_in).PipeInput("k", JsonNode.Parse("""["x", "y,z"]""")!);
