@@ -168,6 +168,9 @@ internal static class KsmlCommand
 
     private static async Task<int> Run(string[] files, FileInfo? config, IReadOnlyList<string> forwarded)
     {
+        // A runner file named as the only file is what --config takes (KSML's examples ship one next to the definitions).
+        if (config is null && files is [var only] && File.Exists(only) && KsmlRunnerConfig.LooksLikeRunnerFile(await File.ReadAllTextAsync(only).ConfigureAwait(false)))
+            (files, config) = ([], new FileInfo(only));
         var arguments = forwarded.ToList();
         var configPath = config?.FullName ?? Environment.GetEnvironmentVariable("KSML_CONFIG") ?? (File.Exists("ksml-runner.yaml") ? Path.GetFullPath("ksml-runner.yaml") : null);
         if (config is not null)

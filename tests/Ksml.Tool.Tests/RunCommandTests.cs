@@ -98,6 +98,11 @@ public sealed class RunCommandTests
 
             Assert.That(exit, Is.EqualTo(0), printed);
             Assert.That(printed, Does.Contain("Topologies:").And.Contain("readings"), printed);
+
+            // Named as the file to run, a runner file is taken as --config.
+            (exit, printed) = RunTool(work, TimeSpan.FromSeconds(120), "run", "ksml-runner.yaml", "--describe");
+            Assert.That(exit, Is.EqualTo(0), printed);
+            Assert.That(printed, Does.Contain("Topologies:").And.Contain("readings"), printed);
         }
         finally
         {
