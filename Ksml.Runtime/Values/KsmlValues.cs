@@ -30,22 +30,41 @@ public static class KsmlValues
         var underlying = Nullable.GetUnderlyingType(target) ?? target;
         try
         {
+            // As KSML converts a result into its declared type: any primitive into a string, and a string or a
+            // number into a number or boolean when nothing is lost ("42" into a long; "4.5" is refused).
             if (underlying == typeof(string))
-                return value is JsonValue json && json.TryGetValue<string>(out var s) ? s : throw Mismatch(value, target, what);
+                return value is JsonValue json && json.TryGetValue<string>(out var s) ? s : PrimitiveText(value) ?? throw Mismatch(value, target, what);
             if (underlying == typeof(bool))
-                return value is JsonValue jb ? jb.GetValue<bool>() : throw Mismatch(value, target, what);
+                return value switch
+                {
+                    JsonValue jb when jb.GetValueKind() is JsonValueKind.True or JsonValueKind.False => jb.GetValue<bool>(),
+                    string text when bool.TryParse(text, out var parsed) => parsed,
+                    JsonValue jt when jt.TryGetValue<string>(out var text) && bool.TryParse(text, out var parsed) => parsed,
+                    _ => throw Mismatch(value, target, what),
+                };
             if (underlying == typeof(long) || underlying == typeof(int) || underlying == typeof(short) || underlying == typeof(sbyte))
             {
-                if (value is bool || value is float || value is double || value is decimal)
-                    throw Mismatch(value, target, what);
-                var number = value is JsonValue jn ? jn.GetValue<long>() : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+                var number = value switch
+                {
+                    bool or decimal => throw Mismatch(value, target, what),
+                    double d when d == Math.Floor(d) && Math.Abs(d) < 9.2e18 => (long)d,
+                    float f when f == MathF.Floor(f) && Math.Abs(f) < 9.2e18 => (long)f,
+                    double or float => throw Mismatch(value, target, what),
+                    string text => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed) ? parsed : throw Mismatch(value, target, what),
+                    JsonValue jn => Serdes.LosslessValues.ToInt64(jn),
+                    _ => Convert.ToInt64(value, CultureInfo.InvariantCulture),
+                };
                 return Convert.ChangeType(number, underlying, CultureInfo.InvariantCulture);
             }
             if (underlying == typeof(double) || underlying == typeof(float))
             {
-                if (value is bool)
-                    throw Mismatch(value, target, what);
-                var number = value is JsonValue jd ? jd.GetValue<double>() : Convert.ToDouble(value, CultureInfo.InvariantCulture);
+                var number = value switch
+                {
+                    bool => throw Mismatch(value, target, what),
+                    string text => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : throw Mismatch(value, target, what),
+                    JsonValue jd => Serdes.LosslessValues.ToDouble(jd),
+                    _ => Convert.ToDouble(value, CultureInfo.InvariantCulture),
+                };
                 return Convert.ChangeType(number, underlying, CultureInfo.InvariantCulture);
             }
             if (underlying == typeof(JsonNode))
@@ -56,13 +75,32 @@ public static class KsmlValues
                 // KSML's own examples build bytes as a list of numbers, e.g. list(randbytes(n)).
                 return value is IEnumerable numbers and not string ? ToBytes(numbers, what) : throw Mismatch(value, target, what);
         }
-        catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException or InvalidOperationException)
+        catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException or InvalidOperationException or Serdes.SerializationException)
         {
             throw Mismatch(value, target, what);
         }
         if (target == typeof(object))
             return value;
         throw Mismatch(value, target, what);
+    }
+
+    /// <summary>A number or boolean as KSML writes it as text (Java's forms: true, 42, 4.5, 1.0); null for anything else.</summary>
+    private static string? PrimitiveText(object value) => value switch
+    {
+        bool b => b ? "true" : "false",
+        long or int or short or sbyte or byte => Convert.ToString(value, CultureInfo.InvariantCulture),
+        double d => RealText(d),
+        float f => RealText(f),
+        JsonValue j when j.GetValueKind() is JsonValueKind.True => "true",
+        JsonValue j when j.GetValueKind() is JsonValueKind.False => "false",
+        JsonValue j when j.GetValueKind() is JsonValueKind.Number => j.TryGetValue<long>(out var whole) ? whole.ToString(CultureInfo.InvariantCulture) : RealText(j.GetValue<double>()),
+        _ => null,
+    };
+
+    private static string RealText(double d)
+    {
+        var text = d.ToString("R", CultureInfo.InvariantCulture);
+        return double.IsFinite(d) && d == Math.Floor(d) && !text.Contains('E', StringComparison.Ordinal) ? text + ".0" : text;
     }
 
     private static byte[] ToBytes(IEnumerable numbers, string what)

@@ -216,4 +216,31 @@ public sealed class ValueConversionTests
 
         Assert.That(() => f.Invoke(null, null, null), Throws.InstanceOf<KsmlFunctionException>().With.Message.Contains("does not fit in 64 bits"));
     }
+
+    [TestCase(42L, typeof(string), "42")]
+    [TestCase(true, typeof(string), "true")]
+    [TestCase(1.0, typeof(string), "1.0")]
+    [TestCase(4.5, typeof(string), "4.5")]
+    [TestCase("42", typeof(long), 42L)]
+    [TestCase("-7", typeof(int), -7)]
+    [TestCase(3.0, typeof(long), 3L)]
+    [TestCase("2.5", typeof(double), 2.5)]
+    [TestCase(2L, typeof(double), 2.0)]
+    [TestCase("true", typeof(bool), true)]
+    public void A_result_is_converted_into_its_declared_primitive_type_as_KSML_converts_it(object value, Type target, object expected)
+    {
+        // KSML's docs producer returns an int key for keyType string; it wrote "expected a string, got int".
+        Assert.That(Ksml.Runtime.Values.KsmlValues.To(value, target, "the result"), Is.EqualTo(expected));
+    }
+
+    [TestCase("4.5", typeof(long))]
+    [TestCase(4.5, typeof(int))]
+    [TestCase("many", typeof(double))]
+    [TestCase("yes", typeof(bool))]
+    [TestCase(1L, typeof(bool))]
+    [TestCase(true, typeof(long))]
+    public void A_conversion_that_would_lose_something_is_a_type_error(object value, Type target)
+    {
+        Assert.Throws<Ksml.Runtime.Values.KsmlTypeException>(() => Ksml.Runtime.Values.KsmlValues.To(value, target, "the result"));
+    }
 }
