@@ -33,6 +33,12 @@ public sealed class KsmlTopologyBuilder
         Errors = errors;
     }
 
+    /// <summary>
+    /// The topology runs under Streamiz's TopologyTestDriver, whose topics have one partition: a repartition's
+    /// <c>numberOfPartitions</c> is left out there, since the driver refuses a topic it made with one partition.
+    /// </summary>
+    public bool UnderTestDriver { get; init; }
+
     /// <summary>The process-stage error policy; null lets failures propagate (as in unit tests).</summary>
     public KsmlErrorHandler? Errors { get; }
 

@@ -111,7 +111,7 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
             Logger = _loggers,
         };
         var builder = new StreamBuilder();
-        var ksml = new KsmlTopologyBuilder(builder, functions);
+        var ksml = new KsmlTopologyBuilder(builder, functions) { UnderTestDriver = true };
         try
         {
             KsmlApplication.LoadFunctions(definition, functions);
@@ -121,15 +121,27 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         {
             return Error($"the definition does not build: {Innermost(ex).Message}");
         }
-        using var driver = new TopologyTestDriver(builder.Build(), config);
+        TopologyTestDriver driver;
+        try
+        {
+            driver = new TopologyTestDriver(builder.Build(), config);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return Error($"the topology does not start under the test driver: {Innermost(ex).Message}");
+        }
+        using var _ = driver;
 
+        // One input per topic: Streamiz's driver refuses a second for the same topic, and a test may produce to it twice.
+        var inputs = new Dictionary<string, TestInputTopic<byte[]?, byte[]?>>(StringComparer.Ordinal);
         foreach (var produce in test.Produce)
         {
             var stream = streams[produce.To.Name];
             var where = $"{suite.Path}:{produce.Span.Line}";
             try
             {
-                var input = driver.CreateInputTopic<byte[]?, byte[]?>(stream.Topic, new ByteArraySerDes(), new ByteArraySerDes());
+                if (!inputs.TryGetValue(stream.Topic, out var input))
+                    inputs[stream.Topic] = input = driver.CreateInputTopic<byte[]?, byte[]?>(stream.Topic, new ByteArraySerDes(), new ByteArraySerDes());
                 var keys = new Serializer(stream.KeyType.Text, stream.Topic, MessageComponentType.Key);
                 var values = new Serializer(stream.ValueType.Text, stream.Topic, MessageComponentType.Value);
                 foreach (var (key, value, timestamp) in Records(suite, test, produce, stream, functions))
@@ -151,7 +163,7 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         }
 
         var records = new Dictionary<string, List<object?>>(StringComparer.Ordinal);
-        var stores = new DriverStores(driver, ksml.Stores);
+        var stores = new DriverStores(driver, ksml.StoreQueries);
         for (var i = 0; i < test.Asserts.Count; i++)
         {
             var assertion = test.Asserts[i];
@@ -248,16 +260,22 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
     }
 
     /// <summary>The driver's stores, typed as the definition declared them, for the assert functions.</summary>
-    private sealed class DriverStores(TopologyTestDriver driver, IReadOnlyDictionary<string, KsmlStoreDefinition> declared) : IKsmlStoreProvider
+    /// <summary>The stores an assert block names: declared ones and those operations create (a count's or a table's <c>store:</c>).</summary>
+    private sealed class DriverStores(TopologyTestDriver driver, IReadOnlyDictionary<string, KsmlStoreQuery> stores) : IKsmlStoreProvider
     {
         public IStateStore GetStore(string name)
         {
-            if (!declared.TryGetValue(name, out var store))
-                throw new UnknownStoreException($"store '{name}' is not declared by the definition (declared: {string.Join(", ", declared.Keys.Order(StringComparer.Ordinal))})");
-            var method = store.StoreType == "window" ? nameof(TopologyTestDriver.GetWindowStore) : nameof(TopologyTestDriver.GetKeyValueStore);
-            var typed = typeof(TopologyTestDriver).GetMethod(method)!.MakeGenericMethod(KsmlSerdes.ClrType(store.KeyType), KsmlSerdes.ClrType(store.ValueType));
-            return typed.Invoke(driver, [name]) as IStateStore
-                ?? throw new UnknownStoreException($"store '{name}' is not in the topology");
+            if (!stores.TryGetValue(name, out var store))
+                throw new UnknownStoreException($"store '{name}' is not in the topology (its stores: {string.Join(", ", stores.Keys.Order(StringComparer.Ordinal))})");
+            var (key, value, windowStore) = store.Storage;
+            var method = windowStore ? nameof(TopologyTestDriver.GetWindowStore) : nameof(TopologyTestDriver.GetKeyValueStore);
+            return typeof(TopologyTestDriver).GetMethod(method)!.MakeGenericMethod(key, value).Invoke(driver, [name]) switch
+            {
+                IStateStore stateStore => stateStore,
+                // A timestamped store comes back as a read-only facade.
+                { } readOnly when !windowStore => (IStateStore)Activator.CreateInstance(typeof(ReadOnlyStoreView<,>).MakeGenericType(key, value), name, readOnly)!,
+                _ => throw new UnknownStoreException($"store '{name}' is not in the topology"),
+            };
         }
     }
 

@@ -356,7 +356,7 @@ public static class KsmlOperations
     public static IKStream<K, V> KsmlRepartition<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, int? numberOfPartitions, KsmlFunctionDefinition? partitioner, string name, string keyType, string valueType)
     {
         var repartitioned = Repartitioned<K, V>.As(name).WithKeySerdes(KsmlSerdes.For<K>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType));
-        if (numberOfPartitions is { } n)
+        if (numberOfPartitions is { } n && !ksml.UnderTestDriver)
             repartitioned = repartitioned.WithNumberOfPartitions(n);
         if (partitioner is not null)
             repartitioned = repartitioned.WithStreamPartitioner(Partitioner<K, V>(ksml, partitioner, name));

@@ -15,14 +15,18 @@ public static class KsmlApplication
     /// Builds the topology of <paramref name="definitions"/>, compiling their functions with
     /// <paramref name="functions"/>; <paramref name="errors"/> applies the process error policy (none: failures propagate).
     /// </summary>
-    public static Topology BuildTopology(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors = null) =>
-        Build(definitions, functions, errors).Topology;
+    /// <param name="definitions">The definitions, built in order.</param>
+    /// <param name="functions">Compiles their functions.</param>
+    /// <param name="errors">The process error policy; null lets failures propagate.</param>
+    /// <param name="underTestDriver">The topology is for Streamiz's TopologyTestDriver (<see cref="KsmlTopologyBuilder.UnderTestDriver"/>).</param>
+    public static Topology BuildTopology(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors = null, bool underTestDriver = false) =>
+        Build(definitions, functions, errors, underTestDriver).Topology;
 
     /// <summary>The topology and the queries of the state stores it creates.</summary>
-    internal static (Topology Topology, IReadOnlyDictionary<string, KsmlStoreQuery> Stores) Build(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors)
+    internal static (Topology Topology, IReadOnlyDictionary<string, KsmlStoreQuery> Stores) Build(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors, bool underTestDriver = false)
     {
         var builder = new StreamBuilder();
-        var ksml = new KsmlTopologyBuilder(builder, functions, errors);
+        var ksml = new KsmlTopologyBuilder(builder, functions, errors) { UnderTestDriver = underTestDriver };
         foreach (var definition in definitions)
         {
             LoadFunctions(definition, functions);

@@ -21,6 +21,9 @@ public abstract class KsmlStoreQuery
     /// <summary><c>keyValue</c> or <c>windowed</c>, the path segment KSML serves the store under.</summary>
     public abstract string Kind { get; }
 
+    /// <summary>The store as Streamiz holds it: its key and value types, and whether it is a window store (a test driver opens it so).</summary>
+    public abstract (Type Key, Type Value, bool WindowStore) Storage { get; }
+
     /// <summary>
     /// One page of this instance's entries: <paramref name="limit"/> of them after skipping <paramref name="offset"/>,
     /// in the store's order, and whether more follow. Only the page is held in memory.
@@ -90,6 +93,8 @@ public abstract class KsmlStoreQuery
     {
         public override string Kind => "keyValue";
 
+        public override (Type Key, Type Value, bool WindowStore) Storage => (typeof(K), typeof(V), false);
+
         private IReadOnlyKeyValueStore<K, V> Store(KafkaStream stream) =>
             stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.KeyValueStore<K, V>()));
 
@@ -103,6 +108,8 @@ public abstract class KsmlStoreQuery
     private sealed class WindowQuery<K, V>(string name, long windowSizeMs) : KsmlStoreQuery(name)
     {
         public override string Kind => "windowed";
+
+        public override (Type Key, Type Value, bool WindowStore) Storage => (typeof(K), typeof(V), true);
 
         private IReadOnlyWindowStore<K, V> Store(KafkaStream stream) =>
             stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.WindowStore<K, V>()));
@@ -131,6 +138,8 @@ public abstract class KsmlStoreQuery
     private sealed class KeyWindowsQuery<K, W, V>(string name, Func<W, (Window Window, V Value)> open) : KsmlStoreQuery(name)
     {
         public override string Kind => "windowed";
+
+        public override (Type Key, Type Value, bool WindowStore) Storage => (typeof(K), typeof(List<W>), false);
 
         private IReadOnlyKeyValueStore<K, List<W>> Store(KafkaStream stream) =>
             stream.Store(StoreQueryParameters.FromNameAndType(Name, QueryableStoreTypes.KeyValueStore<K, List<W>>()));

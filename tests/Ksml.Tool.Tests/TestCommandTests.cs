@@ -51,6 +51,19 @@ public sealed class TestCommandTests
     }
 
     [Test]
+    public void A_suite_produces_to_a_stream_twice_reads_an_operations_store_and_reports_a_failure_deep_in_a_chain_against_its_test()
+    {
+        var suite = Path.Combine(Suites, "chains", "chained-counts.test.yaml");
+
+        var (exit, output) = RunKsml("test", suite);
+
+        Assert.That(output, Does.Contain("PASS two_produce_blocks_to_one_stream_and_an_operations_store"), output);
+        Assert.That(output, Does.Match(@"ERROR a_record_failing_in_the_second_pipeline_is_this_tests_error\s+\S+chained-counts\.test\.yaml:\d+: producing to 'words' failed in \S*chained-counts\.ksml\.yaml:\d+: ZeroDivisionError"), output);
+        Assert.That(output, Does.Contain("1 passed, 1 failed"), output);
+        Assert.That(exit, Is.EqualTo(1));
+    }
+
+    [Test]
     public void Bare_avro_notations_read_and_write_through_the_suites_registry_as_in_KSMLs_test_runner()
     {
         var suite = Path.Combine(Suites, "avro", "bare-avro.test.yaml");

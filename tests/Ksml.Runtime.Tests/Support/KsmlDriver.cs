@@ -20,7 +20,7 @@ public sealed class KsmlDriver : IDisposable
     /// <summary>Several definitions in one topology, as an application running more than one runs them.</summary>
     public KsmlDriver(IReadOnlyList<IKsmlDefinition> definitions, ILoggerFactory? logs = null, Ksml.Runtime.ErrorHandling.KsmlErrorHandler? errors = null)
     {
-        var topology = KsmlApplication.BuildTopology(definitions, new PythonFunctionFactory(logs), errors);
+        var topology = KsmlApplication.BuildTopology(definitions, new PythonFunctionFactory(logs), errors, underTestDriver: true);
         var config = new StreamConfig<StringSerDes, StringSerDes> { ApplicationId = "ksml-test-" + Guid.NewGuid().ToString("N")[..8] };
         Driver = new TopologyTestDriver(topology, config);
     }
