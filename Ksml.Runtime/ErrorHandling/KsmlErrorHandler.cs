@@ -146,6 +146,13 @@ public sealed class KsmlErrorHandler
     {
         var policy = Options.Consume;
         var message = Payloads.MessageOf(error, policy.LogPayload);
+        if (Unavailable(error) is { } registry)
+        {
+            // Not the record's fault: no policy skips or dead-letters it, it is read again after a restart.
+            Count("consume", record.Topic, "stopped");
+            Stop(new KsmlStopException($"Stopping: the record at {record.Topic}[{record.Partition.Value}]@{record.Offset.Value} could not be read: {registry.Message}", registry));
+            return ExceptionHandlerResponse.FAIL;
+        }
         if (policy.Log)
             Logger(policy, "consume").LogError(policy.LogPayload ? error : null, "Could not deserialize the record at {Topic}[{Partition}]@{Offset}: {Error}{Payload}",
                 record.Topic, record.Partition.Value, record.Offset.Value, message,
@@ -214,6 +221,14 @@ public sealed class KsmlErrorHandler
         if (!stopped)
             Commits.Close();
         return ExceptionHandlerResponse.FAIL;
+    }
+
+    private static Serdes.SchemaRegistryUnavailableException? Unavailable(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+            if (e is Serdes.SchemaRegistryUnavailableException unavailable)
+                return unavailable;
+        return null;
     }
 
     private sealed record Location(string Type, string Message, string? File, int Line, string? Function);

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Confluent.SchemaRegistry;
+using Polly;
+using Polly.Retry;
 
 namespace Ksml.Runtime.Serdes;
 
@@ -20,21 +22,61 @@ public interface IKsmlSchemaRegistry
     (int Id, string Schema)? Latest(string subject);
 }
 
+/// <summary>
+/// The registry could not be reached or failed (a transport error, a timeout, a 5xx answer), after retries. It is
+/// no fault of the record: the error policies never skip or dead-letter a record for it, the application stops
+/// uncommitted and the record is read again after a restart.
+/// </summary>
+public sealed class SchemaRegistryUnavailableException(string message, Exception cause) : Exception(message, cause);
+
 /// <summary>A Confluent-compatible registry over HTTP (Confluent's own, Apicurio's ccompat API, Redpanda, Karapace).</summary>
 internal sealed class ConfluentSchemaRegistry(string url) : IKsmlSchemaRegistry
 {
-    private readonly CachedSchemaRegistryClient _client = new(new SchemaRegistryConfig { Url = url });
+    private readonly CachedSchemaRegistryClient _client = new(new SchemaRegistryConfig { Url = url, RequestTimeoutMs = 10_000 });
+
+    // A registry restarting or behind a busy proxy recovers in seconds; a record is not to blame for it.
+    private static readonly ResiliencePipeline Retry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(Unavailable),
+            MaxRetryAttempts = 4,
+            Delay = TimeSpan.FromMilliseconds(250),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+        })
+        .Build();
+
+    private static bool Unavailable(Exception error) => error switch
+    {
+        // Confluent's error answers are HttpRequestExceptions too: only its 5xx mean the registry failed.
+        SchemaRegistryException registry => (int)registry.Status >= 500,
+        HttpRequestException or TaskCanceledException or TimeoutException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(Unavailable),
+        _ => false,
+    };
+
+    private T Call<T>(string what, Func<Task<T>> call)
+    {
+        try
+        {
+            return Retry.Execute(() => call().GetAwaiter().GetResult());
+        }
+        catch (Exception ex) when (Unavailable(ex))
+        {
+            throw new SchemaRegistryUnavailableException($"The schema registry at {url} is unavailable ({what}): {ex.Message}", ex);
+        }
+    }
 
     public int Register(string subject, string schema, SchemaType type) =>
-        _client.RegisterSchemaAsync(subject, new Schema(schema, type)).GetAwaiter().GetResult();
+        Call($"registering a schema under {subject}", () => _client.RegisterSchemaAsync(subject, new Schema(schema, type)));
 
-    public string Get(int id) => _client.GetSchemaAsync(id).GetAwaiter().GetResult().SchemaString;
+    public string Get(int id) => Call($"fetching schema {id}", () => _client.GetSchemaAsync(id)).SchemaString;
 
     public (int Id, string Schema)? Latest(string subject)
     {
         try
         {
-            var latest = _client.GetLatestSchemaAsync(subject).GetAwaiter().GetResult();
+            var latest = Call($"fetching the latest schema of {subject}", () => _client.GetLatestSchemaAsync(subject));
             return (latest.Id, latest.SchemaString);
         }
         catch (SchemaRegistryException ex) when (ex.ErrorCode is 40401 or 40402)

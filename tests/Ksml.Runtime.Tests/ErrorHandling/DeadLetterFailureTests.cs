@@ -63,6 +63,24 @@ public sealed class DeadLetterFailureTests
     }
 
     [Test]
+    public void Consume_stage_an_unavailable_schema_registry_stops_the_application_instead_of_skipping_or_dead_lettering()
+    {
+        var (handler, sink, stops) = Handler(new ErrorHandlingOptions { Consume = ContinueToDeadLetters });
+        var record = new ConsumeResult<byte[], byte[]>
+        {
+            Topic = "orders", Partition = 0, Offset = 7,
+            Message = new Message<byte[], byte[]> { Key = [1], Value = [0, 0, 0, 0, 3] },
+        };
+        var unavailable = new Ksml.Runtime.Serdes.SchemaRegistryUnavailableException("The schema registry at http://registry:8081 is unavailable (fetching schema 3): Connection refused", new HttpRequestException("Connection refused"));
+
+        var response = handler.OnDeserializationError(null!, record, new Streamiz.Kafka.Net.Errors.StreamsException("deserialization failed", unavailable));
+
+        Assert.That(response, Is.EqualTo(ExceptionHandlerResponse.FAIL));
+        Assert.That(sink.Attempts, Is.Zero, "the record is not to blame: no dead letter");
+        Assert.That(stops.Single().Message, Does.StartWith("Stopping: the record at orders[0]@7 could not be read: The schema registry at http://registry:8081 is unavailable"));
+    }
+
+    [Test]
     public void Produce_stage_a_rejected_dead_letter_fails_the_record_instead_of_continuing()
     {
         var (handler, _, stops) = Handler(new ErrorHandlingOptions { Produce = ContinueToDeadLetters });

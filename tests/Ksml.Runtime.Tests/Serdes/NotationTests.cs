@@ -131,6 +131,22 @@ public sealed class NotationTests
     }
 
     [Test]
+    public void A_registry_that_cannot_be_reached_is_reported_as_unavailable_not_as_a_bad_record()
+    {
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        } // closed again: nothing listens there
+        KsmlNotations.Configure(_schemas, new Dictionary<string, NotationOptions> { ["avro"] = new("confluent_avro", $"http://127.0.0.1:{port}") });
+
+        var error = Assert.Throws<SchemaRegistryUnavailableException>(() => Read("avro", [0, 0, 0, 0, 3, 2]))!;
+
+        Assert.That(error.Message, Does.StartWith($"The schema registry at http://127.0.0.1:{port} is unavailable (fetching schema 3)"));
+    }
+
+    [Test]
     public void Jsonschema_validates_what_is_written_and_read()
     {
         var good = JsonNode.Parse("""{"id":"o1","qty":2}""")!;
