@@ -196,6 +196,7 @@ public static partial class KsmlRunnerConfig
             if (type is null)
                 throw new KsmlConfigException(Where(source, value), $"{at}.type is required");
             string? url = null;
+            var registrySettings = new Dictionary<string, string>(StringComparer.Ordinal);
             if (registry is not null)
             {
                 if (!registries.TryGetValue(registry, out var registryConfig))
@@ -204,8 +205,16 @@ public static partial class KsmlRunnerConfig
                     .FirstOrDefault(p => Text(p.Key) == "config").Value is YamlMappingNode c ? c : Mapping(registryConfig, source, "ksml.schemaRegistries." + registry);
                 url = config.Children.Where(p => Text(p.Key) is "schema.registry.url" or "apicurio.registry.url" or "url").Select(p => Scalar(p.Value, source, "schema.registry.url")).FirstOrDefault()
                     ?? throw new KsmlConfigException(Where(source, registryConfig), $"ksml.schemaRegistries.{registry} needs config.schema.registry.url");
+                foreach (var (key, setting) in config.Children)
+                    if (setting is YamlScalarNode)
+                        registrySettings[Text(key)] = Scalar(setting, source, "ksml.schemaRegistries." + registry + ".config." + Text(key));
+                // The notation's own config over the registry's, as KSML merges them.
+                if (Mapping(value, source, at).Children.FirstOrDefault(p => Text(p.Key) == "config").Value is YamlMappingNode own)
+                    foreach (var (key, setting) in own.Children)
+                        if (setting is YamlScalarNode)
+                            registrySettings[Text(key)] = Scalar(setting, source, at + ".config." + Text(key));
             }
-            result[prefix] = new Serdes.NotationOptions(type, url);
+            result[prefix] = new Serdes.NotationOptions(type, url) { RegistryConfig = registrySettings };
         }
         return result;
     }

@@ -25,11 +25,17 @@ namespace Ksml.Runtime.Serdes;
 /// <param name="SchemaRegistryUrl">The registry serving schemas by id (Confluent wire format); null reads schemas from files.</param>
 public sealed record NotationOptions(string Type, string? SchemaRegistryUrl = null)
 {
+    /// <summary>
+    /// The registry's client settings, as KSML passes them: its <c>schemaRegistries.*.config</c> with the
+    /// notation's own <c>config</c> over it (basic or bearer authentication, TLS, timeouts).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RegistryConfig { get; init; } = new Dictionary<string, string>();
+
     /// <summary>A registry to use instead of one at <see cref="SchemaRegistryUrl"/> (a test suite's, in memory).</summary>
     public IKsmlSchemaRegistry? Registry { get; init; }
 
     /// <summary>The registry these options name, if any.</summary>
-    internal IKsmlSchemaRegistry? CreateRegistry() => Registry ?? (SchemaRegistryUrl is { } url ? new ConfluentSchemaRegistry(url) : null);
+    internal IKsmlSchemaRegistry? CreateRegistry() => Registry ?? (SchemaRegistryUrl is { } url ? new ConfluentSchemaRegistry(url, RegistryConfig) : null);
 
     /// <summary>Whether values are framed with a registry's schema id.</summary>
     internal bool HasRegistry => Registry is not null || SchemaRegistryUrl is not null;

@@ -30,9 +30,68 @@ public interface IKsmlSchemaRegistry
 public sealed class SchemaRegistryUnavailableException(string message, Exception cause) : Exception(message, cause);
 
 /// <summary>A Confluent-compatible registry over HTTP (Confluent's own, Apicurio's ccompat API, Redpanda, Karapace).</summary>
-internal sealed class ConfluentSchemaRegistry(string url) : IKsmlSchemaRegistry
+internal sealed class ConfluentSchemaRegistry(string url, IReadOnlyDictionary<string, string> settings) : IKsmlSchemaRegistry
 {
-    private readonly CachedSchemaRegistryClient _client = new(new SchemaRegistryConfig { Url = url, RequestTimeoutMs = 10_000 });
+    private readonly CachedSchemaRegistryClient _client = Client(url, settings);
+
+    // A static bearer token (Apicurio behind Keycloak, a gateway): Confluent's own bearer settings also demand a
+    // Confluent Cloud logical cluster and identity pool, so the header is given by a provider of our own.
+    private static CachedSchemaRegistryClient Client(string url, IReadOnlyDictionary<string, string> settings)
+    {
+        var config = ClientConfig(url, settings);
+        var token = settings.GetValueOrDefault("bearer.auth.token") ?? settings.GetValueOrDefault("schema.registry.bearer.auth.token");
+        return token is not null && config.BearerAuthLogicalCluster is null
+            ? new CachedSchemaRegistryClient(config, new StaticBearerToken(token))
+            : new CachedSchemaRegistryClient(config);
+    }
+
+    private sealed class StaticBearerToken(string token) : IAuthenticationHeaderValueProvider
+    {
+        public System.Net.Http.Headers.AuthenticationHeaderValue GetAuthenticationHeader() => new("Bearer", token);
+    }
+
+    /// <summary>
+    /// KSML's registry settings (Java client names) as the .NET client takes them: basic authentication
+    /// (Confluent's <c>basic.auth.*</c> or Apicurio's <c>apicurio.registry.auth.username/password</c>), a static
+    /// bearer token, a PEM CA and client certificate, timeouts; <c>schema.registry.*</c> keys pass as they are.
+    /// </summary>
+    internal static SchemaRegistryConfig ClientConfig(string url, IReadOnlyDictionary<string, string> settings)
+    {
+        var config = new SchemaRegistryConfig { Url = url, RequestTimeoutMs = 10_000 };
+        string? Get(params string[] keys) => keys.Select(k => settings.GetValueOrDefault(k) ?? settings.GetValueOrDefault("schema.registry." + k)).FirstOrDefault(v => v is not null);
+        if (Get("basic.auth.user.info") is { } userInfo)
+        {
+            config.BasicAuthCredentialsSource = AuthCredentialsSource.UserInfo;
+            config.BasicAuthUserInfo = userInfo;
+        }
+        else if (settings.GetValueOrDefault("apicurio.registry.auth.username") is { } user)
+        {
+            config.BasicAuthCredentialsSource = AuthCredentialsSource.UserInfo;
+            config.BasicAuthUserInfo = user + ":" + settings.GetValueOrDefault("apicurio.registry.auth.password", "");
+        }
+        if (Get("bearer.auth.token") is { } token && Get("bearer.auth.logical.cluster") is { } cluster)
+        {
+            config.BearerAuthCredentialsSource = BearerAuthCredentialsSource.StaticToken;
+            config.BearerAuthToken = token;
+            config.BearerAuthLogicalCluster = cluster;
+            config.BearerAuthIdentityPoolId = Get("bearer.auth.identity.pool.id");
+        }
+        if (Get("ssl.ca.location") is { } ca)
+            config.SslCaLocation = ca;
+        if (Get("ssl.keystore.location") is { } keystore)
+        {
+            if (keystore.EndsWith(".jks", StringComparison.OrdinalIgnoreCase))
+                throw new Hosting.KsmlConfigException($"schema registry {url}: ssl.keystore.location '{keystore}' is a Java keystore; give a PKCS#12 file (.p12) instead");
+            config.SslKeystoreLocation = keystore;
+            config.SslKeystorePassword = Get("ssl.keystore.password");
+        }
+        if (Get("request.timeout.ms") is { } timeout && int.TryParse(timeout, System.Globalization.CultureInfo.InvariantCulture, out var ms))
+            config.RequestTimeoutMs = ms;
+        foreach (var (key, value) in settings)
+            if (key.StartsWith("schema.registry.", StringComparison.Ordinal) && key != "schema.registry.url" && config.Get(key) is null)
+                config.Set(key, value);
+        return config;
+    }
 
     // A registry restarting or behind a busy proxy recovers in seconds; a record is not to blame for it.
     private static readonly ResiliencePipeline Retry = new ResiliencePipelineBuilder()

@@ -6,7 +6,7 @@ namespace Ksml.Runtime.Tests.Hosting;
 /// <summary>KSML's runner file: environment substitution, overrides, and one clear line for every bad value.</summary>
 public sealed class RunnerConfigTests
 {
-    private static readonly Dictionary<string, string> Environment = new() { ["KAFKA_PASSWORD"] = "s3cret", ["BROKERS"] = "kafka-1:9092" };
+    private static readonly Dictionary<string, string> Environment = new() { ["KAFKA_PASSWORD"] = "s3cret", ["BROKERS"] = "kafka-1:9092", ["REGISTRY_USER_INFO"] = "svc:from-env" };
 
     private static KsmlRunnerOptions Parse(string yaml, params string[] overrides) =>
         KsmlRunnerConfig.Parse(yaml, "ksml-runner.yaml", name => Environment.GetValueOrDefault(name), overrides);
@@ -80,17 +80,32 @@ public sealed class RunnerConfigTests
                 confluent:
                   config:
                     schema.registry.url: http://registry:8081
+                    basic.auth.credentials.source: USER_INFO
+                    basic.auth.user.info: ${REGISTRY_USER_INFO}
+                    request.timeout.ms: 5000
               notations:
                 avro:
                   type: confluent_avro
                   schemaRegistry: confluent
+                  config:
+                    request.timeout.ms: 2000
+                    normalize.schemas: true
                 csv:
                   type: csv
             """);
 
         Assert.That(options.SchemaDirectory, Is.EqualTo("/schemas"));
-        Assert.That(options.Notations["avro"], Is.EqualTo(new Ksml.Runtime.Serdes.NotationOptions("confluent_avro", "http://registry:8081")));
-        Assert.That(options.Notations["csv"], Is.EqualTo(new Ksml.Runtime.Serdes.NotationOptions("csv")));
+        var avro = options.Notations["avro"];
+        Assert.That((avro.Type, avro.SchemaRegistryUrl), Is.EqualTo(("confluent_avro", "http://registry:8081")));
+        Assert.That(avro.RegistryConfig, Is.EquivalentTo(new Dictionary<string, string>
+        {
+            ["schema.registry.url"] = "http://registry:8081",
+            ["basic.auth.credentials.source"] = "USER_INFO",
+            ["basic.auth.user.info"] = "svc:from-env",
+            ["request.timeout.ms"] = "2000",
+            ["normalize.schemas"] = "true",
+        }), "the registry's settings, the notation's own over them, secrets from the environment");
+        Assert.That((options.Notations["csv"].Type, options.Notations["csv"].SchemaRegistryUrl), Is.EqualTo(("csv", (string?)null)));
         Assert.That(Error("ksml:\n  notations:\n    avro:\n      type: confluent_avro\n      schemaRegistry: nowhere\n"),
             Is.EqualTo("ksml-runner.yaml(4,7): ksml.notations.avro.schemaRegistry: no registry 'nowhere' under ksml.schemaRegistries"));
     }

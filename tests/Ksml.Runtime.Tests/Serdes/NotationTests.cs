@@ -130,6 +130,22 @@ public sealed class NotationTests
         await Task.CompletedTask;
     }
 
+    [TestCase("basic.auth.user.info", "alice:s3cret", "Basic YWxpY2U6czNjcmV0")]
+    [TestCase("apicurio.registry.auth.username", "alice", "Basic YWxpY2U6czNjcmV0")]
+    [TestCase("bearer.auth.token", "t0ken", "Bearer t0ken")]
+    public void The_registrys_credentials_from_the_runner_config_reach_it(string key, string value, string authorization)
+    {
+        using var registry = new FakeSchemaRegistry();
+        var settings = new Dictionary<string, string> { [key] = value };
+        if (key.StartsWith("apicurio", StringComparison.Ordinal))
+            settings["apicurio.registry.auth.password"] = "s3cret";
+        KsmlNotations.Configure(_schemas, new Dictionary<string, NotationOptions> { ["avro"] = new("confluent_avro", registry.Url) { RegistryConfig = settings } });
+
+        Write("avro:Reading", JsonNode.Parse("""{"sensor":"s","value":5,"unit":"C","tags":[]}""")!);
+
+        Assert.That(registry.Authorizations, Is.Not.Empty.And.All.EqualTo(authorization));
+    }
+
     [Test]
     public void A_registry_that_cannot_be_reached_is_reported_as_unavailable_not_as_a_bad_record()
     {
@@ -370,6 +386,8 @@ public sealed class NotationTests
 
         public List<string> Subjects { get; } = [];
 
+        public List<string?> Authorizations { get; } = [];
+
         private async Task Serve()
         {
             while (_listener.IsListening)
@@ -378,6 +396,7 @@ public sealed class NotationTests
                 try { context = await _listener.GetContextAsync(); }
                 catch { return; }
                 var path = context.Request.Url!.AbsolutePath;
+                Authorizations.Add(context.Request.Headers["Authorization"]);
                 string body;
                 if (context.Request.HttpMethod == "POST" && path.StartsWith("/subjects/", StringComparison.Ordinal) && path.EndsWith("/versions", StringComparison.Ordinal))
                 {
