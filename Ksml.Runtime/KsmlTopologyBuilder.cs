@@ -84,8 +84,8 @@ public sealed class KsmlTopologyBuilder
     private T Source<T>(KsmlTopicDefinition topic, Func<T> create) where T : class
     {
         if (_sources.TryGetValue(topic.Topic, out var existing))
-            return existing as T ?? throw new InvalidOperationException(
-                $"Topic '{topic.Topic}' is read as both a stream and a table; Kafka Streams allows one source per topic.");
+            return existing as T ?? throw new Hosting.KsmlConfigException(
+                $"'{topic.Name}' reads topic '{topic.Topic}', which is read as a stream and as a table; Kafka Streams allows one source per topic");
         T source;
         try
         {
@@ -102,6 +102,8 @@ public sealed class KsmlTopologyBuilder
     /// <summary>Adds a store that Python functions use by name.</summary>
     public void AddStore<K, V>(KsmlStoreDefinition store)
     {
+        if (_stores.ContainsKey(store.Name))
+            throw new Hosting.KsmlConfigException($"store '{store.Name}' is declared again; store names are shared by every definition of an application, as in KSML");
         _stores[store.Name] = store;
         var keySerde = KsmlSerdes.For<K>(store.KeyType);
         var valueSerde = KsmlSerdes.For<V>(store.ValueType);

@@ -39,7 +39,14 @@ public static class KsmlApplication
                 throw new KsmlConfigException(definition.SourcePath, ex.Message);
             }
         }
-        return (builder.Build(), ksml.StoreQueries);
+        try
+        {
+            return (builder.Build(), ksml.StoreQueries);
+        }
+        catch (Streamiz.Kafka.Net.Errors.TopologyException ex)
+        {
+            throw new KsmlConfigException("the topology cannot be built: " + ex.Message);
+        }
     }
 
     /// <summary>

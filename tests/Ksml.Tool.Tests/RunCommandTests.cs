@@ -23,6 +23,30 @@ public sealed class RunCommandTests
         Assert.That(output, Has.Some.Contains("Producer three_blobs finished after 3 messages"), string.Join('\n', output));
     }
 
+    [TestCase("stores:\n  seen:\n    type: keyValue\n    keyType: string\n    valueType: long\npipelines:\n  main:\n    from:\n      topic: other\n      keyType: string\n      valueType: string\n    forEach:\n      stores: [seen]\n      code: seen.put(key, 1)\n",
+        "b.ksml.yaml: store 'seen' is declared again; store names are shared by every definition of an application, as in KSML")]
+    [TestCase("tables:\n  events_table:\n    topic: events\n    keyType: string\n    valueType: string\npipelines:\n  main:\n    from: events_table\n    via:\n      - type: toStream\n    print:\n",
+        "b.ksml.yaml: 'events_table' reads topic 'events', which is read as a stream and as a table; Kafka Streams allows one source per topic")]
+    public void Two_definitions_that_clash_stop_the_start_with_one_located_line(string second, string expected)
+    {
+        var work = Directory.CreateTempSubdirectory("ksml-run-").FullName;
+        try
+        {
+            const string first = "streams:\n  events:\n    topic: events\n    keyType: string\n    valueType: string\nstores:\n  seen:\n    type: keyValue\n    keyType: string\n    valueType: long\npipelines:\n  main:\n    from: events\n    forEach:\n      stores: [seen]\n      code: seen.put(key, 1)\n";
+            File.WriteAllText(Path.Combine(work, "a.ksml.yaml"), first);
+            File.WriteAllText(Path.Combine(work, "b.ksml.yaml"), second);
+            var (exit, printed) = RunTool(work, TimeSpan.FromSeconds(120), "run", "a.ksml.yaml", "b.ksml.yaml", "--", "--describe");
+
+            Assert.That(exit, Is.EqualTo(2), printed);
+            Assert.That(printed, Does.Contain("ksml: " + expected), printed);
+            Assert.That(printed, Does.Not.Contain("   at "), "no stack trace");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     [Test]
     public void Producers_get_no_consumer_settings_from_the_runner_file()
     {
