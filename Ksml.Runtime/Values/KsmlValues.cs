@@ -68,7 +68,7 @@ public static class KsmlValues
                 return Convert.ChangeType(number, underlying, CultureInfo.InvariantCulture);
             }
             if (underlying == typeof(JsonNode))
-                return ToJsonNode(value);
+                return value is string text && StructuredText(text) is { } parsed ? parsed : ToJsonNode(value);
             if (underlying.IsGenericType && underlying.GetGenericTypeDefinition() == typeof(Windowed<>))
                 return ToWindowed(value, underlying, what);
             if (underlying == typeof(byte[]))
@@ -82,6 +82,26 @@ public static class KsmlValues
         if (target == typeof(object))
             return value;
         throw Mismatch(value, target, what);
+    }
+
+    /// <summary>
+    /// A string returned where structured data (json, a struct) is declared is read as the JSON object or list it
+    /// holds, as KSML converts it (its docs producer returns <c>json.dumps(batch)</c> for a json value); any other
+    /// string stays a string.
+    /// </summary>
+    private static JsonNode? StructuredText(string text)
+    {
+        var start = text.AsSpan().TrimStart();
+        if (start.IsEmpty || start[0] is not ('{' or '['))
+            return null;
+        try
+        {
+            return JsonNode.Parse(text, documentOptions: ValueLimits.Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A number or boolean as KSML writes it as text (Java's forms: true, 42, 4.5, 1.0); null for anything else.</summary>

@@ -243,4 +243,14 @@ public sealed class ValueConversionTests
     {
         Assert.Throws<Ksml.Runtime.Values.KsmlTypeException>(() => Ksml.Runtime.Values.KsmlValues.To(value, target, "the result"));
     }
+
+    [Test]
+    public void A_string_holding_a_json_object_or_list_where_json_is_declared_is_that_object_or_list_as_in_KSML()
+    {
+        // KSML's flatMap producer returns json.dumps(batch) for a json value; its processor reads value['items'].
+        Assert.That(Ksml.Runtime.Values.KsmlValues.To<JsonNode>("""{"items": [1, 2]}""", "the value")!.ToJsonString(), Is.EqualTo("""{"items":[1,2]}"""));
+        Assert.That(Ksml.Runtime.Values.KsmlValues.To<JsonNode>(" [true]", "the value")!.ToJsonString(), Is.EqualTo("[true]"));
+        Assert.That(Ksml.Runtime.Values.KsmlValues.To<JsonNode>("plain text", "the value")!.ToJsonString(), Is.EqualTo("\"plain text\""));
+        Assert.That(Ksml.Runtime.Values.KsmlValues.To<JsonNode>("{not json", "the value")!.ToJsonString(), Is.EqualTo("\"{not json\""));
+    }
 }
