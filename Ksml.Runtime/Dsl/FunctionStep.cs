@@ -37,8 +37,23 @@ internal sealed class FunctionStep<R>
 
     /// <summary>A step whose result converts to <typeparamref name="R"/> as KSML's types do.</summary>
     public FunctionStep(KsmlTopologyBuilder ksml, KsmlFunctionDefinition definition, string name)
-        : this(ksml, definition, name, KsmlValues.To<R>)
+        : this(ksml, definition, name, WithDeclaredSchema(KsmlValues.To<R>, definition.ResultType))
     {
+    }
+
+    /// <summary>A result declared <c>avro:Schema</c> carries that schema on, as KSML's typed results do (the next function sees its <c>@type</c>).</summary>
+    private static Func<object?, string, R> WithDeclaredSchema(Func<object?, string, R> convert, string? resultType)
+    {
+        if (typeof(R) != typeof(System.Text.Json.Nodes.JsonNode) || resultType is null
+            || Ksml.Compiler.Types.TypeParser.TryParse(resultType, out _)?.Resolve() is not Ksml.Compiler.Types.NotationType { Schema: { } schema } declared)
+            return convert;
+        return (result, what) =>
+        {
+            var converted = convert(result, what);
+            if (converted is System.Text.Json.Nodes.JsonNode node && Serdes.KsmlNotations.DeclaredSchema(declared.Notation, schema) is { } valueSchema)
+                ValueSchemas.Attach(node, valueSchema);
+            return converted;
+        };
     }
 
     /// <summary>A step whose result converts with <paramref name="convert"/>, given how type errors name the result.</summary>

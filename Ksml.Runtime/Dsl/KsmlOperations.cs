@@ -94,6 +94,14 @@ public static class KsmlOperations
             .FlatMapValues((_, list, _) => list, name);
     }
 
+    /// <summary>KSML's schema of the metadata <c>transformMetadata</c> hands over, which its Python sees as <c>@type</c> and <c>@schema</c>.</summary>
+    private static readonly ValueSchema RecordMetadataSchema = new("RecordMetadata", () => JsonNode.Parse("""
+        {"type": "record", "name": "RecordMetadata", "namespace": "io.axual.ksml.data", "doc": "Kafka RecordMetadata", "fields": [
+          {"name": "timestamp", "type": "long", "doc": "Message timestamp"},
+          {"name": "headers", "doc": "Message headers", "type": {"type": "array", "items": {"type": "record", "name": "Header", "fields": [
+            {"name": "key", "type": "string"}, {"name": "value", "type": "string"}]}}}]}
+        """));
+
     /// <summary><c>transformMetadata</c>: the function receives and returns <c>{timestamp, headers}</c>.</summary>
     public static IKStream<K, V> KsmlTransformMetadata<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name)
     {
@@ -106,6 +114,7 @@ public static class KsmlOperations
                 foreach (var header in existing)
                     headers.Add(new JsonObject { ["key"] = header.Key, ["value"] = System.Text.Encoding.UTF8.GetString(header.GetValueBytes() ?? []) });
             var metadata = new JsonObject { ["timestamp"] = context.Timestamp, ["headers"] = headers };
+            ValueSchemas.Attach(metadata, RecordMetadataSchema);
             var result = step.Convert(step.Function.Invoke(null, k, v, metadata));
             if (result["timestamp"] is JsonValue ts && ts.TryGetValue<long>(out var timestamp))
                 context.ChangeTimestamp(timestamp);

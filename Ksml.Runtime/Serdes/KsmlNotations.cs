@@ -62,6 +62,7 @@ public static class KsmlNotations
         SchemaDirectory = schemaDirectory ?? Directory.GetCurrentDirectory();
         _notations = notations;
         Cache.Clear();
+        DeclaredSchemas.Clear();
     }
 
     /// <summary>The serde for a notation type such as <c>avro:SensorData</c>; null for plain JSON.</summary>
@@ -93,6 +94,33 @@ public static class KsmlNotations
             };
         });
     }
+
+    private static readonly ConcurrentDictionary<string, ValueSchema?> DeclaredSchemas = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The schema a value declared as <c>notation:Schema</c> carries into Python (<c>@type</c>, <c>@schema</c>), as
+    /// KSML's values typed by a function's <c>resultType</c> do; null for a notation without a schema of its own
+    /// or a schema file that is not there (its serde says so where the value is written).
+    /// </summary>
+    public static ValueSchema? DeclaredSchema(string notation, string schema) => DeclaredSchemas.GetOrAdd(notation + ":" + schema, _ =>
+    {
+        var type = (_notations.GetValueOrDefault(notation)?.Type) ?? notation switch { "avro" => "confluent_avro", "jsonschema" => "apicurio_jsonschema", _ => notation };
+        try
+        {
+            return type switch
+            {
+                "confluent_avro" or "apicurio_avro" => Schema.Parse(File.ReadAllText(SchemaFile(schema, ".avsc", notation))) is var avro
+                    ? new ValueSchema(avro.Name, () => JsonNode.Parse(avro.ToString()), avro) : null,
+                "apicurio_jsonschema" or "confluent_jsonschema" or "jsonschema" => File.ReadAllText(SchemaFile(schema, ".json", notation)) is var text
+                    ? new ValueSchema(schema, () => JsonNode.Parse(text)) : null,
+                _ => null,
+            };
+        }
+        catch (Exception ex) when (ex is SerializationException or IOException or SchemaParseException or JsonException)
+        {
+            return null;
+        }
+    });
 
     /// <summary>
     /// The serde of <c>avro:windowed(K)</c>: KSML's record of a window (start, end, startTime, endTime) and

@@ -84,7 +84,7 @@ public sealed class TestCommandTests
         Assert.That(output, Does.Contain("PASS avro_values_are_read_with_the_suites_schema"));
         Assert.That(output, Does.Contain("ERROR a_value_the_schema_refuses_fails_the_test_where_it_is_produced"), "producing failed before any assertion: an error, as KSML reports it");
         Assert.That(output, Does.Contain("PASS python_sees_the_schema_of_a_value_read_with_one_and_it_does_not_leave_with_the_value"));
-        Assert.That(output, Does.Contain($"{suite}:33: producing to 'readings' failed: Avro Double needs a single value, got null"));
+        Assert.That(output, Does.Contain($"{suite}:36: producing to 'readings' failed: Avro Double needs a single value, got null"));
         Assert.That(exit, Is.EqualTo(1));
     }
 

@@ -224,115 +224,117 @@ if failures[value] <= 2:
             FixedParameters: ["key", "value", "metadata"],
             Parameters: [],
             GlobalCode: null,
-            Code: new(@"metadata[""headers""].append({""key"": ""source"", ""value"": ""ksml""})
+            Code: new(@"# KSML's metadata is a RecordMetadata struct; its dump example deletes @schema and @type.
+metadata[""headers""].append({""key"": ""source"", ""value"": metadata.pop(""@type"") + "" from ksml""})
+del metadata[""@schema""]
 metadata[""timestamp""] = metadata[""timestamp""] + 1000
 ", 149, 7),
-            Expression: new("metadata", 151, 17),
+            Expression: new("metadata", 153, 17),
             ResultType: "metadata",
             Stores: []);
 
-        /// <summary>The topicNameExtractor <c>route_by_region</c> (line 153).</summary>
+        /// <summary>The topicNameExtractor <c>route_by_region</c> (line 155).</summary>
         public static readonly KsmlFunctionDefinition route_by_region = new(
             Definition: DefinitionName,
             Name: "route_by_region",
             Type: "topicNameExtractor",
             SourcePath: Path,
-            Line: 153,
+            Line: 155,
             FixedParameters: ["key", "value", "recordContext"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("'region_' + value['region']", 155, 18),
+            Expression: new("'region_' + value['region']", 157, 18),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The valueTransformer <c>returns_text</c> (line 157).</summary>
+        /// <summary>The valueTransformer <c>returns_text</c> (line 159).</summary>
         public static readonly KsmlFunctionDefinition returns_text = new(
             Definition: DefinitionName,
             Name: "returns_text",
             Type: "valueTransformer",
             SourcePath: Path,
-            Line: 157,
+            Line: 159,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("\"not a number\"", 159, 18),
+            Expression: new("\"not a number\"", 161, 18),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The predicate <c>compute_totals_filterNot1_if</c> (line 175).</summary>
+        /// <summary>The predicate <c>compute_totals_filterNot1_if</c> (line 177).</summary>
         public static readonly KsmlFunctionDefinition compute_totals_filterNot1_if = new(
             Definition: DefinitionName,
             Name: "compute_totals_filterNot1_if",
             Type: "predicate",
             SourcePath: Path,
-            Line: 175,
+            Line: 177,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value.get(\"cancelled\", False)", 175, 23),
+            Expression: new("value.get(\"cancelled\", False)", 177, 23),
             ResultType: "boolean",
             Stores: []);
 
-        /// <summary>The predicate <c>prioritise_branch1_if</c> (line 202).</summary>
+        /// <summary>The predicate <c>prioritise_branch1_if</c> (line 204).</summary>
         public static readonly KsmlFunctionDefinition prioritise_branch1_if = new(
             Definition: DefinitionName,
             Name: "prioritise_branch1_if",
             Type: "predicate",
             SourcePath: Path,
-            Line: 202,
+            Line: 204,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value.get(\"priority\") == \"high\"", 202, 23),
+            Expression: new("value.get(\"priority\") == \"high\"", 204, 23),
             ResultType: "boolean",
             Stores: []);
 
-        /// <summary>The predicate <c>prioritise_branch1_branch1_if</c> (line 205).</summary>
+        /// <summary>The predicate <c>prioritise_branch1_branch1_if</c> (line 207).</summary>
         public static readonly KsmlFunctionDefinition prioritise_branch1_branch1_if = new(
             Definition: DefinitionName,
             Name: "prioritise_branch1_branch1_if",
             Type: "predicate",
             SourcePath: Path,
-            Line: 205,
+            Line: 207,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"qty\"] > 10", 205, 27),
+            Expression: new("value[\"qty\"] > 10", 207, 27),
             ResultType: "boolean",
             Stores: []);
 
-        /// <summary>The predicate <c>prioritise_branch2_if</c> (line 209).</summary>
+        /// <summary>The predicate <c>prioritise_branch2_if</c> (line 211).</summary>
         public static readonly KsmlFunctionDefinition prioritise_branch2_if = new(
             Definition: DefinitionName,
             Name: "prioritise_branch2_if",
             Type: "predicate",
             SourcePath: Path,
-            Line: 209,
+            Line: 211,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value.get(\"priority\") == \"low\"", 209, 23),
+            Expression: new("value.get(\"priority\") == \"low\"", 211, 23),
             ResultType: "boolean",
             Stores: []);
 
-        /// <summary>The valueTransformer <c>shouted_b_transformValue1_mapper</c> (line 237).</summary>
+        /// <summary>The valueTransformer <c>shouted_b_transformValue1_mapper</c> (line 239).</summary>
         public static readonly KsmlFunctionDefinition shouted_b_transformValue1_mapper = new(
             Definition: DefinitionName,
             Name: "shouted_b_transformValue1_mapper",
             Type: "valueTransformer",
             SourcePath: Path,
-            Line: 237,
+            Line: 239,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value.upper()", 237, 23),
+            Expression: new("value.upper()", 239, 23),
             ResultType: "string",
             Stores: []);
 
@@ -352,114 +354,114 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
     {
 
         // Pipeline 'filter_large'
-#line 164 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> filter_large_source = ksml.Stream<string?, JsonNode?>(Topics.orders);
 #line 166 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> filter_large_1_filter = filter_large_source.KsmlFilter(ksml, Functions.is_large, "stateless_filter_large_1_filter");
+        IKStream<string?, JsonNode?> filter_large_source = ksml.Stream<string?, JsonNode?>(Topics.orders);
 #line 168 "/project/stateless.ksml.yaml"
+        IKStream<string?, JsonNode?> filter_large_1_filter = filter_large_source.KsmlFilter(ksml, Functions.is_large, "stateless_filter_large_1_filter");
+#line 170 "/project/stateless.ksml.yaml"
         filter_large_1_filter.KsmlTo(ksml, Topics.large_orders, null, "stateless_filter_large_to");
 
         // Pipeline 'compute_totals'
-#line 171 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> compute_totals_source = ksml.Stream<string?, JsonNode?>(Topics.order_lines);
 #line 173 "/project/stateless.ksml.yaml"
+        IKStream<string?, JsonNode?> compute_totals_source = ksml.Stream<string?, JsonNode?>(Topics.order_lines);
+#line 175 "/project/stateless.ksml.yaml"
         IKStream<string?, JsonNode?> compute_totals_1_filterNot = compute_totals_source.KsmlFilter(ksml, Functions.compute_totals_filterNot1_if, "stateless_compute_totals_1_filterNot", negate: true);
-#line 176 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> compute_totals_2_transformKey = compute_totals_1_filterNot.KsmlTransformKey<string?, JsonNode?, string?>(ksml, Functions.by_customer, "stateless_compute_totals_2_transformKey");
 #line 178 "/project/stateless.ksml.yaml"
-        IKStream<string?, double> compute_totals_3_transformValue = compute_totals_2_transformKey.KsmlTransformValue<string?, JsonNode?, double>(ksml, Functions.total_of, "stateless_compute_totals_3_transformValue");
+        IKStream<string?, JsonNode?> compute_totals_2_transformKey = compute_totals_1_filterNot.KsmlTransformKey<string?, JsonNode?, string?>(ksml, Functions.by_customer, "stateless_compute_totals_2_transformKey");
 #line 180 "/project/stateless.ksml.yaml"
+        IKStream<string?, double> compute_totals_3_transformValue = compute_totals_2_transformKey.KsmlTransformValue<string?, JsonNode?, double>(ksml, Functions.total_of, "stateless_compute_totals_3_transformValue");
+#line 182 "/project/stateless.ksml.yaml"
         compute_totals_3_transformValue.KsmlTo(ksml, Topics.totals, null, "stateless_compute_totals_to");
 
         // Pipeline 'explode'
-#line 183 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> explode_source = ksml.Stream<string?, JsonNode?>(Topics.tagged);
 #line 185 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> explode_1_transformKeyValueToKeyValueList = explode_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.explode_lines, "stateless_explode_1_transformKeyValueToKeyValueList");
+        IKStream<string?, JsonNode?> explode_source = ksml.Stream<string?, JsonNode?>(Topics.tagged);
 #line 187 "/project/stateless.ksml.yaml"
+        IKStream<string?, JsonNode?> explode_1_transformKeyValueToKeyValueList = explode_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.explode_lines, "stateless_explode_1_transformKeyValueToKeyValueList");
+#line 189 "/project/stateless.ksml.yaml"
         explode_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.order_lines, null, "stateless_explode_to");
 
         // Pipeline 'split_words'
-#line 190 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> split_words_source = ksml.Stream<string?, string?>(Topics.words_in);
 #line 192 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> split_words_1_transformKeyValueToValueList = split_words_source.KsmlTransformKeyValueToValueList<string?, string?, string?>(ksml, Functions.words, "stateless_split_words_1_transformKeyValueToValueList");
+        IKStream<string?, string?> split_words_source = ksml.Stream<string?, string?>(Topics.words_in);
 #line 194 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> split_words_2_transformKeyValue = split_words_1_transformKeyValueToValueList.KsmlTransformKeyValue<string?, string?, string?, string?>(ksml, Functions.upper_pair, "stateless_split_words_2_transformKeyValue");
+        IKStream<string?, string?> split_words_1_transformKeyValueToValueList = split_words_source.KsmlTransformKeyValueToValueList<string?, string?, string?>(ksml, Functions.words, "stateless_split_words_1_transformKeyValueToValueList");
 #line 196 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> split_words_2_transformKeyValue = split_words_1_transformKeyValueToValueList.KsmlTransformKeyValue<string?, string?, string?, string?>(ksml, Functions.upper_pair, "stateless_split_words_2_transformKeyValue");
+#line 198 "/project/stateless.ksml.yaml"
         split_words_2_transformKeyValue.KsmlTo(ksml, Topics.words_out, null, "stateless_split_words_to");
 
         // Pipeline 'prioritise'
-#line 199 "/project/stateless.ksml.yaml"
+#line 201 "/project/stateless.ksml.yaml"
         IKStream<string?, JsonNode?> prioritise_source = ksml.Stream<string?, JsonNode?>(Topics.priority_orders);
-#line 200 "/project/stateless.ksml.yaml"
+#line 202 "/project/stateless.ksml.yaml"
         var prioritise_branches = prioritise_source.KsmlBranch(ksml, "stateless_prioritise_branch", Functions.prioritise_branch1_if, Functions.prioritise_branch2_if, null);
         IKStream<string?, JsonNode?> prioritise_branch1 = prioritise_branches[0];
-#line 203 "/project/stateless.ksml.yaml"
+#line 205 "/project/stateless.ksml.yaml"
         var prioritise_branch1_branches = prioritise_branch1.KsmlBranch(ksml, "stateless_prioritise_branch1_branch", Functions.prioritise_branch1_branch1_if, null);
         IKStream<string?, JsonNode?> prioritise_branch1_branch1 = prioritise_branch1_branches[0];
-#line 206 "/project/stateless.ksml.yaml"
+#line 208 "/project/stateless.ksml.yaml"
         prioritise_branch1_branch1.KsmlTo(ksml, Topics.large_orders, null, "stateless_prioritise_branch1_branch1_to");
         IKStream<string?, JsonNode?> prioritise_branch1_branch2 = prioritise_branch1_branches[1];
-#line 207 "/project/stateless.ksml.yaml"
+#line 209 "/project/stateless.ksml.yaml"
         prioritise_branch1_branch2.KsmlTo(ksml, Topics.normal_orders, null, "stateless_prioritise_branch1_branch2_to");
         IKStream<string?, JsonNode?> prioritise_branch2 = prioritise_branches[1];
-#line 210 "/project/stateless.ksml.yaml"
+#line 212 "/project/stateless.ksml.yaml"
         prioritise_branch2.KsmlTo(ksml, Topics.normal_orders, null, "stateless_prioritise_branch2_to");
         IKStream<string?, JsonNode?> prioritise_branch3 = prioritise_branches[2];
-#line 211 "/project/stateless.ksml.yaml"
+#line 213 "/project/stateless.ksml.yaml"
         prioritise_branch3.KsmlTo(ksml, Topics.other_orders, null, "stateless_prioritise_branch3_to");
 
         // Pipeline 'route'
-#line 214 "/project/stateless.ksml.yaml"
+#line 216 "/project/stateless.ksml.yaml"
         IKStream<string?, JsonNode?> route_source = ksml.Stream<string?, JsonNode?>(Topics.routed_in);
-#line 215 "/project/stateless.ksml.yaml"
+#line 217 "/project/stateless.ksml.yaml"
         route_source.KsmlToTopicNameExtractor(ksml, Functions.route_by_region, "string", "json", "stateless_route_toTopicNameExtractor");
 
         // Pipeline 'stamp'
-#line 218 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> stamp_source = ksml.Stream<string?, JsonNode?>(Topics.stamped_in);
 #line 220 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> stamp_1_transformMetadata = stamp_source.KsmlTransformMetadata(ksml, Functions.tag_source, "stateless_stamp_1_transformMetadata");
+        IKStream<string?, JsonNode?> stamp_source = ksml.Stream<string?, JsonNode?>(Topics.stamped_in);
 #line 222 "/project/stateless.ksml.yaml"
+        IKStream<string?, JsonNode?> stamp_1_transformMetadata = stamp_source.KsmlTransformMetadata(ksml, Functions.tag_source, "stateless_stamp_1_transformMetadata");
+#line 224 "/project/stateless.ksml.yaml"
         stamp_1_transformMetadata.KsmlTo(ksml, Topics.stamped_out, null, "stateless_stamp_to");
 
         // Pipeline 'merge_streams'
-#line 225 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> merge_streams_source = ksml.Stream<string?, string?>(Topics.merge_a);
 #line 227 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> merge_streams_1_merge = merge_streams_source.Merge(ksml.Stream<string?, string?>(Topics.merge_b), "stateless_merge_streams_1_merge");
+        IKStream<string?, string?> merge_streams_source = ksml.Stream<string?, string?>(Topics.merge_a);
 #line 229 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> merge_streams_1_merge = merge_streams_source.Merge(ksml.Stream<string?, string?>(Topics.merge_b), "stateless_merge_streams_1_merge");
+#line 231 "/project/stateless.ksml.yaml"
         merge_streams_1_merge.KsmlTo(ksml, Topics.merged, null, "stateless_merge_streams_to");
 
         // Pipeline 'shouted_b'
-#line 233 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> shouted_b_source = ksml.Stream<string?, string?>(Topics.merge_b);
 #line 235 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> shouted_b_source = ksml.Stream<string?, string?>(Topics.merge_b);
+#line 237 "/project/stateless.ksml.yaml"
         IKStream<string?, string?> shouted_b_1_transformValue = shouted_b_source.KsmlTransformValue<string?, string?, string?>(ksml, Functions.shouted_b_transformValue1_mapper, "stateless_shouted_b_1_transformValue");
 
         // Pipeline 'merge_pipeline_output'
-#line 241 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> merge_pipeline_output_source = ksml.Stream<string?, string?>(Topics.merge_a);
 #line 243 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> merge_pipeline_output_1_merge = merge_pipeline_output_source.Merge(shouted_b_1_transformValue, "stateless_merge_pipeline_output_1_merge");
+        IKStream<string?, string?> merge_pipeline_output_source = ksml.Stream<string?, string?>(Topics.merge_a);
 #line 245 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> merge_pipeline_output_1_merge = merge_pipeline_output_source.Merge(shouted_b_1_transformValue, "stateless_merge_pipeline_output_1_merge");
+#line 247 "/project/stateless.ksml.yaml"
         merge_pipeline_output_1_merge.KsmlTo(ksml, Topics.merged_with_pipeline, null, "stateless_merge_pipeline_output_to");
 
         // Pipeline 'wrong_type'
-#line 248 "/project/stateless.ksml.yaml"
-        IKStream<string?, JsonNode?> wrong_type_source = ksml.Stream<string?, JsonNode?>(Topics.bad_results_in);
 #line 250 "/project/stateless.ksml.yaml"
-        IKStream<string?, long> wrong_type_1_transformValue = wrong_type_source.KsmlTransformValue<string?, JsonNode?, long>(ksml, Functions.returns_text, "stateless_wrong_type_1_transformValue");
+        IKStream<string?, JsonNode?> wrong_type_source = ksml.Stream<string?, JsonNode?>(Topics.bad_results_in);
 #line 252 "/project/stateless.ksml.yaml"
+        IKStream<string?, long> wrong_type_1_transformValue = wrong_type_source.KsmlTransformValue<string?, JsonNode?, long>(ksml, Functions.returns_text, "stateless_wrong_type_1_transformValue");
+#line 254 "/project/stateless.ksml.yaml"
         wrong_type_1_transformValue.KsmlTo(ksml, Topics.bad_results_out, null, "stateless_wrong_type_to");
 
         // Pipeline 'resilient'
-#line 255 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> resilient_source = ksml.Stream<string?, string?>(Topics.resilient_in);
 #line 257 "/project/stateless.ksml.yaml"
-        IKStream<string?, string?> resilient_1_transformValue = resilient_source.KsmlTransformValue<string?, string?, string?>(ksml, Functions.call_flaky_service, "stateless_resilient_1_transformValue");
+        IKStream<string?, string?> resilient_source = ksml.Stream<string?, string?>(Topics.resilient_in);
 #line 259 "/project/stateless.ksml.yaml"
+        IKStream<string?, string?> resilient_1_transformValue = resilient_source.KsmlTransformValue<string?, string?, string?>(ksml, Functions.call_flaky_service, "stateless_resilient_1_transformValue");
+#line 261 "/project/stateless.ksml.yaml"
         resilient_1_transformValue.KsmlTo(ksml, Topics.resilient_out, null, "stateless_resilient_to");
 #line default
     }

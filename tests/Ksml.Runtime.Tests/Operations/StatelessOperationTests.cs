@@ -113,7 +113,7 @@ public sealed class StatelessOperationTests
 
         var record = output.ReadKeyValueList().Single();
         Assert.That(record.Message.Timestamp.UnixTimestampMs, Is.EqualTo(6000));
-        Assert.That(record.Message.Headers.Select(h => (h.Key, System.Text.Encoding.UTF8.GetString(h.GetValueBytes()))), Is.EqualTo(new[] { ("source", "ksml") }));
+        Assert.That(record.Message.Headers.Select(h => (h.Key, System.Text.Encoding.UTF8.GetString(h.GetValueBytes()))), Is.EqualTo(new[] { ("source", "RecordMetadata from ksml") }));
         Assert.That(Text(record.Message.Value), Is.EqualTo("""{"x":1}"""));
     }
 
