@@ -24,6 +24,7 @@ mkdir -p "$work/state"
   echo "ksml:"
   echo "  schemaDirectory: ."
   echo "  storageDirectory: $work/state"
+  echo "  createStorageDirectory: true"
   echo "  enableProducers: true"
   echo "  enablePipelines: true"
   echo "  errorHandling:"
@@ -35,7 +36,10 @@ mkdir -p "$work/state"
   echo "    jsonschema: {type: apicurio_jsonschema}"
   echo "    protobuf: {type: apicurio_protobuf}"
   echo "  definitions:"
+  # 00-example-dump-messages reads the sensor topic as raw bytes, a second source for one topic that neither
+  # of KSML's runner files lists with the others either.
   for file in "$work"/examples/[0-9][0-9]-example-*.yaml; do
+    [[ $file == *dump-messages* ]] && continue
     name="$(basename "$file" .yaml)"
     echo "    ${name//-/_}: $(basename "$file")"
   done
@@ -47,7 +51,7 @@ mkdir -p "$work/state"
 (cd "$work/examples" && timeout -s INT 60 "$tool" run --config compat-runner.yaml -- --embedded-broker > "$work/examples.log" 2>&1) || true
 definitions=$(grep -c '^    [a-z0-9_]*: [0-9][0-9]-example' "$work/examples/compat-runner.yaml")
 problems=$(grep -E ' (fail|crit|error):|Unhandled exception' "$work/examples.log" | grep -vc 'UNKNOWN COLOR' || true)
-logging=$(grep -oE '(info|warn): [a-z0-9_]+\.function' "$work/examples.log" | awk '{print $2}' | sort -u | wc -l)
+logging=$( (grep -oE '(info|warn): [a-z0-9_]+\.function' "$work/examples.log" || true) | awk '{print $2}' | sort -u | wc -l)
 echo "   $definitions definitions; $logging of them logged from their functions; $problems error lines"
 grep -E ' (fail|crit|error):|Unhandled exception' "$work/examples.log" | grep -v 'UNKNOWN COLOR' | cut -c1-240 | sort | uniq -c | sort -rn | head -10 || true
 

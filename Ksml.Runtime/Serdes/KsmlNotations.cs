@@ -208,7 +208,8 @@ public static class KsmlNotations
                     ? $"Writing {notation} without a schema name needs one: write {notation}:Name."
                     : $"Writing {notation} without a schema name needs a value read with a schema, or a schema registered under subject '{subject}': write {notation}:Name.");
             using var stream = new MemoryStream();
-            new GenericDatumWriter<object?>(schema).Write(AvroValues.FromJson(data, schema), new BinaryEncoder(stream));
+            var plain = AvroLogicalTypes.PlainOf(schema);
+            new GenericDatumWriter<object?>(plain).Write(AvroValues.FromJson(data, schema, plain), new BinaryEncoder(stream));
             if (_registry.Value is not { } registry)
                 return stream.ToArray();
             // Registered once per subject and schema.
@@ -242,7 +243,7 @@ public static class KsmlNotations
             try
             {
                 AvroDepth.Check(writer, bytes, notation);
-                var value = AvroValues.ToJson(new GenericDatumReader<object?>(writer, reader).Read(null, new BinaryDecoder(stream)))!;
+                var value = AvroValues.ToJson(new GenericDatumReader<object?>(AvroLogicalTypes.PlainOf(writer), AvroLogicalTypes.PlainOf(reader)).Read(null, new BinaryDecoder(stream)), reader)!;
                 return ValueSchemas.Attach(value, _valueSchemas.GetOrAdd(reader, r => new ValueSchema(r.Name, () => JsonNode.Parse(r.ToString()), r)));
             }
             catch (AvroException ex)
@@ -608,7 +609,11 @@ public static class KsmlNotations
 /// <summary>Conversions between the runtime's JSON values and Avro's generic values, guided by the schema.</summary>
 internal static class AvroValues
 {
-    public static object? FromJson(JsonNode? node, Schema schema)
+    /// <summary>
+    /// The Avro datum for <paramref name="node"/>, built against <paramref name="plain"/> (the schema without
+    /// logical annotations, <see cref="AvroLogicalTypes.PlainOf"/>) while <paramref name="schema"/> says what each value must be.
+    /// </summary>
+    public static object? FromJson(JsonNode? node, Schema schema, Schema plain)
     {
         switch (schema)
         {
@@ -616,11 +621,14 @@ internal static class AvroValues
             {
                 if (node is null && union.Schemas.Any(s => s.Tag == Schema.Type.Null))
                     return null;
-                foreach (var branch in union.Schemas.Where(s => s.Tag != Schema.Type.Null))
+                var plainUnion = (UnionSchema)plain;
+                for (var i = 0; i < union.Count; i++)
                 {
+                    if (union.Schemas[i].Tag == Schema.Type.Null)
+                        continue;
                     try
                     {
-                        return FromJson(node, branch);
+                        return FromJson(node, union.Schemas[i], plainUnion.Schemas[i]);
                     }
                     catch (Exception ex) when (ex is SerializationException or InvalidOperationException or FormatException)
                     {
@@ -631,22 +639,26 @@ internal static class AvroValues
             case RecordSchema record:
             {
                 var obj = node as JsonObject ?? throw new SerializationException($"Avro record {record.Name} needs a dict, got {Describe(node)}");
-                var result = new GenericRecord(record);
-                foreach (var field in record.Fields)
+                var plainRecord = (RecordSchema)plain;
+                var result = new GenericRecord(plainRecord);
+                for (var i = 0; i < record.Fields.Count; i++)
                 {
+                    var field = record.Fields[i];
                     obj.TryGetPropertyValue(field.Name, out var fieldValue);
                     if (fieldValue is null && !obj.ContainsKey(field.Name) && field.DefaultValue is not null)
                         continue;
-                    result.Add(field.Name, FromJson(fieldValue, field.Schema));
+                    result.Add(field.Name, FromJson(fieldValue, field.Schema, plainRecord.Fields[i].Schema));
                 }
                 return result;
             }
             case ArraySchema array:
-                return (node as JsonArray ?? throw new SerializationException($"Avro array needs a list, got {Describe(node)}")).Select(i => FromJson(i, array.ItemSchema)).ToArray();
+                return (node as JsonArray ?? throw new SerializationException($"Avro array needs a list, got {Describe(node)}")).Select(i => FromJson(i, array.ItemSchema, ((ArraySchema)plain).ItemSchema)).ToArray();
             case MapSchema map:
-                return (node as JsonObject ?? throw new SerializationException($"Avro map needs a dict, got {Describe(node)}")).ToDictionary(p => p.Key, p => FromJson(p.Value, map.ValueSchema));
+                return (node as JsonObject ?? throw new SerializationException($"Avro map needs a dict, got {Describe(node)}")).ToDictionary(p => p.Key, p => FromJson(p.Value, map.ValueSchema, ((MapSchema)plain).ValueSchema));
             case EnumSchema enumSchema:
-                return new GenericEnum(enumSchema, node?.GetValue<string>() ?? throw new SerializationException($"Avro enum {enumSchema.Name} needs a symbol"));
+                return new GenericEnum((EnumSchema)plain, node?.GetValue<string>() ?? throw new SerializationException($"Avro enum {enumSchema.Name} needs a symbol"));
+            case LogicalSchema logical:
+                return AvroLogicalTypes.ToBase(node as JsonValue ?? throw new SerializationException($"Avro {logical.LogicalTypeName} needs a single value, got {Describe(node)}"), logical);
         }
         if (schema.Tag == Schema.Type.Null)
             return node is null ? null : throw new SerializationException($"Avro null, got {Describe(node)}");
@@ -664,18 +676,40 @@ internal static class AvroValues
         };
     }
 
-    public static JsonNode? ToJson(object? value) => value switch
+    /// <summary>The value Python sees for a datum read with the plain schema; <paramref name="schema"/> (the reader's own) says where a logical type applies.</summary>
+    public static JsonNode? ToJson(object? value, Schema? schema) => (value, schema) switch
     {
-        null => null,
-        GenericRecord record => new JsonObject(record.Schema.Fields.Select(f => KeyValuePair.Create(f.Name, ToJson(record[f.Name])))),
-        GenericEnum symbol => JsonValue.Create(symbol.Value),
-        IDictionary<string, object?> map => new JsonObject(map.Select(p => KeyValuePair.Create(p.Key, ToJson(p.Value)))),
-        byte[] bytes => JsonValue.Create(Convert.ToBase64String(bytes)),
-        string s => JsonValue.Create(s),
-        System.Collections.IEnumerable items => new JsonArray(items.Cast<object?>().Select(ToJson).ToArray()),
-        double d => Values.KsmlValues.JsonNumber(d),
-        float f => Values.KsmlValues.JsonNumber(f),
+        (null, _) => null,
+        (_, UnionSchema union) => ToJson(value, Branch(value, union)),
+        (_, LogicalSchema logical) => AvroLogicalTypes.FromBase(value, logical),
+        (GenericRecord record, _) => new JsonObject(record.Schema.Fields.Select(f =>
+            KeyValuePair.Create(f.Name, ToJson(record[f.Name], (schema as RecordSchema)?.TryGetField(f.Name, out var own) == true ? own.Schema : null)))),
+        (GenericEnum symbol, _) => JsonValue.Create(symbol.Value),
+        (IDictionary<string, object?> map, _) => new JsonObject(map.Select(p => KeyValuePair.Create(p.Key, ToJson(p.Value, (schema as MapSchema)?.ValueSchema)))),
+        (byte[] bytes, _) => JsonValue.Create(Convert.ToBase64String(bytes)),
+        (string s, _) => JsonValue.Create(s),
+        (System.Collections.IEnumerable items, _) => new JsonArray(items.Cast<object?>().Select(item => ToJson(item, (schema as ArraySchema)?.ItemSchema)).ToArray()),
+        (double d, _) => Values.KsmlValues.JsonNumber(d),
+        (float f, _) => Values.KsmlValues.JsonNumber(f),
         _ => Values.KsmlValues.ToJsonNode(value),
+    };
+
+    /// <summary>The union branch a read datum came from: a record by its name, a primitive (or logical type) by its base type.</summary>
+    private static Schema? Branch(object value, UnionSchema union) => union.Schemas.FirstOrDefault(branch => (branch, value) switch
+    {
+        (RecordSchema record, GenericRecord read) => record.Fullname == read.Schema.Fullname,
+        (EnumSchema enumSchema, GenericEnum read) => enumSchema.Fullname == read.Schema.Fullname,
+        (LogicalSchema logical, _) => BaseMatches(logical.BaseSchema.Tag, value),
+        (PrimitiveSchema primitive, _) => BaseMatches(primitive.Tag, value),
+        (ArraySchema, System.Collections.IList) or (MapSchema, System.Collections.IDictionary) => true,
+        _ => false,
+    });
+
+    private static bool BaseMatches(Schema.Type tag, object value) => (tag, value) switch
+    {
+        (Schema.Type.Int, int) or (Schema.Type.Long, long) or (Schema.Type.String, string) or (Schema.Type.Bytes, byte[])
+            or (Schema.Type.Boolean, bool) or (Schema.Type.Double, double) or (Schema.Type.Float, float) => true,
+        _ => false,
     };
 
     private static string Describe(JsonNode? node) => node?.ToJsonString() ?? "null";
@@ -691,6 +725,9 @@ internal static class LosslessValues
     public static long ToInt64(JsonValue value) => value.GetValueKind() switch
     {
         JsonValueKind.Number when value.TryGetValue<long>(out var whole) => whole,
+        // A JsonValue made from a .NET int answers only to int.
+        JsonValueKind.Number when value.TryGetValue<int>(out var small) => small,
+        JsonValueKind.Number when value.TryGetValue<decimal>(out var exact) && exact == Math.Floor(exact) && exact is >= long.MinValue and <= long.MaxValue => (long)exact,
         JsonValueKind.Number when value.TryGetValue<double>(out var real) && real == Math.Floor(real) && Math.Abs(real) < 9.2e18 => (long)real,
         JsonValueKind.String when long.TryParse(value.GetValue<string>(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
         _ => throw Refused(value, "long"),
@@ -704,7 +741,12 @@ internal static class LosslessValues
 
     public static double ToDouble(JsonValue value) => value.GetValueKind() switch
     {
-        JsonValueKind.Number => value.GetValue<double>(),
+        // A JsonValue made from a .NET number answers only to its own type.
+        JsonValueKind.Number => value.TryGetValue<double>(out var real) ? real
+            : value.TryGetValue<long>(out var whole) ? whole
+            : value.TryGetValue<int>(out var small) ? small
+            : value.TryGetValue<decimal>(out var exact) ? (double)exact
+            : value.GetValue<float>(),
         JsonValueKind.String when double.TryParse(value.GetValue<string>(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
         _ => throw Refused(value, "double"),
     };

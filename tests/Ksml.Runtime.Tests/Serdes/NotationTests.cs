@@ -33,6 +33,16 @@ public sealed class NotationTests
              "properties":{"timestamp":{"type":"number"},"count":{"type":"integer"},"label":{"type":"string"},"on":{"type":"boolean"},
                            "tags":{"type":"array","items":{"$ref":"#/$defs/tag"}},"free":{}}}
             """);
+        File.WriteAllText(Path.Combine(_schemas, "Payment.avsc"), """
+            {"type": "record", "name": "Payment", "fields": [
+              {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 5, "scale": 2}},
+              {"name": "id", "type": {"type": "string", "logicalType": "uuid"}},
+              {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+              {"name": "at", "type": {"type": "int", "logicalType": "time-millis"}},
+              {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+              {"name": "local", "type": {"type": "long", "logicalType": "local-timestamp-micros"}},
+              {"name": "refund", "type": ["null", {"type": "bytes", "logicalType": "decimal", "precision": 5, "scale": 2}], "default": null}]}
+            """);
         File.WriteAllText(Path.Combine(_schemas, "Person.csv"), "name,city,note\n");
         File.WriteAllText(Path.Combine(_schemas, "Book.xsd"), """
             <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
@@ -160,6 +170,42 @@ public sealed class NotationTests
         var error = Assert.Throws<SchemaRegistryUnavailableException>(() => Read("avro", [0, 0, 0, 0, 3, 2]))!;
 
         Assert.That(error.Message, Does.StartWith($"The schema registry at http://127.0.0.1:{port} is unavailable (fetching schema 3)"));
+    }
+
+    [Test]
+    public void Avro_logical_types_are_what_KSML_2_gives_python_a_decimal_as_its_exact_text_the_others_as_their_base_values()
+    {
+        var payment = JsonNode.Parse("""
+            {"amount": "123.45", "id": "0b8f3c1e-4a57-4d2b-9d0e-6f1c2a3b4c5d", "day": 19700, "at": 1234,
+             "ts": 1700000000123, "local": 1700000000123456, "refund": "-0.50"}
+            """)!;
+
+        var back = Read("avro:Payment", Write("avro:Payment", payment));
+
+        Assert.That(back.ToJsonString(), Is.EqualTo(payment.ToJsonString()));
+        Assert.That(Read("avro:Payment", Write("avro:Payment", With(payment, "amount", JsonValue.Create(7))))["amount"]!.GetValue<string>(), Is.EqualTo("7.00"));
+        Assert.That(Read("avro:Payment", Write("avro:Payment", With(payment, "refund", null)))["refund"], Is.Null);
+    }
+
+    [TestCase("amount", "1.234", "decimal(5,2): expected at most 2 digits after the point")]
+    [TestCase("amount", "1234.5", "decimal(5,2): expected at most 5 digits")]
+    [TestCase("amount", "12,5", "decimal(5,2): expected a number")]
+    [TestCase("id", "not-a-uuid", "uuid: expected a UUID")]
+    public void A_value_that_does_not_fit_its_logical_type_is_refused_on_write(string field, string value, string expected)
+    {
+        var payment = JsonNode.Parse("""{"amount": "1.00", "id": "0b8f3c1e-4a57-4d2b-9d0e-6f1c2a3b4c5d", "day": 1, "at": 1, "ts": 1, "local": 1}""")!;
+
+        Assert.That(() => Write("avro:Payment", With(payment, field, JsonValue.Create(value))),
+            Throws.InstanceOf<SerializationException>().With.Message.Contains(expected));
+        Assert.That(() => Write("avro:Payment", With(payment, "at", JsonValue.Create(86_400_000))),
+            Throws.InstanceOf<SerializationException>().With.Message.Contains("time-millis"));
+    }
+
+    private static JsonNode With(JsonNode value, string field, JsonNode? replacement)
+    {
+        var copy = value.DeepClone();
+        copy[field] = replacement;
+        return copy;
     }
 
     [Test]
