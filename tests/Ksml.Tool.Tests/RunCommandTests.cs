@@ -29,8 +29,7 @@ public sealed class RunCommandTests
         "b.ksml.yaml: 'events_table' reads topic 'events', which is read as a stream and as a table; Kafka Streams allows one source per topic")]
     public void Two_definitions_that_clash_stop_the_start_with_one_located_line(string second, string expected)
     {
-        var work = Directory.CreateTempSubdirectory("ksml-run-").FullName;
-        try
+        InWorkDirectory("ksml-run-", work =>
         {
             const string first = "streams:\n  events:\n    topic: events\n    keyType: string\n    valueType: string\nstores:\n  seen:\n    type: keyValue\n    keyType: string\n    valueType: long\npipelines:\n  main:\n    from: events\n    forEach:\n      stores: [seen]\n      code: seen.put(key, 1)\n";
             File.WriteAllText(Path.Combine(work, "a.ksml.yaml"), first);
@@ -40,19 +39,14 @@ public sealed class RunCommandTests
             Assert.That(exit, Is.EqualTo(2), printed);
             Assert.That(printed, Does.Contain("ksml: " + expected), printed);
             Assert.That(printed, Does.Not.Contain("   at "), "no stack trace");
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        });
     }
 
     [Test]
     public void Producers_get_no_consumer_settings_from_the_runner_file()
     {
         // KSML's example runner sets auto.offset.reset and group.instance.id; librdkafka's producers warned about each.
-        var work = Directory.CreateTempSubdirectory("ksml-run-").FullName;
-        try
+        InWorkDirectory("ksml-run-", work =>
         {
             File.Copy(Path.Combine(Suites, "producers", "producers-only.ksml.yaml"), Path.Combine(work, "producers-only.ksml.yaml"));
             File.WriteAllText(Path.Combine(work, "ksml-runner.yaml"), """
@@ -69,11 +63,7 @@ public sealed class RunCommandTests
 
             Assert.That(output, Has.Some.Contains("Producer three_blobs finished after 3 messages"), string.Join('\n', output));
             Assert.That(output, Has.None.Contains("CONFWARN"), string.Join('\n', output));
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        });
     }
 
     /// <summary>Runs the tool until it prints <paramref name="expected"/>, then stops it with SIGTERM, which must end it cleanly.</summary>
@@ -105,8 +95,7 @@ public sealed class RunCommandTests
     [Test]
     public void A_runner_file_names_the_definitions_and_the_application_options_still_apply()
     {
-        var work = Directory.CreateTempSubdirectory("ksml-run-").FullName;
-        try
+        InWorkDirectory("ksml-run-", work =>
         {
             Directory.CreateDirectory(Path.Combine(work, "defs"));
             File.Copy(Path.Combine(Suites, "definitions", "readings.ksml.yaml"), Path.Combine(work, "defs", "readings.ksml.yaml"));
@@ -127,18 +116,13 @@ public sealed class RunCommandTests
             (exit, printed) = RunTool(work, TimeSpan.FromSeconds(120), "run", "ksml-runner.yaml", "--describe");
             Assert.That(exit, Is.EqualTo(0), printed);
             Assert.That(printed, Does.Contain("Topologies:").And.Contain("readings"), printed);
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        });
     }
 
     [Test]
     public void A_notation_the_runner_config_does_not_define_stops_the_start_with_one_located_line()
     {
-        var work = Directory.CreateTempSubdirectory("ksml-run-").FullName;
-        try
+        InWorkDirectory("ksml-run-", work =>
         {
             File.WriteAllText(Path.Combine(work, "orders.ksml.yaml"), """
                 streams:
@@ -172,11 +156,7 @@ public sealed class RunCommandTests
 
             Assert.That(exit, Is.EqualTo(0), printed);
             Assert.That(printed, Does.Contain("Topologies:"), printed);
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        });
     }
 
     [Test]

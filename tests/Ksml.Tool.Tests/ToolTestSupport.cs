@@ -11,6 +11,20 @@ internal static class ToolTestSupport
     public static string Suites => Path.Combine(RepositoryRoot, "tests", "Ksml.Tool.Tests", "Suites");
 
     /// <summary>Runs the ksml command in this process; returns its exit code and what it printed.</summary>
+    /// <summary>Runs <paramref name="body"/> in a new temporary directory, removed afterwards whatever happens.</summary>
+    public static void InWorkDirectory(string prefix, Action<string> body)
+    {
+        var work = Directory.CreateTempSubdirectory(prefix).FullName;
+        try
+        {
+            body(work);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     public static (int ExitCode, string Output) RunKsml(params string[] args)
     {
         var output = new StringWriter();
