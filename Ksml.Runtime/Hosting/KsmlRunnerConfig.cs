@@ -207,7 +207,11 @@ public static partial class KsmlRunnerConfig
                     ?? throw new KsmlConfigException(Where(source, registryConfig), $"ksml.schemaRegistries.{registry} needs config.schema.registry.url");
                 foreach (var (key, setting) in config.Children)
                     if (setting is YamlScalarNode)
-                        registrySettings[Text(key)] = Scalar(setting, source, "ksml.schemaRegistries." + registry + ".config." + Text(key));
+                    {
+                        var name = "ksml.schemaRegistries." + registry + ".config." + Text(key);
+                        registrySettings[Text(key)] = Scalar(setting, source, name);
+                        RefuseApicurio2Setting(Text(key), registrySettings[Text(key)], name, Where(source, key));
+                    }
                 // The notation's own config over the registry's, as KSML merges them.
                 if (Mapping(value, source, at).Children.FirstOrDefault(p => Text(p.Key) == "config").Value is YamlMappingNode own)
                     foreach (var (key, setting) in own.Children)
@@ -217,6 +221,26 @@ public static partial class KsmlRunnerConfig
             result[prefix] = new Serdes.NotationOptions(type, url) { RegistryConfig = registrySettings };
         }
         return result;
+    }
+
+    /// <summary>
+    /// KSML 2.0's startup errors for settings of Apicurio 2 (renamed login keys, a removed <c>if-exists</c> value): ignored,
+    /// they would connect without a login or fail later. And Ksml.NET talks to Apicurio through its Confluent-compatible API.
+    /// </summary>
+    private static void RefuseApicurio2Setting(string key, string value, string name, string location)
+    {
+        var problem = key switch
+        {
+            "apicurio.auth.username" or "apicurio.auth.password" =>
+                $"Apicurio 3 renamed this key to {key.Replace("apicurio.auth.", "apicurio.registry.auth.", StringComparison.Ordinal)}; the old one would be ignored and the registry reached without a login (KSML 2.0 stops here too)",
+            "apicurio.registry.auto-register.if-exists" when value is not ("FAIL" or "CREATE_VERSION" or "FIND_OR_CREATE_VERSION") =>
+                $"'{value}' is not one of Apicurio 3's values FAIL, CREATE_VERSION, FIND_OR_CREATE_VERSION",
+            "apicurio.registry.url" or "schema.registry.url" when value.Contains("/apis/registry/", StringComparison.Ordinal) =>
+                "Ksml.NET reaches Apicurio through its Confluent-compatible API: give the registry's /apis/ccompat/v7 address (for example http://registry:8080/apis/ccompat/v7)",
+            _ => null,
+        };
+        if (problem is not null)
+            throw new KsmlConfigException(location, $"{name}: {problem}");
     }
 
     private static KsmlRunnerOptions EmbeddedBroker(KsmlRunnerOptions options, YamlNode value, string source, string path)

@@ -70,6 +70,28 @@ public sealed class RunnerConfigTests
         Assert.That(options.ApplicationServer, Is.EqualTo(new EndpointOptions(true, "0.0.0.0", 8080)));
     }
 
+    [TestCase("apicurio.auth.username: me", "ksml-runner.yaml(6,9): ksml.schemaRegistries.apicurio.config.apicurio.auth.username: Apicurio 3 renamed this key to apicurio.registry.auth.username")]
+    [TestCase("apicurio.registry.auto-register.if-exists: RETURN", "ksml-runner.yaml(6,9): ksml.schemaRegistries.apicurio.config.apicurio.registry.auto-register.if-exists: 'RETURN' is not one of Apicurio 3's values FAIL, CREATE_VERSION, FIND_OR_CREATE_VERSION")]
+    public void Apicurio_2_settings_stop_the_start_as_in_KSML_2(string setting, string expected)
+    {
+        var yaml = $"""
+            ksml:
+              schemaRegistries:
+                apicurio:
+                  config:
+                    apicurio.registry.url: http://registry:8080/apis/ccompat/v7
+                    {setting}
+              notations:
+                avro:
+                  type: apicurio_avro
+                  schemaRegistry: apicurio
+            """;
+
+        Assert.That(Error(yaml), Does.StartWith(expected));
+        Assert.That(Error(yaml.Replace("/apis/ccompat/v7", "/apis/registry/v3", StringComparison.Ordinal).Replace(setting, "x: y", StringComparison.Ordinal)),
+            Does.Contain("apicurio.registry.url: Ksml.NET reaches Apicurio through its Confluent-compatible API"));
+    }
+
     [Test]
     public void Notations_resolve_their_schema_registry()
     {
