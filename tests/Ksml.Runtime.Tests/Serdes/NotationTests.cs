@@ -30,7 +30,7 @@ public sealed class NotationTests
             """);
         File.WriteAllText(Path.Combine(_schemas, "Measurement.json"), """
             {"type":"object","$defs":{"tag":{"type":"object","properties":{"weight":{"type":"number"}}}},
-             "properties":{"timestamp":{"type":"number"},"count":{"type":"integer"},"label":{"type":"string"},"on":{"type":"boolean"},
+             "properties":{"timestamp":{"type":"number"},"count":{"type":"integer"},"label":{"type":"string"},"on":{"type":"boolean"},"id":{"type":"string","format":"uuid"},
                            "tags":{"type":"array","items":{"$ref":"#/$defs/tag"}},"free":{}}}
             """);
         File.WriteAllText(Path.Combine(_schemas, "Payment.avsc"), """
@@ -230,6 +230,16 @@ public sealed class NotationTests
         Assert.That(written.ToJsonString(), Is.EqualTo(original), "the record's own value is not changed");
         Assert.That(() => Write("jsonschema:Measurement", JsonNode.Parse("""{"count":"7.5"}""")!),
             Throws.InstanceOf<SerializationException>().With.Message.Contains("/count"), "7.5 is no integer: validation refuses it");
+    }
+
+    [Test]
+    public void Jsonschema_format_uuid_is_checked_as_KSML_2_checks_it_refused_on_write_passed_on_read()
+    {
+        Assert.That(Encoding.UTF8.GetString(Write("jsonschema:Measurement", JsonNode.Parse("""{"id":"0b8f3c1e-4a57-4d2b-9d0e-6f1c2a3b4c5d"}""")!)), Does.Contain("0b8f3c1e"));
+        Assert.That(() => Write("jsonschema:Measurement", JsonNode.Parse("""{"id":"not-a-uuid"}""")!),
+            Throws.InstanceOf<SerializationException>().With.Message.Contains("/id: Value does not match format \"uuid\""));
+        Assert.That(Read("jsonschema:Measurement", """{"id":"not-a-uuid"}"""u8.ToArray())["id"]!.GetValue<string>(), Is.EqualTo("not-a-uuid"),
+            "a bad value from another system is warned about, not a stop");
     }
 
     [Test]
