@@ -113,6 +113,12 @@ public sealed class KsmlTopologyBuilder
             {
                 _queries[store.Name] = Hosting.KsmlStoreQuery.KeyValue<K, V>(store.Name);
                 var supplier = store.Persistent ? Streamiz.Kafka.Net.State.Stores.PersistentKeyValueStore(store.Name) : Streamiz.Kafka.Net.State.Stores.InMemoryKeyValueStore(store.Name);
+                if (store.Timestamped)
+                {
+                    var stamped = Streamiz.Kafka.Net.State.Stores.TimestampedKeyValueStoreBuilder(supplier, keySerde, valueSerde);
+                    Builder.AddStateStore(store.Logging ? stamped.WithLoggingEnabled(new Dictionary<string, string>()) : stamped.WithLoggingDisabled());
+                    break;
+                }
                 var builder = Streamiz.Kafka.Net.State.Stores.KeyValueStoreBuilder(supplier, keySerde, valueSerde);
                 Builder.AddStateStore(store.Logging ? builder.WithLoggingEnabled(new Dictionary<string, string>()) : builder.WithLoggingDisabled());
                 break;

@@ -31,6 +31,9 @@ internal abstract class StoreAdapter
                 && list.GetGenericTypeDefinition() == typeof(List<>) && list.GetGenericArguments()[0] is { IsGenericType: true } item
                 && item.GetGenericTypeDefinition() == typeof(Dsl.Session<>))
                 return (StoreAdapter)Activator.CreateInstance(typeof(SessionStoreAdapter<,>).MakeGenericType(type.GetGenericArguments()[0], item.GetGenericArguments()[0]), store)!;
+            if (definition == typeof(IKeyValueStore<,>) && type.GetGenericArguments()[1] is { IsGenericType: true } stamped
+                && stamped.GetGenericTypeDefinition() == typeof(ValueAndTimestamp<>))
+                return (StoreAdapter)Activator.CreateInstance(typeof(TimestampedKeyValueStoreAdapter<,>).MakeGenericType(type.GetGenericArguments()[0], stamped.GetGenericArguments()[0]), store)!;
             if (definition == typeof(IKeyValueStore<,>))
                 return (StoreAdapter)Activator.CreateInstance(typeof(KeyValueStoreAdapter<,>).MakeGenericType(type.GetGenericArguments()), store)!;
             if (definition == typeof(IWindowStore<,>))
@@ -120,6 +123,60 @@ internal sealed class KeyValueStoreAdapter<K, V>(IKeyValueStore<K, V> store) : S
 
     private K Key(object? value) => KsmlValues.To<K>(value, $"a key for store '{store.Name}'");
     private V Value(object? value) => KsmlValues.To<V>(value, $"a value for store '{store.Name}'");
+}
+
+/// <summary>
+/// A <c>timestamped: true</c> key-value store as KSML gives it to Python: <c>get</c> and <c>delete</c> answer
+/// <c>{"value": …, "timestamp": …}</c>, and <c>put</c> and <c>putIfAbsent</c> take the timestamp as a third argument.
+/// </summary>
+internal sealed class TimestampedKeyValueStoreAdapter<K, V>(IKeyValueStore<K, ValueAndTimestamp<V>> store) : StoreAdapter
+{
+    private static Dictionary<string, object?>? Stamped(ValueAndTimestamp<V>? stamped) =>
+        stamped is null ? null : new Dictionary<string, object?> { ["value"] = stamped.Value, ["timestamp"] = stamped.Timestamp };
+
+    public override object? Call(StoreOperation operation, ReadOnlySpan<object?> arguments)
+    {
+        switch (operation)
+        {
+            case StoreOperation.Get:
+                Expect(operation, arguments, 1, store.Name);
+                return Stamped(store.Get(Key(arguments[0])));
+            case StoreOperation.Put:
+                Expect(operation, arguments, 3, store.Name);
+                store.Put(Key(arguments[0]), Make(arguments[1], arguments[2]));
+                return null;
+            case StoreOperation.PutIfAbsent:
+            {
+                Expect(operation, arguments, 3, store.Name);
+                var key = Key(arguments[0]);
+                if (store.Get(key) is { } existing)
+                    return Stamped(existing);
+                store.Put(key, Make(arguments[1], arguments[2]));
+                return null;
+            }
+            case StoreOperation.Delete:
+            {
+                Expect(operation, arguments, 1, store.Name);
+                var key = Key(arguments[0]);
+                var previous = store.Get(key);
+                store.Delete(key);
+                return Stamped(previous);
+            }
+            case StoreOperation.All:
+                Expect(operation, arguments, 0, store.Name);
+                return store.All().Select(kv => (object?)new object?[] { kv.Key, Stamped(kv.Value) }).ToList();
+            case StoreOperation.ApproximateNumEntries:
+                Expect(operation, arguments, 0, store.Name);
+                return store.ApproximateNumEntries();
+            default:
+                throw new NotSupportedException($"Timestamped key-value store '{store.Name}' has no {Name(operation)}().");
+        }
+    }
+
+    private ValueAndTimestamp<V> Make(object? value, object? timestamp) =>
+        ValueAndTimestamp<V>.Make(KsmlValues.To<V>(value, $"a value for store '{store.Name}'"), KsmlValues.To<long>(timestamp, $"a timestamp for store '{store.Name}'"));
+
+    private K Key(object? value) => KsmlValues.To<K>(value, $"a key for store '{store.Name}'");
 }
 
 internal sealed class WindowStoreAdapter<K, V>(IWindowStore<K, V> store) : StoreAdapter

@@ -64,6 +64,15 @@ public sealed class TestCommandTests
     }
 
     [Test]
+    public void A_timestamped_store_takes_a_timestamp_on_put_and_answers_value_and_timestamp_on_get_as_in_KSML()
+    {
+        var (exit, output) = RunKsml("test", Path.Combine(Suites, "stores", "timestamped.test.yaml"));
+
+        Assert.That(output, Does.Contain("PASS get_answers_the_value_and_the_timestamp_put_was_given"), output);
+        Assert.That(exit, Is.EqualTo(0), output);
+    }
+
+    [Test]
     public void Bare_avro_notations_read_and_write_through_the_suites_registry_as_in_KSMLs_test_runner()
     {
         var suite = Path.Combine(Suites, "avro", "bare-avro.test.yaml");
