@@ -272,6 +272,38 @@ class Metrics:
         return self._get("timer", name, tags)
 
 
+class StoreIterator(list):
+    """What a store's all(), fetch() and findSessions() return: a list, which can also be walked as KSML's
+    iterators are (hasNext(), next(), close()), as KSML's own store tests do."""
+
+    def __init__(self, items):
+        super().__init__(items)
+        self._at = 0
+
+    def hasNext(self):
+        return self._at < len(self)
+
+    def next(self):
+        if self._at >= len(self):
+            return None
+        self._at += 1
+        return self[self._at - 1]
+
+    def close(self):
+        self._at = len(self)
+
+
+def _iterating(method):
+    def call(*args):
+        result = method(*args)
+        return StoreIterator(result) if type(result) is list else result
+    return call
+
+
+_ITERATING = ("all", "fetch", "fetchAll", "findSessions")
+
+
 def make_store(kind, methods):
-    """A store proxy whose methods are the runtime's builtins, called without a Python frame in between."""
-    return types.SimpleNamespace(kind=kind, **methods)
+    """A store proxy whose methods are the runtime's builtins, called without a Python frame in between
+    (those returning many entries get one, to give their list KSML's iterator methods)."""
+    return types.SimpleNamespace(kind=kind, **{name: _iterating(m) if name in _ITERATING else m for name, m in methods.items()})
