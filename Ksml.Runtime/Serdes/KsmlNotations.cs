@@ -214,7 +214,7 @@ public static class KsmlNotations
             if (_registry.Value is not { } registry)
                 return stream.ToArray();
             // Registered once per subject and schema.
-            var id = _ids.GetOrAdd((subject, schema), key => registry.Register(key.Subject, key.Schema.ToString(), SchemaType.Avro));
+            var id = _ids.GetOrAdd((subject, schema), key => registry.IdFor(key.Subject, key.Schema.ToString(), SchemaType.Avro, options.RegistryConfig));
             return Frame(id, stream.ToArray());
         }
 
@@ -277,7 +277,7 @@ public static class KsmlNotations
             var payload = ProtobufValues.Write(data, schema.Message);
             if (_registry.Value is not { } registry)
                 return payload;
-            var id = _idBySubject.GetOrAdd(Subject(context), subject => registry.Register(subject, schema.FileText, SchemaType.Protobuf));
+            var id = _idBySubject.GetOrAdd(Subject(context), subject => registry.IdFor(subject, schema.FileText, SchemaType.Protobuf, options.RegistryConfig));
             using var framed = new MemoryStream();
             var header = new Google.Protobuf.CodedOutputStream(framed);
             if (Confluent)
@@ -365,7 +365,7 @@ public static class KsmlNotations
             var json = Values.ParsedJson.Utf8(data);
             if (_registry.Value is not { } registry || _schema.Value is not { } schema)
                 return json;
-            var id = _idBySubject.GetOrAdd(Subject(context), subject => registry.Register(subject, schema.Text, SchemaType.Json));
+            var id = _idBySubject.GetOrAdd(Subject(context), subject => registry.IdFor(subject, schema.Text, SchemaType.Json, options.RegistryConfig));
             return Frame(id, json);
         }
 

@@ -20,6 +20,27 @@ public interface IKsmlSchemaRegistry
 
     /// <summary>The latest schema of <paramref name="subject"/>, or null when it has none.</summary>
     (int Id, string Schema)? Latest(string subject);
+
+    /// <summary>The id <paramref name="schema"/> already has under <paramref name="subject"/>, or null when it is not registered there.</summary>
+    int? Find(string subject, string schema, SchemaType type);
+}
+
+/// <summary>Which schema id a serializer writes with, as Confluent's serializer settings decide it.</summary>
+internal static class SchemaIds
+{
+    /// <summary>
+    /// <c>use.latest.version: true</c> writes with the subject's latest schema; <c>auto.register.schemas: false</c>
+    /// with the id the schema already has (a registry run by a schema owner refuses writes); else it is registered.
+    /// </summary>
+    public static int IdFor(this IKsmlSchemaRegistry registry, string subject, string schema, SchemaType type, IReadOnlyDictionary<string, string> settings)
+    {
+        bool Setting(string key, bool missing) => settings.TryGetValue(key, out var value) ? bool.TryParse(value, out var flag) && flag : missing;
+        if (Setting("use.latest.version", false))
+            return registry.Latest(subject)?.Id ?? throw new SerializationException($"use.latest.version is set, but no schema is registered under subject '{subject}'");
+        if (!Setting("auto.register.schemas", true))
+            return registry.Find(subject, schema, type) ?? throw new SerializationException($"auto.register.schemas is false and the schema is not registered under subject '{subject}'");
+        return registry.Register(subject, schema, type);
+    }
 }
 
 /// <summary>
@@ -143,6 +164,18 @@ internal sealed class ConfluentSchemaRegistry(string url, IReadOnlyDictionary<st
             return null; // subject or version not found
         }
     }
+
+    public int? Find(string subject, string schema, SchemaType type)
+    {
+        try
+        {
+            return Call($"looking up a schema under {subject}", () => _client.LookupSchemaAsync(subject, new Schema(schema, type), ignoreDeletedSchemas: true)).Id;
+        }
+        catch (SchemaRegistryException ex) when (ex.ErrorCode is 40401 or 40403)
+        {
+            return null; // subject or schema not found
+        }
+    }
 }
 
 /// <summary>
@@ -154,6 +187,7 @@ public sealed class InMemorySchemaRegistry : IKsmlSchemaRegistry
     private readonly ConcurrentDictionary<string, int> _idBySchema = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, string> _schemaById = new();
     private readonly ConcurrentDictionary<string, int> _latestBySubject = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Subject, int Id), bool> _registered = new();
     private int _lastId;
 
     /// <inheritdoc />
@@ -166,8 +200,13 @@ public sealed class InMemorySchemaRegistry : IKsmlSchemaRegistry
             return created;
         });
         _latestBySubject[subject] = id;
+        _registered[(subject, id)] = true;
         return id;
     }
+
+    /// <inheritdoc />
+    public int? Find(string subject, string schema, SchemaType type) =>
+        _idBySchema.TryGetValue(type + "\n" + schema, out var id) && _registered.ContainsKey((subject, id)) ? id : null;
 
     /// <inheritdoc />
     public string Get(int id) => _schemaById.TryGetValue(id, out var schema) ? schema : throw new SerializationException($"The schema registry has no schema with id {id}.");

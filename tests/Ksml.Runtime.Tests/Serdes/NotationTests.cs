@@ -157,6 +157,30 @@ public sealed class NotationTests
     }
 
     [Test]
+    public void A_serializer_registers_its_schema_unless_told_to_use_the_registered_one_or_the_latest_as_Confluents_settings_say()
+    {
+        var registry = new InMemorySchemaRegistry();
+        var reading = JsonNode.Parse("""{"sensor":"s","value":5,"unit":"C","tags":[]}""")!;
+        var schema = Avro.Schema.Parse(File.ReadAllText(Path.Combine(_schemas, "Reading.avsc"))).ToString();
+        int IdWritten(params (string Key, string Value)[] settings)
+        {
+            KsmlNotations.Configure(_schemas, new Dictionary<string, NotationOptions>
+            {
+                ["avro"] = new("confluent_avro") { Registry = registry, RegistryConfig = settings.ToDictionary(s => s.Key, s => s.Value) },
+            });
+            return System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(Write("avro:Reading", reading).AsSpan(1, 4));
+        }
+
+        Assert.That(() => IdWritten(("auto.register.schemas", "false")), Throws.InstanceOf<SerializationException>()
+            .With.Message.EqualTo("auto.register.schemas is false and the schema is not registered under subject 'readings-value'"));
+        var registered = IdWritten();
+        Assert.That(IdWritten(("auto.register.schemas", "false")), Is.EqualTo(registered), "found, not registered again");
+        var newer = registry.Register("readings-value", schema.Replace("\"Reading\"", "\"Reading\",\"doc\":\"v2\"", StringComparison.Ordinal), Confluent.SchemaRegistry.SchemaType.Avro);
+        Assert.That(IdWritten(("use.latest.version", "true")), Is.EqualTo(newer));
+        Assert.That(newer, Is.Not.EqualTo(registered));
+    }
+
+    [Test]
     public void A_registry_that_cannot_be_reached_is_reported_as_unavailable_not_as_a_bad_record()
     {
         int port;
