@@ -303,7 +303,20 @@ def _iterating(method):
 _ITERATING = ("all", "fetch", "fetchAll", "findSessions")
 
 
+def _backward(method):
+    def call(*args):
+        result = method(*args)
+        return StoreIterator(reversed(result)) if type(result) is list else result
+    return call
+
+
+# KSML's window and session stores also answer newest first: backwardAll(), backwardFetch(), ...
+_BACKWARD = {"all": "backwardAll", "fetch": "backwardFetch", "fetchAll": "backwardFetchAll", "findSessions": "backwardFindSessions"}
+
+
 def make_store(kind, methods):
     """A store proxy whose methods are the runtime's builtins, called without a Python frame in between
     (those returning many entries get one, to give their list KSML's iterator methods)."""
-    return types.SimpleNamespace(kind=kind, **{name: _iterating(m) if name in _ITERATING else m for name, m in methods.items()})
+    proxy = {name: _iterating(m) if name in _ITERATING else m for name, m in methods.items()}
+    proxy.update({_BACKWARD[name]: _backward(m) for name, m in methods.items() if name in _BACKWARD})
+    return types.SimpleNamespace(kind=kind, **proxy)

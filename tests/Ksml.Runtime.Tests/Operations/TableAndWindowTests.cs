@@ -220,8 +220,8 @@ public sealed class TableAndWindowTests
 
         Assert.That(output.ReadValueList().Select(v => v!.ToJsonString()), Is.EqualTo(new[]
         {
-            """{"same_window":61000,"history":[[60000,61000]]}""",
-            """{"same_window":130000,"history":[[60000,61000],[120000,130000]]}""",
+            """{"same_window":61000,"history":[[60000,61000]],"newest":60000}""",
+            """{"same_window":130000,"history":[[60000,61000],[120000,130000]],"newest":120000}""",
         }));
     }
 }
