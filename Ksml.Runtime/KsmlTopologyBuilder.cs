@@ -111,7 +111,13 @@ public sealed class KsmlTopologyBuilder
         {
             case "keyValue":
             {
-                _queries[store.Name] = Hosting.KsmlStoreQuery.KeyValue<K, V>(store.Name);
+                if (!store.Versioned)
+                    _queries[store.Name] = Hosting.KsmlStoreQuery.KeyValue<K, V>(store.Name);
+                if (store.Versioned)
+                {
+                    Dsl.VersionedStores.Add(this, store.Name, store.Persistent, store.Logging, store.HistoryRetentionMs, keySerde, valueSerde);
+                    break;
+                }
                 var supplier = store.Persistent ? Streamiz.Kafka.Net.State.Stores.PersistentKeyValueStore(store.Name) : Streamiz.Kafka.Net.State.Stores.InMemoryKeyValueStore(store.Name);
                 if (store.Timestamped)
                 {

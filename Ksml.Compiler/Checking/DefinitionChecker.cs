@@ -65,10 +65,15 @@ public static class DefinitionChecker
             }
         }
 
+        // A versioned store serves functions (get as of a time); a table or an operation materialized in one
+        // would need Kafka Streams' versioned joins, which Streamiz does not have.
+        var materializing = definition.Topics.Select(t => t.Store)
+            .Concat(definition.Pipelines.SelectMany(p => p.Operations).SelectMany(o => o.Stores.Values))
+            .OfType<BoundStore>().ToList();
         foreach (var store in definition.Stores)
         {
-            if (store.Syntax.Versioned)
-                diagnostics.Add(DiagnosticDescriptors.Unsupported.Create(definition.Path, store.Syntax.Span, "A versioned key-value store", "versioned stores"));
+            if (store.Syntax.Versioned && materializing.Contains(store))
+                diagnostics.Add(DiagnosticDescriptors.Unsupported.Create(definition.Path, store.Syntax.Span, "A table or operation materialized in a versioned key-value store", "versioned tables"));
         }
     }
 }

@@ -149,6 +149,8 @@ public sealed class TopologyEmitter
             if (s.WindowSize is not null) args.Add("WindowSizeMs: " + EmitNames.Number(s.WindowSize.Milliseconds));
             if (s.Retention is not null) args.Add("RetentionMs: " + EmitNames.Number(s.Retention.Milliseconds));
             if (s.RetainDuplicates) args.Add("RetainDuplicates: true");
+            if (s.Versioned) args.Add("Versioned: true");
+            if (s.Versioned && s.HistoryRetention is not null) args.Add("HistoryRetentionMs: " + EmitNames.Number(s.HistoryRetention.Milliseconds));
             _w.Line("/// <summary>The " + store.StoreType + " store <c>" + Xml(store.Name) + "</c> (line " + s.Span.Line + ").</summary>");
             _w.Line("public static readonly KsmlStoreDefinition " + _storeIds[store] + " = new(" + string.Join(", ", args) + ");");
         }

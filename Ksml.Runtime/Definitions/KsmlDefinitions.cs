@@ -97,6 +97,8 @@ public sealed record KsmlTopicDefinition(string Name, string Topic, string KeyTy
 /// <param name="WindowSizeMs">Window size (window stores).</param>
 /// <param name="RetentionMs">Retention (window and session stores).</param>
 /// <param name="RetainDuplicates">Whether a window store keeps duplicates.</param>
+/// <param name="Versioned">Whether a key-value store keeps each key's earlier values (KSML's versioned stores).</param>
+/// <param name="HistoryRetentionMs">How far back, from the newest timestamp put, a versioned store answers.</param>
 public sealed record KsmlStoreDefinition(
     string Name,
     string StoreType,
@@ -108,7 +110,9 @@ public sealed record KsmlStoreDefinition(
     bool Logging = false,
     long? WindowSizeMs = null,
     long? RetentionMs = null,
-    bool RetainDuplicates = false);
+    bool RetainDuplicates = false,
+    bool Versioned = false,
+    long? HistoryRetentionMs = null);
 
 /// <summary>A producer: a generator function writing to a topic on a schedule.</summary>
 /// <param name="Name">Producer name.</param>

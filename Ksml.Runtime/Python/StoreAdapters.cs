@@ -31,6 +31,10 @@ internal abstract class StoreAdapter
                 && list.GetGenericTypeDefinition() == typeof(List<>) && list.GetGenericArguments()[0] is { IsGenericType: true } item
                 && item.GetGenericTypeDefinition() == typeof(Dsl.Session<>))
                 return (StoreAdapter)Activator.CreateInstance(typeof(SessionStoreAdapter<,>).MakeGenericType(type.GetGenericArguments()[0], item.GetGenericArguments()[0]), store)!;
+            if (definition == typeof(IKeyValueStore<,>) && type.GetGenericArguments()[1] is { IsGenericType: true } versions
+                && versions.GetGenericTypeDefinition() == typeof(List<>) && versions.GetGenericArguments()[0] is { IsGenericType: true } version
+                && version.GetGenericTypeDefinition() == typeof(Dsl.Version<>))
+                return (StoreAdapter)Activator.CreateInstance(typeof(VersionedKeyValueStoreAdapter<,>).MakeGenericType(type.GetGenericArguments()[0], version.GetGenericArguments()[0]), store)!;
             if (definition == typeof(IKeyValueStore<,>) && type.GetGenericArguments()[1] is { IsGenericType: true } stamped
                 && stamped.GetGenericTypeDefinition() == typeof(ValueAndTimestamp<>))
                 return (StoreAdapter)Activator.CreateInstance(typeof(TimestampedKeyValueStoreAdapter<,>).MakeGenericType(type.GetGenericArguments()[0], stamped.GetGenericArguments()[0]), store)!;
@@ -177,6 +181,68 @@ internal sealed class TimestampedKeyValueStoreAdapter<K, V>(IKeyValueStore<K, Va
         ValueAndTimestamp<V>.Make(KsmlValues.To<V>(value, $"a value for store '{store.Name}'"), KsmlValues.To<long>(timestamp, $"a timestamp for store '{store.Name}'"));
 
     private K Key(object? value) => KsmlValues.To<K>(value, $"a key for store '{store.Name}'");
+}
+
+/// <summary>
+/// A <c>versioned: true</c> key-value store as KSML gives it to Python: <c>put(key, value, timestamp)</c>,
+/// <c>get(key)</c> for the newest value and <c>get(key, asOf)</c> for the one valid then, each as
+/// <c>{"value": …, "timestamp": …}</c>, and <c>delete(key, timestamp)</c>.
+/// </summary>
+internal sealed class VersionedKeyValueStoreAdapter<K, V>(IKeyValueStore<K, List<Dsl.Version<V>>> store) : StoreAdapter
+{
+    private readonly long _retention = Dsl.VersionedStores.HistoryRetentionMs(store.Name);
+
+    // Kafka Streams measures the history retention back from the newest timestamp the store has seen.
+    private long _observed = long.MinValue;
+
+    private long OldestKept => _observed == long.MinValue || _retention == long.MaxValue ? long.MinValue : _observed - _retention;
+
+    private static Dictionary<string, object?>? Record(Dsl.Version<V>? version) => version is null ? null
+        : new Dictionary<string, object?> { ["value"] = version.Value, ["timestamp"] = version.ValidFrom, ["validTo"] = version.ValidTo == long.MaxValue ? null : version.ValidTo };
+
+    public override object? Call(StoreOperation operation, ReadOnlySpan<object?> arguments)
+    {
+        switch (operation)
+        {
+            case StoreOperation.Get when arguments.Length == 1:
+                return Record(store.Get(Key(arguments[0])) is { Count: > 0 } versions && versions[^1].Value is not null ? versions[^1] : null);
+            case StoreOperation.Get:
+            {
+                Expect(operation, arguments, 2, store.Name);
+                var asOf = Timestamp(arguments[1]);
+                return asOf < OldestKept ? null : Record(Dsl.VersionedStores.At(store.Get(Key(arguments[0])), asOf));
+            }
+            case StoreOperation.Put:
+                Expect(operation, arguments, 3, store.Name);
+                return Put(Key(arguments[0]), KsmlValues.To<V>(arguments[1], $"a value for store '{store.Name}'"), Timestamp(arguments[2]));
+            case StoreOperation.Delete:
+            {
+                Expect(operation, arguments, 2, store.Name);
+                var key = Key(arguments[0]);
+                var timestamp = Timestamp(arguments[1]);
+                var previous = timestamp < OldestKept ? null : Dsl.VersionedStores.At(store.Get(key), timestamp);
+                Put(key, default, timestamp);
+                return Record(previous);
+            }
+            default:
+                throw new NotSupportedException($"Versioned key-value store '{store.Name}' has no {Name(operation)}().");
+        }
+    }
+
+    private long Put(K key, V? value, long timestamp)
+    {
+        _observed = Math.Max(_observed, timestamp);
+        if (timestamp < OldestKept)
+            return Dsl.VersionedStores.NotPut;
+        var versions = store.Get(key) ?? [];
+        var validTo = Dsl.VersionedStores.Put(versions, value, timestamp, OldestKept);
+        store.Put(key, versions);
+        return validTo;
+    }
+
+    private K Key(object? value) => KsmlValues.To<K>(value, $"a key for store '{store.Name}'");
+
+    private long Timestamp(object? value) => KsmlValues.To<long>(value, $"a timestamp for store '{store.Name}'");
 }
 
 internal sealed class WindowStoreAdapter<K, V>(IWindowStore<K, V> store) : StoreAdapter

@@ -73,6 +73,15 @@ public sealed class TestCommandTests
     }
 
     [Test]
+    public void A_versioned_store_answers_the_newest_value_or_the_one_valid_at_a_time_as_in_KSML()
+    {
+        var (exit, output) = RunKsml("test", Path.Combine(Suites, "stores", "versioned.test.yaml"));
+
+        Assert.That(output, Does.Contain("PASS get_answers_the_newest_value_or_the_one_valid_at_a_time_within_the_history_retention"), output);
+        Assert.That(exit, Is.EqualTo(0), output);
+    }
+
+    [Test]
     public void Bare_avro_notations_read_and_write_through_the_suites_registry_as_in_KSMLs_test_runner()
     {
         var suite = Path.Combine(Suites, "avro", "bare-avro.test.yaml");

@@ -361,6 +361,16 @@ public class DiagnosticTests
     }
 
     [Test]
+    public void KSML0400_a_table_in_a_versioned_store_but_not_a_versioned_store_functions_use()
+    {
+        const string Store = "stores:\n  history:\n    type: keyValue\n    versioned: true\n    keyType: string\n    valueType: string\n";
+        var forFunctions = Store + "streams:\n  s:\n    topic: a\n    keyType: string\n    valueType: string\npipelines:\n  p:\n    from: s\n    forEach:\n      stores: [history]\n      code: history.put(key, value, 1)\n";
+        Assert.That(Check(forFunctions), Is.Empty, "KSML's versioned store for functions builds");
+        var table = Store + "tables:\n  t:\n    topic: a\n    keyType: string\n    valueType: string\n    store: history\npipelines:\n  p:\n    from: t\n    toStream:\n    print:\n";
+        Assert.That(Check(table), Has.Some.Contains("error KSML0400: A table or operation materialized in a versioned key-value store is not supported"));
+    }
+
+    [Test]
     public void KSML0400_foreign_key_join()
     {
         Assert.That(Check("tables:\n  a:\n    topic: a\n    keyType: string\n    valueType: json\n  b:\n    topic: b\n    keyType: string\n    valueType: json\nfunctions:\n  fk:\n    type: foreignKeyExtractor\n    expression: value['b']\n    resultType: string\n  j:\n    type: valueJoiner\n    expression: value1\n    resultType: json\npipelines:\n  p:\n    from: a\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"),
