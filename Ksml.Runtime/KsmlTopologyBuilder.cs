@@ -85,7 +85,7 @@ public sealed class KsmlTopologyBuilder
     {
         if (_sources.TryGetValue(topic.Topic, out var existing))
             return existing as T ?? throw new Hosting.KsmlConfigException(
-                $"'{topic.Name}' reads topic '{topic.Topic}', which is read as a stream and as a table; Kafka Streams allows one source per topic");
+                $"'{topic.Name}' reads topic '{topic.Topic}', which is already read {(Kind(existing) == Kind(typeof(T)) ? "with other key or value types" : "as a " + Kind(existing))}; Kafka Streams allows one source per topic");
         T source;
         try
         {
@@ -98,6 +98,13 @@ public sealed class KsmlTopologyBuilder
         _sources[topic.Topic] = source;
         return source;
     }
+
+    private static string Kind(object source) => Kind(source.GetType());
+
+    private static string Kind(Type type) =>
+        type.GetInterfaces().Append(type).Any(t => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(IGlobalKTable<,>)) ? "global table"
+        : type.GetInterfaces().Append(type).Any(t => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(IKTable<,>)) ? "table"
+        : "stream";
 
     /// <summary>Adds a store that Python functions use by name.</summary>
     public void AddStore<K, V>(KsmlStoreDefinition store)

@@ -26,7 +26,9 @@ public sealed class RunCommandTests
     [TestCase("stores:\n  seen:\n    type: keyValue\n    keyType: string\n    valueType: long\npipelines:\n  main:\n    from:\n      topic: other\n      keyType: string\n      valueType: string\n    forEach:\n      stores: [seen]\n      code: seen.put(key, 1)\n",
         "b.ksml.yaml: store 'seen' is declared again; store names are shared by every definition of an application, as in KSML")]
     [TestCase("tables:\n  events_table:\n    topic: events\n    keyType: string\n    valueType: string\npipelines:\n  main:\n    from: events_table\n    via:\n      - type: toStream\n    print:\n",
-        "b.ksml.yaml: 'events_table' reads topic 'events', which is read as a stream and as a table; Kafka Streams allows one source per topic")]
+        "b.ksml.yaml: 'events_table' reads topic 'events', which is already read as a stream; Kafka Streams allows one source per topic")]
+    [TestCase("streams:\n  raw_events:\n    topic: events\n    keyType: string\n    valueType: bytes\npipelines:\n  main:\n    from: raw_events\n    print:\n",
+        "b.ksml.yaml: 'raw_events' reads topic 'events', which is already read with other key or value types; Kafka Streams allows one source per topic")]
     public void Two_definitions_that_clash_stop_the_start_with_one_located_line(string second, string expected)
     {
         InWorkDirectory("ksml-run-", work =>
