@@ -205,6 +205,20 @@ internal static class KsmlCommand
                 return 2;
             }
         }
+        else if (configPath is not null && File.Exists(configPath) && await ListedNames(configPath, paths).ConfigureAwait(false) is { } listed)
+        {
+            // The runner file picks the definitions it lists by name: named files get the names it gives them,
+            // and one it does not list would be left out, so that is said instead of run without.
+            if (listed.Unlisted.Count > 0 || listed.Unnamed.Count > 0)
+            {
+                var problem = listed.Unlisted.Count > 0
+                    ? $"{string.Join(", ", listed.Unlisted)} not in its ksml.definitions"
+                    : $"its ksml.definitions also lists {string.Join(", ", listed.Unnamed)}";
+                await Console.Error.WriteLineAsync($"ksml run: {configPath} picks the definitions that run, and {problem}; name the files it lists, or none to run them all").ConfigureAwait(false);
+                return 2;
+            }
+            names = listed.Names;
+        }
         var (definitions, errors) = InMemoryCompiler.Compile(paths, names);
         if (errors.Count > 0)
         {
@@ -216,6 +230,29 @@ internal static class KsmlCommand
         if (exit != 0 && ReferencedAssemblies.Hint() is { } hint)
             await Console.Error.WriteLineAsync(hint).ConfigureAwait(false);
         return exit;
+    }
+
+    /// <summary>
+    /// The names a runner file's <c>ksml.definitions</c> gives <paramref name="paths"/>, the paths it does not list and
+    /// the files it lists that are not among them; null when it lists none (or cannot be read, which the run reports).
+    /// </summary>
+    private static async Task<(List<string?> Names, List<string> Unlisted, List<string> Unnamed)?> ListedNames(string configPath, IReadOnlyList<string> paths)
+    {
+        KsmlRunnerOptions options;
+        try
+        {
+            options = KsmlRunnerConfig.Parse(await File.ReadAllTextAsync(configPath).ConfigureAwait(false), configPath, Environment.GetEnvironmentVariable, []);
+        }
+        catch (KsmlConfigException)
+        {
+            return null;
+        }
+        var byPath = KsmlRunnerConfig.DefinitionPaths(options, configPath).ToDictionary(d => Path.GetFullPath(d.Path), d => d.Name, StringComparer.Ordinal);
+        if (byPath.Count == 0)
+            return null;
+        var names = paths.Select(p => byPath.GetValueOrDefault(Path.GetFullPath(p))).ToList();
+        var named = paths.Select(Path.GetFullPath).ToHashSet(StringComparer.Ordinal);
+        return (names, paths.Where((_, i) => names[i] is null).ToList(), byPath.Where(d => !named.Contains(d.Key)).Select(d => Path.GetFileName(d.Key)).ToList());
     }
 
     private static async Task<int> Broker(int port, int partitions, string[] topics, TextWriter output, CancellationToken cancellation)

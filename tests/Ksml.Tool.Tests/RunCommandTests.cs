@@ -118,6 +118,15 @@ public sealed class RunCommandTests
             (exit, printed) = RunTool(work, TimeSpan.FromSeconds(120), "run", "ksml-runner.yaml", "--describe");
             Assert.That(exit, Is.EqualTo(0), printed);
             Assert.That(printed, Does.Contain("Topologies:").And.Contain("readings"), printed);
+
+            // Definitions named beside the runner file it found run under the names it gives them; one it does not list is said.
+            (exit, printed) = RunTool(work, TimeSpan.FromSeconds(120), "run", "defs/readings.ksml.yaml", "--", "--describe");
+            Assert.That(exit, Is.EqualTo(0), printed);
+            Assert.That(printed, Does.Contain("Topologies:"), printed);
+            File.WriteAllText(Path.Combine(work, "defs", "other.ksml.yaml"), "streams:\n  s:\n    topic: other\n    keyType: string\n    valueType: string\npipelines:\n  p:\n    from: s\n    print:\n");
+            (exit, printed) = RunTool(work, TimeSpan.FromSeconds(120), "run", "defs/readings.ksml.yaml", "defs/other.ksml.yaml", "--", "--describe");
+            Assert.That(exit, Is.EqualTo(2), printed);
+            Assert.That(printed, Does.Contain("picks the definitions that run, and defs/other.ksml.yaml not in its ksml.definitions"), printed);
         });
     }
 
