@@ -47,11 +47,13 @@ internal sealed class FunctionStep<R>
         if (typeof(R) != typeof(System.Text.Json.Nodes.JsonNode) || resultType is null
             || Ksml.Compiler.Types.TypeParser.TryParse(resultType, out _)?.Resolve() is not Ksml.Compiler.Types.NotationType { Schema: { } schema } declared)
             return convert;
+        // Looked up at the first result, once the notations are configured, and kept for the step.
+        var valueSchema = new Lazy<ValueSchema?>(() => Serdes.KsmlNotations.DeclaredSchema(declared.Notation, schema));
         return (result, what) =>
         {
             var converted = convert(result, what);
-            if (converted is System.Text.Json.Nodes.JsonNode node && Serdes.KsmlNotations.DeclaredSchema(declared.Notation, schema) is { } valueSchema)
-                ValueSchemas.Attach(node, valueSchema);
+            if (converted is System.Text.Json.Nodes.JsonNode node && valueSchema.Value is { } attached)
+                ValueSchemas.Attach(node, attached);
             return converted;
         };
     }

@@ -120,7 +120,7 @@ public sealed class KsmlHost : IAsyncDisposable
             CreateTopics(broker, selected, options);
 
         Serdes.KsmlNotations.Configure(options.SchemaDirectory, options.Notations);
-        Serdes.AvroLogicalTypes.Warnings = loggers.CreateLogger("ksml.notations");
+        Serdes.KsmlNotations.Warnings = loggers.CreateLogger("ksml.notations");
         Values.ValueLimits.Configure(options.MaxNestingDepth);
         foreach (var restriction in options.Python.UnenforcedRestrictions)
             logger.LogWarning("ksml.pythonContext.{Switch}: false restricts nothing here: CPython has no sandbox (GraalPy's switches are accepted for compatibility), so Python code runs with this process's rights and environment; run only definitions you trust", restriction);

@@ -4,7 +4,6 @@ using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Avro;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ksml.Runtime.Serdes;
 
@@ -19,9 +18,6 @@ namespace Ksml.Runtime.Serdes;
 internal static class AvroLogicalTypes
 {
     private static readonly ConditionalWeakTable<Schema, Schema> Plain = new();
-
-    /// <summary>Where read values that do not fit their logical type are reported.</summary>
-    public static ILogger Warnings { get; set; } = NullLogger.Instance;
 
     /// <summary><paramref name="schema"/> without logical type annotations (the same bytes on the wire).</summary>
     public static Schema PlainOf(Schema schema) => Plain.GetValue(schema, s =>
@@ -90,7 +86,7 @@ internal static class AvroLogicalTypes
             case ("uuid", string text) when !Guid.TryParse(text, out _):
             case ("time-millis", int millis) when millis is < 0 or >= 86_400_000:
             case ("time-micros", long micros) when micros is < 0 or >= 86_400_000_000L:
-                Warnings.LogWarning("A value read for Avro logical type {LogicalType} does not fit it; passed on as it is", logical.LogicalTypeName);
+                KsmlNotations.Warnings.LogWarning("A value read for Avro logical type {LogicalType} does not fit it; passed on as it is", logical.LogicalTypeName);
                 break;
         }
         return value is byte[] raw ? JsonValue.Create(Convert.ToBase64String(raw)) : Values.KsmlValues.ToJsonNode(value);

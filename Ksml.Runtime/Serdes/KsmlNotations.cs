@@ -63,7 +63,6 @@ public static class KsmlNotations
         SchemaDirectory = schemaDirectory ?? Directory.GetCurrentDirectory();
         _notations = notations;
         Cache.Clear();
-        DeclaredSchemas.Clear();
     }
 
     /// <summary>The serde for a notation type such as <c>avro:SensorData</c>; null for plain JSON.</summary>
@@ -96,32 +95,39 @@ public static class KsmlNotations
         });
     }
 
-    private static readonly ConcurrentDictionary<string, ValueSchema?> DeclaredSchemas = new(StringComparer.Ordinal);
+    /// <summary>Where the notations report values they pass on although they do not fit their schema (as KSML warns).</summary>
+    internal static ILogger Warnings { get; set; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    /// <summary>A serde whose notation names a schema, which values it writes were declared with.</summary>
+    private interface ISchemaSerDes
+    {
+        /// <summary>The schema as <c>@type</c>/<c>@schema</c> show it; the schema's loading fails as the serde's does.</summary>
+        ValueSchema? Declared { get; }
+    }
 
     /// <summary>
     /// The schema a value declared as <c>notation:Schema</c> carries into Python (<c>@type</c>, <c>@schema</c>), as
-    /// KSML's values typed by a function's <c>resultType</c> do; null for a notation without a schema of its own
-    /// or a schema file that is not there (its serde says so where the value is written).
+    /// KSML's values typed by a function's <c>resultType</c> do: the one the notation's serde writes with. Null for
+    /// a notation without a schema of its own, or a schema file that is not there (its serde says so where the
+    /// value is written).
     /// </summary>
-    public static ValueSchema? DeclaredSchema(string notation, string schema) => DeclaredSchemas.GetOrAdd(notation + ":" + schema, _ =>
+    public static ValueSchema? DeclaredSchema(string notation, string schema)
     {
-        var type = (_notations.GetValueOrDefault(notation)?.Type) ?? notation switch { "avro" => "confluent_avro", "jsonschema" => "apicurio_jsonschema", _ => notation };
         try
         {
-            return type switch
-            {
-                "confluent_avro" or "apicurio_avro" => Schema.Parse(File.ReadAllText(SchemaFile(schema, ".avsc", notation))) is var avro
-                    ? new ValueSchema(avro.Name, () => JsonNode.Parse(avro.ToString()), avro) : null,
-                "apicurio_jsonschema" or "confluent_jsonschema" or "jsonschema" => File.ReadAllText(SchemaFile(schema, ".json", notation)) is var text
-                    ? new ValueSchema(schema, () => JsonNode.Parse(text)) : null,
-                _ => null,
-            };
+            return (For(notation, schema) as ISchemaSerDes)?.Declared;
         }
-        catch (Exception ex) when (ex is SerializationException or IOException or SchemaParseException or JsonException)
+        catch (Exception ex) when (ex is SerializationException or NotSupportedException or IOException or SchemaParseException or JsonException)
         {
             return null;
         }
-    });
+    }
+
+    /// <summary>An Avro schema as <c>@type</c>/<c>@schema</c> show it, made once per schema.</summary>
+    private static ValueSchema AvroValueSchema(Schema schema) =>
+        AvroValueSchemas.GetValue(schema, s => new ValueSchema(s.Name, () => JsonNode.Parse(s.ToString()), s));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Schema, ValueSchema> AvroValueSchemas = new();
 
     /// <summary>
     /// The serde of <c>avro:windowed(K)</c>: KSML's record of a window (start, end, startTime, endTime) and
@@ -191,13 +197,14 @@ public static class KsmlNotations
     /// <c>confluent_avro</c>) each record is read with its registered schema and written, as KSML does, with the
     /// schema the value was read with, else the latest of the topic's subject.
     /// </summary>
-    private sealed class AvroSerDes(string notation, Func<Schema>? schema, NotationOptions options) : AbstractSerDes<JsonNode>
+    private sealed class AvroSerDes(string notation, Func<Schema>? schema, NotationOptions options) : AbstractSerDes<JsonNode>, ISchemaSerDes
     {
         private readonly Lazy<Schema?> _fileSchema = new(() => schema?.Invoke());
         private readonly Lazy<IKsmlSchemaRegistry?> _registry = new(options.CreateRegistry);
         private readonly ConcurrentDictionary<int, Schema> _byId = new();
-        private readonly ConcurrentDictionary<Schema, ValueSchema> _valueSchemas = new(ReferenceEqualityComparer.Instance);
         private readonly ConcurrentDictionary<(string Subject, Schema Schema), int> _ids = new();
+
+        public ValueSchema? Declared => _fileSchema.Value is { } declared ? AvroValueSchema(declared) : null;
 
         public override byte[] Serialize(JsonNode data, SerializationContext context)
         {
@@ -245,7 +252,7 @@ public static class KsmlNotations
             {
                 AvroDepth.Check(writer, bytes, notation);
                 var value = AvroValues.ToJson(new GenericDatumReader<object?>(AvroLogicalTypes.PlainOf(writer), AvroLogicalTypes.PlainOf(reader)).Read(null, new BinaryDecoder(stream)), reader)!;
-                return ValueSchemas.Attach(value, _valueSchemas.GetOrAdd(reader, r => new ValueSchema(r.Name, () => JsonNode.Parse(r.ToString()), r)));
+                return ValueSchemas.Attach(value, AvroValueSchema(reader));
             }
             catch (AvroException ex)
             {
@@ -347,11 +354,13 @@ public static class KsmlNotations
         }
     }
 
-    private sealed class JsonSchemaSerDes(string? schemaName, NotationOptions options) : AbstractSerDes<JsonNode>
+    private sealed class JsonSchemaSerDes(string? schemaName, NotationOptions options) : AbstractSerDes<JsonNode>, ISchemaSerDes
     {
         // The schema file is read once: its text is what the registry gets, its parse what validates.
         private readonly Lazy<(string Text, JsonSchema Parsed, JsonNode Tree)?> _schema = new(() => schemaName is null ? null : Load(schemaName));
         private ValueSchema? _valueSchema;
+
+        public ValueSchema? Declared => _schema.Value is { } rules ? _valueSchema ??= new ValueSchema(schemaName!, () => rules.Tree) : null;
         private readonly ConcurrentDictionary<string, int> _idBySubject = new();
         private readonly Lazy<IKsmlSchemaRegistry?> _registry = new(options.CreateRegistry);
 
@@ -390,7 +399,7 @@ public static class KsmlNotations
                 throw new SerializationException("Not valid JSON: " + ex.Message);
             }
             Validate(node, "read");
-            return _schema.Value is { } rules ? ValueSchemas.Attach(node, _valueSchema ??= new ValueSchema(schemaName!, () => rules.Tree)) : node;
+            return Declared is { } declared ? ValueSchemas.Attach(node, declared) : node;
         }
 
         private void Validate(JsonNode node, string what)
@@ -406,7 +415,7 @@ public static class KsmlNotations
             // bad value in a topic comes from another system and stopping would not mend it.
             if (what == "read" && failures.Count > 0 && failures.All(f => f.Keyword == "format"))
             {
-                AvroLogicalTypes.Warnings.LogWarning("A value read as jsonschema:{Schema} has a field that does not fit its format; passed on as it is", schemaName);
+                Warnings.LogWarning("A value read as jsonschema:{Schema} has a field that does not fit its format; passed on as it is", schemaName);
                 return;
             }
             throw new SerializationException($"The value {what} does not match jsonschema:{schemaName}: {string.Join("; ", failures.Take(5).Select(f => f.Text))}");
