@@ -146,7 +146,7 @@ public sealed class KsmlErrorHandler
     {
         var policy = Options.Consume;
         var message = Payloads.MessageOf(error, policy.LogPayload);
-        if (Unavailable(error) is { } registry)
+        if (Cause<Serdes.SchemaRegistryUnavailableException>(error) is { } registry)
         {
             // Not the record's fault: no policy skips or dead-letters it, it is read again after a restart.
             Count("consume", record.Topic, "stopped");
@@ -215,19 +215,17 @@ public sealed class KsmlErrorHandler
     /// </summary>
     public ExceptionHandlerResponse OnProcessingError(Exception error)
     {
-        var stopped = false;
-        for (var e = error; e is not null && !stopped; e = e.InnerException)
-            stopped = e is KsmlStopException;
-        if (!stopped)
+        if (Cause<KsmlStopException>(error) is null)
             Commits.Close();
         return ExceptionHandlerResponse.FAIL;
     }
 
-    private static Serdes.SchemaRegistryUnavailableException? Unavailable(Exception error)
+    /// <summary>The first <typeparamref name="T"/> in <paramref name="error"/>'s chain of inner exceptions (Streamiz wraps what it catches).</summary>
+    private static T? Cause<T>(Exception error) where T : Exception
     {
         for (var e = error; e is not null; e = e.InnerException)
-            if (e is Serdes.SchemaRegistryUnavailableException unavailable)
-                return unavailable;
+            if (e is T cause)
+                return cause;
         return null;
     }
 
@@ -236,9 +234,8 @@ public sealed class KsmlErrorHandler
     private static Location Locate(Exception error, KsmlFunctionDefinition? function, bool logPayload)
     {
         var message = Payloads.MessageOf(error, logPayload);
-        for (var e = error; e is not null; e = e.InnerException)
-            if (e is KsmlFunctionException f)
-                return new Location(f.ErrorType, message, f.SourcePath, f.Line, f.Function);
+        if (Cause<KsmlFunctionException>(error) is { } f)
+            return new Location(f.ErrorType, message, f.SourcePath, f.Line, f.Function);
         return new Location(error is KsmlTypeException ? "TypeError" : error.GetType().Name, message, function?.SourcePath, function?.Line ?? 0, function?.Name);
     }
 
