@@ -93,7 +93,7 @@ public sealed class KsmlTopologyBuilder
         }
         catch (Hosting.KsmlConfigException ex) when (ex.Location is null)
         {
-            throw new Hosting.KsmlConfigException($"stream '{topic.Name}' (topic {topic.Topic}): {ex.Message}");
+            throw new Hosting.KsmlConfigException($"{Kind(typeof(T))} '{topic.Name}' (topic {topic.Topic}): {ex.Message}");
         }
         _sources[topic.Topic] = source;
         return source;
@@ -118,22 +118,17 @@ public sealed class KsmlTopologyBuilder
         {
             case "keyValue":
             {
-                if (!store.Versioned)
-                    _queries[store.Name] = Hosting.KsmlStoreQuery.KeyValue<K, V>(store.Name);
                 if (store.Versioned)
                 {
                     Dsl.VersionedStores.Add(this, store.Name, store.Persistent, store.Logging, store.HistoryRetentionMs, keySerde, valueSerde);
                     break;
                 }
+                _queries[store.Name] = Hosting.KsmlStoreQuery.KeyValue<K, V>(store.Name);
                 var supplier = store.Persistent ? Streamiz.Kafka.Net.State.Stores.PersistentKeyValueStore(store.Name) : Streamiz.Kafka.Net.State.Stores.InMemoryKeyValueStore(store.Name);
                 if (store.Timestamped)
-                {
-                    var stamped = Streamiz.Kafka.Net.State.Stores.TimestampedKeyValueStoreBuilder(supplier, keySerde, valueSerde);
-                    Builder.AddStateStore(store.Logging ? stamped.WithLoggingEnabled(new Dictionary<string, string>()) : stamped.WithLoggingDisabled());
-                    break;
-                }
-                var builder = Streamiz.Kafka.Net.State.Stores.KeyValueStoreBuilder(supplier, keySerde, valueSerde);
-                Builder.AddStateStore(store.Logging ? builder.WithLoggingEnabled(new Dictionary<string, string>()) : builder.WithLoggingDisabled());
+                    AddStateStore(Streamiz.Kafka.Net.State.Stores.TimestampedKeyValueStoreBuilder(supplier, keySerde, valueSerde), store.Logging);
+                else
+                    AddStateStore(Streamiz.Kafka.Net.State.Stores.KeyValueStoreBuilder(supplier, keySerde, valueSerde), store.Logging);
                 break;
             }
             case "window":
@@ -144,8 +139,7 @@ public sealed class KsmlTopologyBuilder
                 var supplier = store.Persistent
                     ? Streamiz.Kafka.Net.State.Stores.PersistentWindowStore(store.Name, retention, size, Math.Max(60_000, (long)retention.TotalMilliseconds / 2), store.RetainDuplicates)
                     : Streamiz.Kafka.Net.State.Stores.InMemoryWindowStore(store.Name, retention, size, store.RetainDuplicates);
-                var builder = Streamiz.Kafka.Net.State.Stores.WindowStoreBuilder(supplier, keySerde, valueSerde);
-                Builder.AddStateStore(store.Logging ? builder.WithLoggingEnabled(new Dictionary<string, string>()) : builder.WithLoggingDisabled());
+                AddStateStore(Streamiz.Kafka.Net.State.Stores.WindowStoreBuilder(supplier, keySerde, valueSerde), store.Logging);
                 break;
             }
             case "session":
@@ -156,6 +150,10 @@ public sealed class KsmlTopologyBuilder
                 throw new NotSupportedException($"Store '{store.Name}': {store.StoreType} stores are not supported by Streamiz.Kafka.Net 1.8.2.");
         }
     }
+
+    /// <summary>Adds a store to the topology, with a changelog topic when <paramref name="logging"/>.</summary>
+    internal void AddStateStore<T>(Streamiz.Kafka.Net.State.IStoreBuilder<T> builder, bool logging) where T : IStateStore =>
+        Builder.AddStateStore(logging ? builder.WithLoggingEnabled(new Dictionary<string, string>()) : builder.WithLoggingDisabled());
 
     /// <summary>Serves a store the runtime builds itself (session and sliding windows) to state queries.</summary>
     internal void AddQuery(Hosting.KsmlStoreQuery query) => _queries[query.Name] = query;

@@ -40,8 +40,7 @@ internal static class WindowedAggregation
     public static void AddStore<K, W, VA>(KsmlTopologyBuilder ksml, string storeName, bool persistent, bool logging, ISerDes<K> keySerde, ISerDes<VA> valueSerde, WindowFormat<W, VA> format)
     {
         var supplier = persistent ? Stores.PersistentKeyValueStore(storeName) : Stores.InMemoryKeyValueStore(storeName);
-        var windows = Stores.KeyValueStoreBuilder(supplier, keySerde, new WindowListSerDes<W, VA>(valueSerde, format));
-        ksml.Builder.AddStateStore(logging ? windows.WithLoggingEnabled(new Dictionary<string, string>()) : windows.WithLoggingDisabled());
+        ksml.AddStateStore(Stores.KeyValueStoreBuilder(supplier, keySerde, new WindowListSerDes<W, VA>(valueSerde, format)), logging);
         ksml.AddQuery(Hosting.KsmlStoreQuery.KeyWindows<K, W, VA>(storeName, w => (format.Window(w), format.Split(w).Aggregate)));
     }
 
