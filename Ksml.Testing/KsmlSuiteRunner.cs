@@ -52,6 +52,8 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         }).ToList());
     }
 
+    private static readonly string[] AvroNotations = ["avro", "confluent_avro", "apicurio_avro"];
+
     /// <summary>
     /// As KSML's test runner does, every Avro notation of a test (avro, confluent_avro, apicurio_avro) shares one
     /// registry in memory, which holds, under each topic's subject, the schema the suite's streams name for it:
@@ -61,15 +63,10 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
     {
         var registry = new InMemorySchemaRegistry();
         var avro = new NotationOptions("confluent_avro") { Registry = registry };
-        KsmlNotations.Configure(schemaDirectory, new Dictionary<string, NotationOptions>
-        {
-            ["avro"] = avro,
-            ["confluent_avro"] = avro,
-            ["apicurio_avro"] = avro,
-        });
+        KsmlNotations.Configure(schemaDirectory, AvroNotations.ToDictionary(notation => notation, _ => avro));
         foreach (var stream in suite.Streams)
             foreach (var (type, subject) in new[] { (stream.KeyType.Type, stream.Topic + "-key"), (stream.ValueType.Type, stream.Topic + "-value") })
-                if (type?.Resolve() is Compiler.Types.NotationType { Notation: "avro" or "confluent_avro" or "apicurio_avro", Schema: { } name }
+                if (type?.Resolve() is Compiler.Types.NotationType { Schema: { } name } notation && AvroNotations.Contains(notation.Notation)
                     && Path.Combine(schemaDirectory, name + ".avsc") is var file && File.Exists(file))
                     registry.Register(subject, Avro.Schema.Parse(File.ReadAllText(file)).ToString(), Confluent.SchemaRegistry.SchemaType.Avro);
     }
@@ -259,7 +256,6 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
         }).ToList();
     }
 
-    /// <summary>The driver's stores, typed as the definition declared them, for the assert functions.</summary>
     /// <summary>The stores an assert block names: declared ones and those operations create (a count's or a table's <c>store:</c>).</summary>
     private sealed class DriverStores(TopologyTestDriver driver, IReadOnlyDictionary<string, KsmlStoreQuery> stores) : IKsmlStoreProvider
     {

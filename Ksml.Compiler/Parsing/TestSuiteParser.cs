@@ -168,7 +168,7 @@ public sealed class TestSuiteParser
         if (reader.MappingField("generator") is { } function)
         {
             var fields = new MappingReader(_context, function, "the generator", GeneratorKeys);
-            if (fields.Name("name") is { } generatorName && !Regex.IsMatch(generatorName.Name, @"^[A-Za-z_]\w*$"))
+            if (fields.Name("name") is { } generatorName && !DefinitionParser.IsIdentifier(generatorName.Name))
                 _context.Report(DiagnosticDescriptors.InvalidPythonIdentifier, generatorName.Span, "the generator's name", generatorName.Name);
             if (fields.Scalar("type") is { Value: not "generator" } type)
                 _context.Report(DiagnosticDescriptors.InvalidValue, type.Span, type.Value, "function type for a test generator", "generator");

@@ -293,30 +293,22 @@ class StoreIterator(list):
         self._at = len(self)
 
 
-def _iterating(method):
+def _iterating(method, backward=False):
     def call(*args):
         result = method(*args)
-        return StoreIterator(result) if type(result) is list else result
+        if type(result) is not list:
+            return result
+        return StoreIterator(reversed(result) if backward else result)
     return call
 
 
-_ITERATING = ("all", "fetch", "fetchAll", "findSessions")
-
-
-def _backward(method):
-    def call(*args):
-        result = method(*args)
-        return StoreIterator(reversed(result)) if type(result) is list else result
-    return call
-
-
-# KSML's window and session stores also answer newest first: backwardAll(), backwardFetch(), ...
+# Methods answering many entries, and their newest-first twins (KSML's window and session stores have both).
 _BACKWARD = {"all": "backwardAll", "fetch": "backwardFetch", "fetchAll": "backwardFetchAll", "findSessions": "backwardFindSessions"}
 
 
 def make_store(kind, methods):
     """A store proxy whose methods are the runtime's builtins, called without a Python frame in between
     (those returning many entries get one, to give their list KSML's iterator methods)."""
-    proxy = {name: _iterating(m) if name in _ITERATING else m for name, m in methods.items()}
-    proxy.update({_BACKWARD[name]: _backward(m) for name, m in methods.items() if name in _BACKWARD})
+    proxy = {name: _iterating(m) if name in _BACKWARD else m for name, m in methods.items()}
+    proxy.update({_BACKWARD[name]: _iterating(m, backward=True) for name, m in methods.items() if name in _BACKWARD})
     return types.SimpleNamespace(kind=kind, **proxy)

@@ -37,9 +37,8 @@ public static class KsmlValues
             if (underlying == typeof(bool))
                 return value switch
                 {
-                    JsonValue jb when jb.GetValueKind() is JsonValueKind.True or JsonValueKind.False => jb.GetValue<bool>(),
+                    JsonValue jb => Serdes.LosslessValues.ToBoolean(jb),
                     string text when bool.TryParse(text, out var parsed) => parsed,
-                    JsonValue jt when jt.TryGetValue<string>(out var text) && bool.TryParse(text, out var parsed) => parsed,
                     _ => throw Mismatch(value, target, what),
                 };
             if (underlying == typeof(long) || underlying == typeof(int) || underlying == typeof(short) || underlying == typeof(sbyte))
