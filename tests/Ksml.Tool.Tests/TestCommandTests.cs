@@ -63,32 +63,18 @@ public sealed class TestCommandTests
         Assert.That(exit, Is.EqualTo(1));
     }
 
-    [Test]
-    public void A_timestamped_store_takes_a_timestamp_on_put_and_answers_value_and_timestamp_on_get_as_in_KSML()
+    // KSML behaviours a suite of its own proves, each test of it passing.
+    [TestCase("stores/timestamped.test.yaml", "get_answers_the_value_and_the_timestamp_put_was_given",
+        TestName = "A timestamped store takes a timestamp on put and answers value and timestamp on get, as in KSML")]
+    [TestCase("stores/versioned.test.yaml", "get_answers_the_newest_value_or_the_one_valid_at_a_time_within_the_history_retention",
+        TestName = "A versioned store answers the newest value or the one valid at a time, as in KSML")]
+    [TestCase("avro/bare-avro.test.yaml", "records_are_read_and_written_with_the_registrys_schema",
+        TestName = "Bare avro notations read and write through the suite's registry, as in KSML's test runner")]
+    public void A_suite_of_a_ksml_behaviour_passes(string suite, string test)
     {
-        var (exit, output) = RunKsml("test", Path.Combine(Suites, "stores", "timestamped.test.yaml"));
+        var (exit, output) = RunKsml("test", Path.Combine(Suites, suite));
 
-        Assert.That(output, Does.Contain("PASS get_answers_the_value_and_the_timestamp_put_was_given"), output);
-        Assert.That(exit, Is.EqualTo(0), output);
-    }
-
-    [Test]
-    public void A_versioned_store_answers_the_newest_value_or_the_one_valid_at_a_time_as_in_KSML()
-    {
-        var (exit, output) = RunKsml("test", Path.Combine(Suites, "stores", "versioned.test.yaml"));
-
-        Assert.That(output, Does.Contain("PASS get_answers_the_newest_value_or_the_one_valid_at_a_time_within_the_history_retention"), output);
-        Assert.That(exit, Is.EqualTo(0), output);
-    }
-
-    [Test]
-    public void Bare_avro_notations_read_and_write_through_the_suites_registry_as_in_KSMLs_test_runner()
-    {
-        var suite = Path.Combine(Suites, "avro", "bare-avro.test.yaml");
-
-        var (exit, output) = RunKsml("test", suite);
-
-        Assert.That(output, Does.Contain("PASS records_are_read_and_written_with_the_registrys_schema"), output);
+        Assert.That(output, Does.Contain("PASS " + test), output);
         Assert.That(exit, Is.EqualTo(0), output);
     }
 
