@@ -364,22 +364,42 @@ public static class KsmlOperations
     /// <summary><c>repartition</c>, optionally with a partition count and a Python partitioner.</summary>
     public static IKStream<K, V> KsmlRepartition<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, int? numberOfPartitions, KsmlFunctionDefinition? partitioner, string name, string keyType, string valueType)
     {
-        var repartitioned = Repartitioned<K, V>.As(name).WithKeySerdes(KsmlSerdes.For<K>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType));
-        if (numberOfPartitions is { } n && !ksml.UnderTestDriver)
-            repartitioned = repartitioned.WithNumberOfPartitions(n);
-        if (partitioner is not null)
-            repartitioned = repartitioned.WithStreamPartitioner(Partitioner<K, V>(ksml, partitioner, name));
-        return stream.Repartition(repartitioned);
+        if (partitioner is null)
+            return stream.Repartition(Repartitioned<K, V>.As(name).WithKeySerdes(KsmlSerdes.For<K>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType)).Partitions(ksml, numberOfPartitions));
+        // Streamiz names the topic after the operation, inside the application's namespace.
+        var routed = stream.Partitioned(ksml, partitioner, context => $"{context.ApplicationId}-{name}-repartition", name);
+        var repartitioned = Repartitioned<K, RoutedRecord<V>>.As(name)
+            .WithKeySerdes(KsmlSerdes.For<K>(keyType))
+            .WithValueSerdes(new RoutedValueSerDes<V>(KsmlSerdes.For<V>(valueType)))
+            .WithStreamPartitioner(new RoutedPartitioner<K, V>())
+            .Partitions(ksml, numberOfPartitions);
+        return routed.Repartition(repartitioned).MapValues((_, r, _) => r.Value, name + "_routed");
     }
 
+    private static Repartitioned<K, V> Partitions<K, V>(this Repartitioned<K, V> repartitioned, KsmlTopologyBuilder ksml, int? numberOfPartitions) =>
+        numberOfPartitions is { } n && !ksml.UnderTestDriver ? repartitioned.WithNumberOfPartitions(n) : repartitioned;
+
     /// <summary>
-    /// A partitioner runs in the sink, the only place that knows the partition count, and a sink cannot drop a
-    /// record: a failed one is written to the partition the producer picks (murmur2 of the key).
+    /// Calls a partitioner one step before the sink, where a failed one can drop the record; the sink then writes
+    /// to the partition it picked. Only a sink knows a topic's partition count, so it is asked of the sinks'
+    /// record collector (<see cref="Kafka.StreamizTask.PartitionsFor"/>). A partition outside the topic is a failure
+    /// of the step, as the producer would refuse it.
     /// </summary>
-    private static Func<string, K, V, Confluent.Kafka.Partition, int, Confluent.Kafka.Partition> Partitioner<K, V>(KsmlTopologyBuilder ksml, KsmlFunctionDefinition partitioner, string name)
+    private static IKStream<K, RoutedRecord<V>> Partitioned<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition partitioner, Func<Streamiz.Kafka.Net.ProcessorContext, string> topicOf, string name)
     {
-        var step = new FunctionStep<Confluent.Kafka.Partition>(ksml, partitioner, name + "_partitioner", (result, what) => new Confluent.Kafka.Partition(KsmlValues.To<int>(result, what)));
-        return (topic, k, v, _, count) => step.Call(k, v, null, null, topic, k, v, count).Or(Confluent.Kafka.Partition.Any);
+        var step = new FunctionStep<int>(ksml, partitioner, name + "_partitioner");
+        return stream.Passed(name + "_partition", (k, v, c) =>
+        {
+            var topic = Kafka.StreamizTask.CurrentContext() is { } context ? topicOf(context) : c.Topic;
+            return step.Settle(k, v, SourceRecord.Of(c), () =>
+            {
+                var count = Kafka.StreamizTask.PartitionsFor(topic);
+                var partition = step.Convert(step.Function.Invoke(null, topic, k, v, count));
+                return partition >= 0 && partition < count
+                    ? new RoutedRecord<V>(v, topic, partition)
+                    : throw new ArgumentOutOfRangeException(nameof(partitioner), partition, $"{partitioner.Name} picked partition {partition} of {topic}, which has {count}");
+            });
+        });
     }
 
     // ---- sinks ---------------------------------------------------------------------------------
@@ -394,7 +414,8 @@ public static class KsmlOperations
         if (partitioner is null)
             stream.ToProducerPartitioned(FixedTopic<K, V>(target.Topic), keySerde, valueSerde, name);
         else
-            stream.To(target.Topic, Partitioner<K, V>(ksml, partitioner, name), keySerde, valueSerde, name);
+            stream.Partitioned(ksml, partitioner, _ => target.Topic, name)
+                .To(FixedTopic<K, RoutedRecord<V>>(target.Topic), new RoutedPartitioner<K, V>(), keySerde, new RoutedValueSerDes<V>(valueSerde), name);
     }
 
     /// <summary>

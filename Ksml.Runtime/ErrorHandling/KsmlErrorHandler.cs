@@ -109,6 +109,7 @@ public sealed class KsmlErrorHandler
         }
         catch (Exception ex) when (ex is not KsmlStopException)
         {
+            source ??= SourceRecord.Current();
             var policy = Options.Process;
             var located = Locate(ex, function, policy.LogPayload);
             if (policy.Log)

@@ -213,6 +213,20 @@ public sealed class StreamApplicationTests
     }
 
     [Test]
+    public async Task Python_partitioners_pick_the_partition_of_a_repartition_topic_and_of_a_sink()
+    {
+        await using var host = await Start(Kafka.Options(AppId(), partitions: 4));
+        var records = Enumerable.Range(0, 20).Select(i => ($"{i}", $"v{i}")).ToArray();
+        Kafka.Produce(_broker, Topics.partitioned_in, records);
+
+        var outputs = Kafka.ReadRaw(_broker, Topics.partitioned_out.Topic, records.Length);
+
+        Assert.That(outputs.Select(o => System.Text.Encoding.UTF8.GetString(o.Message.Value!)), Is.EquivalentTo(records.Select(r => r.Item2)));
+        foreach (var output in outputs)
+            Assert.That(output.Partition.Value, Is.EqualTo(int.Parse(System.Text.Encoding.UTF8.GetString(output.Message.Key!)) % 4));
+    }
+
+    [Test]
     public async Task The_embedded_broker_dropping_old_records_is_logged_as_a_warning()
     {
         var warnings = new RecordingLoggerProvider((category, level) => category == "ksml" && level >= LogLevel.Warning);

@@ -174,6 +174,47 @@ public sealed class StatefulOperationTests
         Assert.That(logs.Lines.Select(l => l.Message), Has.Some.Contains("TypeError"));
     }
 
+    private sealed class DeadLetterList : Ksml.Runtime.ErrorHandling.IDeadLetterSink
+    {
+        public List<Dictionary<string, string>> Headers { get; } = [];
+
+        public void Send(string topic, byte[]? key, byte[]? value, Confluent.Kafka.Headers headers) =>
+            Headers.Add(headers.ToDictionary(h => h.Key, h => System.Text.Encoding.UTF8.GetString(h.GetValueBytes())));
+    }
+
+    [Test]
+    public void Dead_letters_of_aggregators_and_joiners_carry_the_coordinates_of_the_record_that_failed()
+    {
+        // Streamiz calls aggregators and joiners without a record context; the dead letter must still say where
+        // the record is, so it can be replayed or deduplicated.
+        using var logs = new CapturingLoggerFactory();
+        var deadLetters = new DeadLetterList();
+        var continueOnFail = new Ksml.Runtime.ErrorHandling.ErrorHandlingOptions
+        {
+            Process = new() { Handler = Ksml.Runtime.ErrorHandling.ErrorHandlerKind.ContinueOnFail, DeadLetterTopic = "failed" },
+        };
+        using var driver = new KsmlDriver(new StatefulKsml(), logs, new Ksml.Runtime.ErrorHandling.KsmlErrorHandler(continueOnFail, logs, deadLetters));
+        var customers = driver.Input<string, JsonNode>(StatefulKsml.Topics.customers);
+        var shipments = driver.Input<string, JsonNode>(Topics.shipments);
+        var purchases = driver.Input<string, JsonNode>(Topics.purchases);
+
+        customers.PipeInput("ann", Json("""{"name":"Ann Smith"}"""), At(0));
+        shipments.PipeInput("ann", Json("""{"item":"book"}"""), At(1));
+        shipments.PipeInput("ann", Json("\"not an object\""), At(2)); // the joiner's {**value1} raises TypeError
+        purchases.PipeInput("p1", Json("""{"customer":"ann","amount":"ten"}"""), At(3)); // the aggregator's + raises TypeError
+
+        var byStep = deadLetters.Headers.ToLookup(h => h["ksml.error.function"]);
+        Assert.Multiple(() =>
+        {
+            var joined = byStep["join_customer"].Single();
+            Assert.That((joined["ksml.source.topic"], joined["ksml.source.offset"]), Is.EqualTo((Topics.shipments.Topic, "1")), "the second shipment");
+            var aggregated = byStep["add_spend"].Single();
+            Assert.That(aggregated["ksml.source.topic"], Does.EndWith("-repartition"), "the aggregator reads the repartitioned record");
+            Assert.That(aggregated["ksml.source.offset"], Is.EqualTo("0"));
+            Assert.That(aggregated, Contains.Key("ksml.source.partition"));
+        });
+    }
+
     [Test]
     public void Stream_stream_join_within_the_time_difference()
     {

@@ -185,6 +185,37 @@ public sealed class TableAndWindowTests
         Assert.That((record.Message.Key, record.Partition.Value), Is.EqualTo(("7", 0)));
     }
 
+    private sealed class DeadLetterList : Ksml.Runtime.ErrorHandling.IDeadLetterSink
+    {
+        public List<(string Topic, Dictionary<string, string> Headers)> Sent { get; } = [];
+
+        public void Send(string topic, byte[]? key, byte[]? value, Confluent.Kafka.Headers headers) =>
+            Sent.Add((topic, headers.ToDictionary(h => h.Key, h => System.Text.Encoding.UTF8.GetString(h.GetValueBytes()))));
+    }
+
+    [Test]
+    public void A_record_whose_partitioner_fails_is_dead_lettered_and_not_also_written()
+    {
+        // The partitioner ran in the sink, which cannot drop a record: a failed one was dead-lettered and then
+        // written anyway, to whichever partition the producer picked.
+        using var logs = new CapturingLoggerFactory();
+        var deadLetters = new DeadLetterList();
+        var continueOnFail = new Ksml.Runtime.ErrorHandling.ErrorHandlingOptions
+        {
+            Process = new() { Handler = Ksml.Runtime.ErrorHandling.ErrorHandlerKind.ContinueOnFail, DeadLetterTopic = "failed" },
+        };
+        using var driver = new KsmlDriver(new TablesKsml(), logs, new Ksml.Runtime.ErrorHandling.KsmlErrorHandler(continueOnFail, logs, deadLetters));
+        var input = driver.Input<string, string>(Topics.partitioned_in);
+        var output = driver.Output<string, string>(Topics.partitioned_out);
+
+        input.PipeInput("not a number", "a"); // int(key) raises ValueError
+        input.PipeInput("7", "b");
+
+        Assert.That(output.ReadKeyValueList().Select(r => r.Message.Value), Is.EqualTo(new[] { "b" }));
+        Assert.That(deadLetters.Sent.Select(d => (d.Topic, d.Headers["ksml.error.type"], d.Headers["ksml.source.offset"])),
+            Is.EqualTo(new[] { ("failed", "ValueError", "0") }));
+    }
+
     [Test]
     public void Print_writes_what_the_key_value_printer_returns_to_the_file()
     {

@@ -1,0 +1,58 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using Streamiz.Kafka.Net;
+using Streamiz.Kafka.Net.Processors;
+
+namespace Ksml.Runtime.Kafka;
+
+/// <summary>
+/// What Streamiz knows on the stream thread about the task it is processing, and does not make public: the task
+/// (a thread-static of its TaskManager, set around every task's processing, the test driver's included), the
+/// record being processed, and the partition count of a topic its producer writes to. Streamiz calls reducers,
+/// aggregators, joiners and partitioners without a record context, and only a sink knows partition counts;
+/// Ksml.Runtime is built against Streamiz 1.8.2, whose source these accessors were read from.
+/// </summary>
+internal static class StreamizTask
+{
+    private static readonly Assembly Streamiz = typeof(ProcessorContext).Assembly;
+
+    private static readonly FieldInfo? CurrentTaskField = Streamiz
+        .GetType("Streamiz.Kafka.Net.Processors.Internal.TaskManager")
+        ?.GetField("_currentTask", BindingFlags.NonPublic | BindingFlags.Static);
+
+    private static readonly PropertyInfo? RecordContextProperty =
+        typeof(ProcessorContext).GetProperty("RecordContext", BindingFlags.NonPublic | BindingFlags.Instance);
+
+    private static readonly Func<ProcessorContext, string, int>? PartitionCount = CompilePartitionCount();
+
+    /// <summary>The context of the task this thread is processing; null outside a task.</summary>
+    public static ProcessorContext? CurrentContext()
+    {
+        var task = CurrentTaskField?.GetValue(null);
+        return task?.GetType().GetProperty("Context", BindingFlags.Public | BindingFlags.Instance)?.GetValue(task) as ProcessorContext;
+    }
+
+    /// <summary>The record the task this thread is processing is at; null outside a task.</summary>
+    public static IRecordContext? CurrentRecord() =>
+        CurrentContext() is { } context ? RecordContextProperty?.GetValue(context) as IRecordContext : null;
+
+    /// <summary>The number of partitions of <paramref name="topic"/>, as the task's sinks see it (Streamiz caches it per topic).</summary>
+    /// <exception cref="InvalidOperationException">Called outside a task, or Streamiz changed.</exception>
+    public static int PartitionsFor(string topic) =>
+        CurrentContext() is { } context && PartitionCount is { } count
+            ? count(context, topic)
+            : throw new InvalidOperationException($"The partition count of {topic} is only known on a stream thread, inside a task.");
+
+    // (context, topic) => context.RecordCollector.PartitionsFor(topic), compiled once: it runs once per record.
+    private static Func<ProcessorContext, string, int>? CompilePartitionCount()
+    {
+        var collector = typeof(ProcessorContext).GetProperty("RecordCollector", BindingFlags.NonPublic | BindingFlags.Instance);
+        var partitionsFor = collector?.PropertyType.GetMethod("PartitionsFor", [typeof(string)]);
+        if (collector is null || partitionsFor is null)
+            return null;
+        var context = Expression.Parameter(typeof(ProcessorContext), "context");
+        var topic = Expression.Parameter(typeof(string), "topic");
+        return Expression.Lambda<Func<ProcessorContext, string, int>>(
+            Expression.Call(Expression.Property(context, collector), partitionsFor, topic), context, topic).Compile();
+    }
+}
