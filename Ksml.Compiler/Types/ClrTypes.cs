@@ -18,13 +18,13 @@ public static class ClrTypes
             case PrimitiveType p:
                 return p.Kind switch
                 {
-                    PrimitiveKind.Boolean => "bool",
-                    PrimitiveKind.Byte => "sbyte",
-                    PrimitiveKind.Short => "short",
-                    PrimitiveKind.Int => "int",
-                    PrimitiveKind.Long => "long",
-                    PrimitiveKind.Float => "float",
-                    PrimitiveKind.Double => "double",
+                    PrimitiveKind.Boolean => "bool?",
+                    PrimitiveKind.Byte => "sbyte?",
+                    PrimitiveKind.Short => "short?",
+                    PrimitiveKind.Int => "int?",
+                    PrimitiveKind.Long => "long?",
+                    PrimitiveKind.Float => "float?",
+                    PrimitiveKind.Double => "double?",
                     PrimitiveKind.String => "string?",
                     PrimitiveKind.Bytes => "byte[]?",
                     _ => Object,

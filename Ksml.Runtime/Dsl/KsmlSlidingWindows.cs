@@ -40,8 +40,8 @@ public static class KsmlSlidingWindows
         new(stream, timeDifferenceMs, graceMs ?? 0);
 
     /// <summary><c>count</c> on a sliding-windowed stream.</summary>
-    public static IKTable<Windowed<K>, long> KsmlCount<K, V>(this KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType) =>
-        Aggregate(windowed, ksml, store, name, keyType, "long", new SlidingAggregation<K, V, long>(() => 0L, null, (_, _, count) => count + 1));
+    public static IKTable<Windowed<K>, long?> KsmlCount<K, V>(this KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType) =>
+        Aggregate(windowed, ksml, store, name, keyType, "long", new SlidingAggregation<K, V, long?>(() => 0L, null, (_, _, count) => (count ?? 0) + 1));
 
     /// <summary><c>reduce</c> on a sliding-windowed stream: a window's first value starts it.</summary>
     public static IKTable<Windowed<K>, V> KsmlReduce<K, V>(this KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)

@@ -25,7 +25,13 @@ public static class KsmlSerdes
         return ClrTypeNamed(Ksml.Compiler.Types.ClrTypes.Of(parsed));
     }
 
-    private static Type ClrTypeNamed(string name) => name.TrimEnd('?') switch
+    private static Type ClrTypeNamed(string name)
+    {
+        var type = NonNullClrTypeNamed(name.TrimEnd('?'));
+        return name.EndsWith('?') && type.IsValueType ? typeof(Nullable<>).MakeGenericType(type) : type;
+    }
+
+    private static Type NonNullClrTypeNamed(string name) => name switch
     {
         "bool" => typeof(bool),
         "sbyte" => typeof(sbyte),

@@ -274,9 +274,9 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 161 "/project/more-operations.ksml.yaml"
         ITimeWindowedKStream<string?, string?> count_per_minute_as_json_2_windowByTime = count_per_minute_as_json_1_groupByKey.KsmlWindowByTime(60000, null, null);
 #line 164 "/project/more-operations.ksml.yaml"
-        IKTable<Windowed<string?>, long> count_per_minute_as_json_3_count = count_per_minute_as_json_2_windowByTime.KsmlCount(ksml, null, "more-operations_count_per_minute_as_json_3_count", "string", 60000);
+        IKTable<Windowed<string?>, long?> count_per_minute_as_json_3_count = count_per_minute_as_json_2_windowByTime.KsmlCount(ksml, null, "more-operations_count_per_minute_as_json_3_count", "string", 60000);
 #line 165 "/project/more-operations.ksml.yaml"
-        IKStream<Windowed<string?>, long> count_per_minute_as_json_4_toStream = count_per_minute_as_json_3_count.ToStream("more-operations_count_per_minute_as_json_4_toStream");
+        IKStream<Windowed<string?>, long?> count_per_minute_as_json_4_toStream = count_per_minute_as_json_3_count.ToStream("more-operations_count_per_minute_as_json_4_toStream");
 #line 166 "/project/more-operations.ksml.yaml"
         count_per_minute_as_json_4_toStream.KsmlTo(ksml, Topics.windowed_counts_as_json, null, "more-operations_count_per_minute_as_json_to");
 
@@ -286,11 +286,11 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 171 "/project/more-operations.ksml.yaml"
         IKGroupedStream<string?, string?> count_as_text_1_groupByKey = count_as_text_source.KsmlGroupByKey("more-operations_count_as_text_1_groupByKey");
 #line 172 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long> count_as_text_2_count = count_as_text_1_groupByKey.KsmlCount(ksml, null, "more-operations_count_as_text_2_count", "string");
+        IKTable<string?, long?> count_as_text_2_count = count_as_text_1_groupByKey.KsmlCount(ksml, null, "more-operations_count_as_text_2_count", "string");
 #line 173 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> count_as_text_3_toStream = count_as_text_2_count.ToStream("more-operations_count_as_text_3_toStream");
+        IKStream<string?, long?> count_as_text_3_toStream = count_as_text_2_count.ToStream("more-operations_count_as_text_3_toStream");
 #line 174 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> count_as_text_4_convertValue = count_as_text_3_toStream.KsmlConvert<string?, long, string?, string?>("more-operations_count_as_text_4_convertValue");
+        IKStream<string?, string?> count_as_text_4_convertValue = count_as_text_3_toStream.KsmlConvert<string?, long?, string?, string?>("more-operations_count_as_text_4_convertValue");
 #line 176 "/project/more-operations.ksml.yaml"
         count_as_text_4_convertValue.KsmlTo(ksml, Topics.word_counts_as_text, null, "more-operations_count_as_text_to");
 
@@ -298,7 +298,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 179 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> text_as_long_source = ksml.Stream<string?, string?>(Topics.counts_as_text);
 #line 181 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> text_as_long_1_convertValue = text_as_long_source.KsmlConvert<string?, string?, string?, long>("more-operations_text_as_long_1_convertValue");
+        IKStream<string?, long?> text_as_long_1_convertValue = text_as_long_source.KsmlConvert<string?, string?, string?, long?>("more-operations_text_as_long_1_convertValue");
 #line 183 "/project/more-operations.ksml.yaml"
         text_as_long_1_convertValue.KsmlTo(ksml, Topics.counts_as_long, null, "more-operations_text_as_long_to");
 
@@ -328,48 +328,48 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
         // Pipeline 'count_team'
 #line 236 "/project/more-operations.ksml.yaml"
 #line 238 "/project/more-operations.ksml.yaml"
-        IKGroupedTable<string?, long> count_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.to_team, "more-operations_count_team_1_groupBy");
+        IKGroupedTable<string?, long?> count_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long?>(ksml, Functions.to_team, "more-operations_count_team_1_groupBy");
 #line 240 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long> count_team_2_count = count_team_1_groupBy.KsmlCount(ksml, null, "more-operations_count_team_2_count", "string");
+        IKTable<string?, long?> count_team_2_count = count_team_1_groupBy.KsmlCount(ksml, null, "more-operations_count_team_2_count", "string");
 #line 241 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> count_team_3_toStream = count_team_2_count.ToStream("more-operations_count_team_3_toStream");
+        IKStream<string?, long?> count_team_3_toStream = count_team_2_count.ToStream("more-operations_count_team_3_toStream");
 #line 242 "/project/more-operations.ksml.yaml"
         count_team_3_toStream.KsmlTo(ksml, Topics.team_sizes, null, "more-operations_count_team_to");
 
         // Pipeline 'sum_team'
 #line 245 "/project/more-operations.ksml.yaml"
 #line 247 "/project/more-operations.ksml.yaml"
-        IKGroupedTable<string?, long> sum_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.to_team, "more-operations_sum_team_1_groupBy");
+        IKGroupedTable<string?, long?> sum_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long?>(ksml, Functions.to_team, "more-operations_sum_team_1_groupBy");
 #line 249 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long> sum_team_2_aggregate = sum_team_1_groupBy.KsmlAggregate<string?, long, long>(ksml, Functions.start_at_zero, Functions.add_points, Functions.remove_points, Stores.team_points_store, "more-operations_sum_team_2_aggregate", "string", "long");
+        IKTable<string?, long?> sum_team_2_aggregate = sum_team_1_groupBy.KsmlAggregate<string?, long?, long?>(ksml, Functions.start_at_zero, Functions.add_points, Functions.remove_points, Stores.team_points_store, "more-operations_sum_team_2_aggregate", "string", "long");
 #line 256 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> sum_team_3_toStream = sum_team_2_aggregate.ToStream("more-operations_sum_team_3_toStream");
+        IKStream<string?, long?> sum_team_3_toStream = sum_team_2_aggregate.ToStream("more-operations_sum_team_3_toStream");
 #line 257 "/project/more-operations.ksml.yaml"
         sum_team_3_toStream.KsmlTo(ksml, Topics.team_points, null, "more-operations_sum_team_to");
 
         // Pipeline 'windowed_sum'
 #line 260 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> windowed_sum_source = ksml.Stream<string?, long>(Topics.windowed_sums_in);
+        IKStream<string?, long?> windowed_sum_source = ksml.Stream<string?, long?>(Topics.windowed_sums_in);
 #line 262 "/project/more-operations.ksml.yaml"
-        IKGroupedStream<string?, long> windowed_sum_1_groupByKey = windowed_sum_source.KsmlGroupByKey("more-operations_windowed_sum_1_groupByKey");
+        IKGroupedStream<string?, long?> windowed_sum_1_groupByKey = windowed_sum_source.KsmlGroupByKey("more-operations_windowed_sum_1_groupByKey");
 #line 263 "/project/more-operations.ksml.yaml"
-        ITimeWindowedKStream<string?, long> windowed_sum_2_windowByTime = windowed_sum_1_groupByKey.KsmlWindowByTime(60000, null, null);
+        ITimeWindowedKStream<string?, long?> windowed_sum_2_windowByTime = windowed_sum_1_groupByKey.KsmlWindowByTime(60000, null, null);
 #line 266 "/project/more-operations.ksml.yaml"
-        IKTable<Windowed<string?>, long> windowed_sum_3_reduce = windowed_sum_2_windowByTime.KsmlReduce(ksml, Functions.sum, null, "more-operations_windowed_sum_3_reduce", "string", "long", 60000);
+        IKTable<Windowed<string?>, long?> windowed_sum_3_reduce = windowed_sum_2_windowByTime.KsmlReduce(ksml, Functions.sum, null, "more-operations_windowed_sum_3_reduce", "string", "long", 60000);
 #line 268 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> windowed_sum_4_toStream = windowed_sum_3_reduce.KsmlToStream<Windowed<string?>, long, string?>(ksml, Functions.windowed_sum_toStream4_mapper, "more-operations_windowed_sum_4_toStream");
+        IKStream<string?, long?> windowed_sum_4_toStream = windowed_sum_3_reduce.KsmlToStream<Windowed<string?>, long?, string?>(ksml, Functions.windowed_sum_toStream4_mapper, "more-operations_windowed_sum_4_toStream");
 #line 273 "/project/more-operations.ksml.yaml"
         windowed_sum_4_toStream.KsmlTo(ksml, Topics.windowed_sums, null, "more-operations_windowed_sum_to");
 
         // Pipeline 'limited'
 #line 276 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> limited_source = ksml.Stream<string?, long>(Topics.limited_in);
+        IKStream<string?, long?> limited_source = ksml.Stream<string?, long?>(Topics.limited_in);
 #line 278 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long> limited_1_toTable = limited_source.KsmlToTable(ksml, null, "more-operations_limited_1_toTable", "string", "long");
+        IKTable<string?, long?> limited_1_toTable = limited_source.KsmlToTable(ksml, null, "more-operations_limited_1_toTable", "string", "long");
 #line 279 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long> limited_2_suppress = limited_1_toTable.KsmlSuppressUntilTimeLimit(10000, null, false, "more-operations_limited_2_suppress", "string", "long");
+        IKTable<string?, long?> limited_2_suppress = limited_1_toTable.KsmlSuppressUntilTimeLimit(10000, null, false, "more-operations_limited_2_suppress", "string", "long");
 #line 282 "/project/more-operations.ksml.yaml"
-        IKStream<string?, long> limited_3_toStream = limited_2_suppress.ToStream("more-operations_limited_3_toStream");
+        IKStream<string?, long?> limited_3_toStream = limited_2_suppress.ToStream("more-operations_limited_3_toStream");
 #line 283 "/project/more-operations.ksml.yaml"
         limited_3_toStream.KsmlTo(ksml, Topics.limited_out, null, "more-operations_limited_to");
 

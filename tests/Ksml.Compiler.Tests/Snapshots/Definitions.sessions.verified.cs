@@ -200,7 +200,7 @@ visits_by_session.put({""key"": key, ""start"": start, ""end"": end}, count)
     public void Build(KsmlTopologyBuilder ksml)
     {
 #line 30 "/project/sessions.ksml.yaml"
-        ksml.AddStore<string?, long>(Stores.visits_by_session);
+        ksml.AddStore<string?, long?>(Stores.visits_by_session);
 
         // Pipeline 'count_sessions'
 #line 76 "/project/sessions.ksml.yaml"

@@ -129,11 +129,11 @@ public sealed partial class SlidingKsml : IKsmlDefinition
 #line 27 "/project/sliding.ksml.yaml"
         KsmlSlidingWindowedStream<string?, JsonNode?> count_sliding_2_windowByTime = count_sliding_1_groupByKey.KsmlWindowBySliding(10000, null);
 #line 30 "/project/sliding.ksml.yaml"
-        IKTable<Windowed<string?>, long> count_sliding_3_count = count_sliding_2_windowByTime.KsmlCount(ksml, null, "sliding_count_sliding_3_count", "string");
+        IKTable<Windowed<string?>, long?> count_sliding_3_count = count_sliding_2_windowByTime.KsmlCount(ksml, null, "sliding_count_sliding_3_count", "string");
 #line 31 "/project/sliding.ksml.yaml"
-        IKStream<Windowed<string?>, long> count_sliding_4_toStream = count_sliding_3_count.ToStream("sliding_count_sliding_4_toStream");
+        IKStream<Windowed<string?>, long?> count_sliding_4_toStream = count_sliding_3_count.ToStream("sliding_count_sliding_4_toStream");
 #line 32 "/project/sliding.ksml.yaml"
-        IKStream<string?, long> count_sliding_5_transformKey = count_sliding_4_toStream.KsmlTransformKey<Windowed<string?>, long, string?>(ksml, Functions.window_key, "sliding_count_sliding_5_transformKey");
+        IKStream<string?, long?> count_sliding_5_transformKey = count_sliding_4_toStream.KsmlTransformKey<Windowed<string?>, long?, string?>(ksml, Functions.window_key, "sliding_count_sliding_5_transformKey");
 #line 34 "/project/sliding.ksml.yaml"
         count_sliding_5_transformKey.KsmlTo(ksml, Topics.sliding_counts, null, "sliding_count_sliding_to");
 
@@ -141,17 +141,17 @@ public sealed partial class SlidingKsml : IKsmlDefinition
 #line 37 "/project/sliding.ksml.yaml"
         IKStream<string?, JsonNode?> sum_sliding_source = ksml.Stream<string?, JsonNode?>(Topics.events);
 #line 39 "/project/sliding.ksml.yaml"
-        IKStream<string?, long> sum_sliding_1_transformValue = sum_sliding_source.KsmlTransformValue<string?, JsonNode?, long>(ksml, Functions.sum_sliding_transformValue1_mapper, "sliding_sum_sliding_1_transformValue");
+        IKStream<string?, long?> sum_sliding_1_transformValue = sum_sliding_source.KsmlTransformValue<string?, JsonNode?, long?>(ksml, Functions.sum_sliding_transformValue1_mapper, "sliding_sum_sliding_1_transformValue");
 #line 44 "/project/sliding.ksml.yaml"
-        IKStream<string?, long> sum_sliding_2_groupByKey = sum_sliding_1_transformValue.KsmlGroupByKeyForOwnWindows("sliding_sum_sliding_2_groupByKey", "string", "long");
+        IKStream<string?, long?> sum_sliding_2_groupByKey = sum_sliding_1_transformValue.KsmlGroupByKeyForOwnWindows("sliding_sum_sliding_2_groupByKey", "string", "long");
 #line 45 "/project/sliding.ksml.yaml"
-        KsmlSlidingWindowedStream<string?, long> sum_sliding_3_windowByTime = sum_sliding_2_groupByKey.KsmlWindowBySliding(10000, 30000);
+        KsmlSlidingWindowedStream<string?, long?> sum_sliding_3_windowByTime = sum_sliding_2_groupByKey.KsmlWindowBySliding(10000, 30000);
 #line 49 "/project/sliding.ksml.yaml"
-        IKTable<Windowed<string?>, long> sum_sliding_4_reduce = sum_sliding_3_windowByTime.KsmlReduce(ksml, Functions.sum_sliding_reduce4_reducer, null, "sliding_sum_sliding_4_reduce", "string", "long");
+        IKTable<Windowed<string?>, long?> sum_sliding_4_reduce = sum_sliding_3_windowByTime.KsmlReduce(ksml, Functions.sum_sliding_reduce4_reducer, null, "sliding_sum_sliding_4_reduce", "string", "long");
 #line 54 "/project/sliding.ksml.yaml"
-        IKStream<Windowed<string?>, long> sum_sliding_5_toStream = sum_sliding_4_reduce.ToStream("sliding_sum_sliding_5_toStream");
+        IKStream<Windowed<string?>, long?> sum_sliding_5_toStream = sum_sliding_4_reduce.ToStream("sliding_sum_sliding_5_toStream");
 #line 55 "/project/sliding.ksml.yaml"
-        IKStream<string?, long> sum_sliding_6_transformKey = sum_sliding_5_toStream.KsmlTransformKey<Windowed<string?>, long, string?>(ksml, Functions.window_key, "sliding_sum_sliding_6_transformKey");
+        IKStream<string?, long?> sum_sliding_6_transformKey = sum_sliding_5_toStream.KsmlTransformKey<Windowed<string?>, long?, string?>(ksml, Functions.window_key, "sliding_sum_sliding_6_transformKey");
 #line 57 "/project/sliding.ksml.yaml"
         sum_sliding_6_transformKey.KsmlTo(ksml, Topics.sliding_sums, null, "sliding_sum_sliding_to");
 #line default

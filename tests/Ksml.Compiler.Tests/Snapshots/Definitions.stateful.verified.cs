@@ -338,11 +338,11 @@ seen_orders.put(order_id, 1)
     public void Build(KsmlTopologyBuilder ksml)
     {
 #line 114 "/project/stateful.ksml.yaml"
-        ksml.AddStore<string?, long>(Stores.tallies);
+        ksml.AddStore<string?, long?>(Stores.tallies);
 #line 109 "/project/stateful.ksml.yaml"
-        ksml.AddStore<string?, long>(Stores.api_store);
+        ksml.AddStore<string?, long?>(Stores.api_store);
 #line 103 "/project/stateful.ksml.yaml"
-        ksml.AddStore<string?, long>(Stores.seen_orders);
+        ksml.AddStore<string?, long?>(Stores.seen_orders);
 
         // Pipeline 'exercise_store'
 #line 203 "/project/stateful.ksml.yaml"
@@ -366,9 +366,9 @@ seen_orders.put(order_id, 1)
 #line 219 "/project/stateful.ksml.yaml"
         IKGroupedStream<string?, JsonNode?> count_purchases_1_groupByKey = count_purchases_source.KsmlGroupByKey("stateful_count_purchases_1_groupByKey");
 #line 220 "/project/stateful.ksml.yaml"
-        IKTable<string?, long> count_purchases_2_count = count_purchases_1_groupByKey.KsmlCount(ksml, null, "stateful_count_purchases_2_count", "string");
+        IKTable<string?, long?> count_purchases_2_count = count_purchases_1_groupByKey.KsmlCount(ksml, null, "stateful_count_purchases_2_count", "string");
 #line 221 "/project/stateful.ksml.yaml"
-        IKStream<string?, long> count_purchases_3_toStream = count_purchases_2_count.ToStream("stateful_count_purchases_3_toStream");
+        IKStream<string?, long?> count_purchases_3_toStream = count_purchases_2_count.ToStream("stateful_count_purchases_3_toStream");
 #line 222 "/project/stateful.ksml.yaml"
         count_purchases_3_toStream.KsmlTo(ksml, Topics.purchase_counts, null, "stateful_count_purchases_to");
 
@@ -392,23 +392,23 @@ seen_orders.put(order_id, 1)
 #line 242 "/project/stateful.ksml.yaml"
         ITimeWindowedKStream<string?, string?> clicks_per_window_2_windowByTime = clicks_per_window_1_groupByKey.KsmlWindowByTime(60000, null, null);
 #line 245 "/project/stateful.ksml.yaml"
-        IKTable<Windowed<string?>, long> clicks_per_window_3_count = clicks_per_window_2_windowByTime.KsmlCount(ksml, null, "stateful_clicks_per_window_3_count", "string", 60000);
+        IKTable<Windowed<string?>, long?> clicks_per_window_3_count = clicks_per_window_2_windowByTime.KsmlCount(ksml, null, "stateful_clicks_per_window_3_count", "string", 60000);
 #line 246 "/project/stateful.ksml.yaml"
-        IKStream<Windowed<string?>, long> clicks_per_window_4_toStream = clicks_per_window_3_count.ToStream("stateful_clicks_per_window_4_toStream");
+        IKStream<Windowed<string?>, long?> clicks_per_window_4_toStream = clicks_per_window_3_count.ToStream("stateful_clicks_per_window_4_toStream");
 #line 247 "/project/stateful.ksml.yaml"
-        IKStream<string?, long> clicks_per_window_5_transformKey = clicks_per_window_4_toStream.KsmlTransformKey<Windowed<string?>, long, string?>(ksml, Functions.clicks_per_window_transformKey5_mapper, "stateful_clicks_per_window_5_transformKey");
+        IKStream<string?, long?> clicks_per_window_5_transformKey = clicks_per_window_4_toStream.KsmlTransformKey<Windowed<string?>, long?, string?>(ksml, Functions.clicks_per_window_transformKey5_mapper, "stateful_clicks_per_window_5_transformKey");
 #line 252 "/project/stateful.ksml.yaml"
         clicks_per_window_5_transformKey.KsmlTo(ksml, Topics.clicks_per_minute, null, "stateful_clicks_per_window_to");
 
         // Pipeline 'maximum'
 #line 255 "/project/stateful.ksml.yaml"
-        IKStream<string?, long> maximum_source = ksml.Stream<string?, long>(Topics.max_in);
+        IKStream<string?, long?> maximum_source = ksml.Stream<string?, long?>(Topics.max_in);
 #line 257 "/project/stateful.ksml.yaml"
-        IKGroupedStream<string?, long> maximum_1_groupByKey = maximum_source.KsmlGroupByKey("stateful_maximum_1_groupByKey");
+        IKGroupedStream<string?, long?> maximum_1_groupByKey = maximum_source.KsmlGroupByKey("stateful_maximum_1_groupByKey");
 #line 258 "/project/stateful.ksml.yaml"
-        IKTable<string?, long> maximum_2_reduce = maximum_1_groupByKey.KsmlReduce(ksml, Functions.larger, null, "stateful_maximum_2_reduce", "string", "long");
+        IKTable<string?, long?> maximum_2_reduce = maximum_1_groupByKey.KsmlReduce(ksml, Functions.larger, null, "stateful_maximum_2_reduce", "string", "long");
 #line 260 "/project/stateful.ksml.yaml"
-        IKStream<string?, long> maximum_3_toStream = maximum_2_reduce.ToStream("stateful_maximum_3_toStream");
+        IKStream<string?, long?> maximum_3_toStream = maximum_2_reduce.ToStream("stateful_maximum_3_toStream");
 #line 261 "/project/stateful.ksml.yaml"
         maximum_3_toStream.KsmlTo(ksml, Topics.max_out, null, "stateful_maximum_to");
 

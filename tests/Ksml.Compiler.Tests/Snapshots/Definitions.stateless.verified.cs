@@ -369,7 +369,7 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
 #line 178 "/project/stateless.ksml.yaml"
         IKStream<string?, JsonNode?> compute_totals_2_transformKey = compute_totals_1_filterNot.KsmlTransformKey<string?, JsonNode?, string?>(ksml, Functions.by_customer, "stateless_compute_totals_2_transformKey");
 #line 180 "/project/stateless.ksml.yaml"
-        IKStream<string?, double> compute_totals_3_transformValue = compute_totals_2_transformKey.KsmlTransformValue<string?, JsonNode?, double>(ksml, Functions.total_of, "stateless_compute_totals_3_transformValue");
+        IKStream<string?, double?> compute_totals_3_transformValue = compute_totals_2_transformKey.KsmlTransformValue<string?, JsonNode?, double?>(ksml, Functions.total_of, "stateless_compute_totals_3_transformValue");
 #line 182 "/project/stateless.ksml.yaml"
         compute_totals_3_transformValue.KsmlTo(ksml, Topics.totals, null, "stateless_compute_totals_to");
 
@@ -452,7 +452,7 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
 #line 250 "/project/stateless.ksml.yaml"
         IKStream<string?, JsonNode?> wrong_type_source = ksml.Stream<string?, JsonNode?>(Topics.bad_results_in);
 #line 252 "/project/stateless.ksml.yaml"
-        IKStream<string?, long> wrong_type_1_transformValue = wrong_type_source.KsmlTransformValue<string?, JsonNode?, long>(ksml, Functions.returns_text, "stateless_wrong_type_1_transformValue");
+        IKStream<string?, long?> wrong_type_1_transformValue = wrong_type_source.KsmlTransformValue<string?, JsonNode?, long?>(ksml, Functions.returns_text, "stateless_wrong_type_1_transformValue");
 #line 254 "/project/stateless.ksml.yaml"
         wrong_type_1_transformValue.KsmlTo(ksml, Topics.bad_results_out, null, "stateless_wrong_type_to");
 

@@ -356,7 +356,7 @@ newest_first = recent_values.backwardFetch(key, 0, now)
     public void Build(KsmlTopologyBuilder ksml)
     {
 #line 79 "/project/tables.ksml.yaml"
-        ksml.AddStore<string?, long>(Stores.recent_values);
+        ksml.AddStore<string?, long?>(Stores.recent_values);
 
         // Pipeline 'window_readings'
 #line 156 "/project/tables.ksml.yaml"
@@ -384,13 +384,13 @@ newest_first = recent_values.backwardFetch(key, 0, now)
 #line 181 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> count_with_grace_2_windowByTime = count_with_grace_1_groupByKey.KsmlWindowByTime(10000, null, 5000);
 #line 185 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, long> count_with_grace_3_count = count_with_grace_2_windowByTime.KsmlCount(ksml, null, "tables_count_with_grace_3_count", "string", 10000);
+        IKTable<Windowed<string?>, long?> count_with_grace_3_count = count_with_grace_2_windowByTime.KsmlCount(ksml, null, "tables_count_with_grace_3_count", "string", 10000);
 #line 186 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, long> count_with_grace_4_suppress = count_with_grace_3_count.KsmlSuppressUntilWindowCloses(5000, null, false, "tables_count_with_grace_4_suppress", "windowed(string)", "long");
+        IKTable<Windowed<string?>, long?> count_with_grace_4_suppress = count_with_grace_3_count.KsmlSuppressUntilWindowCloses(5000, null, false, "tables_count_with_grace_4_suppress", "windowed(string)", "long");
 #line 188 "/project/tables.ksml.yaml"
-        IKStream<Windowed<string?>, long> count_with_grace_5_toStream = count_with_grace_4_suppress.ToStream("tables_count_with_grace_5_toStream");
+        IKStream<Windowed<string?>, long?> count_with_grace_5_toStream = count_with_grace_4_suppress.ToStream("tables_count_with_grace_5_toStream");
 #line 189 "/project/tables.ksml.yaml"
-        IKStream<string?, long> count_with_grace_6_transformKeyValue = count_with_grace_5_toStream.KsmlTransformKeyValue<Windowed<string?>, long, string?, long>(ksml, Functions.window_label, "tables_count_with_grace_6_transformKeyValue");
+        IKStream<string?, long?> count_with_grace_6_transformKeyValue = count_with_grace_5_toStream.KsmlTransformKeyValue<Windowed<string?>, long?, string?, long?>(ksml, Functions.window_label, "tables_count_with_grace_6_transformKeyValue");
 #line 191 "/project/tables.ksml.yaml"
         count_with_grace_6_transformKeyValue.KsmlTo(ksml, Topics.final_counts_with_grace, null, "tables_count_with_grace_to");
 
@@ -438,11 +438,11 @@ newest_first = recent_values.backwardFetch(key, 0, now)
 #line 232 "/project/tables.ksml.yaml"
         IKTable<string?, JsonNode?> stock_by_category_1_filter = stock_as_table_1_toTable.KsmlFilter(ksml, Functions.stock_by_category_filter1_if, "tables_stock_by_category_1_filter");
 #line 235 "/project/tables.ksml.yaml"
-        IKGroupedTable<string?, long> stock_by_category_2_groupBy = stock_by_category_1_filter.KsmlGroupBy<string?, JsonNode?, string?, long>(ksml, Functions.by_category, "tables_stock_by_category_2_groupBy");
+        IKGroupedTable<string?, long?> stock_by_category_2_groupBy = stock_by_category_1_filter.KsmlGroupBy<string?, JsonNode?, string?, long?>(ksml, Functions.by_category, "tables_stock_by_category_2_groupBy");
 #line 237 "/project/tables.ksml.yaml"
-        IKTable<string?, long> stock_by_category_3_reduce = stock_by_category_2_groupBy.KsmlReduce(ksml, Functions.add_stock, Functions.remove_stock, null, "tables_stock_by_category_3_reduce", "string", "long");
+        IKTable<string?, long?> stock_by_category_3_reduce = stock_by_category_2_groupBy.KsmlReduce(ksml, Functions.add_stock, Functions.remove_stock, null, "tables_stock_by_category_3_reduce", "string", "long");
 #line 240 "/project/tables.ksml.yaml"
-        IKStream<string?, long> stock_by_category_4_toStream = stock_by_category_3_reduce.ToStream("tables_stock_by_category_4_toStream");
+        IKStream<string?, long?> stock_by_category_4_toStream = stock_by_category_3_reduce.ToStream("tables_stock_by_category_4_toStream");
 #line 241 "/project/tables.ksml.yaml"
         stock_by_category_4_toStream.KsmlTo(ksml, Topics.category_totals, null, "tables_stock_by_category_to");
 
@@ -452,7 +452,7 @@ newest_first = recent_values.backwardFetch(key, 0, now)
 #line 246 "/project/tables.ksml.yaml"
         IKTable<string?, JsonNode?> label_products_1_transformValue = label_products_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.label_products_transformValue1_mapper, "tables_label_products_1_transformValue");
 #line 251 "/project/tables.ksml.yaml"
-        IKTable<string?, string?> label_products_2_join = label_products_1_transformValue.KsmlJoinTable<string?, JsonNode?, double, string?>(ksml, ksml.Table<string?, double>(Topics.prices), Functions.label_with_price, "join", null, "tables_label_products_2_join", "string", "string");
+        IKTable<string?, string?> label_products_2_join = label_products_1_transformValue.KsmlJoinTable<string?, JsonNode?, double?, string?>(ksml, ksml.Table<string?, double?>(Topics.prices), Functions.label_with_price, "join", null, "tables_label_products_2_join", "string", "string");
 #line 254 "/project/tables.ksml.yaml"
         IKStream<string?, string?> label_products_3_toStream = label_products_2_join.ToStream("tables_label_products_3_toStream");
 #line 255 "/project/tables.ksml.yaml"
@@ -478,9 +478,9 @@ newest_first = recent_values.backwardFetch(key, 0, now)
 
         // Pipeline 'recent'
 #line 276 "/project/tables.ksml.yaml"
-        IKStream<string?, long> recent_source = ksml.Stream<string?, long>(Topics.recent_in);
+        IKStream<string?, long?> recent_source = ksml.Stream<string?, long?>(Topics.recent_in);
 #line 278 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> recent_1_transformValue = recent_source.KsmlTransformValue<string?, long, JsonNode?>(ksml, Functions.window_history, "tables_recent_1_transformValue");
+        IKStream<string?, JsonNode?> recent_1_transformValue = recent_source.KsmlTransformValue<string?, long?, JsonNode?>(ksml, Functions.window_history, "tables_recent_1_transformValue");
 #line 280 "/project/tables.ksml.yaml"
         recent_1_transformValue.KsmlTo(ksml, Topics.recent_out, null, "tables_recent_to");
 #line default

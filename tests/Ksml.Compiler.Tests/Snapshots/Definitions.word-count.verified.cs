@@ -149,11 +149,11 @@ sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sle
 #line 49 "/project/word-count.ksml.yaml"
         IKGroupedStream<string?, string?> count_words_3_groupByKey = count_words_2_filter.KsmlGroupByKey("word-count_count_words_3_groupByKey");
 #line 50 "/project/word-count.ksml.yaml"
-        IKTable<string?, long> count_words_4_count = count_words_3_groupByKey.KsmlCount(ksml, null, "word-count_count_words_4_count", "string");
+        IKTable<string?, long?> count_words_4_count = count_words_3_groupByKey.KsmlCount(ksml, null, "word-count_count_words_4_count", "string");
 #line 51 "/project/word-count.ksml.yaml"
-        IKStream<string?, long> count_words_5_toStream = count_words_4_count.ToStream("word-count_count_words_5_toStream");
+        IKStream<string?, long?> count_words_5_toStream = count_words_4_count.ToStream("word-count_count_words_5_toStream");
 #line 52 "/project/word-count.ksml.yaml"
-        IKStream<string?, long> count_words_6_peek = count_words_5_toStream.KsmlPeek(ksml, Functions.log_count, "word-count_count_words_6_peek");
+        IKStream<string?, long?> count_words_6_peek = count_words_5_toStream.KsmlPeek(ksml, Functions.log_count, "word-count_count_words_6_peek");
 #line 54 "/project/word-count.ksml.yaml"
         count_words_6_peek.KsmlTo(ksml, Topics.word_counts, null, "word-count_count_words_to");
 #line default

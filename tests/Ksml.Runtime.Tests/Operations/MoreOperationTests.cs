@@ -136,6 +136,21 @@ public sealed class MoreOperationTests
     }
 
     [Test]
+    public void A_null_long_is_a_delete_not_a_zero()
+    {
+        // KSML's long is nullable, as a Kafka value is: a tombstone read into a table of longs deletes the key
+        // (before, the serde read it as 0, which the table kept and forwarded as a count of 0).
+        var input = _driver.Input<string, long?>(Topics.limited_in);
+        var output = _driver.Output<string, long?>(Topics.limited_out);
+
+        input.PipeInput("k", 1, At(0));
+        input.PipeInput("k", null, At(1));
+        input.PipeInput("other", 9, At(30));
+
+        Assert.That(output.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value)), Is.EqualTo(new[] { ("k", (long?)null) }));
+    }
+
+    [Test]
     public void Table_table_outer_join()
     {
         var a = _driver.Input<string, string>(MoreOperationsKsml.Topics.table_a);

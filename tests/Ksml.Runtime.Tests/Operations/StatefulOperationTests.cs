@@ -40,7 +40,7 @@ public sealed class StatefulOperationTests
         input.PipeInput("c", Json("""{"id":"o1"}"""));
 
         Assert.That(output.ReadKeyValueList().Select(r => r.Message.Key), Is.EqualTo(new[] { "a", "b" }));
-        var store = _driver.Driver.GetKeyValueStore<string, long>("seen_orders");
+        var store = _driver.Driver.GetKeyValueStore<string, long?>("seen_orders");
         Assert.That(store.Get("o1"), Is.EqualTo(1L));
         Assert.That(store.Get("o2"), Is.EqualTo(1L));
     }
@@ -58,7 +58,7 @@ public sealed class StatefulOperationTests
         var passed = output.ReadKeyValueList().ToList();
         Assert.That(passed, Has.Count.EqualTo(1));
         Assert.That(passed[0].Message.Key, Is.Null);
-        Assert.That(_driver.Driver.GetKeyValueStore<string, long>("seen_orders").Get("keyless"), Is.EqualTo(1L));
+        Assert.That(_driver.Driver.GetKeyValueStore<string, long?>("seen_orders").Get("keyless"), Is.EqualTo(1L));
     }
 
     [Test]
