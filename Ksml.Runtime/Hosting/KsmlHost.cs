@@ -25,6 +25,7 @@ public sealed class KsmlHost : IAsyncDisposable
     private readonly DroppedRecordsWatch? _droppedRecords;
     private IReadOnlyDictionary<string, KsmlStoreQuery> _storeQueries = new Dictionary<string, KsmlStoreQuery>();
     private volatile bool _started;
+    private string? _stateDirectory;
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private KsmlHost(KsmlRunnerOptions options, ILogger logger, EmbeddedKafkaBroker? ownedBroker, EmbeddedKafkaBroker? broker,
@@ -167,6 +168,9 @@ public sealed class KsmlHost : IAsyncDisposable
             }
             if (description.SubTopologies.Any() || description.GlobalStores.Any())
             {
+                if (options.ExactlyOnce)
+                    ExactlyOnceState.Prepare(stateDirectory, options.ApplicationId, logger);
+                host._stateDirectory = stateDirectory;
                 var config = StreamConfig(options, bootstrap, stateDirectory, loggers, errors);
                 stream = new KafkaStream(topology, config, new KsmlKafkaClients(config, broker, errors.Commits));
                 stream.StateChanged += (_, newState) =>
@@ -398,6 +402,8 @@ public sealed class KsmlHost : IAsyncDisposable
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (State != KafkaStream.State.NOT_RUNNING && State != KafkaStream.State.ERROR && DateTime.UtcNow < deadline)
                 await Task.Delay(50).ConfigureAwait(false);
+            if (Options.ExactlyOnce && !_stopping && State == KafkaStream.State.NOT_RUNNING && _stateDirectory is { } stateDirectory)
+                ExactlyOnceState.MarkClosedCleanly(stateDirectory, Options.ApplicationId);
         }
         _deadLetters?.Dispose();
         foreach (var endpoint in _endpoints)

@@ -4,6 +4,7 @@ using Ksml.Integration.Tests.Support;
 using Ksml.Runtime.ErrorHandling;
 using Ksml.Runtime.Hosting;
 using Ksml.Runtime.Kafka;
+using Microsoft.Extensions.Logging;
 using Topics = Ksml.Integration.Tests.IntegrationKsml.Topics;
 
 namespace Ksml.Integration.Tests;
@@ -124,6 +125,39 @@ public sealed class ErrorPolicyTests
         var dead = Kafka.ReadRaw(_broker, "ksml_dead_letters", 1);
 
         Assert.That(dead.Select(d => Encoding.UTF8.GetString(d.Message.Key!)), Is.EqualTo(new[] { "zero" }));
+    }
+
+    [Test]
+    public async Task After_a_stop_under_exactly_once_the_next_start_wipes_local_state_that_holds_aborted_writes()
+    {
+        // The stop aborts the transaction, but the persistent store already holds the failed record's count (2),
+        // which Streamiz would restore on top of and count again. A clean close keeps the state.
+        var appId = AppId();
+        var baseline = Kafka.Options(appId);
+        var options = baseline with { Kafka = new Dictionary<string, string>(baseline.Kafka) { ["processing.guarantee"] = "exactly_once" } };
+        var stateOfApp = Path.Combine(options.StorageDirectory!, appId);
+        await using (var stopping = await Start(options))
+        {
+            Kafka.Produce(_broker, Topics.cached_counts_in, ("a", "x"), ("a", "x")); // the second count raises
+            var failed = await Task.WhenAny(stopping.Failed, Task.Delay(TimeSpan.FromSeconds(30)));
+            Assert.That(failed, Is.SameAs(stopping.Failed), "the stream stops on the error");
+        }
+        Assert.That(Directory.Exists(stateOfApp), "the store left state behind");
+
+        var warnings = new RecordingLoggerProvider((category, level) => category == "ksml" && level >= LogLevel.Warning);
+        using (var loggers = LoggerFactory.Create(b => b.AddProvider(warnings)))
+        {
+            await using var restarted = await KsmlHost.StartAsync([new IntegrationKsml()], options, loggers, _broker);
+            Assert.That(warnings.Messages, Has.Some.Contains("did not close cleanly").And.Contains(stateOfApp));
+        }
+
+        // That run closed cleanly, so the next keeps its state.
+        warnings.Messages.Clear();
+        using (var loggers = LoggerFactory.Create(b => b.AddProvider(warnings)))
+        {
+            await using var third = await KsmlHost.StartAsync([new IntegrationKsml()], options, loggers, _broker);
+            Assert.That(warnings.Messages, Has.None.Contains("did not close cleanly"));
+        }
     }
 
     [Test]
