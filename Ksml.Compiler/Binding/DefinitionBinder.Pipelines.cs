@@ -110,12 +110,19 @@ public sealed partial class DefinitionBinder
         return false;
     }
 
+    /// <summary>The operations on a stream that can have calls of a function with <c>concurrency:</c> in flight at once.</summary>
+    private static readonly string[] ConcurrentOperations =
+    {
+        "filter", "filterNot", "transformValue", "transformKey", "transformKeyValue", "transformKeyValueToKeyValueList", "transformKeyValueToValueList", "peek",
+    };
+
     private BoundFunction? Function(OperationSyntax operation, BoundOperation bound, string field)
     {
         if (!operation.Functions.TryGetValue(field, out var reference))
             return null;
         var spec = operation.Spec.Field(field)!;
-        var function = ResolveFunction(reference, spec.Function!, operation.WrittenAs.Name);
+        var concurrent = bound.Input.Kind == StreamKind.Stream && ConcurrentOperations.Contains(operation.Spec.Name);
+        var function = ResolveFunction(reference, spec.Function!, operation.WrittenAs.Name, concurrent);
         if (function is not null)
             bound.Functions[field] = function;
         return function;
@@ -566,7 +573,7 @@ public sealed partial class DefinitionBinder
             case ForEachSinkSyntax forEach:
             {
                 NeedsStream();
-                var function = ResolveFunction(forEach.Action, FunctionKind.ForEach, "forEach");
+                var function = ResolveFunction(forEach.Action, FunctionKind.ForEach, "forEach", concurrent: true);
                 return function is null ? null : new BoundForEachSink(sink, input, function);
             }
             case PrintSinkSyntax print:

@@ -157,7 +157,17 @@ public sealed partial class DefinitionBinder
     // ---- references ----------------------------------------------------------------------------
 
     /// <summary>Resolves a function reference (named or inline) used where a <paramref name="expected"/> is needed.</summary>
-    private BoundFunction? ResolveFunction(FunctionRefSyntax reference, FunctionKind expected, string usage)
+    /// <remarks>A function with <c>concurrency:</c> is refused where its calls cannot overlap (<paramref name="concurrent"/> false).</remarks>
+    private BoundFunction? ResolveFunction(FunctionRefSyntax reference, FunctionKind expected, string usage, bool concurrent = false)
+    {
+        var resolved = ResolveFunctionOfKind(reference, expected, usage);
+        if (resolved is { Syntax.Concurrency: not null } && !concurrent)
+            Report(DiagnosticDescriptors.InvalidConcurrency, reference.Span,
+                $"'{resolved.Name}' declares concurrency, but {usage} here calls it one record at a time (concurrent calls are for filter, transform*, peek and forEach on a stream); use a function without concurrency here");
+        return resolved;
+    }
+
+    private BoundFunction? ResolveFunctionOfKind(FunctionRefSyntax reference, FunctionKind expected, string usage)
     {
         BoundFunction function;
         if (reference.Inline is not null)

@@ -13,6 +13,14 @@ namespace Ksml.Compiler.Checking;
 /// </summary>
 public static class DefinitionChecker
 {
+    /// <summary>The function types whose operations forward one result per record or none, so calls can overlap.</summary>
+    private static readonly FunctionKind[] ConcurrentKinds =
+    {
+        FunctionKind.ValueTransformer, FunctionKind.KeyTransformer, FunctionKind.KeyValueTransformer,
+        FunctionKind.KeyValueToKeyValueListTransformer, FunctionKind.KeyValueToValueListTransformer,
+        FunctionKind.Predicate, FunctionKind.ForEach,
+    };
+
     public static void Check(BoundDefinition definition, List<KsmlDiagnostic> diagnostics)
     {
         void Report(DiagnosticDescriptor descriptor, Text.SourceSpan span, params object?[] args) =>
@@ -63,6 +71,19 @@ public static class DefinitionChecker
                 if (resilience.CircuitBreaker is { Fallback: { } fallback } && kind.Result == ResultShape.None)
                     Report(DiagnosticDescriptors.InvalidResilience, fallback.Span, "circuitBreaker.fallback", $"a {kind.Name} has no result to fall back to; without a fallback an open breaker skips the call");
             }
+        }
+
+        // ---- concurrency --------------------------------------------------------------------------------
+        foreach (var function in definition.Functions.Distinct())
+        {
+            if (function.Syntax.Concurrency is not { } concurrency)
+                continue;
+            if (!ConcurrentKinds.Contains(function.Kind) && !function.Kind.IsGeneric)
+                Report(DiagnosticDescriptors.InvalidConcurrency, concurrency.Span,
+                    $"{function.Kind.WithArticle} cannot run concurrently: its operation needs each call's result before it can take the next record; concurrency applies to the function types whose operation forwards one result per record or none ({string.Join(", ", ConcurrentKinds.Select(k => k.Name))})");
+            else if (function.Syntax.Stores.Count > 0)
+                Report(DiagnosticDescriptors.InvalidConcurrency, concurrency.Span,
+                    $"function '{function.Name}' uses stores, which belong to the stream task and cannot be used from calls running at once");
         }
 
         // A versioned store serves functions (get as of a time); a table or an operation materialized in one

@@ -178,10 +178,13 @@ public sealed class TopologyEmitter
             _w.Line("    Code: " + Snippet(s.Code) + ",");
             _w.Line("    Expression: " + Snippet(s.Expression) + ",");
             _w.Line("    ResultType: " + EmitNames.Literal(f.Result?.Resolve().ToString()) + ",");
-            _w.Line("    Stores: [" + string.Join(", ", f.Stores.Select(st => EmitNames.Literal(st.Name))) + "]" + (s.Resilience is null ? ");" : ")"));
+            _w.Line("    Stores: [" + string.Join(", ", f.Stores.Select(st => EmitNames.Literal(st.Name))) + "]" + (s.Resilience is null && s.Concurrency is null ? ");" : ")"));
+            if (s.Resilience is not null || s.Concurrency is not null)
+                _w.Line("{");
+            if (s.Concurrency is { } concurrency)
+                _w.Line("    Concurrency = new(" + concurrency.MaxInFlight + ", " + EmitNames.Literal(concurrency.Order) + "),");
             if (s.Resilience is { } r)
-                _w.Line("{")
-                  .Line("    Resilience = new(")
+                _w.Line("    Resilience = new(")
                   .Line("        TimeoutMs: " + (r.Timeout?.Milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null") + ",")
                   .Line("        Retry: " + (r.Retry is { } retry
                         ? "new(" + retry.MaxAttempts + ", " + retry.BackoffMs + ", " + retry.MaxBackoffMs + ", " + (retry.Jitter ? "true" : "false") + ", [" + string.Join(", ", retry.On.Select(EmitNames.Literal)) + "])"
@@ -189,8 +192,9 @@ public sealed class TopologyEmitter
                   .Line("        CircuitBreaker: " + (r.CircuitBreaker is { } b
                         ? "new(" + b.FailureRatio.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + ", " + b.MinimumThroughput + ", " + b.SamplingMs + ", " + b.BreakMs + ", " + Snippet(b.Fallback) + ")"
                         : "null") + ",")
-                  .Line("        Cache: " + (r.Cache is { } c ? "new(" + c.TtlMs + ", " + c.MaxEntries + ", " + Snippet(c.Key) + ")" : "null") + "),")
-                  .Line("};");
+                  .Line("        Cache: " + (r.Cache is { } c ? "new(" + c.TtlMs + ", " + c.MaxEntries + ", " + Snippet(c.Key) + ")" : "null") + "),");
+            if (s.Resilience is not null || s.Concurrency is not null)
+                _w.Line("};");
             _w.Line();
         }
         _w.Line("/// <summary>Every function above, in file order.</summary>");

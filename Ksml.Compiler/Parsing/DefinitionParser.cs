@@ -19,7 +19,9 @@ public sealed class DefinitionParser
     private static readonly string[] TableKeys = { "topic", "keyType", "valueType", "offsetResetPolicy", "timestampExtractor", "partitioner", "store" };
     private static readonly string[] ToTopicKeys = { "topic", "keyType", "valueType", "partitioner" };
     private static readonly string[] StoreKeys = { "type", "name", "keyType", "valueType", "persistent", "timestamped", "versioned", "caching", "logging", "historyRetention", "segmentInterval", "windowSize", "retention", "retainDuplicates" };
-    private static readonly string[] FunctionKeys = { "type", "name", "parameters", "globalCode", "code", "expression", "resultType", "stores", "resilience" };
+    private static readonly string[] FunctionKeys = { "type", "name", "parameters", "globalCode", "code", "expression", "resultType", "stores", "resilience", "concurrency" };
+    private static readonly string[] ConcurrencyKeys = { "maxInFlight", "order" };
+    private static readonly string[] ConcurrencyOrders = { "key", "partition", "none" };
     private static readonly string[] ResilienceKeys = { "timeout", "retry", "circuitBreaker", "cache" };
     private static readonly string[] RetryKeys = { "maxAttempts", "backoff", "maxBackoff", "jitter", "on" };
     private static readonly string[] BreakerKeys = { "failureRatio", "minimumThroughput", "samplingDuration", "breakDuration", "fallback" };
@@ -253,6 +255,15 @@ public sealed class DefinitionParser
         }
         if (reader.MappingField("resilience") is { } resilience)
             function.Resilience = ParseResilience(resilience, description);
+        if (reader.MappingField("concurrency") is { } concurrency)
+        {
+            var c = new MappingReader(_context, concurrency, "concurrency of " + description, ConcurrencyKeys);
+            var order = c.Scalar("order");
+            if (order is not null && !ConcurrencyOrders.Contains(order.Value))
+                _context.Report(DiagnosticDescriptors.InvalidValue, order.Span, order.Value, "concurrency order", "key (one key's records in offset order), partition (outputs in offset order per partition) or none (as calls complete)");
+            function.Concurrency = new ConcurrencySyntax((int)(c.Integer("maxInFlight", 1, 10_000) ?? 16),
+                order is not null && ConcurrencyOrders.Contains(order.Value) ? order.Value : "key", concurrency.Span);
+        }
         return function;
     }
 

@@ -136,7 +136,16 @@ public sealed class FunctionSyntax
 
     /// <summary>Ksml.NET's declarative resilience for the function (timeout, retry, circuit breaker, cache).</summary>
     public ResilienceSyntax? Resilience { get; set; }
+
+    /// <summary>Ksml.NET's concurrent calls for the function: several records' calls in flight at once.</summary>
+    public ConcurrencySyntax? Concurrency { get; set; }
 }
+
+/// <summary>
+/// A function's <c>concurrency:</c> block, a Ksml.NET extension to KSML: at most <see cref="MaxInFlight"/> calls at
+/// once per stream thread, with outputs in the <see cref="Order"/> given (key, partition or none).
+/// </summary>
+public sealed record ConcurrencySyntax(int MaxInFlight, string Order, SourceSpan Span);
 
 /// <summary>A function's <c>resilience:</c> block, a Ksml.NET extension to KSML.</summary>
 public sealed class ResilienceSyntax

@@ -42,9 +42,17 @@ public sealed record KsmlFunctionDefinition(
     /// <summary>Ksml.NET's declarative resilience for this function; null for none.</summary>
     public KsmlResilience? Resilience { get; init; }
 
+    /// <summary>Ksml.NET's concurrent calls for this function; null for one call at a time.</summary>
+    public KsmlConcurrency? Concurrency { get; init; }
+
     /// <summary>How type errors name this function's result, with its place in the YAML.</summary>
     public string DescribeResult() => $"the result of '{Name}' ({SourcePath}:{Line})";
 }
+
+/// <summary>A function's concurrent calls (a Ksml.NET extension to KSML).</summary>
+/// <param name="MaxInFlight">Calls running at once for this function, per stream thread.</param>
+/// <param name="Order"><c>key</c>: one key's records in offset order, keys concurrently; <c>partition</c>: outputs in offset order per partition; <c>none</c>: as calls complete.</param>
+public sealed record KsmlConcurrency(int MaxInFlight, string Order);
 
 /// <summary>A function's declared resilience (a Ksml.NET extension to KSML), applied by the runtime around every call.</summary>
 /// <param name="TimeoutMs">A call running longer gets a Python TimeoutError raised inside it.</param>

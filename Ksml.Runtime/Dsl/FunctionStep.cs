@@ -32,7 +32,9 @@ internal readonly record struct StepOutcome<R>(R Value, bool Failed)
 /// </summary>
 internal sealed class FunctionStep<R>
 {
+    private readonly KsmlTopologyBuilder _ksml;
     private readonly KsmlErrorHandler? _errors;
+    private ThreadLocal<CallWorkers>? _workers;
     private readonly Func<object?, string, R> _convert;
 
     /// <summary>A step whose result converts to <typeparamref name="R"/> as KSML's types do.</summary>
@@ -61,6 +63,7 @@ internal sealed class FunctionStep<R>
     /// <summary>A step whose result converts with <paramref name="convert"/>, given how type errors name the result.</summary>
     public FunctionStep(KsmlTopologyBuilder ksml, KsmlFunctionDefinition definition, string name, Func<object?, string, R> convert)
     {
+        _ksml = ksml;
         _errors = ksml.Errors;
         _convert = convert;
         Function = ksml.Function(definition);
@@ -79,6 +82,23 @@ internal sealed class FunctionStep<R>
 
     /// <summary>Whether the function reaches state stores, so it must run where the task's stores are.</summary>
     public bool UsesStores => Function.Definition.Stores.Count > 0;
+
+    /// <summary>The function's concurrent calls, or null for one call at a time on the stream thread.</summary>
+    public KsmlConcurrency? Concurrency => Function.Definition.Concurrency;
+
+    /// <summary>The workers of the calling stream thread for this step (<c>maxInFlight</c> per stream thread).</summary>
+    public CallWorkers Workers() =>
+        (_workers ??= new ThreadLocal<CallWorkers>(() => new CallWorkers(Concurrency?.MaxInFlight ?? 1, Name))).Value!;
+
+    /// <summary>Adds the store through which each task's commits wait for this step's calls in flight.</summary>
+    public string AddInFlightStore(string name)
+    {
+        _ksml.AddStateStore(new InFlightCallsStoreBuilder(name), logging: false);
+        return name;
+    }
+
+    /// <summary>Refuses every later commit: a stop came up after later records of its partition went on.</summary>
+    public void RefuseCommits() => _errors?.Commits.Close();
 
     /// <summary>Calls the function for the record (<paramref name="key"/>, <paramref name="value"/>) read at <paramref name="source"/>.</summary>
     public StepOutcome<R> Call<K, V>(K key, V value, SourceRecord? source, IKsmlStoreProvider? stores, params object?[] arguments) =>
@@ -112,6 +132,17 @@ internal static class StepOutcomes
     /// </summary>
     public static IKStream<K, StepOutcome<R>> Evaluate<K, V, R, T>(this IKStream<K, V> stream, FunctionStep<T> step, string name, Func<K, V, SourceRecord, IKsmlStoreProvider?, StepOutcome<R>> evaluate)
     {
+        if (step.Concurrency is { } concurrency)
+        {
+            // The compiler refuses concurrency with stores: a task's stores are not for worker threads.
+            var store = step.AddInFlightStore(name + "_in_flight");
+            ConnectStores(stream, name, [store]);
+            var concurrent = Streamiz.Kafka.Net.Processors.Public.TransformerBuilder.New<K, V, K, StepOutcome<R>>()
+                .Transformer<ConcurrentEvaluation<K, V, R>>(new ConcurrentEvaluation<K, V, R>.Body(step.Name, step.RefuseCommits, step.Workers, concurrency, store,
+                    (k, v, source) => evaluate(k, v, source, null)))
+                .Build();
+            return stream.TransformValues(concurrent, name);
+        }
         if (!step.UsesStores)
             return stream.MapValues((k, v, c) => evaluate(k, v, SourceRecord.Of(c), null), name);
         var supplier = Streamiz.Kafka.Net.Processors.Public.TransformerBuilder.New<K, V, K, StepOutcome<R>>()
@@ -140,7 +171,7 @@ internal static class StepOutcomes
     /// stores (a node costs the stream thread about a microsecond per record in Streamiz; docs/benchmarks.md).
     /// </summary>
     public static IKStream<K, R> Compute<K, V, R, T>(this IKStream<K, V> stream, FunctionStep<T> step, string name, Func<K, V, SourceRecord, IKsmlStoreProvider?, StepOutcome<R>> evaluate) =>
-        step.UsesStores
+        step.UsesStores || step.Concurrency is not null
             ? stream.Evaluate(step, name, evaluate).Passed(name + "_passed")
             : stream.Passed(name, (k, v, c) => evaluate(k, v, SourceRecord.Of(c), null));
 

@@ -27,7 +27,7 @@ public static class KsmlOperations
     {
         var step = new FunctionStep<bool>(ksml, predicate, name, KsmlValues.IsTrue);
         // A filter drops a record by saying false; a failed outcome is one more reason to.
-        if (!step.UsesStores)
+        if (!step.UsesStores && step.Concurrency is null)
             return stream.Filter((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v) is { Failed: false, Value: var keep } && keep != negate, name);
         return stream.Compute(step, name + "_evaluate", (k, v, source, stores) => step.Call(k, v, source, stores, k, v).With((Value: v, Negate: negate), static (keep, r) => (Keep: keep != r.Negate, r.Value)))
             .Filter((_, r, _) => r.Keep, name)
@@ -155,7 +155,7 @@ public static class KsmlOperations
     {
         var step = new FunctionStep<object?>(ksml, action, name, (result, _) => result);
         // A side effect's failure skips the effect only: the record goes on either way.
-        if (!step.UsesStores)
+        if (!step.UsesStores && step.Concurrency is null)
             return stream.Peek((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v), name);
         return stream.Evaluate(step, name, (k, v, source, stores) =>
         {
@@ -466,7 +466,7 @@ public static class KsmlOperations
     public static void KsmlForEach<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition action, string name)
     {
         var step = new FunctionStep<object?>(ksml, action, name, (result, _) => result);
-        if (!step.UsesStores)
+        if (!step.UsesStores && step.Concurrency is null)
             stream.Foreach((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v), name);
         else
             stream.KsmlPeek(ksml, action, name).Foreach((_, _, _) => { }, name + "_end");

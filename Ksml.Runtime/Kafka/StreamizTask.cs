@@ -43,6 +43,50 @@ internal static class StreamizTask
             ? count(context, topic)
             : throw new InvalidOperationException($"The partition count of {topic} is only known on a stream thread, inside a task.");
 
+    private static readonly MethodInfo? SetRecordMethod =
+        typeof(ProcessorContext).GetMethod("SetRecordMetaData", BindingFlags.NonPublic | BindingFlags.Instance, [typeof(IRecordContext)]);
+
+    private static readonly PropertyInfo? CurrentProcessorProperty =
+        typeof(ProcessorContext).GetProperty("CurrentProcessor", BindingFlags.NonPublic | BindingFlags.Instance);
+
+    /// <summary>
+    /// The task's own context behind the typed one Streamiz hands a transformer, which only reads through to it:
+    /// forwarding later than the record arrived sets the record and the node on the task's context.
+    /// </summary>
+    public static ProcessorContext TaskContextOf(ProcessorContext typed) =>
+        typed.GetType().GetField("context", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(typed) as ProcessorContext ?? typed;
+
+    /// <summary>The record <paramref name="context"/> is at.</summary>
+    public static IRecordContext? RecordOf(ProcessorContext context) => RecordContextProperty?.GetValue(context) as IRecordContext;
+
+    /// <summary>The node <paramref name="context"/> is running.</summary>
+    public static object? NodeOf(ProcessorContext context) => CurrentProcessorProperty?.GetValue(context);
+
+    /// <summary>
+    /// Runs <paramref name="forward"/> as if <paramref name="node"/> were processing <paramref name="record"/> again, so
+    /// that what it forwards carries that record's timestamp, headers and coordinates and reaches that node's
+    /// children; the context is put back after.
+    /// </summary>
+    public static void AsIf(ProcessorContext context, object node, IRecordContext record, Action forward)
+    {
+        if (SetRecordMethod is null || CurrentProcessorProperty is null)
+            throw new InvalidOperationException("This Streamiz version cannot forward a record later than it arrived; Ksml.Runtime is built against Streamiz 1.8.2.");
+        var savedRecord = RecordOf(context);
+        var savedNode = NodeOf(context);
+        SetRecordMethod.Invoke(context, [record]);
+        CurrentProcessorProperty.SetValue(context, node);
+        try
+        {
+            forward();
+        }
+        finally
+        {
+            if (savedRecord is not null)
+                SetRecordMethod.Invoke(context, [savedRecord]);
+            CurrentProcessorProperty.SetValue(context, savedNode);
+        }
+    }
+
     // (context, topic) => context.RecordCollector.PartitionsFor(topic), compiled once: it runs once per record.
     private static Func<ProcessorContext, string, int>? CompilePartitionCount()
     {

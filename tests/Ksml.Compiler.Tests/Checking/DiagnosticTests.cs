@@ -461,6 +461,65 @@ public class DiagnosticTests
         Assert.That(Check(CachedBy(key, expression)), Is.Empty);
     }
 
+    private const string Concurrent = Streams + """
+        stores:
+          seen:
+            type: keyValue
+            keyType: string
+            valueType: long
+        functions:
+          enrich:
+            type: valueTransformer
+            expression: value
+            concurrency:
+              maxInFlight: 64
+              order: key
+          total:
+            type: aggregator
+            expression: aggregatedValue + 1
+            resultType: long
+            concurrency:
+              maxInFlight: 4
+          remember:
+            type: forEach
+            stores: [seen]
+            code: seen.put(key, 1)
+            concurrency:
+              order: sideways
+        pipelines:
+          enriched:
+            from: orders
+            via:
+              - type: transformValue
+                mapper: enrich
+              - type: peek
+                forEach: remember
+            to: orders
+          branched:
+            from: orders
+            branch:
+              - if:
+                  type: predicate
+                  expression: True
+                  concurrency: {maxInFlight: 2}
+                to: orders
+
+        """;
+
+    [Test]
+    public void KSML0018_concurrency_only_where_calls_can_overlap()
+    {
+        var diagnostics = Check(Concurrent);
+
+        Assert.That(diagnostics, Is.EquivalentTo(new[]
+        {
+            "test.ksml.yaml(27,7): error KSML0018: concurrency: an aggregator cannot run concurrently: its operation needs each call's result before it can take the next record; concurrency applies to the function types whose operation forwards one result per record or none (valueTransformer, keyTransformer, keyValueTransformer, keyValueToKeyValueListTransformer, keyValueToValueListTransformer, predicate, forEach)",
+            "test.ksml.yaml(33,14): error KSML0006: 'sideways' is not a valid concurrency order; expected key (one key's records in offset order), partition (outputs in offset order per partition) or none (as calls complete)",
+            "test.ksml.yaml(33,7): error KSML0018: concurrency: function 'remember' uses stores, which belong to the stream task and cannot be used from calls running at once",
+            "test.ksml.yaml(47,11): error KSML0018: concurrency: 'branched_branch1_if' declares concurrency, but branch here calls it one record at a time (concurrent calls are for filter, transform*, peek and forEach on a stream); use a function without concurrency here",
+        }));
+    }
+
     [Test]
     public void KSML0012_resilience_settings_that_cannot_apply_are_located()
     {
