@@ -21,6 +21,7 @@ bench broker "${quick[@]}"
 bench startup "${quick[@]}"
 bench rss "${quick[@]}"
 bench generator "${quick[@]}"
+bench calls "${quick[@]}"
 csv=$(mktemp --suffix=.csv)
 trap 'rm -f "$csv"' EXIT
 dotnet run --no-build -c Release --project tests/Ksml.Benchmarks -- sweep "${quick[@]}" --csv "$csv" 2>/dev/null | grep '^sweep'

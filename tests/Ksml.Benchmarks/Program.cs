@@ -22,6 +22,18 @@ switch (what)
         Console.WriteLine($"bridge conversion only us per record: {conversion:F2}");
         return 0;
     }
+    case "calls":
+    {
+        // The same function synchronously and with concurrency, 50 keys, one stream thread, in one run.
+        var runs = new List<(string, int, int)> { ("sync", 20, quick ? 100 : 250) };
+        foreach (var inFlight in new[] { 1, 4, 16, 64, 256 })
+            runs.Add(($"c{inFlight}", 20, quick ? Math.Min(2_000, 100 * inFlight) : Math.Min(6_000, 250 * inFlight)));
+        foreach (var latency in new[] { 5, 100 })
+            runs.Add(("c64", latency, quick ? 1_000 : 3_000));
+        foreach (var (pipeline, latency, perSecond, cpu) in ExternalCallsBenchmark.Run(runs))
+            Console.WriteLine(FormattableString.Invariant($"calls {pipeline} {latency} ms records per second: {perSecond:F0} (cpu {cpu:F2} ms per call)"));
+        return 0;
+    }
     case "bridge-breakdown":
         foreach (var (name, micros) in BridgeBenchmark.Breakdown(quick ? 20_000 : 100_000, quick ? 5 : 9))
             Console.WriteLine($"bridge breakdown {name}: {micros:F2}");
