@@ -192,7 +192,8 @@ public sealed class TopologyEmitter
                   .Line("        CircuitBreaker: " + (r.CircuitBreaker is { } b
                         ? "new(" + b.FailureRatio.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + ", " + b.MinimumThroughput + ", " + b.SamplingMs + ", " + b.BreakMs + ", " + Snippet(b.Fallback) + ")"
                         : "null") + ",")
-                  .Line("        Cache: " + (r.Cache is { } c ? "new(" + c.TtlMs + ", " + c.MaxEntries + ", " + Snippet(c.Key) + ")" : "null") + "),");
+                  .Line("        Cache: " + (r.Cache is { } c ? "new(" + c.TtlMs + ", " + c.MaxEntries + ", " + Snippet(c.Key) + ")" : "null") + ",")
+                  .Line("        RateLimit: " + (r.RateLimit is { } l ? "new(" + l.Permits + ", " + l.PerMs + ")" : "null") + "),");
             if (s.Resilience is not null || s.Concurrency is not null)
                 _w.Line("};");
             _w.Line();

@@ -22,7 +22,8 @@ public sealed class DefinitionParser
     private static readonly string[] FunctionKeys = { "type", "name", "parameters", "globalCode", "code", "expression", "resultType", "stores", "resilience", "concurrency" };
     private static readonly string[] ConcurrencyKeys = { "maxInFlight", "order" };
     private static readonly string[] ConcurrencyOrders = { "key", "partition", "none" };
-    private static readonly string[] ResilienceKeys = { "timeout", "retry", "circuitBreaker", "cache" };
+    private static readonly string[] ResilienceKeys = { "timeout", "retry", "circuitBreaker", "cache", "rateLimit" };
+    private static readonly string[] RateLimitKeys = { "permits", "per" };
     private static readonly string[] RetryKeys = { "maxAttempts", "backoff", "maxBackoff", "jitter", "on" };
     private static readonly string[] BreakerKeys = { "failureRatio", "minimumThroughput", "samplingDuration", "breakDuration", "fallback" };
     private static readonly string[] CacheKeys = { "ttl", "maxEntries", "key" };
@@ -309,6 +310,17 @@ public sealed class DefinitionParser
             var c = new MappingReader(_context, cache, "resilience.cache of " + owner, CacheKeys);
             var ttl = c.Duration("ttl", required: true);
             result.Cache = new CacheSyntax(ttl?.Milliseconds ?? 60_000, (int)(c.Integer("maxEntries", 1, 10_000_000) ?? 10_000), c.Snippet("key"), cache.Span);
+        }
+        if (reader.MappingField("rateLimit") is { } rateLimit)
+        {
+            var l = new MappingReader(_context, rateLimit, "resilience.rateLimit of " + owner, RateLimitKeys);
+            if (!l.Has("permits"))
+                l.Scalar("permits", true, "a whole number"); // reports it missing
+            var permits = l.Integer("permits", 1, 1_000_000);
+            var per = l.Duration("per");
+            if (per is { Milliseconds: <= 0 } noPeriod)
+                _context.Report(DiagnosticDescriptors.InvalidResilience, noPeriod.Span, "rateLimit.per", "the period must be longer than 0ms");
+            result.RateLimit = new RateLimitSyntax((int)(permits ?? 1), per is { Milliseconds: > 0 } p ? p.Milliseconds : 1000, rateLimit.Span);
         }
         return result;
     }

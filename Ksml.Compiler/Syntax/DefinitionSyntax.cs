@@ -157,7 +157,11 @@ public sealed class ResilienceSyntax
     public RetrySyntax? Retry { get; set; }
     public CircuitBreakerSyntax? CircuitBreaker { get; set; }
     public CacheSyntax? Cache { get; set; }
+    public RateLimitSyntax? RateLimit { get; set; }
 }
+
+/// <summary>At most <see cref="Permits"/> calls per <see cref="PerMs"/>, across the whole application; calls past it wait.</summary>
+public sealed record RateLimitSyntax(int Permits, long PerMs, SourceSpan Span);
 
 /// <summary>Bounded retries with exponential backoff for the named Python exception types (all when none are named).</summary>
 public sealed record RetrySyntax(int MaxAttempts, long BackoffMs, long MaxBackoffMs, bool Jitter, IReadOnlyList<string> On, SourceSpan Span);

@@ -59,7 +59,13 @@ public sealed record KsmlConcurrency(int MaxInFlight, string Order);
 /// <param name="Retry">Retries with exponential backoff.</param>
 /// <param name="CircuitBreaker">Stops calling a failing dependency for a while.</param>
 /// <param name="Cache">Keeps results for a time, by argument values or a key expression.</param>
-public sealed record KsmlResilience(long? TimeoutMs, KsmlRetryPolicy? Retry, KsmlCircuitBreakerPolicy? CircuitBreaker, KsmlCachePolicy? Cache);
+/// <param name="RateLimit">At most so many calls per period, across the whole application; calls past it wait.</param>
+public sealed record KsmlResilience(long? TimeoutMs, KsmlRetryPolicy? Retry, KsmlCircuitBreakerPolicy? CircuitBreaker, KsmlCachePolicy? Cache, KsmlRateLimitPolicy? RateLimit = null);
+
+/// <summary>A rate limit shared by every call of the function in the application.</summary>
+/// <param name="Permits">Calls allowed in any period.</param>
+/// <param name="PerMs">The period.</param>
+public sealed record KsmlRateLimitPolicy(int Permits, long PerMs);
 
 /// <summary>Bounded retries.</summary>
 /// <param name="MaxAttempts">Retries after the first call.</param>

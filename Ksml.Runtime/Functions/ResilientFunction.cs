@@ -77,12 +77,42 @@ public sealed class ResilientFunction : IKsmlFunction, IDisposable
                 OnClosed = _ => Transition(name, "closed", 0),
             });
         }
+        if (resilience.RateLimit is { } limit)
+        {
+            // Innermost, so every attempt (retries too) takes a permit; one limiter per function for the whole
+            // application, shared by its stream threads and workers. Calls past the limit wait their turn in order.
+            var limiter = RateLimiters.GetOrAdd(name, _ => new System.Threading.RateLimiting.SlidingWindowRateLimiter(new System.Threading.RateLimiting.SlidingWindowRateLimiterOptions
+            {
+                PermitLimit = limit.Permits,
+                Window = TimeSpan.FromMilliseconds(limit.PerMs),
+                // A permit comes back up to a segment early, so finer segments keep the rate close: 10 ms each, at most 100.
+                SegmentsPerWindow = (int)Math.Clamp(limit.PerMs / 10, 1, 100),
+                QueueLimit = int.MaxValue,
+                QueueProcessingOrder = System.Threading.RateLimiting.QueueProcessingOrder.OldestFirst,
+                AutoReplenishment = true,
+            }));
+            builder.AddRateLimiter(new Polly.RateLimiting.RateLimiterStrategyOptions
+            {
+                RateLimiter = args => WaitFor(limiter, args.Context.CancellationToken),
+            });
+        }
         _pipeline = builder.Build();
         if (resilience.Cache is { } cache)
         {
             _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = cache.MaxEntries });
             _ttl = TimeSpan.FromMilliseconds(cache.TtlMs);
         }
+    }
+
+    private static readonly ConcurrentDictionary<string, System.Threading.RateLimiting.RateLimiter> RateLimiters = new(StringComparer.Ordinal);
+    private static readonly Histogram<double> RateLimitWaits = KsmlMetrics.Meter.CreateHistogram<double>("resilience.rate_limit.wait", "ms", "How long calls waited for a rate limit's permit");
+
+    private async ValueTask<System.Threading.RateLimiting.RateLimitLease> WaitFor(System.Threading.RateLimiting.RateLimiter limiter, CancellationToken cancellation)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var lease = await limiter.AcquireAsync(1, cancellation).ConfigureAwait(false);
+        RateLimitWaits.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tag);
+        return lease;
     }
 
     private ValueTask Transition(string function, string state, int open)
@@ -99,7 +129,7 @@ public sealed class ResilientFunction : IKsmlFunction, IDisposable
     public static IKsmlFunction Wrap(IKsmlFunction inner, IKsmlFunctionFactory functions)
     {
         var definition = inner.Definition;
-        if (definition.Resilience is not { } resilience || (resilience.Retry, resilience.CircuitBreaker, resilience.Cache) is (null, null, null))
+        if (definition.Resilience is not { } resilience || (resilience.Retry, resilience.CircuitBreaker, resilience.Cache, resilience.RateLimit) is (null, null, null, null))
             return inner;
         IKsmlFunction? Helper(string suffix, PythonCode? expression) => expression is null ? null : functions.Create(definition with
         {

@@ -534,6 +534,16 @@ public class DiagnosticTests
     }
 
     [Test]
+    public void KSML0012_a_rate_limit_needs_its_permits_and_a_period()
+    {
+        var diagnostics = Check(Streams + "functions:\n  call:\n    type: valueTransformer\n    expression: value\n    resilience:\n      rateLimit: {per: 0ms}\npipelines:\n  p:\n    from: orders\n    via:\n      - type: transformValue\n        mapper: call\n    to: orders\n");
+
+        Assert.That(diagnostics, Has.Length.EqualTo(2));
+        Assert.That(diagnostics, Has.Some.Contains("error KSML0012: resilience.rateLimit.per: the period must be longer than 0ms"));
+        Assert.That(diagnostics, Has.Some.Contains("'permits'"));
+    }
+
+    [Test]
     public void KSML0012_a_forEach_has_no_result_to_cache_or_fall_back_to()
     {
         var diagnostics = Check(Streams + "functions:\n  audit:\n    type: forEach\n    code: x = 1\n    resilience:\n      circuitBreaker:\n        fallback: None\n      cache:\n        ttl: 1m\npipelines:\n  p:\n    from: orders\n    forEach: audit\n");

@@ -32,6 +32,37 @@ public sealed class ResilienceTests
     }
 
     [Test]
+    public void A_rate_limit_holds_the_calls_of_many_threads_to_its_rate_over_ten_seconds_by_making_them_wait()
+    {
+        var f = Resilient(Definition("limited_" + Guid.NewGuid().ToString("N")[..6], "valueTransformer", KeyValue, expression: "value", resultType: "string"),
+            new KsmlResilience(null, null, null, null, new KsmlRateLimitPolicy(40, 1000)));
+        var calls = 0;
+        var failed = 0;
+        var clock = Stopwatch.StartNew();
+        var callers = Enumerable.Range(0, 8).Select(_ => new Thread(() =>
+        {
+            while (clock.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                try
+                {
+                    if (Equals(f.Invoke(null, "k", "v"), "v") && clock.Elapsed < TimeSpan.FromSeconds(10))
+                        Interlocked.Increment(ref calls);
+                }
+                catch (Exception)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        })).ToList();
+        callers.ForEach(t => t.Start());
+        callers.ForEach(t => t.Join());
+
+        Assert.That(failed, Is.Zero, "calls past the limit wait; none is refused");
+        Assert.That(calls, Is.InRange(380, 420), $"40 per second for 10 s, within 5 % (got {calls})");
+        TestContext.Out.WriteLine($"calls in 10 s: {calls}");
+    }
+
+    [Test]
     public void Retries_the_named_exception_types_and_their_subclasses_with_backoff()
     {
         var f = Resilient(Definition("flaky", "valueTransformer", KeyValue,
