@@ -573,7 +573,7 @@ public sealed partial class DefinitionBinder
             case ForEachSinkSyntax forEach:
             {
                 NeedsStream();
-                var function = ResolveFunction(forEach.Action, FunctionKind.ForEach, "forEach", concurrent: true);
+                var function = ResolveFunction(forEach.Action, FunctionKind.ForEach, "forEach", concurrent: true, batched: true);
                 return function is null ? null : new BoundForEachSink(sink, input, function);
             }
             case PrintSinkSyntax print:

@@ -158,9 +158,12 @@ public sealed partial class DefinitionBinder
 
     /// <summary>Resolves a function reference (named or inline) used where a <paramref name="expected"/> is needed.</summary>
     /// <remarks>A function with <c>concurrency:</c> is refused where its calls cannot overlap (<paramref name="concurrent"/> false).</remarks>
-    private BoundFunction? ResolveFunction(FunctionRefSyntax reference, FunctionKind expected, string usage, bool concurrent = false)
+    private BoundFunction? ResolveFunction(FunctionRefSyntax reference, FunctionKind expected, string usage, bool concurrent = false, bool batched = false)
     {
         var resolved = ResolveFunctionOfKind(reference, expected, usage);
+        if (resolved is { Syntax.Batch: not null } && !batched)
+            Report(DiagnosticDescriptors.InvalidBatch, reference.Span,
+                $"'{resolved.Name}' gathers records, but {usage} here calls it for each record (a batch is for a pipeline's forEach sink); use a function without batch here");
         if (resolved is { Syntax.Concurrency: not null } && !concurrent)
             Report(DiagnosticDescriptors.InvalidConcurrency, reference.Span,
                 $"'{resolved.Name}' declares concurrency, but {usage} here calls it one record at a time (concurrent calls are for filter, transform*, peek and forEach on a stream); use a function without concurrency here");

@@ -86,6 +86,18 @@ public static class DefinitionChecker
                     $"function '{function.Name}' uses stores, which belong to the stream task and cannot be used from calls running at once");
         }
 
+        foreach (var function in definition.Functions.Distinct())
+        {
+            if (function.Syntax.Batch is not { } batch)
+                continue;
+            if (function.Kind != FunctionKind.ForEach && !function.Kind.IsGeneric)
+                Report(DiagnosticDescriptors.InvalidBatch, batch.Span, $"{function.Kind.WithArticle} gives a result per record, which a batch cannot map back; batch applies to a forEach");
+            else if (function.Syntax.Stores.Count > 0)
+                Report(DiagnosticDescriptors.InvalidBatch, batch.Span, $"function '{function.Name}' uses stores, whose reads and writes belong to each record, not to a batch");
+            else if (function.Syntax.Concurrency is not null)
+                Report(DiagnosticDescriptors.InvalidBatch, batch.Span, $"function '{function.Name}' also declares concurrency; a batch is one call already, give it one or the other");
+        }
+
         // A versioned store serves functions (get as of a time); a table or an operation materialized in one
         // would need Kafka Streams' versioned joins, which Streamiz does not have.
         var materializing = definition.Topics.Select(t => t.Store)

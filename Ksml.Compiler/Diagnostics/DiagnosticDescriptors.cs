@@ -49,6 +49,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidConcurrency = new("KSML0018", "Concurrent calls cannot apply",
         "concurrency: {0}");
 
+    public static readonly DiagnosticDescriptor InvalidBatch = new("KSML0019", "Batched calls cannot apply",
+        "batch: {0}");
+
     public static readonly DiagnosticDescriptor ConflictingFields = new("KSML0013", "Conflicting fields",
         "'{0}' and '{1}' cannot both be given in {2}");
 

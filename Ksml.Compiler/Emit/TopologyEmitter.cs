@@ -172,15 +172,19 @@ public sealed class TopologyEmitter
             _w.Line("    Type: " + EmitNames.Literal(f.Kind.Name) + ",");
             _w.Line("    SourcePath: Path,");
             _w.Line("    Line: " + s.Name.Span.Line + ",");
-            _w.Line("    FixedParameters: [" + string.Join(", ", f.Kind.Parameters.Select(EmitNames.Literal)) + "],");
+            // A batched function is called once per batch, with the records gathered.
+            var fixedParameters = s.Batch is null ? f.Kind.Parameters : new[] { "records" };
+            _w.Line("    FixedParameters: [" + string.Join(", ", fixedParameters.Select(EmitNames.Literal)) + "],");
             _w.Line("    Parameters: [" + string.Join(", ", s.Parameters.Select(p => "new(" + EmitNames.Literal(p.Name.Name) + ", " + EmitNames.Literal(p.Type?.Text ?? "any") + ", " + EmitNames.Literal(p.DefaultValue) + ")")) + "],");
             _w.Line("    GlobalCode: " + Snippet(s.GlobalCode) + ",");
             _w.Line("    Code: " + Snippet(s.Code) + ",");
             _w.Line("    Expression: " + Snippet(s.Expression) + ",");
             _w.Line("    ResultType: " + EmitNames.Literal(f.Result?.Resolve().ToString()) + ",");
-            _w.Line("    Stores: [" + string.Join(", ", f.Stores.Select(st => EmitNames.Literal(st.Name))) + "]" + (s.Resilience is null && s.Concurrency is null ? ");" : ")"));
-            if (s.Resilience is not null || s.Concurrency is not null)
+            _w.Line("    Stores: [" + string.Join(", ", f.Stores.Select(st => EmitNames.Literal(st.Name))) + "]" + (s.Resilience is null && s.Concurrency is null && s.Batch is null ? ");" : ")"));
+            if (s.Resilience is not null || s.Concurrency is not null || s.Batch is not null)
                 _w.Line("{");
+            if (s.Batch is { } batch)
+                _w.Line("    Batch = new(" + batch.MaxRecords + ", " + batch.MaxWaitMs + "),");
             if (s.Concurrency is { } concurrency)
                 _w.Line("    Concurrency = new(" + concurrency.MaxInFlight + ", " + EmitNames.Literal(concurrency.Order) + "),");
             if (s.Resilience is { } r)
@@ -194,7 +198,7 @@ public sealed class TopologyEmitter
                         : "null") + ",")
                   .Line("        Cache: " + (r.Cache is { } c ? "new(" + c.TtlMs + ", " + c.MaxEntries + ", " + Snippet(c.Key) + ")" : "null") + ",")
                   .Line("        RateLimit: " + (r.RateLimit is { } l ? "new(" + l.Permits + ", " + l.PerMs + ")" : "null") + "),");
-            if (s.Resilience is not null || s.Concurrency is not null)
+            if (s.Resilience is not null || s.Concurrency is not null || s.Batch is not null)
                 _w.Line("};");
             _w.Line();
         }

@@ -19,7 +19,8 @@ public sealed class DefinitionParser
     private static readonly string[] TableKeys = { "topic", "keyType", "valueType", "offsetResetPolicy", "timestampExtractor", "partitioner", "store" };
     private static readonly string[] ToTopicKeys = { "topic", "keyType", "valueType", "partitioner" };
     private static readonly string[] StoreKeys = { "type", "name", "keyType", "valueType", "persistent", "timestamped", "versioned", "caching", "logging", "historyRetention", "segmentInterval", "windowSize", "retention", "retainDuplicates" };
-    private static readonly string[] FunctionKeys = { "type", "name", "parameters", "globalCode", "code", "expression", "resultType", "stores", "resilience", "concurrency" };
+    private static readonly string[] FunctionKeys = { "type", "name", "parameters", "globalCode", "code", "expression", "resultType", "stores", "resilience", "concurrency", "batch" };
+    private static readonly string[] BatchKeys = { "maxRecords", "maxWait" };
     private static readonly string[] ConcurrencyKeys = { "maxInFlight", "order" };
     private static readonly string[] ConcurrencyOrders = { "key", "partition", "none" };
     private static readonly string[] ResilienceKeys = { "timeout", "retry", "circuitBreaker", "cache", "rateLimit" };
@@ -264,6 +265,14 @@ public sealed class DefinitionParser
                 _context.Report(DiagnosticDescriptors.InvalidValue, order.Span, order.Value, "concurrency order", "key (one key's records in offset order), partition (outputs in offset order per partition) or none (as calls complete)");
             function.Concurrency = new ConcurrencySyntax((int)(c.Integer("maxInFlight", 1, 10_000) ?? 16),
                 order is not null && ConcurrencyOrders.Contains(order.Value) ? order.Value : "key", concurrency.Span);
+        }
+        if (reader.MappingField("batch") is { } batch)
+        {
+            var b = new MappingReader(_context, batch, "batch of " + description, BatchKeys);
+            var wait = b.Duration("maxWait");
+            if (wait is { Milliseconds: <= 0 } noWait)
+                _context.Report(DiagnosticDescriptors.InvalidBatch, noWait.Span, "maxWait must be longer than 0ms");
+            function.Batch = new BatchSyntax((int)(b.Integer("maxRecords", 1, 100_000) ?? 500), wait is { Milliseconds: > 0 } w ? w.Milliseconds : 100, batch.Span);
         }
         return function;
     }

@@ -139,7 +139,16 @@ public sealed class FunctionSyntax
 
     /// <summary>Ksml.NET's concurrent calls for the function: several records' calls in flight at once.</summary>
     public ConcurrencySyntax? Concurrency { get; set; }
+
+    /// <summary>Ksml.NET's batched calls: one call with the list of <c>records</c> gathered.</summary>
+    public BatchSyntax? Batch { get; set; }
 }
+
+/// <summary>
+/// A function's <c>batch:</c> block, a Ksml.NET extension to KSML: records are gathered and handed to one call as
+/// <c>records</c> once <see cref="MaxRecords"/> are in, <see cref="MaxWaitMs"/> after the first, and before every commit.
+/// </summary>
+public sealed record BatchSyntax(int MaxRecords, long MaxWaitMs, SourceSpan Span);
 
 /// <summary>
 /// A function's <c>concurrency:</c> block, a Ksml.NET extension to KSML: at most <see cref="MaxInFlight"/> calls at

@@ -45,9 +45,17 @@ public sealed record KsmlFunctionDefinition(
     /// <summary>Ksml.NET's concurrent calls for this function; null for one call at a time.</summary>
     public KsmlConcurrency? Concurrency { get; init; }
 
+    /// <summary>Ksml.NET's batched calls for this function (a forEach sink): one call per batch; null for one per record.</summary>
+    public KsmlBatch? Batch { get; init; }
+
     /// <summary>How type errors name this function's result, with its place in the YAML.</summary>
     public string DescribeResult() => $"the result of '{Name}' ({SourcePath}:{Line})";
 }
+
+/// <summary>A function's batched calls (a Ksml.NET extension to KSML): Python gets <c>records</c>, a list of <c>{key, value, timestamp, topic, partition, offset}</c>.</summary>
+/// <param name="MaxRecords">A batch is handed over once it holds this many records.</param>
+/// <param name="MaxWaitMs">… or this long after its first record arrived; and always before a commit.</param>
+public sealed record KsmlBatch(int MaxRecords, long MaxWaitMs);
 
 /// <summary>A function's concurrent calls (a Ksml.NET extension to KSML).</summary>
 /// <param name="MaxInFlight">Calls running at once for this function, per stream thread.</param>

@@ -82,13 +82,14 @@ internal sealed class CallWorkers
 }
 
 /// <summary>
-/// The store that makes a task's commit wait for its calls in flight: Streamiz flushes every store of a task
-/// before it flushes the producer and commits the task's offsets (or its transaction), so the results of every
-/// call before the commit point are forwarded, and written, before their offsets commit. It holds no data.
+/// The store that makes a task's commit wait for the work a step holds (calls in flight, a batch gathered):
+/// Streamiz flushes every store of a task before it flushes the producer and commits the task's offsets (or its
+/// transaction), so the work of every record before the commit point is done, and its output written, before
+/// their offsets commit. It holds no data.
 /// </summary>
-internal sealed class InFlightCallsStore(string name) : IStateStore
+internal sealed class PendingWorkStore(string name) : IStateStore
 {
-    /// <summary>Called on every flush: forwards what every call in flight gives, waiting for each.</summary>
+    /// <summary>Called on every flush and at close: finishes the step's pending work, waiting for it.</summary>
     public Action? Drain { get; set; }
 
     public string Name => name;
@@ -111,8 +112,8 @@ internal sealed class InFlightCallsStore(string name) : IStateStore
     }
 }
 
-/// <summary>Builds one <see cref="InFlightCallsStore"/> per task; never logged, never cached.</summary>
-internal sealed class InFlightCallsStoreBuilder(string name) : IStoreBuilder<InFlightCallsStore>
+/// <summary>Builds one <see cref="PendingWorkStore"/> per task; never logged, never cached.</summary>
+internal sealed class PendingWorkStoreBuilder(string name) : IStoreBuilder<PendingWorkStore>
 {
     public bool IsWindowStore => false;
     public long RetentionMs => -1;
@@ -120,11 +121,11 @@ internal sealed class InFlightCallsStoreBuilder(string name) : IStoreBuilder<InF
     public bool LoggingEnabled => false;
     public string Name => name;
     public CacheSize CacheSize => null!;
-    public IStoreBuilder<InFlightCallsStore> WithCachingEnabled(CacheSize cacheSize = null!) => this;
-    public IStoreBuilder<InFlightCallsStore> WithCachingDisabled() => this;
-    public IStoreBuilder<InFlightCallsStore> WithLoggingEnabled(IDictionary<string, string> config) => this;
-    public IStoreBuilder<InFlightCallsStore> WithLoggingDisabled() => this;
-    public InFlightCallsStore Build(IStreamConfig config) => new(name);
+    public IStoreBuilder<PendingWorkStore> WithCachingEnabled(CacheSize cacheSize = null!) => this;
+    public IStoreBuilder<PendingWorkStore> WithCachingDisabled() => this;
+    public IStoreBuilder<PendingWorkStore> WithLoggingEnabled(IDictionary<string, string> config) => this;
+    public IStoreBuilder<PendingWorkStore> WithLoggingDisabled() => this;
+    public PendingWorkStore Build(IStreamConfig config) => new(name);
     IStateStore IStoreBuilder.Build(IStreamConfig config) => Build(config);
     public void CacheExplicitlySet()
     {
@@ -176,7 +177,7 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
     /// <param name="RefuseCommits">Closes the commit gate, once a stop comes up after later records went on.</param>
     /// <param name="Workers">The workers of the stream thread that asks (the tasks of a thread share them).</param>
     /// <param name="Concurrency">How many calls, in which order.</param>
-    /// <param name="StoreName">The task's <see cref="InFlightCallsStore"/>.</param>
+    /// <param name="StoreName">The task's <see cref="PendingWorkStore"/>.</param>
     /// <param name="Evaluate">One record's outcome, its policy applied; runs on a worker.</param>
     public sealed record Body(string StepName, Action RefuseCommits, Func<CallWorkers> Workers, KsmlConcurrency Concurrency, string StoreName,
         Func<K, V, SourceRecord, StepOutcome<R>> Evaluate);
@@ -202,7 +203,7 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
             throw new InvalidOperationException("ConcurrentEvaluation was created without its step.");
         _context = context;
         _task = Kafka.StreamizTask.TaskContextOf(context);
-        ((InFlightCallsStore)context.GetStateStore(_body.StoreName)).Drain = () => Forward(untilEmpty: true);
+        ((PendingWorkStore)context.GetStateStore(_body.StoreName)).Drain = () => Forward(untilEmpty: true);
         // Outcomes are forwarded between records too, and while none arrive.
         context.Schedule(TimeSpan.FromMilliseconds(10), PunctuationType.PROCESSING_TIME, _ => Forward(untilEmpty: false));
     }

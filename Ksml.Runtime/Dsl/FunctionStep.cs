@@ -90,11 +90,35 @@ internal sealed class FunctionStep<R>
     public CallWorkers Workers() =>
         (_workers ??= new ThreadLocal<CallWorkers>(() => new CallWorkers(Concurrency?.MaxInFlight ?? 1, Name))).Value!;
 
-    /// <summary>Adds the store through which each task's commits wait for this step's calls in flight.</summary>
-    public string AddInFlightStore(string name)
+    /// <summary>Adds the store through which each task's commits wait for this step's pending work.</summary>
+    public string AddPendingWorkStore(string name)
     {
-        _ksml.AddStateStore(new InFlightCallsStoreBuilder(name), logging: false);
+        _ksml.AddStateStore(new PendingWorkStoreBuilder(name), logging: false);
         return name;
+    }
+
+    /// <summary>
+    /// Decides the fate of a batch of records handed to one call: its result, or the process policy's answer for
+    /// each record. A stop refuses every later commit: the batch's records were all taken, so their offsets are
+    /// among those the closing commit would make.
+    /// </summary>
+    /// <exception cref="KsmlStopException">The policy says stop.</exception>
+    public void SettleBatch<K, V>(IReadOnlyList<(K Key, V Value, SourceRecord? Source)> records, Func<object?> attempt)
+    {
+        if (_errors is null)
+        {
+            attempt();
+            return;
+        }
+        try
+        {
+            _errors.TryProcessBatch(Name, Function.Definition, records, attempt, out _);
+        }
+        catch (KsmlStopException)
+        {
+            RefuseCommits();
+            throw;
+        }
     }
 
     /// <summary>Refuses every later commit: a stop came up after later records of its partition went on.</summary>
@@ -135,7 +159,7 @@ internal static class StepOutcomes
         if (step.Concurrency is { } concurrency)
         {
             // The compiler refuses concurrency with stores: a task's stores are not for worker threads.
-            var store = step.AddInFlightStore(name + "_in_flight");
+            var store = step.AddPendingWorkStore(name + "_in_flight");
             ConnectStores(stream, name, [store]);
             var concurrent = Streamiz.Kafka.Net.Processors.Public.TransformerBuilder.New<K, V, K, StepOutcome<R>>()
                 .Transformer<ConcurrentEvaluation<K, V, R>>(new ConcurrentEvaluation<K, V, R>.Body(step.Name, step.RefuseCommits, step.Workers, concurrency, store,
@@ -158,7 +182,7 @@ internal static class StepOutcomes
     /// a node of the same task that no record reaches, and the step reaches them through its task, which serves
     /// every store registered in it (ProcessorStateManager.GetStore), without declaring them itself.
     /// </summary>
-    private static void ConnectStores<K, V>(IKStream<K, V> stream, string name, IReadOnlyCollection<string> stores)
+    internal static void ConnectStores<K, V>(IKStream<K, V> stream, string name, IReadOnlyCollection<string> stores)
     {
         var holder = Streamiz.Kafka.Net.Processors.Public.TransformerBuilder.New<K, V, K, V>()
             .Transformer<StoreBoundTransformer<K, V, V>>(new StoreBoundTransformer<K, V, V>.Body((_, value, _, _) => value))

@@ -466,6 +466,16 @@ public static class KsmlOperations
     public static void KsmlForEach<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition action, string name)
     {
         var step = new FunctionStep<object?>(ksml, action, name, (result, _) => result);
+        if (action.Batch is { } batch)
+        {
+            var store = step.AddPendingWorkStore(name + "_batch");
+            StepOutcomes.ConnectStores(stream, name, [store]);
+            var batching = TransformerBuilder.New<K, V, K, V>()
+                .Transformer<BatchingForEach<K, V>>(new BatchingForEach<K, V>.Body(step, batch, store))
+                .Build();
+            stream.TransformValues(batching, name);
+            return;
+        }
         if (!step.UsesStores && step.Concurrency is null)
             stream.Foreach((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v), name);
         else

@@ -109,37 +109,63 @@ public sealed class KsmlErrorHandler
         }
         catch (Exception ex) when (ex is not KsmlStopException)
         {
-            source ??= SourceRecord.Current();
-            var policy = Options.Process;
-            var located = Locate(ex, function, policy.LogPayload);
-            if (policy.Log)
-                Logger(policy, "process").LogError(policy.LogPayload ? ex : null,
-                    "Processing failed in step {Step} at {File}:{Line} (function {Function}): {Error}{Payload}{Source}{Traceback}",
-                    step, located.File, located.Line, located.Function, located.Message,
-                    policy.LogPayload ? $"; key={KsmlValues.DescribeValue(key)} value={KsmlValues.DescribeValue(value)}" : "",
-                    source is { } from ? $"; from {from.Topic}[{from.Partition}]@{from.Offset}" : "",
-                    !policy.LogPayload && Payloads.TracebackOf(ex, false) is { } traceback ? Environment.NewLine + traceback : "");
-            if (policy.DeadLetterTopic is { } topic)
-            {
-                var headers = Headers("process", located, step);
-                if (source is { } from)
-                {
-                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, from.Topic);
-                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourcePartition, from.Partition);
-                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceOffset, from.Offset);
-                }
-                if (!TryDeadLetter(topic, Serialize(key), Serialize(value), headers, $"step {step}", out var stop))
-                    throw stop;
-            }
-            if (policy.Handler == ErrorHandlerKind.StopOnFail || (policy.Handler == ErrorHandlerKind.RetryOnFail && policy.DeadLetterTopic is null))
-            {
-                Count("process", step, "stopped");
-                throw Stop(new KsmlStopException($"Stopping: step {step} at {located.File}:{located.Line} failed: {located.Message}", ex, showsCause: policy.LogPayload));
-            }
-            Count("process", step, policy.DeadLetterTopic is null ? "skipped" : "dead-lettered");
+            Handle(ex, step, function, [(key, value, source ?? SourceRecord.Current())]);
             result = default!;
             return false;
         }
+    }
+
+    /// <summary>
+    /// Runs one step of a batch of records (a <c>batch:</c> function's one call) under the process policy: it is
+    /// retried as a whole; a failure is logged once and each record is dead-lettered with its own coordinates.
+    /// </summary>
+    /// <exception cref="KsmlStopException">The policy says stop.</exception>
+    public bool TryProcessBatch<K, V, T>(string step, KsmlFunctionDefinition? function, IReadOnlyList<(K Key, V Value, SourceRecord? Source)> records, Func<T> body, out T result)
+    {
+        try
+        {
+            result = _processRetry.Execute(body);
+            return true;
+        }
+        catch (Exception ex) when (ex is not KsmlStopException)
+        {
+            Handle(ex, step, function, records);
+            result = default!;
+            return false;
+        }
+    }
+
+    private void Handle<K, V>(Exception ex, string step, KsmlFunctionDefinition? function, IReadOnlyList<(K Key, V Value, SourceRecord? Source)> records)
+    {
+        var policy = Options.Process;
+        var located = Locate(ex, function, policy.LogPayload);
+        var (key, value, source) = records[0];
+        if (policy.Log)
+            Logger(policy, "process").LogError(policy.LogPayload ? ex : null,
+                "Processing failed in step {Step} at {File}:{Line} (function {Function}): {Error}{Payload}{Source}{Traceback}",
+                step, located.File, located.Line, located.Function, located.Message,
+                policy.LogPayload && records.Count == 1 ? $"; key={KsmlValues.DescribeValue(key)} value={KsmlValues.DescribeValue(value)}" : "",
+                source is { } from ? $"; from {from.Topic}[{from.Partition}]@{from.Offset}" + (records.Count > 1 ? $" and the {records.Count - 1} records after it in its batch" : "") : "",
+                !policy.LogPayload && Payloads.TracebackOf(ex, false) is { } traceback ? Environment.NewLine + traceback : "");
+        if (policy.DeadLetterTopic is { } topic)
+            foreach (var record in records)
+            {
+                var headers = Headers("process", located, step);
+                if (record.Source is { } at)
+                {
+                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceTopic, at.Topic);
+                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourcePartition, at.Partition);
+                    DeadLetterHeaders.Add(headers, DeadLetterHeaders.SourceOffset, at.Offset);
+                }
+                if (!TryDeadLetter(topic, Serialize(record.Key), Serialize(record.Value), headers, $"step {step}", out var stop))
+                    throw stop;
+            }
+        if (policy.Handler == ErrorHandlerKind.StopOnFail || (policy.Handler == ErrorHandlerKind.RetryOnFail && policy.DeadLetterTopic is null))
+        {
+            Count("process", step, "stopped");
+            throw Stop(new KsmlStopException($"Stopping: step {step} at {located.File}:{located.Line} failed: {located.Message}", ex, showsCause: policy.LogPayload));
+        }
+        Count("process", step, policy.DeadLetterTopic is null ? "skipped" : "dead-lettered");
     }
 
     /// <summary>Streamiz's deserialization handler: the consume policy, with the raw record for the dead letter.</summary>

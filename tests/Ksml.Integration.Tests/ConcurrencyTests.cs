@@ -2,6 +2,7 @@ using System.Text;
 using Ksml.Integration.Tests.Support;
 using Ksml.Runtime.Hosting;
 using Ksml.Runtime.Kafka;
+using Microsoft.Extensions.Logging;
 using Topics = Ksml.Integration.Tests.IntegrationKsml.Topics;
 
 namespace Ksml.Integration.Tests;
@@ -81,5 +82,88 @@ public sealed class ConcurrencyTests
         var dead = Kafka.ReadRaw(_broker, "ksml_dead_letters", 1, TimeSpan.FromSeconds(60));
 
         Assert.That(dead.Select(d => Encoding.UTF8.GetString(d.Message.Key!)), Is.EqualTo(new[] { "k5" }));
+    }
+
+    private static KsmlRunnerOptions WithCommitInterval(KsmlRunnerOptions options, int ms) =>
+        options with { Kafka = new Dictionary<string, string>(options.Kafka) { ["commit.interval.ms"] = ms.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+
+    private static async Task<List<string>> Batches(RecordingLoggerProvider logs, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (logs.Messages.Count(m => m.StartsWith("batch of", StringComparison.Ordinal)) < count && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        return logs.Messages.Where(m => m.StartsWith("batch of", StringComparison.Ordinal)).ToList();
+    }
+
+    private static (string Key, string Value)[] Values(int count) => Enumerable.Range(0, count).Select(i => ($"k{i}", $"v{i}")).ToArray();
+
+    [Test]
+    public async Task A_batch_is_handed_over_when_full_and_when_its_first_record_has_waited_max_wait()
+    {
+        var logs = new RecordingLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        // No commit comes within the test: only the count and the time can flush.
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], WithCommitInterval(Kafka.Options(AppId()), 600_000), loggers, _broker);
+        Kafka.Produce(_broker, Topics.batch_soon_in, Values(12));
+
+        Assert.That(await Batches(logs, 3), Is.EqualTo(new[]
+        {
+            "batch of 5: v0@0,v1@1,v2@2,v3@3,v4@4",
+            "batch of 5: v5@5,v6@6,v7@7,v8@8,v9@9",
+            "batch of 2: v10@10,v11@11",
+        }));
+    }
+
+    [Test]
+    public async Task A_batch_is_handed_over_before_every_commit()
+    {
+        var logs = new RecordingLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        // maxWait is an hour: only a commit (every 200 ms here) hands the last two over.
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], Kafka.Options(AppId()), loggers, _broker);
+        Kafka.Produce(_broker, Topics.batch_late_in, Values(12));
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        List<string> handed;
+        do
+        {
+            await Task.Delay(50);
+            handed = (await Batches(logs, 0)).SelectMany(b => b.Split(": ")[1].Split(',')).ToList();
+        }
+        while (handed.Count < 12 && DateTime.UtcNow < deadline);
+
+        // Commits fall between records, so they cut batches short; none waited for its hour.
+        Assert.That(handed, Is.EqualTo(Values(12).Select(v => v.Value)), "every record once, in order");
+        Assert.That((await Batches(logs, 0)).Select(b => int.Parse(b.Split(' ')[2].TrimEnd(':'), System.Globalization.CultureInfo.InvariantCulture)), Has.All.InRange(1, 5));
+    }
+
+    [Test]
+    public async Task A_batch_is_handed_over_at_shutdown()
+    {
+        var logs = new RecordingLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        await using (var host = await KsmlHost.StartAsync([new IntegrationKsml()], WithCommitInterval(Kafka.Options(AppId()), 600_000), loggers, _broker))
+        {
+            Kafka.Produce(_broker, Topics.batch_late_in, Values(7));
+            Assert.That(await Batches(logs, 1), Is.EqualTo(new[] { "batch of 5: v0,v1,v2,v3,v4" }));
+            await Task.Delay(500);
+            Assert.That(await Batches(logs, 1), Has.Count.EqualTo(1), "neither full nor timed out nor committed");
+        }
+
+        Assert.That(await Batches(logs, 2), Is.EqualTo(new[] { "batch of 5: v0,v1,v2,v3,v4", "batch of 2: v5,v6" }));
+    }
+
+    [Test]
+    public async Task A_failed_batch_dead_letters_each_of_its_records_with_its_coordinates()
+    {
+        // No commit within the test, so the five make one batch.
+        await using var host = await Start(WithCommitInterval(Kafka.Options(AppId(), DeadLetters), 600_000));
+        Kafka.Produce(_broker, Topics.batch_soon_in, ("a", "v0"), ("b", "fail"), ("c", "v2"), ("d", "v3"), ("e", "v4"));
+
+        var dead = Kafka.ReadRaw(_broker, "ksml_dead_letters", 5, TimeSpan.FromSeconds(30));
+
+        Assert.That(dead.Select(d => (Encoding.UTF8.GetString(d.Message.Key!), Encoding.UTF8.GetString(d.Message.Headers.GetLastBytes("ksml.source.offset")))),
+            Is.EqualTo(new[] { ("a", "0"), ("b", "1"), ("c", "2"), ("d", "3"), ("e", "4") }));
+        Assert.That(dead.Select(d => Encoding.UTF8.GetString(d.Message.Headers.GetLastBytes("ksml.error.type"))), Is.All.EqualTo("ConnectionError"));
     }
 }

@@ -521,6 +521,42 @@ public class DiagnosticTests
     }
 
     [Test]
+    public void KSML0019_batch_only_on_a_forEach_sink()
+    {
+        var diagnostics = Check(Streams + """
+            functions:
+              persist:
+                type: forEach
+                code: write(records)
+                batch: {maxRecords: 500, maxWait: 100ms}
+              shape:
+                type: valueTransformer
+                expression: value
+                batch: {maxRecords: 10}
+            pipelines:
+              peeked:
+                from: orders
+                via:
+                  - type: peek
+                    forEach: persist
+                  - type: transformValue
+                    mapper: shape
+                to: orders
+              sunk:
+                from: orders
+                forEach: persist
+
+            """);
+
+        Assert.That(diagnostics, Is.EquivalentTo(new[]
+        {
+            "test.ksml.yaml(18,12): error KSML0019: batch: a valueTransformer gives a result per record, which a batch cannot map back; batch applies to a forEach",
+            "test.ksml.yaml(24,18): error KSML0019: batch: 'persist' gathers records, but peek here calls it for each record (a batch is for a pipeline's forEach sink); use a function without batch here",
+            "test.ksml.yaml(26,17): error KSML0019: batch: 'shape' gathers records, but transformValue here calls it for each record (a batch is for a pipeline's forEach sink); use a function without batch here",
+        }));
+    }
+
+    [Test]
     public void KSML0012_resilience_settings_that_cannot_apply_are_located()
     {
         var diagnostics = Check(Resilient);

@@ -129,7 +129,8 @@ log.info(""sent {} {} to {}"", value.get(""id""), message_type, queue)
                 TimeoutMs: null,
                 Retry: new(3, 200, 10000, true, ["AMQPConnectionError", "AMQPChannelError", "StreamLostError", "ConnectionClosed"]),
                 CircuitBreaker: null,
-                Cache: null),
+                Cache: null,
+                RateLimit: null),
         };
 
         /// <summary>Every function above, in file order.</summary>

@@ -92,7 +92,8 @@ value[""event_id""] = str(db[""events""].insert_one(event).inserted_id)
                 TimeoutMs: null,
                 Retry: new(2, 200, 10000, true, ["AutoReconnect", "ServerSelectionTimeoutError"]),
                 CircuitBreaker: null,
-                Cache: null),
+                Cache: null,
+                RateLimit: null),
         };
 
         /// <summary>Every function above, in file order.</summary>

@@ -122,7 +122,8 @@ def save(order):
                 TimeoutMs: null,
                 Retry: new(3, 200, 10000, true, ["OperationalError", "InterfaceError"]),
                 CircuitBreaker: null,
-                Cache: null),
+                Cache: null,
+                RateLimit: null),
         };
 
         /// <summary>The forEach <c>audit_order</c> (line 66).</summary>

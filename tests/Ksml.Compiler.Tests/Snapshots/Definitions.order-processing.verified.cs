@@ -162,7 +162,8 @@ log.info(""Loaded {} products into reference store"", len(products))
                 TimeoutMs: null,
                 Retry: new(5, 500, 5000, true, ["OperationalError"]),
                 CircuitBreaker: null,
-                Cache: null),
+                Cache: null,
+                RateLimit: null),
         };
 
         /// <summary>The keyValueTransformer <c>process_order</c> (line 126).</summary>
@@ -380,7 +381,8 @@ log.debug(""Sent shipment notification for order {}"", key)
                 TimeoutMs: null,
                 Retry: new(3, 100, 1000, true, ["ConnectionError", "Timeout", "HTTPError"]),
                 CircuitBreaker: null,
-                Cache: null),
+                Cache: null,
+                RateLimit: null),
         };
 
         /// <summary>Every function above, in file order.</summary>

@@ -134,7 +134,8 @@ log.info(""catalogue refreshed: {} products"", len(rows))
                 TimeoutMs: null,
                 Retry: new(3, 200, 10000, true, ["OperationalError", "InterfaceError"]),
                 CircuitBreaker: null,
-                Cache: null),
+                Cache: null,
+                RateLimit: null),
         };
 
         /// <summary>The valueTransformer <c>enrich_order</c> (line 73).</summary>
@@ -184,7 +185,8 @@ if product is None:
                 TimeoutMs: null,
                 Retry: new(3, 200, 10000, true, ["OperationalError", "InterfaceError"]),
                 CircuitBreaker: null,
-                Cache: null),
+                Cache: null,
+                RateLimit: null),
         };
 
         /// <summary>The forEach <c>show_forEach</c> (line 140).</summary>

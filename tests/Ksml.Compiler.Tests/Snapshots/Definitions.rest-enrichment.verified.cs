@@ -121,7 +121,8 @@ def fetch_customer(customer_id):
                 TimeoutMs: 3000,
                 Retry: new(2, 50, 200, true, ["ConnectionError", "Timeout", "HTTPError"]),
                 CircuitBreaker: new(0.5, 4, 10000, 2000, new("dict(value, customer=None, enrichment=\"unavailable\")", 68, 20)),
-                Cache: null),
+                Cache: null,
+                RateLimit: null),
         };
 
         /// <summary>The forEach <c>show_forEach</c> (line 87).</summary>

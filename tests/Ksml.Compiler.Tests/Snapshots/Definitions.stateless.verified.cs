@@ -120,7 +120,8 @@ if failures[value] <= 2:
                 TimeoutMs: 2000,
                 Retry: new(3, 1, 5, true, ["ConnectionError"]),
                 CircuitBreaker: new(0.9, 50, 30000, 30000, new("value + \" (fallback)\"", 110, 19)),
-                Cache: new(60000, 100, null)),
+                Cache: new(60000, 100, null),
+                RateLimit: null),
         };
 
         /// <summary>The predicate <c>is_large</c> (line 115).</summary>
