@@ -22,6 +22,8 @@ bench startup "${quick[@]}"
 bench rss "${quick[@]}"
 bench generator "${quick[@]}"
 bench calls "${quick[@]}"
+eval "$(bash scripts/services.sh)"   # PostgreSQL, for the batched writes
+bench writes "${quick[@]}"
 csv=$(mktemp --suffix=.csv)
 trap 'rm -f "$csv"' EXIT
 dotnet run --no-build -c Release --project tests/Ksml.Benchmarks -- sweep "${quick[@]}" --csv "$csv" 2>/dev/null | grep '^sweep'

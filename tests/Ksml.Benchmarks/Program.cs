@@ -34,6 +34,12 @@ switch (what)
             Console.WriteLine(FormattableString.Invariant($"calls {pipeline} {latency} ms records per second: {perSecond:F0} (cpu {cpu:F2} ms per call)"));
         return 0;
     }
+    case "writes":
+    {
+        foreach (var (pipeline, perSecond) in WritesBenchmark.Run(quick ? 1_000 : 3_000, quick ? 10_000 : 30_000))
+            Console.WriteLine(FormattableString.Invariant($"writes {pipeline} records per second: {perSecond:F0}"));
+        return 0;
+    }
     case "bridge-breakdown":
         foreach (var (name, micros) in BridgeBenchmark.Breakdown(quick ? 20_000 : 100_000, quick ? 5 : 9))
             Console.WriteLine($"bridge breakdown {name}: {micros:F2}");

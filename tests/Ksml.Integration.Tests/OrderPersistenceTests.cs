@@ -16,7 +16,7 @@ public sealed class OrderPersistenceTests
     public void Start()
     {
         _ = Postgres.ConnectionString;
-        Postgres.Execute("DROP TABLE IF EXISTS order_lines, order_audit, orders");
+        Postgres.Execute("DROP TABLE IF EXISTS order_lines, order_audit, order_archive, orders");
         Postgres.Execute(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "schema.sql")));
         _broker = EmbeddedKafkaBroker.Start();
     }
@@ -49,5 +49,10 @@ public sealed class OrderPersistenceTests
         Assert.That(Postgres.Scalar("SELECT customer FROM orders WHERE id = 'o2'"), Is.EqualTo(hostile), "stored as data, not run as SQL");
         Assert.That(Postgres.Scalar("SELECT count(*) FROM order_audit"), Is.EqualTo(2L), "the Npgsql path wrote its rows");
         Assert.That(Postgres.Scalar("SELECT total FROM order_audit WHERE order_id = 'o2'"), Is.EqualTo(10.00m));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((long)Postgres.Scalar("SELECT count(*) FROM order_archive")! < 3 && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Assert.That(Postgres.Scalar("SELECT string_agg(order_id, ',' ORDER BY kafka_offset) FROM order_archive"), Is.EqualTo("o1,o2,o1"),
+            "each persisted record archived once, in a batch");
     }
 }

@@ -43,9 +43,9 @@ public sealed partial class OrderPersistenceKsml : IKsmlDefinition
     /// <summary>The streams, tables and global tables this definition reads and writes.</summary>
     public static class Topics
     {
-        /// <summary>Stream <c>orders_to_persist</c> on topic <c>orders_to_persist</c> (line 8).</summary>
+        /// <summary>Stream <c>orders_to_persist</c> on topic <c>orders_to_persist</c> (line 11).</summary>
         public static readonly KsmlTopicDefinition orders_to_persist = new("orders_to_persist", "orders_to_persist", "string", "json", null);
-        /// <summary>Stream <c>persisted_orders</c> on topic <c>persisted_orders</c> (line 12).</summary>
+        /// <summary>Stream <c>persisted_orders</c> on topic <c>persisted_orders</c> (line 15).</summary>
         public static readonly KsmlTopicDefinition persisted_orders = new("persisted_orders", "persisted_orders", "string", "json", null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [orders_to_persist, persisted_orders];
@@ -59,33 +59,33 @@ public sealed partial class OrderPersistenceKsml : IKsmlDefinition
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
     public static class Functions
     {
-        /// <summary>The generator <c>make_order</c> (line 18).</summary>
+        /// <summary>The generator <c>make_order</c> (line 21).</summary>
         public static readonly KsmlFunctionDefinition make_order = new(
             Definition: DefinitionName,
             Name: "make_order",
             Type: "generator",
             SourcePath: Path,
-            Line: 18,
+            Line: 21,
             FixedParameters: [],
             Parameters: [],
             GlobalCode: new(@"import itertools
 import random
 sequence = itertools.count(1)
-", 21, 7),
+", 24, 7),
             Code: new(@"n = next(sequence)
 lines = [{""sku"": random.choice([""p1"", ""p2"", ""p3""]), ""quantity"": random.randint(1, 3), ""price"": 9.99} for _ in range(random.randint(1, 3))]
-", 25, 7),
-            Expression: new("(\"order-\" + str(n), {\"id\": \"order-\" + str(n), \"customer\": \"c\" + str(random.randint(1, 9)), \"lines\": lines})", 27, 18),
+", 28, 7),
+            Expression: new("(\"order-\" + str(n), {\"id\": \"order-\" + str(n), \"customer\": \"c\" + str(random.randint(1, 9)), \"lines\": lines})", 30, 18),
             ResultType: "(string, json)",
             Stores: []);
 
-        /// <summary>The valueTransformer <c>persist_order</c> (line 30).</summary>
+        /// <summary>The valueTransformer <c>persist_order</c> (line 33).</summary>
         public static readonly KsmlFunctionDefinition persist_order = new(
             Definition: DefinitionName,
             Name: "persist_order",
             Type: "valueTransformer",
             SourcePath: Path,
-            Line: 30,
+            Line: 33,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: new(@"import os
@@ -111,10 +111,10 @@ def save(order):
   finally:
     pool.putconn(connection)
   return total
-", 33, 7),
+", 36, 7),
             Code: new(@"total = save(value)
-", 57, 7),
-            Expression: new("dict(value, total=total, persisted=True)", 58, 17),
+", 60, 7),
+            Expression: new("dict(value, total=total, persisted=True)", 61, 17),
             ResultType: "json",
             Stores: [])
         {
@@ -126,13 +126,13 @@ def save(order):
                 RateLimit: null),
         };
 
-        /// <summary>The forEach <c>audit_order</c> (line 66).</summary>
+        /// <summary>The forEach <c>audit_order</c> (line 69).</summary>
         public static readonly KsmlFunctionDefinition audit_order = new(
             Definition: DefinitionName,
             Name: "audit_order",
             Type: "forEach",
             SourcePath: Path,
-            Line: 66,
+            Line: 69,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: new(@"import os
@@ -146,7 +146,7 @@ def connection_string(dsn):
   return "";"".join(renamed.get(k, k.capitalize()) + ""="" + v for k, v in (pair.split(""="", 1) for pair in dsn.split()))
 
 CONNECTION_STRING = connection_string(os.environ[""KSML_POSTGRES_DSN""])
-", 69, 7),
+", 72, 7),
             Code: new(@"connection = NpgsqlConnection(CONNECTION_STRING)
 try:
   connection.Open()
@@ -156,19 +156,56 @@ try:
   command.ExecuteNonQuery()
 finally:
   connection.Dispose()
-", 81, 7),
+", 84, 7),
             Expression: null,
             ResultType: null,
             Stores: []);
 
+        /// <summary>The forEach <c>archive_orders</c> (line 94).</summary>
+        public static readonly KsmlFunctionDefinition archive_orders = new(
+            Definition: DefinitionName,
+            Name: "archive_orders",
+            Type: "forEach",
+            SourcePath: Path,
+            Line: 94,
+            FixedParameters: ["records"],
+            Parameters: [],
+            GlobalCode: new(@"import json, os
+from psycopg2.extras import execute_values
+from psycopg2.pool import ThreadedConnectionPool
+archive_pool = ThreadedConnectionPool(1, 4, os.environ[""KSML_POSTGRES_DSN""])   # a connection per stream thread at a time
+", 97, 7),
+            Code: new(@"connection = archive_pool.getconn()
+try:
+  with connection:                       # one transaction per batch
+    with connection.cursor() as cursor:
+      execute_values(cursor,
+        ""INSERT INTO order_archive (topic, kafka_partition, kafka_offset, order_id, document) VALUES %s ON CONFLICT DO NOTHING"",
+        [(r[""topic""], r[""partition""], r[""offset""], r[""key""], json.dumps(r[""value""])) for r in records], page_size=500)
+finally:
+  archive_pool.putconn(connection)
+", 102, 7),
+            Expression: null,
+            ResultType: null,
+            Stores: [])
+        {
+            Batch = new(500, 200),
+            Resilience = new(
+                TimeoutMs: null,
+                Retry: new(3, 200, 10000, true, ["OperationalError", "InterfaceError"]),
+                CircuitBreaker: null,
+                Cache: null,
+                RateLimit: null),
+        };
+
         /// <summary>Every function above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [make_order, persist_order, audit_order];
+        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [make_order, persist_order, audit_order, archive_orders];
     }
 
     /// <summary>The producers of this definition.</summary>
     public static class Producers
     {
-        /// <summary>The producer <c>order_producer</c> (line 92).</summary>
+        /// <summary>The producer <c>order_producer</c> (line 121).</summary>
         public static readonly KsmlProducerDefinition order_producer = new("order_producer", Functions.make_order, Topics.orders_to_persist, 1000, null, 1, null, null);
         /// <summary>Every producer above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlProducerDefinition> All = [order_producer];
@@ -179,14 +216,20 @@ finally:
     {
 
         // Pipeline 'persist'
-#line 99 "/project/order-persistence.ksml.yaml"
+#line 128 "/project/order-persistence.ksml.yaml"
         IKStream<string?, JsonNode?> persist_source = ksml.Stream<string?, JsonNode?>(Topics.orders_to_persist);
-#line 101 "/project/order-persistence.ksml.yaml"
+#line 130 "/project/order-persistence.ksml.yaml"
         IKStream<string?, JsonNode?> persist_1_transformValue = persist_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.persist_order, "order-persistence_persist_1_transformValue");
-#line 103 "/project/order-persistence.ksml.yaml"
+#line 132 "/project/order-persistence.ksml.yaml"
         IKStream<string?, JsonNode?> persist_2_peek = persist_1_transformValue.KsmlPeek(ksml, Functions.audit_order, "order-persistence_persist_2_peek");
-#line 105 "/project/order-persistence.ksml.yaml"
+#line 134 "/project/order-persistence.ksml.yaml"
         persist_2_peek.KsmlTo(ksml, Topics.persisted_orders, null, "order-persistence_persist_to");
+
+        // Pipeline 'archive'
+#line 137 "/project/order-persistence.ksml.yaml"
+        IKStream<string?, JsonNode?> archive_source = ksml.Stream<string?, JsonNode?>(Topics.persisted_orders);
+#line 138 "/project/order-persistence.ksml.yaml"
+        archive_source.KsmlForEach(ksml, Functions.archive_orders, "order-persistence_archive_forEach");
 #line default
     }
 }
