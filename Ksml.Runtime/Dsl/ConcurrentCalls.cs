@@ -41,13 +41,6 @@ internal sealed class CallWorkers
     public void Run(Action call)
     {
         _slots.Wait();
-        if (Volatile.Read(ref _idle) == 0 && Interlocked.Increment(ref _threads) is var count)
-        {
-            if (count <= _max)
-                new Thread(Work) { IsBackground = true, Name = $"ksml-call-{_name}" }.Start();
-            else
-                Interlocked.Decrement(ref _threads);
-        }
         _calls.Add(() =>
         {
             try
@@ -59,6 +52,15 @@ internal sealed class CallWorkers
                 _slots.Release();
             }
         });
+        // A worker more unless an idle one waits for every queued call (an idle worker counts as such until it
+        // has taken a call, so counting idle workers alone would queue calls behind busy ones).
+        if (_calls.Count > Volatile.Read(ref _idle))
+        {
+            if (Interlocked.Increment(ref _threads) <= _max)
+                new Thread(Work) { IsBackground = true, Name = $"ksml-call-{_name}" }.Start();
+            else
+                Interlocked.Decrement(ref _threads);
+        }
     }
 
     private void Work()
@@ -163,7 +165,7 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
     private readonly Body _body;
     private readonly KeyValuePair<string, object?> _tag;
     private readonly Queue<Call> _arrived = new(); // partition order: outcomes leave in this order
-    private readonly Dictionary<object, Queue<Call>> _byKey = new(); // key order: the head of each queue is running
+    private readonly Dictionary<object, Queue<Call>> _byKey = new(); // key order: the head of each queue is running; locked, workers take the next
     private readonly ConcurrentQueue<Call> _completed = new();
     private readonly SemaphoreSlim _completions = new(0);
     private int _pending;
@@ -227,39 +229,69 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
         if (_body.Concurrency.Order == "key")
         {
             var key = (object?)record.Key ?? NullKey;
-            if (_byKey.TryGetValue(key, out var waiting))
+            lock (_byKey)
             {
-                waiting.Enqueue(call); // starts when the key's call before it is done
-                return null;
+                if (_byKey.TryGetValue(key, out var waiting))
+                {
+                    waiting.Enqueue(call); // the worker running the key's call before it takes it next
+                    return null;
+                }
+                _byKey[key] = new Queue<Call>([call]);
             }
-            _byKey[key] = new Queue<Call>([call]);
         }
         Start(call);
         return null;
     }
 
+    /// <summary>
+    /// Runs <paramref name="call"/> on a worker. Under key order the worker then takes the key's next call itself,
+    /// in the same slot: the stream thread may be waiting in a poll, and a key's calls must not wait for it.
+    /// </summary>
     private void Start(Call call)
     {
         if (Workers.InFlight >= _body.Concurrency.MaxInFlight)
             BackPressureWaits.Add(1, _tag);
         Workers.Run(() =>
         {
-            try
-            {
-                call.Outcome = _body.Evaluate(call.Key, call.Value, call.Source);
-            }
-            catch (KsmlStopException stop)
-            {
-                call.Stop = stop;
-            }
-            catch (Exception unexpected)
-            {
-                // Not a function's failure (the policy saw those): the application stops, uncommitted.
-                call.Stop = new KsmlStopException($"Stopping: step {_body.StepName} failed outside its function: {unexpected.Message}", unexpected);
-            }
-            _completed.Enqueue(call);
-            _completions.Release();
+            for (Call? next = call; next is not null; next = NextOfKey(next))
+                Run(next);
         });
+    }
+
+    private void Run(Call call)
+    {
+        try
+        {
+            call.Outcome = _body.Evaluate(call.Key, call.Value, call.Source);
+        }
+        catch (KsmlStopException stop)
+        {
+            call.Stop = stop;
+        }
+        catch (Exception unexpected)
+        {
+            // Not a function's failure (the policy saw those): the application stops, uncommitted.
+            call.Stop = new KsmlStopException($"Stopping: step {_body.StepName} failed outside its function: {unexpected.Message}", unexpected);
+        }
+        _completed.Enqueue(call);
+        _completions.Release();
+    }
+
+    /// <summary>The key's call after <paramref name="done"/>, under key order; null when none waits (or another order).</summary>
+    private Call? NextOfKey(Call done)
+    {
+        if (_body.Concurrency.Order != "key")
+            return null;
+        var key = (object?)done.Key ?? NullKey;
+        lock (_byKey)
+        {
+            var queue = _byKey[key];
+            queue.Dequeue();
+            if (queue.Count > 0)
+                return queue.Peek();
+            _byKey.Remove(key);
+            return null;
+        }
     }
 
     private void WaitAndForward()
@@ -279,21 +311,11 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
                 call.Done = true;
                 switch (_body.Concurrency.Order)
                 {
-                    case "key":
-                        var key = (object?)call.Key ?? NullKey;
-                        var queue = _byKey[key];
-                        queue.Dequeue();
-                        if (queue.Count == 0)
-                            _byKey.Remove(key);
-                        Emit(call);
-                        if (queue.Count > 0)
-                            Start(queue.Peek());
-                        break;
                     case "partition":
                         while (_arrived.TryPeek(out var head) && head.Done)
                             Emit(_arrived.Dequeue());
                         break;
-                    default:
+                    default: // key order too: one key's calls run one after the other, so they complete in order
                         Emit(call);
                         break;
                 }

@@ -84,7 +84,7 @@ internal static class ExternalCallsBenchmark
         Environment.SetEnvironmentVariable("BENCH_API", api.Address);
         using var broker = EmbeddedKafkaBroker.Start();
         var options = KsmlRunnerConfig.Parse("", "(bench)", _ => null,
-            ["kafka.application.id=calls-" + Guid.NewGuid().ToString("N")[..8], "ksml.embeddedBroker.enabled=true", "kafka.commit.interval.ms=1000"]);
+            ["kafka.application.id=calls-" + Guid.NewGuid().ToString("N")[..8], "ksml.embeddedBroker.enabled=true", "kafka.commit.interval.ms=1000", "kafka.fetch.wait.max.ms=10", "kafka.poll.ms=10"]);
         var host = KsmlHost.StartAsync([new CallsKsml()], options, NullLoggerFactory.Instance, broker).GetAwaiter().GetResult();
         var results = new List<(string, int, double, double)>();
         try
@@ -94,11 +94,11 @@ internal static class ExternalCallsBenchmark
                 api.LatencyMs = latency;
                 using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
                 {
-                    BootstrapServers = broker.BootstrapServers, GroupId = "reader-" + Guid.NewGuid().ToString("N"), AutoOffsetReset = AutoOffsetReset.Latest,
+                    BootstrapServers = broker.BootstrapServers, GroupId = "reader-" + Guid.NewGuid().ToString("N"), AutoOffsetReset = AutoOffsetReset.Earliest,
                 }).Build();
-                consumer.Subscribe($"calls_{pipeline}_out");
-                while (consumer.Assignment.Count == 0)
-                    consumer.Consume(TimeSpan.FromMilliseconds(100));
+                // From the output's end before this run: "latest" is looked up lazily, and could skip this run's first outputs.
+                var output = new TopicPartition($"calls_{pipeline}_out", 0);
+                consumer.Assign(new TopicPartitionOffset(output, consumer.QueryWatermarkOffsets(output, TimeSpan.FromSeconds(10)).High));
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
                 using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = broker.BootstrapServers, LingerMs = 5 }).Build())

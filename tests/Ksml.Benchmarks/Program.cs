@@ -30,6 +30,10 @@ switch (what)
             runs.Add(($"c{inFlight}", 20, quick ? Math.Min(2_000, 100 * inFlight) : Math.Min(6_000, 250 * inFlight)));
         foreach (var latency in new[] { 5, 100 })
             runs.Add(("c64", latency, quick ? 1_000 : 3_000));
+        runs.Add(("h64", 20, quick ? 2_000 : 6_000));
+        // --runs pipeline:latency:records,... measures just those (to look into one figure).
+        if (args.SkipWhile(a => a != "--runs").Skip(1).FirstOrDefault() is { } only)
+            runs = only.Split(',').Select(r => r.Split(':')).Select(r => (r[0], int.Parse(r[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture))).ToList();
         foreach (var (pipeline, latency, perSecond, cpu) in ExternalCallsBenchmark.Run(runs))
             Console.WriteLine(FormattableString.Invariant($"calls {pipeline} {latency} ms records per second: {perSecond:F0} (cpu {cpu:F2} ms per call)"));
         return 0;
