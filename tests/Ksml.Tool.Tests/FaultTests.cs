@@ -21,8 +21,9 @@ public sealed partial class FaultTests
     // Exactly-once cannot be proven on this broker: librdkafka's mock cluster stores no offsets committed in a
     // transaction and does not hide aborted records from read_committed consumers (docs/reliability.md).
     // The assertions for it stay, for a run against a real cluster.
-    [TestCase("at_least_once")]
-    public void A_pipeline_killed_mid_batch_and_restarted_loses_nothing(string guarantee)
+    [TestCase("at_least_once", "checked-and-counted")]
+    [TestCase("at_least_once", "checked-concurrently-and-counted")]
+    public void A_pipeline_killed_mid_batch_and_restarted_loses_nothing(string guarantee, string pipeline)
     {
         var work = Directory.CreateTempSubdirectory("ksml-faults-").FullName;
         using var broker = StartBroker(work);
@@ -30,7 +31,7 @@ public sealed partial class FaultTests
         File.WriteAllText(Path.Combine(work, "ksml-runner.yaml"), $"""
             kafka:
               bootstrap.servers: {bootstrap}
-              application.id: faults-{guarantee.Replace('_', '-')}
+              application.id: faults-{guarantee.Replace('_', '-')}-{pipeline}
               processing.guarantee: {guarantee}
               commit.interval.ms: "300"
               session.timeout.ms: "6000"
@@ -42,7 +43,7 @@ public sealed partial class FaultTests
                   handler: continueOnFail
                   deadLetterTopic: {DeadLetters}
             """);
-        var definition = Path.Combine(Suites, "faults", "checked-and-counted.ksml.yaml");
+        var definition = Path.Combine(Suites, "faults", pipeline + ".ksml.yaml");
         using var progress = new Verifier(bootstrap, readCommitted: false, Checked, DeadLetters);
         var random = new Random(guarantee.Length);
         var kills = 0;
@@ -85,7 +86,7 @@ public sealed partial class FaultTests
             var lost = Enumerable.Range(0, total).Count(id => !outputs.Contains(id) && !dead.Contains(id));
             var duplicated = final.Records(Checked) - outputs.Count;
             var counts = final.LatestCounts();
-            TestContext.Out.WriteLine($"{guarantee}: {total} records, {kills} kills, {lost} lost, {duplicated} outputs duplicated, {dead.Count} of {refused} refused ids dead-lettered ({final.Records(DeadLetters) - dead.Count} dead letters duplicated)");
+            TestContext.Out.WriteLine($"{guarantee}, {pipeline}: {total} records, {kills} kills, {lost} lost, {duplicated} outputs duplicated, {dead.Count} of {refused} refused ids dead-lettered ({final.Records(DeadLetters) - dead.Count} dead letters duplicated)");
 
             Assert.That(kills, Is.GreaterThanOrEqualTo(5));
             Assert.That(lost, Is.Zero, "every input has an output or a dead letter");
