@@ -130,6 +130,11 @@ public sealed class KsmlHost : IAsyncDisposable
         var errors = new KsmlErrorHandler(options.ErrorHandling, loggers, deadLetters);
         foreach (var warning in options.ErrorHandling.SilentBreakerWarnings(selected.SelectMany(d => d.Functions)))
             logger.LogWarning("{Warning}", warning);
+        // A commit waits for the calls in flight; one that hangs holds it, and past max.poll.interval.ms the
+        // stream thread is put out of the group.
+        foreach (var function in selected.SelectMany(d => d.Functions).Where(f => f.Concurrency is not null && f.Resilience?.TimeoutMs is null))
+            logger.LogWarning("Function {Function} ({File}:{Line}) has concurrency but no resilience.timeout: every commit waits for its calls in flight, so a call that hangs holds its task's commits, and past max.poll.interval.ms ({MaxPoll} ms) the stream thread leaves the group; give it a timeout well under that",
+                function.Name, function.SourcePath, function.Line, options.Kafka.GetValueOrDefault("max.poll.interval.ms") ?? "300000");
         KsmlHost? stoppingHost = null;
         errors.Stopping += stop => stoppingHost?.StopOnFailure(stop);
 

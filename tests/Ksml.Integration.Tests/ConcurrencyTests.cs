@@ -50,6 +50,16 @@ public sealed class ConcurrencyTests
     }
 
     [Test]
+    public async Task A_concurrent_function_without_a_timeout_is_warned_about_at_start()
+    {
+        var warnings = new RecordingLoggerProvider((category, level) => category == "ksml" && level >= LogLevel.Warning);
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(warnings));
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], Kafka.Options(AppId(), "  enablePipelines: false"), loggers, _broker);
+
+        Assert.That(warnings.Messages, Has.One.Contains("has concurrency but no resilience.timeout").And.Contains("300000 ms"));
+    }
+
+    [Test]
     public async Task A_failing_call_is_dead_lettered_with_its_coordinates_and_the_others_pass()
     {
         await using var host = await Start(Kafka.Options(AppId(), DeadLetters));
