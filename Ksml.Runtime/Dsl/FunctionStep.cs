@@ -83,8 +83,11 @@ internal sealed class FunctionStep<R>
     /// <summary>Whether the function reaches state stores, so it must run where the task's stores are.</summary>
     public bool UsesStores => Function.Definition.Stores.Count > 0;
 
-    /// <summary>The function's concurrent calls, or null for one call at a time on the stream thread.</summary>
-    public KsmlConcurrency? Concurrency => Function.Definition.Concurrency;
+    /// <summary>
+    /// The function's concurrent calls, or null for one call at a time on the stream thread. Under the test
+    /// driver calls are made one at a time, so that a suite sees every output as soon as it pipes the input.
+    /// </summary>
+    public KsmlConcurrency? Concurrency => _ksml.UnderTestDriver ? null : Function.Definition.Concurrency;
 
     /// <summary>The workers of the calling stream thread for this step (<c>maxInFlight</c> per stream thread).</summary>
     public CallWorkers Workers() =>

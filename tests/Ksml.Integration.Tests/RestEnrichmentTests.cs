@@ -49,8 +49,11 @@ public sealed class RestEnrichmentTests
         // Healthy: known customers are found, unknown ones are marked; the cache spares the second c1 call.
         Kafka.Produce(_broker, Topics.user_events, Event("c1", 1), Event("c9", 2), Event("c1", 3));
         var healthy = Kafka.Read<string, JsonNode>(_broker, Topics.enriched_events, 3);
-        Assert.That(healthy.Select(r => r.Value!["enrichment"]!.GetValue<string>()), Is.EqualTo(new[] { "found", "unknown_customer", "found" }));
-        Assert.That(healthy[0].Value!["customer"]!["name"]!.GetValue<string>(), Is.EqualTo("Customer c1"));
+        // Calls run concurrently (concurrency: order key): c1's events stay in order, c9's may come first.
+        Assert.That(healthy.Select(r => (r.Key, r.Value!["n"]!.GetValue<int>(), r.Value!["enrichment"]!.GetValue<string>())),
+            Is.EquivalentTo(new[] { ("c1", 1, "found"), ("c9", 2, "unknown_customer"), ("c1", 3, "found") }));
+        Assert.That(healthy.Where(r => r.Key == "c1").Select(r => r.Value!["n"]!.GetValue<int>()), Is.EqualTo(new[] { 1, 3 }));
+        Assert.That(healthy.First(r => r.Key == "c1").Value!["customer"]!["name"]!.GetValue<string>(), Is.EqualTo("Customer c1"));
         var requestsWhenHealthy = _api.Requests;
         Assert.That(requestsWhenHealthy, Is.EqualTo(2), "c1 the second time came from the TTL cache");
 

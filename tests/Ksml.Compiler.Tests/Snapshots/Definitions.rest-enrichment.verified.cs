@@ -87,6 +87,7 @@ customer_ids = [""c1"", ""c2"", ""c3"", ""c4"", ""c999""]
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: new(@"import os
+import threading
 import requests
 from requests.adapters import HTTPAdapter
 from cachetools import TTLCache
@@ -99,45 +100,49 @@ session = requests.Session()
 session.mount(""http://"", HTTPAdapter(pool_connections=4, pool_maxsize=8))
 session.headers[""Authorization""] = ""Bearer "" + API_TOKEN
 known = TTLCache(maxsize=10000, ttl=300)
+known_lock = threading.Lock()   # calls run on several threads at once (concurrency below)
 
 def fetch_customer(customer_id):
-  if customer_id in known:
-    return known[customer_id]
+  with known_lock:
+    if customer_id in known:
+      return known[customer_id]
   response = session.get(API_URL + ""/customers/"" + customer_id, timeout=(0.5, 1.0))
-  if response.status_code == 404:
-    known[customer_id] = None
-    return None
-  response.raise_for_status()
-  known[customer_id] = response.json()
-  return known[customer_id]
+  customer = None if response.status_code == 404 else response
+  if customer is not None:
+    response.raise_for_status()
+    customer = response.json()
+  with known_lock:
+    known[customer_id] = customer
+  return customer
 ", 28, 7),
             Code: new(@"customer = fetch_customer(key)
-", 53, 7),
-            Expression: new("dict(value, customer=customer, enrichment=\"found\" if customer else \"unknown_customer\")", 54, 18),
+", 57, 7),
+            Expression: new("dict(value, customer=customer, enrichment=\"found\" if customer else \"unknown_customer\")", 58, 18),
             ResultType: "json",
             Stores: [])
         {
+            Concurrency = new(8, "key"),
             Resilience = new(
                 TimeoutMs: 3000,
                 Retry: new(2, 50, 200, true, ["ConnectionError", "Timeout", "HTTPError"]),
-                CircuitBreaker: new(0.5, 4, 10000, 2000, new("dict(value, customer=None, enrichment=\"unavailable\")", 68, 20)),
+                CircuitBreaker: new(0.5, 4, 10000, 2000, new("dict(value, customer=None, enrichment=\"unavailable\")", 77, 20)),
                 Cache: null,
-                RateLimit: null),
+                RateLimit: new(200, 1000)),
         };
 
-        /// <summary>The forEach <c>show_forEach</c> (line 87).</summary>
+        /// <summary>The forEach <c>show_forEach</c> (line 96).</summary>
         public static readonly KsmlFunctionDefinition show_forEach = new(
             Definition: DefinitionName,
             Name: "show_forEach",
             Type: "forEach",
             SourcePath: Path,
-            Line: 87,
+            Line: 96,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: new(@"customer = value.get(""customer"") or {}
 log.info(""{} {} -> {} {}"", key, value[""type""], value[""enrichment""], customer.get(""name"", """"))
-", 88, 9),
+", 97, 9),
             Expression: null,
             ResultType: null,
             Stores: []);
@@ -149,7 +154,7 @@ log.info(""{} {} -> {} {}"", key, value[""type""], value[""enrichment""], custom
     /// <summary>The producers of this definition.</summary>
     public static class Producers
     {
-        /// <summary>The producer <c>event_producer</c> (line 71).</summary>
+        /// <summary>The producer <c>event_producer</c> (line 80).</summary>
         public static readonly KsmlProducerDefinition event_producer = new("event_producer", Functions.make_event, Topics.user_events, 500, null, 1, null, null);
         /// <summary>Every producer above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlProducerDefinition> All = [event_producer];
@@ -160,17 +165,17 @@ log.info(""{} {} -> {} {}"", key, value[""type""], value[""enrichment""], custom
     {
 
         // Pipeline 'enrich'
-#line 78 "/project/rest-enrichment.ksml.yaml"
+#line 87 "/project/rest-enrichment.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_source = ksml.Stream<string?, JsonNode?>(Topics.user_events);
-#line 80 "/project/rest-enrichment.ksml.yaml"
+#line 89 "/project/rest-enrichment.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_1_transformValue = enrich_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.enrich_with_customer, "rest-enrichment_enrich_1_transformValue");
-#line 82 "/project/rest-enrichment.ksml.yaml"
+#line 91 "/project/rest-enrichment.ksml.yaml"
         enrich_1_transformValue.KsmlTo(ksml, Topics.enriched_events, null, "rest-enrichment_enrich_to");
 
         // Pipeline 'show'
-#line 85 "/project/rest-enrichment.ksml.yaml"
+#line 94 "/project/rest-enrichment.ksml.yaml"
         IKStream<string?, JsonNode?> show_source = ksml.Stream<string?, JsonNode?>(Topics.enriched_events);
-#line 86 "/project/rest-enrichment.ksml.yaml"
+#line 95 "/project/rest-enrichment.ksml.yaml"
         show_source.KsmlForEach(ksml, Functions.show_forEach, "rest-enrichment_show_forEach");
 #line default
     }
