@@ -377,8 +377,9 @@ log.debug(""Sent shipment notification for order {}"", key)
             ResultType: null,
             Stores: [])
         {
+            Concurrency = new(8, "key"),
             Resilience = new(
-                TimeoutMs: null,
+                TimeoutMs: 5000,
                 Retry: new(3, 100, 1000, true, ["ConnectionError", "Timeout", "HTTPError"]),
                 CircuitBreaker: null,
                 Cache: null,
@@ -392,9 +393,9 @@ log.debug(""Sent shipment notification for order {}"", key)
     /// <summary>The producers of this definition.</summary>
     public static class Producers
     {
-        /// <summary>The producer <c>reference_loader</c> (line 307).</summary>
+        /// <summary>The producer <c>reference_loader</c> (line 312).</summary>
         public static readonly KsmlProducerDefinition reference_loader = new("reference_loader", Functions.load_trigger, Topics.reference_data_trigger, null, null, 1, null, null);
-        /// <summary>The producer <c>order_producer</c> (line 310).</summary>
+        /// <summary>The producer <c>order_producer</c> (line 315).</summary>
         public static readonly KsmlProducerDefinition order_producer = new("order_producer", Functions.make_order, Topics.order_events, 20, 200, 1, null, null);
         /// <summary>Every producer above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlProducerDefinition> All = [reference_loader, order_producer];
@@ -411,57 +412,57 @@ log.debug(""Sent shipment notification for order {}"", key)
         ksml.AddStore<string?, JsonNode?>(Stores.payment_request_store);
 
         // Pipeline 'load_reference_data'
-#line 319 "/project/order-processing.ksml.yaml"
+#line 324 "/project/order-processing.ksml.yaml"
         IKStream<string?, string?> load_reference_data_source = ksml.Stream<string?, string?>(Topics.reference_data_trigger);
-#line 320 "/project/order-processing.ksml.yaml"
+#line 325 "/project/order-processing.ksml.yaml"
         IKStream<string?, string?> load_reference_data_1_transformValue = load_reference_data_source.KsmlTransformValue<string?, string?, string?>(ksml, Functions.load_product_data, "order-processing_load_reference_data_1_transformValue");
-#line 321 "/project/order-processing.ksml.yaml"
+#line 326 "/project/order-processing.ksml.yaml"
         load_reference_data_1_transformValue.KsmlTo(ksml, Topics.reference_data_loaded, null, "order-processing_load_reference_data_to");
 
         // Pipeline 'process_orders'
-#line 325 "/project/order-processing.ksml.yaml"
+#line 330 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> process_orders_source = ksml.Stream<string?, JsonNode?>(Topics.order_events);
-#line 326 "/project/order-processing.ksml.yaml"
+#line 331 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> process_orders_1_transformKeyValue = process_orders_source.KsmlTransformKeyValue<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_order, "order-processing_process_orders_1_transformKeyValue");
-#line 327 "/project/order-processing.ksml.yaml"
+#line 332 "/project/order-processing.ksml.yaml"
         process_orders_1_transformKeyValue.KsmlTo(ksml, Topics.validated_orders, null, "order-processing_process_orders_to");
 
         // Pipeline 'request_payments'
-#line 331 "/project/order-processing.ksml.yaml"
+#line 336 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> request_payments_source = ksml.Stream<string?, JsonNode?>(Topics.validated_orders);
-#line 332 "/project/order-processing.ksml.yaml"
+#line 337 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> request_payments_1_transformKeyValueToKeyValueList = request_payments_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.create_payment_request, "order-processing_request_payments_1_transformKeyValueToKeyValueList");
-#line 333 "/project/order-processing.ksml.yaml"
+#line 338 "/project/order-processing.ksml.yaml"
         request_payments_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.payment_requests, null, "order-processing_request_payments_to");
 
         // Pipeline 'handle_payments'
-#line 337 "/project/order-processing.ksml.yaml"
+#line 342 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> handle_payments_source = ksml.Stream<string?, JsonNode?>(Topics.payment_responses);
-#line 338 "/project/order-processing.ksml.yaml"
+#line 343 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> handle_payments_1_transformKeyValueToKeyValueList = handle_payments_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_payment_response, "order-processing_handle_payments_1_transformKeyValueToKeyValueList");
-#line 339 "/project/order-processing.ksml.yaml"
+#line 344 "/project/order-processing.ksml.yaml"
         handle_payments_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.order_status_updates, null, "order-processing_handle_payments_to");
 
         // Pipeline 'request_inventory'
-#line 343 "/project/order-processing.ksml.yaml"
+#line 348 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> request_inventory_source = ksml.Stream<string?, JsonNode?>(Topics.order_status_updates);
-#line 344 "/project/order-processing.ksml.yaml"
+#line 349 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> request_inventory_1_transformKeyValueToKeyValueList = request_inventory_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.create_inventory_request, "order-processing_request_inventory_1_transformKeyValueToKeyValueList");
-#line 345 "/project/order-processing.ksml.yaml"
+#line 350 "/project/order-processing.ksml.yaml"
         request_inventory_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.inventory_requests, null, "order-processing_request_inventory_to");
 
         // Pipeline 'handle_inventory'
-#line 349 "/project/order-processing.ksml.yaml"
+#line 354 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> handle_inventory_source = ksml.Stream<string?, JsonNode?>(Topics.inventory_responses);
-#line 350 "/project/order-processing.ksml.yaml"
+#line 355 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> handle_inventory_1_transformKeyValueToKeyValueList = handle_inventory_source.KsmlTransformKeyValueToKeyValueList<string?, JsonNode?, string?, JsonNode?>(ksml, Functions.process_inventory_response, "order-processing_handle_inventory_1_transformKeyValueToKeyValueList");
-#line 351 "/project/order-processing.ksml.yaml"
+#line 356 "/project/order-processing.ksml.yaml"
         handle_inventory_1_transformKeyValueToKeyValueList.KsmlTo(ksml, Topics.order_status_updates, null, "order-processing_handle_inventory_to");
 
         // Pipeline 'send_notifications'
-#line 355 "/project/order-processing.ksml.yaml"
+#line 360 "/project/order-processing.ksml.yaml"
         IKStream<string?, JsonNode?> send_notifications_source = ksml.Stream<string?, JsonNode?>(Topics.order_status_updates);
-#line 356 "/project/order-processing.ksml.yaml"
+#line 361 "/project/order-processing.ksml.yaml"
         send_notifications_source.KsmlForEach(ksml, Functions.send_shipment_notification, "order-processing_send_notifications_forEach");
 #line default
     }
