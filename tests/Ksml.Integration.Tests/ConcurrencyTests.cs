@@ -102,6 +102,27 @@ public sealed class ConcurrencyTests
     }
 
     [Test]
+    public async Task Retry_on_fail_retries_each_call_on_its_worker_and_dead_letters_what_keeps_failing()
+    {
+        await using var host = await Start(Kafka.Options(AppId(), """
+              errorHandling:
+                process:
+                  handler: retryOnFail
+                  maxRetries: 4
+                  initialBackoff: 10ms
+                  deadLetterTopic: ksml_dead_letters
+            """));
+        Kafka.Produce(_broker, Topics.concurrent_in, ("a", "flaky-1"), ("b", "fail"), ("c", "v2"), ("a", "v3"));
+
+        var output = Kafka.Read<string, string>(_broker, Topics.concurrent_out, 3, TimeSpan.FromSeconds(60));
+        var dead = Kafka.ReadRaw(_broker, "ksml_dead_letters", 1, TimeSpan.FromSeconds(30));
+
+        Assert.That(output.Select(o => (o.Key, o.Value.Split('@')[0])), Is.EquivalentTo(new[] { ("a", "flaky-1"), ("c", "v2"), ("a", "v3") }), "flaky-1 got through on its third attempt");
+        Assert.That(output.Where(o => o.Key == "a").Select(o => o.Value.Split('@')[0]), Is.EqualTo(new[] { "flaky-1", "v3" }), "a's next record waited for its retries");
+        Assert.That(dead.Select(d => Encoding.UTF8.GetString(d.Message.Key!)), Is.EqualTo(new[] { "b" }));
+    }
+
+    [Test]
     public async Task A_stop_in_a_call_commits_nothing_past_it_though_later_records_went_on()
     {
         var appId = AppId();
