@@ -174,14 +174,6 @@ public sealed class StatefulOperationTests
         Assert.That(logs.Lines.Select(l => l.Message), Has.Some.Contains("TypeError"));
     }
 
-    private sealed class DeadLetterList : Ksml.Runtime.ErrorHandling.IDeadLetterSink
-    {
-        public List<Dictionary<string, string>> Headers { get; } = [];
-
-        public void Send(string topic, byte[]? key, byte[]? value, Confluent.Kafka.Headers headers) =>
-            Headers.Add(headers.ToDictionary(h => h.Key, h => System.Text.Encoding.UTF8.GetString(h.GetValueBytes())));
-    }
-
     [Test]
     public void Dead_letters_of_aggregators_and_joiners_carry_the_coordinates_of_the_record_that_failed()
     {
@@ -203,7 +195,7 @@ public sealed class StatefulOperationTests
         shipments.PipeInput("ann", Json("\"not an object\""), At(2)); // the joiner's {**value1} raises TypeError
         purchases.PipeInput("p1", Json("""{"customer":"ann","amount":"ten"}"""), At(3)); // the aggregator's + raises TypeError
 
-        var byStep = deadLetters.Headers.ToLookup(h => h["ksml.error.function"]);
+        var byStep = deadLetters.Sent.Select(d => d.Headers).ToLookup(h => h["ksml.error.function"]);
         Assert.Multiple(() =>
         {
             var joined = byStep["join_customer"].Single();

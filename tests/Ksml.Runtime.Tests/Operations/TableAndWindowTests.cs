@@ -185,14 +185,6 @@ public sealed class TableAndWindowTests
         Assert.That((record.Message.Key, record.Partition.Value), Is.EqualTo(("7", 0)));
     }
 
-    private sealed class DeadLetterList : Ksml.Runtime.ErrorHandling.IDeadLetterSink
-    {
-        public List<(string Topic, Dictionary<string, string> Headers)> Sent { get; } = [];
-
-        public void Send(string topic, byte[]? key, byte[]? value, Confluent.Kafka.Headers headers) =>
-            Sent.Add((topic, headers.ToDictionary(h => h.Key, h => System.Text.Encoding.UTF8.GetString(h.GetValueBytes()))));
-    }
-
     [Test]
     public void A_record_whose_partitioner_fails_is_dead_lettered_and_not_also_written()
     {
