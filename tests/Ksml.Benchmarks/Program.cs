@@ -30,6 +30,7 @@ switch (what)
             runs.Add(($"c{inFlight}", 20, quick ? Math.Min(2_000, 100 * inFlight) : Math.Min(6_000, 250 * inFlight)));
         foreach (var latency in new[] { 5, 100 })
             runs.Add(("c64", latency, quick ? 1_000 : 3_000));
+        runs.Add(("hsync", 20, quick ? 100 : 250));
         runs.Add(("h64", 20, quick ? 2_000 : 6_000));
         // --runs pipeline:latency:records,... measures just those (to look into one figure).
         if (args.SkipWhile(a => a != "--runs").Skip(1).FirstOrDefault() is { } only)
