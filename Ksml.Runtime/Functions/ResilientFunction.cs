@@ -81,12 +81,16 @@ public sealed class ResilientFunction : IKsmlFunction, IDisposable
         {
             // Innermost, so every attempt (retries too) takes a permit; one limiter per function for the whole
             // application, shared by its stream threads and workers. Calls past the limit wait their turn in order.
+            // A sliding window gives a permit back when the segment it was taken in leaves the window, which is up
+            // to one segment early. The window is one segment longer than the period, so a permit comes back no
+            // sooner than the period after it was taken: no run of one period ever holds more than the permits.
+            var segments = (int)Math.Clamp(limit.PerMs / 10, 1, 100);
+            var segmentMs = Math.Max(1, limit.PerMs / segments);
             var limiter = RateLimiters.GetOrAdd(name, _ => new System.Threading.RateLimiting.SlidingWindowRateLimiter(new System.Threading.RateLimiting.SlidingWindowRateLimiterOptions
             {
                 PermitLimit = limit.Permits,
-                Window = TimeSpan.FromMilliseconds(limit.PerMs),
-                // A permit comes back up to a segment early, so finer segments keep the rate close: 10 ms each, at most 100.
-                SegmentsPerWindow = (int)Math.Clamp(limit.PerMs / 10, 1, 100),
+                Window = TimeSpan.FromMilliseconds(segmentMs * (segments + 1)),
+                SegmentsPerWindow = segments + 1,
                 QueueLimit = int.MaxValue,
                 QueueProcessingOrder = System.Threading.RateLimiting.QueueProcessingOrder.OldestFirst,
                 AutoReplenishment = true,
