@@ -391,12 +391,14 @@ public static class KsmlOperations
     private static IKStream<K, RoutedRecord<V>> Partitioned<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition partitioner, Func<Streamiz.Kafka.Net.ProcessorContext, string> topicOf, string name)
     {
         var step = new FunctionStep<int>(ksml, partitioner, name + "_partitioner");
+        string? sinkTopic = null; // the same for every task of the application, so worked out once
         return stream.Passed(name + "_partition", (k, v, c) =>
         {
-            var topic = Kafka.StreamizTask.CurrentContext() is { } context ? topicOf(context) : c.Topic;
+            var context = Kafka.StreamizTask.CurrentContext();
+            var topic = context is null ? c.Topic : sinkTopic ??= topicOf(context);
             return step.Settle(k, v, SourceRecord.Of(c), () =>
             {
-                var count = Kafka.StreamizTask.PartitionsFor(topic);
+                var count = Kafka.StreamizTask.PartitionsFor(context ?? throw new InvalidOperationException($"The partition count of {topic} is only known on a stream thread, inside a task."), topic);
                 var partition = step.Convert(step.Function.Invoke(null, topic, k, v, count));
                 return partition >= 0 && partition < count
                     ? new RoutedRecord<V>(v, topic, partition)

@@ -20,28 +20,28 @@ internal static class StreamizTask
         .GetType("Streamiz.Kafka.Net.Processors.Internal.TaskManager")
         ?.GetField("_currentTask", BindingFlags.NonPublic | BindingFlags.Static);
 
+    // The task's Context, declared public on its base class; looked up once, as partitioners ask for it per record.
+    private static readonly PropertyInfo? TaskContextProperty =
+        CurrentTaskField?.FieldType.GetProperty("Context", BindingFlags.Public | BindingFlags.Instance);
+
     private static readonly PropertyInfo? RecordContextProperty =
         typeof(ProcessorContext).GetProperty("RecordContext", BindingFlags.NonPublic | BindingFlags.Instance);
 
     private static readonly Func<ProcessorContext, string, int>? PartitionCount = CompilePartitionCount();
 
     /// <summary>The context of the task this thread is processing; null outside a task.</summary>
-    public static ProcessorContext? CurrentContext()
-    {
-        var task = CurrentTaskField?.GetValue(null);
-        return task?.GetType().GetProperty("Context", BindingFlags.Public | BindingFlags.Instance)?.GetValue(task) as ProcessorContext;
-    }
+    public static ProcessorContext? CurrentContext() =>
+        CurrentTaskField?.GetValue(null) is { } task ? TaskContextProperty?.GetValue(task) as ProcessorContext : null;
 
     /// <summary>The record the task this thread is processing is at; null outside a task.</summary>
-    public static IRecordContext? CurrentRecord() =>
-        CurrentContext() is { } context ? RecordContextProperty?.GetValue(context) as IRecordContext : null;
+    public static IRecordContext? CurrentRecord() => CurrentContext() is { } context ? RecordOf(context) : null;
 
-    /// <summary>The number of partitions of <paramref name="topic"/>, as the task's sinks see it (Streamiz caches it per topic).</summary>
-    /// <exception cref="InvalidOperationException">Called outside a task, or Streamiz changed.</exception>
-    public static int PartitionsFor(string topic) =>
-        CurrentContext() is { } context && PartitionCount is { } count
+    /// <summary>The number of partitions of <paramref name="topic"/>, as the sinks of <paramref name="context"/>'s task see it (Streamiz caches it per topic).</summary>
+    /// <exception cref="InvalidOperationException">Streamiz changed.</exception>
+    public static int PartitionsFor(ProcessorContext context, string topic) =>
+        PartitionCount is { } count
             ? count(context, topic)
-            : throw new InvalidOperationException($"The partition count of {topic} is only known on a stream thread, inside a task.");
+            : throw new InvalidOperationException($"The partition count of {topic} cannot be read from this Streamiz version; Ksml.Runtime is built against Streamiz 1.8.2.");
 
     private static readonly MethodInfo? SetRecordMethod =
         typeof(ProcessorContext).GetMethod("SetRecordMetaData", BindingFlags.NonPublic | BindingFlags.Instance, [typeof(IRecordContext)]);
