@@ -151,6 +151,18 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
     private sealed class Call(K key, V value, IRecordContext record, SourceRecord source)
     {
         public K Key { get; } = key;
+
+        /// <summary>
+        /// What makes two records' keys the same key: equal values, not the same object. A json key is a new node
+        /// per record and bytes a new array, so those are compared by their text.
+        /// </summary>
+        public object OrderKey { get; } = key switch
+        {
+            null => NullKey,
+            System.Text.Json.Nodes.JsonNode node => node.ToJsonString(),
+            byte[] bytes => Convert.ToHexString(bytes),
+            _ => key,
+        };
         public V Value { get; } = value;
         public IRecordContext Record { get; } = record;
         public SourceRecord Source { get; } = source;
@@ -228,15 +240,14 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
             _arrived.Enqueue(call);
         if (_body.Concurrency.Order == "key")
         {
-            var key = (object?)record.Key ?? NullKey;
             lock (_byKey)
             {
-                if (_byKey.TryGetValue(key, out var waiting))
+                if (_byKey.TryGetValue(call.OrderKey, out var waiting))
                 {
                     waiting.Enqueue(call); // the worker running the key's call before it takes it next
                     return null;
                 }
-                _byKey[key] = new Queue<Call>([call]);
+                _byKey[call.OrderKey] = new Queue<Call>([call]);
             }
         }
         Start(call);
@@ -282,14 +293,13 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
     {
         if (_body.Concurrency.Order != "key")
             return null;
-        var key = (object?)done.Key ?? NullKey;
         lock (_byKey)
         {
-            var queue = _byKey[key];
+            var queue = _byKey[done.OrderKey];
             queue.Dequeue();
             if (queue.Count > 0)
                 return queue.Peek();
-            _byKey.Remove(key);
+            _byKey.Remove(done.OrderKey);
             return null;
         }
     }

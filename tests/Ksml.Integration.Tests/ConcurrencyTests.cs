@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using Ksml.Integration.Tests.Support;
 using Ksml.Runtime.Hosting;
 using Ksml.Runtime.Kafka;
@@ -83,6 +84,20 @@ public sealed class ConcurrencyTests
         await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], Kafka.Options(AppId(), "  enablePipelines: false"), loggers, _broker);
 
         Assert.That(warnings.Messages, Has.One.Contains("has concurrency but no resilience.timeout").And.Contains("300000 ms"));
+    }
+
+    [Test]
+    public async Task Json_keys_that_are_equal_keep_their_order()
+    {
+        await using var host = await Start(Kafka.Options(AppId()));
+        var records = Enumerable.Range(0, 200).Select(i => ((JsonNode?)JsonNode.Parse($$"""{"id":{{i % 5}}}"""), $"{i % 5}-{i / 5:D3}")).ToArray();
+        Kafka.Produce(_broker, Topics.concurrent_json_in, records);
+
+        var output = Kafka.Read<JsonNode, string>(_broker, Topics.concurrent_json_out, records.Length, TimeSpan.FromSeconds(60));
+
+        foreach (var id in Enumerable.Range(0, 5))
+            Assert.That(output.Where(o => o.Key["id"]!.GetValue<int>() == id).Select(o => o.Value), Is.EqualTo(records.Where(r => r.Item2.StartsWith($"{id}-", StringComparison.Ordinal)).Select(r => r.Item2)),
+                $"key {{\"id\":{id}}} in offset order");
     }
 
     [Test]
