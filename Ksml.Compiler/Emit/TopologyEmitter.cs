@@ -455,7 +455,8 @@ public sealed class TopologyEmitter
         var kind = EmitNames.Literal(op.Operation);
         if (op.Topics.TryGetValue("stream", out var stream))
             return s + ".KsmlJoinStream" + Types(input.Key, input.Value, stream.Value, op.Output.Value) + "(ksml, " + Source(stream) + ", " + joiner + ", " + kind + ", "
-                + Ms(op.Syntax.Durations["timeDifference"]) + ", " + Ms(op.Syntax.Durations.TryGetValue("grace", out var g) ? g : null) + ", " + node + ", "
+                + Ms(op.Syntax.Durations["timeDifference"]) + ", " + Ms(op.Syntax.Durations.TryGetValue("grace", out var g) ? g : null) + ", "
+                + Store(op.Stores.TryGetValue("thisStore", out var thisStore) ? thisStore : null) + ", " + Store(op.Stores.TryGetValue("otherStore", out var otherStore) ? otherStore : null) + ", " + node + ", "
                 + Q(input.Key) + ", " + Q(input.Value) + ", " + Q(stream.Value) + ")";
         if (op.Topics.TryGetValue("table", out var table))
         {

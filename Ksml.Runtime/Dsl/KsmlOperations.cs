@@ -309,20 +309,6 @@ public static class KsmlOperations
     public static IKTable<K, V> KsmlToTable<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType) =>
         stream.ToTable(ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
 
-    /// <summary><c>join</c>/<c>leftJoin</c>/<c>outerJoin</c> of two streams within a time difference.</summary>
-    public static IKStream<K, VR> KsmlJoinStream<K, V, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IKStream<K, V0> other, KsmlFunctionDefinition valueJoiner, string kind, long timeDifferenceMs, long? graceMs, string name, string keyType, string valueType, string otherValueType)
-    {
-        var joiner = Joiner<V, V0, VR>(new FunctionStep<VR>(ksml, valueJoiner, name));
-        var window = graceMs is { } g ? JoinWindowOptions.Of(timeDifferenceMs, g) : JoinWindowOptions.Of(timeDifferenceMs);
-        var props = StreamJoinProps.With<K, V, V0>(KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType), KsmlSerdes.For<V0>(otherValueType));
-        return (kind switch
-        {
-            "leftJoin" => stream.LeftJoin(other, joiner, window, props),
-            "outerJoin" => stream.OuterJoin(other, joiner, window, props),
-            _ => stream.Join(other, joiner, window, props),
-        }).Passed(name + "_joined");
-    }
-
     /// <summary><c>join</c>/<c>leftJoin</c> of a stream with a table.</summary>
     public static IKStream<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IKTable<K, V0> table, KsmlFunctionDefinition valueJoiner, string kind, string name)
     {

@@ -306,7 +306,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 186 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> outer_source = ksml.Stream<string?, string?>(Topics.left_side);
 #line 188 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> outer_1_outerJoin = outer_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "outerJoin", 60000, 0, "more-operations_outer_1_outerJoin", "string", "string", "string");
+        IKStream<string?, string?> outer_1_outerJoin = outer_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "outerJoin", 60000, 0, Stores.outer_left_store, Stores.outer_right_store, "more-operations_outer_1_outerJoin", "string", "string", "string");
 #line 205 "/project/more-operations.ksml.yaml"
         outer_1_outerJoin.KsmlTo(ksml, Topics.outer_joined, null, "more-operations_outer_to");
 
@@ -314,7 +314,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 208 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> left_source = ksml.Stream<string?, string?>(Topics.left_side);
 #line 210 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> left_1_leftJoin = left_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "leftJoin", 60000, 0, "more-operations_left_1_leftJoin", "string", "string", "string");
+        IKStream<string?, string?> left_1_leftJoin = left_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "leftJoin", 60000, 0, Stores.left_left_store, Stores.left_right_store, "more-operations_left_1_leftJoin", "string", "string", "string");
 #line 227 "/project/more-operations.ksml.yaml"
         left_1_leftJoin.KsmlTo(ksml, Topics.left_joined, null, "more-operations_left_to");
 

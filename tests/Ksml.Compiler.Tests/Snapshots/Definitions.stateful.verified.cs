@@ -424,7 +424,7 @@ seen_orders.put(order_id, 1)
 #line 272 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> pay_shipments_source = ksml.Stream<string?, JsonNode?>(Topics.shipments);
 #line 274 "/project/stateful.ksml.yaml"
-        IKStream<string?, JsonNode?> pay_shipments_1_join = pay_shipments_source.KsmlJoinStream<string?, JsonNode?, JsonNode?, JsonNode?>(ksml, ksml.Stream<string?, JsonNode?>(Topics.payments), Functions.join_payment, "join", 300000, null, "stateful_pay_shipments_1_join", "string", "json", "json");
+        IKStream<string?, JsonNode?> pay_shipments_1_join = pay_shipments_source.KsmlJoinStream<string?, JsonNode?, JsonNode?, JsonNode?>(ksml, ksml.Stream<string?, JsonNode?>(Topics.payments), Functions.join_payment, "join", 300000, null, Stores.shipments_join_store, Stores.payments_join_store, "stateful_pay_shipments_1_join", "string", "json", "json");
 #line 290 "/project/stateful.ksml.yaml"
         pay_shipments_1_join.KsmlTo(ksml, Topics.paid_shipments, null, "stateful_pay_shipments_to");
 

@@ -30,11 +30,18 @@ public static class Kafka
     public static void Produce<K, V>(EmbeddedKafkaBroker broker, KsmlTopicDefinition topic, params (K Key, V Value)[] records) =>
         ProduceRaw(broker, topic.Topic, records.Select(r => (Serialize(r.Key, topic.KeyType), Serialize(r.Value, topic.ValueType))).ToArray());
 
-    public static void ProduceRaw(EmbeddedKafkaBroker broker, string topic, params (byte[]? Key, byte[]? Value)[] records)
+    public static void ProduceRaw(EmbeddedKafkaBroker broker, string topic, params (byte[]? Key, byte[]? Value)[] records) =>
+        ProduceRawAt(broker, topic, records.Select(r => (r.Key, r.Value, (DateTime?)null)).ToArray());
+
+    /// <summary>Produces records with the timestamps given (the producer's clock where none is).</summary>
+    public static void ProduceAt<K, V>(EmbeddedKafkaBroker broker, KsmlTopicDefinition topic, params (K Key, V Value, DateTime At)[] records) =>
+        ProduceRawAt(broker, topic.Topic, records.Select(r => (Serialize(r.Key, topic.KeyType), Serialize(r.Value, topic.ValueType), (DateTime?)r.At)).ToArray());
+
+    private static void ProduceRawAt(EmbeddedKafkaBroker broker, string topic, (byte[]? Key, byte[]? Value, DateTime? At)[] records)
     {
         using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = broker.BootstrapServers, Acks = Acks.All }).Build();
-        foreach (var (key, value) in records)
-            producer.Produce(topic, new Message<byte[]?, byte[]?> { Key = key, Value = value });
+        foreach (var (key, value, at) in records)
+            producer.Produce(topic, new Message<byte[]?, byte[]?> { Key = key, Value = value, Timestamp = at is { } t ? new Timestamp(t) : Timestamp.Default });
         producer.Flush(TimeSpan.FromSeconds(10));
     }
 

@@ -65,7 +65,7 @@ public sealed class MoreOperationTests
     }
 
     [Test]
-    public void Outer_and_left_stream_joins_emit_unmatched_records_with_none()
+    public void Outer_and_left_stream_joins_emit_unmatched_records_with_none_once_their_window_closes()
     {
         var left = _driver.Input<string, string>(Topics.left_side);
         var right = _driver.Input<string, string>(Topics.right_side);
@@ -75,14 +75,50 @@ public sealed class MoreOperationTests
         left.PipeInput("a", "L1", At(0));
         right.PipeInput("a", "R1", At(10));
         right.PipeInput("b", "R2", At(20));
-        left.PipeInput("z", "L9", At(600)); // advances stream time so unmatched records are emitted
 
-        var outerValues = outer.ReadValueList().ToList();
-        Assert.That(outerValues, Does.Contain("L1|R1"));
-        Assert.That(outerValues, Does.Contain("None|R2"));
-        var leftValues = leftJoined.ReadValueList().ToList();
-        Assert.That(leftValues, Does.Contain("L1|R1"));
-        Assert.That(leftValues, Does.Not.Contain("None|R2"), "a left join never emits a right-only record");
+        Assert.That(outer.ReadValueList(), Is.EqualTo(new[] { "L1|R1" }), "L1 waits for a partner, which comes; R2 waits while its window (1m, no grace) is open");
+        Assert.That(leftJoined.ReadValueList(), Is.EqualTo(new[] { "L1|R1" }), "no 'L1|None' first, as Kafka Streams 2.x and Streamiz emitted");
+
+        left.PipeInput("z", "L9", At(81)); // stream time passes R2's window end (20 s + 1 m)
+
+        var closed = outer.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value, r.Message.Timestamp.UnixTimestampMs)).ToList();
+        Assert.That(closed, Is.EqualTo(new[] { ("b", "None|R2", (1_700_000_000L + 20) * 1000) }),
+            "the right-only record is emitted with its own timestamp once its window closed; L9 still waits");
+        Assert.That(leftJoined.ReadValueList(), Is.Empty, "a left join never emits a right-only record, and L9's window is open");
+    }
+
+    [Test]
+    public void A_left_join_emits_a_record_that_found_no_partner_only_after_the_window_and_grace()
+    {
+        var left = _driver.Input<string, string>(Topics.left_side);
+        var right = _driver.Input<string, string>(Topics.right_side);
+        var leftJoined = _driver.Output<string, string>(Topics.left_joined);
+
+        left.PipeInput("a", "L1", At(0));
+        left.PipeInput("c", "L2", At(60));
+        Assert.That(leftJoined.ReadValueList(), Is.Empty, "at stream time 60 s L1's window (up to 60 s) is still open");
+
+        right.PipeInput("a", "R1", At(61));
+        Assert.That(leftJoined.ReadValueList(), Is.EqualTo(new[] { "L1|None" }), "R1 is 61 s after L1, out of its window, which closed when stream time passed 60 s");
+
+        right.PipeInput("c", "R2", At(61));
+        left.PipeInput("a", "L3", At(62));
+        Assert.That(leftJoined.ReadValueList(), Is.EqualTo(new[] { "L2|R2", "L3|R1" }), "a partner within the time difference joins, whichever side comes first");
+
+        left.PipeInput("z", "L9", At(200));
+        Assert.That(leftJoined.ReadValueList(), Is.Empty, "records that joined are never emitted again without a partner");
+    }
+
+    [Test]
+    public void An_out_of_order_left_record_whose_window_has_closed_is_emitted_at_once()
+    {
+        var left = _driver.Input<string, string>(Topics.left_side);
+        var leftJoined = _driver.Output<string, string>(Topics.left_joined);
+
+        left.PipeInput("a", "L1", At(100));
+        left.PipeInput("b", "L0", At(30)); // 70 s behind stream time: its window ended at 90 s
+
+        Assert.That(leftJoined.ReadValueList(), Is.EqualTo(new[] { "L0|None" }), "as Kafka Streams does, a record no partner can still join is not kept waiting");
     }
 
     [Test]
