@@ -39,6 +39,12 @@ public sealed class KsmlTopologyBuilder
     /// </summary>
     public bool UnderTestDriver { get; init; }
 
+    /// <summary>
+    /// The partition count of a topic as the cluster has it at start, or null where unknown (no cluster, or no such
+    /// topic yet). Internal topics that must meet a table's partitions (a foreign-key join's) take it.
+    /// </summary>
+    public Func<string, int?>? PartitionCount { get; init; }
+
     /// <summary>The process-stage error policy; null lets failures propagate (as in unit tests).</summary>
     public KsmlErrorHandler? Errors { get; }
 

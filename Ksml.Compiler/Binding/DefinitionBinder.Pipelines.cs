@@ -422,8 +422,10 @@ public sealed partial class DefinitionBinder
         var joiner = Function(op, result, "valueJoiner");
         var outputKind = input.Kind == StreamKind.Table ? StreamKind.Table : StreamKind.Stream;
 
-        if (op.Functions.TryGetValue("foreignKeyExtractor", out var fk))
-            Report(DiagnosticDescriptors.Unsupported, fk.Span, "A foreign-key join", "foreign-key table joins");
+        var foreignKey = op.Functions.ContainsKey("foreignKeyExtractor");
+        if (foreignKey && !input.IsUnknown && (field != "table" || input.Kind != StreamKind.Table || op.Spec.Name == "outerJoin"))
+            Report(DiagnosticDescriptors.OperationNotApplicable, op.Functions["foreignKeyExtractor"].Span, op.WrittenAs.Name + " with a foreignKeyExtractor",
+                op.Spec.Name == "outerJoin" ? "outerJoin" : StreamShape.Describe(input.Kind), "a table joined (join or leftJoin) with a table, as Kafka Streams' foreign-key joins are");
 
         if (!input.IsUnknown)
         {
@@ -448,7 +450,13 @@ public sealed partial class DefinitionBinder
         if (target is null)
             return new StreamShape(outputKind, input.Key, joiner?.Result ?? KsmlType.Error, input.IsUnknown);
         result.Topics[field] = target;
-        if (field == "globalTable")
+        if (foreignKey)
+        {
+            // The extractor's result is the right table's key, so the two keys may differ.
+            if (Function(op, result, "foreignKeyExtractor")?.Result is { } extracted)
+                Flow(extracted, target.Key, op.Functions["foreignKeyExtractor"].Span, "the key the foreignKeyExtractor of '" + op.WrittenAs.Name + "' returns for table '" + target.Name + "'");
+        }
+        else if (field == "globalTable")
         {
             var mapper = Function(op, result, "mapper");
             if (mapper?.Result is { } mapped)

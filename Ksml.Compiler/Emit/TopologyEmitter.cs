@@ -24,6 +24,8 @@ public sealed class TopologyEmitter
     // Per windowed variable: its time windows' size, and how long after a window's end it still takes
     // records (suppress until windowCloses waits that long).
     private readonly Dictionary<string, (long SizeMs, long GraceMs)> _windows = new();
+    /// <summary>The topic each stream variable was read from, for the internal topics that must be partitioned like it.</summary>
+    private readonly Dictionary<string, string> _variableTopics = new();
     private readonly HashSet<string> _variables = new();
 
     private TopologyEmitter(BoundDefinition model, CompilerOptions options)
@@ -302,6 +304,7 @@ public sealed class TopologyEmitter
         {
             current = NewVariable(pipeline.Name + "_source");
             _w.Line(Interface(source.Shape) + " " + current + " = " + Source(source.Topic) + ";");
+            _variableTopics[current] = source.Topic.Topic;
         }
         else
         {
@@ -327,6 +330,8 @@ public sealed class TopologyEmitter
             _w.Line(Interface(groupsForOwnWindows ? op.Output with { Kind = StreamKind.Stream } : op.Output) + " " + next + " = " + expression + ";");
             if (_windows.TryGetValue(current, out var window))
                 _windows[next] = window;
+            if (_variableTopics.TryGetValue(current, out var topic))
+                _variableTopics[next] = topic;
             if (op.Operation is "windowByTime" or "windowBySession")
                 _windows[next] = (op.Syntax.Durations.TryGetValue("duration", out var duration) ? duration.Milliseconds : 0,
                     (op.Syntax.Durations.TryGetValue("grace", out var grace) ? grace.Milliseconds : 0)
@@ -458,7 +463,12 @@ public sealed class TopologyEmitter
                 + Ms(op.Syntax.Durations["timeDifference"]) + ", " + Ms(op.Syntax.Durations.TryGetValue("grace", out var g) ? g : null) + ", "
                 + Store(op.Stores.TryGetValue("thisStore", out var thisStore) ? thisStore : null) + ", " + Store(op.Stores.TryGetValue("otherStore", out var otherStore) ? otherStore : null) + ", " + node + ", "
                 + Q(input.Key) + ", " + Q(input.Value) + ", " + Q(stream.Value) + ")";
-        if (op.Topics.TryGetValue("table", out var table))
+        if (op.Topics.TryGetValue("table", out var table) && op.Functions.TryGetValue("foreignKeyExtractor", out var foreignKey))
+            return s + ".KsmlForeignKeyJoin" + Types(input.Key, input.Value, table.Key, table.Value, op.Output.Value) + "(ksml, " + Source(table) + ", " + Fn(foreignKey) + ", " + joiner + ", " + kind + ", "
+                + Store(op.Stores.TryGetValue("store", out var fkStore) ? fkStore : null) + ", " + node + ", "
+                + (_variableTopics.TryGetValue(s, out var leftTopic) ? EmitNames.Literal(leftTopic) : "null") + ", " + EmitNames.Literal(table.Topic) + ", "
+                + Q(input.Key) + ", " + Q(input.Value) + ", " + Q(table.Key) + ", " + Q(table.Value) + ", " + Q(op.Output.Value) + ")";
+        if (table is not null)
         {
             return input.Kind == StreamKind.Table
                 ? s + ".KsmlJoinTable" + Types(input.Key, input.Value, table.Value, op.Output.Value) + "(ksml, " + Source(table) + ", " + joiner + ", " + kind + ", "

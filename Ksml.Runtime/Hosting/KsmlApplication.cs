@@ -23,10 +23,11 @@ public static class KsmlApplication
         Build(definitions, functions, errors, underTestDriver).Topology;
 
     /// <summary>The topology and the queries of the state stores it creates.</summary>
-    internal static (Topology Topology, IReadOnlyDictionary<string, KsmlStoreQuery> Stores) Build(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors, bool underTestDriver = false)
+    internal static (Topology Topology, IReadOnlyDictionary<string, KsmlStoreQuery> Stores) Build(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors,
+        bool underTestDriver = false, Func<string, int?>? partitionCount = null)
     {
         var builder = new StreamBuilder();
-        var ksml = new KsmlTopologyBuilder(builder, functions, errors) { UnderTestDriver = underTestDriver };
+        var ksml = new KsmlTopologyBuilder(builder, functions, errors) { UnderTestDriver = underTestDriver, PartitionCount = partitionCount };
         foreach (var definition in definitions)
         {
             LoadFunctions(definition, functions);

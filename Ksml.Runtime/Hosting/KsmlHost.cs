@@ -158,7 +158,8 @@ public sealed class KsmlHost : IAsyncDisposable
         if (options.EnablePipelines && selected.Count > 0)
         {
             StreamizLogging.Use(loggers);
-            var (topology, stores) = KsmlApplication.Build(selected, functions, errors);
+            using var partitionCounts = new TopicPartitionCounts(clientConfig, logger);
+            var (topology, stores) = KsmlApplication.Build(selected, functions, errors, partitionCount: partitionCounts.Of);
             host._storeQueries = stores;
             // Definitions with producers only consume nothing, and Streamiz refuses a topology without sources.
             var description = topology.Describe();

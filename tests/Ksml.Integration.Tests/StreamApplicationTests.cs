@@ -148,6 +148,29 @@ public sealed class StreamApplicationTests
     }
 
     [Test]
+    public async Task A_foreign_key_join_meets_rows_across_partitions_through_its_subscription_and_response_topics()
+    {
+        // The right table has more partitions than the left: the subscription topic must take the right table's count
+        // (read at start), or the rows of its last two partitions would never meet their subscriptions.
+        _broker.CreateTopic(Topics.owners.Topic, 4);
+        await using var host = await Start(Kafka.Options(AppId(), partitions: 2));
+        await Kafka.Until(() => host.IsReady, "the stream runs");
+        Kafka.Produce(_broker, Topics.owners, Enumerable.Range(0, 6).Select(i => ($"p{i}", JsonNode.Parse($$"""{"name": "Person {{i}}"}"""))).ToArray());
+        // Each account's key and its owner's key hash to partitions of their own: the subscription travels to the owner's partition and back.
+        Kafka.Produce(_broker, Topics.accounts, Enumerable.Range(0, 12).Select(i => ($"a{i}", JsonNode.Parse($$"""{"owner": "p{{i % 6}}"}"""))).ToArray());
+
+        var joined = Kafka.ReadUntil<string, JsonNode>(_broker, Topics.accounts_with_owner, r => r.Select(x => x.Key).Distinct().Count() == 12);
+        Assert.That(joined.GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Last().Value["owner_name"]!.GetValue<string>()),
+            Is.EqualTo(Enumerable.Range(0, 12).ToDictionary(i => $"a{i}", i => $"Person {i % 6}")));
+
+        Kafka.Produce(_broker, Topics.owners, ("p1", JsonNode.Parse("""{"name": "Renamed"}""")));
+        var renamed = Kafka.ReadUntil<string, JsonNode>(_broker, Topics.accounts_with_owner, r => r.Count(x => x.Value?["owner_name"]?.GetValue<string>() == "Renamed") == 2);
+        Assert.That(renamed.Where(r => r.Value?["owner_name"]?.GetValue<string>() == "Renamed").Select(r => r.Key).Order(), Is.EqualTo(new[] { "a1", "a7" }),
+            "the owner's change reaches both accounts that name it, in whichever partitions they are");
+        Assert.That(host.Failed.IsCompleted, Is.False);
+    }
+
+    [Test]
     public async Task A_stream_join_after_a_key_change_keeps_its_waiting_records_across_a_restart()
     {
         var options = Kafka.Options(AppId(), partitions: 2);

@@ -371,10 +371,18 @@ public class DiagnosticTests
     }
 
     [Test]
-    public void KSML0400_foreign_key_join()
+    public void A_foreign_key_join_is_a_join_of_two_tables_whose_extractor_returns_the_right_key()
     {
-        Assert.That(Check("tables:\n  a:\n    topic: a\n    keyType: string\n    valueType: json\n  b:\n    topic: b\n    keyType: string\n    valueType: json\nfunctions:\n  fk:\n    type: foreignKeyExtractor\n    expression: value['b']\n    resultType: string\n  j:\n    type: valueJoiner\n    expression: value1\n    resultType: json\npipelines:\n  p:\n    from: a\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"),
-            Has.Some.Contains("error KSML0400: A foreign-key join is not supported"));
+        const string Tables = "tables:\n  a:\n    topic: a\n    keyType: string\n    valueType: json\n  b:\n    topic: b\n    keyType: long\n    valueType: json\n"
+            + "streams:\n  s:\n    topic: s\n    keyType: string\n    valueType: json\n"
+            + "functions:\n  fk:\n    type: foreignKeyExtractor\n    expression: value['b']\n    resultType: long\n  text_fk:\n    type: foreignKeyExtractor\n    expression: value['b']\n    resultType: string\n"
+            + "  j:\n    type: valueJoiner\n    expression: value1\n    resultType: json\n";
+        Assert.That(Check(Tables + "pipelines:\n  p:\n    from: a\n    via:\n      - type: leftJoin\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"), Is.Empty,
+            "the keys differ (string and long): the extractor's result is what meets the right table's key");
+        Assert.That(Check(Tables + "pipelines:\n  p:\n    from: a\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: text_fk\n        valueJoiner: j\n"),
+            Has.Some.Contains("error KSML0300: the key the foreignKeyExtractor of 'join' returns for table 'b'"));
+        Assert.That(Check(Tables + "pipelines:\n  p:\n    from: s\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"),
+            Has.Some.Contains("'join with a foreignKeyExtractor' cannot be applied to a stream"));
     }
 
     [Test]

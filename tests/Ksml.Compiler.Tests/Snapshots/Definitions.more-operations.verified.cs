@@ -43,200 +43,268 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
     /// <summary>The streams, tables and global tables this definition reads and writes.</summary>
     public static class Topics
     {
-        /// <summary>Stream <c>windowed_counts_as_json</c> on topic <c>windowed_counts_as_json</c> (line 4).</summary>
+        /// <summary>Stream <c>fk_joined</c> on topic <c>fk_joined</c> (line 4).</summary>
+        public static readonly KsmlTopicDefinition fk_joined = new("fk_joined", "fk_joined", "string", "json", null);
+        /// <summary>Stream <c>fk_left_joined</c> on topic <c>fk_left_joined</c> (line 8).</summary>
+        public static readonly KsmlTopicDefinition fk_left_joined = new("fk_left_joined", "fk_left_joined", "string", "json", null);
+        /// <summary>Stream <c>windowed_counts_as_json</c> on topic <c>windowed_counts_as_json</c> (line 12).</summary>
         public static readonly KsmlTopicDefinition windowed_counts_as_json = new("windowed_counts_as_json", "windowed_counts_as_json", "json", "long", null);
-        /// <summary>Stream <c>rows_in</c> on topic <c>rows_in</c> (line 8).</summary>
+        /// <summary>Stream <c>rows_in</c> on topic <c>rows_in</c> (line 16).</summary>
         public static readonly KsmlTopicDefinition rows_in = new("rows_in", "rows_in", "string", "json", null);
-        /// <summary>Stream <c>numbers_as_text</c> on topic <c>numbers_as_text</c> (line 12).</summary>
+        /// <summary>Stream <c>numbers_as_text</c> on topic <c>numbers_as_text</c> (line 20).</summary>
         public static readonly KsmlTopicDefinition numbers_as_text = new("numbers_as_text", "numbers_as_text", "string", "json", null);
-        /// <summary>Stream <c>numbers_as_string</c> on topic <c>numbers_as_string</c> (line 16).</summary>
+        /// <summary>Stream <c>numbers_as_string</c> on topic <c>numbers_as_string</c> (line 24).</summary>
         public static readonly KsmlTopicDefinition numbers_as_string = new("numbers_as_string", "numbers_as_string", "string", "string", null);
-        /// <summary>Stream <c>words_for_counting</c> on topic <c>words_for_counting</c> (line 20).</summary>
+        /// <summary>Stream <c>words_for_counting</c> on topic <c>words_for_counting</c> (line 28).</summary>
         public static readonly KsmlTopicDefinition words_for_counting = new("words_for_counting", "words_for_counting", "string", "string", null);
-        /// <summary>Stream <c>word_counts_as_text</c> on topic <c>word_counts_as_text</c> (line 24).</summary>
+        /// <summary>Stream <c>word_counts_as_text</c> on topic <c>word_counts_as_text</c> (line 32).</summary>
         public static readonly KsmlTopicDefinition word_counts_as_text = new("word_counts_as_text", "word_counts_as_text", "string", "string", null);
-        /// <summary>Stream <c>counts_as_text</c> on topic <c>counts_as_text</c> (line 28).</summary>
+        /// <summary>Stream <c>counts_as_text</c> on topic <c>counts_as_text</c> (line 36).</summary>
         public static readonly KsmlTopicDefinition counts_as_text = new("counts_as_text", "counts_as_text", "string", "string", null);
-        /// <summary>Stream <c>counts_as_long</c> on topic <c>counts_as_long</c> (line 32).</summary>
+        /// <summary>Stream <c>counts_as_long</c> on topic <c>counts_as_long</c> (line 40).</summary>
         public static readonly KsmlTopicDefinition counts_as_long = new("counts_as_long", "counts_as_long", "string", "long", null);
-        /// <summary>Stream <c>left_side</c> on topic <c>left_side</c> (line 36).</summary>
+        /// <summary>Stream <c>left_side</c> on topic <c>left_side</c> (line 44).</summary>
         public static readonly KsmlTopicDefinition left_side = new("left_side", "left_side", "string", "string", null);
-        /// <summary>Stream <c>right_side</c> on topic <c>right_side</c> (line 40).</summary>
+        /// <summary>Stream <c>right_side</c> on topic <c>right_side</c> (line 48).</summary>
         public static readonly KsmlTopicDefinition right_side = new("right_side", "right_side", "string", "string", null);
-        /// <summary>Stream <c>outer_joined</c> on topic <c>outer_joined</c> (line 44).</summary>
+        /// <summary>Stream <c>outer_joined</c> on topic <c>outer_joined</c> (line 52).</summary>
         public static readonly KsmlTopicDefinition outer_joined = new("outer_joined", "outer_joined", "string", "string", null);
-        /// <summary>Stream <c>left_joined</c> on topic <c>left_joined</c> (line 48).</summary>
+        /// <summary>Stream <c>left_joined</c> on topic <c>left_joined</c> (line 56).</summary>
         public static readonly KsmlTopicDefinition left_joined = new("left_joined", "left_joined", "string", "string", null);
-        /// <summary>Stream <c>members_in</c> on topic <c>members_in</c> (line 52).</summary>
+        /// <summary>Stream <c>members_in</c> on topic <c>members_in</c> (line 60).</summary>
         public static readonly KsmlTopicDefinition members_in = new("members_in", "members_in", "string", "json", null);
-        /// <summary>Stream <c>team_sizes</c> on topic <c>team_sizes</c> (line 56).</summary>
+        /// <summary>Stream <c>team_sizes</c> on topic <c>team_sizes</c> (line 64).</summary>
         public static readonly KsmlTopicDefinition team_sizes = new("team_sizes", "team_sizes", "string", "long", null);
-        /// <summary>Stream <c>team_points</c> on topic <c>team_points</c> (line 60).</summary>
+        /// <summary>Stream <c>team_points</c> on topic <c>team_points</c> (line 68).</summary>
         public static readonly KsmlTopicDefinition team_points = new("team_points", "team_points", "string", "long", null);
-        /// <summary>Stream <c>windowed_sums_in</c> on topic <c>windowed_sums_in</c> (line 64).</summary>
+        /// <summary>Stream <c>windowed_sums_in</c> on topic <c>windowed_sums_in</c> (line 72).</summary>
         public static readonly KsmlTopicDefinition windowed_sums_in = new("windowed_sums_in", "windowed_sums_in", "string", "long", null);
-        /// <summary>Stream <c>windowed_sums</c> on topic <c>windowed_sums</c> (line 68).</summary>
+        /// <summary>Stream <c>windowed_sums</c> on topic <c>windowed_sums</c> (line 76).</summary>
         public static readonly KsmlTopicDefinition windowed_sums = new("windowed_sums", "windowed_sums", "string", "long", null);
-        /// <summary>Stream <c>limited_in</c> on topic <c>limited_in</c> (line 72).</summary>
+        /// <summary>Stream <c>limited_in</c> on topic <c>limited_in</c> (line 80).</summary>
         public static readonly KsmlTopicDefinition limited_in = new("limited_in", "limited_in", "string", "long", null);
-        /// <summary>Stream <c>limited_out</c> on topic <c>limited_out</c> (line 76).</summary>
+        /// <summary>Stream <c>limited_out</c> on topic <c>limited_out</c> (line 84).</summary>
         public static readonly KsmlTopicDefinition limited_out = new("limited_out", "limited_out", "string", "long", null);
-        /// <summary>Stream <c>both_tables</c> on topic <c>both_tables</c> (line 80).</summary>
+        /// <summary>Stream <c>both_tables</c> on topic <c>both_tables</c> (line 88).</summary>
         public static readonly KsmlTopicDefinition both_tables = new("both_tables", "both_tables", "string", "string", null);
-        /// <summary>Stream <c>repartition_in</c> on topic <c>repartition_in</c> (line 84).</summary>
+        /// <summary>Stream <c>repartition_in</c> on topic <c>repartition_in</c> (line 92).</summary>
         public static readonly KsmlTopicDefinition repartition_in = new("repartition_in", "repartition_in", "string", "string", null);
-        /// <summary>Stream <c>repartition_out</c> on topic <c>repartition_out</c> (line 88).</summary>
+        /// <summary>Stream <c>repartition_out</c> on topic <c>repartition_out</c> (line 96).</summary>
         public static readonly KsmlTopicDefinition repartition_out = new("repartition_out", "repartition_out", "string", "string", null);
-        /// <summary>Table <c>table_a</c> on topic <c>table_a</c> (line 94).</summary>
+        /// <summary>Table <c>table_a</c> on topic <c>table_a</c> (line 102).</summary>
         public static readonly KsmlTopicDefinition table_a = new("table_a", "table_a", "string", "string", null);
-        /// <summary>Table <c>table_b</c> on topic <c>table_b</c> (line 98).</summary>
+        /// <summary>Table <c>table_b</c> on topic <c>table_b</c> (line 106).</summary>
         public static readonly KsmlTopicDefinition table_b = new("table_b", "table_b", "string", "string", null);
-        /// <summary>Inline topic on topic <c>rows_as_csv</c> (line 154).</summary>
+        /// <summary>Table <c>fk_orders</c> on topic <c>fk_orders</c> (line 110).</summary>
+        public static readonly KsmlTopicDefinition fk_orders = new("fk_orders", "fk_orders", "string", "json", null);
+        /// <summary>Table <c>fk_customers</c> on topic <c>fk_customers</c> (line 114).</summary>
+        public static readonly KsmlTopicDefinition fk_customers = new("fk_customers", "fk_customers", "string", "json", null);
+        /// <summary>Inline topic on topic <c>rows_as_csv</c> (line 199).</summary>
         public static readonly KsmlTopicDefinition rows_as_csv_to = new("rows_as_csv_to", "rows_as_csv", "string", "csv", null);
         /// <summary>Every topic above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [windowed_counts_as_json, rows_in, numbers_as_text, numbers_as_string, words_for_counting, word_counts_as_text, counts_as_text, counts_as_long, left_side, right_side, outer_joined, left_joined, members_in, team_sizes, team_points, windowed_sums_in, windowed_sums, limited_in, limited_out, both_tables, repartition_in, repartition_out, table_a, table_b, rows_as_csv_to];
+        public static readonly IReadOnlyList<KsmlTopicDefinition> All = [fk_joined, fk_left_joined, windowed_counts_as_json, rows_in, numbers_as_text, numbers_as_string, words_for_counting, word_counts_as_text, counts_as_text, counts_as_long, left_side, right_side, outer_joined, left_joined, members_in, team_sizes, team_points, windowed_sums_in, windowed_sums, limited_in, limited_out, both_tables, repartition_in, repartition_out, table_a, table_b, fk_orders, fk_customers, rows_as_csv_to];
     }
 
     /// <summary>The state stores this definition declares.</summary>
     public static class Stores
     {
-        /// <summary>The window store <c>outer_left_store</c> (line 194).</summary>
+        /// <summary>The window store <c>outer_left_store</c> (line 239).</summary>
         public static readonly KsmlStoreDefinition outer_left_store = new("outer_left_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
-        /// <summary>The window store <c>outer_right_store</c> (line 200).</summary>
+        /// <summary>The window store <c>outer_right_store</c> (line 245).</summary>
         public static readonly KsmlStoreDefinition outer_right_store = new("outer_right_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
-        /// <summary>The window store <c>left_left_store</c> (line 216).</summary>
+        /// <summary>The window store <c>left_left_store</c> (line 261).</summary>
         public static readonly KsmlStoreDefinition left_left_store = new("left_left_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
-        /// <summary>The window store <c>left_right_store</c> (line 222).</summary>
+        /// <summary>The window store <c>left_right_store</c> (line 267).</summary>
         public static readonly KsmlStoreDefinition left_right_store = new("left_right_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
-        /// <summary>The keyValue store <c>team_points_store</c> (line 254).</summary>
+        /// <summary>The keyValue store <c>team_points_store</c> (line 299).</summary>
         public static readonly KsmlStoreDefinition team_points_store = new("team_points_store", "keyValue", "string", "long");
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
     public static class Functions
     {
-        /// <summary>The valueJoiner <c>describe_pair</c> (line 104).</summary>
+        /// <summary>The valueJoiner <c>describe_pair</c> (line 120).</summary>
         public static readonly KsmlFunctionDefinition describe_pair = new(
             Definition: DefinitionName,
             Name: "describe_pair",
             Type: "valueJoiner",
             SourcePath: Path,
-            Line: 104,
+            Line: 120,
             FixedParameters: ["key", "value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("str(value1) + \"|\" + str(value2)", 106, 17),
+            Expression: new("str(value1) + \"|\" + str(value2)", 122, 17),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The keyValueMapper <c>to_team</c> (line 109).</summary>
+        /// <summary>The keyValueMapper <c>to_team</c> (line 125).</summary>
         public static readonly KsmlFunctionDefinition to_team = new(
             Definition: DefinitionName,
             Name: "to_team",
             Type: "keyValueMapper",
             SourcePath: Path,
-            Line: 109,
+            Line: 125,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("(value[\"team\"], value[\"points\"])", 111, 17),
+            Expression: new("(value[\"team\"], value[\"points\"])", 127, 17),
             ResultType: "(string, long)",
             Stores: []);
 
-        /// <summary>The initializer <c>start_at_zero</c> (line 114).</summary>
+        /// <summary>The initializer <c>start_at_zero</c> (line 130).</summary>
         public static readonly KsmlFunctionDefinition start_at_zero = new(
             Definition: DefinitionName,
             Name: "start_at_zero",
             Type: "initializer",
             SourcePath: Path,
-            Line: 114,
+            Line: 130,
             FixedParameters: [],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("0", 116, 17),
+            Expression: new("0", 132, 17),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The aggregator <c>add_points</c> (line 119).</summary>
+        /// <summary>The aggregator <c>add_points</c> (line 135).</summary>
         public static readonly KsmlFunctionDefinition add_points = new(
             Definition: DefinitionName,
             Name: "add_points",
             Type: "aggregator",
             SourcePath: Path,
-            Line: 119,
+            Line: 135,
             FixedParameters: ["key", "value", "aggregatedValue"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("aggregatedValue + value", 121, 17),
+            Expression: new("aggregatedValue + value", 137, 17),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The aggregator <c>remove_points</c> (line 124).</summary>
+        /// <summary>The aggregator <c>remove_points</c> (line 140).</summary>
         public static readonly KsmlFunctionDefinition remove_points = new(
             Definition: DefinitionName,
             Name: "remove_points",
             Type: "aggregator",
             SourcePath: Path,
-            Line: 124,
+            Line: 140,
             FixedParameters: ["key", "value", "aggregatedValue"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("aggregatedValue - value", 126, 17),
+            Expression: new("aggregatedValue - value", 142, 17),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The reducer <c>sum</c> (line 129).</summary>
+        /// <summary>The reducer <c>sum</c> (line 145).</summary>
         public static readonly KsmlFunctionDefinition sum = new(
             Definition: DefinitionName,
             Name: "sum",
             Type: "reducer",
             SourcePath: Path,
-            Line: 129,
+            Line: 145,
             FixedParameters: ["value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value1 + value2", 131, 17),
+            Expression: new("value1 + value2", 147, 17),
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The streamPartitioner <c>same_partition</c> (line 134).</summary>
+        /// <summary>The streamPartitioner <c>same_partition</c> (line 150).</summary>
         public static readonly KsmlFunctionDefinition same_partition = new(
             Definition: DefinitionName,
             Name: "same_partition",
             Type: "streamPartitioner",
             SourcePath: Path,
-            Line: 134,
+            Line: 150,
             FixedParameters: ["topic", "key", "value", "numPartitions"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("0", 136, 17),
+            Expression: new("0", 152, 17),
             ResultType: "int",
             Stores: []);
 
-        /// <summary>The keyTransformer <c>windowed_sum_toStream4_mapper</c> (line 270).</summary>
+        /// <summary>The valueJoiner <c>orders_with_customer_join1_valueJoiner</c> (line 165).</summary>
+        public static readonly KsmlFunctionDefinition orders_with_customer_join1_valueJoiner = new(
+            Definition: DefinitionName,
+            Name: "orders_with_customer_join1_valueJoiner",
+            Type: "valueJoiner",
+            SourcePath: Path,
+            Line: 165,
+            FixedParameters: ["key", "value1", "value2"],
+            Parameters: [],
+            GlobalCode: null,
+            Code: null,
+            Expression: new("dict(value1, order=key, name=value2[\"name\"])", 165, 24),
+            ResultType: "json",
+            Stores: []);
+
+        /// <summary>The foreignKeyExtractor <c>orders_with_customer_join1_foreignKeyExtractor</c> (line 162).</summary>
+        public static readonly KsmlFunctionDefinition orders_with_customer_join1_foreignKeyExtractor = new(
+            Definition: DefinitionName,
+            Name: "orders_with_customer_join1_foreignKeyExtractor",
+            Type: "foreignKeyExtractor",
+            SourcePath: Path,
+            Line: 162,
+            FixedParameters: ["value"],
+            Parameters: [],
+            GlobalCode: null,
+            Code: null,
+            Expression: new("value.get(\"customer\")", 162, 23),
+            ResultType: "string",
+            Stores: []);
+
+        /// <summary>The valueJoiner <c>orders_left_customer_leftJoin1_valueJoiner</c> (line 179).</summary>
+        public static readonly KsmlFunctionDefinition orders_left_customer_leftJoin1_valueJoiner = new(
+            Definition: DefinitionName,
+            Name: "orders_left_customer_leftJoin1_valueJoiner",
+            Type: "valueJoiner",
+            SourcePath: Path,
+            Line: 179,
+            FixedParameters: ["key", "value1", "value2"],
+            Parameters: [],
+            GlobalCode: null,
+            Code: null,
+            Expression: new("dict(value1, name=value2[\"name\"] if value2 else None)", 179, 24),
+            ResultType: "json",
+            Stores: []);
+
+        /// <summary>The foreignKeyExtractor <c>orders_left_customer_leftJoin1_foreignKeyExtractor</c> (line 176).</summary>
+        public static readonly KsmlFunctionDefinition orders_left_customer_leftJoin1_foreignKeyExtractor = new(
+            Definition: DefinitionName,
+            Name: "orders_left_customer_leftJoin1_foreignKeyExtractor",
+            Type: "foreignKeyExtractor",
+            SourcePath: Path,
+            Line: 176,
+            FixedParameters: ["value"],
+            Parameters: [],
+            GlobalCode: null,
+            Code: null,
+            Expression: new("value.get(\"customer\")", 176, 23),
+            ResultType: "string",
+            Stores: []);
+
+        /// <summary>The keyTransformer <c>windowed_sum_toStream4_mapper</c> (line 315).</summary>
         public static readonly KsmlFunctionDefinition windowed_sum_toStream4_mapper = new(
             Definition: DefinitionName,
             Name: "windowed_sum_toStream4_mapper",
             Type: "keyTransformer",
             SourcePath: Path,
-            Line: 270,
+            Line: 315,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("key[\"key\"] + \"@\" + key[\"startTime\"]", 271, 23),
+            Expression: new("key[\"key\"] + \"@\" + key[\"startTime\"]", 316, 23),
             ResultType: "string",
             Stores: []);
 
         /// <summary>Every function above, in file order.</summary>
-        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [describe_pair, to_team, start_at_zero, add_points, remove_points, sum, same_partition, windowed_sum_toStream4_mapper];
+        public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [describe_pair, to_team, start_at_zero, add_points, remove_points, sum, same_partition, orders_with_customer_join1_valueJoiner, orders_with_customer_join1_foreignKeyExtractor, orders_left_customer_leftJoin1_valueJoiner, orders_left_customer_leftJoin1_foreignKeyExtractor, windowed_sum_toStream4_mapper];
     }
 
     /// <summary>The producers of this definition.</summary>
@@ -250,145 +318,165 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
     public void Build(KsmlTopologyBuilder ksml)
     {
 
+        // Pipeline 'orders_with_customer'
+#line 157 "/project/more-operations.ksml.yaml"
+        IKTable<string?, JsonNode?> orders_with_customer_source = ksml.Table<string?, JsonNode?>(Topics.fk_orders);
+#line 159 "/project/more-operations.ksml.yaml"
+        IKTable<string?, JsonNode?> orders_with_customer_1_join = orders_with_customer_source.KsmlForeignKeyJoin<string?, JsonNode?, string?, JsonNode?, JsonNode?>(ksml, ksml.Table<string?, JsonNode?>(Topics.fk_customers), Functions.orders_with_customer_join1_foreignKeyExtractor, Functions.orders_with_customer_join1_valueJoiner, "join", null, "more-operations_orders_with_customer_1_join", "fk_orders", "fk_customers", "string", "json", "string", "json", "json");
+#line 167 "/project/more-operations.ksml.yaml"
+        IKStream<string?, JsonNode?> orders_with_customer_2_toStream = orders_with_customer_1_join.ToStream("more-operations_orders_with_customer_2_toStream");
+#line 168 "/project/more-operations.ksml.yaml"
+        orders_with_customer_2_toStream.KsmlTo(ksml, Topics.fk_joined, null, "more-operations_orders_with_customer_to");
+
+        // Pipeline 'orders_left_customer'
+#line 171 "/project/more-operations.ksml.yaml"
+        IKTable<string?, JsonNode?> orders_left_customer_source = ksml.Table<string?, JsonNode?>(Topics.fk_orders);
+#line 173 "/project/more-operations.ksml.yaml"
+        IKTable<string?, JsonNode?> orders_left_customer_1_leftJoin = orders_left_customer_source.KsmlForeignKeyJoin<string?, JsonNode?, string?, JsonNode?, JsonNode?>(ksml, ksml.Table<string?, JsonNode?>(Topics.fk_customers), Functions.orders_left_customer_leftJoin1_foreignKeyExtractor, Functions.orders_left_customer_leftJoin1_valueJoiner, "leftJoin", null, "more-operations_orders_left_customer_1_leftJoin", "fk_orders", "fk_customers", "string", "json", "string", "json", "json");
+#line 181 "/project/more-operations.ksml.yaml"
+        IKStream<string?, JsonNode?> orders_left_customer_2_toStream = orders_left_customer_1_leftJoin.ToStream("more-operations_orders_left_customer_2_toStream");
+#line 182 "/project/more-operations.ksml.yaml"
+        orders_left_customer_2_toStream.KsmlTo(ksml, Topics.fk_left_joined, null, "more-operations_orders_left_customer_to");
+
         // Pipeline 'convert'
-#line 140 "/project/more-operations.ksml.yaml"
+#line 185 "/project/more-operations.ksml.yaml"
         IKStream<string?, JsonNode?> convert_source = ksml.Stream<string?, JsonNode?>(Topics.numbers_as_text);
-#line 142 "/project/more-operations.ksml.yaml"
+#line 187 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> convert_1_convertValue = convert_source.KsmlConvert<string?, JsonNode?, string?, string?>("more-operations_convert_1_convertValue");
-#line 144 "/project/more-operations.ksml.yaml"
+#line 189 "/project/more-operations.ksml.yaml"
         convert_1_convertValue.KsmlTo(ksml, Topics.numbers_as_string, null, "more-operations_convert_to");
 
         // Pipeline 'rows_as_csv'
-#line 149 "/project/more-operations.ksml.yaml"
+#line 194 "/project/more-operations.ksml.yaml"
         IKStream<string?, JsonNode?> rows_as_csv_source = ksml.Stream<string?, JsonNode?>(Topics.rows_in);
-#line 151 "/project/more-operations.ksml.yaml"
+#line 196 "/project/more-operations.ksml.yaml"
         IKStream<string?, JsonNode?> rows_as_csv_1_convertValue = rows_as_csv_source.KsmlConvert<string?, JsonNode?, string?, JsonNode?>("more-operations_rows_as_csv_1_convertValue");
-#line 153 "/project/more-operations.ksml.yaml"
+#line 198 "/project/more-operations.ksml.yaml"
         rows_as_csv_1_convertValue.KsmlTo(ksml, Topics.rows_as_csv_to, null, "more-operations_rows_as_csv_to");
 
         // Pipeline 'count_per_minute_as_json'
-#line 158 "/project/more-operations.ksml.yaml"
+#line 203 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> count_per_minute_as_json_source = ksml.Stream<string?, string?>(Topics.words_for_counting);
-#line 160 "/project/more-operations.ksml.yaml"
+#line 205 "/project/more-operations.ksml.yaml"
         IKGroupedStream<string?, string?> count_per_minute_as_json_1_groupByKey = count_per_minute_as_json_source.KsmlGroupByKey("more-operations_count_per_minute_as_json_1_groupByKey");
-#line 161 "/project/more-operations.ksml.yaml"
+#line 206 "/project/more-operations.ksml.yaml"
         ITimeWindowedKStream<string?, string?> count_per_minute_as_json_2_windowByTime = count_per_minute_as_json_1_groupByKey.KsmlWindowByTime(60000, null, null);
-#line 164 "/project/more-operations.ksml.yaml"
+#line 209 "/project/more-operations.ksml.yaml"
         IKTable<Windowed<string?>, long?> count_per_minute_as_json_3_count = count_per_minute_as_json_2_windowByTime.KsmlCount(ksml, null, "more-operations_count_per_minute_as_json_3_count", "string", 60000);
-#line 165 "/project/more-operations.ksml.yaml"
+#line 210 "/project/more-operations.ksml.yaml"
         IKStream<Windowed<string?>, long?> count_per_minute_as_json_4_toStream = count_per_minute_as_json_3_count.ToStream("more-operations_count_per_minute_as_json_4_toStream");
-#line 166 "/project/more-operations.ksml.yaml"
+#line 211 "/project/more-operations.ksml.yaml"
         count_per_minute_as_json_4_toStream.KsmlTo(ksml, Topics.windowed_counts_as_json, null, "more-operations_count_per_minute_as_json_to");
 
         // Pipeline 'count_as_text'
-#line 169 "/project/more-operations.ksml.yaml"
+#line 214 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> count_as_text_source = ksml.Stream<string?, string?>(Topics.words_for_counting);
-#line 171 "/project/more-operations.ksml.yaml"
+#line 216 "/project/more-operations.ksml.yaml"
         IKGroupedStream<string?, string?> count_as_text_1_groupByKey = count_as_text_source.KsmlGroupByKey("more-operations_count_as_text_1_groupByKey");
-#line 172 "/project/more-operations.ksml.yaml"
+#line 217 "/project/more-operations.ksml.yaml"
         IKTable<string?, long?> count_as_text_2_count = count_as_text_1_groupByKey.KsmlCount(ksml, null, "more-operations_count_as_text_2_count", "string");
-#line 173 "/project/more-operations.ksml.yaml"
+#line 218 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> count_as_text_3_toStream = count_as_text_2_count.ToStream("more-operations_count_as_text_3_toStream");
-#line 174 "/project/more-operations.ksml.yaml"
+#line 219 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> count_as_text_4_convertValue = count_as_text_3_toStream.KsmlConvert<string?, long?, string?, string?>("more-operations_count_as_text_4_convertValue");
-#line 176 "/project/more-operations.ksml.yaml"
+#line 221 "/project/more-operations.ksml.yaml"
         count_as_text_4_convertValue.KsmlTo(ksml, Topics.word_counts_as_text, null, "more-operations_count_as_text_to");
 
         // Pipeline 'text_as_long'
-#line 179 "/project/more-operations.ksml.yaml"
+#line 224 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> text_as_long_source = ksml.Stream<string?, string?>(Topics.counts_as_text);
-#line 181 "/project/more-operations.ksml.yaml"
+#line 226 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> text_as_long_1_convertValue = text_as_long_source.KsmlConvert<string?, string?, string?, long?>("more-operations_text_as_long_1_convertValue");
-#line 183 "/project/more-operations.ksml.yaml"
+#line 228 "/project/more-operations.ksml.yaml"
         text_as_long_1_convertValue.KsmlTo(ksml, Topics.counts_as_long, null, "more-operations_text_as_long_to");
 
         // Pipeline 'outer'
-#line 186 "/project/more-operations.ksml.yaml"
+#line 231 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> outer_source = ksml.Stream<string?, string?>(Topics.left_side);
-#line 188 "/project/more-operations.ksml.yaml"
+#line 233 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> outer_1_outerJoin = outer_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "outerJoin", 60000, 0, Stores.outer_left_store, Stores.outer_right_store, "more-operations_outer_1_outerJoin", "string", "string", "string");
-#line 205 "/project/more-operations.ksml.yaml"
+#line 250 "/project/more-operations.ksml.yaml"
         outer_1_outerJoin.KsmlTo(ksml, Topics.outer_joined, null, "more-operations_outer_to");
 
         // Pipeline 'left'
-#line 208 "/project/more-operations.ksml.yaml"
+#line 253 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> left_source = ksml.Stream<string?, string?>(Topics.left_side);
-#line 210 "/project/more-operations.ksml.yaml"
+#line 255 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> left_1_leftJoin = left_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "leftJoin", 60000, 0, Stores.left_left_store, Stores.left_right_store, "more-operations_left_1_leftJoin", "string", "string", "string");
-#line 227 "/project/more-operations.ksml.yaml"
+#line 272 "/project/more-operations.ksml.yaml"
         left_1_leftJoin.KsmlTo(ksml, Topics.left_joined, null, "more-operations_left_to");
 
         // Pipeline 'team_tables'
-#line 230 "/project/more-operations.ksml.yaml"
+#line 275 "/project/more-operations.ksml.yaml"
         IKStream<string?, JsonNode?> team_tables_source = ksml.Stream<string?, JsonNode?>(Topics.members_in);
-#line 232 "/project/more-operations.ksml.yaml"
+#line 277 "/project/more-operations.ksml.yaml"
         IKTable<string?, JsonNode?> team_tables_1_toTable = team_tables_source.KsmlToTable(ksml, null, "more-operations_team_tables_1_toTable", "string", "json");
-#line 233 "/project/more-operations.ksml.yaml"
+#line 278 "/project/more-operations.ksml.yaml"
 
         // Pipeline 'count_team'
-#line 236 "/project/more-operations.ksml.yaml"
-#line 238 "/project/more-operations.ksml.yaml"
+#line 281 "/project/more-operations.ksml.yaml"
+#line 283 "/project/more-operations.ksml.yaml"
         IKGroupedTable<string?, long?> count_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long?>(ksml, Functions.to_team, "more-operations_count_team_1_groupBy");
-#line 240 "/project/more-operations.ksml.yaml"
+#line 285 "/project/more-operations.ksml.yaml"
         IKTable<string?, long?> count_team_2_count = count_team_1_groupBy.KsmlCount(ksml, null, "more-operations_count_team_2_count", "string");
-#line 241 "/project/more-operations.ksml.yaml"
+#line 286 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> count_team_3_toStream = count_team_2_count.ToStream("more-operations_count_team_3_toStream");
-#line 242 "/project/more-operations.ksml.yaml"
+#line 287 "/project/more-operations.ksml.yaml"
         count_team_3_toStream.KsmlTo(ksml, Topics.team_sizes, null, "more-operations_count_team_to");
 
         // Pipeline 'sum_team'
-#line 245 "/project/more-operations.ksml.yaml"
-#line 247 "/project/more-operations.ksml.yaml"
+#line 290 "/project/more-operations.ksml.yaml"
+#line 292 "/project/more-operations.ksml.yaml"
         IKGroupedTable<string?, long?> sum_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long?>(ksml, Functions.to_team, "more-operations_sum_team_1_groupBy");
-#line 249 "/project/more-operations.ksml.yaml"
+#line 294 "/project/more-operations.ksml.yaml"
         IKTable<string?, long?> sum_team_2_aggregate = sum_team_1_groupBy.KsmlAggregate<string?, long?, long?>(ksml, Functions.start_at_zero, Functions.add_points, Functions.remove_points, Stores.team_points_store, "more-operations_sum_team_2_aggregate", "string", "long");
-#line 256 "/project/more-operations.ksml.yaml"
+#line 301 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> sum_team_3_toStream = sum_team_2_aggregate.ToStream("more-operations_sum_team_3_toStream");
-#line 257 "/project/more-operations.ksml.yaml"
+#line 302 "/project/more-operations.ksml.yaml"
         sum_team_3_toStream.KsmlTo(ksml, Topics.team_points, null, "more-operations_sum_team_to");
 
         // Pipeline 'windowed_sum'
-#line 260 "/project/more-operations.ksml.yaml"
+#line 305 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> windowed_sum_source = ksml.Stream<string?, long?>(Topics.windowed_sums_in);
-#line 262 "/project/more-operations.ksml.yaml"
+#line 307 "/project/more-operations.ksml.yaml"
         IKGroupedStream<string?, long?> windowed_sum_1_groupByKey = windowed_sum_source.KsmlGroupByKey("more-operations_windowed_sum_1_groupByKey");
-#line 263 "/project/more-operations.ksml.yaml"
+#line 308 "/project/more-operations.ksml.yaml"
         ITimeWindowedKStream<string?, long?> windowed_sum_2_windowByTime = windowed_sum_1_groupByKey.KsmlWindowByTime(60000, null, null);
-#line 266 "/project/more-operations.ksml.yaml"
+#line 311 "/project/more-operations.ksml.yaml"
         IKTable<Windowed<string?>, long?> windowed_sum_3_reduce = windowed_sum_2_windowByTime.KsmlReduce(ksml, Functions.sum, null, "more-operations_windowed_sum_3_reduce", "string", "long", 60000);
-#line 268 "/project/more-operations.ksml.yaml"
+#line 313 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> windowed_sum_4_toStream = windowed_sum_3_reduce.KsmlToStream<Windowed<string?>, long?, string?>(ksml, Functions.windowed_sum_toStream4_mapper, "more-operations_windowed_sum_4_toStream");
-#line 273 "/project/more-operations.ksml.yaml"
+#line 318 "/project/more-operations.ksml.yaml"
         windowed_sum_4_toStream.KsmlTo(ksml, Topics.windowed_sums, null, "more-operations_windowed_sum_to");
 
         // Pipeline 'limited'
-#line 276 "/project/more-operations.ksml.yaml"
+#line 321 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> limited_source = ksml.Stream<string?, long?>(Topics.limited_in);
-#line 278 "/project/more-operations.ksml.yaml"
+#line 323 "/project/more-operations.ksml.yaml"
         IKTable<string?, long?> limited_1_toTable = limited_source.KsmlToTable(ksml, null, "more-operations_limited_1_toTable", "string", "long");
-#line 279 "/project/more-operations.ksml.yaml"
+#line 324 "/project/more-operations.ksml.yaml"
         IKTable<string?, long?> limited_2_suppress = limited_1_toTable.KsmlSuppressUntilTimeLimit(10000, null, false, "more-operations_limited_2_suppress", "string", "long");
-#line 282 "/project/more-operations.ksml.yaml"
+#line 327 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> limited_3_toStream = limited_2_suppress.ToStream("more-operations_limited_3_toStream");
-#line 283 "/project/more-operations.ksml.yaml"
+#line 328 "/project/more-operations.ksml.yaml"
         limited_3_toStream.KsmlTo(ksml, Topics.limited_out, null, "more-operations_limited_to");
 
         // Pipeline 'tables_outer'
-#line 286 "/project/more-operations.ksml.yaml"
+#line 331 "/project/more-operations.ksml.yaml"
         IKTable<string?, string?> tables_outer_source = ksml.Table<string?, string?>(Topics.table_a);
-#line 288 "/project/more-operations.ksml.yaml"
+#line 333 "/project/more-operations.ksml.yaml"
         IKTable<string?, string?> tables_outer_1_outerJoin = tables_outer_source.KsmlJoinTable<string?, string?, string?, string?>(ksml, ksml.Table<string?, string?>(Topics.table_b), Functions.describe_pair, "outerJoin", null, "more-operations_tables_outer_1_outerJoin", "string", "string");
-#line 291 "/project/more-operations.ksml.yaml"
+#line 336 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> tables_outer_2_toStream = tables_outer_1_outerJoin.ToStream("more-operations_tables_outer_2_toStream");
-#line 292 "/project/more-operations.ksml.yaml"
+#line 337 "/project/more-operations.ksml.yaml"
         tables_outer_2_toStream.KsmlTo(ksml, Topics.both_tables, null, "more-operations_tables_outer_to");
 
         // Pipeline 'through_repartition'
-#line 295 "/project/more-operations.ksml.yaml"
+#line 340 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> through_repartition_source = ksml.Stream<string?, string?>(Topics.repartition_in);
-#line 297 "/project/more-operations.ksml.yaml"
+#line 342 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> through_repartition_1_repartition = through_repartition_source.KsmlRepartition(ksml, 1, Functions.same_partition, "more-operations_through_repartition_1_repartition", "string", "string");
-#line 300 "/project/more-operations.ksml.yaml"
+#line 345 "/project/more-operations.ksml.yaml"
         through_repartition_1_repartition.KsmlTo(ksml, Topics.repartition_out, null, "more-operations_through_repartition_to");
 #line default
     }

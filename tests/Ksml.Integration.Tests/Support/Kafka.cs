@@ -39,7 +39,8 @@ public static class Kafka
 
     private static void ProduceRawAt(EmbeddedKafkaBroker broker, string topic, (byte[]? Key, byte[]? Value, DateTime? At)[] records)
     {
-        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = broker.BootstrapServers, Acks = Acks.All }).Build();
+        // Keys are hashed as Java's producers (and the application's) hash them, so a key lands where a KSML application expects it.
+        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = broker.BootstrapServers, Acks = Acks.All, Partitioner = Partitioner.Murmur2Random }).Build();
         foreach (var (key, value, at) in records)
             producer.Produce(topic, new Message<byte[]?, byte[]?> { Key = key, Value = value, Timestamp = at is { } t ? new Timestamp(t) : Timestamp.Default });
         producer.Flush(TimeSpan.FromSeconds(10));

@@ -122,6 +122,56 @@ public sealed class MoreOperationTests
     }
 
     [Test]
+    public void A_foreign_key_join_follows_changes_on_both_sides_as_kafka_streams_does()
+    {
+        var orders = _driver.Input<string, JsonNode>(Topics.fk_orders);
+        var customers = _driver.Input<string, JsonNode>(Topics.fk_customers);
+        var joined = _driver.Output<string, JsonNode>(Topics.fk_joined);
+        List<(string, string?)> Read() => joined.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value?.ToJsonString())).ToList();
+
+        customers.PipeInput("c1", JsonNode.Parse("""{"name": "Ada"}""")!);
+        orders.PipeInput("o1", JsonNode.Parse("""{"customer": "c1"}""")!);
+        orders.PipeInput("o2", JsonNode.Parse("""{"customer": "c2"}""")!);
+        Assert.That(Read(), Is.EqualTo(new[] { ("o1", (string?)"""{"customer":"c1","order":"o1","name":"Ada"}""") }),
+            "the joiner gets the order's key; o2's customer does not exist yet, and an inner join says nothing of it");
+
+        customers.PipeInput("c2", JsonNode.Parse("""{"name": "Bob"}""")!);
+        Assert.That(Read(), Is.EqualTo(new[] { ("o2", (string?)"""{"customer":"c2","order":"o2","name":"Bob"}""") }), "a right row that arrives later answers the rows waiting for it");
+
+        customers.PipeInput("c1", JsonNode.Parse("""{"name": "Ada L."}""")!);
+        Assert.That(Read(), Is.EqualTo(new[] { ("o1", (string?)"""{"customer":"c1","order":"o1","name":"Ada L."}""") }), "a change of a right row updates every row that names it");
+
+        orders.PipeInput("o1", JsonNode.Parse("""{"customer": "c2"}""")!);
+        customers.PipeInput("c1", JsonNode.Parse("""{"name": "Ada"}""")!);
+        Assert.That(Read(), Is.EqualTo(new[] { ("o1", (string?)"""{"customer":"c2","order":"o1","name":"Bob"}""") }),
+            "o1 moved to c2, and c1's next change no longer reaches it");
+
+        orders.PipeInput("o1", null!);
+        customers.PipeInput("c2", null!);
+        Assert.That(Read(), Is.EqualTo(new[] { ("o1", (string?)null), ("o2", (string?)null) }),
+            "a deleted order deletes its result; a deleted customer deletes the results of the orders that name it");
+    }
+
+    [Test]
+    public void A_foreign_key_left_join_keeps_rows_whose_foreign_key_finds_nothing()
+    {
+        var orders = _driver.Input<string, JsonNode>(Topics.fk_orders);
+        var customers = _driver.Input<string, JsonNode>(Topics.fk_customers);
+        var joined = _driver.Output<string, JsonNode>(Topics.fk_left_joined);
+        List<(string, string?)> Read() => joined.ReadKeyValueList().Select(r => (r.Message.Key, r.Message.Value?.ToJsonString())).ToList();
+
+        orders.PipeInput("o1", JsonNode.Parse("""{"customer": "c9"}""")!);
+        orders.PipeInput("o2", JsonNode.Parse("""{"amount": 3}""")!);
+        Assert.That(Read(), Is.EquivalentTo(new[] { ("o1", (string?)"""{"customer":"c9","name":null}"""), ("o2", """{"amount":3,"name":null}""") }),
+            "an unknown customer (answered through the right side), and no foreign key at all (at once), still give a row");
+
+        customers.PipeInput("c9", JsonNode.Parse("""{"name": "Cy"}""")!);
+        customers.PipeInput("c9", null!);
+        Assert.That(Read(), Is.EqualTo(new[] { ("o1", (string?)"""{"customer":"c9","name":"Cy"}"""), ("o1", """{"customer":"c9","name":null}""") }),
+            "the right row's arrival and its deletion both reach the left row");
+    }
+
+    [Test]
     public void Table_groupBy_count_and_aggregate_with_adder_and_subtractor_follow_updates()
     {
         var members = _driver.Input<string, JsonNode>(Topics.members_in);

@@ -1,0 +1,33 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+
+namespace Ksml.Runtime.Kafka;
+
+/// <summary>
+/// The partition counts of topics as the cluster has them while the topology is built, for internal topics that
+/// must meet a table's partitions. Asked only when such a topic is built; the admin client closes with this.
+/// </summary>
+internal sealed class TopicPartitionCounts(IReadOnlyDictionary<string, string> clientConfig, ILogger logger) : IDisposable
+{
+    private IAdminClient? _admin;
+
+    /// <summary>The topic's partition count, or null when it is not known (no such topic, or the cluster does not answer).</summary>
+    public int? Of(string topic)
+    {
+        try
+        {
+            _admin ??= new AdminClientBuilder(clientConfig).Build();
+            var metadata = _admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.FirstOrDefault(t => t.Topic == topic);
+            if (metadata is { Error.IsError: false, Partitions.Count: > 0 })
+                return metadata.Partitions.Count;
+            logger.LogWarning("The partition count of topic {Topic} is not known at start ({Error}); the internal topics partitioned like it take Streamiz's own count", topic, metadata?.Error.Reason ?? "no metadata");
+        }
+        catch (KafkaException ex)
+        {
+            logger.LogWarning("The partition count of topic {Topic} could not be read at start ({Error}); the internal topics partitioned like it take Streamiz's own count", topic, ex.Error.Reason);
+        }
+        return null;
+    }
+
+    public void Dispose() => _admin?.Dispose();
+}
