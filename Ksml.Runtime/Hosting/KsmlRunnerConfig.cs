@@ -224,8 +224,8 @@ public static partial class KsmlRunnerConfig
     }
 
     /// <summary>
-    /// KSML 2.0's startup errors for settings of Apicurio 2 (renamed login keys, a removed <c>if-exists</c> value): ignored,
-    /// they would connect without a login or fail later. And Ksml.NET talks to Apicurio through its Confluent-compatible API.
+    /// KSML 2.0's startup errors for settings of Apicurio 2 (renamed login keys, a removed <c>if-exists</c> value, the v2 API): ignored,
+    /// they would connect without a login or fail later.
     /// </summary>
     private static void RefuseApicurio2Setting(string key, string value, string name, string location)
     {
@@ -235,8 +235,12 @@ public static partial class KsmlRunnerConfig
                 $"Apicurio 3 renamed this key to {key.Replace("apicurio.auth.", "apicurio.registry.auth.", StringComparison.Ordinal)}; the old one would be ignored and the registry reached without a login (KSML 2.0 stops here too)",
             "apicurio.registry.auto-register.if-exists" when value is not ("FAIL" or "CREATE_VERSION" or "FIND_OR_CREATE_VERSION") =>
                 $"'{value}' is not one of Apicurio 3's values FAIL, CREATE_VERSION, FIND_OR_CREATE_VERSION",
-            "apicurio.registry.url" or "schema.registry.url" when value.Contains("/apis/registry/", StringComparison.Ordinal) =>
-                "Ksml.NET reaches Apicurio through its Confluent-compatible API: give the registry's /apis/ccompat/v7 address (for example http://registry:8080/apis/ccompat/v7)",
+            "apicurio.registry.as-confluent" =>
+                "Apicurio 3 removed this key; the id in a record follows apicurio.registry.id-handler and apicurio.registry.use-id (KSML 2.0 stops here too)",
+            "apicurio.registry.id-handler" when value == "io.apicurio.registry.serde.Legacy4ByteIdHandler" =>
+                "Apicurio 3 removed Legacy4ByteIdHandler; use io.apicurio.registry.serde.Default4ByteIdHandler (KSML 2.0 stops here too)",
+            "apicurio.registry.url" or "schema.registry.url" when value.Contains("/apis/registry/", StringComparison.Ordinal) && !Serdes.ApicurioSchemaRegistry.Serves(value) =>
+                "Apicurio 2's API is not supported (KSML 2.0 does not support it either): give Apicurio 3's /apis/registry/v3 address, or its Confluent-compatible /apis/ccompat/v7 one",
             _ => null,
         };
         if (problem is not null)

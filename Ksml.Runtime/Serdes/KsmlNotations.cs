@@ -23,7 +23,7 @@ namespace Ksml.Runtime.Serdes;
 
 /// <summary>How a notation is configured: KSML's <c>ksml.notations.&lt;prefix&gt;</c>.</summary>
 /// <param name="Type">confluent_avro, apicurio_avro, apicurio_jsonschema, csv, xml, json or binary.</param>
-/// <param name="SchemaRegistryUrl">The registry serving schemas by id (Confluent wire format); null reads schemas from files.</param>
+/// <param name="SchemaRegistryUrl">The registry serving schemas by id (Confluent wire format): a Confluent-compatible API, or Apicurio 3's own (<c>/apis/registry/v3</c>); null reads schemas from files.</param>
 public sealed record NotationOptions(string Type, string? SchemaRegistryUrl = null)
 {
     /// <summary>
@@ -36,7 +36,12 @@ public sealed record NotationOptions(string Type, string? SchemaRegistryUrl = nu
     public IKsmlSchemaRegistry? Registry { get; init; }
 
     /// <summary>The registry these options name, if any.</summary>
-    internal IKsmlSchemaRegistry? CreateRegistry() => Registry ?? (SchemaRegistryUrl is { } url ? new ConfluentSchemaRegistry(url, RegistryConfig) : null);
+    internal IKsmlSchemaRegistry? CreateRegistry() => Registry ?? SchemaRegistryUrl switch
+    {
+        null => null,
+        var url when ApicurioSchemaRegistry.Serves(url) => new ApicurioSchemaRegistry(url, RegistryConfig),
+        var url => new ConfluentSchemaRegistry(url, RegistryConfig),
+    };
 
     /// <summary>Whether values are framed with a registry's schema id.</summary>
     internal bool HasRegistry => Registry is not null || SchemaRegistryUrl is not null;

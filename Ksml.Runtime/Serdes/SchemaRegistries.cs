@@ -23,6 +23,12 @@ public interface IKsmlSchemaRegistry
 
     /// <summary>The id <paramref name="schema"/> already has under <paramref name="subject"/>, or null when it is not registered there.</summary>
     int? Find(string subject, string schema, SchemaType type);
+
+    /// <summary>
+    /// Whether a serializer registers its schema when no setting says (Confluent's <c>auto.register.schemas</c>
+    /// defaults to true, Apicurio's <c>apicurio.registry.auto-register</c> to false).
+    /// </summary>
+    bool RegistersByDefault => true;
 }
 
 /// <summary>Which schema id a serializer writes with, as Confluent's serializer settings decide it.</summary>
@@ -34,12 +40,59 @@ internal static class SchemaIds
     /// </summary>
     public static int IdFor(this IKsmlSchemaRegistry registry, string subject, string schema, SchemaType type, IReadOnlyDictionary<string, string> settings)
     {
-        bool Setting(string key, bool missing) => settings.TryGetValue(key, out var value) ? bool.TryParse(value, out var flag) && flag : missing;
-        if (Setting("use.latest.version", false))
-            return registry.Latest(subject)?.Id ?? throw new SerializationException($"use.latest.version is set, but no schema is registered under subject '{subject}'");
-        if (!Setting("auto.register.schemas", true))
-            return registry.Find(subject, schema, type) ?? throw new SerializationException($"auto.register.schemas is false and the schema is not registered under subject '{subject}'");
+        // Confluent's names, or Apicurio's (apicurio.registry.find-latest, apicurio.registry.auto-register).
+        (string Key, bool Value)? Setting(params string[] keys) =>
+            keys.Where(settings.ContainsKey).Select(k => (k, bool.TryParse(settings[k], out var flag) && flag)).Cast<(string, bool)?>().FirstOrDefault();
+        if (Setting("use.latest.version", "apicurio.registry.find-latest") is (var latestKey, true))
+            return registry.Latest(subject)?.Id ?? throw new SerializationException($"{latestKey} is set, but no schema is registered under subject '{subject}'");
+        var register = Setting("auto.register.schemas", "apicurio.registry.auto-register") ?? (registry.RegistersByDefault ? "auto.register.schemas" : "apicurio.registry.auto-register", registry.RegistersByDefault);
+        if (!register.Value)
+            return registry.Find(subject, schema, type) ?? throw new SerializationException($"{register.Key} is false and the schema is not registered under subject '{subject}'");
         return registry.Register(subject, schema, type);
+    }
+}
+
+/// <summary>
+/// A registry's calls, retried while it is unavailable (a restart or a busy proxy recovers in seconds), then reported
+/// as <see cref="SchemaRegistryUnavailableException"/>: a record is not to blame for it.
+/// </summary>
+internal static class RegistryCalls
+{
+    private static readonly ResiliencePipeline Retry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(Unavailable),
+            MaxRetryAttempts = 4,
+            Delay = TimeSpan.FromMilliseconds(250),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+        })
+        .Build();
+
+    /// <summary>A transport error, a timeout, a 5xx answer or a refused login: the registry failed or refuses, not the record.</summary>
+    public static bool Unavailable(Exception error) => error switch
+    {
+        // Confluent's error answers are HttpRequestExceptions too: only its 5xx mean the registry failed.
+        SchemaRegistryException registry => Failed(registry.Status),
+        HttpRequestException { StatusCode: { } status } => Failed(status),
+        HttpRequestException or TaskCanceledException or TimeoutException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(Unavailable),
+        _ => false,
+    };
+
+    private static bool Failed(System.Net.HttpStatusCode status) =>
+        (int)status >= 500 || status is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden;
+
+    public static T Run<T>(string url, string what, Func<Task<T>> call)
+    {
+        try
+        {
+            return Retry.Execute(() => call().GetAwaiter().GetResult());
+        }
+        catch (Exception ex) when (Unavailable(ex))
+        {
+            throw new SchemaRegistryUnavailableException($"The schema registry at {url} is unavailable ({what}): {ex.Message}", ex);
+        }
     }
 }
 
@@ -114,38 +167,7 @@ internal sealed class ConfluentSchemaRegistry(string url, IReadOnlyDictionary<st
         return config;
     }
 
-    // A registry restarting or behind a busy proxy recovers in seconds; a record is not to blame for it.
-    private static readonly ResiliencePipeline Retry = new ResiliencePipelineBuilder()
-        .AddRetry(new RetryStrategyOptions
-        {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(Unavailable),
-            MaxRetryAttempts = 4,
-            Delay = TimeSpan.FromMilliseconds(250),
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-        })
-        .Build();
-
-    private static bool Unavailable(Exception error) => error switch
-    {
-        // Confluent's error answers are HttpRequestExceptions too: only its 5xx mean the registry failed.
-        SchemaRegistryException registry => (int)registry.Status >= 500,
-        HttpRequestException or TaskCanceledException or TimeoutException => true,
-        AggregateException aggregate => aggregate.InnerExceptions.Any(Unavailable),
-        _ => false,
-    };
-
-    private T Call<T>(string what, Func<Task<T>> call)
-    {
-        try
-        {
-            return Retry.Execute(() => call().GetAwaiter().GetResult());
-        }
-        catch (Exception ex) when (Unavailable(ex))
-        {
-            throw new SchemaRegistryUnavailableException($"The schema registry at {url} is unavailable ({what}): {ex.Message}", ex);
-        }
-    }
+    private T Call<T>(string what, Func<Task<T>> call) => RegistryCalls.Run(url, what, call);
 
     public int Register(string subject, string schema, SchemaType type) =>
         Call($"registering a schema under {subject}", () => _client.RegisterSchemaAsync(subject, new Schema(schema, type)));

@@ -72,6 +72,8 @@ public sealed class RunnerConfigTests
 
     [TestCase("apicurio.auth.username: me", "ksml-runner.yaml(6,9): ksml.schemaRegistries.apicurio.config.apicurio.auth.username: Apicurio 3 renamed this key to apicurio.registry.auth.username")]
     [TestCase("apicurio.registry.auto-register.if-exists: RETURN", "ksml-runner.yaml(6,9): ksml.schemaRegistries.apicurio.config.apicurio.registry.auto-register.if-exists: 'RETURN' is not one of Apicurio 3's values FAIL, CREATE_VERSION, FIND_OR_CREATE_VERSION")]
+    [TestCase("apicurio.registry.as-confluent: true", "ksml-runner.yaml(6,9): ksml.schemaRegistries.apicurio.config.apicurio.registry.as-confluent: Apicurio 3 removed this key")]
+    [TestCase("apicurio.registry.id-handler: io.apicurio.registry.serde.Legacy4ByteIdHandler", "ksml-runner.yaml(6,9): ksml.schemaRegistries.apicurio.config.apicurio.registry.id-handler: Apicurio 3 removed Legacy4ByteIdHandler")]
     public void Apicurio_2_settings_stop_the_start_as_in_KSML_2(string setting, string expected)
     {
         var yaml = $"""
@@ -88,8 +90,10 @@ public sealed class RunnerConfigTests
             """;
 
         Assert.That(Error(yaml), Does.StartWith(expected));
-        Assert.That(Error(yaml.Replace("/apis/ccompat/v7", "/apis/registry/v3", StringComparison.Ordinal).Replace(setting, "x: y", StringComparison.Ordinal)),
-            Does.Contain("apicurio.registry.url: Ksml.NET reaches Apicurio through its Confluent-compatible API"));
+        Assert.That(Error(yaml.Replace("/apis/ccompat/v7", "/apis/registry/v2", StringComparison.Ordinal).Replace(setting, "x: y", StringComparison.Ordinal)),
+            Does.Contain("apicurio.registry.url: Apicurio 2's API is not supported"));
+        Assert.That(Parse(yaml.Replace("/apis/ccompat/v7", "/apis/registry/v3", StringComparison.Ordinal).Replace(setting, "x: y", StringComparison.Ordinal)).Notations["avro"].SchemaRegistryUrl,
+            Is.EqualTo("http://registry:8080/apis/registry/v3"), "KSML 2.0's own examples name Apicurio 3's API");
     }
 
     [Test]
