@@ -257,6 +257,13 @@ internal sealed class WindowStoreAdapter<K, V>(IWindowStore<K, V> store) : Store
                 return null;
             case StoreOperation.Fetch when arguments.Length == 2:
                 return store.Fetch(Key(arguments[0]), Time(arguments[1]));
+            case StoreOperation.Fetch when arguments.Length == 4:
+            {
+                // fetch(keyFrom, keyTo, timeFrom, timeTo): every key in the range (None leaves a side open), as windowed keys.
+                var range = KeyRange<K>.Of(arguments[0], arguments[1], Key);
+                using var found = store.FetchAll(DateTime.UnixEpoch.AddMilliseconds(Time(arguments[2])), DateTime.UnixEpoch.AddMilliseconds(Time(arguments[3])));
+                return Pairs(found).Where(pair => range.Contains(((Windowed<K>)((object?[])pair!)[0]!).Key)).ToList();
+            }
             case StoreOperation.Fetch:
             {
                 Expect(operation, arguments, 3, store.Name);
@@ -296,11 +303,19 @@ internal sealed class SessionStoreAdapter<K, V>(IKeyValueStore<K, List<Dsl.Sessi
     {
         switch (operation)
         {
+            case StoreOperation.Fetch when arguments.Length == 2:
+                return InRange(arguments[0], arguments[1]).SelectMany(k => k.Value.Select(s => Pair(k.Key, s))).ToList();
             case StoreOperation.Fetch:
             {
                 Expect(operation, arguments, 1, store.Name);
                 var key = Key(arguments[0]);
                 return Sessions(key).Select(s => Pair(key, s)).ToList();
+            }
+            case StoreOperation.FindSessions when arguments.Length == 4:
+            {
+                var (earliestEnd, latestStart) = (Time(arguments[2]), Time(arguments[3]));
+                return InRange(arguments[0], arguments[1])
+                    .SelectMany(k => k.Value.Where(s => s.End >= earliestEnd && s.Start <= latestStart).Select(s => Pair(k.Key, s))).ToList();
             }
             case StoreOperation.FindSessions:
             {
@@ -342,6 +357,13 @@ internal sealed class SessionStoreAdapter<K, V>(IKeyValueStore<K, List<Dsl.Sessi
 
     private List<Dsl.Session<V>> Sessions(K key) => store.Get(key) ?? [];
 
+    /// <summary>The keys from <paramref name="from"/> to <paramref name="to"/> (None leaves a side open) with their sessions, in key order.</summary>
+    private IEnumerable<KeyValuePair<K, List<Dsl.Session<V>>>> InRange(object? from, object? to)
+    {
+        var range = KeyRange<K>.Of(from, to, Key);
+        return store.All().Where(k => range.Contains(k.Key)).OrderBy(k => k.Key, range.Order).ToList();
+    }
+
     /// <summary>The key's sessions other than <paramref name="session"/>.</summary>
     private List<Dsl.Session<V>> Without(Windowed<K> session) =>
         Sessions(session.Key).Where(s => (s.Start, s.End) != (session.Window.StartMs, session.Window.EndMs)).ToList();
@@ -352,4 +374,28 @@ internal sealed class SessionStoreAdapter<K, V>(IKeyValueStore<K, List<Dsl.Sessi
     private K Key(object? value) => KsmlValues.To<K>(value, $"a key for store '{store.Name}'");
     private Windowed<K> SessionKey(object? value) => KsmlValues.To<Windowed<K>>(value, $"a session key for store '{store.Name}'");
     private long Time(object? value) => KsmlValues.To<long>(value, $"a timestamp for store '{store.Name}'");
+}
+
+/// <summary>
+/// A range of keys for the key-range fetches of window and session stores: inclusive, open on a side given None, in the
+/// keys' natural order (text ordinally, numbers by value; other keys by their JSON text).
+/// </summary>
+internal sealed class KeyRange<K>
+{
+    private readonly K? _from;
+    private readonly K? _to;
+    private readonly bool _hasFrom;
+    private readonly bool _hasTo;
+
+    private KeyRange(K? from, bool hasFrom, K? to, bool hasTo) => (_from, _hasFrom, _to, _hasTo) = (from, hasFrom, to, hasTo);
+
+    public static KeyRange<K> Of(object? from, object? to, Func<object?, K> key) => new(from is null ? default : key(from), from is not null, to is null ? default : key(to), to is not null);
+
+    public IComparer<K> Order { get; } = typeof(K) == typeof(string)
+        ? (IComparer<K>)StringComparer.Ordinal
+        : typeof(IComparable<K>).IsAssignableFrom(Nullable.GetUnderlyingType(typeof(K)) ?? typeof(K)) || typeof(IComparable).IsAssignableFrom(Nullable.GetUnderlyingType(typeof(K)) ?? typeof(K))
+            ? Comparer<K>.Default
+            : Comparer<K>.Create((a, b) => string.CompareOrdinal(KsmlValues.ToJsonNode(a)?.ToJsonString(), KsmlValues.ToJsonNode(b)?.ToJsonString()));
+
+    public bool Contains(K key) => (!_hasFrom || Order.Compare(key, _from!) >= 0) && (!_hasTo || Order.Compare(key, _to!) <= 0);
 }

@@ -143,14 +143,15 @@ public sealed class SessionWindowTests
     {
         var output = _driver.Output<string, JsonNode>(Topics.python_sessions);
 
-        foreach (var at in new[] { 0L, 30_000, 200_000 })
-            _clicks.PipeInput("a", JsonNode.Parse($$"""{"user":"a","page":"p","at":{{at}}}""")!, DateTimeOffset.FromUnixTimeMilliseconds(T0 + at).UtcDateTime);
+        foreach (var (user, at) in new[] { ("a", 0L), ("a", 30_000), ("a", 200_000), ("c", 0) })
+            _clicks.PipeInput(user, JsonNode.Parse($$"""{"user":"{{user}}","page":"p","at":{{at}}}""")!, DateTimeOffset.FromUnixTimeMilliseconds(T0 + at).UtcDateTime);
 
         Assert.That(output.ReadKeyValueList().Select(r => r.Message.Value.ToJsonString()), Is.EqualTo(new[]
         {
-            """{"start":0,"end":0,"count":1,"sessions":1}""",
-            """{"start":0,"end":30000,"count":2,"sessions":1}""",
-            """{"start":200000,"end":200000,"count":1,"sessions":2}""",
-        }));
+            """{"start":0,"end":0,"count":1,"sessions":1,"in_range":["a"],"everyone":1}""",
+            """{"start":0,"end":30000,"count":2,"sessions":1,"in_range":["a"],"everyone":1}""",
+            """{"start":200000,"end":200000,"count":1,"sessions":2,"in_range":["a"],"everyone":2}""",
+            """{"start":0,"end":0,"count":1,"sessions":1,"in_range":["a"],"everyone":3}""",
+        }), "fetch(keyFrom, keyTo) leaves c out of a..b; findSessions(None, None, ...) spans every key");
     }
 }

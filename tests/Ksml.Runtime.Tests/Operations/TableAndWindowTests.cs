@@ -239,12 +239,14 @@ public sealed class TableAndWindowTests
         var output = _driver.Output<string, JsonNode>(Topics.recent_out);
 
         input.PipeInput("k", 61_000L);
+        input.PipeInput("z", 62_000L);
         input.PipeInput("k", 130_000L);
 
         Assert.That(output.ReadValueList().Select(v => v!.ToJsonString()), Is.EqualTo(new[]
         {
-            """{"same_window":61000,"history":[[60000,61000]],"newest":60000}""",
-            """{"same_window":130000,"history":[[60000,61000],[120000,130000]],"newest":120000}""",
-        }));
+            """{"same_window":61000,"history":[[60000,61000]],"newest":60000,"in_range":["k"]}""",
+            """{"same_window":62000,"history":[[60000,62000]],"newest":60000,"in_range":["k"]}""",
+            """{"same_window":130000,"history":[[60000,61000],[120000,130000]],"newest":120000,"in_range":["k"]}""",
+        }), "fetch(keyFrom, keyTo, timeFrom, timeTo) spans the keys from a to m: z is left out");
     }
 }
