@@ -59,8 +59,10 @@ echo "== 2. KSML's test-runner fixtures"
 fixtures="$ksml_repo/ksml-test-runner/src/test/resources"
 expected_java="$ksml_repo/ksml-test-runner/src/test/java/io/axual/ksml/testrunner/KSMLTestRunnerTest.java"
 # KSML's expectations: the files its test lists as invalid must not pass; the valid ones must all pass.
-invalid=$(awk '/@ValueSource/{n++} n==1' "$expected_java" | sed '/})/q' | grep -oE '"[a-z0-9-]+\.yaml"' | tr -d '"')
-valid=$(awk '/@ValueSource/{n++} n==2' "$expected_java" | sed '/})/q' | grep -oE '"[a-z0-9-]+\.yaml"' | tr -d '"')
+# (awk stops at the list's end itself: a reader that quits early would kill it with SIGPIPE, and this script with it.)
+value_source() { awk -v k="$1" '/@ValueSource/{n++} n==k{print} n==k && /}\)/{exit}' "$expected_java" | grep -oE '"[a-z0-9-]+\.yaml"' | tr -d '"'; }
+invalid=$(value_source 1)
+valid=$(value_source 2)
 agree=0; disagree=0
 for file in $invalid; do
   if (cd "$fixtures" && "$tool" test "$file" > "$work/fixture.log" 2>&1); then disagree=$((disagree + 1)); echo "   passes but KSML refuses it: $file"; else agree=$((agree + 1)); fi

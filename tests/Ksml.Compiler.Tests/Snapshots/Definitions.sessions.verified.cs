@@ -64,7 +64,7 @@ public sealed partial class SessionsKsml : IKsmlDefinition
     {
         /// <summary>The session store <c>visits_by_session</c> (line 30).</summary>
         public static readonly KsmlStoreDefinition visits_by_session = new("visits_by_session", "session", "string", "long", RetentionMs: 3600000);
-        /// <summary>The session store <c>summary_sessions</c> (line 139).</summary>
+        /// <summary>The session store <c>summary_sessions</c> (line 142).</summary>
         public static readonly KsmlStoreDefinition summary_sessions = new("summary_sessions", "session", "string", "long", RetentionMs: 3600000);
     }
 
@@ -90,98 +90,101 @@ if found:
 else:
   start, end, count = t, t, 1
 visits_by_session.put({""key"": key, ""start"": start, ""end"": end}, count)
+# Key ranges, as KSML's session store offers them: inclusive, None for an open side.
+in_range = sorted(set(s[""key""] for s, c in visits_by_session.fetch(""a"", ""b"")))
+everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
 ", 42, 7),
-            Expression: new("{\"start\": start, \"end\": end, \"count\": visits_by_session.fetchSession(key, start, end), \"sessions\": len(visits_by_session.fetch(key))}", 51, 18),
+            Expression: new("{\"start\": start, \"end\": end, \"count\": visits_by_session.fetchSession(key, start, end), \"sessions\": len(visits_by_session.fetch(key)), \"in_range\": in_range, \"everyone\": everyone}", 54, 18),
             ResultType: "json",
             Stores: ["visits_by_session"]);
 
-        /// <summary>The initializer <c>no_pages</c> (line 54).</summary>
+        /// <summary>The initializer <c>no_pages</c> (line 57).</summary>
         public static readonly KsmlFunctionDefinition no_pages = new(
             Definition: DefinitionName,
             Name: "no_pages",
             Type: "initializer",
             SourcePath: Path,
-            Line: 54,
+            Line: 57,
             FixedParameters: [],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"pages\": []}", 56, 18),
+            Expression: new("{\"pages\": []}", 59, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The aggregator <c>add_page</c> (line 59).</summary>
+        /// <summary>The aggregator <c>add_page</c> (line 62).</summary>
         public static readonly KsmlFunctionDefinition add_page = new(
             Definition: DefinitionName,
             Name: "add_page",
             Type: "aggregator",
             SourcePath: Path,
-            Line: 59,
+            Line: 62,
             FixedParameters: ["key", "value", "aggregatedValue"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"pages\": aggregatedValue[\"pages\"] + [value[\"page\"]]}", 61, 18),
+            Expression: new("{\"pages\": aggregatedValue[\"pages\"] + [value[\"page\"]]}", 64, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The merger <c>merge_pages</c> (line 64).</summary>
+        /// <summary>The merger <c>merge_pages</c> (line 67).</summary>
         public static readonly KsmlFunctionDefinition merge_pages = new(
             Definition: DefinitionName,
             Name: "merge_pages",
             Type: "merger",
             SourcePath: Path,
-            Line: 64,
+            Line: 67,
             FixedParameters: ["key", "value1", "value2"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{\"pages\": value1[\"pages\"] + value2[\"pages\"]}", 66, 18),
+            Expression: new("{\"pages\": value1[\"pages\"] + value2[\"pages\"]}", 69, 18),
             ResultType: "json",
             Stores: []);
 
-        /// <summary>The keyTransformer <c>session_key</c> (line 69).</summary>
+        /// <summary>The keyTransformer <c>session_key</c> (line 72).</summary>
         public static readonly KsmlFunctionDefinition session_key = new(
             Definition: DefinitionName,
             Name: "session_key",
             Type: "keyTransformer",
             SourcePath: Path,
-            Line: 69,
+            Line: 72,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"]) + \"-\" + str(key[\"end\"])", 71, 17),
+            Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"]) + \"-\" + str(key[\"end\"])", 74, 17),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The keyValueMapper <c>pages_per_user_session_groupBy1_mapper</c> (line 92).</summary>
+        /// <summary>The keyValueMapper <c>pages_per_user_session_groupBy1_mapper</c> (line 95).</summary>
         public static readonly KsmlFunctionDefinition pages_per_user_session_groupBy1_mapper = new(
             Definition: DefinitionName,
             Name: "pages_per_user_session_groupBy1_mapper",
             Type: "keyValueMapper",
             SourcePath: Path,
-            Line: 92,
+            Line: 95,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"user\"]", 93, 23),
+            Expression: new("value[\"user\"]", 96, 23),
             ResultType: "string",
             Stores: []);
 
-        /// <summary>The keyValueMapper <c>final_pages_per_user_session_groupBy1_mapper</c> (line 112).</summary>
+        /// <summary>The keyValueMapper <c>final_pages_per_user_session_groupBy1_mapper</c> (line 115).</summary>
         public static readonly KsmlFunctionDefinition final_pages_per_user_session_groupBy1_mapper = new(
             Definition: DefinitionName,
             Name: "final_pages_per_user_session_groupBy1_mapper",
             Type: "keyValueMapper",
             SourcePath: Path,
-            Line: 112,
+            Line: 115,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"user\"]", 113, 23),
+            Expression: new("value[\"user\"]", 116, 23),
             ResultType: "string",
             Stores: []);
 
@@ -203,77 +206,77 @@ visits_by_session.put({""key"": key, ""start"": start, ""end"": end}, count)
         ksml.AddStore<string?, long?>(Stores.visits_by_session);
 
         // Pipeline 'count_sessions'
-#line 76 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> count_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 78 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> count_sessions_1_groupByKey = count_sessions_source.KsmlGroupByKeyForOwnWindows("sessions_count_sessions_1_groupByKey", "string", "json");
 #line 79 "/project/sessions.ksml.yaml"
-        KsmlSessionWindowedStream<string?, JsonNode?> count_sessions_2_windowBySession = count_sessions_1_groupByKey.KsmlWindowBySession(10000, null);
+        IKStream<string?, JsonNode?> count_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 81 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, long?> count_sessions_3_count = count_sessions_2_windowBySession.KsmlCount(ksml, null, "sessions_count_sessions_3_count", "string");
+        IKStream<string?, JsonNode?> count_sessions_1_groupByKey = count_sessions_source.KsmlGroupByKeyForOwnWindows("sessions_count_sessions_1_groupByKey", "string", "json");
 #line 82 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, long?> count_sessions_4_toStream = count_sessions_3_count.ToStream("sessions_count_sessions_4_toStream");
-#line 83 "/project/sessions.ksml.yaml"
-        IKStream<string?, long?> count_sessions_5_transformKey = count_sessions_4_toStream.KsmlTransformKey<Windowed<string?>, long?, string?>(ksml, Functions.session_key, "sessions_count_sessions_5_transformKey");
+        KsmlSessionWindowedStream<string?, JsonNode?> count_sessions_2_windowBySession = count_sessions_1_groupByKey.KsmlWindowBySession(10000, null);
+#line 84 "/project/sessions.ksml.yaml"
+        IKTable<Windowed<string?>, long?> count_sessions_3_count = count_sessions_2_windowBySession.KsmlCount(ksml, null, "sessions_count_sessions_3_count", "string");
 #line 85 "/project/sessions.ksml.yaml"
+        IKStream<Windowed<string?>, long?> count_sessions_4_toStream = count_sessions_3_count.ToStream("sessions_count_sessions_4_toStream");
+#line 86 "/project/sessions.ksml.yaml"
+        IKStream<string?, long?> count_sessions_5_transformKey = count_sessions_4_toStream.KsmlTransformKey<Windowed<string?>, long?, string?>(ksml, Functions.session_key, "sessions_count_sessions_5_transformKey");
+#line 88 "/project/sessions.ksml.yaml"
         count_sessions_5_transformKey.KsmlTo(ksml, Topics.session_counts, null, "sessions_count_sessions_to");
 
         // Pipeline 'pages_per_user_session'
-#line 88 "/project/sessions.ksml.yaml"
+#line 91 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 90 "/project/sessions.ksml.yaml"
+#line 93 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> pages_per_user_session_1_groupBy = pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.pages_per_user_session_groupBy1_mapper, "sessions_pages_per_user_session_1_groupBy", "string", "json");
-#line 95 "/project/sessions.ksml.yaml"
-        KsmlSessionWindowedStream<string?, JsonNode?> pages_per_user_session_2_windowBySession = pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 5000);
 #line 98 "/project/sessions.ksml.yaml"
+        KsmlSessionWindowedStream<string?, JsonNode?> pages_per_user_session_2_windowBySession = pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 5000);
+#line 101 "/project/sessions.ksml.yaml"
         IKTable<Windowed<string?>, JsonNode?> pages_per_user_session_3_aggregate = pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "sessions_pages_per_user_session_3_aggregate", "string", "json");
-#line 102 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, JsonNode?> pages_per_user_session_4_toStream = pages_per_user_session_3_aggregate.ToStream("sessions_pages_per_user_session_4_toStream");
-#line 103 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> pages_per_user_session_5_transformKey = pages_per_user_session_4_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "sessions_pages_per_user_session_5_transformKey");
 #line 105 "/project/sessions.ksml.yaml"
+        IKStream<Windowed<string?>, JsonNode?> pages_per_user_session_4_toStream = pages_per_user_session_3_aggregate.ToStream("sessions_pages_per_user_session_4_toStream");
+#line 106 "/project/sessions.ksml.yaml"
+        IKStream<string?, JsonNode?> pages_per_user_session_5_transformKey = pages_per_user_session_4_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "sessions_pages_per_user_session_5_transformKey");
+#line 108 "/project/sessions.ksml.yaml"
         pages_per_user_session_5_transformKey.KsmlTo(ksml, Topics.session_pages, null, "sessions_pages_per_user_session_to");
 
         // Pipeline 'final_pages_per_user_session'
-#line 108 "/project/sessions.ksml.yaml"
+#line 111 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> final_pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 110 "/project/sessions.ksml.yaml"
+#line 113 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> final_pages_per_user_session_1_groupBy = final_pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.final_pages_per_user_session_groupBy1_mapper, "sessions_final_pages_per_user_session_1_groupBy", "string", "json");
-#line 115 "/project/sessions.ksml.yaml"
-        KsmlSessionWindowedStream<string?, JsonNode?> final_pages_per_user_session_2_windowBySession = final_pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 0);
 #line 118 "/project/sessions.ksml.yaml"
+        KsmlSessionWindowedStream<string?, JsonNode?> final_pages_per_user_session_2_windowBySession = final_pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 0);
+#line 121 "/project/sessions.ksml.yaml"
         IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_3_aggregate = final_pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "sessions_final_pages_per_user_session_3_aggregate", "string", "json");
-#line 122 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_4_suppress = final_pages_per_user_session_3_aggregate.KsmlSuppressUntilWindowCloses(10000, null, false, "sessions_final_pages_per_user_session_4_suppress", "windowed(string)", "json");
-#line 124 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, JsonNode?> final_pages_per_user_session_5_toStream = final_pages_per_user_session_4_suppress.ToStream("sessions_final_pages_per_user_session_5_toStream");
 #line 125 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> final_pages_per_user_session_6_transformKey = final_pages_per_user_session_5_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "sessions_final_pages_per_user_session_6_transformKey");
+        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_4_suppress = final_pages_per_user_session_3_aggregate.KsmlSuppressUntilWindowCloses(10000, null, false, "sessions_final_pages_per_user_session_4_suppress", "windowed(string)", "json");
 #line 127 "/project/sessions.ksml.yaml"
+        IKStream<Windowed<string?>, JsonNode?> final_pages_per_user_session_5_toStream = final_pages_per_user_session_4_suppress.ToStream("sessions_final_pages_per_user_session_5_toStream");
+#line 128 "/project/sessions.ksml.yaml"
+        IKStream<string?, JsonNode?> final_pages_per_user_session_6_transformKey = final_pages_per_user_session_5_toStream.KsmlTransformKey<Windowed<string?>, JsonNode?, string?>(ksml, Functions.session_key, "sessions_final_pages_per_user_session_6_transformKey");
+#line 130 "/project/sessions.ksml.yaml"
         final_pages_per_user_session_6_transformKey.KsmlTo(ksml, Topics.final_sessions, null, "sessions_final_pages_per_user_session_to");
 
         // Pipeline 'summarize_sessions'
-#line 131 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> summarize_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 133 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> summarize_sessions_1_groupByKey = summarize_sessions_source.KsmlGroupByKeyForOwnWindows("sessions_summarize_sessions_1_groupByKey", "string", "json");
 #line 134 "/project/sessions.ksml.yaml"
-        KsmlSessionWindowedStream<string?, JsonNode?> summarize_sessions_2_windowBySession = summarize_sessions_1_groupByKey.KsmlWindowBySession(120000, 30000);
+        IKStream<string?, JsonNode?> summarize_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
+#line 136 "/project/sessions.ksml.yaml"
+        IKStream<string?, JsonNode?> summarize_sessions_1_groupByKey = summarize_sessions_source.KsmlGroupByKeyForOwnWindows("sessions_summarize_sessions_1_groupByKey", "string", "json");
 #line 137 "/project/sessions.ksml.yaml"
+        KsmlSessionWindowedStream<string?, JsonNode?> summarize_sessions_2_windowBySession = summarize_sessions_1_groupByKey.KsmlWindowBySession(120000, 30000);
+#line 140 "/project/sessions.ksml.yaml"
         IKTable<Windowed<string?>, long?> summarize_sessions_3_count = summarize_sessions_2_windowBySession.KsmlCount(ksml, Stores.summary_sessions, "sessions_summarize_sessions_3_count", "string");
-#line 143 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, long?> summarize_sessions_4_toStream = summarize_sessions_3_count.ToStream("sessions_summarize_sessions_4_toStream");
-#line 144 "/project/sessions.ksml.yaml"
-        IKStream<Windowed<string?>, long?> summarize_sessions_5_convertKey = summarize_sessions_4_toStream.KsmlConvert<Windowed<string?>, long?, Windowed<string?>, long?>("sessions_summarize_sessions_5_convertKey");
 #line 146 "/project/sessions.ksml.yaml"
+        IKStream<Windowed<string?>, long?> summarize_sessions_4_toStream = summarize_sessions_3_count.ToStream("sessions_summarize_sessions_4_toStream");
+#line 147 "/project/sessions.ksml.yaml"
+        IKStream<Windowed<string?>, long?> summarize_sessions_5_convertKey = summarize_sessions_4_toStream.KsmlConvert<Windowed<string?>, long?, Windowed<string?>, long?>("sessions_summarize_sessions_5_convertKey");
+#line 149 "/project/sessions.ksml.yaml"
         summarize_sessions_5_convertKey.KsmlTo(ksml, Topics.session_summary, null, "sessions_summarize_sessions_to");
 
         // Pipeline 'sessions_in_python'
-#line 149 "/project/sessions.ksml.yaml"
+#line 152 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> sessions_in_python_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
-#line 151 "/project/sessions.ksml.yaml"
+#line 154 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> sessions_in_python_1_transformValue = sessions_in_python_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.remember_visit, "sessions_sessions_in_python_1_transformValue");
-#line 153 "/project/sessions.ksml.yaml"
+#line 156 "/project/sessions.ksml.yaml"
         sessions_in_python_1_transformValue.KsmlTo(ksml, Topics.python_sessions, null, "sessions_sessions_in_python_to");
 #line default
     }

@@ -77,7 +77,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
         public static readonly KsmlTopicDefinition products = new("products", "products", "string", "json", null);
         /// <summary>Table <c>prices</c> on topic <c>prices</c> (line 72).</summary>
         public static readonly KsmlTopicDefinition prices = new("prices", "prices", "string", "double", null);
-        /// <summary>Inline topic on topic <c>partitioned_out</c> (line 260).</summary>
+        /// <summary>Inline topic on topic <c>partitioned_out</c> (line 261).</summary>
         public static readonly KsmlTopicDefinition partition_to = new("partition_to", "partitioned_out", "string", "string", null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [readings, readings_per_window, final_counts_with_grace, reading_totals, reading_window_totals, stock_in, stock_changes, category_totals, labelled_products, partitioned_in, partitioned_out, printed, consumed, recent_in, recent_out, products, prices, partition_to];
@@ -261,8 +261,9 @@ recent_values.put(key, value, (now // 60000) * 60000)
 same_window = recent_values.fetch(key, (now // 60000) * 60000)
 history = recent_values.fetch(key, 0, now)
 newest_first = recent_values.backwardFetch(key, 0, now)
+in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0, now)))
 ", 146, 7),
-            Expression: new("{\"same_window\": same_window, \"history\": [list(h) for h in history], \"newest\": newest_first.next()[0]}", 151, 18),
+            Expression: new("{\"same_window\": same_window, \"history\": [list(h) for h in history], \"newest\": newest_first.next()[0], \"in_range\": in_range}", 152, 18),
             ResultType: "json",
             Stores: ["recent_values"]);
 
@@ -281,63 +282,63 @@ newest_first = recent_values.backwardFetch(key, 0, now)
             ResultType: "long",
             Stores: []);
 
-        /// <summary>The keyValueTransformer <c>window_readings_transformKeyValue6_mapper</c> (line 172).</summary>
+        /// <summary>The keyValueTransformer <c>window_readings_transformKeyValue6_mapper</c> (line 173).</summary>
         public static readonly KsmlFunctionDefinition window_readings_transformKeyValue6_mapper = new(
             Definition: DefinitionName,
             Name: "window_readings_transformKeyValue6_mapper",
             Type: "keyValueTransformer",
             SourcePath: Path,
-            Line: 172,
+            Line: 173,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 173, 23),
+            Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 174, 23),
             ResultType: "(string, json)",
             Stores: []);
 
-        /// <summary>The keyValueTransformer <c>cogrouped_window_totals_transformKeyValue6_mapper</c> (line 218).</summary>
+        /// <summary>The keyValueTransformer <c>cogrouped_window_totals_transformKeyValue6_mapper</c> (line 219).</summary>
         public static readonly KsmlFunctionDefinition cogrouped_window_totals_transformKeyValue6_mapper = new(
             Definition: DefinitionName,
             Name: "cogrouped_window_totals_transformKeyValue6_mapper",
             Type: "keyValueTransformer",
             SourcePath: Path,
-            Line: 218,
+            Line: 219,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 219, 23),
+            Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 220, 23),
             ResultType: "(string, json)",
             Stores: []);
 
-        /// <summary>The predicate <c>stock_by_category_filter1_if</c> (line 234).</summary>
+        /// <summary>The predicate <c>stock_by_category_filter1_if</c> (line 235).</summary>
         public static readonly KsmlFunctionDefinition stock_by_category_filter1_if = new(
             Definition: DefinitionName,
             Name: "stock_by_category_filter1_if",
             Type: "predicate",
             SourcePath: Path,
-            Line: 234,
+            Line: 235,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("value[\"stock\"] >= 0", 234, 23),
+            Expression: new("value[\"stock\"] >= 0", 235, 23),
             ResultType: "boolean",
             Stores: []);
 
-        /// <summary>The valueTransformer <c>label_products_transformValue1_mapper</c> (line 248).</summary>
+        /// <summary>The valueTransformer <c>label_products_transformValue1_mapper</c> (line 249).</summary>
         public static readonly KsmlFunctionDefinition label_products_transformValue1_mapper = new(
             Definition: DefinitionName,
             Name: "label_products_transformValue1_mapper",
             Type: "valueTransformer",
             SourcePath: Path,
-            Line: 248,
+            Line: 249,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: null,
-            Expression: new("{**value, \"name\": value[\"name\"].title()}", 249, 24),
+            Expression: new("{**value, \"name\": value[\"name\"].title()}", 250, 24),
             ResultType: "json",
             Stores: []);
 
@@ -359,129 +360,129 @@ newest_first = recent_values.backwardFetch(key, 0, now)
         ksml.AddStore<string?, long?>(Stores.recent_values);
 
         // Pipeline 'window_readings'
-#line 156 "/project/tables.ksml.yaml"
+#line 157 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> window_readings_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
-#line 158 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> window_readings_1_groupByKey = window_readings_source.KsmlGroupByKey("tables_window_readings_1_groupByKey");
 #line 159 "/project/tables.ksml.yaml"
+        IKGroupedStream<string?, JsonNode?> window_readings_1_groupByKey = window_readings_source.KsmlGroupByKey("tables_window_readings_1_groupByKey");
+#line 160 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> window_readings_2_windowByTime = window_readings_1_groupByKey.KsmlWindowByTime(10000, 5000, 0);
-#line 164 "/project/tables.ksml.yaml"
+#line 165 "/project/tables.ksml.yaml"
         IKTable<Windowed<string?>, JsonNode?> window_readings_3_aggregate = window_readings_2_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_window_readings_3_aggregate", "string", "json", 10000);
-#line 167 "/project/tables.ksml.yaml"
+#line 168 "/project/tables.ksml.yaml"
         IKTable<Windowed<string?>, JsonNode?> window_readings_4_suppress = window_readings_3_aggregate.KsmlSuppressUntilWindowCloses(0, null, false, "tables_window_readings_4_suppress", "windowed(string)", "json");
-#line 169 "/project/tables.ksml.yaml"
-        IKStream<Windowed<string?>, JsonNode?> window_readings_5_toStream = window_readings_4_suppress.ToStream("tables_window_readings_5_toStream");
 #line 170 "/project/tables.ksml.yaml"
+        IKStream<Windowed<string?>, JsonNode?> window_readings_5_toStream = window_readings_4_suppress.ToStream("tables_window_readings_5_toStream");
+#line 171 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> window_readings_6_transformKeyValue = window_readings_5_toStream.KsmlTransformKeyValue<Windowed<string?>, JsonNode?, string?, JsonNode?>(ksml, Functions.window_readings_transformKeyValue6_mapper, "tables_window_readings_6_transformKeyValue");
-#line 175 "/project/tables.ksml.yaml"
+#line 176 "/project/tables.ksml.yaml"
         window_readings_6_transformKeyValue.KsmlTo(ksml, Topics.readings_per_window, null, "tables_window_readings_to");
 
         // Pipeline 'count_with_grace'
-#line 178 "/project/tables.ksml.yaml"
+#line 179 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> count_with_grace_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
-#line 180 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> count_with_grace_1_groupByKey = count_with_grace_source.KsmlGroupByKey("tables_count_with_grace_1_groupByKey");
 #line 181 "/project/tables.ksml.yaml"
+        IKGroupedStream<string?, JsonNode?> count_with_grace_1_groupByKey = count_with_grace_source.KsmlGroupByKey("tables_count_with_grace_1_groupByKey");
+#line 182 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> count_with_grace_2_windowByTime = count_with_grace_1_groupByKey.KsmlWindowByTime(10000, null, 5000);
-#line 185 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, long?> count_with_grace_3_count = count_with_grace_2_windowByTime.KsmlCount(ksml, null, "tables_count_with_grace_3_count", "string", 10000);
 #line 186 "/project/tables.ksml.yaml"
+        IKTable<Windowed<string?>, long?> count_with_grace_3_count = count_with_grace_2_windowByTime.KsmlCount(ksml, null, "tables_count_with_grace_3_count", "string", 10000);
+#line 187 "/project/tables.ksml.yaml"
         IKTable<Windowed<string?>, long?> count_with_grace_4_suppress = count_with_grace_3_count.KsmlSuppressUntilWindowCloses(5000, null, false, "tables_count_with_grace_4_suppress", "windowed(string)", "long");
-#line 188 "/project/tables.ksml.yaml"
-        IKStream<Windowed<string?>, long?> count_with_grace_5_toStream = count_with_grace_4_suppress.ToStream("tables_count_with_grace_5_toStream");
 #line 189 "/project/tables.ksml.yaml"
+        IKStream<Windowed<string?>, long?> count_with_grace_5_toStream = count_with_grace_4_suppress.ToStream("tables_count_with_grace_5_toStream");
+#line 190 "/project/tables.ksml.yaml"
         IKStream<string?, long?> count_with_grace_6_transformKeyValue = count_with_grace_5_toStream.KsmlTransformKeyValue<Windowed<string?>, long?, string?, long?>(ksml, Functions.window_label, "tables_count_with_grace_6_transformKeyValue");
-#line 191 "/project/tables.ksml.yaml"
+#line 192 "/project/tables.ksml.yaml"
         count_with_grace_6_transformKeyValue.KsmlTo(ksml, Topics.final_counts_with_grace, null, "tables_count_with_grace_to");
 
         // Pipeline 'cogrouped_totals'
-#line 194 "/project/tables.ksml.yaml"
+#line 195 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> cogrouped_totals_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
-#line 196 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> cogrouped_totals_1_groupByKey = cogrouped_totals_source.KsmlGroupByKey("tables_cogrouped_totals_1_groupByKey");
 #line 197 "/project/tables.ksml.yaml"
+        IKGroupedStream<string?, JsonNode?> cogrouped_totals_1_groupByKey = cogrouped_totals_source.KsmlGroupByKey("tables_cogrouped_totals_1_groupByKey");
+#line 198 "/project/tables.ksml.yaml"
         IKGroupedStream<string?, JsonNode?> cogrouped_totals_2_cogroup = cogrouped_totals_1_groupByKey;
-#line 199 "/project/tables.ksml.yaml"
+#line 200 "/project/tables.ksml.yaml"
         IKTable<string?, JsonNode?> cogrouped_totals_3_aggregate = cogrouped_totals_2_cogroup.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_cogrouped_totals_3_aggregate", "string", "json");
-#line 201 "/project/tables.ksml.yaml"
-        IKStream<string?, JsonNode?> cogrouped_totals_4_toStream = cogrouped_totals_3_aggregate.ToStream("tables_cogrouped_totals_4_toStream");
 #line 202 "/project/tables.ksml.yaml"
+        IKStream<string?, JsonNode?> cogrouped_totals_4_toStream = cogrouped_totals_3_aggregate.ToStream("tables_cogrouped_totals_4_toStream");
+#line 203 "/project/tables.ksml.yaml"
         cogrouped_totals_4_toStream.KsmlTo(ksml, Topics.reading_totals, null, "tables_cogrouped_totals_to");
 
         // Pipeline 'cogrouped_window_totals'
-#line 205 "/project/tables.ksml.yaml"
+#line 206 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> cogrouped_window_totals_source = ksml.Stream<string?, JsonNode?>(Topics.readings);
-#line 207 "/project/tables.ksml.yaml"
-        IKGroupedStream<string?, JsonNode?> cogrouped_window_totals_1_groupByKey = cogrouped_window_totals_source.KsmlGroupByKey("tables_cogrouped_window_totals_1_groupByKey");
 #line 208 "/project/tables.ksml.yaml"
+        IKGroupedStream<string?, JsonNode?> cogrouped_window_totals_1_groupByKey = cogrouped_window_totals_source.KsmlGroupByKey("tables_cogrouped_window_totals_1_groupByKey");
+#line 209 "/project/tables.ksml.yaml"
         IKGroupedStream<string?, JsonNode?> cogrouped_window_totals_2_cogroup = cogrouped_window_totals_1_groupByKey;
-#line 210 "/project/tables.ksml.yaml"
+#line 211 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> cogrouped_window_totals_3_windowByTime = cogrouped_window_totals_2_cogroup.KsmlWindowByTime(10000, null, null);
-#line 213 "/project/tables.ksml.yaml"
+#line 214 "/project/tables.ksml.yaml"
         IKTable<Windowed<string?>, JsonNode?> cogrouped_window_totals_4_aggregate = cogrouped_window_totals_3_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_cogrouped_window_totals_4_aggregate", "string", "json", 10000);
-#line 215 "/project/tables.ksml.yaml"
-        IKStream<Windowed<string?>, JsonNode?> cogrouped_window_totals_5_toStream = cogrouped_window_totals_4_aggregate.ToStream("tables_cogrouped_window_totals_5_toStream");
 #line 216 "/project/tables.ksml.yaml"
+        IKStream<Windowed<string?>, JsonNode?> cogrouped_window_totals_5_toStream = cogrouped_window_totals_4_aggregate.ToStream("tables_cogrouped_window_totals_5_toStream");
+#line 217 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> cogrouped_window_totals_6_transformKeyValue = cogrouped_window_totals_5_toStream.KsmlTransformKeyValue<Windowed<string?>, JsonNode?, string?, JsonNode?>(ksml, Functions.cogrouped_window_totals_transformKeyValue6_mapper, "tables_cogrouped_window_totals_6_transformKeyValue");
-#line 221 "/project/tables.ksml.yaml"
+#line 222 "/project/tables.ksml.yaml"
         cogrouped_window_totals_6_transformKeyValue.KsmlTo(ksml, Topics.reading_window_totals, null, "tables_cogrouped_window_totals_to");
 
         // Pipeline 'stock_as_table'
-#line 224 "/project/tables.ksml.yaml"
+#line 225 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> stock_as_table_source = ksml.Stream<string?, JsonNode?>(Topics.stock_in);
-#line 226 "/project/tables.ksml.yaml"
-        IKTable<string?, JsonNode?> stock_as_table_1_toTable = stock_as_table_source.KsmlToTable(ksml, null, "tables_stock_as_table_1_toTable", "string", "json");
 #line 227 "/project/tables.ksml.yaml"
+        IKTable<string?, JsonNode?> stock_as_table_1_toTable = stock_as_table_source.KsmlToTable(ksml, null, "tables_stock_as_table_1_toTable", "string", "json");
+#line 228 "/project/tables.ksml.yaml"
 
         // Pipeline 'stock_by_category'
-#line 230 "/project/tables.ksml.yaml"
-#line 232 "/project/tables.ksml.yaml"
+#line 231 "/project/tables.ksml.yaml"
+#line 233 "/project/tables.ksml.yaml"
         IKTable<string?, JsonNode?> stock_by_category_1_filter = stock_as_table_1_toTable.KsmlFilter(ksml, Functions.stock_by_category_filter1_if, "tables_stock_by_category_1_filter");
-#line 235 "/project/tables.ksml.yaml"
+#line 236 "/project/tables.ksml.yaml"
         IKGroupedTable<string?, long?> stock_by_category_2_groupBy = stock_by_category_1_filter.KsmlGroupBy<string?, JsonNode?, string?, long?>(ksml, Functions.by_category, "tables_stock_by_category_2_groupBy");
-#line 237 "/project/tables.ksml.yaml"
+#line 238 "/project/tables.ksml.yaml"
         IKTable<string?, long?> stock_by_category_3_reduce = stock_by_category_2_groupBy.KsmlReduce(ksml, Functions.add_stock, Functions.remove_stock, null, "tables_stock_by_category_3_reduce", "string", "long");
-#line 240 "/project/tables.ksml.yaml"
-        IKStream<string?, long?> stock_by_category_4_toStream = stock_by_category_3_reduce.ToStream("tables_stock_by_category_4_toStream");
 #line 241 "/project/tables.ksml.yaml"
+        IKStream<string?, long?> stock_by_category_4_toStream = stock_by_category_3_reduce.ToStream("tables_stock_by_category_4_toStream");
+#line 242 "/project/tables.ksml.yaml"
         stock_by_category_4_toStream.KsmlTo(ksml, Topics.category_totals, null, "tables_stock_by_category_to");
 
         // Pipeline 'label_products'
-#line 244 "/project/tables.ksml.yaml"
+#line 245 "/project/tables.ksml.yaml"
         IKTable<string?, JsonNode?> label_products_source = ksml.Table<string?, JsonNode?>(Topics.products);
-#line 246 "/project/tables.ksml.yaml"
+#line 247 "/project/tables.ksml.yaml"
         IKTable<string?, JsonNode?> label_products_1_transformValue = label_products_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.label_products_transformValue1_mapper, "tables_label_products_1_transformValue");
-#line 251 "/project/tables.ksml.yaml"
+#line 252 "/project/tables.ksml.yaml"
         IKTable<string?, string?> label_products_2_join = label_products_1_transformValue.KsmlJoinTable<string?, JsonNode?, double?, string?>(ksml, ksml.Table<string?, double?>(Topics.prices), Functions.label_with_price, "join", null, "tables_label_products_2_join", "string", "string");
-#line 254 "/project/tables.ksml.yaml"
-        IKStream<string?, string?> label_products_3_toStream = label_products_2_join.ToStream("tables_label_products_3_toStream");
 #line 255 "/project/tables.ksml.yaml"
+        IKStream<string?, string?> label_products_3_toStream = label_products_2_join.ToStream("tables_label_products_3_toStream");
+#line 256 "/project/tables.ksml.yaml"
         label_products_3_toStream.KsmlTo(ksml, Topics.labelled_products, null, "tables_label_products_to");
 
         // Pipeline 'partition'
-#line 258 "/project/tables.ksml.yaml"
-        IKStream<string?, string?> partition_source = ksml.Stream<string?, string?>(Topics.partitioned_in);
 #line 259 "/project/tables.ksml.yaml"
+        IKStream<string?, string?> partition_source = ksml.Stream<string?, string?>(Topics.partitioned_in);
+#line 260 "/project/tables.ksml.yaml"
         partition_source.KsmlTo(ksml, Topics.partition_to, Functions.to_partition, "tables_partition_to");
 
         // Pipeline 'print_records'
-#line 266 "/project/tables.ksml.yaml"
-        IKStream<string?, string?> print_records_source = ksml.Stream<string?, string?>(Topics.printed);
 #line 267 "/project/tables.ksml.yaml"
+        IKStream<string?, string?> print_records_source = ksml.Stream<string?, string?>(Topics.printed);
+#line 268 "/project/tables.ksml.yaml"
         print_records_source.KsmlPrint(ksml, "printed-records.txt", null, Functions.print_line, "tables_print_records_print");
 
         // Pipeline 'consume'
-#line 272 "/project/tables.ksml.yaml"
-        IKStream<string?, string?> consume_source = ksml.Stream<string?, string?>(Topics.consumed);
 #line 273 "/project/tables.ksml.yaml"
+        IKStream<string?, string?> consume_source = ksml.Stream<string?, string?>(Topics.consumed);
+#line 274 "/project/tables.ksml.yaml"
         consume_source.KsmlForEach(ksml, Functions.remember, "tables_consume_forEach");
 
         // Pipeline 'recent'
-#line 276 "/project/tables.ksml.yaml"
+#line 277 "/project/tables.ksml.yaml"
         IKStream<string?, long?> recent_source = ksml.Stream<string?, long?>(Topics.recent_in);
-#line 278 "/project/tables.ksml.yaml"
+#line 279 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> recent_1_transformValue = recent_source.KsmlTransformValue<string?, long?, JsonNode?>(ksml, Functions.window_history, "tables_recent_1_transformValue");
-#line 280 "/project/tables.ksml.yaml"
+#line 281 "/project/tables.ksml.yaml"
         recent_1_transformValue.KsmlTo(ksml, Topics.recent_out, null, "tables_recent_to");
 #line default
     }
