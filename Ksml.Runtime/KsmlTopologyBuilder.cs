@@ -76,8 +76,10 @@ public sealed class KsmlTopologyBuilder
 
     /// <summary>A table over a topic, materialised in <paramref name="store"/> or, as in KSML, a store named after the topic.</summary>
     public IKTable<K, V> Table<K, V>(KsmlTopicDefinition topic, KsmlStoreDefinition? store = null) =>
-        Source(topic, () => Builder.Table(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType),
-            KeyValueMaterialized<K, V>(store, topic.Topic, topic.KeyType, topic.ValueType), null, TimestampExtractor(topic)));
+        Source(topic, () => store is { Versioned: true }
+            ? Dsl.VersionedTables.Table<K, V>(this, topic, store, TimestampExtractor(topic))
+            : Builder.Table(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType),
+                KeyValueMaterialized<K, V>(store, topic.Topic, topic.KeyType, topic.ValueType), null, TimestampExtractor(topic)));
 
     /// <summary>A global table over a topic.</summary>
     public IGlobalKTable<K, V> GlobalTable<K, V>(KsmlTopicDefinition topic, KsmlStoreDefinition? store = null) =>

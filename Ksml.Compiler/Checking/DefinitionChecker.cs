@@ -3,6 +3,7 @@ using System.Linq;
 using Ksml.Compiler.Binding;
 using Ksml.Compiler.Diagnostics;
 using Ksml.Compiler.Language;
+using Ksml.Compiler.Syntax;
 using Ksml.Compiler.Types;
 
 namespace Ksml.Compiler.Checking;
@@ -98,15 +99,15 @@ public static class DefinitionChecker
                 Report(DiagnosticDescriptors.InvalidBatch, batch.Span, $"function '{function.Name}' also declares concurrency; a batch is one call already, give it one or the other");
         }
 
-        // A versioned store serves functions (get as of a time); a table or an operation materialized in one
-        // would need Kafka Streams' versioned joins, which Streamiz does not have.
-        var materializing = definition.Topics.Select(t => t.Store)
+        // A versioned store serves functions (get as of a time) and tables read from a topic (the runtime keeps their
+        // versions and joins streams with them by time); a global table or an operation materialized in one is not built.
+        var materializing = definition.Topics.Where(t => t.Kind != TopicKind.Table).Select(t => t.Store)
             .Concat(definition.Pipelines.SelectMany(p => p.Operations).SelectMany(o => o.Stores.Values))
             .OfType<BoundStore>().ToList();
         foreach (var store in definition.Stores)
         {
             if (store.Syntax.Versioned && materializing.Contains(store))
-                diagnostics.Add(DiagnosticDescriptors.Unsupported.Create(definition.Path, store.Syntax.Span, "A table or operation materialized in a versioned key-value store", "versioned tables"));
+                diagnostics.Add(DiagnosticDescriptors.Unsupported.Create(definition.Path, store.Syntax.Span, "A global table or an operation materialized in a versioned key-value store", "versioned stores outside tables"));
         }
     }
 }

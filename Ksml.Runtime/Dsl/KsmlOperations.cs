@@ -312,6 +312,8 @@ public static class KsmlOperations
     /// <summary><c>join</c>/<c>leftJoin</c> of a stream with a table.</summary>
     public static IKStream<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IKTable<K, V0> table, KsmlFunctionDefinition valueJoiner, string kind, string name)
     {
+        if (VersionedTables.StoreOf(table) is { } versions)
+            return VersionedTables.Join<K, V, V0, VR>(stream, ksml, versions, valueJoiner, kind == "leftJoin", name);
         var joiner = Joiner<V, V0, VR>(new FunctionStep<VR>(ksml, valueJoiner, name));
         // After a key change Streamiz repartitions the stream before the join, with these serdes; without them it
         // took the configuration's default (string) serdes and failed on the first record. An internal topic only

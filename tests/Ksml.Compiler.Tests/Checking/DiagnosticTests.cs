@@ -361,13 +361,16 @@ public class DiagnosticTests
     }
 
     [Test]
-    public void KSML0400_a_table_in_a_versioned_store_but_not_a_versioned_store_functions_use()
+    public void KSML0400_a_global_table_in_a_versioned_store_but_not_a_table_or_a_versioned_store_functions_use()
     {
         const string Store = "stores:\n  history:\n    type: keyValue\n    versioned: true\n    keyType: string\n    valueType: string\n";
         var forFunctions = Store + "streams:\n  s:\n    topic: a\n    keyType: string\n    valueType: string\npipelines:\n  p:\n    from: s\n    forEach:\n      stores: [history]\n      code: history.put(key, value, 1)\n";
         Assert.That(Check(forFunctions), Is.Empty, "KSML's versioned store for functions builds");
         var table = Store + "tables:\n  t:\n    topic: a\n    keyType: string\n    valueType: string\n    store: history\npipelines:\n  p:\n    from: t\n    toStream:\n    print:\n";
-        Assert.That(Check(table), Has.Some.Contains("error KSML0400: A table or operation materialized in a versioned key-value store is not supported"));
+        Assert.That(Check(table), Is.Empty, "a table kept in a versioned store builds");
+        var global = Store + "globalTables:\n  t:\n    topic: a\n    keyType: string\n    valueType: string\n    store: history\nstreams:\n  s:\n    topic: b\n    keyType: string\n    valueType: string\n"
+            + "pipelines:\n  p:\n    from: s\n    via:\n      - type: join\n        globalTable: t\n        mapper:\n          expression: key\n          resultType: string\n        valueJoiner:\n          expression: value1\n          resultType: string\n    print:\n";
+        Assert.That(Check(global), Has.Some.Contains("error KSML0400: A global table or an operation materialized in a versioned key-value store is not supported"));
     }
 
     [Test]
