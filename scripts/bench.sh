@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the benchmark suite and prints one `name: value` line per figure; draws docs/benchmarks.png.
+# Runs the benchmark suite and prints one `name: value` line per figure; draws docs/benchmarks.png and docs/benchmarks-calls.png.
 # `--quick` runs fewer records and rounds (under 5 minutes on 2 cores). Results are recorded, with
 # this command, the date and the machine, in docs/benchmarks.md.
 set -euo pipefail
@@ -21,7 +21,10 @@ bench broker "${quick[@]}"
 bench startup "${quick[@]}"
 bench rss "${quick[@]}"
 bench generator "${quick[@]}"
-bench calls "${quick[@]}"
+calls_csv=$(mktemp --suffix=.csv)
+bench calls "${quick[@]}" --csv "$calls_csv"
+/usr/bin/python3 tests/Ksml.Benchmarks/plot_calls.py "$calls_csv" docs/benchmarks-calls.png && echo "plot: docs/benchmarks-calls.png"
+rm -f "$calls_csv"
 eval "$(bash scripts/services.sh)"   # PostgreSQL, for the batched writes
 bench writes "${quick[@]}"
 csv=$(mktemp --suffix=.csv)

@@ -97,10 +97,11 @@ public sealed class KsmlHost : IAsyncDisposable
 
     /// <summary>
     /// Builds and starts the application. <paramref name="broker"/> is an embedded broker to use
-    /// instead of starting one (tests share one between instances).
+    /// instead of starting one (tests share one between instances); <paramref name="clients"/> wraps the Kafka
+    /// clients the streams use (to observe or instrument what they send).
     /// </summary>
     public static async Task<KsmlHost> StartAsync(IReadOnlyList<IKsmlDefinition> definitions, KsmlRunnerOptions options, ILoggerFactory loggers,
-        EmbeddedKafkaBroker? broker = null, CancellationToken cancellation = default)
+        EmbeddedKafkaBroker? broker = null, CancellationToken cancellation = default, Func<Streamiz.Kafka.Net.Kafka.IKafkaSupplier, Streamiz.Kafka.Net.Kafka.IKafkaSupplier>? clients = null)
     {
         var logger = loggers.CreateLogger("ksml");
         var selected = Select(definitions, options);
@@ -178,7 +179,8 @@ public sealed class KsmlHost : IAsyncDisposable
                     ExactlyOnceState.Prepare(stateDirectory, options.ApplicationId, logger);
                 host._stateDirectory = stateDirectory;
                 var config = StreamConfig(options, bootstrap, stateDirectory, loggers, errors);
-                stream = new KafkaStream(topology, config, new KsmlKafkaClients(config, broker, errors.Commits));
+                var streamClients = new KsmlKafkaClients(config, broker, errors.Commits);
+                stream = new KafkaStream(topology, config, clients?.Invoke(streamClients) ?? streamClients);
                 stream.StateChanged += (_, newState) =>
                 {
                     host.State = newState;

@@ -35,8 +35,26 @@ switch (what)
         // --runs pipeline:latency:records,... measures just those (to look into one figure).
         if (args.SkipWhile(a => a != "--runs").Skip(1).FirstOrDefault() is { } only)
             runs = only.Split(',').Select(r => r.Split(':')).Select(r => (r[0], int.Parse(r[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        // --csv FILE also writes the two series plot_calls.py draws: against maxInFlight (at 20 ms) and against latency (at 64).
+        var csvPath = args.SkipWhile(a => a != "--csv").Skip(1).FirstOrDefault();
+        var rows = new List<string> { "series,x,records_per_second,ceiling" };
         foreach (var (pipeline, latency, perSecond, cpu) in ExternalCallsBenchmark.Run(runs))
+        {
             Console.WriteLine(FormattableString.Invariant($"calls {pipeline} {latency} ms records per second: {perSecond:F0} (cpu {cpu:F2} ms per call)"));
+            if (pipeline.StartsWith('c') && int.TryParse(pipeline[1..], System.Globalization.CultureInfo.InvariantCulture, out var inFlight))
+            {
+                // The ceiling: min(maxInFlight, keys) calls per latency (50 keys).
+                var ceiling = Math.Min(inFlight, 50) * 1000.0 / latency;
+                if (latency == 20)
+                    rows.Add(FormattableString.Invariant($"in_flight,{inFlight},{perSecond:F0},{ceiling:F0}"));
+                if (inFlight == 64)
+                    rows.Add(FormattableString.Invariant($"latency,{latency},{perSecond:F0},{ceiling:F0}"));
+            }
+            else if (pipeline == "sync")
+                rows.Add(FormattableString.Invariant($"sync,{latency},{perSecond:F0},{1000.0 / latency:F0}"));
+        }
+        if (csvPath is not null)
+            File.WriteAllLines(csvPath, rows);
         return 0;
     }
     case "writes":
