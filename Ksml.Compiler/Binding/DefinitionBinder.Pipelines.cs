@@ -422,10 +422,22 @@ public sealed partial class DefinitionBinder
         var joiner = Function(op, result, "valueJoiner");
         var outputKind = input.Kind == StreamKind.Table ? StreamKind.Table : StreamKind.Stream;
 
-        var foreignKey = op.Functions.ContainsKey("foreignKeyExtractor");
-        if (foreignKey && !input.IsUnknown && (field != "table" || input.Kind != StreamKind.Table || op.Spec.Name == "outerJoin"))
-            Report(DiagnosticDescriptors.OperationNotApplicable, op.Functions["foreignKeyExtractor"].Span, op.WrittenAs.Name + " with a foreignKeyExtractor",
-                op.Spec.Name == "outerJoin" ? "outerJoin" : StreamShape.Describe(input.Kind), "a table joined (join or leftJoin) with a table, as Kafka Streams' foreign-key joins are");
+        var foreignKey = op.Functions.ContainsKey("foreignKeyExtractor") && input.Kind == StreamKind.Table;
+        if (op.Functions.TryGetValue("foreignKeyExtractor", out var extractor) && !input.IsUnknown)
+        {
+            if (input.Kind == StreamKind.Stream && field == "table")
+            {
+                // KSML ignores it there (its stream-table join has no extractor); so does Ksml.NET, saying so.
+                Report(DiagnosticDescriptors.FieldWithoutEffect, extractor.Span, "foreignKeyExtractor", "in a join of a stream with a table",
+                    "the stream joins on its own key, as in KSML; a foreign-key join joins two tables");
+                Function(op, result, "foreignKeyExtractor");
+            }
+            else if (field != "table" || input.Kind != StreamKind.Table)
+                Report(DiagnosticDescriptors.OperationNotApplicable, extractor.Span, op.WrittenAs.Name + " with a foreignKeyExtractor",
+                    StreamShape.Describe(input.Kind), "a table joined (join or leftJoin) with a table, as Kafka Streams' foreign-key joins are");
+            else if (op.Spec.Name == "outerJoin")
+                Report(DiagnosticDescriptors.OperationNotApplicable, extractor.Span, "outerJoin with a foreignKeyExtractor", "table", "join or leftJoin: Kafka Streams has no foreign-key outer join");
+        }
 
         if (!input.IsUnknown)
         {

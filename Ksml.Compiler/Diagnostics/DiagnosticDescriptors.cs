@@ -67,6 +67,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ConfiguredNotation = new("KSML0017", "Notation not built in",
         "notation '{0}' is not built in{1}; the application starts only if the runner config defines it under ksml.notations (built in are {2})", DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor FieldWithoutEffect = new("KSML0020", "Field without effect",
+        "'{0}' has no effect {1}: {2}", DiagnosticSeverity.Warning);
+
     public static readonly DiagnosticDescriptor UndefinedStream = new("KSML0100", "Undefined stream",
         "Stream '{0}' is not defined in 'streams', 'tables' or 'globalTables', nor named by an earlier pipeline.{1}");
 
@@ -147,6 +150,7 @@ public static class DiagnosticDescriptors
         IgnoredStoreSetting,
         CachingWithoutEffect,
         CacheKeyMissesParameter,
+        FieldWithoutEffect,
         UndefinedStream,
         UndefinedTable,
         UndefinedGlobalTable,

@@ -463,7 +463,7 @@ public sealed class TopologyEmitter
                 + Ms(op.Syntax.Durations["timeDifference"]) + ", " + Ms(op.Syntax.Durations.TryGetValue("grace", out var g) ? g : null) + ", "
                 + Store(op.Stores.TryGetValue("thisStore", out var thisStore) ? thisStore : null) + ", " + Store(op.Stores.TryGetValue("otherStore", out var otherStore) ? otherStore : null) + ", " + node + ", "
                 + Q(input.Key) + ", " + Q(input.Value) + ", " + Q(stream.Value) + ")";
-        if (op.Topics.TryGetValue("table", out var table) && op.Functions.TryGetValue("foreignKeyExtractor", out var foreignKey))
+        if (op.Topics.TryGetValue("table", out var table) && input.Kind == StreamKind.Table && op.Functions.TryGetValue("foreignKeyExtractor", out var foreignKey))
             return s + ".KsmlForeignKeyJoin" + Types(input.Key, input.Value, table.Key, table.Value, op.Output.Value) + "(ksml, " + Source(table) + ", " + Fn(foreignKey) + ", " + joiner + ", " + kind + ", "
                 + Store(op.Stores.TryGetValue("store", out var fkStore) ? fkStore : null) + ", " + node + ", "
                 + (_variableTopics.TryGetValue(s, out var leftTopic) ? EmitNames.Literal(leftTopic) : "null") + ", " + EmitNames.Literal(table.Topic) + ", "

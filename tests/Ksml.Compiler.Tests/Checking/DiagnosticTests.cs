@@ -385,7 +385,10 @@ public class DiagnosticTests
         Assert.That(Check(Tables + "pipelines:\n  p:\n    from: a\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: text_fk\n        valueJoiner: j\n"),
             Has.Some.Contains("error KSML0300: the key the foreignKeyExtractor of 'join' returns for table 'b'"));
         Assert.That(Check(Tables + "pipelines:\n  p:\n    from: s\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"),
-            Has.Some.Contains("'join with a foreignKeyExtractor' cannot be applied to a stream"));
+            Has.Some.Contains("warning KSML0020: 'foreignKeyExtractor' has no effect in a join of a stream with a table: the stream joins on its own key, as in KSML")
+                .And.Some.Contains("error KSML0301"), "KSML ignores the extractor on a stream, so the keys (string and long) must match");
+        Assert.That(Check(Tables + "pipelines:\n  p:\n    from: a\n    via:\n      - type: outerJoin\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"),
+            Has.Some.Contains("'outerJoin with a foreignKeyExtractor' cannot be applied to a table; it needs join or leftJoin: Kafka Streams has no foreign-key outer join"));
     }
 
     [Test]
