@@ -40,6 +40,12 @@ public sealed class KsmlTopologyBuilder
     public bool UnderTestDriver { get; init; }
 
     /// <summary>
+    /// Whether records are traced (<c>ksml.tracing.enabled</c>, on by default in an application): a span per record
+    /// read and per function call, and the trace context in the headers of what the application writes.
+    /// </summary>
+    public bool Tracing { get; init; }
+
+    /// <summary>
     /// The partition count of a topic as the cluster has it at start, or null where unknown (no cluster, or no such
     /// topic yet). Internal topics that must meet a table's partitions (a foreign-key join's) take it.
     /// </summary>
@@ -61,7 +67,7 @@ public sealed class KsmlTopologyBuilder
     public IKsmlFunction Function(KsmlFunctionDefinition definition)
     {
         if (!_functions.TryGetValue(definition, out var function))
-            _functions[definition] = function = ResilientFunction.Wrap(_functionFactory.Create(definition), _functionFactory);
+            _functions[definition] = function = TracedFunction.Wrap(ResilientFunction.Wrap(_functionFactory.Create(definition), _functionFactory), Tracing);
         return function;
     }
 
@@ -70,8 +76,9 @@ public sealed class KsmlTopologyBuilder
         Source(topic, () =>
         {
             var tag = new KeyValuePair<string, object?>("topic", topic.Topic);
-            return Builder.Stream(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType), TimestampExtractor(topic))
+            var stream = Builder.Stream(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType), TimestampExtractor(topic))
                 .Peek((_, _, _) => KsmlMetrics.RecordsIn.Add(1, tag), topic.Topic + "_records_in");
+            return Tracing ? RecordSpans.Traced(stream, topic.Topic) : stream;
         });
 
     /// <summary>A table over a topic, materialised in <paramref name="store"/> or, as in KSML, a store named after the topic.</summary>

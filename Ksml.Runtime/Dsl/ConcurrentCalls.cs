@@ -166,6 +166,10 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
         public V Value { get; } = value;
         public IRecordContext Record { get; } = record;
         public SourceRecord Source { get; } = source;
+
+        /// <summary>The record's span, taken on the stream thread: the call's span is its child, and its outcome leaves within it.</summary>
+        public System.Diagnostics.Activity? Trace { get; } = System.Diagnostics.Activity.Current;
+
         public bool Done;
         public StepOutcome<R> Outcome;
         public KsmlStopException? Stop;
@@ -271,6 +275,8 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
 
     private void Run(Call call)
     {
+        var worker = System.Diagnostics.Activity.Current;
+        System.Diagnostics.Activity.Current = call.Trace;
         try
         {
             call.Outcome = _body.Evaluate(call.Key, call.Value, call.Source);
@@ -283,6 +289,10 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
         {
             // Not a function's failure (the policy saw those): the application stops, uncommitted.
             call.Stop = new KsmlStopException($"Stopping: step {_body.StepName} failed outside its function: {unexpected.Message}", unexpected);
+        }
+        finally
+        {
+            System.Diagnostics.Activity.Current = worker;
         }
         _completed.Enqueue(call);
         _completions.Release();
@@ -347,7 +357,17 @@ internal sealed class ConcurrentEvaluation<K, V, R> : ITransformer<K, V, K, Step
             _body.RefuseCommits();
             throw stop;
         }
-        Kafka.StreamizTask.AsIf(_task, _node!, call.Record, () => _context.Forward(call.Key, call.Outcome));
+        // Forwarded in the record's own trace, so what it produces carries its context, not that of the record at hand.
+        var current = System.Diagnostics.Activity.Current;
+        System.Diagnostics.Activity.Current = call.Trace;
+        try
+        {
+            Kafka.StreamizTask.AsIf(_task, _node!, call.Record, () => _context.Forward(call.Key, call.Outcome));
+        }
+        finally
+        {
+            System.Diagnostics.Activity.Current = current;
+        }
     }
 
     public void Close() => Forward(untilEmpty: true);

@@ -79,6 +79,19 @@ public sealed class KsmlErrorHandler
     /// </summary>
     private bool TryDeadLetter(string topic, byte[]? key, byte[]? value, Headers headers, string what, out KsmlStopException stop)
     {
+        // The dead letter is a span of the record's trace, and carries it, so whoever replays it continues that trace.
+        // Outside a record's span (a record that could not be read) the trace is the one its own headers carry.
+        using var span = KsmlTracing.Source.StartActivity("dead letter " + topic, System.Diagnostics.ActivityKind.Producer,
+            System.Diagnostics.Activity.Current is null ? KsmlTracing.Extract(headers) : default);
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag("messaging.system", "kafka");
+            span.SetTag("messaging.operation.type", "send");
+            span.SetTag("messaging.destination.name", topic);
+            span.SetTag("ksml.dead_letter.for", what);
+        }
+        if (span is not null)
+            KsmlTracing.Inject(headers, span);
         try
         {
             _deadLetters!.Send(topic, key, value, headers);
@@ -87,6 +100,7 @@ public sealed class KsmlErrorHandler
         }
         catch (Exception ex) when (ex is KafkaException or InvalidOperationException or ObjectDisposedException)
         {
+            KsmlTracing.Fail(span, ex);
             stop = Stop(new KsmlStopException($"Stopping: the dead letter for {what} could not be written to {topic}: {ex.Message}", ex, showsCause: false));
             return false;
         }

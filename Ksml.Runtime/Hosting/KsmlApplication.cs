@@ -24,10 +24,10 @@ public static class KsmlApplication
 
     /// <summary>The topology and the queries of the state stores it creates.</summary>
     internal static (Topology Topology, IReadOnlyDictionary<string, KsmlStoreQuery> Stores) Build(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors,
-        bool underTestDriver = false, Func<string, int?>? partitionCount = null)
+        bool underTestDriver = false, Func<string, int?>? partitionCount = null, bool tracing = false)
     {
         var builder = new StreamBuilder();
-        var ksml = new KsmlTopologyBuilder(builder, functions, errors) { UnderTestDriver = underTestDriver, PartitionCount = partitionCount };
+        var ksml = new KsmlTopologyBuilder(builder, functions, errors) { UnderTestDriver = underTestDriver, PartitionCount = partitionCount, Tracing = tracing };
         foreach (var definition in definitions)
         {
             LoadFunctions(definition, functions);

@@ -21,6 +21,7 @@ public sealed class KsmlHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly EmbeddedKafkaBroker? _ownedBroker;
     private readonly KafkaDeadLetterSink? _deadLetters;
+    private OpenTelemetry.Trace.TracerProvider? _tracer;
     private readonly IReadOnlyList<KsmlHttpEndpoints> _endpoints;
     private readonly DroppedRecordsWatch? _droppedRecords;
     private IReadOnlyDictionary<string, KsmlStoreQuery> _storeQueries = new Dictionary<string, KsmlStoreQuery>();
@@ -154,13 +155,15 @@ public sealed class KsmlHost : IAsyncDisposable
         if (metrics.Enabled && !shared)
             endpoints.Add(await KsmlHttpEndpoints.StartAsync(metrics.Host, metrics.Port, health: false, metrics: true, sources, loggers).ConfigureAwait(false));
         host = new KsmlHost(options, logger, owned, broker, bootstrap, null, deadLetters, endpoints);
+        var tracing = KsmlTracerProvider.Enabled(options.Tracing, Environment.GetEnvironmentVariable);
+        host._tracer = KsmlTracerProvider.Start(options.Tracing, options.ApplicationId, Environment.GetEnvironmentVariable);
         stoppingHost = host;
 
         if (options.EnablePipelines && selected.Count > 0)
         {
             StreamizLogging.Use(loggers);
             using var partitionCounts = new TopicPartitionCounts(clientConfig, logger);
-            var (topology, stores) = KsmlApplication.Build(selected, functions, errors, partitionCount: partitionCounts.Of);
+            var (topology, stores) = KsmlApplication.Build(selected, functions, errors, partitionCount: partitionCounts.Of, tracing: tracing);
             host._storeQueries = stores;
             // Definitions with producers only consume nothing, and Streamiz refuses a topology without sources.
             var description = topology.Describe();
@@ -179,7 +182,7 @@ public sealed class KsmlHost : IAsyncDisposable
                     ExactlyOnceState.Prepare(stateDirectory, options.ApplicationId, logger);
                 host._stateDirectory = stateDirectory;
                 var config = StreamConfig(options, bootstrap, stateDirectory, loggers, errors);
-                var streamClients = new KsmlKafkaClients(config, broker, errors.Commits);
+                var streamClients = new KsmlKafkaClients(config, broker, errors.Commits, tracing);
                 stream = new KafkaStream(topology, config, clients?.Invoke(streamClients) ?? streamClients);
                 stream.StateChanged += (_, newState) =>
                 {
@@ -200,7 +203,7 @@ public sealed class KsmlHost : IAsyncDisposable
                 KsmlApplication.LoadFunctions(definition, functions);
                 foreach (var producer in definition.Producers)
                 {
-                    var runner = new KsmlProducerRunner(producer, functions, loggers);
+                    var runner = new KsmlProducerRunner(producer, functions, loggers, tracing);
                     host._producers.Add(Task.Run(() => RunProducerAsync(runner, producer.Name, clientConfig, logger, host._producerCancellation.Token)));
                 }
             }
@@ -418,5 +421,7 @@ public sealed class KsmlHost : IAsyncDisposable
             await endpoint.DisposeAsync().ConfigureAwait(false);
         _ownedBroker?.Dispose();
         _producerCancellation.Dispose();
+        // Last: it exports the spans that are left.
+        _tracer?.Dispose();
     }
 }

@@ -21,11 +21,13 @@ public sealed class KsmlProducerRunner
     private readonly IKsmlFunction? _condition;
     private readonly IKsmlFunction? _until;
     private readonly ILogger _logger;
+    private readonly bool _tracing;
 
-    /// <summary>Builds the producer's functions.</summary>
-    public KsmlProducerRunner(KsmlProducerDefinition definition, IKsmlFunctionFactory functions, ILoggerFactory loggers)
+    /// <summary>Builds the producer's functions; with <paramref name="tracing"/> each generator call is a trace its messages carry.</summary>
+    public KsmlProducerRunner(KsmlProducerDefinition definition, IKsmlFunctionFactory functions, ILoggerFactory loggers, bool tracing = false)
     {
         _definition = definition;
+        _tracing = tracing;
         _generator = ResilientFunction.Wrap(functions.Create(definition.Generator), functions);
         _condition = definition.Condition is null ? null : functions.Create(definition.Condition);
         _until = definition.Until is null ? null : functions.Create(definition.Until);
@@ -90,6 +92,11 @@ public sealed class KsmlProducerRunner
     private async Task<bool> GenerateAsync<K, V>(IProducer<byte[]?, byte[]?> producer, ISerDes<K> keySerde, ISerDes<V> valueSerde, string what, CancellationToken cancellation)
     {
         var topic = _definition.Target.Topic;
+        // Each generator call starts a trace; its messages carry it, so their readers continue it.
+        using var span = _tracing ? Observability.KsmlTracing.Source.StartActivity("generate " + topic, System.Diagnostics.ActivityKind.Producer) : null;
+        span?.SetTag("messaging.system", "kafka");
+        span?.SetTag("messaging.destination.name", topic);
+        span?.SetTag("ksml.producer", _definition.Name);
         foreach (var (key, value) in Messages(_generator.Invoke(null), what))
         {
             if (_condition is not null && !KsmlValues.IsTrue(_condition.Invoke(null, key, value), what + " condition"))
@@ -100,6 +107,7 @@ public sealed class KsmlProducerRunner
             {
                 Key = typedKey is null ? null : keySerde.Serialize(typedKey, new SerializationContext(MessageComponentType.Key, topic)),
                 Value = typedValue is null ? null : valueSerde.Serialize(typedValue, new SerializationContext(MessageComponentType.Value, topic)),
+                Headers = span is null ? null : Observability.TracedProducer.WithCurrentContext(null),
             }, cancellation).ConfigureAwait(false);
             Produced++;
             if (_until is not null && KsmlValues.IsTrue(_until.Invoke(null, key, value), what + " until"))

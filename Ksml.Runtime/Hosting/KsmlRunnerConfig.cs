@@ -155,11 +155,12 @@ public static partial class KsmlRunnerConfig
                 "embeddedBroker" => EmbeddedBroker(options, value, source, path),
                 "errorHandling" => options with { ErrorHandling = ErrorHandling(Mapping(value, source, path), source, path) },
                 "prometheus" => options with { Prometheus = Endpoint(value, source, path, options.Prometheus, environment) },
+                "tracing" => options with { Tracing = Tracing(value, source, path, options.Tracing) },
                 "applicationServer" => options with { ApplicationServer = Endpoint(value, source, path, options.ApplicationServer, environment) },
                 "python" or "pythonContext" => options with { Python = Python(value, source, path, options.Python) },
                 "jsonLogs" => options with { JsonLogs = Bool(value, source, path) },
                 "limits" => Limits(options, value, source, path),
-                _ => throw Unknown(source, keyNode, key, "ksml.", ["limits", "definitions", "configDirectory", "storageDirectory", "createStorageDirectory", "schemaDirectory", "schemaRegistries", "notations", "enableProducers", "enablePipelines", "embeddedBroker", "errorHandling", "prometheus", "applicationServer", "python", "pythonContext", "jsonLogs"]),
+                _ => throw Unknown(source, keyNode, key, "ksml.", ["limits", "definitions", "configDirectory", "storageDirectory", "createStorageDirectory", "schemaDirectory", "schemaRegistries", "notations", "enableProducers", "enablePipelines", "embeddedBroker", "errorHandling", "prometheus", "applicationServer", "tracing", "python", "pythonContext", "jsonLogs"]),
             };
         }
         return options;
@@ -346,6 +347,44 @@ public static partial class KsmlRunnerConfig
         }
         return endpoint;
     }
+
+    private static TracingOptions Tracing(YamlNode node, string source, string path, TracingOptions tracing)
+    {
+        foreach (var (keyNode, value) in Mapping(node, source, path).Children)
+        {
+            var key = Text(keyNode);
+            tracing = key switch
+            {
+                "enabled" => tracing with { Enabled = Bool(value, source, path + ".enabled") },
+                "sampleRatio" => tracing with { SampleRatio = Ratio(value, source, path + ".sampleRatio") },
+                "otlp" => Otlp(value, source, path + ".otlp", tracing),
+                _ => throw Unknown(source, keyNode, key, path + ".", ["enabled", "sampleRatio", "otlp"]),
+            };
+        }
+        return tracing;
+    }
+
+    private static TracingOptions Otlp(YamlNode node, string source, string path, TracingOptions tracing)
+    {
+        foreach (var (keyNode, value) in Mapping(node, source, path).Children)
+        {
+            var key = Text(keyNode);
+            tracing = key switch
+            {
+                "endpoint" => tracing with { OtlpEndpoint = Uri.TryCreate(Scalar(value, source, path + ".endpoint"), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+                    ? uri.ToString() : throw new KsmlConfigException(Where(source, value), $"{path}.endpoint: '{Scalar(value, source, path + ".endpoint")}' is not an http(s) address") },
+                "protocol" => tracing with { OtlpProtocol = Scalar(value, source, path + ".protocol") is var protocol && protocol is "grpc" or "http/protobuf"
+                    ? protocol : throw new KsmlConfigException(Where(source, value), $"{path}.protocol: '{protocol}' is not one of grpc, http/protobuf") },
+                _ => throw Unknown(source, keyNode, key, path + ".", ["endpoint", "protocol"]),
+            };
+        }
+        return tracing;
+    }
+
+    private static double Ratio(YamlNode node, string source, string path) =>
+        double.TryParse(Scalar(node, source, path), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio) && ratio is >= 0 and <= 1
+            ? ratio
+            : throw new KsmlConfigException(Where(source, node), $"{path}: '{Scalar(node, source, path)}' is not a number from 0 to 1");
 
     /// <summary>The token in the environment variable named at <paramref name="path"/>; the error names the variable, never a value.</summary>
     private static string TokenFrom(YamlNode node, string source, string path, Func<string, string?> environment)

@@ -23,6 +23,13 @@ public sealed record EndpointOptions(bool Enabled, string Host, int Port)
         $"EndpointOptions {{ Enabled = {Enabled}, Host = {Host}, Port = {Port}, StateToken = {(StateToken is null ? "none" : "(set)")}, PageSize = {PageSize} }}";
 }
 
+/// <summary>How the application traces records (<c>ksml.tracing</c>), with the standard <c>OTEL_*</c> variables as fallbacks.</summary>
+/// <param name="Enabled">Spans, and the trace context carried in and out of records' headers; on unless switched off (or <c>OTEL_SDK_DISABLED=true</c>).</param>
+/// <param name="SampleRatio">The share of new traces recorded (a record arriving with a context follows its sampling decision).</param>
+/// <param name="OtlpEndpoint">Where spans are exported over OTLP; none leaves it to <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, and without that spans only propagate.</param>
+/// <param name="OtlpProtocol"><c>grpc</c> or <c>http/protobuf</c>.</param>
+public sealed record TracingOptions(bool Enabled = true, double SampleRatio = 1.0, string? OtlpEndpoint = null, string? OtlpProtocol = null);
+
 /// <summary>
 /// How a compiled KSML application runs: KSML's runner file (<c>ksml-runner.yaml</c>, a
 /// <c>kafka:</c> and a <c>ksml:</c> section) after environment substitution and overrides.
@@ -73,6 +80,9 @@ public sealed record KsmlRunnerOptions
 
     /// <summary>The error policies per stage.</summary>
     public ErrorHandlingOptions ErrorHandling { get; init; } = new();
+
+    /// <summary>Tracing: spans and W3C trace context (<c>ksml.tracing</c>).</summary>
+    public TracingOptions Tracing { get; init; } = new();
 
     /// <summary>Prometheus metrics at <c>/metrics</c>.</summary>
     public EndpointOptions Prometheus { get; init; } = new(false, "127.0.0.1", 9999);

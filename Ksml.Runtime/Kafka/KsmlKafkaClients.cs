@@ -8,16 +8,17 @@ using Streamiz.Kafka.Net.Metrics;
 namespace Ksml.Runtime.Kafka;
 
 /// <summary>
-/// The Kafka clients a KSML application's streams use: Streamiz's own, with three changes.
+/// The Kafka clients a KSML application's streams use: Streamiz's own, with three changes (and, with tracing, producers
+/// that write the trace context into what they send).
 /// The global-table consumer skips the seek Streamiz makes right after assigning the same offsets;
 /// on the embedded broker the admin client creates internal topics in the mock; and the main consumer and
 /// the producers commit only what the <see cref="CommitGate"/> lets through after a stop.
 /// </summary>
-public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? broker = null, CommitGate? commits = null) : IKafkaSupplier
+public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? broker = null, CommitGate? commits = null, bool tracing = false) : IKafkaSupplier
 {
-    /// <summary>Streamiz's default clients for <paramref name="config"/>, on <paramref name="broker"/> when given.</summary>
-    public KsmlKafkaClients(IStreamConfig config, EmbeddedKafkaBroker? broker = null, CommitGate? commits = null)
-        : this(new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(config), config), broker, commits)
+    /// <summary>Streamiz's default clients for <paramref name="config"/>, on <paramref name="broker"/> when given; with <paramref name="tracing"/> the producers write the trace context into what they send.</summary>
+    public KsmlKafkaClients(IStreamConfig config, EmbeddedKafkaBroker? broker = null, CommitGate? commits = null, bool tracing = false)
+        : this(new DefaultKafkaClientSupplier(new KafkaLoggerAdapter(config), config), broker, commits, tracing)
     {
     }
 
@@ -36,8 +37,11 @@ public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? 
     public IConsumer<byte[], byte[]> GetGlobalConsumer(ConsumerConfig config) => AssignedOffsetsConsumer.Wrap(inner.GetGlobalConsumer(config));
 
     /// <inheritdoc />
-    public IProducer<byte[], byte[]> GetProducer(ProducerConfig config) =>
-        commits is null ? inner.GetProducer(config) : GatedClient.Wrap(inner.GetProducer(config), commits);
+    public IProducer<byte[], byte[]> GetProducer(ProducerConfig config)
+    {
+        var producer = commits is null ? inner.GetProducer(config) : GatedClient.Wrap(inner.GetProducer(config), commits);
+        return tracing ? Observability.TracedProducer.Wrap(producer) : producer;
+    }
 
     /// <inheritdoc />
     public IConsumer<byte[], byte[]> GetRestoreConsumer(ConsumerConfig config) => inner.GetRestoreConsumer(config);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Ksml.Runtime.Functions;
 using Ksml.Runtime.Observability;
@@ -76,10 +77,82 @@ internal static unsafe class PythonCallbacks
         {
             var (name, operation) = StoreMethods[Id(self)];
             var provider = CurrentStores ?? throw new InvalidOperationException($"Store '{name}' is used outside a record of the processor that owns it.");
-            var arguments = new object?[count];
-            for (var i = 0; i < count; i++)
-                arguments[i] = PythonValues.ToClr(args[i]);
-            return PythonValues.ToPython(StoreAdapter.For(provider.GetStore(name)).Call(operation, arguments));
+            using var span = Activity.Current is null ? null : KsmlTracing.Source.StartActivity(name + "." + operation);
+            try
+            {
+                span?.SetTag("ksml.store", name);
+                var arguments = new object?[count];
+                for (var i = 0; i < count; i++)
+                    arguments[i] = PythonValues.ToClr(args[i]);
+                return PythonValues.ToPython(StoreAdapter.For(provider.GetStore(name)).Call(operation, arguments));
+            }
+            catch (Exception ex)
+            {
+                KsmlTracing.Fail(span, ex);
+                throw;
+            }
+        }
+        catch (Exception ex)
+        {
+            PythonErrors.Raise(ex);
+            return 0;
+        }
+    }
+
+    /// <summary>The spans Python opened with <c>trace.span(name)</c> on this thread, innermost last (a <c>with</c> block closes in order).</summary>
+    [ThreadStatic] private static Stack<Activity?>? _pythonSpans;
+
+    private static readonly nint TraceHeadersDef = MethodDef("ksml_trace_headers", &TraceHeaders);
+    private static readonly nint TraceStartDef = MethodDef("ksml_trace_start", &TraceStart);
+    private static readonly nint TraceStopDef = MethodDef("ksml_trace_stop", &TraceStop);
+
+    /// <summary>The builtins of Python's <c>trace</c>: <c>headers()</c>, <c>start(name)</c> and <c>stop(error type or None)</c>.</summary>
+    public static (nint Headers, nint Start, nint Stop) TraceBuiltins() => (Builtin(TraceHeadersDef, 0), Builtin(TraceStartDef, 0), Builtin(TraceStopDef, 0));
+
+    [UnmanagedCallersOnly]
+    private static nint TraceHeaders(nint self, nint* args, nint count)
+    {
+        try
+        {
+            return PythonValues.ToPython(KsmlTracing.CurrentHeaders());
+        }
+        catch (Exception ex)
+        {
+            PythonErrors.Raise(ex);
+            return 0;
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static nint TraceStart(nint self, nint* args, nint count)
+    {
+        try
+        {
+            if (count != 1)
+                throw new ArgumentException("trace.span(name)");
+            var name = PythonValues.ToClr(args[0])?.ToString() ?? "span";
+            (_pythonSpans ??= new()).Push(KsmlTracing.Source.StartActivity(name));
+            return NewRef(None);
+        }
+        catch (Exception ex)
+        {
+            PythonErrors.Raise(ex);
+            return 0;
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static nint TraceStop(nint self, nint* args, nint count)
+    {
+        try
+        {
+            if (_pythonSpans is { Count: > 0 } spans && spans.Pop() is { } span)
+            {
+                if (count == 1 && PythonValues.ToClr(args[0]) is string errorType)
+                    KsmlTracing.Fail(span, errorType);
+                span.Dispose();
+            }
+            return NewRef(None);
         }
         catch (Exception ex)
         {

@@ -61,6 +61,8 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
         Set(shared, "log", NewLogger($"{definition}.globalCode"));
         // KSML's globalCode registers metrics too (example 17: callCounter = metrics.counter(...)); they carry only the definition's tag.
         Set(shared, "metrics", NewMetrics([new("namespace", definition)]));
+        // Every function (and helper) reaches the record's trace: trace.headers(), with trace.span(name).
+        Set(shared, "trace", NewTrace());
         _namespaces[definition] = shared;
         return shared;
     }
@@ -163,6 +165,18 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
         DecRef(argv[0]);
         DecRef(argv[1]);
         return instance != 0 ? instance : throw new PythonBridgeException("log could not be created: " + PythonErrors.Take().Describe());
+    }
+
+    private static nint NewTrace()
+    {
+        var (headers, start, stop) = PythonCallbacks.TraceBuiltins();
+        var argv = stackalloc nint[3];
+        (argv[0], argv[1], argv[2]) = (headers, start, stop);
+        var instance = Vectorcall(PythonRuntime.TraceClass, argv, 3, 0);
+        DecRef(headers);
+        DecRef(start);
+        DecRef(stop);
+        return instance != 0 ? instance : throw new PythonBridgeException("trace could not be created: " + PythonErrors.Take().Describe());
     }
 
     private static nint NewMetrics(KeyValuePair<string, object?>[] tags)

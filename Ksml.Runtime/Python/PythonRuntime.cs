@@ -16,7 +16,7 @@ public static unsafe class PythonRuntime
 
     [ThreadStatic] private static bool _threadPinned;
 
-    internal static nint BuildFunction, DescribeError, LoggerClass, MetricsClass, MakeStore, SyncEnvironment, AddModulePath;
+    internal static nint BuildFunction, DescribeError, LoggerClass, MetricsClass, TraceClass, MakeStore, SyncEnvironment, AddModulePath;
 
     /// <summary>The options Python was started with, or null before <see cref="Start"/>.</summary>
     public static PythonOptions? Options => _started;
@@ -140,6 +140,7 @@ public static unsafe class PythonRuntime
         DescribeError = Attribute("describe_error");
         LoggerClass = Attribute("Logger");
         MetricsClass = Attribute("Metrics");
+        TraceClass = Attribute("Trace");
         MakeStore = Attribute("make_store");
         SyncEnvironment = Attribute("sync_environment");
         AddModulePath = Attribute("add_module_path");

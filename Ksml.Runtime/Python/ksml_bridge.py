@@ -272,6 +272,40 @@ class Metrics:
         return self._get("timer", name, tags)
 
 
+class _Span:
+    """A child span of the current one for the length of a `with` block; an exception leaving it marks it failed."""
+    __slots__ = ("_trace", "_name")
+
+    def __init__(self, trace, name):
+        self._trace = trace
+        self._name = name
+
+    def __enter__(self):
+        self._trace._start(self._name)
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        self._trace._stop(None if kind is None else kind.__name__)
+        return False
+
+
+class Trace:
+    """Ksml.NET's `trace`: headers() gives the current record's W3C trace context as a dict of strings (for requests'
+    headers=, a message's properties), and `with trace.span("lookup"):` opens a child span."""
+    __slots__ = ("_headers", "_start", "_stop")
+
+    def __init__(self, headers, start, stop):
+        self._headers = headers
+        self._start = start
+        self._stop = stop
+
+    def headers(self):
+        return self._headers()
+
+    def span(self, name):
+        return _Span(self, str(name))
+
+
 class StoreIterator(list):
     """What a store's all(), fetch() and findSessions() return: a list, which can also be walked as KSML's
     iterators are (hasNext(), next(), close()), as KSML's own store tests do."""
