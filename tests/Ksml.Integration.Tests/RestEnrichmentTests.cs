@@ -81,6 +81,23 @@ public sealed class RestEnrichmentTests
     }
 
     [Test]
+    public async Task The_api_call_carries_the_trace_of_the_event_it_enriches()
+    {
+        await using var app = await StartApp();
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom();
+        using (var producer = new Confluent.Kafka.ProducerBuilder<string, string>(new Confluent.Kafka.ProducerConfig { BootstrapServers = _broker.BootstrapServers }).Build())
+        {
+            var headers = new Confluent.Kafka.Headers { { "traceparent", System.Text.Encoding.UTF8.GetBytes($"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-01") } };
+            producer.Produce(Topics.user_events.Topic, new Confluent.Kafka.Message<string, string> { Key = "c2", Value = """{"type":"view","n":1}""", Headers = headers });
+            producer.Flush(TimeSpan.FromSeconds(10));
+        }
+
+        Kafka.Read<string, JsonNode>(_broker, Topics.enriched_events, 1);
+
+        Assert.That(_api.TraceParents.Single(), Does.StartWith($"00-{traceId}-"), "trace.headers() passed the event's trace to the API, from a concurrent call's worker thread");
+    }
+
+    [Test]
     public async Task A_hanging_api_is_cut_off_by_the_client_timeout_and_retried()
     {
         await using var app = await StartApp();

@@ -118,7 +118,8 @@ get_channel().basic_publish(
   exchange="""",
   routing_key=queue,
   body=json.dumps(message),
-  properties=pika.BasicProperties(delivery_mode=2, content_type=""application/json"", message_id=str(value.get(""id"", """"))))
+  # The record's W3C trace context travels in the message's headers, for consumers that trace.
+  properties=pika.BasicProperties(delivery_mode=2, content_type=""application/json"", message_id=str(value.get(""id"", """")), headers=trace.headers()))
 log.info(""sent {} {} to {}"", value.get(""id""), message_type, queue)
 ", 47, 7),
             Expression: null,
@@ -140,7 +141,7 @@ log.info(""sent {} {} to {}"", value.get(""id""), message_type, queue)
     /// <summary>The producers of this definition.</summary>
     public static class Producers
     {
-        /// <summary>The producer <c>notification_producer</c> (line 69).</summary>
+        /// <summary>The producer <c>notification_producer</c> (line 70).</summary>
         public static readonly KsmlProducerDefinition notification_producer = new("notification_producer", Functions.make_notification, Topics.user_notifications, 1000, null, 1, null, null);
         /// <summary>Every producer above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlProducerDefinition> All = [notification_producer];
@@ -151,9 +152,9 @@ log.info(""sent {} {} to {}"", value.get(""id""), message_type, queue)
     {
 
         // Pipeline 'route_notifications'
-#line 76 "/project/event-routing.ksml.yaml"
-        IKStream<string?, JsonNode?> route_notifications_source = ksml.Stream<string?, JsonNode?>(Topics.user_notifications);
 #line 77 "/project/event-routing.ksml.yaml"
+        IKStream<string?, JsonNode?> route_notifications_source = ksml.Stream<string?, JsonNode?>(Topics.user_notifications);
+#line 78 "/project/event-routing.ksml.yaml"
         route_notifications_source.KsmlForEach(ksml, Functions.route_to_rabbitmq, "event-routing_route_notifications_forEach");
 #line default
     }

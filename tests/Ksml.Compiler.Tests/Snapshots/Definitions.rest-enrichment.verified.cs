@@ -106,7 +106,8 @@ def fetch_customer(customer_id):
   with known_lock:
     if customer_id in known:
       return known[customer_id]
-  response = session.get(API_URL + ""/customers/"" + customer_id, timeout=(0.5, 1.0))
+  # trace.headers(): the record's W3C trace context, so the API's own spans join the record's trace.
+  response = session.get(API_URL + ""/customers/"" + customer_id, headers=trace.headers(), timeout=(0.5, 1.0))
   customer = None if response.status_code == 404 else response
   if customer is not None:
     response.raise_for_status()
@@ -116,8 +117,8 @@ def fetch_customer(customer_id):
   return customer
 ", 28, 7),
             Code: new(@"customer = fetch_customer(key)
-", 57, 7),
-            Expression: new("dict(value, customer=customer, enrichment=\"found\" if customer else \"unknown_customer\")", 58, 18),
+", 58, 7),
+            Expression: new("dict(value, customer=customer, enrichment=\"found\" if customer else \"unknown_customer\")", 59, 18),
             ResultType: "json",
             Stores: [])
         {
@@ -125,24 +126,24 @@ def fetch_customer(customer_id):
             Resilience = new(
                 TimeoutMs: 3000,
                 Retry: new(2, 50, 200, true, ["ConnectionError", "Timeout", "HTTPError"]),
-                CircuitBreaker: new(0.5, 4, 10000, 2000, new("dict(value, customer=None, enrichment=\"unavailable\")", 77, 20)),
+                CircuitBreaker: new(0.5, 4, 10000, 2000, new("dict(value, customer=None, enrichment=\"unavailable\")", 78, 20)),
                 Cache: null,
                 RateLimit: new(200, 1000)),
         };
 
-        /// <summary>The forEach <c>show_forEach</c> (line 96).</summary>
+        /// <summary>The forEach <c>show_forEach</c> (line 97).</summary>
         public static readonly KsmlFunctionDefinition show_forEach = new(
             Definition: DefinitionName,
             Name: "show_forEach",
             Type: "forEach",
             SourcePath: Path,
-            Line: 96,
+            Line: 97,
             FixedParameters: ["key", "value"],
             Parameters: [],
             GlobalCode: null,
             Code: new(@"customer = value.get(""customer"") or {}
 log.info(""{} {} -> {} {}"", key, value[""type""], value[""enrichment""], customer.get(""name"", """"))
-", 97, 9),
+", 98, 9),
             Expression: null,
             ResultType: null,
             Stores: []);
@@ -154,7 +155,7 @@ log.info(""{} {} -> {} {}"", key, value[""type""], value[""enrichment""], custom
     /// <summary>The producers of this definition.</summary>
     public static class Producers
     {
-        /// <summary>The producer <c>event_producer</c> (line 80).</summary>
+        /// <summary>The producer <c>event_producer</c> (line 81).</summary>
         public static readonly KsmlProducerDefinition event_producer = new("event_producer", Functions.make_event, Topics.user_events, 500, null, 1, null, null);
         /// <summary>Every producer above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlProducerDefinition> All = [event_producer];
@@ -165,17 +166,17 @@ log.info(""{} {} -> {} {}"", key, value[""type""], value[""enrichment""], custom
     {
 
         // Pipeline 'enrich'
-#line 87 "/project/rest-enrichment.ksml.yaml"
+#line 88 "/project/rest-enrichment.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_source = ksml.Stream<string?, JsonNode?>(Topics.user_events);
-#line 89 "/project/rest-enrichment.ksml.yaml"
+#line 90 "/project/rest-enrichment.ksml.yaml"
         IKStream<string?, JsonNode?> enrich_1_transformValue = enrich_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.enrich_with_customer, "rest-enrichment_enrich_1_transformValue");
-#line 91 "/project/rest-enrichment.ksml.yaml"
+#line 92 "/project/rest-enrichment.ksml.yaml"
         enrich_1_transformValue.KsmlTo(ksml, Topics.enriched_events, null, "rest-enrichment_enrich_to");
 
         // Pipeline 'show'
-#line 94 "/project/rest-enrichment.ksml.yaml"
-        IKStream<string?, JsonNode?> show_source = ksml.Stream<string?, JsonNode?>(Topics.enriched_events);
 #line 95 "/project/rest-enrichment.ksml.yaml"
+        IKStream<string?, JsonNode?> show_source = ksml.Stream<string?, JsonNode?>(Topics.enriched_events);
+#line 96 "/project/rest-enrichment.ksml.yaml"
         show_source.KsmlForEach(ksml, Functions.show_forEach, "rest-enrichment_show_forEach");
 #line default
     }

@@ -31,6 +31,9 @@ public sealed class FaultyHttpApi : IDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>The W3C <c>traceparent</c> of each request, as received (null where none was sent).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string?> TraceParents { get; } = new();
+
     private async Task Serve()
     {
         while (_listener.IsListening)
@@ -45,6 +48,7 @@ public sealed class FaultyHttpApi : IDisposable
     private async Task Answer(HttpListenerContext context)
     {
         Interlocked.Increment(ref _requests);
+        TraceParents.Enqueue(context.Request.Headers["traceparent"]);
         var response = context.Response;
         try
         {
