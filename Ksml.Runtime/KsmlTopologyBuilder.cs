@@ -39,6 +39,9 @@ public sealed class KsmlTopologyBuilder
     /// </summary>
     public bool UnderTestDriver { get; init; }
 
+    /// <summary>The definition being built (its name), for what metrics label with it.</summary>
+    public string Namespace { get; set; } = "";
+
     /// <summary>
     /// Whether records are traced (<c>ksml.tracing.enabled</c>, on by default in an application): a span per record
     /// read and per function call, and the trace context in the headers of what the application writes.

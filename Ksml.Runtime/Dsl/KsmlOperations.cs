@@ -403,7 +403,14 @@ public static class KsmlOperations
         var keySerde = KsmlSerdes.For<K>(target.KeyType);
         var valueSerde = KsmlSerdes.For<V>(target.ValueType);
         var tag = new KeyValuePair<string, object?>("topic", target.Topic);
-        stream = stream.Peek((_, _, _) => Observability.KsmlMetrics.RecordsOut.Add(1, tag), name + "_records_out");
+        var @namespace = ksml.Namespace;
+        stream = stream.Peek((_, _, c) =>
+        {
+            Observability.KsmlMetrics.RecordsOut.Add(1, tag);
+            // How old the record is when it leaves, as KSML's ksml_record_e2e_latency_* report it.
+            if (Observability.KsmlCompatibleMetrics.Enabled)
+                Observability.KsmlCompatibleMetrics.EndToEnd(@namespace, name, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - c.Timestamp);
+        }, name + "_records_out");
         if (partitioner is null)
             stream.ToProducerPartitioned(FixedTopic<K, V>(target.Topic), keySerde, valueSerde, name);
         else

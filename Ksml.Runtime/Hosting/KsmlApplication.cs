@@ -19,8 +19,9 @@ public static class KsmlApplication
     /// <param name="functions">Compiles their functions.</param>
     /// <param name="errors">The process error policy; null lets failures propagate.</param>
     /// <param name="underTestDriver">The topology is for Streamiz's TopologyTestDriver (<see cref="KsmlTopologyBuilder.UnderTestDriver"/>).</param>
-    public static Topology BuildTopology(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors = null, bool underTestDriver = false) =>
-        Build(definitions, functions, errors, underTestDriver).Topology;
+    /// <param name="tracing">Spans per record and function call (<see cref="KsmlTopologyBuilder.Tracing"/>).</param>
+    public static Topology BuildTopology(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors = null, bool underTestDriver = false, bool tracing = false) =>
+        Build(definitions, functions, errors, underTestDriver, tracing: tracing).Topology;
 
     /// <summary>The topology and the queries of the state stores it creates.</summary>
     internal static (Topology Topology, IReadOnlyDictionary<string, KsmlStoreQuery> Stores) Build(IEnumerable<IKsmlDefinition> definitions, IKsmlFunctionFactory functions, ErrorHandling.KsmlErrorHandler? errors,
@@ -31,6 +32,7 @@ public static class KsmlApplication
         foreach (var definition in definitions)
         {
             LoadFunctions(definition, functions);
+            ksml.Namespace = definition.Name;
             try
             {
                 definition.Build(ksml);

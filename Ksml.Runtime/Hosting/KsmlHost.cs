@@ -155,6 +155,8 @@ public sealed class KsmlHost : IAsyncDisposable
         if (metrics.Enabled && !shared)
             endpoints.Add(await KsmlHttpEndpoints.StartAsync(metrics.Host, metrics.Port, health: false, metrics: true, sources, loggers).ConfigureAwait(false));
         host = new KsmlHost(options, logger, owned, broker, bootstrap, null, deadLetters, endpoints);
+        if (metrics.Enabled)
+            KsmlCompatibleMetrics.Application(options.ApplicationId);
         var tracing = KsmlTracerProvider.Enabled(options.Tracing, Environment.GetEnvironmentVariable);
         host._tracer = KsmlTracerProvider.Start(options.Tracing, options.ApplicationId, Environment.GetEnvironmentVariable);
         stoppingHost = host;

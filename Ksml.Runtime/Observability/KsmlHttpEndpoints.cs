@@ -112,6 +112,7 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
             {
                 // Published as ksml_<instrument>, e.g. ksml_records_in; kept for the process.
                 MeterAdapter.StartListening(new MeterAdapterOptions { InstrumentFilterPredicate = instrument => instrument.Meter.Name == KsmlMetrics.MeterName });
+                KsmlCompatibleMetrics.Enable();
                 _adapterStarted = true;
             }
     }
@@ -148,6 +149,10 @@ public static class KsmlEndpointRoutes
             {
                 context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
                 await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+                // KSML's own series after Ksml.NET's, so dashboards built on KSML's runner find theirs.
+                var compatible = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+                KsmlCompatibleMetrics.WriteTo(compatible);
+                await context.Response.WriteAsync(compatible.ToString(), context.RequestAborted).ConfigureAwait(false);
             });
     }
 

@@ -41,6 +41,20 @@ public static class KsmlMetrics
     /// </summary>
     public static Action<double> UserInstrument(int kind, string name, KeyValuePair<string, object?>[] tags)
     {
+        var record = Instrument(kind, name, tags);
+        if (!KsmlCompatibleMetrics.Enabled)
+            return record;
+        // Also as KSML's runner serves them (ksml_user_defined_*), for dashboards built on KSML.
+        var compatible = KsmlCompatibleMetrics.UserDefined(kind, name, tags);
+        return value =>
+        {
+            record(value);
+            compatible(value);
+        };
+    }
+
+    private static Action<double> Instrument(int kind, string name, KeyValuePair<string, object?>[] tags)
+    {
         var instrumentName = "user." + name;
         var tagList = new TagList(tags);
         switch (kind)

@@ -268,7 +268,12 @@ internal sealed unsafe class PythonFunction(KsmlFunctionDefinition definition, n
                 DecRef(argv[i]);
             PythonCallbacks.CurrentStores = previousStores;
             if (started != 0)
-                KsmlMetrics.FunctionDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, _tags[0], _tags[1]);
+            {
+                var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                KsmlMetrics.FunctionDuration.Record(elapsed, _tags[0], _tags[1]);
+                if (KsmlCompatibleMetrics.Enabled)
+                    KsmlCompatibleMetrics.Executed(definition.Definition, definition.Name, definition.Type, elapsed);
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using OpenTelemetry.Trace;
 using Ksml.Benchmarks;
 using Streamiz.Kafka.Net.Stream;
 
@@ -87,6 +88,19 @@ switch (what)
             var (runtimeOnly, _, runtimeRatio) = ThroughputBenchmark.Alternate(3, c => ThroughputBenchmark.Driver(c ? ThroughputBenchmark.CompiledWithoutPython : ThroughputBenchmark.HandWritten, records));
             Console.WriteLine($"driver records per second compiled without python: {runtimeOnly:F0} (ratio {runtimeRatio:F2})");
         }
+        return 0;
+    }
+    case "tracing":
+    {
+        // The same topology with tracing off and on, every span recorded (no exporter: what a span costs the stream thread).
+        var records = quick ? 5_000 : 20_000;
+        using var tracer = OpenTelemetry.Sdk.CreateTracerProviderBuilder().AddSource(Ksml.Runtime.Observability.KsmlTracing.SourceName)
+            .SetSampler(new OpenTelemetry.Trace.AlwaysOnSampler()).Build();
+        var (on, off, ratio) = ThroughputBenchmark.Alternate(quick ? 3 : 5, traced => ThroughputBenchmark.Driver(traced ? ThroughputBenchmark.CompiledTraced : ThroughputBenchmark.Compiled, records));
+        Console.WriteLine($"tracing records per second off: {off:F0}");
+        Console.WriteLine($"tracing records per second on: {on:F0}");
+        Console.WriteLine($"tracing us per record added: {1e6 / on - 1e6 / off:F2} (3 spans per record: the record and its two function calls)");
+        Console.WriteLine($"tracing throughput ratio: {ratio:F2}");
         return 0;
     }
     case "broker":

@@ -89,6 +89,10 @@ internal static class ThroughputBenchmark
     public static Topology Compiled() =>
         KsmlApplication.BuildTopology([new BenchKsml()], new PythonFunctionFactory(NullLoggerFactory.Instance));
 
+    /// <summary>The compiled topology with tracing on: a span per record and per function call.</summary>
+    public static Topology CompiledTraced() =>
+        KsmlApplication.BuildTopology([new BenchKsml()], new PythonFunctionFactory(NullLoggerFactory.Instance), tracing: true);
+
     /// <summary>Records per second through TopologyTestDriver.</summary>
     public static double Driver(Func<Topology> topology, int records, int padding = 0)
     {

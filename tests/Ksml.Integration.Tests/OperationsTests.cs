@@ -46,6 +46,23 @@ public sealed class OperationsTests
         Assert.That(metrics, Does.Contain("ksml_records_out").And.Contain("topic=\"orders_out\""));
         Assert.That(metrics, Does.Contain("ksml_function_duration").And.Contain("function=\"unit_price\""));
         Assert.That((await http.GetAsync("nothing-here")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+
+        // KSML's own series, as its runner serves them, for dashboards and alerts built on KSML.
+        Assert.That(Series(metrics, "ksml_execution_time_count", "function_name=\"unit_price\",function_type=\"valueTransformer\",namespace=\"integration\""), Is.EqualTo(1));
+        Assert.That(Series(metrics, "ksml_execution_time_max", "function_name=\"unit_price\""), Is.GreaterThan(0));
+        Assert.That(metrics, Does.Contain("ksml_execution_time_99thpercentile{").And.Contain("ksml_execution_time_oneminuterate{"));
+        Assert.That(Series(metrics, "ksml_user_defined_counter_count", "custom_name=\"priced\""), Is.EqualTo(1));
+        Assert.That(Series(metrics, "ksml_user_defined_counter_count", "currency=\"EUR\""), Is.EqualTo(1), "the custom tags are labels");
+        Assert.That(Series(metrics, "ksml_record_e2e_latency_avg_ms_value", "namespace=\"integration\""), Is.GreaterThanOrEqualTo(0));
+        Assert.That(Series(metrics, "ksml_app_value", $"app_id=\"{options.ApplicationId}\""), Is.EqualTo(1));
+    }
+
+    /// <summary>The value of the series named <paramref name="name"/> whose labels contain <paramref name="labels"/>.</summary>
+    private static double Series(string metrics, string name, string labels)
+    {
+        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains(labels, StringComparison.Ordinal))
+            ?? throw new AssertionException($"no series {name} with {labels} in:\n{string.Join("\n", metrics.Split('\n').Where(l => l.StartsWith("ksml_", StringComparison.Ordinal)))}");
+        return double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Test]
