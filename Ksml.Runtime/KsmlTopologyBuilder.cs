@@ -80,7 +80,7 @@ public sealed class KsmlTopologyBuilder
         {
             var tag = new KeyValuePair<string, object?>("topic", topic.Topic);
             var stream = Builder.Stream(topic.Topic, KsmlSerdes.For<K>(topic.KeyType), KsmlSerdes.For<V>(topic.ValueType), TimestampExtractor(topic))
-                .Peek((_, _, _) => KsmlMetrics.RecordsIn.Add(1, tag), topic.Topic + "_records_in");
+                .Peek((_, _, c) => KsmlMetrics.RecordsIn.Add(1, tag, new KeyValuePair<string, object?>("partition", c.Partition)), topic.Topic + "_records_in");
             return Tracing ? RecordSpans.Traced(stream, topic.Topic) : stream;
         });
 

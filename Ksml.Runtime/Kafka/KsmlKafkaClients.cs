@@ -30,8 +30,12 @@ public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? 
         broker is null ? inner.GetAdmin(config) : EmbeddedKafkaBroker.TopicCreatingAdmin.Wrap(inner.GetAdmin(config), broker);
 
     /// <inheritdoc />
-    public IConsumer<byte[], byte[]> GetConsumer(ConsumerConfig config, IConsumerRebalanceListener rebalanceListener) =>
-        commits is null ? inner.GetConsumer(config, rebalanceListener) : GatedClient.Wrap(inner.GetConsumer(config, rebalanceListener), commits);
+    public IConsumer<byte[], byte[]> GetConsumer(ConsumerConfig config, IConsumerRebalanceListener rebalanceListener)
+    {
+        var consumer = inner.GetConsumer(config, rebalanceListener);
+        Observability.ConsumerLag.Track(consumer);
+        return commits is null ? consumer : GatedClient.Wrap(consumer, commits);
+    }
 
     /// <inheritdoc />
     public IConsumer<byte[], byte[]> GetGlobalConsumer(ConsumerConfig config) => AssignedOffsetsConsumer.Wrap(inner.GetGlobalConsumer(config));
@@ -88,9 +92,14 @@ public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? 
     /// <summary>
     /// A consumer or producer that commits only what its <see cref="CommitGate"/> lets through: a refused consumer
     /// commit does nothing, a refused transaction is aborted instead of committed, with its offsets left unsent.
+    /// Each commit it lets through is timed (<c>ksml_commit_duration</c>).
     /// </summary>
     public class GatedClient : DispatchProxy
     {
+        private static readonly System.Diagnostics.Metrics.Histogram<double> CommitDuration = Observability.KsmlMetrics.Meter.CreateHistogram<double>("commit.duration", "ms",
+            "Time an offset commit (consumer) or a transaction commit (exactly-once) took, by kind");
+        private static readonly KeyValuePair<string, object?> Offsets = new("kind", "offsets"), Transaction = new("kind", "transaction");
+
         private object _target = null!;
         private CommitGate _gate = null!;
 
@@ -115,6 +124,13 @@ public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? 
                 case nameof(IProducer<byte[], byte[]>.CommitTransaction) when !_gate.TransactionsCommit:
                     var abort = typeof(IProducer<byte[], byte[]>).GetMethod(nameof(IProducer<byte[], byte[]>.AbortTransaction), args is { Length: 1 } ? [typeof(TimeSpan)] : Type.EmptyTypes)!;
                     return Forward(_target, abort, args);
+                case nameof(IConsumer<byte[], byte[]>.Commit) or nameof(IProducer<byte[], byte[]>.CommitTransaction):
+                {
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    var result = Forward(_target, targetMethod, args);
+                    CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, targetMethod.Name == nameof(IConsumer<byte[], byte[]>.Commit) ? Offsets : Transaction);
+                    return result;
+                }
                 default:
                     return Forward(_target, targetMethod, args);
             }

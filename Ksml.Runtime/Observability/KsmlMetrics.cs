@@ -25,8 +25,8 @@ public static class KsmlMetrics
     public static readonly Counter<long> FunctionErrors =
         Meter.CreateCounter<long>("function.errors", null, "Calls to a KSML function that failed");
 
-    /// <summary>Records read from a KSML stream, tagged by topic.</summary>
-    public static readonly Counter<long> RecordsIn = Meter.CreateCounter<long>("records.in", "{records}", "Records read by pipelines, by topic");
+    /// <summary>Records read from a KSML stream, tagged by topic and partition (so per task).</summary>
+    public static readonly Counter<long> RecordsIn = Meter.CreateCounter<long>("records.in", "{records}", "Records read by pipelines, by topic and partition");
 
     /// <summary>Records written by a <c>to</c> sink, tagged by topic.</summary>
     public static readonly Counter<long> RecordsOut = Meter.CreateCounter<long>("records.out", "{records}", "Records written by pipelines, by topic");

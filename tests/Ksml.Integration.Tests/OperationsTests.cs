@@ -55,6 +55,12 @@ public sealed class OperationsTests
         Assert.That(Series(metrics, "ksml_user_defined_counter_count", "currency=\"EUR\""), Is.EqualTo(1), "the custom tags are labels");
         Assert.That(Series(metrics, "ksml_record_e2e_latency_avg_ms_value", "namespace=\"integration\""), Is.GreaterThanOrEqualTo(0));
         Assert.That(Series(metrics, "ksml_app_value", $"app_id=\"{options.ApplicationId}\""), Is.EqualTo(1));
+
+        // Kafka's side: lag per assigned partition, commit durations, records read per partition (so per task).
+        await Kafka.Until(() => http.GetStringAsync("metrics").Result.Contains("ksml_commit_duration_count{kind=\"offsets\"}", StringComparison.Ordinal), "a commit is timed");
+        metrics = await http.GetStringAsync("metrics");
+        Assert.That(Series(metrics, "ksml_consumer_lag", "partition=\"0\",topic=\"orders_in\""), Is.Zero, "every record read");
+        Assert.That(Series(metrics, "ksml_records_in", "partition=\"0\",topic=\"orders_in\""), Is.EqualTo(1));
     }
 
     /// <summary>The value of the series named <paramref name="name"/> whose labels contain <paramref name="labels"/>.</summary>
