@@ -65,6 +65,8 @@ public sealed class ResilientFunction : IKsmlFunction, IDisposable
         }
         if (resilience.CircuitBreaker is { } breaker)
         {
+            // Reported closed (0) from the start, so an alert on it has its series before the first failure.
+            OpenBreakers.TryAdd(name, 0);
             builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<object?>
             {
                 FailureRatio = breaker.FailureRatio,

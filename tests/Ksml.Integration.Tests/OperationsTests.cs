@@ -48,11 +48,11 @@ public sealed class OperationsTests
         Assert.That((await http.GetAsync("nothing-here")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
 
         // KSML's own series, as its runner serves them, for dashboards and alerts built on KSML.
-        Assert.That(Series(metrics, "ksml_execution_time_count", "function_name=\"unit_price\",function_type=\"valueTransformer\",namespace=\"integration\""), Is.EqualTo(1));
+        Assert.That(Series(metrics, "ksml_execution_time_count", "function_name=\"unit_price\",function_type=\"valueTransformer\",namespace=\"integration\""), Is.GreaterThanOrEqualTo(1), "metrics are the process's: other tests' calls count too");
         Assert.That(Series(metrics, "ksml_execution_time_max", "function_name=\"unit_price\""), Is.GreaterThan(0));
         Assert.That(metrics, Does.Contain("ksml_execution_time_99thpercentile{").And.Contain("ksml_execution_time_oneminuterate{"));
-        Assert.That(Series(metrics, "ksml_user_defined_counter_count", "custom_name=\"priced\""), Is.EqualTo(1));
-        Assert.That(Series(metrics, "ksml_user_defined_counter_count", "currency=\"EUR\""), Is.EqualTo(1), "the custom tags are labels");
+        Assert.That(Series(metrics, "ksml_user_defined_counter_count", "custom_name=\"priced\""), Is.GreaterThanOrEqualTo(1));
+        Assert.That(Series(metrics, "ksml_user_defined_counter_count", "currency=\"EUR\""), Is.GreaterThanOrEqualTo(1), "the custom tags are labels");
         Assert.That(Series(metrics, "ksml_record_e2e_latency_avg_ms_value", "namespace=\"integration\""), Is.GreaterThanOrEqualTo(0));
         Assert.That(Series(metrics, "ksml_app_value", $"app_id=\"{options.ApplicationId}\""), Is.EqualTo(1));
 
@@ -60,7 +60,40 @@ public sealed class OperationsTests
         await Kafka.Until(() => http.GetStringAsync("metrics").Result.Contains("ksml_commit_duration_count{kind=\"offsets\"}", StringComparison.Ordinal), "a commit is timed");
         metrics = await http.GetStringAsync("metrics");
         Assert.That(Series(metrics, "ksml_consumer_lag", "partition=\"0\",topic=\"orders_in\""), Is.Zero, "every record read");
-        Assert.That(Series(metrics, "ksml_records_in", "partition=\"0\",topic=\"orders_in\""), Is.EqualTo(1));
+        Assert.That(Series(metrics, "ksml_records_in", "partition=\"0\",topic=\"orders_in\""), Is.GreaterThanOrEqualTo(1));
+    }
+
+    [Test]
+    public async Task Every_series_the_shipped_dashboard_and_alert_rules_query_is_served()
+    {
+        var port = Loopback.FreePort();
+        var options = Kafka.Options(AppId(), $"""
+              prometheus:
+                enabled: true
+                port: {port}
+              errorHandling:
+                process:
+                  handler: continueOnFail
+                  deadLetterTopic: ops_dead_letters
+            """);
+        await using var host = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        // Traffic that makes every kind of series appear: calls, a record out, one dead-lettered (wrong type), commits.
+        Kafka.Produce(_broker, Topics.orders_in, ("ok", JsonNode.Parse("""{"total": 4, "qty": 2}""")), ("bad", JsonNode.Parse("""{"total": 4, "qty": 2, "wrong_type": true}""")));
+        Assert.That(Kafka.Read<string, double>(_broker, Topics.orders_out, 1), Has.Count.EqualTo(1));
+        await Kafka.Until(() => http.GetStringAsync("metrics").Result.Contains("ksml_commit_duration_count", StringComparison.Ordinal), "a commit is timed");
+        var served = (await http.GetStringAsync("metrics")).Split('\n').Where(l => l.Length > 0 && l[0] != '#')
+            .Select(l => l[..l.IndexOfAny(['{', ' '])]).ToHashSet();
+
+        var deploy = Path.Combine(TestContext.CurrentContext.TestDirectory, "..", "..", "..", "..", "..", "deploy");
+        var queries = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(deploy, "prometheus", "ksml-alerts.yaml")), @"expr: (.+)").Select(m => m.Groups[1].Value)
+            .Concat(System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(deploy, "grafana", "ksml-dashboard.json")), "\"(?:expr|query)\": \"((?:[^\"\\\\]|\\\\.)*)\"").Select(m => m.Groups[1].Value))
+            .ToList();
+        var named = queries.SelectMany(q => System.Text.RegularExpressions.Regex.Matches(q, @"\b(?:ksml|process)_[a-z0-9_]+\b").Select(m => m.Value)).Distinct().Order().ToList();
+
+        Assert.That(queries, Has.Count.GreaterThan(10));
+        Assert.That(named, Has.Count.GreaterThan(10));
+        Assert.That(named.Where(n => !served.Contains(n)), Is.Empty, $"queried but not served; served: {string.Join(", ", served.Where(s => s.StartsWith("ksml_", StringComparison.Ordinal)).Order())}");
     }
 
     /// <summary>The value of the series named <paramref name="name"/> whose labels contain <paramref name="labels"/>.</summary>
