@@ -62,6 +62,9 @@ public sealed class KsmlHost : IAsyncDisposable
     /// <summary>Completes when the stream stops on an error (the error policy said stop).</summary>
     public Task Failed => _failed.Task;
 
+    /// <summary>What KSML's endpoints answer from (health, state queries), for an ASP.NET Core application that serves them itself.</summary>
+    public KsmlEndpointSources EndpointSources { get; private init; } = null!;
+
     /// <summary>The first HTTP endpoint's address (the application server's when it runs), or null.</summary>
     public string? EndpointAddress => _endpoints.FirstOrDefault()?.Prefix;
 
@@ -154,7 +157,7 @@ public sealed class KsmlHost : IAsyncDisposable
             endpoints.Add(await KsmlHttpEndpoints.StartAsync(health.Host, health.Port, health: true, metrics: shared, sources, loggers).ConfigureAwait(false));
         if (metrics.Enabled && !shared)
             endpoints.Add(await KsmlHttpEndpoints.StartAsync(metrics.Host, metrics.Port, health: false, metrics: true, sources, loggers).ConfigureAwait(false));
-        host = new KsmlHost(options, logger, owned, broker, bootstrap, null, deadLetters, endpoints);
+        host = new KsmlHost(options, logger, owned, broker, bootstrap, null, deadLetters, endpoints) { EndpointSources = sources };
         if (metrics.Enabled)
             KsmlCompatibleMetrics.Application(options.ApplicationId);
         var tracing = KsmlTracerProvider.Enabled(options.Tracing, Environment.GetEnvironmentVariable);

@@ -105,7 +105,8 @@ public sealed class KsmlHttpEndpoints : IAsyncDisposable
             kestrel.Listen(Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new Hosting.KsmlConfigException($"cannot serve HTTP on '{host}': the name does not resolve"), port);
     }
 
-    private static void StartMeterAdapter()
+    /// <summary>Publishes the runtime's instruments at <c>/metrics</c> (once per process), KSML's own series with them.</summary>
+    internal static void StartMeterAdapter()
     {
         lock (AdapterLock)
             if (!_adapterStarted)

@@ -11,6 +11,7 @@ public sealed class ExampleSuiteTests
     [
         typeof(AsyncPayments.KsmlDefinitions).Assembly,
         typeof(EventRouting.KsmlDefinitions).Assembly,
+        typeof(HostedGreetings.KsmlDefinitions).Assembly,
         typeof(MongoEnrichment.KsmlDefinitions).Assembly,
         typeof(OrderPersistence.KsmlDefinitions).Assembly,
         typeof(OrderProcessing.KsmlDefinitions).Assembly,
