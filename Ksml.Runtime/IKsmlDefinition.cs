@@ -20,6 +20,9 @@ public interface IKsmlDefinition
     /// <summary>The producers the definition declares.</summary>
     IReadOnlyList<KsmlProducerDefinition> Producers { get; }
 
+    /// <summary>The topology the definition builds, as a Mermaid flowchart; null where none is known (a hand-written definition).</summary>
+    string? Diagram => null;
+
     /// <summary>Adds the definition's stores and pipelines to the topology being built.</summary>
     void Build(KsmlTopologyBuilder ksml);
 }

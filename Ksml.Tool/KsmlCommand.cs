@@ -73,7 +73,12 @@ internal static class KsmlCommand
         var broker = new Command("broker", "Run the embedded Kafka-protocol broker (librdkafka's mock cluster) as its own process, until stopped") { port, partitions, topics };
         broker.SetAction((parse, cancellation) => Broker(parse.GetValue(port), parse.GetValue(partitions), parse.GetValue(topics) ?? [], stdout, cancellation));
 
-        var root = new RootCommand("ksml: check, generate, run and test KSML definitions with Ksml.NET") { check, generate, run, test, broker };
+        var describeFiles = new Argument<string[]>("files") { Description = "KSML definition files", Arity = ArgumentArity.OneOrMore };
+        var format = new Option<string>("--format") { Description = "text, mermaid or dot (Graphviz: pipe to `dot -Tpng`)", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "mermaid", "dot");
+        var describe = new Command("describe", "Print the topology each definition builds: sources, operations by YAML name and line, stores, sinks, internal topics") { describeFiles, format };
+        describe.SetAction(parse => Describe(parse.GetValue(describeFiles)!, parse.GetValue(format)!, stdout));
+        var root = new RootCommand("ksml: check, describe, generate, run and test KSML definitions with Ksml.NET") { check, describe, generate, run, test, broker };
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
@@ -129,6 +134,34 @@ internal static class KsmlCommand
         foreach (var (_, path) in KsmlRunnerConfig.DefinitionPaths(options, file))
             errors += CheckPath(path, output, ref warnings, runnerFileAllowed: false);
         return errors;
+    }
+
+    private static int Describe(string[] files, string format, TextWriter output)
+    {
+        var failed = false;
+        foreach (var file in files)
+        {
+            if (InMemoryCompiler.CompileFile(file, "Ksml.Describe") is not { } result)
+            {
+                output.WriteLine(InMemoryCompiler.Missing(file));
+                failed = true;
+                continue;
+            }
+            foreach (var diagnostic in result.Diagnostics.Where(d => d.Severity == Ksml.Compiler.Diagnostics.DiagnosticSeverity.Error))
+                output.WriteLine(diagnostic);
+            if (result.Model is null || result.Source is null)
+            {
+                failed = true;
+                continue;
+            }
+            output.Write(Ksml.Compiler.Emit.TopologyDiagram.Describe(result.Model, format switch
+            {
+                "mermaid" => Ksml.Compiler.Emit.DiagramFormat.Mermaid,
+                "dot" => Ksml.Compiler.Emit.DiagramFormat.Dot,
+                _ => Ksml.Compiler.Emit.DiagramFormat.Text,
+            }));
+        }
+        return failed ? 1 : 0;
     }
 
     private static int Generate(string[] files, DirectoryInfo directory, string @namespace, TextWriter output)

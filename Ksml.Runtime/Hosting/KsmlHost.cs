@@ -22,6 +22,7 @@ public sealed class KsmlHost : IAsyncDisposable
     private readonly EmbeddedKafkaBroker? _ownedBroker;
     private readonly KafkaDeadLetterSink? _deadLetters;
     private OpenTelemetry.Trace.TracerProvider? _tracer;
+    private string? _description;
     private readonly IReadOnlyList<KsmlHttpEndpoints> _endpoints;
     private readonly DroppedRecordsWatch? _droppedRecords;
     private IReadOnlyDictionary<string, KsmlStoreQuery> _storeQueries = new Dictionary<string, KsmlStoreQuery>();
@@ -152,7 +153,13 @@ public sealed class KsmlHost : IAsyncDisposable
         var endpoints = new List<KsmlHttpEndpoints>();
         var sources = new KsmlEndpointSources(() => host?.IsReady ?? false, () => host?._started ?? false,
             (path, page) => KsmlStateRequests.Answer(path, page, host?.Stream, host?._storeQueries ?? new Dictionary<string, KsmlStoreQuery>()),
-            health.StateToken, health.PageSize);
+            health.StateToken, health.PageSize)
+        {
+            // The definitions as written (Mermaid, in Markdown so it renders), or Streamiz's own description.
+            Topology = format => format == "streamiz"
+                ? host?._description ?? "not built yet\n"
+                : string.Concat(selected.Select(d => $"## {d.Name} ({d.SourcePath})\n\n```mermaid\n{d.Diagram ?? "flowchart LR\n  unknown[\"no diagram\"]\n"}```\n\n")),
+        };
         if (health.Enabled)
             endpoints.Add(await KsmlHttpEndpoints.StartAsync(health.Host, health.Port, health: true, metrics: shared, sources, loggers).ConfigureAwait(false));
         if (metrics.Enabled && !shared)
@@ -172,6 +179,7 @@ public sealed class KsmlHost : IAsyncDisposable
             host._storeQueries = stores;
             // Definitions with producers only consume nothing, and Streamiz refuses a topology without sources.
             var description = topology.Describe();
+            host._description = description.ToString();
             try
             {
                 RefuseDeadLettersToSources(options.ErrorHandling, description);

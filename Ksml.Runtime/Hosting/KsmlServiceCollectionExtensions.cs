@@ -61,7 +61,10 @@ public static class KsmlServiceCollectionExtensions
             () => service.Host?.IsReady ?? false,
             () => service.Host is not null,
             (path, page) => service.Host is { } host ? host.EndpointSources.State(path, page) : new KsmlStateAnswer(503, new System.Text.Json.Nodes.JsonObject { ["error"] = "the application is starting" }),
-            service.Host?.Options.ApplicationServer.StateToken));
+            service.Host?.Options.ApplicationServer.StateToken)
+        {
+            Topology = format => service.Host?.EndpointSources.Topology?.Invoke(format) ?? "the application is starting\n",
+        });
         return endpoints;
     }
 }

@@ -22,7 +22,11 @@ public sealed record KsmlEndpointSources(
     Func<bool> Started,
     Func<string, KsmlStatePage, KsmlStateAnswer> State,
     string? StateToken = null,
-    int PageSize = KsmlStatePage.DefaultSize);
+    int PageSize = KsmlStatePage.DefaultSize)
+{
+    /// <summary>What <c>/topology</c> answers: the definitions' diagrams, or (<c>streamiz</c>) Streamiz's own description with its node and internal topic names.</summary>
+    public Func<string?, string>? Topology { get; init; }
+}
 
 /// <summary>Which entries of a store one <c>/state/…/all</c> request reads: <c>?offset=</c> and <c>?limit=</c>.</summary>
 /// <param name="Offset">Entries skipped, in the store's order.</param>
@@ -144,6 +148,10 @@ public static class KsmlEndpointRoutes
             endpoints.MapGet("/startup", () => Results.StatusCode(sources.Started() ? 204 : 500));
             endpoints.MapGet("/ready", () => sources.Ready() ? Results.Text("ready\n") : Results.Text("not ready\n", statusCode: 503));
             endpoints.MapGet("/state/{**path}", (HttpContext context) => AnswerState(context, sources));
+            if (sources.Topology is { } topology)
+                endpoints.MapGet("/topology", (string? format) => format == "streamiz"
+                    ? Results.Text(topology(format), "text/plain; charset=utf-8")
+                    : Results.Text(topology(null), "text/markdown; charset=utf-8"));
         }
         if (metrics)
             endpoints.MapGet("/metrics", async (HttpContext context) =>

@@ -47,6 +47,11 @@ public sealed class OperationsTests
         Assert.That(metrics, Does.Contain("ksml_function_duration").And.Contain("function=\"unit_price\""));
         Assert.That((await http.GetAsync("nothing-here")).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
 
+        // The topology as written (Mermaid in Markdown, so it renders), and Streamiz's own with its internal names.
+        var topology = await http.GetStringAsync("topology");
+        Assert.That(topology, Does.StartWith("## integration (").And.Contain("```mermaid\nflowchart LR\n").And.Contain("topic_orders_in[(\"orders_in\")]"));
+        Assert.That(await http.GetStringAsync("topology?format=streamiz"), Does.Contain("Sub-topology"));
+
         // KSML's own series, as its runner serves them, for dashboards and alerts built on KSML.
         Assert.That(Series(metrics, "ksml_execution_time_count", "function_name=\"unit_price\",function_type=\"valueTransformer\",namespace=\"integration\""), Is.GreaterThanOrEqualTo(1), "metrics are the process's: other tests' calls count too");
         Assert.That(Series(metrics, "ksml_execution_time_max", "function_name=\"unit_price\""), Is.GreaterThan(0));

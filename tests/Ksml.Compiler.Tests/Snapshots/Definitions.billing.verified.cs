@@ -16,9 +16,38 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>billing</c> (billing.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_invoices[("invoices")]
+///   main_0_join["join · line 23"]
+///   topic_billing_rates[("billing_rates")]
+///   topic_invoices_out[("invoices_out")]
+///   topic_invoices --&gt; main_0_join
+///   topic_billing_rates -.-&gt; |table| main_0_join
+///   main_0_join --&gt; |to| topic_invoices_out
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class BillingKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_invoices[(""invoices"")]
+  main_0_join[""join · line 23""]
+  topic_billing_rates[(""billing_rates"")]
+  topic_invoices_out[(""invoices_out"")]
+  topic_invoices --> main_0_join
+  topic_billing_rates -.-> |table| main_0_join
+  main_0_join --> |to| topic_invoices_out
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "billing";
 

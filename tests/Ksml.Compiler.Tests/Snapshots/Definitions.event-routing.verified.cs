@@ -16,9 +16,34 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>event-routing</c> (event-routing.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   producer_notification_producer&gt;"producer notification_producer · line 70"]
+///   topic_user_notifications[("user_notifications")]
+///   route_notifications_forEach["forEach · line 78"]
+///   producer_notification_producer --&gt; topic_user_notifications
+///   topic_user_notifications --&gt; route_notifications_forEach
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class EventRoutingKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  producer_notification_producer>""producer notification_producer · line 70""]
+  topic_user_notifications[(""user_notifications"")]
+  route_notifications_forEach[""forEach · line 78""]
+  producer_notification_producer --> topic_user_notifications
+  topic_user_notifications --> route_notifications_forEach
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "event-routing";
 

@@ -16,9 +16,38 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>greetings</c> (greetings.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_names[("names")]
+///   greet_names_0_filter["filter · line 22"]
+///   greet_names_1_transformValue["transformValue · line 25"]
+///   topic_greetings[("greetings")]
+///   topic_names --&gt; greet_names_0_filter
+///   greet_names_0_filter --&gt; greet_names_1_transformValue
+///   greet_names_1_transformValue --&gt; |to| topic_greetings
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class GreetingsKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_names[(""names"")]
+  greet_names_0_filter[""filter · line 22""]
+  greet_names_1_transformValue[""transformValue · line 25""]
+  topic_greetings[(""greetings"")]
+  topic_names --> greet_names_0_filter
+  greet_names_0_filter --> greet_names_1_transformValue
+  greet_names_1_transformValue --> |to| topic_greetings
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "greetings";
 

@@ -16,9 +16,34 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>mongo-enrichment</c> (mongo-enrichment.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_product_events[("product_events")]
+///   enrich_from_mongo_0_transformValue["transformValue · line 45"]
+///   topic_enriched_product_events[("enriched_product_events")]
+///   topic_product_events --&gt; enrich_from_mongo_0_transformValue
+///   enrich_from_mongo_0_transformValue --&gt; |to| topic_enriched_product_events
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class MongoEnrichmentKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_product_events[(""product_events"")]
+  enrich_from_mongo_0_transformValue[""transformValue · line 45""]
+  topic_enriched_product_events[(""enriched_product_events"")]
+  topic_product_events --> enrich_from_mongo_0_transformValue
+  enrich_from_mongo_0_transformValue --> |to| topic_enriched_product_events
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "mongo-enrichment";
 

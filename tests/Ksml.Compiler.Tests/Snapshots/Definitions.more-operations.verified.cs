@@ -16,9 +16,308 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>more-operations</c> (more-operations.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_fk_orders[("fk_orders")]
+///   orders_with_customer_0_join["join · line 159"]
+///   topic_fk_customers[("fk_customers")]
+///   orders_with_customer_0_subscription{{"subscription topic"}}
+///   orders_with_customer_0_response{{"response topic"}}
+///   orders_with_customer_1_toStream["toStream · line 167"]
+///   topic_fk_joined[("fk_joined")]
+///   orders_left_customer_0_leftJoin["leftJoin · line 173"]
+///   orders_left_customer_0_subscription{{"subscription topic"}}
+///   orders_left_customer_0_response{{"response topic"}}
+///   orders_left_customer_1_toStream["toStream · line 181"]
+///   topic_fk_left_joined[("fk_left_joined")]
+///   topic_numbers_as_text[("numbers_as_text")]
+///   convert_0_convertValue["convertValue · line 187"]
+///   topic_numbers_as_string[("numbers_as_string")]
+///   topic_rows_in[("rows_in")]
+///   rows_as_csv_0_convertValue["convertValue · line 196"]
+///   topic_rows_as_csv[("rows_as_csv")]
+///   topic_words_for_counting[("words_for_counting")]
+///   count_per_minute_as_json_0_groupByKey["groupByKey · line 205"]
+///   count_per_minute_as_json_1_windowByTime["windowByTime · line 206"]
+///   count_per_minute_as_json_2_count["count · line 209"]
+///   count_per_minute_as_json_3_toStream["toStream · line 210"]
+///   topic_windowed_counts_as_json[("windowed_counts_as_json")]
+///   count_as_text_0_groupByKey["groupByKey · line 216"]
+///   count_as_text_1_count["count · line 217"]
+///   count_as_text_2_toStream["toStream · line 218"]
+///   count_as_text_3_convertValue["convertValue · line 219"]
+///   topic_word_counts_as_text[("word_counts_as_text")]
+///   topic_counts_as_text[("counts_as_text")]
+///   text_as_long_0_convertValue["convertValue · line 226"]
+///   topic_counts_as_long[("counts_as_long")]
+///   topic_left_side[("left_side")]
+///   outer_0_outerJoin["outerJoin · line 233"]
+///   topic_right_side[("right_side")]
+///   store_outer_left_store[/"store outer_left_store"/]
+///   store_outer_right_store[/"store outer_right_store"/]
+///   topic_outer_joined[("outer_joined")]
+///   left_0_leftJoin["leftJoin · line 255"]
+///   store_left_left_store[/"store left_left_store"/]
+///   store_left_right_store[/"store left_right_store"/]
+///   topic_left_joined[("left_joined")]
+///   topic_members_in[("members_in")]
+///   team_tables_0_toTable["toTable · line 277"]
+///   team_tables_as["as · line 278"]
+///   count_team_0_groupBy["groupBy · line 283"]
+///   count_team_0_repartition{{"repartition topic"}}
+///   count_team_1_count["count · line 285"]
+///   count_team_2_toStream["toStream · line 286"]
+///   topic_team_sizes[("team_sizes")]
+///   sum_team_0_groupBy["groupBy · line 292"]
+///   sum_team_0_repartition{{"repartition topic"}}
+///   sum_team_1_aggregate["aggregate · line 294"]
+///   store_team_points_store[/"store team_points_store"/]
+///   sum_team_2_toStream["toStream · line 301"]
+///   topic_team_points[("team_points")]
+///   topic_windowed_sums_in[("windowed_sums_in")]
+///   windowed_sum_0_groupByKey["groupByKey · line 307"]
+///   windowed_sum_1_windowByTime["windowByTime · line 308"]
+///   windowed_sum_2_reduce["reduce · line 311"]
+///   windowed_sum_3_toStream["toStream · line 313"]
+///   topic_windowed_sums[("windowed_sums")]
+///   topic_limited_in[("limited_in")]
+///   limited_0_toTable["toTable · line 323"]
+///   limited_1_suppress["suppress · line 324"]
+///   limited_2_toStream["toStream · line 327"]
+///   topic_limited_out[("limited_out")]
+///   topic_table_a[("table_a")]
+///   tables_outer_0_outerJoin["outerJoin · line 333"]
+///   topic_table_b[("table_b")]
+///   tables_outer_1_toStream["toStream · line 336"]
+///   topic_both_tables[("both_tables")]
+///   topic_repartition_in[("repartition_in")]
+///   through_repartition_0_repartition["repartition · line 342"]
+///   topic_repartition_out[("repartition_out")]
+///   topic_fk_orders --&gt; orders_with_customer_0_join
+///   topic_fk_customers -.-&gt; |table| orders_with_customer_0_join
+///   orders_with_customer_0_join -.-&gt; orders_with_customer_0_subscription
+///   orders_with_customer_0_join -.-&gt; orders_with_customer_0_response
+///   orders_with_customer_0_join --&gt; orders_with_customer_1_toStream
+///   orders_with_customer_1_toStream --&gt; |to| topic_fk_joined
+///   topic_fk_orders --&gt; orders_left_customer_0_leftJoin
+///   topic_fk_customers -.-&gt; |table| orders_left_customer_0_leftJoin
+///   orders_left_customer_0_leftJoin -.-&gt; orders_left_customer_0_subscription
+///   orders_left_customer_0_leftJoin -.-&gt; orders_left_customer_0_response
+///   orders_left_customer_0_leftJoin --&gt; orders_left_customer_1_toStream
+///   orders_left_customer_1_toStream --&gt; |to| topic_fk_left_joined
+///   topic_numbers_as_text --&gt; convert_0_convertValue
+///   convert_0_convertValue --&gt; |to| topic_numbers_as_string
+///   topic_rows_in --&gt; rows_as_csv_0_convertValue
+///   rows_as_csv_0_convertValue --&gt; |to| topic_rows_as_csv
+///   topic_words_for_counting --&gt; count_per_minute_as_json_0_groupByKey
+///   count_per_minute_as_json_0_groupByKey --&gt; count_per_minute_as_json_1_windowByTime
+///   count_per_minute_as_json_1_windowByTime --&gt; count_per_minute_as_json_2_count
+///   count_per_minute_as_json_2_count --&gt; count_per_minute_as_json_3_toStream
+///   count_per_minute_as_json_3_toStream --&gt; |to| topic_windowed_counts_as_json
+///   topic_words_for_counting --&gt; count_as_text_0_groupByKey
+///   count_as_text_0_groupByKey --&gt; count_as_text_1_count
+///   count_as_text_1_count --&gt; count_as_text_2_toStream
+///   count_as_text_2_toStream --&gt; count_as_text_3_convertValue
+///   count_as_text_3_convertValue --&gt; |to| topic_word_counts_as_text
+///   topic_counts_as_text --&gt; text_as_long_0_convertValue
+///   text_as_long_0_convertValue --&gt; |to| topic_counts_as_long
+///   topic_left_side --&gt; outer_0_outerJoin
+///   topic_right_side -.-&gt; |stream| outer_0_outerJoin
+///   outer_0_outerJoin -.-&gt; store_outer_left_store
+///   outer_0_outerJoin -.-&gt; store_outer_right_store
+///   outer_0_outerJoin --&gt; |to| topic_outer_joined
+///   topic_left_side --&gt; left_0_leftJoin
+///   topic_right_side -.-&gt; |stream| left_0_leftJoin
+///   left_0_leftJoin -.-&gt; store_left_left_store
+///   left_0_leftJoin -.-&gt; store_left_right_store
+///   left_0_leftJoin --&gt; |to| topic_left_joined
+///   topic_members_in --&gt; team_tables_0_toTable
+///   team_tables_0_toTable --&gt; team_tables_as
+///   team_tables_0_toTable --&gt; count_team_0_groupBy
+///   count_team_0_groupBy -.-&gt; count_team_0_repartition
+///   count_team_0_groupBy --&gt; count_team_1_count
+///   count_team_1_count --&gt; count_team_2_toStream
+///   count_team_2_toStream --&gt; |to| topic_team_sizes
+///   team_tables_0_toTable --&gt; sum_team_0_groupBy
+///   sum_team_0_groupBy -.-&gt; sum_team_0_repartition
+///   sum_team_0_groupBy --&gt; sum_team_1_aggregate
+///   sum_team_1_aggregate -.-&gt; store_team_points_store
+///   sum_team_1_aggregate --&gt; sum_team_2_toStream
+///   sum_team_2_toStream --&gt; |to| topic_team_points
+///   topic_windowed_sums_in --&gt; windowed_sum_0_groupByKey
+///   windowed_sum_0_groupByKey --&gt; windowed_sum_1_windowByTime
+///   windowed_sum_1_windowByTime --&gt; windowed_sum_2_reduce
+///   windowed_sum_2_reduce --&gt; windowed_sum_3_toStream
+///   windowed_sum_3_toStream --&gt; |to| topic_windowed_sums
+///   topic_limited_in --&gt; limited_0_toTable
+///   limited_0_toTable --&gt; limited_1_suppress
+///   limited_1_suppress --&gt; limited_2_toStream
+///   limited_2_toStream --&gt; |to| topic_limited_out
+///   topic_table_a --&gt; tables_outer_0_outerJoin
+///   topic_table_b -.-&gt; |table| tables_outer_0_outerJoin
+///   tables_outer_0_outerJoin --&gt; tables_outer_1_toStream
+///   tables_outer_1_toStream --&gt; |to| topic_both_tables
+///   topic_repartition_in --&gt; through_repartition_0_repartition
+///   through_repartition_0_repartition -.-&gt; through_repartition_0_repartition
+///   through_repartition_0_repartition --&gt; |to| topic_repartition_out
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class MoreOperationsKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_fk_orders[(""fk_orders"")]
+  orders_with_customer_0_join[""join · line 159""]
+  topic_fk_customers[(""fk_customers"")]
+  orders_with_customer_0_subscription{{""subscription topic""}}
+  orders_with_customer_0_response{{""response topic""}}
+  orders_with_customer_1_toStream[""toStream · line 167""]
+  topic_fk_joined[(""fk_joined"")]
+  orders_left_customer_0_leftJoin[""leftJoin · line 173""]
+  orders_left_customer_0_subscription{{""subscription topic""}}
+  orders_left_customer_0_response{{""response topic""}}
+  orders_left_customer_1_toStream[""toStream · line 181""]
+  topic_fk_left_joined[(""fk_left_joined"")]
+  topic_numbers_as_text[(""numbers_as_text"")]
+  convert_0_convertValue[""convertValue · line 187""]
+  topic_numbers_as_string[(""numbers_as_string"")]
+  topic_rows_in[(""rows_in"")]
+  rows_as_csv_0_convertValue[""convertValue · line 196""]
+  topic_rows_as_csv[(""rows_as_csv"")]
+  topic_words_for_counting[(""words_for_counting"")]
+  count_per_minute_as_json_0_groupByKey[""groupByKey · line 205""]
+  count_per_minute_as_json_1_windowByTime[""windowByTime · line 206""]
+  count_per_minute_as_json_2_count[""count · line 209""]
+  count_per_minute_as_json_3_toStream[""toStream · line 210""]
+  topic_windowed_counts_as_json[(""windowed_counts_as_json"")]
+  count_as_text_0_groupByKey[""groupByKey · line 216""]
+  count_as_text_1_count[""count · line 217""]
+  count_as_text_2_toStream[""toStream · line 218""]
+  count_as_text_3_convertValue[""convertValue · line 219""]
+  topic_word_counts_as_text[(""word_counts_as_text"")]
+  topic_counts_as_text[(""counts_as_text"")]
+  text_as_long_0_convertValue[""convertValue · line 226""]
+  topic_counts_as_long[(""counts_as_long"")]
+  topic_left_side[(""left_side"")]
+  outer_0_outerJoin[""outerJoin · line 233""]
+  topic_right_side[(""right_side"")]
+  store_outer_left_store[/""store outer_left_store""/]
+  store_outer_right_store[/""store outer_right_store""/]
+  topic_outer_joined[(""outer_joined"")]
+  left_0_leftJoin[""leftJoin · line 255""]
+  store_left_left_store[/""store left_left_store""/]
+  store_left_right_store[/""store left_right_store""/]
+  topic_left_joined[(""left_joined"")]
+  topic_members_in[(""members_in"")]
+  team_tables_0_toTable[""toTable · line 277""]
+  team_tables_as[""as · line 278""]
+  count_team_0_groupBy[""groupBy · line 283""]
+  count_team_0_repartition{{""repartition topic""}}
+  count_team_1_count[""count · line 285""]
+  count_team_2_toStream[""toStream · line 286""]
+  topic_team_sizes[(""team_sizes"")]
+  sum_team_0_groupBy[""groupBy · line 292""]
+  sum_team_0_repartition{{""repartition topic""}}
+  sum_team_1_aggregate[""aggregate · line 294""]
+  store_team_points_store[/""store team_points_store""/]
+  sum_team_2_toStream[""toStream · line 301""]
+  topic_team_points[(""team_points"")]
+  topic_windowed_sums_in[(""windowed_sums_in"")]
+  windowed_sum_0_groupByKey[""groupByKey · line 307""]
+  windowed_sum_1_windowByTime[""windowByTime · line 308""]
+  windowed_sum_2_reduce[""reduce · line 311""]
+  windowed_sum_3_toStream[""toStream · line 313""]
+  topic_windowed_sums[(""windowed_sums"")]
+  topic_limited_in[(""limited_in"")]
+  limited_0_toTable[""toTable · line 323""]
+  limited_1_suppress[""suppress · line 324""]
+  limited_2_toStream[""toStream · line 327""]
+  topic_limited_out[(""limited_out"")]
+  topic_table_a[(""table_a"")]
+  tables_outer_0_outerJoin[""outerJoin · line 333""]
+  topic_table_b[(""table_b"")]
+  tables_outer_1_toStream[""toStream · line 336""]
+  topic_both_tables[(""both_tables"")]
+  topic_repartition_in[(""repartition_in"")]
+  through_repartition_0_repartition[""repartition · line 342""]
+  topic_repartition_out[(""repartition_out"")]
+  topic_fk_orders --> orders_with_customer_0_join
+  topic_fk_customers -.-> |table| orders_with_customer_0_join
+  orders_with_customer_0_join -.-> orders_with_customer_0_subscription
+  orders_with_customer_0_join -.-> orders_with_customer_0_response
+  orders_with_customer_0_join --> orders_with_customer_1_toStream
+  orders_with_customer_1_toStream --> |to| topic_fk_joined
+  topic_fk_orders --> orders_left_customer_0_leftJoin
+  topic_fk_customers -.-> |table| orders_left_customer_0_leftJoin
+  orders_left_customer_0_leftJoin -.-> orders_left_customer_0_subscription
+  orders_left_customer_0_leftJoin -.-> orders_left_customer_0_response
+  orders_left_customer_0_leftJoin --> orders_left_customer_1_toStream
+  orders_left_customer_1_toStream --> |to| topic_fk_left_joined
+  topic_numbers_as_text --> convert_0_convertValue
+  convert_0_convertValue --> |to| topic_numbers_as_string
+  topic_rows_in --> rows_as_csv_0_convertValue
+  rows_as_csv_0_convertValue --> |to| topic_rows_as_csv
+  topic_words_for_counting --> count_per_minute_as_json_0_groupByKey
+  count_per_minute_as_json_0_groupByKey --> count_per_minute_as_json_1_windowByTime
+  count_per_minute_as_json_1_windowByTime --> count_per_minute_as_json_2_count
+  count_per_minute_as_json_2_count --> count_per_minute_as_json_3_toStream
+  count_per_minute_as_json_3_toStream --> |to| topic_windowed_counts_as_json
+  topic_words_for_counting --> count_as_text_0_groupByKey
+  count_as_text_0_groupByKey --> count_as_text_1_count
+  count_as_text_1_count --> count_as_text_2_toStream
+  count_as_text_2_toStream --> count_as_text_3_convertValue
+  count_as_text_3_convertValue --> |to| topic_word_counts_as_text
+  topic_counts_as_text --> text_as_long_0_convertValue
+  text_as_long_0_convertValue --> |to| topic_counts_as_long
+  topic_left_side --> outer_0_outerJoin
+  topic_right_side -.-> |stream| outer_0_outerJoin
+  outer_0_outerJoin -.-> store_outer_left_store
+  outer_0_outerJoin -.-> store_outer_right_store
+  outer_0_outerJoin --> |to| topic_outer_joined
+  topic_left_side --> left_0_leftJoin
+  topic_right_side -.-> |stream| left_0_leftJoin
+  left_0_leftJoin -.-> store_left_left_store
+  left_0_leftJoin -.-> store_left_right_store
+  left_0_leftJoin --> |to| topic_left_joined
+  topic_members_in --> team_tables_0_toTable
+  team_tables_0_toTable --> team_tables_as
+  team_tables_0_toTable --> count_team_0_groupBy
+  count_team_0_groupBy -.-> count_team_0_repartition
+  count_team_0_groupBy --> count_team_1_count
+  count_team_1_count --> count_team_2_toStream
+  count_team_2_toStream --> |to| topic_team_sizes
+  team_tables_0_toTable --> sum_team_0_groupBy
+  sum_team_0_groupBy -.-> sum_team_0_repartition
+  sum_team_0_groupBy --> sum_team_1_aggregate
+  sum_team_1_aggregate -.-> store_team_points_store
+  sum_team_1_aggregate --> sum_team_2_toStream
+  sum_team_2_toStream --> |to| topic_team_points
+  topic_windowed_sums_in --> windowed_sum_0_groupByKey
+  windowed_sum_0_groupByKey --> windowed_sum_1_windowByTime
+  windowed_sum_1_windowByTime --> windowed_sum_2_reduce
+  windowed_sum_2_reduce --> windowed_sum_3_toStream
+  windowed_sum_3_toStream --> |to| topic_windowed_sums
+  topic_limited_in --> limited_0_toTable
+  limited_0_toTable --> limited_1_suppress
+  limited_1_suppress --> limited_2_toStream
+  limited_2_toStream --> |to| topic_limited_out
+  topic_table_a --> tables_outer_0_outerJoin
+  topic_table_b -.-> |table| tables_outer_0_outerJoin
+  tables_outer_0_outerJoin --> tables_outer_1_toStream
+  tables_outer_1_toStream --> |to| topic_both_tables
+  topic_repartition_in --> through_repartition_0_repartition
+  through_repartition_0_repartition -.-> through_repartition_0_repartition
+  through_repartition_0_repartition --> |to| topic_repartition_out
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "more-operations";
 

@@ -16,9 +16,46 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>order-persistence</c> (order-persistence.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   producer_order_producer&gt;"producer order_producer · line 121"]
+///   topic_orders_to_persist[("orders_to_persist")]
+///   persist_0_transformValue["transformValue · line 130"]
+///   persist_1_peek["peek · line 132"]
+///   topic_persisted_orders[("persisted_orders")]
+///   archive_forEach["forEach · line 138"]
+///   producer_order_producer --&gt; topic_orders_to_persist
+///   topic_orders_to_persist --&gt; persist_0_transformValue
+///   persist_0_transformValue --&gt; persist_1_peek
+///   persist_1_peek --&gt; |to| topic_persisted_orders
+///   topic_persisted_orders --&gt; archive_forEach
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class OrderPersistenceKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  producer_order_producer>""producer order_producer · line 121""]
+  topic_orders_to_persist[(""orders_to_persist"")]
+  persist_0_transformValue[""transformValue · line 130""]
+  persist_1_peek[""peek · line 132""]
+  topic_persisted_orders[(""persisted_orders"")]
+  archive_forEach[""forEach · line 138""]
+  producer_order_producer --> topic_orders_to_persist
+  topic_orders_to_persist --> persist_0_transformValue
+  persist_0_transformValue --> persist_1_peek
+  persist_1_peek --> |to| topic_persisted_orders
+  topic_persisted_orders --> archive_forEach
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "order-persistence";
 

@@ -16,9 +16,112 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>order-processing</c> (order-processing.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   producer_reference_loader&gt;"producer reference_loader · line 312"]
+///   topic_reference_data_trigger[("reference_data_trigger")]
+///   producer_order_producer&gt;"producer order_producer · line 315"]
+///   topic_ecommerce_orders[("ecommerce_orders")]
+///   load_reference_data_0_transformValue["mapValues · line 325"]
+///   store_product_reference_store[/"store product_reference_store"/]
+///   topic_reference_data_loaded[("reference_data_loaded")]
+///   process_orders_0_transformKeyValue["transformKeyValue · line 331"]
+///   store_order_status_store[/"store order_status_store"/]
+///   topic_validated_orders[("validated_orders")]
+///   request_payments_0_transformKeyValueToKeyValueList["transformKeyValueToKeyValueList · line 337"]
+///   store_payment_request_store[/"store payment_request_store"/]
+///   topic_payment_requests[("payment_requests")]
+///   topic_payment_responses[("payment_responses")]
+///   handle_payments_0_transformKeyValueToKeyValueList["transformKeyValueToKeyValueList · line 343"]
+///   topic_order_status_updates[("order_status_updates")]
+///   request_inventory_0_transformKeyValueToKeyValueList["transformKeyValueToKeyValueList · line 349"]
+///   topic_inventory_requests[("inventory_requests")]
+///   topic_inventory_responses[("inventory_responses")]
+///   handle_inventory_0_transformKeyValueToKeyValueList["transformKeyValueToKeyValueList · line 355"]
+///   send_notifications_forEach["forEach · line 361"]
+///   producer_reference_loader --&gt; topic_reference_data_trigger
+///   producer_order_producer --&gt; topic_ecommerce_orders
+///   topic_reference_data_trigger --&gt; load_reference_data_0_transformValue
+///   load_reference_data_0_transformValue -.-&gt; store_product_reference_store
+///   load_reference_data_0_transformValue --&gt; |to| topic_reference_data_loaded
+///   topic_ecommerce_orders --&gt; process_orders_0_transformKeyValue
+///   process_orders_0_transformKeyValue -.-&gt; store_product_reference_store
+///   process_orders_0_transformKeyValue -.-&gt; store_order_status_store
+///   process_orders_0_transformKeyValue --&gt; |to| topic_validated_orders
+///   topic_validated_orders --&gt; request_payments_0_transformKeyValueToKeyValueList
+///   request_payments_0_transformKeyValueToKeyValueList -.-&gt; store_payment_request_store
+///   request_payments_0_transformKeyValueToKeyValueList -.-&gt; store_order_status_store
+///   request_payments_0_transformKeyValueToKeyValueList --&gt; |to| topic_payment_requests
+///   topic_payment_responses --&gt; handle_payments_0_transformKeyValueToKeyValueList
+///   handle_payments_0_transformKeyValueToKeyValueList -.-&gt; store_order_status_store
+///   handle_payments_0_transformKeyValueToKeyValueList --&gt; |to| topic_order_status_updates
+///   topic_order_status_updates --&gt; request_inventory_0_transformKeyValueToKeyValueList
+///   request_inventory_0_transformKeyValueToKeyValueList -.-&gt; store_order_status_store
+///   request_inventory_0_transformKeyValueToKeyValueList --&gt; |to| topic_inventory_requests
+///   topic_inventory_responses --&gt; handle_inventory_0_transformKeyValueToKeyValueList
+///   handle_inventory_0_transformKeyValueToKeyValueList -.-&gt; store_order_status_store
+///   handle_inventory_0_transformKeyValueToKeyValueList --&gt; |to| topic_order_status_updates
+///   topic_order_status_updates --&gt; send_notifications_forEach
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class OrderProcessingKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  producer_reference_loader>""producer reference_loader · line 312""]
+  topic_reference_data_trigger[(""reference_data_trigger"")]
+  producer_order_producer>""producer order_producer · line 315""]
+  topic_ecommerce_orders[(""ecommerce_orders"")]
+  load_reference_data_0_transformValue[""mapValues · line 325""]
+  store_product_reference_store[/""store product_reference_store""/]
+  topic_reference_data_loaded[(""reference_data_loaded"")]
+  process_orders_0_transformKeyValue[""transformKeyValue · line 331""]
+  store_order_status_store[/""store order_status_store""/]
+  topic_validated_orders[(""validated_orders"")]
+  request_payments_0_transformKeyValueToKeyValueList[""transformKeyValueToKeyValueList · line 337""]
+  store_payment_request_store[/""store payment_request_store""/]
+  topic_payment_requests[(""payment_requests"")]
+  topic_payment_responses[(""payment_responses"")]
+  handle_payments_0_transformKeyValueToKeyValueList[""transformKeyValueToKeyValueList · line 343""]
+  topic_order_status_updates[(""order_status_updates"")]
+  request_inventory_0_transformKeyValueToKeyValueList[""transformKeyValueToKeyValueList · line 349""]
+  topic_inventory_requests[(""inventory_requests"")]
+  topic_inventory_responses[(""inventory_responses"")]
+  handle_inventory_0_transformKeyValueToKeyValueList[""transformKeyValueToKeyValueList · line 355""]
+  send_notifications_forEach[""forEach · line 361""]
+  producer_reference_loader --> topic_reference_data_trigger
+  producer_order_producer --> topic_ecommerce_orders
+  topic_reference_data_trigger --> load_reference_data_0_transformValue
+  load_reference_data_0_transformValue -.-> store_product_reference_store
+  load_reference_data_0_transformValue --> |to| topic_reference_data_loaded
+  topic_ecommerce_orders --> process_orders_0_transformKeyValue
+  process_orders_0_transformKeyValue -.-> store_product_reference_store
+  process_orders_0_transformKeyValue -.-> store_order_status_store
+  process_orders_0_transformKeyValue --> |to| topic_validated_orders
+  topic_validated_orders --> request_payments_0_transformKeyValueToKeyValueList
+  request_payments_0_transformKeyValueToKeyValueList -.-> store_payment_request_store
+  request_payments_0_transformKeyValueToKeyValueList -.-> store_order_status_store
+  request_payments_0_transformKeyValueToKeyValueList --> |to| topic_payment_requests
+  topic_payment_responses --> handle_payments_0_transformKeyValueToKeyValueList
+  handle_payments_0_transformKeyValueToKeyValueList -.-> store_order_status_store
+  handle_payments_0_transformKeyValueToKeyValueList --> |to| topic_order_status_updates
+  topic_order_status_updates --> request_inventory_0_transformKeyValueToKeyValueList
+  request_inventory_0_transformKeyValueToKeyValueList -.-> store_order_status_store
+  request_inventory_0_transformKeyValueToKeyValueList --> |to| topic_inventory_requests
+  topic_inventory_responses --> handle_inventory_0_transformKeyValueToKeyValueList
+  handle_inventory_0_transformKeyValueToKeyValueList -.-> store_order_status_store
+  handle_inventory_0_transformKeyValueToKeyValueList --> |to| topic_order_status_updates
+  topic_order_status_updates --> send_notifications_forEach
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "order-processing";
 

@@ -16,9 +16,34 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>payment-service</c> (payment-service.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_payment_requests[("payment_requests")]
+///   answer_payments_0_transformValue["transformValue · line 27"]
+///   topic_payment_responses[("payment_responses")]
+///   topic_payment_requests --&gt; answer_payments_0_transformValue
+///   answer_payments_0_transformValue --&gt; |to| topic_payment_responses
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class PaymentServiceKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_payment_requests[(""payment_requests"")]
+  answer_payments_0_transformValue[""transformValue · line 27""]
+  topic_payment_responses[(""payment_responses"")]
+  topic_payment_requests --> answer_payments_0_transformValue
+  answer_payments_0_transformValue --> |to| topic_payment_responses
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "payment-service";
 

@@ -16,9 +16,102 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>payments</c> (payments.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   producer_sweeper&gt;"producer sweeper · line 125"]
+///   topic_payment_sweeps[("payment_sweeps")]
+///   producer_order_producer&gt;"producer order_producer · line 129"]
+///   topic_payment_orders[("payment_orders")]
+///   request_payments_0_transformKeyValue["transformKeyValue · line 138"]
+///   topic_payment_requests[("payment_requests")]
+///   track_requests_0_transformKeyValueToKeyValueList["transformKeyValueToKeyValueList · line 145"]
+///   store_pending_payments[/"store pending_payments"/]
+///   topic_payment_outcomes[("payment_outcomes")]
+///   topic_payment_responses[("payment_responses")]
+///   handle_responses_0_transformKeyValueToKeyValueList["transformKeyValueToKeyValueList · line 152"]
+///   route_outcomes_branch["branch · line 158"]
+///   route_outcomes_branch_0["if route_outcomes_branch1_if"]
+///   topic_payments_completed[("payments_completed")]
+///   route_outcomes_branch_1["otherwise"]
+///   topic_payment_dead_letters[("payment_dead_letters")]
+///   expire_requests_0_transformKeyValueToKeyValueList["transformKeyValueToKeyValueList · line 167"]
+///   show_completed_forEach["forEach · line 173"]
+///   show_dead_letters_forEach["forEach · line 179"]
+///   producer_sweeper --&gt; topic_payment_sweeps
+///   producer_order_producer --&gt; topic_payment_orders
+///   topic_payment_orders --&gt; request_payments_0_transformKeyValue
+///   request_payments_0_transformKeyValue --&gt; |to| topic_payment_requests
+///   topic_payment_requests --&gt; track_requests_0_transformKeyValueToKeyValueList
+///   track_requests_0_transformKeyValueToKeyValueList -.-&gt; store_pending_payments
+///   track_requests_0_transformKeyValueToKeyValueList --&gt; |to| topic_payment_outcomes
+///   topic_payment_responses --&gt; handle_responses_0_transformKeyValueToKeyValueList
+///   handle_responses_0_transformKeyValueToKeyValueList -.-&gt; store_pending_payments
+///   handle_responses_0_transformKeyValueToKeyValueList --&gt; |to| topic_payment_outcomes
+///   topic_payment_outcomes --&gt; route_outcomes_branch
+///   route_outcomes_branch --&gt; route_outcomes_branch_0
+///   route_outcomes_branch_0 --&gt; |to| topic_payments_completed
+///   route_outcomes_branch --&gt; route_outcomes_branch_1
+///   route_outcomes_branch_1 --&gt; |to| topic_payment_dead_letters
+///   topic_payment_sweeps --&gt; expire_requests_0_transformKeyValueToKeyValueList
+///   expire_requests_0_transformKeyValueToKeyValueList -.-&gt; store_pending_payments
+///   expire_requests_0_transformKeyValueToKeyValueList --&gt; |to| topic_payment_dead_letters
+///   topic_payments_completed --&gt; show_completed_forEach
+///   topic_payment_dead_letters --&gt; show_dead_letters_forEach
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class PaymentsKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  producer_sweeper>""producer sweeper · line 125""]
+  topic_payment_sweeps[(""payment_sweeps"")]
+  producer_order_producer>""producer order_producer · line 129""]
+  topic_payment_orders[(""payment_orders"")]
+  request_payments_0_transformKeyValue[""transformKeyValue · line 138""]
+  topic_payment_requests[(""payment_requests"")]
+  track_requests_0_transformKeyValueToKeyValueList[""transformKeyValueToKeyValueList · line 145""]
+  store_pending_payments[/""store pending_payments""/]
+  topic_payment_outcomes[(""payment_outcomes"")]
+  topic_payment_responses[(""payment_responses"")]
+  handle_responses_0_transformKeyValueToKeyValueList[""transformKeyValueToKeyValueList · line 152""]
+  route_outcomes_branch[""branch · line 158""]
+  route_outcomes_branch_0[""if route_outcomes_branch1_if""]
+  topic_payments_completed[(""payments_completed"")]
+  route_outcomes_branch_1[""otherwise""]
+  topic_payment_dead_letters[(""payment_dead_letters"")]
+  expire_requests_0_transformKeyValueToKeyValueList[""transformKeyValueToKeyValueList · line 167""]
+  show_completed_forEach[""forEach · line 173""]
+  show_dead_letters_forEach[""forEach · line 179""]
+  producer_sweeper --> topic_payment_sweeps
+  producer_order_producer --> topic_payment_orders
+  topic_payment_orders --> request_payments_0_transformKeyValue
+  request_payments_0_transformKeyValue --> |to| topic_payment_requests
+  topic_payment_requests --> track_requests_0_transformKeyValueToKeyValueList
+  track_requests_0_transformKeyValueToKeyValueList -.-> store_pending_payments
+  track_requests_0_transformKeyValueToKeyValueList --> |to| topic_payment_outcomes
+  topic_payment_responses --> handle_responses_0_transformKeyValueToKeyValueList
+  handle_responses_0_transformKeyValueToKeyValueList -.-> store_pending_payments
+  handle_responses_0_transformKeyValueToKeyValueList --> |to| topic_payment_outcomes
+  topic_payment_outcomes --> route_outcomes_branch
+  route_outcomes_branch --> route_outcomes_branch_0
+  route_outcomes_branch_0 --> |to| topic_payments_completed
+  route_outcomes_branch --> route_outcomes_branch_1
+  route_outcomes_branch_1 --> |to| topic_payment_dead_letters
+  topic_payment_sweeps --> expire_requests_0_transformKeyValueToKeyValueList
+  expire_requests_0_transformKeyValueToKeyValueList -.-> store_pending_payments
+  expire_requests_0_transformKeyValueToKeyValueList --> |to| topic_payment_dead_letters
+  topic_payments_completed --> show_completed_forEach
+  topic_payment_dead_letters --> show_dead_letters_forEach
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "payments";
 

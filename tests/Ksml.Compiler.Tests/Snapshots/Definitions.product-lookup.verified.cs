@@ -16,9 +16,56 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>product-lookup</c> (product-lookup.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   producer_catalog_refresher&gt;"producer catalog_refresher · line 116"]
+///   topic_catalog_refresh[("catalog_refresh")]
+///   producer_order_producer&gt;"producer order_producer · line 120"]
+///   topic_product_orders[("product_orders")]
+///   refresh_catalog_forEach["forEach · line 128"]
+///   enrich_orders_0_transformValue["transformValue · line 133"]
+///   store_product_catalog[/"store product_catalog"/]
+///   topic_enriched_product_orders[("enriched_product_orders")]
+///   show_forEach["forEach · line 139"]
+///   producer_catalog_refresher --&gt; topic_catalog_refresh
+///   producer_order_producer --&gt; topic_product_orders
+///   topic_catalog_refresh --&gt; refresh_catalog_forEach
+///   topic_product_orders --&gt; enrich_orders_0_transformValue
+///   enrich_orders_0_transformValue -.-&gt; store_product_catalog
+///   enrich_orders_0_transformValue --&gt; |to| topic_enriched_product_orders
+///   topic_enriched_product_orders --&gt; show_forEach
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class ProductLookupKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  producer_catalog_refresher>""producer catalog_refresher · line 116""]
+  topic_catalog_refresh[(""catalog_refresh"")]
+  producer_order_producer>""producer order_producer · line 120""]
+  topic_product_orders[(""product_orders"")]
+  refresh_catalog_forEach[""forEach · line 128""]
+  enrich_orders_0_transformValue[""transformValue · line 133""]
+  store_product_catalog[/""store product_catalog""/]
+  topic_enriched_product_orders[(""enriched_product_orders"")]
+  show_forEach[""forEach · line 139""]
+  producer_catalog_refresher --> topic_catalog_refresh
+  producer_order_producer --> topic_product_orders
+  topic_catalog_refresh --> refresh_catalog_forEach
+  topic_product_orders --> enrich_orders_0_transformValue
+  enrich_orders_0_transformValue -.-> store_product_catalog
+  enrich_orders_0_transformValue --> |to| topic_enriched_product_orders
+  topic_enriched_product_orders --> show_forEach
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "product-lookup";
 

@@ -16,9 +16,42 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>rest-enrichment</c> (rest-enrichment.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   producer_event_producer&gt;"producer event_producer · line 81"]
+///   topic_user_events[("user_events")]
+///   enrich_0_transformValue["transformValue · line 90"]
+///   topic_enriched_events[("enriched_events")]
+///   show_forEach["forEach · line 96"]
+///   producer_event_producer --&gt; topic_user_events
+///   topic_user_events --&gt; enrich_0_transformValue
+///   enrich_0_transformValue --&gt; |to| topic_enriched_events
+///   topic_enriched_events --&gt; show_forEach
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class RestEnrichmentKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  producer_event_producer>""producer event_producer · line 81""]
+  topic_user_events[(""user_events"")]
+  enrich_0_transformValue[""transformValue · line 90""]
+  topic_enriched_events[(""enriched_events"")]
+  show_forEach[""forEach · line 96""]
+  producer_event_producer --> topic_user_events
+  topic_user_events --> enrich_0_transformValue
+  enrich_0_transformValue --> |to| topic_enriched_events
+  topic_enriched_events --> show_forEach
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "rest-enrichment";
 

@@ -16,9 +16,44 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>services</c> (services.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_payment_requests[("payment_requests")]
+///   payment_service_0_transformValue["transformValue · line 52"]
+///   topic_payment_responses[("payment_responses")]
+///   topic_inventory_requests[("inventory_requests")]
+///   inventory_service_0_transformValue["transformValue · line 59"]
+///   topic_inventory_responses[("inventory_responses")]
+///   topic_payment_requests --&gt; payment_service_0_transformValue
+///   payment_service_0_transformValue --&gt; |to| topic_payment_responses
+///   topic_inventory_requests --&gt; inventory_service_0_transformValue
+///   inventory_service_0_transformValue --&gt; |to| topic_inventory_responses
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class ServicesKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_payment_requests[(""payment_requests"")]
+  payment_service_0_transformValue[""transformValue · line 52""]
+  topic_payment_responses[(""payment_responses"")]
+  topic_inventory_requests[(""inventory_requests"")]
+  inventory_service_0_transformValue[""transformValue · line 59""]
+  topic_inventory_responses[(""inventory_responses"")]
+  topic_payment_requests --> payment_service_0_transformValue
+  payment_service_0_transformValue --> |to| topic_payment_responses
+  topic_inventory_requests --> inventory_service_0_transformValue
+  inventory_service_0_transformValue --> |to| topic_inventory_responses
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "services";
 

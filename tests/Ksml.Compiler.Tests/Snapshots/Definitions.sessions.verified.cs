@@ -16,9 +16,150 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>sessions</c> (sessions.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_clicks[("clicks")]
+///   count_sessions_0_groupByKey["groupByKey · line 81"]
+///   count_sessions_1_windowBySession["windowBySession · line 82"]
+///   count_sessions_2_count["count · line 84"]
+///   count_sessions_3_toStream["toStream · line 85"]
+///   count_sessions_4_transformKey["transformKey · line 86"]
+///   topic_session_counts[("session_counts")]
+///   pages_per_user_session_0_groupBy["groupBy · line 93"]
+///   pages_per_user_session_0_repartition{{"repartition topic"}}
+///   pages_per_user_session_1_windowBySession["windowBySession · line 98"]
+///   pages_per_user_session_2_aggregate["aggregate · line 101"]
+///   pages_per_user_session_3_toStream["toStream · line 105"]
+///   pages_per_user_session_4_transformKey["transformKey · line 106"]
+///   topic_session_pages[("session_pages")]
+///   final_pages_per_user_session_0_groupBy["groupBy · line 113"]
+///   final_pages_per_user_session_0_repartition{{"repartition topic"}}
+///   final_pages_per_user_session_1_windowBySession["windowBySession · line 118"]
+///   final_pages_per_user_session_2_aggregate["aggregate · line 121"]
+///   final_pages_per_user_session_3_suppress["suppress · line 125"]
+///   final_pages_per_user_session_4_toStream["toStream · line 127"]
+///   final_pages_per_user_session_5_transformKey["transformKey · line 128"]
+///   topic_final_sessions[("final_sessions")]
+///   summarize_sessions_0_groupByKey["groupByKey · line 136"]
+///   summarize_sessions_1_windowBySession["windowBySession · line 137"]
+///   summarize_sessions_2_count["count · line 140"]
+///   store_summary_sessions[/"store summary_sessions"/]
+///   summarize_sessions_3_toStream["toStream · line 146"]
+///   summarize_sessions_4_convertKey["convertKey · line 147"]
+///   topic_session_summary[("session_summary")]
+///   sessions_in_python_0_transformValue["transformValue · line 154"]
+///   store_visits_by_session[/"store visits_by_session"/]
+///   topic_python_sessions[("python_sessions")]
+///   topic_clicks --&gt; count_sessions_0_groupByKey
+///   count_sessions_0_groupByKey --&gt; count_sessions_1_windowBySession
+///   count_sessions_1_windowBySession --&gt; count_sessions_2_count
+///   count_sessions_2_count --&gt; count_sessions_3_toStream
+///   count_sessions_3_toStream --&gt; count_sessions_4_transformKey
+///   count_sessions_4_transformKey --&gt; |to| topic_session_counts
+///   topic_clicks --&gt; pages_per_user_session_0_groupBy
+///   pages_per_user_session_0_groupBy -.-&gt; pages_per_user_session_0_repartition
+///   pages_per_user_session_0_groupBy --&gt; pages_per_user_session_1_windowBySession
+///   pages_per_user_session_1_windowBySession --&gt; pages_per_user_session_2_aggregate
+///   pages_per_user_session_2_aggregate --&gt; pages_per_user_session_3_toStream
+///   pages_per_user_session_3_toStream --&gt; pages_per_user_session_4_transformKey
+///   pages_per_user_session_4_transformKey --&gt; |to| topic_session_pages
+///   topic_clicks --&gt; final_pages_per_user_session_0_groupBy
+///   final_pages_per_user_session_0_groupBy -.-&gt; final_pages_per_user_session_0_repartition
+///   final_pages_per_user_session_0_groupBy --&gt; final_pages_per_user_session_1_windowBySession
+///   final_pages_per_user_session_1_windowBySession --&gt; final_pages_per_user_session_2_aggregate
+///   final_pages_per_user_session_2_aggregate --&gt; final_pages_per_user_session_3_suppress
+///   final_pages_per_user_session_3_suppress --&gt; final_pages_per_user_session_4_toStream
+///   final_pages_per_user_session_4_toStream --&gt; final_pages_per_user_session_5_transformKey
+///   final_pages_per_user_session_5_transformKey --&gt; |to| topic_final_sessions
+///   topic_clicks --&gt; summarize_sessions_0_groupByKey
+///   summarize_sessions_0_groupByKey --&gt; summarize_sessions_1_windowBySession
+///   summarize_sessions_1_windowBySession --&gt; summarize_sessions_2_count
+///   summarize_sessions_2_count -.-&gt; store_summary_sessions
+///   summarize_sessions_2_count --&gt; summarize_sessions_3_toStream
+///   summarize_sessions_3_toStream --&gt; summarize_sessions_4_convertKey
+///   summarize_sessions_4_convertKey --&gt; |to| topic_session_summary
+///   topic_clicks --&gt; sessions_in_python_0_transformValue
+///   sessions_in_python_0_transformValue -.-&gt; store_visits_by_session
+///   sessions_in_python_0_transformValue --&gt; |to| topic_python_sessions
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class SessionsKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_clicks[(""clicks"")]
+  count_sessions_0_groupByKey[""groupByKey · line 81""]
+  count_sessions_1_windowBySession[""windowBySession · line 82""]
+  count_sessions_2_count[""count · line 84""]
+  count_sessions_3_toStream[""toStream · line 85""]
+  count_sessions_4_transformKey[""transformKey · line 86""]
+  topic_session_counts[(""session_counts"")]
+  pages_per_user_session_0_groupBy[""groupBy · line 93""]
+  pages_per_user_session_0_repartition{{""repartition topic""}}
+  pages_per_user_session_1_windowBySession[""windowBySession · line 98""]
+  pages_per_user_session_2_aggregate[""aggregate · line 101""]
+  pages_per_user_session_3_toStream[""toStream · line 105""]
+  pages_per_user_session_4_transformKey[""transformKey · line 106""]
+  topic_session_pages[(""session_pages"")]
+  final_pages_per_user_session_0_groupBy[""groupBy · line 113""]
+  final_pages_per_user_session_0_repartition{{""repartition topic""}}
+  final_pages_per_user_session_1_windowBySession[""windowBySession · line 118""]
+  final_pages_per_user_session_2_aggregate[""aggregate · line 121""]
+  final_pages_per_user_session_3_suppress[""suppress · line 125""]
+  final_pages_per_user_session_4_toStream[""toStream · line 127""]
+  final_pages_per_user_session_5_transformKey[""transformKey · line 128""]
+  topic_final_sessions[(""final_sessions"")]
+  summarize_sessions_0_groupByKey[""groupByKey · line 136""]
+  summarize_sessions_1_windowBySession[""windowBySession · line 137""]
+  summarize_sessions_2_count[""count · line 140""]
+  store_summary_sessions[/""store summary_sessions""/]
+  summarize_sessions_3_toStream[""toStream · line 146""]
+  summarize_sessions_4_convertKey[""convertKey · line 147""]
+  topic_session_summary[(""session_summary"")]
+  sessions_in_python_0_transformValue[""transformValue · line 154""]
+  store_visits_by_session[/""store visits_by_session""/]
+  topic_python_sessions[(""python_sessions"")]
+  topic_clicks --> count_sessions_0_groupByKey
+  count_sessions_0_groupByKey --> count_sessions_1_windowBySession
+  count_sessions_1_windowBySession --> count_sessions_2_count
+  count_sessions_2_count --> count_sessions_3_toStream
+  count_sessions_3_toStream --> count_sessions_4_transformKey
+  count_sessions_4_transformKey --> |to| topic_session_counts
+  topic_clicks --> pages_per_user_session_0_groupBy
+  pages_per_user_session_0_groupBy -.-> pages_per_user_session_0_repartition
+  pages_per_user_session_0_groupBy --> pages_per_user_session_1_windowBySession
+  pages_per_user_session_1_windowBySession --> pages_per_user_session_2_aggregate
+  pages_per_user_session_2_aggregate --> pages_per_user_session_3_toStream
+  pages_per_user_session_3_toStream --> pages_per_user_session_4_transformKey
+  pages_per_user_session_4_transformKey --> |to| topic_session_pages
+  topic_clicks --> final_pages_per_user_session_0_groupBy
+  final_pages_per_user_session_0_groupBy -.-> final_pages_per_user_session_0_repartition
+  final_pages_per_user_session_0_groupBy --> final_pages_per_user_session_1_windowBySession
+  final_pages_per_user_session_1_windowBySession --> final_pages_per_user_session_2_aggregate
+  final_pages_per_user_session_2_aggregate --> final_pages_per_user_session_3_suppress
+  final_pages_per_user_session_3_suppress --> final_pages_per_user_session_4_toStream
+  final_pages_per_user_session_4_toStream --> final_pages_per_user_session_5_transformKey
+  final_pages_per_user_session_5_transformKey --> |to| topic_final_sessions
+  topic_clicks --> summarize_sessions_0_groupByKey
+  summarize_sessions_0_groupByKey --> summarize_sessions_1_windowBySession
+  summarize_sessions_1_windowBySession --> summarize_sessions_2_count
+  summarize_sessions_2_count -.-> store_summary_sessions
+  summarize_sessions_2_count --> summarize_sessions_3_toStream
+  summarize_sessions_3_toStream --> summarize_sessions_4_convertKey
+  summarize_sessions_4_convertKey --> |to| topic_session_summary
+  topic_clicks --> sessions_in_python_0_transformValue
+  sessions_in_python_0_transformValue -.-> store_visits_by_session
+  sessions_in_python_0_transformValue --> |to| topic_python_sessions
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "sessions";
 

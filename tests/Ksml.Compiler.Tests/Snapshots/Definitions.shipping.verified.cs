@@ -16,9 +16,38 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>shipping</c> (shipping.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_shipments[("shipments")]
+///   main_0_join["join · line 23"]
+///   topic_shipping_rates[("shipping_rates")]
+///   topic_shipments_out[("shipments_out")]
+///   topic_shipments --&gt; main_0_join
+///   topic_shipping_rates -.-&gt; |table| main_0_join
+///   main_0_join --&gt; |to| topic_shipments_out
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class ShippingKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_shipments[(""shipments"")]
+  main_0_join[""join · line 23""]
+  topic_shipping_rates[(""shipping_rates"")]
+  topic_shipments_out[(""shipments_out"")]
+  topic_shipments --> main_0_join
+  topic_shipping_rates -.-> |table| main_0_join
+  main_0_join --> |to| topic_shipments_out
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "shipping";
 

@@ -16,9 +16,78 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>sliding</c> (sliding.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_events[("events")]
+///   count_sliding_0_groupByKey["groupByKey · line 26"]
+///   count_sliding_1_windowByTime["windowByTime · line 27"]
+///   count_sliding_2_count["count · line 30"]
+///   count_sliding_3_toStream["toStream · line 31"]
+///   count_sliding_4_transformKey["transformKey · line 32"]
+///   topic_sliding_counts[("sliding_counts")]
+///   sum_sliding_0_transformValue["transformValue · line 39"]
+///   sum_sliding_1_groupByKey["groupByKey · line 44"]
+///   sum_sliding_2_windowByTime["windowByTime · line 45"]
+///   sum_sliding_3_reduce["reduce · line 49"]
+///   sum_sliding_4_toStream["toStream · line 54"]
+///   sum_sliding_5_transformKey["transformKey · line 55"]
+///   topic_sliding_sums[("sliding_sums")]
+///   topic_events --&gt; count_sliding_0_groupByKey
+///   count_sliding_0_groupByKey --&gt; count_sliding_1_windowByTime
+///   count_sliding_1_windowByTime --&gt; count_sliding_2_count
+///   count_sliding_2_count --&gt; count_sliding_3_toStream
+///   count_sliding_3_toStream --&gt; count_sliding_4_transformKey
+///   count_sliding_4_transformKey --&gt; |to| topic_sliding_counts
+///   topic_events --&gt; sum_sliding_0_transformValue
+///   sum_sliding_0_transformValue --&gt; sum_sliding_1_groupByKey
+///   sum_sliding_1_groupByKey --&gt; sum_sliding_2_windowByTime
+///   sum_sliding_2_windowByTime --&gt; sum_sliding_3_reduce
+///   sum_sliding_3_reduce --&gt; sum_sliding_4_toStream
+///   sum_sliding_4_toStream --&gt; sum_sliding_5_transformKey
+///   sum_sliding_5_transformKey --&gt; |to| topic_sliding_sums
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class SlidingKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_events[(""events"")]
+  count_sliding_0_groupByKey[""groupByKey · line 26""]
+  count_sliding_1_windowByTime[""windowByTime · line 27""]
+  count_sliding_2_count[""count · line 30""]
+  count_sliding_3_toStream[""toStream · line 31""]
+  count_sliding_4_transformKey[""transformKey · line 32""]
+  topic_sliding_counts[(""sliding_counts"")]
+  sum_sliding_0_transformValue[""transformValue · line 39""]
+  sum_sliding_1_groupByKey[""groupByKey · line 44""]
+  sum_sliding_2_windowByTime[""windowByTime · line 45""]
+  sum_sliding_3_reduce[""reduce · line 49""]
+  sum_sliding_4_toStream[""toStream · line 54""]
+  sum_sliding_5_transformKey[""transformKey · line 55""]
+  topic_sliding_sums[(""sliding_sums"")]
+  topic_events --> count_sliding_0_groupByKey
+  count_sliding_0_groupByKey --> count_sliding_1_windowByTime
+  count_sliding_1_windowByTime --> count_sliding_2_count
+  count_sliding_2_count --> count_sliding_3_toStream
+  count_sliding_3_toStream --> count_sliding_4_transformKey
+  count_sliding_4_transformKey --> |to| topic_sliding_counts
+  topic_events --> sum_sliding_0_transformValue
+  sum_sliding_0_transformValue --> sum_sliding_1_groupByKey
+  sum_sliding_1_groupByKey --> sum_sliding_2_windowByTime
+  sum_sliding_2_windowByTime --> sum_sliding_3_reduce
+  sum_sliding_3_reduce --> sum_sliding_4_toStream
+  sum_sliding_4_toStream --> sum_sliding_5_transformKey
+  sum_sliding_5_transformKey --> |to| topic_sliding_sums
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "sliding";
 

@@ -16,9 +16,210 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>stateful</c> (stateful.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_store_api_in[("store_api_in")]
+///   exercise_store_0_transformValue["transformValue · line 205"]
+///   store_api_store[/"store api_store"/]
+///   topic_store_api_out[("store_api_out")]
+///   topic_dedup_in[("dedup_in")]
+///   deduplicate_0_filter["filter · line 212"]
+///   store_seen_orders[/"store seen_orders"/]
+///   topic_dedup_out[("dedup_out")]
+///   topic_purchases[("purchases")]
+///   count_purchases_0_groupByKey["groupByKey · line 219"]
+///   count_purchases_1_count["count · line 220"]
+///   count_purchases_2_toStream["toStream · line 221"]
+///   topic_purchase_counts[("purchase_counts")]
+///   spend_per_customer_0_groupBy["groupBy · line 227"]
+///   spend_per_customer_0_repartition{{"repartition topic"}}
+///   spend_per_customer_1_aggregate["aggregate · line 229"]
+///   store_spend_store[/"store spend_store"/]
+///   spend_per_customer_2_toStream["toStream · line 235"]
+///   topic_spend[("spend")]
+///   topic_clicks[("clicks")]
+///   clicks_per_window_0_groupByKey["groupByKey · line 241"]
+///   clicks_per_window_1_windowByTime["windowByTime · line 242"]
+///   clicks_per_window_2_count["count · line 245"]
+///   clicks_per_window_3_toStream["toStream · line 246"]
+///   clicks_per_window_4_transformKey["transformKey · line 247"]
+///   topic_clicks_per_minute[("clicks_per_minute")]
+///   topic_max_in[("max_in")]
+///   maximum_0_groupByKey["groupByKey · line 257"]
+///   maximum_1_reduce["reduce · line 258"]
+///   maximum_2_toStream["toStream · line 260"]
+///   topic_max_out[("max_out")]
+///   topic_shipments[("shipments")]
+///   enrich_shipments_0_leftJoin["leftJoin · line 266"]
+///   topic_customers[("customers")]
+///   topic_enriched_shipments[("enriched_shipments")]
+///   pay_shipments_0_join["join · line 274"]
+///   topic_payments[("payments")]
+///   store_shipments_join_store[/"store shipments_join_store"/]
+///   store_payments_join_store[/"store payments_join_store"/]
+///   topic_paid_shipments[("paid_shipments")]
+///   topic_country_orders[("country_orders")]
+///   add_currency_0_join["join · line 295"]
+///   topic_countries[("countries")]
+///   topic_enriched_country_orders[("enriched_country_orders")]
+///   topic_printed_in[("printed_in")]
+///   audit_and_print_0_peek["peek · line 304"]
+///   topic_audited[("audited")]
+///   topic_tallied_in[("tallied_in")]
+///   tally_and_pass_0_peek["peek · line 311"]
+///   store_tallies[/"store tallies"/]
+///   topic_tallied[("tallied")]
+///   topic_store_api_in --&gt; exercise_store_0_transformValue
+///   exercise_store_0_transformValue -.-&gt; store_api_store
+///   exercise_store_0_transformValue --&gt; |to| topic_store_api_out
+///   topic_dedup_in --&gt; deduplicate_0_filter
+///   deduplicate_0_filter -.-&gt; store_seen_orders
+///   deduplicate_0_filter --&gt; |to| topic_dedup_out
+///   topic_purchases --&gt; count_purchases_0_groupByKey
+///   count_purchases_0_groupByKey --&gt; count_purchases_1_count
+///   count_purchases_1_count --&gt; count_purchases_2_toStream
+///   count_purchases_2_toStream --&gt; |to| topic_purchase_counts
+///   topic_purchases --&gt; spend_per_customer_0_groupBy
+///   spend_per_customer_0_groupBy -.-&gt; spend_per_customer_0_repartition
+///   spend_per_customer_0_groupBy --&gt; spend_per_customer_1_aggregate
+///   spend_per_customer_1_aggregate -.-&gt; store_spend_store
+///   spend_per_customer_1_aggregate --&gt; spend_per_customer_2_toStream
+///   spend_per_customer_2_toStream --&gt; |to| topic_spend
+///   topic_clicks --&gt; clicks_per_window_0_groupByKey
+///   clicks_per_window_0_groupByKey --&gt; clicks_per_window_1_windowByTime
+///   clicks_per_window_1_windowByTime --&gt; clicks_per_window_2_count
+///   clicks_per_window_2_count --&gt; clicks_per_window_3_toStream
+///   clicks_per_window_3_toStream --&gt; clicks_per_window_4_transformKey
+///   clicks_per_window_4_transformKey --&gt; |to| topic_clicks_per_minute
+///   topic_max_in --&gt; maximum_0_groupByKey
+///   maximum_0_groupByKey --&gt; maximum_1_reduce
+///   maximum_1_reduce --&gt; maximum_2_toStream
+///   maximum_2_toStream --&gt; |to| topic_max_out
+///   topic_shipments --&gt; enrich_shipments_0_leftJoin
+///   topic_customers -.-&gt; |table| enrich_shipments_0_leftJoin
+///   enrich_shipments_0_leftJoin --&gt; |to| topic_enriched_shipments
+///   topic_shipments --&gt; pay_shipments_0_join
+///   topic_payments -.-&gt; |stream| pay_shipments_0_join
+///   pay_shipments_0_join -.-&gt; store_shipments_join_store
+///   pay_shipments_0_join -.-&gt; store_payments_join_store
+///   pay_shipments_0_join --&gt; |to| topic_paid_shipments
+///   topic_country_orders --&gt; add_currency_0_join
+///   topic_countries -.-&gt; |globalTable| add_currency_0_join
+///   add_currency_0_join --&gt; |to| topic_enriched_country_orders
+///   topic_printed_in --&gt; audit_and_print_0_peek
+///   audit_and_print_0_peek --&gt; |to| topic_audited
+///   topic_tallied_in --&gt; tally_and_pass_0_peek
+///   tally_and_pass_0_peek -.-&gt; store_tallies
+///   tally_and_pass_0_peek --&gt; |to| topic_tallied
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class StatefulKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_store_api_in[(""store_api_in"")]
+  exercise_store_0_transformValue[""transformValue · line 205""]
+  store_api_store[/""store api_store""/]
+  topic_store_api_out[(""store_api_out"")]
+  topic_dedup_in[(""dedup_in"")]
+  deduplicate_0_filter[""filter · line 212""]
+  store_seen_orders[/""store seen_orders""/]
+  topic_dedup_out[(""dedup_out"")]
+  topic_purchases[(""purchases"")]
+  count_purchases_0_groupByKey[""groupByKey · line 219""]
+  count_purchases_1_count[""count · line 220""]
+  count_purchases_2_toStream[""toStream · line 221""]
+  topic_purchase_counts[(""purchase_counts"")]
+  spend_per_customer_0_groupBy[""groupBy · line 227""]
+  spend_per_customer_0_repartition{{""repartition topic""}}
+  spend_per_customer_1_aggregate[""aggregate · line 229""]
+  store_spend_store[/""store spend_store""/]
+  spend_per_customer_2_toStream[""toStream · line 235""]
+  topic_spend[(""spend"")]
+  topic_clicks[(""clicks"")]
+  clicks_per_window_0_groupByKey[""groupByKey · line 241""]
+  clicks_per_window_1_windowByTime[""windowByTime · line 242""]
+  clicks_per_window_2_count[""count · line 245""]
+  clicks_per_window_3_toStream[""toStream · line 246""]
+  clicks_per_window_4_transformKey[""transformKey · line 247""]
+  topic_clicks_per_minute[(""clicks_per_minute"")]
+  topic_max_in[(""max_in"")]
+  maximum_0_groupByKey[""groupByKey · line 257""]
+  maximum_1_reduce[""reduce · line 258""]
+  maximum_2_toStream[""toStream · line 260""]
+  topic_max_out[(""max_out"")]
+  topic_shipments[(""shipments"")]
+  enrich_shipments_0_leftJoin[""leftJoin · line 266""]
+  topic_customers[(""customers"")]
+  topic_enriched_shipments[(""enriched_shipments"")]
+  pay_shipments_0_join[""join · line 274""]
+  topic_payments[(""payments"")]
+  store_shipments_join_store[/""store shipments_join_store""/]
+  store_payments_join_store[/""store payments_join_store""/]
+  topic_paid_shipments[(""paid_shipments"")]
+  topic_country_orders[(""country_orders"")]
+  add_currency_0_join[""join · line 295""]
+  topic_countries[(""countries"")]
+  topic_enriched_country_orders[(""enriched_country_orders"")]
+  topic_printed_in[(""printed_in"")]
+  audit_and_print_0_peek[""peek · line 304""]
+  topic_audited[(""audited"")]
+  topic_tallied_in[(""tallied_in"")]
+  tally_and_pass_0_peek[""peek · line 311""]
+  store_tallies[/""store tallies""/]
+  topic_tallied[(""tallied"")]
+  topic_store_api_in --> exercise_store_0_transformValue
+  exercise_store_0_transformValue -.-> store_api_store
+  exercise_store_0_transformValue --> |to| topic_store_api_out
+  topic_dedup_in --> deduplicate_0_filter
+  deduplicate_0_filter -.-> store_seen_orders
+  deduplicate_0_filter --> |to| topic_dedup_out
+  topic_purchases --> count_purchases_0_groupByKey
+  count_purchases_0_groupByKey --> count_purchases_1_count
+  count_purchases_1_count --> count_purchases_2_toStream
+  count_purchases_2_toStream --> |to| topic_purchase_counts
+  topic_purchases --> spend_per_customer_0_groupBy
+  spend_per_customer_0_groupBy -.-> spend_per_customer_0_repartition
+  spend_per_customer_0_groupBy --> spend_per_customer_1_aggregate
+  spend_per_customer_1_aggregate -.-> store_spend_store
+  spend_per_customer_1_aggregate --> spend_per_customer_2_toStream
+  spend_per_customer_2_toStream --> |to| topic_spend
+  topic_clicks --> clicks_per_window_0_groupByKey
+  clicks_per_window_0_groupByKey --> clicks_per_window_1_windowByTime
+  clicks_per_window_1_windowByTime --> clicks_per_window_2_count
+  clicks_per_window_2_count --> clicks_per_window_3_toStream
+  clicks_per_window_3_toStream --> clicks_per_window_4_transformKey
+  clicks_per_window_4_transformKey --> |to| topic_clicks_per_minute
+  topic_max_in --> maximum_0_groupByKey
+  maximum_0_groupByKey --> maximum_1_reduce
+  maximum_1_reduce --> maximum_2_toStream
+  maximum_2_toStream --> |to| topic_max_out
+  topic_shipments --> enrich_shipments_0_leftJoin
+  topic_customers -.-> |table| enrich_shipments_0_leftJoin
+  enrich_shipments_0_leftJoin --> |to| topic_enriched_shipments
+  topic_shipments --> pay_shipments_0_join
+  topic_payments -.-> |stream| pay_shipments_0_join
+  pay_shipments_0_join -.-> store_shipments_join_store
+  pay_shipments_0_join -.-> store_payments_join_store
+  pay_shipments_0_join --> |to| topic_paid_shipments
+  topic_country_orders --> add_currency_0_join
+  topic_countries -.-> |globalTable| add_currency_0_join
+  add_currency_0_join --> |to| topic_enriched_country_orders
+  topic_printed_in --> audit_and_print_0_peek
+  audit_and_print_0_peek --> |to| topic_audited
+  topic_tallied_in --> tally_and_pass_0_peek
+  tally_and_pass_0_peek -.-> store_tallies
+  tally_and_pass_0_peek --> |to| topic_tallied
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "stateful";
 

@@ -16,9 +16,180 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>stateless</c> (stateless.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_orders[("orders")]
+///   filter_large_0_filter["filter · line 168"]
+///   topic_large_orders[("large_orders")]
+///   topic_order_lines[("order_lines")]
+///   compute_totals_0_filterNot["filterNot · line 175"]
+///   compute_totals_1_transformKey["transformKey · line 178"]
+///   compute_totals_2_transformValue["transformValue · line 180"]
+///   topic_totals[("totals")]
+///   topic_tagged[("tagged")]
+///   explode_0_transformKeyValueToKeyValueList["transformKeyValueToKeyValueList · line 187"]
+///   topic_words_in[("words_in")]
+///   split_words_0_transformKeyValueToValueList["transformKeyValueToValueList · line 194"]
+///   split_words_1_transformKeyValue["transformKeyValue · line 196"]
+///   topic_words_out[("words_out")]
+///   topic_priority_orders[("priority_orders")]
+///   prioritise_branch["branch · line 202"]
+///   prioritise_branch_0["if prioritise_branch1_if"]
+///   prioritise_branch_0_branch["branch · line 205"]
+///   prioritise_branch_0_branch_0["if prioritise_branch1_branch1_if"]
+///   prioritise_branch_0_branch_1["otherwise"]
+///   topic_normal_orders[("normal_orders")]
+///   prioritise_branch_1["if prioritise_branch2_if"]
+///   prioritise_branch_2["otherwise"]
+///   topic_other_orders[("other_orders")]
+///   topic_routed_in[("routed_in")]
+///   route_toTopicNameExtractor["toTopicNameExtractor · line 217"]
+///   topic_stamped_in[("stamped_in")]
+///   stamp_0_transformMetadata["transformMetadata · line 222"]
+///   topic_stamped_out[("stamped_out")]
+///   topic_merge_a[("merge_a")]
+///   merge_streams_0_merge["merge · line 229"]
+///   topic_merge_b[("merge_b")]
+///   topic_merged[("merged")]
+///   shouted_b_0_transformValue["mapValues · line 237"]
+///   merge_pipeline_output_0_merge["merge · line 245"]
+///   topic_merged_with_pipeline[("merged_with_pipeline")]
+///   topic_bad_results_in[("bad_results_in")]
+///   wrong_type_0_transformValue["transformValue · line 252"]
+///   topic_bad_results_out[("bad_results_out")]
+///   topic_resilient_in[("resilient_in")]
+///   resilient_0_transformValue["transformValue · line 259"]
+///   topic_resilient_out[("resilient_out")]
+///   topic_orders --&gt; filter_large_0_filter
+///   filter_large_0_filter --&gt; |to| topic_large_orders
+///   topic_order_lines --&gt; compute_totals_0_filterNot
+///   compute_totals_0_filterNot --&gt; compute_totals_1_transformKey
+///   compute_totals_1_transformKey --&gt; compute_totals_2_transformValue
+///   compute_totals_2_transformValue --&gt; |to| topic_totals
+///   topic_tagged --&gt; explode_0_transformKeyValueToKeyValueList
+///   explode_0_transformKeyValueToKeyValueList --&gt; |to| topic_order_lines
+///   topic_words_in --&gt; split_words_0_transformKeyValueToValueList
+///   split_words_0_transformKeyValueToValueList --&gt; split_words_1_transformKeyValue
+///   split_words_1_transformKeyValue --&gt; |to| topic_words_out
+///   topic_priority_orders --&gt; prioritise_branch
+///   prioritise_branch --&gt; prioritise_branch_0
+///   prioritise_branch_0 --&gt; prioritise_branch_0_branch
+///   prioritise_branch_0_branch --&gt; prioritise_branch_0_branch_0
+///   prioritise_branch_0_branch_0 --&gt; |to| topic_large_orders
+///   prioritise_branch_0_branch --&gt; prioritise_branch_0_branch_1
+///   prioritise_branch_0_branch_1 --&gt; |to| topic_normal_orders
+///   prioritise_branch --&gt; prioritise_branch_1
+///   prioritise_branch_1 --&gt; |to| topic_normal_orders
+///   prioritise_branch --&gt; prioritise_branch_2
+///   prioritise_branch_2 --&gt; |to| topic_other_orders
+///   topic_routed_in --&gt; route_toTopicNameExtractor
+///   topic_stamped_in --&gt; stamp_0_transformMetadata
+///   stamp_0_transformMetadata --&gt; |to| topic_stamped_out
+///   topic_merge_a --&gt; merge_streams_0_merge
+///   topic_merge_b -.-&gt; |stream| merge_streams_0_merge
+///   merge_streams_0_merge --&gt; |to| topic_merged
+///   topic_merge_b --&gt; shouted_b_0_transformValue
+///   topic_merge_a --&gt; merge_pipeline_output_0_merge
+///   shouted_b_0_transformValue -.-&gt; |stream| merge_pipeline_output_0_merge
+///   merge_pipeline_output_0_merge --&gt; |to| topic_merged_with_pipeline
+///   topic_bad_results_in --&gt; wrong_type_0_transformValue
+///   wrong_type_0_transformValue --&gt; |to| topic_bad_results_out
+///   topic_resilient_in --&gt; resilient_0_transformValue
+///   resilient_0_transformValue --&gt; |to| topic_resilient_out
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class StatelessKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_orders[(""orders"")]
+  filter_large_0_filter[""filter · line 168""]
+  topic_large_orders[(""large_orders"")]
+  topic_order_lines[(""order_lines"")]
+  compute_totals_0_filterNot[""filterNot · line 175""]
+  compute_totals_1_transformKey[""transformKey · line 178""]
+  compute_totals_2_transformValue[""transformValue · line 180""]
+  topic_totals[(""totals"")]
+  topic_tagged[(""tagged"")]
+  explode_0_transformKeyValueToKeyValueList[""transformKeyValueToKeyValueList · line 187""]
+  topic_words_in[(""words_in"")]
+  split_words_0_transformKeyValueToValueList[""transformKeyValueToValueList · line 194""]
+  split_words_1_transformKeyValue[""transformKeyValue · line 196""]
+  topic_words_out[(""words_out"")]
+  topic_priority_orders[(""priority_orders"")]
+  prioritise_branch[""branch · line 202""]
+  prioritise_branch_0[""if prioritise_branch1_if""]
+  prioritise_branch_0_branch[""branch · line 205""]
+  prioritise_branch_0_branch_0[""if prioritise_branch1_branch1_if""]
+  prioritise_branch_0_branch_1[""otherwise""]
+  topic_normal_orders[(""normal_orders"")]
+  prioritise_branch_1[""if prioritise_branch2_if""]
+  prioritise_branch_2[""otherwise""]
+  topic_other_orders[(""other_orders"")]
+  topic_routed_in[(""routed_in"")]
+  route_toTopicNameExtractor[""toTopicNameExtractor · line 217""]
+  topic_stamped_in[(""stamped_in"")]
+  stamp_0_transformMetadata[""transformMetadata · line 222""]
+  topic_stamped_out[(""stamped_out"")]
+  topic_merge_a[(""merge_a"")]
+  merge_streams_0_merge[""merge · line 229""]
+  topic_merge_b[(""merge_b"")]
+  topic_merged[(""merged"")]
+  shouted_b_0_transformValue[""mapValues · line 237""]
+  merge_pipeline_output_0_merge[""merge · line 245""]
+  topic_merged_with_pipeline[(""merged_with_pipeline"")]
+  topic_bad_results_in[(""bad_results_in"")]
+  wrong_type_0_transformValue[""transformValue · line 252""]
+  topic_bad_results_out[(""bad_results_out"")]
+  topic_resilient_in[(""resilient_in"")]
+  resilient_0_transformValue[""transformValue · line 259""]
+  topic_resilient_out[(""resilient_out"")]
+  topic_orders --> filter_large_0_filter
+  filter_large_0_filter --> |to| topic_large_orders
+  topic_order_lines --> compute_totals_0_filterNot
+  compute_totals_0_filterNot --> compute_totals_1_transformKey
+  compute_totals_1_transformKey --> compute_totals_2_transformValue
+  compute_totals_2_transformValue --> |to| topic_totals
+  topic_tagged --> explode_0_transformKeyValueToKeyValueList
+  explode_0_transformKeyValueToKeyValueList --> |to| topic_order_lines
+  topic_words_in --> split_words_0_transformKeyValueToValueList
+  split_words_0_transformKeyValueToValueList --> split_words_1_transformKeyValue
+  split_words_1_transformKeyValue --> |to| topic_words_out
+  topic_priority_orders --> prioritise_branch
+  prioritise_branch --> prioritise_branch_0
+  prioritise_branch_0 --> prioritise_branch_0_branch
+  prioritise_branch_0_branch --> prioritise_branch_0_branch_0
+  prioritise_branch_0_branch_0 --> |to| topic_large_orders
+  prioritise_branch_0_branch --> prioritise_branch_0_branch_1
+  prioritise_branch_0_branch_1 --> |to| topic_normal_orders
+  prioritise_branch --> prioritise_branch_1
+  prioritise_branch_1 --> |to| topic_normal_orders
+  prioritise_branch --> prioritise_branch_2
+  prioritise_branch_2 --> |to| topic_other_orders
+  topic_routed_in --> route_toTopicNameExtractor
+  topic_stamped_in --> stamp_0_transformMetadata
+  stamp_0_transformMetadata --> |to| topic_stamped_out
+  topic_merge_a --> merge_streams_0_merge
+  topic_merge_b -.-> |stream| merge_streams_0_merge
+  merge_streams_0_merge --> |to| topic_merged
+  topic_merge_b --> shouted_b_0_transformValue
+  topic_merge_a --> merge_pipeline_output_0_merge
+  shouted_b_0_transformValue -.-> |stream| merge_pipeline_output_0_merge
+  merge_pipeline_output_0_merge --> |to| topic_merged_with_pipeline
+  topic_bad_results_in --> wrong_type_0_transformValue
+  wrong_type_0_transformValue --> |to| topic_bad_results_out
+  topic_resilient_in --> resilient_0_transformValue
+  resilient_0_transformValue --> |to| topic_resilient_out
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "stateless";
 

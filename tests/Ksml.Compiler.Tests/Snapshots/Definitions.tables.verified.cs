@@ -16,9 +16,218 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>tables</c> (tables.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_readings[("readings")]
+///   window_readings_0_groupByKey["groupByKey · line 159"]
+///   window_readings_1_windowByTime["windowByTime · line 160"]
+///   window_readings_2_aggregate["aggregate · line 165"]
+///   window_readings_3_suppress["suppress · line 168"]
+///   window_readings_4_toStream["toStream · line 170"]
+///   window_readings_5_transformKeyValue["transformKeyValue · line 171"]
+///   topic_readings_per_window[("readings_per_window")]
+///   count_with_grace_0_groupByKey["groupByKey · line 181"]
+///   count_with_grace_1_windowByTime["windowByTime · line 182"]
+///   count_with_grace_2_count["count · line 186"]
+///   count_with_grace_3_suppress["suppress · line 187"]
+///   count_with_grace_4_toStream["toStream · line 189"]
+///   count_with_grace_5_transformKeyValue["transformKeyValue · line 190"]
+///   topic_final_counts_with_grace[("final_counts_with_grace")]
+///   cogrouped_totals_0_groupByKey["groupByKey · line 197"]
+///   cogrouped_totals_1_cogroup["cogroup · line 198"]
+///   cogrouped_totals_2_aggregate["aggregate · line 200"]
+///   cogrouped_totals_3_toStream["toStream · line 202"]
+///   topic_reading_totals[("reading_totals")]
+///   cogrouped_window_totals_0_groupByKey["groupByKey · line 208"]
+///   cogrouped_window_totals_1_cogroup["cogroup · line 209"]
+///   cogrouped_window_totals_2_windowByTime["windowByTime · line 211"]
+///   cogrouped_window_totals_3_aggregate["aggregate · line 214"]
+///   cogrouped_window_totals_4_toStream["toStream · line 216"]
+///   cogrouped_window_totals_5_transformKeyValue["transformKeyValue · line 217"]
+///   topic_reading_window_totals[("reading_window_totals")]
+///   topic_stock_in[("stock_in")]
+///   stock_as_table_0_toTable["toTable · line 227"]
+///   stock_as_table_as["as · line 228"]
+///   stock_by_category_0_filter["filter · line 233"]
+///   stock_by_category_1_groupBy["groupBy · line 236"]
+///   stock_by_category_1_repartition{{"repartition topic"}}
+///   stock_by_category_2_reduce["reduce · line 238"]
+///   stock_by_category_3_toStream["toStream · line 241"]
+///   topic_category_totals[("category_totals")]
+///   topic_products[("products")]
+///   label_products_0_transformValue["transformValue · line 247"]
+///   label_products_1_join["join · line 252"]
+///   topic_prices[("prices")]
+///   label_products_2_toStream["toStream · line 255"]
+///   topic_labelled_products[("labelled_products")]
+///   topic_partitioned_in[("partitioned_in")]
+///   topic_partitioned_out[("partitioned_out")]
+///   topic_printed[("printed")]
+///   print_records_print["print · line 268"]
+///   topic_consumed[("consumed")]
+///   consume_forEach["forEach · line 274"]
+///   topic_recent_in[("recent_in")]
+///   recent_0_transformValue["transformValue · line 279"]
+///   store_recent_values[/"store recent_values"/]
+///   topic_recent_out[("recent_out")]
+///   topic_readings --&gt; window_readings_0_groupByKey
+///   window_readings_0_groupByKey --&gt; window_readings_1_windowByTime
+///   window_readings_1_windowByTime --&gt; window_readings_2_aggregate
+///   window_readings_2_aggregate --&gt; window_readings_3_suppress
+///   window_readings_3_suppress --&gt; window_readings_4_toStream
+///   window_readings_4_toStream --&gt; window_readings_5_transformKeyValue
+///   window_readings_5_transformKeyValue --&gt; |to| topic_readings_per_window
+///   topic_readings --&gt; count_with_grace_0_groupByKey
+///   count_with_grace_0_groupByKey --&gt; count_with_grace_1_windowByTime
+///   count_with_grace_1_windowByTime --&gt; count_with_grace_2_count
+///   count_with_grace_2_count --&gt; count_with_grace_3_suppress
+///   count_with_grace_3_suppress --&gt; count_with_grace_4_toStream
+///   count_with_grace_4_toStream --&gt; count_with_grace_5_transformKeyValue
+///   count_with_grace_5_transformKeyValue --&gt; |to| topic_final_counts_with_grace
+///   topic_readings --&gt; cogrouped_totals_0_groupByKey
+///   cogrouped_totals_0_groupByKey --&gt; cogrouped_totals_1_cogroup
+///   cogrouped_totals_1_cogroup --&gt; cogrouped_totals_2_aggregate
+///   cogrouped_totals_2_aggregate --&gt; cogrouped_totals_3_toStream
+///   cogrouped_totals_3_toStream --&gt; |to| topic_reading_totals
+///   topic_readings --&gt; cogrouped_window_totals_0_groupByKey
+///   cogrouped_window_totals_0_groupByKey --&gt; cogrouped_window_totals_1_cogroup
+///   cogrouped_window_totals_1_cogroup --&gt; cogrouped_window_totals_2_windowByTime
+///   cogrouped_window_totals_2_windowByTime --&gt; cogrouped_window_totals_3_aggregate
+///   cogrouped_window_totals_3_aggregate --&gt; cogrouped_window_totals_4_toStream
+///   cogrouped_window_totals_4_toStream --&gt; cogrouped_window_totals_5_transformKeyValue
+///   cogrouped_window_totals_5_transformKeyValue --&gt; |to| topic_reading_window_totals
+///   topic_stock_in --&gt; stock_as_table_0_toTable
+///   stock_as_table_0_toTable --&gt; stock_as_table_as
+///   stock_as_table_0_toTable --&gt; stock_by_category_0_filter
+///   stock_by_category_0_filter --&gt; stock_by_category_1_groupBy
+///   stock_by_category_1_groupBy -.-&gt; stock_by_category_1_repartition
+///   stock_by_category_1_groupBy --&gt; stock_by_category_2_reduce
+///   stock_by_category_2_reduce --&gt; stock_by_category_3_toStream
+///   stock_by_category_3_toStream --&gt; |to| topic_category_totals
+///   topic_products --&gt; label_products_0_transformValue
+///   label_products_0_transformValue --&gt; label_products_1_join
+///   topic_prices -.-&gt; |table| label_products_1_join
+///   label_products_1_join --&gt; label_products_2_toStream
+///   label_products_2_toStream --&gt; |to| topic_labelled_products
+///   topic_partitioned_in --&gt; |to| topic_partitioned_out
+///   topic_printed --&gt; print_records_print
+///   topic_consumed --&gt; consume_forEach
+///   topic_recent_in --&gt; recent_0_transformValue
+///   recent_0_transformValue -.-&gt; store_recent_values
+///   recent_0_transformValue --&gt; |to| topic_recent_out
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class TablesKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_readings[(""readings"")]
+  window_readings_0_groupByKey[""groupByKey · line 159""]
+  window_readings_1_windowByTime[""windowByTime · line 160""]
+  window_readings_2_aggregate[""aggregate · line 165""]
+  window_readings_3_suppress[""suppress · line 168""]
+  window_readings_4_toStream[""toStream · line 170""]
+  window_readings_5_transformKeyValue[""transformKeyValue · line 171""]
+  topic_readings_per_window[(""readings_per_window"")]
+  count_with_grace_0_groupByKey[""groupByKey · line 181""]
+  count_with_grace_1_windowByTime[""windowByTime · line 182""]
+  count_with_grace_2_count[""count · line 186""]
+  count_with_grace_3_suppress[""suppress · line 187""]
+  count_with_grace_4_toStream[""toStream · line 189""]
+  count_with_grace_5_transformKeyValue[""transformKeyValue · line 190""]
+  topic_final_counts_with_grace[(""final_counts_with_grace"")]
+  cogrouped_totals_0_groupByKey[""groupByKey · line 197""]
+  cogrouped_totals_1_cogroup[""cogroup · line 198""]
+  cogrouped_totals_2_aggregate[""aggregate · line 200""]
+  cogrouped_totals_3_toStream[""toStream · line 202""]
+  topic_reading_totals[(""reading_totals"")]
+  cogrouped_window_totals_0_groupByKey[""groupByKey · line 208""]
+  cogrouped_window_totals_1_cogroup[""cogroup · line 209""]
+  cogrouped_window_totals_2_windowByTime[""windowByTime · line 211""]
+  cogrouped_window_totals_3_aggregate[""aggregate · line 214""]
+  cogrouped_window_totals_4_toStream[""toStream · line 216""]
+  cogrouped_window_totals_5_transformKeyValue[""transformKeyValue · line 217""]
+  topic_reading_window_totals[(""reading_window_totals"")]
+  topic_stock_in[(""stock_in"")]
+  stock_as_table_0_toTable[""toTable · line 227""]
+  stock_as_table_as[""as · line 228""]
+  stock_by_category_0_filter[""filter · line 233""]
+  stock_by_category_1_groupBy[""groupBy · line 236""]
+  stock_by_category_1_repartition{{""repartition topic""}}
+  stock_by_category_2_reduce[""reduce · line 238""]
+  stock_by_category_3_toStream[""toStream · line 241""]
+  topic_category_totals[(""category_totals"")]
+  topic_products[(""products"")]
+  label_products_0_transformValue[""transformValue · line 247""]
+  label_products_1_join[""join · line 252""]
+  topic_prices[(""prices"")]
+  label_products_2_toStream[""toStream · line 255""]
+  topic_labelled_products[(""labelled_products"")]
+  topic_partitioned_in[(""partitioned_in"")]
+  topic_partitioned_out[(""partitioned_out"")]
+  topic_printed[(""printed"")]
+  print_records_print[""print · line 268""]
+  topic_consumed[(""consumed"")]
+  consume_forEach[""forEach · line 274""]
+  topic_recent_in[(""recent_in"")]
+  recent_0_transformValue[""transformValue · line 279""]
+  store_recent_values[/""store recent_values""/]
+  topic_recent_out[(""recent_out"")]
+  topic_readings --> window_readings_0_groupByKey
+  window_readings_0_groupByKey --> window_readings_1_windowByTime
+  window_readings_1_windowByTime --> window_readings_2_aggregate
+  window_readings_2_aggregate --> window_readings_3_suppress
+  window_readings_3_suppress --> window_readings_4_toStream
+  window_readings_4_toStream --> window_readings_5_transformKeyValue
+  window_readings_5_transformKeyValue --> |to| topic_readings_per_window
+  topic_readings --> count_with_grace_0_groupByKey
+  count_with_grace_0_groupByKey --> count_with_grace_1_windowByTime
+  count_with_grace_1_windowByTime --> count_with_grace_2_count
+  count_with_grace_2_count --> count_with_grace_3_suppress
+  count_with_grace_3_suppress --> count_with_grace_4_toStream
+  count_with_grace_4_toStream --> count_with_grace_5_transformKeyValue
+  count_with_grace_5_transformKeyValue --> |to| topic_final_counts_with_grace
+  topic_readings --> cogrouped_totals_0_groupByKey
+  cogrouped_totals_0_groupByKey --> cogrouped_totals_1_cogroup
+  cogrouped_totals_1_cogroup --> cogrouped_totals_2_aggregate
+  cogrouped_totals_2_aggregate --> cogrouped_totals_3_toStream
+  cogrouped_totals_3_toStream --> |to| topic_reading_totals
+  topic_readings --> cogrouped_window_totals_0_groupByKey
+  cogrouped_window_totals_0_groupByKey --> cogrouped_window_totals_1_cogroup
+  cogrouped_window_totals_1_cogroup --> cogrouped_window_totals_2_windowByTime
+  cogrouped_window_totals_2_windowByTime --> cogrouped_window_totals_3_aggregate
+  cogrouped_window_totals_3_aggregate --> cogrouped_window_totals_4_toStream
+  cogrouped_window_totals_4_toStream --> cogrouped_window_totals_5_transformKeyValue
+  cogrouped_window_totals_5_transformKeyValue --> |to| topic_reading_window_totals
+  topic_stock_in --> stock_as_table_0_toTable
+  stock_as_table_0_toTable --> stock_as_table_as
+  stock_as_table_0_toTable --> stock_by_category_0_filter
+  stock_by_category_0_filter --> stock_by_category_1_groupBy
+  stock_by_category_1_groupBy -.-> stock_by_category_1_repartition
+  stock_by_category_1_groupBy --> stock_by_category_2_reduce
+  stock_by_category_2_reduce --> stock_by_category_3_toStream
+  stock_by_category_3_toStream --> |to| topic_category_totals
+  topic_products --> label_products_0_transformValue
+  label_products_0_transformValue --> label_products_1_join
+  topic_prices -.-> |table| label_products_1_join
+  label_products_1_join --> label_products_2_toStream
+  label_products_2_toStream --> |to| topic_labelled_products
+  topic_partitioned_in --> |to| topic_partitioned_out
+  topic_printed --> print_records_print
+  topic_consumed --> consume_forEach
+  topic_recent_in --> recent_0_transformValue
+  recent_0_transformValue -.-> store_recent_values
+  recent_0_transformValue --> |to| topic_recent_out
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "tables";
 

@@ -16,9 +16,60 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>versioned-tables</c> (versioned-tables.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_versioned_orders[("versioned_orders")]
+///   price_orders_0_leftJoin["leftJoin · line 55"]
+///   topic_versioned_prices[("versioned_prices")]
+///   topic_versioned_priced_orders[("versioned_priced_orders")]
+///   show_latest_prices_0_toStream["toStream · line 65"]
+///   topic_versioned_latest_prices[("versioned_latest_prices")]
+///   topic_versioned_price_lookups[("versioned_price_lookups")]
+///   look_up_prices_0_transformValue["transformValue · line 71"]
+///   store_price_history[/"store price_history"/]
+///   topic_versioned_price_lookups_answered[("versioned_price_lookups_answered")]
+///   topic_versioned_orders --&gt; price_orders_0_leftJoin
+///   topic_versioned_prices -.-&gt; |table| price_orders_0_leftJoin
+///   price_orders_0_leftJoin --&gt; |to| topic_versioned_priced_orders
+///   topic_versioned_prices --&gt; show_latest_prices_0_toStream
+///   show_latest_prices_0_toStream --&gt; |to| topic_versioned_latest_prices
+///   topic_versioned_price_lookups --&gt; look_up_prices_0_transformValue
+///   look_up_prices_0_transformValue -.-&gt; store_price_history
+///   look_up_prices_0_transformValue --&gt; |to| topic_versioned_price_lookups_answered
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class VersionedTablesKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_versioned_orders[(""versioned_orders"")]
+  price_orders_0_leftJoin[""leftJoin · line 55""]
+  topic_versioned_prices[(""versioned_prices"")]
+  topic_versioned_priced_orders[(""versioned_priced_orders"")]
+  show_latest_prices_0_toStream[""toStream · line 65""]
+  topic_versioned_latest_prices[(""versioned_latest_prices"")]
+  topic_versioned_price_lookups[(""versioned_price_lookups"")]
+  look_up_prices_0_transformValue[""transformValue · line 71""]
+  store_price_history[/""store price_history""/]
+  topic_versioned_price_lookups_answered[(""versioned_price_lookups_answered"")]
+  topic_versioned_orders --> price_orders_0_leftJoin
+  topic_versioned_prices -.-> |table| price_orders_0_leftJoin
+  price_orders_0_leftJoin --> |to| topic_versioned_priced_orders
+  topic_versioned_prices --> show_latest_prices_0_toStream
+  show_latest_prices_0_toStream --> |to| topic_versioned_latest_prices
+  topic_versioned_price_lookups --> look_up_prices_0_transformValue
+  look_up_prices_0_transformValue -.-> store_price_history
+  look_up_prices_0_transformValue --> |to| topic_versioned_price_lookups_answered
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "versioned-tables";
 

@@ -16,9 +16,62 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>word-count</c> (word-count.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   producer_sentence_producer&gt;"producer sentence_producer · line 36"]
+///   topic_sentences[("sentences")]
+///   count_words_0_transformKeyValueToKeyValueList["flatMap · line 45"]
+///   count_words_1_filter["filter · line 47"]
+///   count_words_2_groupByKey["groupByKey · line 49"]
+///   count_words_2_repartition{{"repartition topic"}}
+///   count_words_3_count["count · line 50"]
+///   count_words_4_toStream["toStream · line 51"]
+///   count_words_5_peek["peek · line 52"]
+///   topic_word_counts[("word_counts")]
+///   producer_sentence_producer --&gt; topic_sentences
+///   topic_sentences --&gt; count_words_0_transformKeyValueToKeyValueList
+///   count_words_0_transformKeyValueToKeyValueList --&gt; count_words_1_filter
+///   count_words_1_filter --&gt; count_words_2_groupByKey
+///   count_words_2_groupByKey -.-&gt; count_words_2_repartition
+///   count_words_2_groupByKey --&gt; count_words_3_count
+///   count_words_3_count --&gt; count_words_4_toStream
+///   count_words_4_toStream --&gt; count_words_5_peek
+///   count_words_5_peek --&gt; |to| topic_word_counts
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class WordCountKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  producer_sentence_producer>""producer sentence_producer · line 36""]
+  topic_sentences[(""sentences"")]
+  count_words_0_transformKeyValueToKeyValueList[""flatMap · line 45""]
+  count_words_1_filter[""filter · line 47""]
+  count_words_2_groupByKey[""groupByKey · line 49""]
+  count_words_2_repartition{{""repartition topic""}}
+  count_words_3_count[""count · line 50""]
+  count_words_4_toStream[""toStream · line 51""]
+  count_words_5_peek[""peek · line 52""]
+  topic_word_counts[(""word_counts"")]
+  producer_sentence_producer --> topic_sentences
+  topic_sentences --> count_words_0_transformKeyValueToKeyValueList
+  count_words_0_transformKeyValueToKeyValueList --> count_words_1_filter
+  count_words_1_filter --> count_words_2_groupByKey
+  count_words_2_groupByKey -.-> count_words_2_repartition
+  count_words_2_groupByKey --> count_words_3_count
+  count_words_3_count --> count_words_4_toStream
+  count_words_4_toStream --> count_words_5_peek
+  count_words_5_peek --> |to| topic_word_counts
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "word-count";
 

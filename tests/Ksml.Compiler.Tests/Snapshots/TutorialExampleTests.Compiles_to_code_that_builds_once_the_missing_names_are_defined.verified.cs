@@ -16,9 +16,120 @@ using Streamiz.Kafka.Net.Table;
 namespace Test.Generated;
 
 /// <summary>The KSML definition <c>orders</c> (orders.ksml.yaml) as a Streamiz topology.</summary>
+/// <remarks>
+/// The topology it builds (Mermaid):
+/// <code>
+/// ```mermaid
+/// flowchart LR
+///   topic_reference_data_trigger[("reference_data_trigger")]
+///   load_reference_data_0_transformValue["mapValues · line 426"]
+///   store_product_reference_store[/"store product_reference_store"/]
+///   topic_reference_data_loaded[("reference_data_loaded")]
+///   topic_ecommerce_orders[("ecommerce_orders")]
+///   process_orders_0_transformKeyValue["transformKeyValue · line 432"]
+///   store_order_status_store[/"store order_status_store"/]
+///   topic_validated_orders[("validated_orders")]
+///   request_payments_0_transformKeyValue["transformKeyValue · line 438"]
+///   store_payment_request_store[/"store payment_request_store"/]
+///   request_payments_1_filter["filter · line 439"]
+///   topic_payment_requests[("payment_requests")]
+///   topic_payment_responses[("payment_responses")]
+///   handle_payments_0_transformKeyValue["transformKeyValue · line 445"]
+///   handle_payments_1_filter["filter · line 446"]
+///   topic_order_status_updates[("order_status_updates")]
+///   request_inventory_0_transformKeyValue["transformKeyValue · line 452"]
+///   request_inventory_1_filter["filter · line 453"]
+///   topic_inventory_requests[("inventory_requests")]
+///   topic_inventory_responses[("inventory_responses")]
+///   handle_inventory_0_transformKeyValue["transformKeyValue · line 459"]
+///   handle_inventory_1_filter["filter · line 460"]
+///   send_notifications_forEach["forEach · line 466"]
+///   topic_reference_data_trigger --&gt; load_reference_data_0_transformValue
+///   load_reference_data_0_transformValue -.-&gt; store_product_reference_store
+///   load_reference_data_0_transformValue --&gt; |to| topic_reference_data_loaded
+///   topic_ecommerce_orders --&gt; process_orders_0_transformKeyValue
+///   process_orders_0_transformKeyValue -.-&gt; store_product_reference_store
+///   process_orders_0_transformKeyValue -.-&gt; store_order_status_store
+///   process_orders_0_transformKeyValue --&gt; |to| topic_validated_orders
+///   topic_validated_orders --&gt; request_payments_0_transformKeyValue
+///   request_payments_0_transformKeyValue -.-&gt; store_payment_request_store
+///   request_payments_0_transformKeyValue -.-&gt; store_order_status_store
+///   request_payments_0_transformKeyValue --&gt; request_payments_1_filter
+///   request_payments_1_filter --&gt; |to| topic_payment_requests
+///   topic_payment_responses --&gt; handle_payments_0_transformKeyValue
+///   handle_payments_0_transformKeyValue -.-&gt; store_order_status_store
+///   handle_payments_0_transformKeyValue --&gt; handle_payments_1_filter
+///   handle_payments_1_filter --&gt; |to| topic_order_status_updates
+///   topic_order_status_updates --&gt; request_inventory_0_transformKeyValue
+///   request_inventory_0_transformKeyValue -.-&gt; store_order_status_store
+///   request_inventory_0_transformKeyValue --&gt; request_inventory_1_filter
+///   request_inventory_1_filter --&gt; |to| topic_inventory_requests
+///   topic_inventory_responses --&gt; handle_inventory_0_transformKeyValue
+///   handle_inventory_0_transformKeyValue -.-&gt; store_order_status_store
+///   handle_inventory_0_transformKeyValue --&gt; handle_inventory_1_filter
+///   handle_inventory_1_filter --&gt; |to| topic_order_status_updates
+///   topic_order_status_updates --&gt; send_notifications_forEach
+/// ```
+/// </code>
+/// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("Ksml.Generators", "0.1.0")]
 public sealed partial class OrdersKsml : IKsmlDefinition
 {
+    /// <summary>The topology this definition builds, as a Mermaid flowchart (what <c>/topology</c> serves).</summary>
+    public const string Diagram = @"flowchart LR
+  topic_reference_data_trigger[(""reference_data_trigger"")]
+  load_reference_data_0_transformValue[""mapValues · line 426""]
+  store_product_reference_store[/""store product_reference_store""/]
+  topic_reference_data_loaded[(""reference_data_loaded"")]
+  topic_ecommerce_orders[(""ecommerce_orders"")]
+  process_orders_0_transformKeyValue[""transformKeyValue · line 432""]
+  store_order_status_store[/""store order_status_store""/]
+  topic_validated_orders[(""validated_orders"")]
+  request_payments_0_transformKeyValue[""transformKeyValue · line 438""]
+  store_payment_request_store[/""store payment_request_store""/]
+  request_payments_1_filter[""filter · line 439""]
+  topic_payment_requests[(""payment_requests"")]
+  topic_payment_responses[(""payment_responses"")]
+  handle_payments_0_transformKeyValue[""transformKeyValue · line 445""]
+  handle_payments_1_filter[""filter · line 446""]
+  topic_order_status_updates[(""order_status_updates"")]
+  request_inventory_0_transformKeyValue[""transformKeyValue · line 452""]
+  request_inventory_1_filter[""filter · line 453""]
+  topic_inventory_requests[(""inventory_requests"")]
+  topic_inventory_responses[(""inventory_responses"")]
+  handle_inventory_0_transformKeyValue[""transformKeyValue · line 459""]
+  handle_inventory_1_filter[""filter · line 460""]
+  send_notifications_forEach[""forEach · line 466""]
+  topic_reference_data_trigger --> load_reference_data_0_transformValue
+  load_reference_data_0_transformValue -.-> store_product_reference_store
+  load_reference_data_0_transformValue --> |to| topic_reference_data_loaded
+  topic_ecommerce_orders --> process_orders_0_transformKeyValue
+  process_orders_0_transformKeyValue -.-> store_product_reference_store
+  process_orders_0_transformKeyValue -.-> store_order_status_store
+  process_orders_0_transformKeyValue --> |to| topic_validated_orders
+  topic_validated_orders --> request_payments_0_transformKeyValue
+  request_payments_0_transformKeyValue -.-> store_payment_request_store
+  request_payments_0_transformKeyValue -.-> store_order_status_store
+  request_payments_0_transformKeyValue --> request_payments_1_filter
+  request_payments_1_filter --> |to| topic_payment_requests
+  topic_payment_responses --> handle_payments_0_transformKeyValue
+  handle_payments_0_transformKeyValue -.-> store_order_status_store
+  handle_payments_0_transformKeyValue --> handle_payments_1_filter
+  handle_payments_1_filter --> |to| topic_order_status_updates
+  topic_order_status_updates --> request_inventory_0_transformKeyValue
+  request_inventory_0_transformKeyValue -.-> store_order_status_store
+  request_inventory_0_transformKeyValue --> request_inventory_1_filter
+  request_inventory_1_filter --> |to| topic_inventory_requests
+  topic_inventory_responses --> handle_inventory_0_transformKeyValue
+  handle_inventory_0_transformKeyValue -.-> store_order_status_store
+  handle_inventory_0_transformKeyValue --> handle_inventory_1_filter
+  handle_inventory_1_filter --> |to| topic_order_status_updates
+  topic_order_status_updates --> send_notifications_forEach
+";
+
+    /// <inheritdoc />
+    string? IKsmlDefinition.Diagram => Diagram;
+
     /// <summary>The definition's namespace, used in logs, metrics and Python logger names.</summary>
     public const string DefinitionName = "orders";
 
