@@ -23,6 +23,7 @@ public sealed class KsmlHost : IAsyncDisposable
     private readonly KafkaDeadLetterSink? _deadLetters;
     private OpenTelemetry.Trace.TracerProvider? _tracer;
     private string? _description;
+    private KsmlInstances? _instances;
     private readonly IReadOnlyList<KsmlHttpEndpoints> _endpoints;
     private readonly DroppedRecordsWatch? _droppedRecords;
     private IReadOnlyDictionary<string, KsmlStoreQuery> _storeQueries = new Dictionary<string, KsmlStoreQuery>();
@@ -156,6 +157,8 @@ public sealed class KsmlHost : IAsyncDisposable
             health.StateToken, health.PageSize)
         {
             // The definitions as written (Mermaid, in Markdown so it renders), or Streamiz's own description.
+            // The other instances, which a state query asks for what this one does not hold.
+            Peers = () => host?._instances?.Others() ?? [],
             Topology = format => format == "streamiz"
                 ? host?._description ?? "not built yet\n"
                 : string.Concat(selected.Select(d => $"## {d.Name} ({d.SourcePath})\n\n```mermaid\n{d.Diagram ?? "flowchart LR\n  unknown[\"no diagram\"]\n"}```\n\n")),
@@ -167,6 +170,9 @@ public sealed class KsmlHost : IAsyncDisposable
         host = new KsmlHost(options, logger, owned, broker, bootstrap, null, deadLetters, endpoints) { EndpointSources = sources };
         if (metrics.Enabled)
             KsmlCompatibleMetrics.Application(options.ApplicationId);
+        if (health.Enabled && options.EnablePipelines)
+            host._instances = KsmlInstances.Start(options.ApplicationId, KsmlInstances.Advertised(options), clientConfig,
+                broker is null ? null : topic => broker.CreateTopic(topic), logger);
         var tracing = KsmlTracerProvider.Enabled(options.Tracing, Environment.GetEnvironmentVariable);
         host._tracer = KsmlTracerProvider.Start(options.Tracing, options.ApplicationId, Environment.GetEnvironmentVariable);
         stoppingHost = host;
@@ -418,6 +424,8 @@ public sealed class KsmlHost : IAsyncDisposable
             await _droppedRecords.DisposeAsync().ConfigureAwait(false);
         await _producerCancellation.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_producers).ConfigureAwait(false);
+        if (_instances is not null)
+            await _instances.DisposeAsync().ConfigureAwait(false);
         // Disposing the stream commits processed offsets and closes the state stores; its threads
         // finish after Dispose returns, and the broker must outlive them.
         if (Stream is not null)

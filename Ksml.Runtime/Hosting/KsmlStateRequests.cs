@@ -9,7 +9,7 @@ namespace Ksml.Runtime.Hosting;
 /// KSML's application-server paths under <c>/state</c>, answered from this instance's stores:
 /// <c>/state/keyValue/{store}/all</c>, <c>/state/keyValue/{store}/get/{key}</c>,
 /// <c>/state/windowed/{store}/all</c>, <c>/state/windowed/{store}/get/{key}/{windowStart}</c>, each also
-/// under <c>/local/</c>. Several instances are not fanned out to: each answers for its own partitions.
+/// under <c>/local/</c>, which answers from this instance alone (the endpoints ask the other instances for the rest).
 /// <c>all</c> answers one page at a time (<see cref="KsmlStatePage"/>), so a large store is never held in memory whole.
 /// </summary>
 internal static class KsmlStateRequests
@@ -30,6 +30,7 @@ internal static class KsmlStateRequests
         {
             return (action, parts.Count) switch
             {
+                ("all", 4) when page.After is not null => Page(store.AllAfter(stream, page.After, page.Limit)),
                 ("all", 4) => Page(store.All(stream, page.Offset, page.Limit)),
                 ("get", 5) => Found(store.Get(stream, parts[4], null)),
                 ("get", 6) when long.TryParse(parts[5], out var windowStart) => Found(store.Get(stream, parts[4], windowStart)),

@@ -45,6 +45,38 @@ public abstract class KsmlStoreQuery
         return (entries, more);
     }
 
+    /// <summary>
+    /// One page of this instance's entries in cursor order (<see cref="Cursor"/>): the <paramref name="limit"/> first
+    /// after <paramref name="after"/>, and whether more follow. The store is read through once, holding only the page,
+    /// so instances can be paged together by one cursor.
+    /// </summary>
+    public (JsonArray Entries, bool More) AllAfter(KafkaStream stream, string? after, int limit)
+    {
+        var page = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+        var more = false;
+        foreach (var (key, value, window) in Entries(stream))
+        {
+            var entry = Entry(key, value, window);
+            var cursor = Cursor(entry);
+            if (after is not null && string.CompareOrdinal(cursor, after) <= 0)
+                continue;
+            page[cursor] = entry;
+            if (page.Count > limit)
+            {
+                page.Remove(page.Keys.Last());
+                more = true;
+            }
+        }
+        var entries = new JsonArray();
+        foreach (var entry in page.Values)
+            entries.Add(entry);
+        return (entries, more);
+    }
+
+    /// <summary>Where an entry stands in the order all instances page by: its key's JSON, then its window's start.</summary>
+    public static string Cursor(JsonNode entry) =>
+        (entry["key"]?.ToJsonString() ?? "null") + (entry["window"]?["start"]?.GetValue<long>() is { } start ? "@" + start.ToString("D20", System.Globalization.CultureInfo.InvariantCulture) : "");
+
     /// <summary>Every entry of this instance's store, read lazily.</summary>
     private protected abstract IEnumerable<(object? Key, object? Value, Window? Window)> Entries(KafkaStream stream);
 

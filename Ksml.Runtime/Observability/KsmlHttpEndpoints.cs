@@ -24,6 +24,9 @@ public sealed record KsmlEndpointSources(
     string? StateToken = null,
     int PageSize = KsmlStatePage.DefaultSize)
 {
+    /// <summary>The other instances' application servers, which a state query not under <c>/local/</c> asks too.</summary>
+    public Func<IReadOnlyList<string>>? Peers { get; init; }
+
     /// <summary>What <c>/topology</c> answers: the definitions' diagrams, or (<c>streamiz</c>) Streamiz's own description with its node and internal topic names.</summary>
     public Func<string?, string>? Topology { get; init; }
 }
@@ -33,6 +36,9 @@ public sealed record KsmlEndpointSources(
 /// <param name="Limit">The most entries answered.</param>
 public sealed record KsmlStatePage(int Offset, int Limit)
 {
+    /// <summary>The cursor (<c>?after=</c>): entries after it in key order, the way pages of all instances are read together.</summary>
+    public string? After { get; init; }
+
     /// <summary>The page size when none is configured.</summary>
     public const int DefaultSize = 1000;
 }
@@ -147,7 +153,7 @@ public static class KsmlEndpointRoutes
             // As KSML answers it: no content once started, a server error until then.
             endpoints.MapGet("/startup", () => Results.StatusCode(sources.Started() ? 204 : 500));
             endpoints.MapGet("/ready", () => sources.Ready() ? Results.Text("ready\n") : Results.Text("not ready\n", statusCode: 503));
-            endpoints.MapGet("/state/{**path}", (HttpContext context) => AnswerState(context, sources));
+            endpoints.MapGet("/state/{**path}", (Func<HttpContext, Task<IResult>>)(context => KsmlStateFanOut.Answer(context, sources)));
             if (sources.Topology is { } topology)
                 endpoints.MapGet("/topology", (string? format) => format == "streamiz"
                     ? Results.Text(topology(format), "text/plain; charset=utf-8")
@@ -165,7 +171,8 @@ public static class KsmlEndpointRoutes
             });
     }
 
-    private static IResult AnswerState(HttpContext context, KsmlEndpointSources sources)
+    /// <summary>This instance's answer to a state query (the path under <c>/local/</c> or not alike).</summary>
+    internal static IResult AnswerState(HttpContext context, KsmlEndpointSources sources)
     {
         if (sources.StateToken is { } token && !Authorized(context.Request, token))
         {
@@ -176,11 +183,19 @@ public static class KsmlEndpointRoutes
             return Json(new KsmlStateAnswer(400, new JsonObject { ["error"] = problem }));
         var answer = sources.State(context.Request.Path.Value ?? "", page);
         if (answer.More)
-            context.Response.Headers.Link = $"<{context.Request.Path}?offset={page.Offset + page.Limit}&limit={page.Limit}>; rel=\"next\"";
+            context.Response.Headers.Link = page.After is not null && answer.Body is JsonArray { Count: > 0 } entries
+                ? $"<{context.Request.Path}?after={Uri.EscapeDataString(Hosting.KsmlStoreQuery.Cursor(entries[^1]!))}&limit={page.Limit}>; rel=\"next\""
+                : $"<{context.Request.Path}?offset={page.Offset + page.Limit}&limit={page.Limit}>; rel=\"next\"";
         return Json(answer);
     }
 
-    private static IResult Json(KsmlStateAnswer answer) =>
+    /// <summary>Whether the request carries this application's state token, when it has one.</summary>
+    internal static bool Allowed(HttpContext context, KsmlEndpointSources sources) => sources.StateToken is not { } token || Authorized(context.Request, token);
+
+    internal static bool TryPage(HttpContext context, KsmlEndpointSources sources, out KsmlStatePage page, out string problem) =>
+        TryPage(context.Request.Query, sources.PageSize, out page, out problem);
+
+    internal static IResult Json(KsmlStateAnswer answer) =>
         Results.Text(answer.Body?.ToJsonString(Readable) ?? "null", "application/json; charset=utf-8", statusCode: answer.Status);
 
     // Compared in constant time, so response timing does not reveal how much of a guess was right.
@@ -211,7 +226,7 @@ public static class KsmlEndpointRoutes
             problem = $"limit '{limitText}' is not a number of entries (1 or more; at most {pageSize} are answered)";
             return false;
         }
-        page = new KsmlStatePage(offset, Math.Min(limit, pageSize));
+        page = new KsmlStatePage(offset, Math.Min(limit, pageSize)) { After = query.TryGetValue("after", out var after) ? after.ToString() : null };
         return true;
     }
 

@@ -101,6 +101,47 @@ public sealed class OperationsTests
         Assert.That(named.Where(n => !served.Contains(n)), Is.Empty, $"queried but not served; served: {string.Join(", ", served.Where(s => s.StartsWith("ksml_", StringComparison.Ordinal)).Order())}");
     }
 
+    [Test]
+    public async Task State_queries_answer_for_every_instance_and_page_all_of_them_together()
+    {
+        var appId = AppId();
+        var (portA, portB) = (Loopback.FreePort(), Loopback.FreePort());
+        KsmlRunnerOptions Instance(int port, string name) => Kafka.Options(appId, $"""
+              applicationServer:
+                enabled: true
+                port: {port}
+            """, partitions: 2) with { StorageDirectory = Path.Combine(Path.GetTempPath(), "ksml-it-" + appId + "-" + name) };
+        await using var a = await KsmlHost.StartAsync([new IntegrationKsml()], Instance(portA, "a"), Kafka.Logs, _broker);
+        await using var b = await KsmlHost.StartAsync([new IntegrationKsml()], Instance(portB, "b"), Kafka.Logs, _broker);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{portA}/") };
+        await Kafka.Until(() => a.IsReady && b.IsReady, "both instances run");
+        var keys = Enumerable.Range(0, 12).Select(i => $"page{i:D2}").ToArray();
+        Kafka.Produce(_broker, Topics.visits_in, keys.Select(k => (k, "v")).ToArray());
+        Kafka.Read<string, long>(_broker, Topics.visits_out, keys.Length);
+
+        // Every key answered by instance A, whichever instance's partition holds it.
+        await Kafka.Until(() => keys.All(k => JsonNode.Parse(http.GetStringAsync($"state/keyValue/visit_counts/get/{k}").Result)?["value"] is not null), "A answers for every key");
+        var localToA = JsonNode.Parse(await http.GetStringAsync("state/keyValue/visit_counts/local/all"))!.AsArray().Count;
+        Assert.That(localToA, Is.InRange(1, keys.Length - 1), "the two instances share the partitions, so A alone holds only some keys");
+        Assert.That(JsonNode.Parse(await http.GetStringAsync("state/keyValue/visit_counts/get/page07"))!["value"]!.GetValue<long>(), Is.EqualTo(1));
+        Assert.That(JsonNode.Parse(await http.GetStringAsync("state/keyValue/visit_counts/get/nobody"))!["value"], Is.Null, "held by no instance: a null value, as for one instance");
+
+        // /all gathers both instances, paged by one cursor through the Link header.
+        var all = JsonNode.Parse(await http.GetStringAsync("state/keyValue/visit_counts/all"))!.AsArray();
+        Assert.That(all.Select(e => e!["key"]!.GetValue<string>()), Is.EquivalentTo(keys));
+        var paged = new List<string>();
+        var next = "state/keyValue/visit_counts/all?limit=5";
+        while (next is not null)
+        {
+            var response = await http.GetAsync(next);
+            var page = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
+            Assert.That(page.Count, Is.LessThanOrEqualTo(5));
+            paged.AddRange(page.Select(e => e!["key"]!.GetValue<string>()));
+            next = response.Headers.TryGetValues("Link", out var link) ? link.Single().Split('<', '>')[1].TrimStart('/') : null;
+        }
+        Assert.That(paged, Is.EqualTo(keys), "every key once, in key order, across pages of both instances");
+    }
+
     /// <summary>The value of the series named <paramref name="name"/> whose labels contain <paramref name="labels"/>.</summary>
     private static double Series(string metrics, string name, string labels)
     {
