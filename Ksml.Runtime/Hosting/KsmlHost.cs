@@ -64,6 +64,9 @@ public sealed class KsmlHost : IAsyncDisposable
     /// <summary>Completes when the stream stops on an error (the error policy said stop).</summary>
     public Task Failed => _failed.Task;
 
+    /// <summary>The state stores the topology creates, as state queries reach them.</summary>
+    internal IReadOnlyDictionary<string, KsmlStoreQuery> StoreQueries => _storeQueries;
+
     /// <summary>What KSML's endpoints answer from (health, state queries), for an ASP.NET Core application that serves them itself.</summary>
     public KsmlEndpointSources EndpointSources { get; private init; } = null!;
 
@@ -183,6 +186,7 @@ public sealed class KsmlHost : IAsyncDisposable
             using var partitionCounts = new TopicPartitionCounts(clientConfig, logger);
             var (topology, stores) = KsmlApplication.Build(selected, functions, errors, partitionCount: partitionCounts.Of, tracing: tracing);
             host._storeQueries = stores;
+            StoreSizes.Track(host);
             // Definitions with producers only consume nothing, and Streamiz refuses a topology without sources.
             var description = topology.Describe();
             host._description = description.ToString();

@@ -77,6 +77,9 @@ public abstract class KsmlStoreQuery
     public static string Cursor(JsonNode entry) =>
         (entry["key"]?.ToJsonString() ?? "null") + (entry["window"]?["start"]?.GetValue<long>() is { } start ? "@" + start.ToString("D20", System.Globalization.CultureInfo.InvariantCulture) : "");
 
+    /// <summary>How many entries this instance's store holds (RocksDB's estimate for persistent stores); null where only a full read could tell.</summary>
+    public virtual long? ApproximateEntries(KafkaStream stream) => null;
+
     /// <summary>Every entry of this instance's store, read lazily.</summary>
     private protected abstract IEnumerable<(object? Key, object? Value, Window? Window)> Entries(KafkaStream stream);
 
@@ -132,6 +135,8 @@ public abstract class KsmlStoreQuery
 
         private protected override IEnumerable<(object? Key, object? Value, Window? Window)> Entries(KafkaStream stream) =>
             Store(stream).All().Select(pair => ((object?)pair.Key, (object?)pair.Value, (Window?)null));
+
+        public override long? ApproximateEntries(KafkaStream stream) => Store(stream).ApproximateNumEntries();
 
         public override JsonNode? Get(KafkaStream stream, string key, long? windowStart) =>
             Entry(key, Store(stream).Get(ParseKey<K>(key)));

@@ -66,6 +66,7 @@ public sealed class OperationsTests
         metrics = await http.GetStringAsync("metrics");
         Assert.That(Series(metrics, "ksml_consumer_lag", "partition=\"0\",topic=\"orders_in\""), Is.Zero, "every record read");
         Assert.That(Series(metrics, "ksml_records_in", "partition=\"0\",topic=\"orders_in\""), Is.GreaterThanOrEqualTo(1));
+        Assert.That(Series(metrics, "ksml_store_entries", "store=\"visit_counts\""), Is.Zero, "a key-value store's size, empty here");
     }
 
     [Test]
