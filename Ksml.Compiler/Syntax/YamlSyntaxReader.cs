@@ -64,7 +64,7 @@ public sealed class YamlSyntaxReader
         {
             var start = ex.Start.Line > 0 ? ex.Start : _lastEnd;
             var end = ex.End.Line > 0 && ex.End.Index >= start.Index ? ex.End : start;
-            diagnostics.Add(DiagnosticDescriptors.MalformedYaml.Create(_path, SpanOf(start, end), Describe(ex)));
+            diagnostics.Add(PythonInPlainScalar(start, Describe(ex)) ?? DiagnosticDescriptors.MalformedYaml.Create(_path, SpanOf(start, end), Describe(ex)));
         }
         catch (Exception ex)
         {
@@ -74,6 +74,47 @@ public sealed class YamlSyntaxReader
                 "the YAML cannot be read after this point (" + ex.Message.TrimEnd('.') + "); check for an unclosed '[', '{' or quote"));
         }
         return null;
+    }
+
+    // Keys whose values are Python: an unquoted one with ': ' in it ("expression: ("k", {"n": n})") is no YAML scalar.
+    private static readonly System.Text.RegularExpressions.Regex PythonKey = new(
+        @"^(?<indent>\s*(?:-\s+)?)(?<key>expression|code|globalCode|if|condition|until)\s*:\s+(?<value>\S.*)$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// YAML's own message for a plain scalar holding <c>: </c> says nothing a Python writer recognises; where the line is
+    /// a Python-valued key, say what happened, where the <c>: </c> is, and how to write it instead.
+    /// </summary>
+    private KsmlDiagnostic? PythonInPlainScalar(Mark at, string message)
+    {
+        if (message.IndexOf("mapping", StringComparison.OrdinalIgnoreCase) < 0 || at.Line < 1 || at.Line > _lineStarts.Length)
+            return null;
+        for (var line = (int)at.Line; line >= Math.Max(1, at.Line - 20); line--)
+        {
+            var text = LineText(line);
+            var match = PythonKey.Match(text);
+            if (!match.Success)
+                continue;
+            var value = match.Groups["value"];
+            if (value.Value.StartsWith("'", StringComparison.Ordinal) || value.Value.StartsWith("\"", StringComparison.Ordinal) || value.Value.StartsWith("|", StringComparison.Ordinal) || value.Value.StartsWith(">", StringComparison.Ordinal))
+                return null;
+            var colon = text.IndexOf(": ", value.Index, StringComparison.Ordinal);
+            if (colon < 0)
+                return null;
+            var key = match.Groups["key"].Value;
+            var column = colon + 1;
+            return DiagnosticDescriptors.MalformedYaml.Create(_path, new SourceSpan(_lineStarts[line - 1] + colon, 2, line, column, line, column + 2),
+                $"the Python of '{key}' holds ': ' at column {column}, which YAML reads as the start of a mapping; quote the whole value ({key}: '{Shorten(value.Value)}', doubling any ' inside) or write it as a block ({key}: | with the code on the lines below, indented)");
+        }
+        return null;
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text.Substring(0, 37) + "...";
+
+    private string LineText(int line)
+    {
+        var start = _lineStarts[line - 1];
+        var end = line < _lineStarts.Length ? _lineStarts[line] : _text.Length;
+        return _text.Substring(start, end - start).TrimEnd('\r', '\n');
     }
 
     private static string Describe(YamlException ex)

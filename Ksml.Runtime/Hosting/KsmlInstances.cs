@@ -29,9 +29,10 @@ internal sealed class KsmlInstances : IAsyncDisposable
         Url = url;
         _logger = logger;
         _topic = applicationId + "-ksml-servers";
-        _producer = new ProducerBuilder<string, string?>(new ProducerConfig(clientConfig.ToDictionary(p => p.Key, p => p.Value)) { Acks = Acks.All }).Build();
+        var connection = Kafka.ClientConnection.Settings(clientConfig);
+        _producer = new ProducerBuilder<string, string?>(new ProducerConfig(connection) { Acks = Acks.All }).Build();
         // Not in a group: every instance reads every announcement, from the start.
-        _consumer = new ConsumerBuilder<string, string?>(new ConsumerConfig(clientConfig.Where(p => !p.Key.StartsWith("transactional", StringComparison.Ordinal)).ToDictionary(p => p.Key, p => p.Value))
+        _consumer = new ConsumerBuilder<string, string?>(new ConsumerConfig(connection)
         {
             GroupId = _topic + "-" + _id,
             EnableAutoCommit = false,

@@ -85,6 +85,8 @@ public sealed class KsmlHostedService(Microsoft.Extensions.Options.IOptions<Ksml
     internal KsmlRunnerOptions RunnerOptions()
     {
         var file = options.Value.RunnerFile is { } path ? Path.Combine(environment.ContentRootPath, path) : null;
+        if (file is not null && !File.Exists(file))
+            throw new KsmlConfigException($"the runner file {file} (KsmlHostingOptions.RunnerFile, relative to the content root) does not exist");
         var text = file is not null ? File.ReadAllText(file) : "";
         var overrides = configuration.GetSection("Ksml").AsEnumerable(makePathsRelative: true)
             .Where(p => p.Value is not null)
@@ -113,6 +115,8 @@ public sealed class KsmlHostedService(Microsoft.Extensions.Options.IOptions<Ksml
         if (Host is { } host)
             await host.DisposeAsync().ConfigureAwait(false);
         Host = null;
+        // The host disposes its logger factory after this; Streamiz must not keep logging to it.
+        StreamizLogging.Release(loggers);
     }
 
     /// <inheritdoc />

@@ -16,4 +16,14 @@ public static class StreamizLogging
 
     /// <summary>Makes <paramref name="loggers"/> the factory Streamiz's next builders and configs use.</summary>
     public static void Use(ILoggerFactory loggers) => Factory?.SetValue(null, loggers);
+
+    /// <summary>
+    /// Stops Streamiz using <paramref name="loggers"/> once its owner disposes it (a Generic Host's factory goes with the
+    /// host), so what Streamiz builds later logs nowhere instead of throwing ObjectDisposedException.
+    /// </summary>
+    public static void Release(ILoggerFactory loggers)
+    {
+        if (ReferenceEquals(Factory?.GetValue(null), loggers))
+            Factory!.SetValue(null, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+    }
 }

@@ -16,7 +16,7 @@ internal sealed class TopicPartitionCounts(IReadOnlyDictionary<string, string> c
     {
         try
         {
-            _admin ??= new AdminClientBuilder(clientConfig).Build();
+            _admin ??= new AdminClientBuilder(ClientConnection.Settings(clientConfig)).Build();
             var metadata = _admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.FirstOrDefault(t => t.Topic == topic);
             if (metadata is { Error.IsError: false, Partitions.Count: > 0 })
                 return metadata.Partitions.Count;
@@ -30,4 +30,17 @@ internal sealed class TopicPartitionCounts(IReadOnlyDictionary<string, string> c
     }
 
     public void Dispose() => _admin?.Dispose();
+}
+
+/// <summary>
+/// What a client of the application's own (an admin client, the instances' announcements) needs to reach the cluster:
+/// the address and the security settings, without the Streams and producer settings a runner file may also hold
+/// (librdkafka refuses a key it does not know, such as <c>default.partitioner.reshuffle.every.key</c>).
+/// </summary>
+internal static class ClientConnection
+{
+    private static readonly string[] Prefixes = ["bootstrap.servers", "security.protocol", "sasl.", "ssl.", "socket.", "client.dns.lookup", "broker.address.family", "enable.ssl.certificate.verification"];
+
+    public static Dictionary<string, string> Settings(IReadOnlyDictionary<string, string> clientConfig) =>
+        clientConfig.Where(p => Prefixes.Any(prefix => p.Key.StartsWith(prefix, StringComparison.Ordinal))).ToDictionary(p => p.Key, p => p.Value);
 }

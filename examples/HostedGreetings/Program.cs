@@ -7,7 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddKsml(ksml =>
 {
     ksml.Definitions = KsmlDefinitions.All;
-    ksml.RunnerFile = "ksml-runner.yaml";
+    ksml.RunnerFile = Path.Combine(AppContext.BaseDirectory, "greetings-runner.yaml");   // copied next to the app
 });
 
 var app = builder.Build();

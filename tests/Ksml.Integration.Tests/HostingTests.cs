@@ -42,7 +42,7 @@ public sealed class HostingTests
         builder.Services.AddKsml(ksml =>
         {
             ksml.Definitions = HostedGreetings.KsmlDefinitions.All;
-            ksml.RunnerFile = Path.Combine("..", "..", "..", "..", "..", "examples", "HostedGreetings", "ksml-runner.yaml");
+            ksml.RunnerFile = Path.Combine(AppContext.BaseDirectory, "greetings-runner.yaml"); // as the example gives it
             ksml.Broker = _broker;
         });
         await using var app = builder.Build();

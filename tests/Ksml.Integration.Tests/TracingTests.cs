@@ -114,6 +114,40 @@ public sealed class TracingTests
     }
 
     [Test]
+    public async Task Spans_are_exported_over_otlp_http_to_the_collector_the_runner_file_names()
+    {
+        using var collector = new HttpListener();
+        var url = Loopback.HttpUrl();
+        collector.Prefixes.Add(url + "/");
+        collector.Start();
+        var export = collector.GetContextAsync().ContinueWith(t =>
+        {
+            var request = t.Result.Request;
+            using var body = new MemoryStream();
+            request.InputStream.CopyTo(body);
+            t.Result.Response.StatusCode = 200;
+            t.Result.Response.Close();
+            return (request.HttpMethod, request.Url!.AbsolutePath, request.ContentType, Body: body.ToArray());
+        });
+        var options = Kafka.Options(AppId(), $"""
+              tracing:
+                sampleRatio: 1.0
+                otlp:
+                  endpoint: {url}/v1/traces
+                  protocol: http/protobuf
+            """);
+        await using (var host = await KsmlHost.StartAsync([new IntegrationKsml()], options, Kafka.Logs, _broker))
+        {
+            ProduceTraced("x");
+            Kafka.ReadRaw(_broker, Topics.traced_out.Topic, 1);
+        } // stopping exports what is left
+
+        var (method, path, contentType, body) = await export.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.That((method, path, contentType), Is.EqualTo(("POST", "/v1/traces", "application/x-protobuf")));
+        Assert.That(Convert.ToHexString(body).ToLowerInvariant(), Does.Contain(_traceId.ToHexString()), "the record's trace id is in the exported spans");
+    }
+
+    [Test]
     public async Task An_http_call_from_python_carries_the_trace_of_the_record_being_processed()
     {
         using var server = new HttpListener();

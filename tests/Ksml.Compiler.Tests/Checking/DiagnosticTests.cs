@@ -392,6 +392,16 @@ public class DiagnosticTests
     }
 
     [Test]
+    public void KSML0000_python_with_a_colon_in_a_plain_scalar_says_where_and_how_to_quote_it()
+    {
+        var diagnostics = Check(Streams + "functions:\n  pair:\n    type: keyValueMapper\n    expression: (\"k\", {\"n\": value})\n    resultType: (string, json)\n");
+
+        Assert.That(diagnostics, Has.Exactly(1).Items);
+        Assert.That(diagnostics[0], Does.StartWith("test.ksml.yaml(13,27): error KSML0000: Malformed YAML: the Python of 'expression' holds ': ' at column 27, which YAML reads as the start of a mapping; quote the whole value (expression: '(\"k\", {\"n\": value})'"));
+        Assert.That(diagnostics[0], Does.Contain("or write it as a block (expression: |"));
+    }
+
+    [Test]
     public void KSML0011_function_name_is_not_a_python_identifier()
     {
         Assert.That(Check(Streams + "functions:\n  is-valid:\n    type: predicate\n    expression: True\npipelines:\n  p:\n    from: orders\n    print:\n"), Does.Contain(
