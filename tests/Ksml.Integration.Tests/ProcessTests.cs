@@ -31,6 +31,8 @@ public sealed class ProcessTests
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var started = Stopwatch.StartNew();
+        // A failed wait must not leave the application running after the test (it would load every test after it).
+        using var stopOnFailure = new Support.KillOnDispose(process);
 
         await Support.Kafka.Until(() => output.Any(l => l.Contains("word-count.function.log_count")), "the first counted word", TimeSpan.FromSeconds(60));
         TestContext.Out.WriteLine($"first output after {started.Elapsed.TotalSeconds:F1} s");
