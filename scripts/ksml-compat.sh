@@ -83,9 +83,11 @@ echo "   $agree fixtures give KSML's result, $disagree do not"
 
 echo "== 3. Definitions KSML's unit tests load, built into a topology"
 built=0; refused=0
+# Each file on its own: a runner file in its folder (KSML's use-case folders have one) would pick other definitions.
+echo "{}" > "$work/no-runner.yaml"
 while IFS= read -r file; do
   if grep -qE '^(ksml|kafka):' "$file"; then continue; fi # runner files
-  if (cd "$(dirname "$file")" && timeout 60 "$tool" run "$(basename "$file")" -- --describe > "$work/describe.log" 2>&1); then
+  if (cd "$(dirname "$file")" && timeout 60 "$tool" run "$(basename "$file")" --config "$work/no-runner.yaml" -- --describe > "$work/describe.log" 2>&1); then
     built=$((built + 1))
   else
     refused=$((refused + 1))
