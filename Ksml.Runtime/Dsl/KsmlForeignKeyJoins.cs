@@ -74,9 +74,7 @@ public static class KsmlForeignKeyJoins
 
     /// <summary>A topic of the join gets the partitions of the table it meets, as found at start; without them Streamiz's own count applies.</summary>
     private static Repartitioned<K, V> Partitioned<K, V>(KsmlTopologyBuilder ksml, Repartitioned<K, V> repartitioned, string? partitionedLike) =>
-        !ksml.UnderTestDriver && partitionedLike is not null && ksml.PartitionCount?.Invoke(partitionedLike) is { } partitions
-            ? repartitioned.WithNumberOfPartitions(partitions)
-            : repartitioned;
+        repartitioned.Partitions(ksml, ksml.UnderTestDriver || partitionedLike is null ? null : ksml.PartitionCount?.Invoke(partitionedLike));
 }
 
 /// <summary>One foreign-key join as built: its stores and the steps that call its functions.</summary>

@@ -367,7 +367,8 @@ public static class KsmlOperations
         return routed.Repartition(repartitioned).MapValues((_, r, _) => r.Value, name + "_routed");
     }
 
-    private static Repartitioned<K, V> Partitions<K, V>(this Repartitioned<K, V> repartitioned, KsmlTopologyBuilder ksml, int? numberOfPartitions) =>
+    /// <summary>A repartition topic with <paramref name="numberOfPartitions"/> (none: Streamiz's own count; left out under the test driver).</summary>
+    internal static Repartitioned<K, V> Partitions<K, V>(this Repartitioned<K, V> repartitioned, KsmlTopologyBuilder ksml, int? numberOfPartitions) =>
         numberOfPartitions is { } n && !ksml.UnderTestDriver ? repartitioned.WithNumberOfPartitions(n) : repartitioned;
 
     /// <summary>
