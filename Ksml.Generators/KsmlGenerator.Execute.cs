@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using Ksml.Compiler;
+using Ksml.Compiler.Checking;
 using Ksml.Generators.Models;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
@@ -48,12 +49,27 @@ public sealed partial class KsmlGenerator
         catch (Exception ex)
         {
             var info = new DiagnosticInfo("KSML0000", "The KSML compiler failed on this file (" + ex.GetType().Name + ": " + ex.Message + "); please report it", true, input.Path, 0, 0, 1, 1, 1, 1);
-            return new KsmlFileResult(new GeneratedSource(hintName, null, ""), new EquatableArray<DiagnosticInfo>(ImmutableArray.Create(info)));
+            return new KsmlFileResult(new GeneratedSource(hintName, null, ""), new EquatableArray<DiagnosticInfo>(ImmutableArray.Create(info)), input.Path, "");
         }
-        var diagnostics = result.Diagnostics
-            .Select(d => new DiagnosticInfo(d.Id, d.Message, d.IsError, d.Path, d.Span.Start, d.Span.Length, d.Span.Line, d.Span.Column, d.Span.EndLine, d.Span.EndColumn))
-            .ToImmutableArray();
-        return new KsmlFileResult(new GeneratedSource(hintName, result.Source, result.ClassName), new EquatableArray<DiagnosticInfo>(diagnostics));
+        var diagnostics = result.Diagnostics.Select(Info).ToImmutableArray();
+        return new KsmlFileResult(new GeneratedSource(hintName, result.Source, result.ClassName), new EquatableArray<DiagnosticInfo>(diagnostics),
+            input.Path, PythonCheckReport.Fingerprint(input.Text));
+    }
+
+    private static DiagnosticInfo Info(Ksml.Compiler.Diagnostics.KsmlDiagnostic d) =>
+        new(d.Id, d.Message, d.IsError, d.Path, d.Span.Start, d.Span.Length, d.Span.Line, d.Span.Column, d.Span.EndLine, d.Span.EndColumn);
+
+    /// <summary>
+    /// The file's own diagnostics plus the Python check's findings for it, when a report checked this very text;
+    /// a report for an older text is ignored, so an edit never shows findings at lines that have moved.
+    /// </summary>
+    internal static EquatableArray<DiagnosticInfo> WithPythonFindings(KsmlFileResult result, EquatableArray<string> reports)
+    {
+        var found = reports
+            .SelectMany(report => PythonCheckReport.Read(report).For(result.Path, result.Fingerprint))
+            .Select(Info)
+            .ToList();
+        return found.Count == 0 ? result.Diagnostics : new EquatableArray<DiagnosticInfo>(result.Diagnostics.Concat(found).ToImmutableArray());
     }
 
     private static void AddSource(SourceProductionContext context, GeneratedSource source)

@@ -19,6 +19,7 @@ public sealed partial class KsmlGenerator : IIncrementalGenerator
         public const string Compile = "KsmlCompile";
         public const string Sources = "KsmlSources";
         public const string Diagnostics = "KsmlDiagnostics";
+        public const string PythonCheck = "KsmlPythonCheck";
         public const string EntryPoint = "KsmlEntryPoint";
     }
 
@@ -34,8 +35,18 @@ public sealed partial class KsmlGenerator : IIncrementalGenerator
 
         var results = files.Select((input, _) => Compile(input)).WithTrackingName(Steps.Compile);
 
+        // The build-time Python check's findings, written by the MSBuild task that runs before the compiler.
+        var pythonChecks = context.AdditionalTextsProvider
+            .Where(text => text.Path.EndsWith(Ksml.Compiler.Checking.PythonCheckReport.FileSuffix, System.StringComparison.OrdinalIgnoreCase))
+            .Select((text, cancellationToken) => text.GetText(cancellationToken)?.ToString() ?? "")
+            .Collect()
+            .Select((reports, _) => new EquatableArray<string>(reports))
+            .WithTrackingName(Steps.PythonCheck);
+
         var sources = results.Select((result, _) => result.Source).WithTrackingName(Steps.Sources);
-        var diagnostics = results.Select((result, _) => result.Diagnostics).WithTrackingName(Steps.Diagnostics);
+        var diagnostics = results.Combine(pythonChecks)
+            .Select((pair, _) => WithPythonFindings(pair.Left, pair.Right))
+            .WithTrackingName(Steps.Diagnostics);
 
         context.RegisterSourceOutput(sources, AddSource);
         context.RegisterSourceOutput(diagnostics, ReportDiagnostics);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Ksml.Compiler;
+using Ksml.Build;
 using Ksml.Compiler.Diagnostics;
 using Ksml.Compiler.Emit;
 using Ksml.Compiler.Parsing;
@@ -23,8 +24,12 @@ internal static class KsmlCommand
     {
         var stdout = output ?? Console.Out;
         var checkFiles = new Argument<string[]>("files") { Description = "KSML definition or test suite files", Arity = ArgumentArity.OneOrMore };
-        var check = new Command("check", "Report the located diagnostics a build would give, without building") { checkFiles };
-        check.SetAction(parse => Check(parse.GetValue(checkFiles)!, stdout));
+        var noPython = new Option<bool>("--no-python") { Description = "Do not check the Python of the definitions (it is checked with Python's own ast and symtable by default)" };
+        var pythonExecutable = new Option<string?>("--python") { Description = "The Python to check with (default: the runner file's, KSML_PYTHON_EXECUTABLE, /usr/bin/python3, or python3 on PATH)" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also say which Python checked each definition" };
+        var check = new Command("check", "Report the located diagnostics a build would give, without building") { checkFiles, noPython, pythonExecutable, verbose };
+        check.SetAction(parse => Check(parse.GetValue(checkFiles)!,
+            new PythonCheckSettings(!parse.GetValue(noPython), parse.GetValue(pythonExecutable), null, parse.GetValue(verbose)), stdout));
 
         var generateFiles = new Argument<string[]>("files") { Description = "KSML definition files", Arity = ArgumentArity.OneOrMore };
         var outputDirectory = new Option<DirectoryInfo>("--output", "-o") { Description = "Directory to write the C# into", Required = true };
@@ -85,18 +90,21 @@ internal static class KsmlCommand
     private static bool IsDefinitionFile(string token) =>
         !token.StartsWith('-') && (token.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || token.EndsWith(".yml", StringComparison.OrdinalIgnoreCase));
 
-    private static int Check(string[] files, TextWriter output)
+    /// <summary>How <c>ksml check</c> checks Python: whether at all, with which executable and module directory.</summary>
+    private sealed record PythonCheckSettings(bool Enabled, string? Executable, string? ModulePath, bool Verbose);
+
+    private static int Check(string[] files, PythonCheckSettings python, TextWriter output)
     {
         var errors = 0;
         var warnings = 0;
         foreach (var file in files)
-            errors += CheckPath(file, output, ref warnings, runnerFileAllowed: true);
+            errors += CheckPath(file, python, output, ref warnings, runnerFileAllowed: true);
         output.WriteLine($"ksml check: {files.Length} file{(files.Length == 1 ? "" : "s")}, {errors} error{(errors == 1 ? "" : "s")}, {warnings} warning{(warnings == 1 ? "" : "s")}");
         return errors > 0 ? 1 : 0;
     }
 
     /// <summary>Checks a definition, a suite, or a runner file and the definitions it lists; prints what it finds and returns the errors.</summary>
-    private static int CheckPath(string file, TextWriter output, ref int warnings, bool runnerFileAllowed)
+    private static int CheckPath(string file, PythonCheckSettings python, TextWriter output, ref int warnings, bool runnerFileAllowed)
     {
         if (!File.Exists(file))
         {
@@ -105,12 +113,16 @@ internal static class KsmlCommand
         }
         var text = File.ReadAllText(file);
         if (runnerFileAllowed && KsmlRunnerConfig.LooksLikeRunnerFile(text))
-            return CheckRunnerFile(file, text, output, ref warnings);
+            return CheckRunnerFile(file, text, python, output, ref warnings);
         var diagnostics = new List<KsmlDiagnostic>();
         if (TestSuiteParser.LooksLikeSuite(text))
             TestSuiteParser.Parse(file, text, diagnostics);
         else
+        {
             diagnostics.AddRange(InMemoryCompiler.CompileText(file, text, DefaultNamespace).Diagnostics);
+            if (python.Enabled)
+                diagnostics.AddRange(CheckPython(file, text, python, output));
+        }
         foreach (var diagnostic in diagnostics)
             output.WriteLine(diagnostic);
         warnings += diagnostics.Count(d => !d.IsError);
@@ -118,7 +130,23 @@ internal static class KsmlCommand
     }
 
     /// <summary>A runner file is read as the application would read it, then every definition it lists is checked.</summary>
-    private static int CheckRunnerFile(string file, string text, TextWriter output, ref int warnings)
+    /// <summary>The build-time Python check of one definition, as <c>dotnet build</c> runs it; says so when it could not run.</summary>
+    private static IReadOnlyList<KsmlDiagnostic> CheckPython(string file, string text, PythonCheckSettings settings, TextWriter output)
+    {
+        var executable = PythonChecker.Find(settings.Executable);
+        var modulePaths = settings.ModulePath is null ? [] : new[] { settings.ModulePath };
+        var report = PythonChecker.Check([(file, text)], executable, modulePaths);
+        if (report.NotChecked is { } reason)
+        {
+            output.WriteLine($"{InMemoryCompiler.DisplayPath(file)}: the Python was not checked: {reason}");
+            return [];
+        }
+        if (settings.Verbose)
+            output.WriteLine($"{InMemoryCompiler.DisplayPath(file)}: Python checked with {report.Python}");
+        return report.Files.SelectMany(f => f.Diagnostics).ToList();
+    }
+
+    private static int CheckRunnerFile(string file, string text, PythonCheckSettings python, TextWriter output, ref int warnings)
     {
         KsmlRunnerOptions options;
         try
@@ -131,8 +159,14 @@ internal static class KsmlCommand
             return 1;
         }
         var errors = 0;
+        // The runner file's own Python and module directory are the ones the application will run with.
+        var pythonOfRunner = python with
+        {
+            Executable = python.Executable ?? options.Python.Executable,
+            ModulePath = options.Python.ModulePath is { Length: > 0 } modules ? Path.GetFullPath(modules) : null, // as the runtime resolves it
+        };
         foreach (var (_, path) in KsmlRunnerConfig.DefinitionPaths(options, file))
-            errors += CheckPath(path, output, ref warnings, runnerFileAllowed: false);
+            errors += CheckPath(path, pythonOfRunner, output, ref warnings, runnerFileAllowed: false);
         return errors;
     }
 

@@ -127,6 +127,9 @@ public sealed class BoundFunction
     /// <summary>The declared or inferred result type; null for forEach.</summary>
     public KsmlType? Result { get; }
 
+    /// <summary>The parameters every call passes first: the function type's, or <c>records</c> for a batched function, called once per batch.</summary>
+    public IReadOnlyList<string> FixedParameters => Syntax.Batch is null ? Kind.Parameters : new[] { "records" };
+
     public List<BoundStore> Stores { get; } = new();
     public List<SourceSpan> Uses { get; } = new();
 }

@@ -2,7 +2,8 @@ namespace Ksml.Compiler.Diagnostics;
 
 /// <summary>
 /// Every diagnostic the KSML compiler reports. IDs are stable: 00xx syntax and shape, 01xx
-/// undefined names, 02xx misuse, 03xx types, 04xx what Streamiz cannot run.
+/// undefined names, 02xx misuse, 03xx types, 04xx what Streamiz cannot run, 05xx the Python in snippets
+/// (found by the build-time Python check, see Checking/Python).
 /// Keep AnalyzerReleases.Unshipped.md in Ksml.Generators in step with this list.
 /// </summary>
 public static class DiagnosticDescriptors
@@ -130,6 +131,21 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor Unsupported = new("KSML0400", "Not supported by Streamiz",
         "{0} is not supported: Ksml.NET runs on Streamiz.Kafka.Net 1.8.2, which has no {1}");
 
+    public static readonly DiagnosticDescriptor PythonNameNotDefined = new("KSML0500", "Python name not defined",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor PythonSyntaxError = new("KSML0501", "Python syntax error",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor PythonUsedBeforeAssignment = new("KSML0502", "Python name used before assignment",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor PythonCallArity = new("KSML0503", "Call does not fit the function's parameters",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor PythonModuleNotInstalled = new("KSML0504", "Python module not installed",
+        "{0}", DiagnosticSeverity.Warning);
+
     /// <summary>Every descriptor, for hosts that register them up front (the Roslyn generator).</summary>
     public static readonly System.Collections.Generic.IReadOnlyList<DiagnosticDescriptor> All = new[]
     {
@@ -171,5 +187,10 @@ public static class DiagnosticDescriptors
         JoinKeyMismatch,
         CannotInferResultType,
         Unsupported,
+        PythonNameNotDefined,
+        PythonSyntaxError,
+        PythonUsedBeforeAssignment,
+        PythonCallArity,
+        PythonModuleNotInstalled,
     };
 }

@@ -190,9 +190,7 @@ public sealed class TopologyEmitter
             _w.Line("    Type: " + EmitNames.Literal(f.Kind.Name) + ",");
             _w.Line("    SourcePath: Path,");
             _w.Line("    Line: " + s.Name.Span.Line + ",");
-            // A batched function is called once per batch, with the records gathered.
-            var fixedParameters = s.Batch is null ? f.Kind.Parameters : new[] { "records" };
-            _w.Line("    FixedParameters: [" + string.Join(", ", fixedParameters.Select(EmitNames.Literal)) + "],");
+            _w.Line("    FixedParameters: [" + string.Join(", ", f.FixedParameters.Select(EmitNames.Literal)) + "],");
             _w.Line("    Parameters: [" + string.Join(", ", s.Parameters.Select(p => "new(" + EmitNames.Literal(p.Name.Name) + ", " + EmitNames.Literal(p.Type?.Text ?? "any") + ", " + EmitNames.Literal(p.DefaultValue) + ")")) + "],");
             _w.Line("    GlobalCode: " + Snippet(s.GlobalCode) + ",");
             _w.Line("    Code: " + Snippet(s.Code) + ",");

@@ -10,4 +10,5 @@ internal sealed record DiagnosticInfo(string Id, string Message, bool IsError, s
 internal sealed record GeneratedSource(string HintName, string? Source, string ClassName);
 
 /// <summary>What compiling one file produced, split so a comment edit that only moves diagnostics does not re-emit code.</summary>
-internal sealed record KsmlFileResult(GeneratedSource Source, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <param name="Fingerprint">The text's <see cref="Ksml.Compiler.Checking.PythonCheckReport.Fingerprint"/>, to match a Python check report to the text it checked.</param>
+internal sealed record KsmlFileResult(GeneratedSource Source, EquatableArray<DiagnosticInfo> Diagnostics, string Path, string Fingerprint);

@@ -119,6 +119,22 @@ public sealed class PackageConsumerTests
         Assert.That(build.Output, Does.Not.Contain("error CS"), "KSML errors must not be buried under C# errors");
     }
 
+    [Test]
+    public void A_python_name_never_imported_fails_the_build_at_its_line_and_column()
+    {
+        var app = NewConsoleProject("UndefinedPython", deleteProgram: true);
+        File.WriteAllText(Path.Combine(app, "orders.ksml.yaml"), WordCount.Replace("expression: len(key) > 2", "expression: len(key) > 2 and time.time() > 0"));
+
+        var build = Run(app, "dotnet", "build", "--nologo");
+        Assert.That(build.ExitCode, Is.Not.Zero, build.Output);
+        Assert.That(build.Output, Does.Contain(
+            "orders.ksml.yaml(19,34): error KSML0500: 'time' is not defined; add 'import time' to globalCode"));
+
+        // Turned off, the build goes through: the check lives in the package's MSBuild task, nowhere else.
+        var unchecked = Run(app, "dotnet", "build", "--nologo", "-p:KsmlPythonCheck=false");
+        Assert.That(unchecked.ExitCode, Is.Zero, unchecked.Output);
+    }
+
     private string NewConsoleProject(string name, bool deleteProgram)
     {
         var app = Path.Combine(_work, name);

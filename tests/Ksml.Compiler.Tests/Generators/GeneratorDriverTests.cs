@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Collections.Immutable;
 using System.Reflection;
+using Ksml.Build;
 using Ksml.Generators;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -53,6 +54,26 @@ public class GeneratorDriverTests
         {
             "/src/bad.ksml.yaml(13,13): error KSML0103: Function 'kep' is not defined. Did you mean 'keep'?",
         }));
+    }
+
+    [Test]
+    public void Reports_the_python_check_findings_only_for_the_text_that_was_checked()
+    {
+        var bad = Valid.Replace("expression: True", "expression: len(value) > limit");
+        var report = PythonChecker.Check([("/src/p.ksml.yaml", bad)], PythonChecker.Find(null), []);
+        Assert.That(report.NotChecked, Is.Null, "the build machine has a Python");
+        var file = new InMemoryText("/src/p.ksml.yaml", bad);
+        var reportFile = new InMemoryText("/obj/App" + Ksml.Compiler.Checking.PythonCheckReport.FileSuffix, report.Write());
+
+        var driver = Driver().AddAdditionalTexts([file, reportFile]).RunGenerators(Compilation());
+        Assert.That(driver.GetRunResult().Diagnostics.Select(d => d.ToString()), Is.EqualTo(new[]
+        {
+            "/src/p.ksml.yaml(9,30): error KSML0500: 'limit' is not defined",
+        }));
+
+        // Edited in the IDE since the build: the report checked another text, so its lines may have moved.
+        driver = driver.ReplaceAdditionalText(file, new InMemoryText("/src/p.ksml.yaml", "# moved\n" + bad)).RunGenerators(Compilation());
+        Assert.That(driver.GetRunResult().Diagnostics, Is.Empty);
     }
 
     [Test]
