@@ -26,10 +26,11 @@ internal static class KsmlCommand
         var checkFiles = new Argument<string[]>("files") { Description = "KSML definition or test suite files", Arity = ArgumentArity.OneOrMore };
         var noPython = new Option<bool>("--no-python") { Description = "Do not check the Python of the definitions (it is checked with Python's own ast and symtable by default)" };
         var pythonExecutable = new Option<string?>("--python") { Description = "The Python to check with (default: the runner file's, KSML_PYTHON_EXECUTABLE, /usr/bin/python3, or python3 on PATH)" };
+        var modulePath = new Option<DirectoryInfo?>("--module-path") { Description = "A directory of the application's own Python modules (a runner file's pythonContext.modulePath)" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also say which Python checked each definition" };
-        var check = new Command("check", "Report the located diagnostics a build would give, without building") { checkFiles, noPython, pythonExecutable, verbose };
+        var check = new Command("check", "Report the located diagnostics a build would give, without building") { checkFiles, noPython, pythonExecutable, modulePath, verbose };
         check.SetAction(parse => Check(parse.GetValue(checkFiles)!,
-            new PythonCheckSettings(!parse.GetValue(noPython), parse.GetValue(pythonExecutable), null, parse.GetValue(verbose)), stdout));
+            new PythonCheckSettings(!parse.GetValue(noPython), parse.GetValue(pythonExecutable), parse.GetValue(modulePath)?.FullName, parse.GetValue(verbose)), stdout));
 
         var generateFiles = new Argument<string[]>("files") { Description = "KSML definition files", Arity = ArgumentArity.OneOrMore };
         var outputDirectory = new Option<DirectoryInfo>("--output", "-o") { Description = "Directory to write the C# into", Required = true };
@@ -163,7 +164,7 @@ internal static class KsmlCommand
         var pythonOfRunner = python with
         {
             Executable = python.Executable ?? options.Python.Executable,
-            ModulePath = options.Python.ModulePath is { Length: > 0 } modules ? Path.GetFullPath(modules) : null, // as the runtime resolves it
+            ModulePath = options.Python.ModulePath is { Length: > 0 } modules ? Path.GetFullPath(modules) : python.ModulePath, // as the runtime resolves it
         };
         foreach (var (_, path) in KsmlRunnerConfig.DefinitionPaths(options, file))
             errors += CheckPath(path, pythonOfRunner, output, ref warnings, runnerFileAllowed: false);

@@ -435,20 +435,13 @@ public static partial class KsmlRunnerConfig
             ? value
             : throw new KsmlConfigException(Where(source, node), $"{path}: '{Scalar(node, source, path)}' is not a whole number from {min} to {max}");
 
+    /// <summary>A duration as KSML writes it everywhere (one parser for definitions and runner files): 500ms, 10s, 5m, 1h, 2d, 1w.</summary>
     private static TimeSpan Duration(YamlNode node, string source, string path)
     {
         var text = Scalar(node, source, path);
-        var match = Regex.Match(text, @"^(\d+)(ms|s|m|h)?$");
-        if (!match.Success)
-            throw new KsmlConfigException(Where(source, node), $"{path}: '{text}' is not a duration such as 500ms, 10s, 5m or 1h");
-        var amount = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-        return match.Groups[2].Value switch
-        {
-            "s" => TimeSpan.FromSeconds(amount),
-            "m" => TimeSpan.FromMinutes(amount),
-            "h" => TimeSpan.FromHours(amount),
-            _ => TimeSpan.FromMilliseconds(amount),
-        };
+        if (!global::Ksml.Compiler.Parsing.DurationParser.TryParse(text, out var milliseconds) || milliseconds > (long)TimeSpan.MaxValue.TotalMilliseconds)
+            throw new KsmlConfigException(Where(source, node), $"{path}: '{text}' is not a duration such as 500ms, 10s, 5m, 1h, 2d or 1w");
+        return TimeSpan.FromMilliseconds(milliseconds);
     }
 
     private static KsmlConfigException Unknown(string source, YamlNode keyNode, string key, string prefix, string[] known)

@@ -131,8 +131,8 @@ public sealed class PackageConsumerTests
             "orders.ksml.yaml(19,34): error KSML0500: 'time' is not defined; add 'import time' to globalCode"));
 
         // Turned off, the build goes through: the check lives in the package's MSBuild task, nowhere else.
-        var unchecked = Run(app, "dotnet", "build", "--nologo", "-p:KsmlPythonCheck=false");
-        Assert.That(unchecked.ExitCode, Is.Zero, unchecked.Output);
+        var withoutCheck = Run(app, "dotnet", "build", "--nologo", "-p:KsmlPythonCheck=false");
+        Assert.That(withoutCheck.ExitCode, Is.Zero, withoutCheck.Output);
     }
 
     private string NewConsoleProject(string name, bool deleteProgram)

@@ -53,7 +53,7 @@ public sealed class CheckAndGenerateTests
                     gone: nowhere/missing.ksml.yaml
                 """);
 
-            var (exit, output) = RunKsml("check", runner);
+            var (exit, output) = RunKsml("check", "--module-path", Path.Combine(Suites, "modules"), runner);
 
             Assert.That(output, Does.Contain("broken.ksml.yaml(11,13): error KSML0103"), output);
             Assert.That(output, Does.Contain("missing.ksml.yaml").And.Contain("ksml check: 1 file, 2 errors"), output);
@@ -73,9 +73,43 @@ public sealed class CheckAndGenerateTests
     }
 
     [Test]
+    public void Check_runs_the_python_check_the_build_runs_and_says_which_python_checked()
+    {
+        var work = Directory.CreateTempSubdirectory("ksml-check-python-");
+        try
+        {
+            var file = Path.Combine(work.FullName, "orders.ksml.yaml");
+            File.WriteAllText(file, File.ReadAllText(Path.Combine(RepositoryRoot, "examples", "WordCount", "word-count.ksml.yaml"))
+                .Replace("expression: len(key) > 2", "expression: len(key) > 2 and uuid.uuid4() is not None"));
+            var line = File.ReadAllLines(file).ToList().FindIndex(l => l.Contains("uuid.uuid4()")) + 1;
+            Assert.That(line, Is.GreaterThan(0), "the example still has its length filter");
+
+            var (exit, output) = RunKsml("check", "--verbose", file);
+            Assert.That(output, Does.Contain($"orders.ksml.yaml({line},").And.Contain("error KSML0500: 'uuid' is not defined; add 'import uuid' to globalCode"), output);
+            Assert.That(output, Does.Contain("Python checked with 3."), output);
+            Assert.That(output, Does.Contain("ksml check: 1 file, 1 error, 0 warnings"), output);
+            Assert.That(exit, Is.EqualTo(1));
+
+            (exit, output) = RunKsml("check", "--no-python", file);
+            Assert.That(output.Trim(), Is.EqualTo("ksml check: 1 file, 0 errors, 0 warnings"));
+            Assert.That(exit, Is.Zero);
+
+            (exit, output) = RunKsml("check", "--python", "/nonexistent/python3", file);
+            Assert.That(output, Does.Contain("the Python was not checked: /nonexistent/python3 could not run the check"), output);
+            Assert.That(exit, Is.Zero, "no Python is not an error in the definition");
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    [Test]
     public void Check_passes_valid_files()
     {
-        var (exit, output) = RunKsml("check", Path.Combine(Suites, "definitions", "readings.ksml.yaml"), Path.Combine(RepositoryRoot, "examples", "WordCount", "word-count.ksml.yaml"));
+        // readings imports its threshold from the suite's own module directory.
+        var (exit, output) = RunKsml("check", "--module-path", Path.Combine(Suites, "modules"),
+            Path.Combine(Suites, "definitions", "readings.ksml.yaml"), Path.Combine(RepositoryRoot, "examples", "WordCount", "word-count.ksml.yaml"));
 
         Assert.That(output.Trim(), Is.EqualTo("ksml check: 2 files, 0 errors, 0 warnings"));
         Assert.That(exit, Is.EqualTo(0));

@@ -227,8 +227,28 @@ def parse_snippet(snippet, mode, findings):
         return None
 
 
-def assemble_function(function):
-    """The function as the bridge builds it: def name(fixed..., extras=None...): code; return expression."""
+def always_leaves(statements):
+    """True when control cannot fall off the end of `statements` (each path returns or raises)."""
+    if not statements:
+        return False
+    last = statements[-1]
+    if isinstance(last, (ast.Return, ast.Raise)):
+        return True
+    if isinstance(last, ast.If):
+        return always_leaves(last.body) and always_leaves(last.orelse)
+    if isinstance(last, (ast.With, ast.AsyncWith)):
+        return always_leaves(last.body)
+    if isinstance(last, ast.Try):
+        if always_leaves(last.finalbody):
+            return True
+        return always_leaves(last.body + last.orelse) and all(always_leaves(h.body) for h in last.handlers)
+    return False
+
+
+def assemble_function(function, code_tree):
+    """The function as the bridge builds it: def name(fixed..., extras=None...): code; return expression.
+    An expression after code that always returns never runs (KSML's documentation writes `expression: result`
+    after such code), so it is parsed but its names are not checked."""
     placed = Placed()
     parameters = list(function["fixed"]) + [extra + "=None" for extra in function["extras"]]
     placed.add("def __ksml_function__(" + ", ".join(parameters) + "):")
@@ -236,7 +256,7 @@ def assemble_function(function):
     if function.get("code") is not None:
         placed.add_snippet(Snippet(function["code"], "code"), " ")
         body = True
-    if function.get("expression") is not None:
+    if function.get("expression") is not None and not (code_tree is not None and always_leaves(code_tree.body)):
         placed.add(" return (")
         placed.add_snippet(Snippet(function["expression"], "expression"), " ")
         placed.add(" )")
@@ -310,17 +330,19 @@ def check_definition(definition):
     units = []
     for function in definition["functions"]:
         parsed = True
+        trees = {}
         for part, mode in (("globalCode", "exec"), ("code", "exec"), ("expression", "eval")):
             raw = function.get(part)
-            if raw is not None and parse_snippet(Snippet(raw, part), mode, findings) is None:
-                parsed = False
+            if raw is not None:
+                trees[part] = parse_snippet(Snippet(raw, part), mode, findings)
+                parsed = parsed and trees[part] is not None
         if not parsed:
             continue
         if function.get("globalCode") is not None:
             placed = Placed()
             placed.add_snippet(Snippet(function["globalCode"], "globalCode"), "")
             units.append(Unit(placed, function, "module"))
-        units.append(Unit(assemble_function(function), function, "function"))
+        units.append(Unit(assemble_function(function, trees.get("code")), function, "function"))
 
     analysed = [unit for unit in units if analyse(unit, findings)]
     if any(unit.walker.star_import for unit in analysed):

@@ -90,6 +90,27 @@ public class PythonCheckTests
     }
 
     [Test]
+    public void An_expression_after_code_that_always_returns_is_never_run_so_its_names_are_not_checked()
+    {
+        // KSML's documentation examples write `expression: result` after code that returns on every path.
+        var yaml = Definition("""
+              check:
+                type: predicate
+                code: |
+                  if not value:
+                      return False
+                  else:
+                      return value.get("status") == "paid"
+                expression: result
+            """);
+        Assert.That(Check(yaml), Is.Empty);
+        Assert.That(Check(yaml.Replace("      else:\n          return", "      status =")), Is.EqualTo(new[]
+        {
+            "test.ksml.yaml(18,17): error KSML0500: 'result' is not defined",
+        }));
+    }
+
+    [Test]
     public void A_misspelt_name_gets_the_nearest_name_in_scope()
     {
         var yaml = Definition("""

@@ -70,6 +70,14 @@ public sealed class RunnerConfigTests
         Assert.That(options.ApplicationServer, Is.EqualTo(new EndpointOptions(true, "0.0.0.0", 8080)));
     }
 
+    [Test]
+    public void Runner_durations_take_every_unit_a_definition_takes()
+    {
+        var options = Parse(Full.Replace("initialBackoff: 200ms", "initialBackoff: 1d").Replace("maxBackoff: 10s", "maxBackoff: 2w"));
+        Assert.That((options.ErrorHandling.Process.InitialBackoff, options.ErrorHandling.Process.MaxBackoff),
+            Is.EqualTo((TimeSpan.FromDays(1), TimeSpan.FromDays(14))));
+    }
+
     [TestCase("apicurio.auth.username: me", "ksml-runner.yaml(6,9): ksml.schemaRegistries.apicurio.config.apicurio.auth.username: Apicurio 3 renamed this key to apicurio.registry.auth.username")]
     [TestCase("apicurio.registry.auto-register.if-exists: RETURN", "ksml-runner.yaml(6,9): ksml.schemaRegistries.apicurio.config.apicurio.registry.auto-register.if-exists: 'RETURN' is not one of Apicurio 3's values FAIL, CREATE_VERSION, FIND_OR_CREATE_VERSION")]
     [TestCase("apicurio.registry.as-confluent: true", "ksml-runner.yaml(6,9): ksml.schemaRegistries.apicurio.config.apicurio.registry.as-confluent: Apicurio 3 removed this key")]
@@ -234,7 +242,7 @@ public sealed class RunnerConfigTests
     [TestCase("ksml:\n  errorHandling:\n    process:\n      handler: stopOnFial\n", "ksml-runner.yaml(4,16): ksml.errorHandling.process.handler: 'stopOnFial' is not one of stopOnFail, continueOnFail, retryOnFail")]
     [TestCase("ksml:\n  prometheus:\n    port: 99999\n", "ksml-runner.yaml(3,11): ksml.prometheus.port: '99999' is not a whole number from 1 to 65535")]
     [TestCase("ksml:\n  enablePipelines: maybe\n", "ksml-runner.yaml(2,20): ksml.enablePipelines: 'maybe' is not true or false")]
-    [TestCase("ksml:\n  errorHandling:\n    process:\n      initialBackoff: soon\n", "ksml-runner.yaml(4,23): ksml.errorHandling.process.initialBackoff: 'soon' is not a duration such as 500ms, 10s, 5m or 1h")]
+    [TestCase("ksml:\n  errorHandling:\n    process:\n      initialBackoff: soon\n", "ksml-runner.yaml(4,23): ksml.errorHandling.process.initialBackoff: 'soon' is not a duration such as 500ms, 10s, 5m, 1h, 2d or 1w")]
     [TestCase("kafka: [a, b]\n", "ksml-runner.yaml(1,8): kafka must be a mapping")]
     [TestCase("kafka:\n  a: {b: c\n", "ksml-runner.yaml(3,1): malformed YAML")]
     public void Every_bad_value_is_one_line_with_its_location(string yaml, string expected)
