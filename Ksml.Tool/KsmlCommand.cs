@@ -27,7 +27,7 @@ internal static class KsmlCommand
         var noPython = new Option<bool>("--no-python") { Description = "Do not check the Python of the definitions (it is checked with Python's own ast and symtable by default)" };
         var pythonExecutable = new Option<string?>("--python") { Description = "The Python to check with (default: the runner file's, KSML_PYTHON_EXECUTABLE, /usr/bin/python3, or python3 on PATH)" };
         var modulePath = new Option<DirectoryInfo?>("--module-path") { Description = "A directory of the application's own Python modules (a runner file's pythonContext.modulePath)" };
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also say which Python checked each definition" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also say which Python checked each definition, and which functions run as C# and which in CPython" };
         var check = new Command("check", "Report the located diagnostics a build would give, without building") { checkFiles, noPython, pythonExecutable, modulePath, verbose };
         check.SetAction(parse => Check(parse.GetValue(checkFiles)!,
             new PythonCheckSettings(!parse.GetValue(noPython), parse.GetValue(pythonExecutable), parse.GetValue(modulePath)?.FullName, parse.GetValue(verbose)), stdout));
@@ -120,9 +120,19 @@ internal static class KsmlCommand
             TestSuiteParser.Parse(file, text, diagnostics);
         else
         {
-            diagnostics.AddRange(InMemoryCompiler.CompileText(file, text, DefaultNamespace).Diagnostics);
+            var compiled = InMemoryCompiler.CompileText(file, text, DefaultNamespace);
+            diagnostics.AddRange(compiled.Diagnostics);
             if (python.Enabled)
                 diagnostics.AddRange(CheckPython(file, text, python, output));
+            if (python.Verbose && compiled.Model is { } model)
+            {
+                foreach (var function in model.Functions)
+                {
+                    var plan = Ksml.Compiler.Lowering.NativeLowering.Plan(function, model);
+                    output.WriteLine($"{InMemoryCompiler.DisplayPath(file)}({function.Syntax.Name.Span.Line},{function.Syntax.Name.Span.Column}): " +
+                        (plan.IsNative ? $"'{function.Name}' runs as C#" : $"'{function.Name}' runs in CPython: {plan.Reason}"));
+                }
+            }
         }
         foreach (var diagnostic in diagnostics)
             output.WriteLine(diagnostic);

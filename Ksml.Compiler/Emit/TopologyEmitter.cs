@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using Ksml.Compiler.Binding;
+using Ksml.Compiler.Lowering;
 using Ksml.Compiler.Language;
 using Ksml.Compiler.Syntax;
 using Ksml.Compiler.Types;
@@ -51,6 +52,7 @@ public sealed class TopologyEmitter
           .Line("using Ksml.Runtime;")
           .Line("using Ksml.Runtime.Definitions;")
           .Line("using Ksml.Runtime.Dsl;")
+          .Line("using Ksml.Runtime.Functions.Native;")
           .Line("using Streamiz.Kafka.Net.State;")
           .Line("using Streamiz.Kafka.Net.Stream;")
           .Line("using Streamiz.Kafka.Net.Table;")
@@ -196,9 +198,13 @@ public sealed class TopologyEmitter
             _w.Line("    Code: " + Snippet(s.Code) + ",");
             _w.Line("    Expression: " + Snippet(s.Expression) + ",");
             _w.Line("    ResultType: " + EmitNames.Literal(f.Result?.Resolve().ToString()) + ",");
-            _w.Line("    Stores: [" + string.Join(", ", f.Stores.Select(st => EmitNames.Literal(st.Name))) + "]" + (s.Resilience is null && s.Concurrency is null && s.Batch is null ? ");" : ")"));
-            if (s.Resilience is not null || s.Concurrency is not null || s.Batch is not null)
+            var plan = NativeLowering.Plan(f, _model);
+            var initialized = s.Resilience is not null || s.Concurrency is not null || s.Batch is not null || plan.IsNative;
+            _w.Line("    Stores: [" + string.Join(", ", f.Stores.Select(st => EmitNames.Literal(st.Name))) + "]" + (initialized ? ")" : ");"));
+            if (initialized)
                 _w.Line("{");
+            if (plan.IsNative)
+                _w.Line("    Native = " + pair.Value + "AsCSharp,");
             if (s.Batch is { } batch)
                 _w.Line("    Batch = new(" + batch.MaxRecords + ", " + batch.MaxWaitMs + "),");
             if (s.Concurrency is { } concurrency)
@@ -214,12 +220,28 @@ public sealed class TopologyEmitter
                         : "null") + ",")
                   .Line("        Cache: " + (r.Cache is { } c ? "new(" + c.TtlMs + ", " + c.MaxEntries + ", " + Snippet(c.Key) + ")" : "null") + ",")
                   .Line("        RateLimit: " + (r.RateLimit is { } l ? "new(" + l.Permits + ", " + l.PerMs + ")" : "null") + "),");
-            if (s.Resilience is not null || s.Concurrency is not null || s.Batch is not null)
+            if (initialized)
                 _w.Line("};");
             _w.Line();
+            EmitNative(pair.Value, f, plan);
         }
         _w.Line("/// <summary>Every function above, in file order.</summary>");
         _w.Line("public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [" + string.Join(", ", _functionIds.Values) + "];");
+        _w.Close().Line();
+    }
+
+    /// <summary>The function's expression in C# when it lowers (see NativeLowering), else a comment saying why it runs in CPython.</summary>
+    private void EmitNative(string id, BoundFunction function, NativeFunctionPlan plan)
+    {
+        if (plan.Body is not { } body)
+        {
+            _w.Line("// " + function.Name + " runs in CPython: " + plan.Reason + ".").Line();
+            return;
+        }
+        _w.Line("/// <summary><c>" + Xml(function.Name) + "</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>")
+          .Open("private static object? " + id + "AsCSharp(object?[] arguments)");
+        foreach (var line in body)
+            _w.Line(line);
         _w.Close().Line();
     }
 

@@ -19,7 +19,7 @@ public sealed class DefinitionParser
     private static readonly string[] TableKeys = { "topic", "keyType", "valueType", "offsetResetPolicy", "timestampExtractor", "partitioner", "store" };
     private static readonly string[] ToTopicKeys = { "topic", "keyType", "valueType", "partitioner" };
     private static readonly string[] StoreKeys = { "type", "name", "keyType", "valueType", "persistent", "timestamped", "versioned", "caching", "logging", "historyRetention", "segmentInterval", "windowSize", "retention", "retainDuplicates" };
-    private static readonly string[] FunctionKeys = { "type", "name", "parameters", "globalCode", "code", "expression", "resultType", "stores", "resilience", "concurrency", "batch" };
+    private static readonly string[] FunctionKeys = { "type", "name", "parameters", "globalCode", "code", "expression", "resultType", "stores", "resilience", "concurrency", "batch", "native" };
     private static readonly string[] BatchKeys = { "maxRecords", "maxWait" };
     private static readonly string[] ConcurrencyKeys = { "maxInFlight", "order" };
     private static readonly string[] ConcurrencyOrders = { "key", "partition", "none" };
@@ -238,6 +238,8 @@ public sealed class DefinitionParser
         function.Code = reader.Snippet("code");
         function.Expression = reader.Snippet("expression");
         function.ResultType = reader.Type("resultType");
+        if (reader.Has("native"))
+            function.Native = reader.Boolean("native");
         if (reader.Sequence("stores") is { } stores)
         {
             function.StoresSpan = stores.Span;

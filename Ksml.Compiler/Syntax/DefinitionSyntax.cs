@@ -142,6 +142,9 @@ public sealed class FunctionSyntax
 
     /// <summary>Ksml.NET's batched calls: one call with the list of <c>records</c> gathered.</summary>
     public BatchSyntax? Batch { get; set; }
+
+    /// <summary><c>native: false</c> keeps a function the compiler could lower to C# in CPython; null when not written.</summary>
+    public bool? Native { get; set; }
 }
 
 /// <summary>

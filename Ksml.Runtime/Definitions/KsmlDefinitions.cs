@@ -48,9 +48,19 @@ public sealed record KsmlFunctionDefinition(
     /// <summary>Ksml.NET's batched calls for this function (a forEach sink): one call per batch; null for one per record.</summary>
     public KsmlBatch? Batch { get; init; }
 
+    /// <summary>
+    /// The function's expression as the compiler lowered it to C#, run instead of CPython; null when it runs in
+    /// Python (its code is more than a plain expression, or <c>native: false</c>). See <c>docs/native-python.md</c>.
+    /// </summary>
+    public KsmlNativeExpression? Native { get; init; }
+
     /// <summary>How type errors name this function's result, with its place in the YAML.</summary>
     public string DescribeResult() => $"the result of '{Name}' ({SourcePath}:{Line})";
 }
+
+/// <summary>A function's expression compiled to C#: takes the fixed parameters, returns what the bridge would return for Python's result.</summary>
+/// <param name="arguments">The fixed parameters, in order.</param>
+public delegate object? KsmlNativeExpression(object?[] arguments);
 
 /// <summary>A function's batched calls (a Ksml.NET extension to KSML): Python gets <c>records</c>, a list of <c>{key, value, timestamp, topic, partition, offset}</c>.</summary>
 /// <param name="MaxRecords">A batch is handed over once it holds this many records.</param>

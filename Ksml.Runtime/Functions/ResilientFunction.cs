@@ -145,6 +145,7 @@ public sealed class ResilientFunction : IKsmlFunction, IDisposable
             Expression = expression,
             Stores = [],
             Resilience = null,
+            Native = null,
         });
         return new ResilientFunction(inner, Helper("fallback", resilience.CircuitBreaker?.Fallback), Helper("cache_key", resilience.Cache?.Key));
     }

@@ -23,6 +23,13 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
     private readonly Dictionary<KsmlFunctionDefinition, IKsmlFunction> _created = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _gate = new();
 
+    /// <summary>Environment variable that, set to <c>false</c>, runs every function in CPython, lowered ones included.</summary>
+    public const string NativeVariable = "KSML_NATIVE";
+
+    /// <summary>Whether functions the compiler lowered to C# run as C# (the default; see <see cref="NativeVariable"/>).</summary>
+    public bool NativeEnabled { get; init; } =
+        !string.Equals(Environment.GetEnvironmentVariable(NativeVariable), "false", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Creates the factory, starting Python (from <paramref name="options"/> or the environment) if needed.</summary>
     public PythonFunctionFactory(ILoggerFactory? loggers = null, PythonOptions? options = null)
     {
@@ -45,7 +52,13 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
         lock (_gate)
         {
             if (!_created.TryGetValue(definition, out var function))
-                _created[definition] = function = Compile(definition);
+            {
+                // Compiled in CPython too: syntax and startup errors stay Python's, and it evaluates what the C# leaves to it.
+                function = Compile(definition);
+                if (definition.Native is { } native && NativeEnabled)
+                    function = new Functions.Native.NativeFunction(native, function);
+                _created[definition] = function;
+            }
             return function;
         }
     }

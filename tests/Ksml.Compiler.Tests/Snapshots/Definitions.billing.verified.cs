@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -103,7 +104,18 @@ public sealed partial class BillingKsml : IKsmlDefinition
             Code: null,
             Expression: new("'billed ' + value1 + ' at ' + value2", 26, 24),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = main_join1_valueJoinerAsCSharp,
+        };
+
+        /// <summary><c>main_join1_valueJoiner</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? main_join1_valueJoinerAsCSharp(object?[] arguments)
+        {
+            var @value1 = PythonSemantics.Argument(arguments[1]);
+            var @value2 = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Result(PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Add("billed ", @value1), " at "), @value2));
+        }
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [main_join1_valueJoiner];

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -102,6 +103,8 @@ sequence = itertools.count(1)
             ResultType: "(string, json)",
             Stores: []);
 
+        // make_notification runs in CPython: not a plain expression.
+
         /// <summary>The forEach <c>route_to_rabbitmq</c> (line 25).</summary>
         public static readonly KsmlFunctionDefinition route_to_rabbitmq = new(
             Definition: DefinitionName,
@@ -158,6 +161,8 @@ log.info(""sent {} {} to {}"", value.get(""id""), message_type, queue)
                 Cache: null,
                 RateLimit: null),
         };
+
+        // route_to_rabbitmq runs in CPython: not a plain expression.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [make_notification, route_to_rabbitmq];

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -103,6 +104,8 @@ public sealed partial class GreetingsKsml : IKsmlDefinition
             ResultType: "string",
             Stores: []);
 
+        // greet runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The predicate <c>greet_names_filter1_if</c> (line 24).</summary>
         public static readonly KsmlFunctionDefinition greet_names_filter1_if = new(
             Definition: DefinitionName,
@@ -117,6 +120,8 @@ public sealed partial class GreetingsKsml : IKsmlDefinition
             Expression: new("value is not None and value.strip() != \"\"", 24, 23),
             ResultType: "boolean",
             Stores: []);
+
+        // greet_names_filter1_if runs in CPython: uses Python beyond the compiled subset.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [greet, greet_names_filter1_if];

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -435,7 +436,18 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("str(value1) + \"|\" + str(value2)", 122, 17),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = describe_pairAsCSharp,
+        };
+
+        /// <summary><c>describe_pair</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? describe_pairAsCSharp(object?[] arguments)
+        {
+            var @value1 = PythonSemantics.Argument(arguments[1]);
+            var @value2 = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Result(PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.ToStr(@value1), "|"), PythonSemantics.ToStr(@value2)));
+        }
 
         /// <summary>The keyValueMapper <c>to_team</c> (line 125).</summary>
         public static readonly KsmlFunctionDefinition to_team = new(
@@ -452,6 +464,8 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             ResultType: "(string, long)",
             Stores: []);
 
+        // to_team runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The initializer <c>start_at_zero</c> (line 130).</summary>
         public static readonly KsmlFunctionDefinition start_at_zero = new(
             Definition: DefinitionName,
@@ -465,7 +479,16 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("0", 132, 17),
             ResultType: "long",
-            Stores: []);
+            Stores: [])
+        {
+            Native = start_at_zeroAsCSharp,
+        };
+
+        /// <summary><c>start_at_zero</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? start_at_zeroAsCSharp(object?[] arguments)
+        {
+            return PythonSemantics.Result((object)0L);
+        }
 
         /// <summary>The aggregator <c>add_points</c> (line 135).</summary>
         public static readonly KsmlFunctionDefinition add_points = new(
@@ -480,7 +503,18 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("aggregatedValue + value", 137, 17),
             ResultType: "long",
-            Stores: []);
+            Stores: [])
+        {
+            Native = add_pointsAsCSharp,
+        };
+
+        /// <summary><c>add_points</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? add_pointsAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            var @aggregatedValue = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Result(PythonSemantics.Add(@aggregatedValue, @value));
+        }
 
         /// <summary>The aggregator <c>remove_points</c> (line 140).</summary>
         public static readonly KsmlFunctionDefinition remove_points = new(
@@ -495,7 +529,18 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("aggregatedValue - value", 142, 17),
             ResultType: "long",
-            Stores: []);
+            Stores: [])
+        {
+            Native = remove_pointsAsCSharp,
+        };
+
+        /// <summary><c>remove_points</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? remove_pointsAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            var @aggregatedValue = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Result(PythonSemantics.Subtract(@aggregatedValue, @value));
+        }
 
         /// <summary>The reducer <c>sum</c> (line 145).</summary>
         public static readonly KsmlFunctionDefinition sum = new(
@@ -510,7 +555,18 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("value1 + value2", 147, 17),
             ResultType: "long",
-            Stores: []);
+            Stores: [])
+        {
+            Native = sumAsCSharp,
+        };
+
+        /// <summary><c>sum</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? sumAsCSharp(object?[] arguments)
+        {
+            var @value1 = PythonSemantics.Argument(arguments[0]);
+            var @value2 = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Add(@value1, @value2));
+        }
 
         /// <summary>The streamPartitioner <c>same_partition</c> (line 150).</summary>
         public static readonly KsmlFunctionDefinition same_partition = new(
@@ -525,7 +581,16 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("0", 152, 17),
             ResultType: "int",
-            Stores: []);
+            Stores: [])
+        {
+            Native = same_partitionAsCSharp,
+        };
+
+        /// <summary><c>same_partition</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? same_partitionAsCSharp(object?[] arguments)
+        {
+            return PythonSemantics.Result((object)0L);
+        }
 
         /// <summary>The valueJoiner <c>orders_with_customer_join1_valueJoiner</c> (line 165).</summary>
         public static readonly KsmlFunctionDefinition orders_with_customer_join1_valueJoiner = new(
@@ -540,7 +605,19 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("dict(value1, order=key, name=value2[\"name\"])", 165, 24),
             ResultType: "json",
-            Stores: []);
+            Stores: [])
+        {
+            Native = orders_with_customer_join1_valueJoinerAsCSharp,
+        };
+
+        /// <summary><c>orders_with_customer_join1_valueJoiner</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? orders_with_customer_join1_valueJoinerAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            var @value1 = PythonSemantics.Argument(arguments[1]);
+            var @value2 = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Result(PythonSemantics.Dict(@value1, new[] { "order", "name" }, new object?[] { @key, PythonSemantics.Item(@value2, "name") }));
+        }
 
         /// <summary>The foreignKeyExtractor <c>orders_with_customer_join1_foreignKeyExtractor</c> (line 162).</summary>
         public static readonly KsmlFunctionDefinition orders_with_customer_join1_foreignKeyExtractor = new(
@@ -555,7 +632,17 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("value.get(\"customer\")", 162, 23),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = orders_with_customer_join1_foreignKeyExtractorAsCSharp,
+        };
+
+        /// <summary><c>orders_with_customer_join1_foreignKeyExtractor</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? orders_with_customer_join1_foreignKeyExtractorAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[0]);
+            return PythonSemantics.Result(PythonSemantics.Get(@value, "customer", null));
+        }
 
         /// <summary>The valueJoiner <c>orders_left_customer_leftJoin1_valueJoiner</c> (line 179).</summary>
         public static readonly KsmlFunctionDefinition orders_left_customer_leftJoin1_valueJoiner = new(
@@ -570,7 +657,18 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("dict(value1, name=value2[\"name\"] if value2 else None)", 179, 24),
             ResultType: "json",
-            Stores: []);
+            Stores: [])
+        {
+            Native = orders_left_customer_leftJoin1_valueJoinerAsCSharp,
+        };
+
+        /// <summary><c>orders_left_customer_leftJoin1_valueJoiner</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? orders_left_customer_leftJoin1_valueJoinerAsCSharp(object?[] arguments)
+        {
+            var @value1 = PythonSemantics.Argument(arguments[1]);
+            var @value2 = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Result(PythonSemantics.Dict(@value1, new[] { "name" }, new object?[] { (PythonSemantics.Truthy(@value2) ? PythonSemantics.Item(@value2, "name") : (object?)null) }));
+        }
 
         /// <summary>The foreignKeyExtractor <c>orders_left_customer_leftJoin1_foreignKeyExtractor</c> (line 176).</summary>
         public static readonly KsmlFunctionDefinition orders_left_customer_leftJoin1_foreignKeyExtractor = new(
@@ -585,7 +683,17 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("value.get(\"customer\")", 176, 23),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = orders_left_customer_leftJoin1_foreignKeyExtractorAsCSharp,
+        };
+
+        /// <summary><c>orders_left_customer_leftJoin1_foreignKeyExtractor</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? orders_left_customer_leftJoin1_foreignKeyExtractorAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[0]);
+            return PythonSemantics.Result(PythonSemantics.Get(@value, "customer", null));
+        }
 
         /// <summary>The keyTransformer <c>windowed_sum_toStream4_mapper</c> (line 315).</summary>
         public static readonly KsmlFunctionDefinition windowed_sum_toStream4_mapper = new(
@@ -600,7 +708,17 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("key[\"key\"] + \"@\" + key[\"startTime\"]", 316, 23),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = windowed_sum_toStream4_mapperAsCSharp,
+        };
+
+        /// <summary><c>windowed_sum_toStream4_mapper</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? windowed_sum_toStream4_mapperAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            return PythonSemantics.Result(PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Item(@key, "key"), "@"), PythonSemantics.Item(@key, "startTime")));
+        }
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [describe_pair, to_team, start_at_zero, add_points, remove_points, sum, same_partition, orders_with_customer_join1_valueJoiner, orders_with_customer_join1_foreignKeyExtractor, orders_left_customer_leftJoin1_valueJoiner, orders_left_customer_leftJoin1_foreignKeyExtractor, windowed_sum_toStream4_mapper];

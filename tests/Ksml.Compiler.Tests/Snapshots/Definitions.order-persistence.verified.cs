@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -116,6 +117,8 @@ lines = [{""sku"": random.choice([""p1"", ""p2"", ""p3""]), ""quantity"": random
             ResultType: "(string, json)",
             Stores: []);
 
+        // make_order runs in CPython: not a plain expression.
+
         /// <summary>The valueTransformer <c>persist_order</c> (line 33).</summary>
         public static readonly KsmlFunctionDefinition persist_order = new(
             Definition: DefinitionName,
@@ -163,6 +166,8 @@ def save(order):
                 RateLimit: null),
         };
 
+        // persist_order runs in CPython: not a plain expression.
+
         /// <summary>The forEach <c>audit_order</c> (line 69).</summary>
         public static readonly KsmlFunctionDefinition audit_order = new(
             Definition: DefinitionName,
@@ -197,6 +202,8 @@ finally:
             Expression: null,
             ResultType: null,
             Stores: []);
+
+        // audit_order runs in CPython: not a plain expression.
 
         /// <summary>The forEach <c>archive_orders</c> (line 94).</summary>
         public static readonly KsmlFunctionDefinition archive_orders = new(
@@ -234,6 +241,8 @@ finally:
                 Cache: null,
                 RateLimit: null),
         };
+
+        // archive_orders runs in CPython: not a plain expression.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [make_order, persist_order, audit_order, archive_orders];

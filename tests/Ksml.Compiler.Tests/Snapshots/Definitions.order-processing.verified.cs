@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -197,6 +198,8 @@ public sealed partial class OrderProcessingKsml : IKsmlDefinition
             ResultType: "(string, string)",
             Stores: []);
 
+        // load_trigger runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The generator <c>make_order</c> (line 72).</summary>
         public static readonly KsmlFunctionDefinition make_order = new(
             Definition: DefinitionName,
@@ -223,6 +226,8 @@ else:
             Expression: new("(\"order-%05d\" % n, {\"customer_id\": \"c\" + str(random.randint(1, 50)), \"order_date\": int(time.time() * 1000), \"items\": items})", 88, 18),
             ResultType: "(string, json)",
             Stores: []);
+
+        // make_order runs in CPython: not a plain expression.
 
         /// <summary>The valueTransformer <c>load_product_data</c> (line 92).</summary>
         public static readonly KsmlFunctionDefinition load_product_data = new(
@@ -268,6 +273,8 @@ log.info(""Loaded {} products into reference store"", len(products))
                 Cache: null,
                 RateLimit: null),
         };
+
+        // load_product_data runs in CPython: not a plain expression.
 
         /// <summary>The keyValueTransformer <c>process_order</c> (line 126).</summary>
         public static readonly KsmlFunctionDefinition process_order = new(
@@ -334,6 +341,8 @@ order_status_store.put(key, {""status"": status, ""timestamp"": validated_order[
             ResultType: "(string, json)",
             Stores: ["product_reference_store", "order_status_store"]);
 
+        // process_order runs in CPython: not a plain expression.
+
         /// <summary>The keyValueToKeyValueListTransformer <c>create_payment_request</c> (line 187).</summary>
         public static readonly KsmlFunctionDefinition create_payment_request = new(
             Definition: DefinitionName,
@@ -360,6 +369,8 @@ order_status_store.put(key, order_status)
             Expression: new("[(payment_request_id, payment_request)]", 203, 18),
             ResultType: "[(string, json)]",
             Stores: ["payment_request_store", "order_status_store"]);
+
+        // create_payment_request runs in CPython: not a plain expression.
 
         /// <summary>The keyValueToKeyValueListTransformer <c>process_payment_response</c> (line 210).</summary>
         public static readonly KsmlFunctionDefinition process_payment_response = new(
@@ -392,6 +403,8 @@ status_update = {""order_id"": order_id, ""customer_id"": order_status.get(""cus
             ResultType: "[(string, json)]",
             Stores: ["order_status_store"]);
 
+        // process_payment_response runs in CPython: not a plain expression.
+
         /// <summary>The keyValueToKeyValueListTransformer <c>create_inventory_request</c> (line 236).</summary>
         public static readonly KsmlFunctionDefinition create_inventory_request = new(
             Definition: DefinitionName,
@@ -420,6 +433,8 @@ order_status_store.put(key, order_status)
             Expression: new("[(inventory_request_id, inventory_request)]", 254, 18),
             ResultType: "[(string, json)]",
             Stores: ["order_status_store"]);
+
+        // create_inventory_request runs in CPython: not a plain expression.
 
         /// <summary>The keyValueToKeyValueListTransformer <c>process_inventory_response</c> (line 260).</summary>
         public static readonly KsmlFunctionDefinition process_inventory_response = new(
@@ -451,6 +466,8 @@ status_update = {""order_id"": order_id, ""customer_id"": order_status.get(""cus
             Expression: new("[(order_id, status_update)]", 280, 18),
             ResultType: "[(string, json)]",
             Stores: ["order_status_store"]);
+
+        // process_inventory_response runs in CPython: not a plain expression.
 
         /// <summary>The forEach <c>send_shipment_notification</c> (line 286).</summary>
         public static readonly KsmlFunctionDefinition send_shipment_notification = new(
@@ -488,6 +505,8 @@ log.debug(""Sent shipment notification for order {}"", key)
                 Cache: null,
                 RateLimit: null),
         };
+
+        // send_shipment_notification runs in CPython: not a plain expression.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [load_trigger, make_order, load_product_data, process_order, create_payment_request, process_payment_response, create_inventory_request, process_inventory_response, send_shipment_notification];

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -100,6 +101,8 @@ LIMIT = float(os.environ.get(""PAYMENT_LIMIT"", ""1000""))
             Expression: new("{\"order_id\": value[\"order_id\"], \"status\": \"approved\" if value[\"amount\"] <= LIMIT else \"declined\", \"amount\": value[\"amount\"]}", 20, 18),
             ResultType: "json",
             Stores: []);
+
+        // decide_payment runs in CPython: not a plain expression.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [decide_payment];

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -181,6 +182,8 @@ import uuid
             ResultType: "(string, json)",
             Stores: []);
 
+        // to_payment_request runs in CPython: not a plain expression.
+
         /// <summary>The keyValueToKeyValueListTransformer <c>match_request</c> (line 54).</summary>
         public static readonly KsmlFunctionDefinition match_request = new(
             Definition: DefinitionName,
@@ -202,6 +205,8 @@ outcome = ""completed"" if response.get(""status"") == ""approved"" else ""payme
             Expression: new("[(value[\"order_id\"], dict(value, correlation_id=key, outcome=outcome, payment=response))]", 66, 18),
             ResultType: "[(string, json)]",
             Stores: ["pending_payments"]);
+
+        // match_request runs in CPython: not a plain expression.
 
         /// <summary>The keyValueToKeyValueListTransformer <c>match_response</c> (line 69).</summary>
         public static readonly KsmlFunctionDefinition match_response = new(
@@ -225,6 +230,8 @@ outcome = ""completed"" if value.get(""status"") == ""approved"" else ""payment_
             Expression: new("[(request[\"order_id\"], dict(request, correlation_id=key, outcome=outcome, payment=value))]", 83, 18),
             ResultType: "[(string, json)]",
             Stores: ["pending_payments"]);
+
+        // match_response runs in CPython: not a plain expression.
 
         /// <summary>The keyValueToKeyValueListTransformer <c>expire_pending</c> (line 86).</summary>
         public static readonly KsmlFunctionDefinition expire_pending = new(
@@ -256,6 +263,8 @@ for correlation_id, entry in expired:
             ResultType: "[(string, json)]",
             Stores: ["pending_payments"]);
 
+        // expire_pending runs in CPython: not a plain expression.
+
         /// <summary>The generator <c>sweep_tick</c> (line 110).</summary>
         public static readonly KsmlFunctionDefinition sweep_tick = new(
             Definition: DefinitionName,
@@ -270,6 +279,8 @@ for correlation_id, entry in expired:
             Expression: new("(\"sweep\", \"tick\")", 112, 17),
             ResultType: "(string, string)",
             Stores: []);
+
+        // sweep_tick runs in CPython: uses Python beyond the compiled subset.
 
         /// <summary>The generator <c>make_payment_order</c> (line 115).</summary>
         public static readonly KsmlFunctionDefinition make_payment_order = new(
@@ -289,6 +300,8 @@ sequence = itertools.count(1)
             ResultType: "(string, json)",
             Stores: []);
 
+        // make_payment_order runs in CPython: not a plain expression.
+
         /// <summary>The predicate <c>route_outcomes_branch1_if</c> (line 160).</summary>
         public static readonly KsmlFunctionDefinition route_outcomes_branch1_if = new(
             Definition: DefinitionName,
@@ -302,7 +315,17 @@ sequence = itertools.count(1)
             Code: null,
             Expression: new("value[\"outcome\"] == \"completed\"", 160, 23),
             ResultType: "boolean",
-            Stores: []);
+            Stores: [])
+        {
+            Native = route_outcomes_branch1_ifAsCSharp,
+        };
+
+        /// <summary><c>route_outcomes_branch1_if</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? route_outcomes_branch1_ifAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Eq(PythonSemantics.Item(@value, "outcome"), "completed"));
+        }
 
         /// <summary>The forEach <c>show_completed_forEach</c> (line 174).</summary>
         public static readonly KsmlFunctionDefinition show_completed_forEach = new(
@@ -320,6 +343,8 @@ sequence = itertools.count(1)
             ResultType: null,
             Stores: []);
 
+        // show_completed_forEach runs in CPython: not a plain expression.
+
         /// <summary>The forEach <c>show_dead_letters_forEach</c> (line 180).</summary>
         public static readonly KsmlFunctionDefinition show_dead_letters_forEach = new(
             Definition: DefinitionName,
@@ -335,6 +360,8 @@ sequence = itertools.count(1)
             Expression: null,
             ResultType: null,
             Stores: []);
+
+        // show_dead_letters_forEach runs in CPython: not a plain expression.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [to_payment_request, match_request, match_response, expire_pending, sweep_tick, make_payment_order, route_outcomes_branch1_if, show_completed_forEach, show_dead_letters_forEach];

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -125,6 +126,8 @@ public sealed partial class ProductLookupKsml : IKsmlDefinition
             ResultType: "(string, string)",
             Stores: []);
 
+        // refresh_tick runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The generator <c>make_order</c> (line 33).</summary>
         public static readonly KsmlFunctionDefinition make_order = new(
             Definition: DefinitionName,
@@ -142,6 +145,8 @@ order_ids = itertools.count(1)
             Expression: new("(\"order-\" + str(next(order_ids)), {\"product_id\": random.choice([\"p1\", \"p2\", \"p3\", \"p404\"]), \"quantity\": random.randint(1, 5)})", 39, 18),
             ResultType: "(string, json)",
             Stores: []);
+
+        // make_order runs in CPython: not a plain expression.
 
         /// <summary>The forEach <c>load_catalog</c> (line 42).</summary>
         public static readonly KsmlFunctionDefinition load_catalog = new(
@@ -184,6 +189,8 @@ log.info(""catalogue refreshed: {} products"", len(rows))
                 Cache: null,
                 RateLimit: null),
         };
+
+        // load_catalog runs in CPython: not a plain expression.
 
         /// <summary>The valueTransformer <c>enrich_order</c> (line 73).</summary>
         public static readonly KsmlFunctionDefinition enrich_order = new(
@@ -236,6 +243,8 @@ if product is None:
                 RateLimit: null),
         };
 
+        // enrich_order runs in CPython: not a plain expression.
+
         /// <summary>The forEach <c>show_forEach</c> (line 140).</summary>
         public static readonly KsmlFunctionDefinition show_forEach = new(
             Definition: DefinitionName,
@@ -251,6 +260,8 @@ if product is None:
             Expression: null,
             ResultType: null,
             Stores: []);
+
+        // show_forEach runs in CPython: not a plain expression.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [refresh_tick, make_order, load_catalog, enrich_order, show_forEach];

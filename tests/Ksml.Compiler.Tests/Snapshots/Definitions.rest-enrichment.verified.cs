@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -110,6 +111,8 @@ customer_ids = [""c1"", ""c2"", ""c3"", ""c4"", ""c999""]
             ResultType: "(string, json)",
             Stores: []);
 
+        // make_event runs in CPython: not a plain expression.
+
         /// <summary>The valueTransformer <c>enrich_with_customer</c> (line 25).</summary>
         public static readonly KsmlFunctionDefinition enrich_with_customer = new(
             Definition: DefinitionName,
@@ -164,6 +167,8 @@ def fetch_customer(customer_id):
                 RateLimit: new(200, 1000)),
         };
 
+        // enrich_with_customer runs in CPython: not a plain expression.
+
         /// <summary>The forEach <c>show_forEach</c> (line 97).</summary>
         public static readonly KsmlFunctionDefinition show_forEach = new(
             Definition: DefinitionName,
@@ -180,6 +185,8 @@ log.info(""{} {} -> {} {}"", key, value[""type""], value[""enrichment""], custom
             Expression: null,
             ResultType: null,
             Stores: []);
+
+        // show_forEach runs in CPython: not a plain expression.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [make_event, enrich_with_customer, show_forEach];

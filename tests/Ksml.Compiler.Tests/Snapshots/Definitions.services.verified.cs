@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -119,6 +120,8 @@ APPROVAL_RATE = float(os.environ.get(""PAYMENT_APPROVAL_RATE"", ""0.9""))
             ResultType: "json",
             Stores: []);
 
+        // authorize_payment runs in CPython: not a plain expression.
+
         /// <summary>The valueTransformer <c>reserve_inventory</c> (line 36).</summary>
         public static readonly KsmlFunctionDefinition reserve_inventory = new(
             Definition: DefinitionName,
@@ -138,6 +141,8 @@ FAILURE_RATE = float(os.environ.get(""INVENTORY_FAILURE_RATE"", ""0.1""))
             Expression: new("{\"order_id\": value[\"order_id\"], \"status\": \"fulfilled\" if fulfilled else \"out_of_stock\", \"warehouse_id\": \"wh-\" + str(random.randint(1, 3)) if fulfilled else None, \"error\": None if fulfilled else \"insufficient stock\", \"timestamp\": int(time.time() * 1000)}", 45, 18),
             ResultType: "json",
             Stores: []);
+
+        // reserve_inventory runs in CPython: not a plain expression.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [authorize_payment, reserve_inventory];

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -239,6 +240,8 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             ResultType: "json",
             Stores: ["visits_by_session"]);
 
+        // remember_visit runs in CPython: not a plain expression.
+
         /// <summary>The initializer <c>no_pages</c> (line 57).</summary>
         public static readonly KsmlFunctionDefinition no_pages = new(
             Definition: DefinitionName,
@@ -253,6 +256,8 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             Expression: new("{\"pages\": []}", 59, 18),
             ResultType: "json",
             Stores: []);
+
+        // no_pages runs in CPython: uses Python beyond the compiled subset.
 
         /// <summary>The aggregator <c>add_page</c> (line 62).</summary>
         public static readonly KsmlFunctionDefinition add_page = new(
@@ -269,6 +274,8 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             ResultType: "json",
             Stores: []);
 
+        // add_page runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The merger <c>merge_pages</c> (line 67).</summary>
         public static readonly KsmlFunctionDefinition merge_pages = new(
             Definition: DefinitionName,
@@ -284,6 +291,8 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             ResultType: "json",
             Stores: []);
 
+        // merge_pages runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The keyTransformer <c>session_key</c> (line 72).</summary>
         public static readonly KsmlFunctionDefinition session_key = new(
             Definition: DefinitionName,
@@ -297,7 +306,17 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             Code: null,
             Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"]) + \"-\" + str(key[\"end\"])", 74, 17),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = session_keyAsCSharp,
+        };
+
+        /// <summary><c>session_key</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? session_keyAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            return PythonSemantics.Result(PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Item(@key, "key"), "@"), PythonSemantics.ToStr(PythonSemantics.Item(@key, "start"))), "-"), PythonSemantics.ToStr(PythonSemantics.Item(@key, "end"))));
+        }
 
         /// <summary>The keyValueMapper <c>pages_per_user_session_groupBy1_mapper</c> (line 95).</summary>
         public static readonly KsmlFunctionDefinition pages_per_user_session_groupBy1_mapper = new(
@@ -312,7 +331,17 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             Code: null,
             Expression: new("value[\"user\"]", 96, 23),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = pages_per_user_session_groupBy1_mapperAsCSharp,
+        };
+
+        /// <summary><c>pages_per_user_session_groupBy1_mapper</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? pages_per_user_session_groupBy1_mapperAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Item(@value, "user"));
+        }
 
         /// <summary>The keyValueMapper <c>final_pages_per_user_session_groupBy1_mapper</c> (line 115).</summary>
         public static readonly KsmlFunctionDefinition final_pages_per_user_session_groupBy1_mapper = new(
@@ -327,7 +356,17 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             Code: null,
             Expression: new("value[\"user\"]", 116, 23),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = final_pages_per_user_session_groupBy1_mapperAsCSharp,
+        };
+
+        /// <summary><c>final_pages_per_user_session_groupBy1_mapper</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? final_pages_per_user_session_groupBy1_mapperAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Item(@value, "user"));
+        }
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [remember_visit, no_pages, add_page, merge_pages, session_key, pages_per_user_session_groupBy1_mapper, final_pages_per_user_session_groupBy1_mapper];

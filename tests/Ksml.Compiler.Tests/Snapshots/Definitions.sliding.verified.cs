@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -143,7 +144,17 @@ public sealed partial class SlidingKsml : IKsmlDefinition
             Code: null,
             Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"]) + \"..\" + str(key[\"end\"])", 19, 17),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = window_keyAsCSharp,
+        };
+
+        /// <summary><c>window_key</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? window_keyAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            return PythonSemantics.Result(PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Item(@key, "key"), "@"), PythonSemantics.ToStr(PythonSemantics.Item(@key, "start"))), ".."), PythonSemantics.ToStr(PythonSemantics.Item(@key, "end"))));
+        }
 
         /// <summary>The valueTransformer <c>sum_sliding_transformValue1_mapper</c> (line 41).</summary>
         public static readonly KsmlFunctionDefinition sum_sliding_transformValue1_mapper = new(
@@ -158,7 +169,17 @@ public sealed partial class SlidingKsml : IKsmlDefinition
             Code: null,
             Expression: new("value[\"amount\"]", 42, 23),
             ResultType: "long",
-            Stores: []);
+            Stores: [])
+        {
+            Native = sum_sliding_transformValue1_mapperAsCSharp,
+        };
+
+        /// <summary><c>sum_sliding_transformValue1_mapper</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? sum_sliding_transformValue1_mapperAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Item(@value, "amount"));
+        }
 
         /// <summary>The reducer <c>sum_sliding_reduce4_reducer</c> (line 51).</summary>
         public static readonly KsmlFunctionDefinition sum_sliding_reduce4_reducer = new(
@@ -173,7 +194,18 @@ public sealed partial class SlidingKsml : IKsmlDefinition
             Code: null,
             Expression: new("value1 + value2", 52, 23),
             ResultType: "long",
-            Stores: []);
+            Stores: [])
+        {
+            Native = sum_sliding_reduce4_reducerAsCSharp,
+        };
+
+        /// <summary><c>sum_sliding_reduce4_reducer</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? sum_sliding_reduce4_reducerAsCSharp(object?[] arguments)
+        {
+            var @value1 = PythonSemantics.Argument(arguments[0]);
+            var @value2 = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Add(@value1, @value2));
+        }
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [window_key, sum_sliding_transformValue1_mapper, sum_sliding_reduce4_reducer];

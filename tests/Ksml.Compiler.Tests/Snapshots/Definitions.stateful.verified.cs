@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -330,6 +331,8 @@ public sealed partial class StatefulKsml : IKsmlDefinition
             ResultType: null,
             Stores: ["tallies"]);
 
+        // tally runs in CPython: not a plain expression.
+
         /// <summary>The valueTransformer <c>use_store_api</c> (line 128).</summary>
         public static readonly KsmlFunctionDefinition use_store_api = new(
             Definition: DefinitionName,
@@ -354,6 +357,8 @@ after = stores[""api_store""].get(key + ""-new"")
             ResultType: "json",
             Stores: ["api_store"]);
 
+        // use_store_api runs in CPython: not a plain expression.
+
         /// <summary>The predicate <c>first_time_only</c> (line 145).</summary>
         public static readonly KsmlFunctionDefinition first_time_only = new(
             Definition: DefinitionName,
@@ -373,6 +378,8 @@ seen_orders.put(order_id, 1)
             ResultType: "boolean",
             Stores: ["seen_orders"]);
 
+        // first_time_only runs in CPython: not a plain expression.
+
         /// <summary>The initializer <c>start_spend</c> (line 156).</summary>
         public static readonly KsmlFunctionDefinition start_spend = new(
             Definition: DefinitionName,
@@ -387,6 +394,8 @@ seen_orders.put(order_id, 1)
             Expression: new("{\"count\": 0, \"total\": 0.0}", 158, 18),
             ResultType: "json",
             Stores: []);
+
+        // start_spend runs in CPython: uses Python beyond the compiled subset.
 
         /// <summary>The aggregator <c>add_spend</c> (line 161).</summary>
         public static readonly KsmlFunctionDefinition add_spend = new(
@@ -403,6 +412,8 @@ seen_orders.put(order_id, 1)
             ResultType: "json",
             Stores: []);
 
+        // add_spend runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The keyValueMapper <c>by_customer</c> (line 166).</summary>
         public static readonly KsmlFunctionDefinition by_customer = new(
             Definition: DefinitionName,
@@ -416,7 +427,17 @@ seen_orders.put(order_id, 1)
             Code: null,
             Expression: new("value[\"customer\"]", 168, 17),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = by_customerAsCSharp,
+        };
+
+        /// <summary><c>by_customer</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? by_customerAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Item(@value, "customer"));
+        }
 
         /// <summary>The reducer <c>larger</c> (line 171).</summary>
         public static readonly KsmlFunctionDefinition larger = new(
@@ -431,7 +452,18 @@ seen_orders.put(order_id, 1)
             Code: null,
             Expression: new("max(value1, value2)", 173, 17),
             ResultType: "long",
-            Stores: []);
+            Stores: [])
+        {
+            Native = largerAsCSharp,
+        };
+
+        /// <summary><c>larger</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? largerAsCSharp(object?[] arguments)
+        {
+            var @value1 = PythonSemantics.Argument(arguments[0]);
+            var @value2 = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Max(@value1, @value2));
+        }
 
         /// <summary>The valueJoiner <c>join_customer</c> (line 176).</summary>
         public static readonly KsmlFunctionDefinition join_customer = new(
@@ -448,6 +480,8 @@ seen_orders.put(order_id, 1)
             ResultType: "json",
             Stores: []);
 
+        // join_customer runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The valueJoiner <c>join_payment</c> (line 181).</summary>
         public static readonly KsmlFunctionDefinition join_payment = new(
             Definition: DefinitionName,
@@ -463,6 +497,8 @@ seen_orders.put(order_id, 1)
             ResultType: "json",
             Stores: []);
 
+        // join_payment runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The keyValueMapper <c>country_of</c> (line 186).</summary>
         public static readonly KsmlFunctionDefinition country_of = new(
             Definition: DefinitionName,
@@ -476,7 +512,17 @@ seen_orders.put(order_id, 1)
             Code: null,
             Expression: new("value[\"country\"]", 188, 17),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = country_ofAsCSharp,
+        };
+
+        /// <summary><c>country_of</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? country_ofAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Item(@value, "country"));
+        }
 
         /// <summary>The valueJoiner <c>join_country</c> (line 191).</summary>
         public static readonly KsmlFunctionDefinition join_country = new(
@@ -492,6 +538,8 @@ seen_orders.put(order_id, 1)
             Expression: new("{**value1, \"currency\": value2[\"currency\"]}", 193, 18),
             ResultType: "json",
             Stores: []);
+
+        // join_country runs in CPython: uses Python beyond the compiled subset.
 
         /// <summary>The forEach <c>audit</c> (line 196).</summary>
         public static readonly KsmlFunctionDefinition audit = new(
@@ -509,6 +557,8 @@ seen_orders.put(order_id, 1)
             ResultType: null,
             Stores: []);
 
+        // audit runs in CPython: not a plain expression.
+
         /// <summary>The keyTransformer <c>clicks_per_window_transformKey5_mapper</c> (line 249).</summary>
         public static readonly KsmlFunctionDefinition clicks_per_window_transformKey5_mapper = new(
             Definition: DefinitionName,
@@ -522,7 +572,17 @@ seen_orders.put(order_id, 1)
             Code: null,
             Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"])", 250, 23),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = clicks_per_window_transformKey5_mapperAsCSharp,
+        };
+
+        /// <summary><c>clicks_per_window_transformKey5_mapper</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? clicks_per_window_transformKey5_mapperAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            return PythonSemantics.Result(PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Item(@key, "key"), "@"), PythonSemantics.ToStr(PythonSemantics.Item(@key, "start"))));
+        }
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [tally, use_store_api, first_time_only, start_spend, add_spend, by_customer, larger, join_customer, join_payment, country_of, join_country, audit, clicks_per_window_transformKey5_mapper];

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -295,6 +296,8 @@ if failures[value] <= 2:
                 RateLimit: null),
         };
 
+        // call_flaky_service runs in CPython: not a plain expression.
+
         /// <summary>The predicate <c>is_large</c> (line 115).</summary>
         public static readonly KsmlFunctionDefinition is_large = new(
             Definition: DefinitionName,
@@ -308,7 +311,17 @@ if failures[value] <= 2:
             Code: null,
             Expression: new("value[\"qty\"] * value[\"price\"] >= 100", 117, 17),
             ResultType: "boolean",
-            Stores: []);
+            Stores: [])
+        {
+            Native = is_largeAsCSharp,
+        };
+
+        /// <summary><c>is_large</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? is_largeAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.GtE(PythonSemantics.Multiply(PythonSemantics.Item(@value, "qty"), PythonSemantics.Item(@value, "price")), (object)100L));
+        }
 
         /// <summary>The valueTransformer <c>total_of</c> (line 119).</summary>
         public static readonly KsmlFunctionDefinition total_of = new(
@@ -326,6 +339,8 @@ if failures[value] <= 2:
             ResultType: "double",
             Stores: []);
 
+        // total_of runs in CPython: not a plain expression.
+
         /// <summary>The keyTransformer <c>by_customer</c> (line 126).</summary>
         public static readonly KsmlFunctionDefinition by_customer = new(
             Definition: DefinitionName,
@@ -339,7 +354,17 @@ if failures[value] <= 2:
             Code: null,
             Expression: new("value[\"customer\"]", 128, 17),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = by_customerAsCSharp,
+        };
+
+        /// <summary><c>by_customer</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? by_customerAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Item(@value, "customer"));
+        }
 
         /// <summary>The keyValueToKeyValueListTransformer <c>explode_lines</c> (line 131).</summary>
         public static readonly KsmlFunctionDefinition explode_lines = new(
@@ -356,6 +381,8 @@ if failures[value] <= 2:
             ResultType: "[(string, json)]",
             Stores: []);
 
+        // explode_lines runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The keyValueToValueListTransformer <c>words</c> (line 136).</summary>
         public static readonly KsmlFunctionDefinition words = new(
             Definition: DefinitionName,
@@ -371,6 +398,8 @@ if failures[value] <= 2:
             ResultType: "[string]",
             Stores: []);
 
+        // words runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The keyValueTransformer <c>upper_pair</c> (line 141).</summary>
         public static readonly KsmlFunctionDefinition upper_pair = new(
             Definition: DefinitionName,
@@ -385,6 +414,8 @@ if failures[value] <= 2:
             Expression: new("(key.upper(), value.upper())", 143, 17),
             ResultType: "(string, string)",
             Stores: []);
+
+        // upper_pair runs in CPython: uses Python beyond the compiled subset.
 
         /// <summary>The metadataTransformer <c>tag_source</c> (line 146).</summary>
         public static readonly KsmlFunctionDefinition tag_source = new(
@@ -405,6 +436,8 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             ResultType: "metadata",
             Stores: []);
 
+        // tag_source runs in CPython: not a plain expression.
+
         /// <summary>The topicNameExtractor <c>route_by_region</c> (line 155).</summary>
         public static readonly KsmlFunctionDefinition route_by_region = new(
             Definition: DefinitionName,
@@ -418,7 +451,17 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             Code: null,
             Expression: new("'region_' + value['region']", 157, 18),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = route_by_regionAsCSharp,
+        };
+
+        /// <summary><c>route_by_region</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? route_by_regionAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Add("region_", PythonSemantics.Item(@value, "region")));
+        }
 
         /// <summary>The valueTransformer <c>returns_text</c> (line 159).</summary>
         public static readonly KsmlFunctionDefinition returns_text = new(
@@ -433,7 +476,16 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             Code: null,
             Expression: new("\"not a number\"", 161, 18),
             ResultType: "long",
-            Stores: []);
+            Stores: [])
+        {
+            Native = returns_textAsCSharp,
+        };
+
+        /// <summary><c>returns_text</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? returns_textAsCSharp(object?[] arguments)
+        {
+            return PythonSemantics.Result("not a number");
+        }
 
         /// <summary>The predicate <c>compute_totals_filterNot1_if</c> (line 177).</summary>
         public static readonly KsmlFunctionDefinition compute_totals_filterNot1_if = new(
@@ -448,7 +500,17 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             Code: null,
             Expression: new("value.get(\"cancelled\", False)", 177, 23),
             ResultType: "boolean",
-            Stores: []);
+            Stores: [])
+        {
+            Native = compute_totals_filterNot1_ifAsCSharp,
+        };
+
+        /// <summary><c>compute_totals_filterNot1_if</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? compute_totals_filterNot1_ifAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Get(@value, "cancelled", PythonSemantics.False));
+        }
 
         /// <summary>The predicate <c>prioritise_branch1_if</c> (line 204).</summary>
         public static readonly KsmlFunctionDefinition prioritise_branch1_if = new(
@@ -463,7 +525,17 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             Code: null,
             Expression: new("value.get(\"priority\") == \"high\"", 204, 23),
             ResultType: "boolean",
-            Stores: []);
+            Stores: [])
+        {
+            Native = prioritise_branch1_ifAsCSharp,
+        };
+
+        /// <summary><c>prioritise_branch1_if</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? prioritise_branch1_ifAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Eq(PythonSemantics.Get(@value, "priority", null), "high"));
+        }
 
         /// <summary>The predicate <c>prioritise_branch1_branch1_if</c> (line 207).</summary>
         public static readonly KsmlFunctionDefinition prioritise_branch1_branch1_if = new(
@@ -478,7 +550,17 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             Code: null,
             Expression: new("value[\"qty\"] > 10", 207, 27),
             ResultType: "boolean",
-            Stores: []);
+            Stores: [])
+        {
+            Native = prioritise_branch1_branch1_ifAsCSharp,
+        };
+
+        /// <summary><c>prioritise_branch1_branch1_if</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? prioritise_branch1_branch1_ifAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Gt(PythonSemantics.Item(@value, "qty"), (object)10L));
+        }
 
         /// <summary>The predicate <c>prioritise_branch2_if</c> (line 211).</summary>
         public static readonly KsmlFunctionDefinition prioritise_branch2_if = new(
@@ -493,7 +575,17 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             Code: null,
             Expression: new("value.get(\"priority\") == \"low\"", 211, 23),
             ResultType: "boolean",
-            Stores: []);
+            Stores: [])
+        {
+            Native = prioritise_branch2_ifAsCSharp,
+        };
+
+        /// <summary><c>prioritise_branch2_if</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? prioritise_branch2_ifAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Eq(PythonSemantics.Get(@value, "priority", null), "low"));
+        }
 
         /// <summary>The valueTransformer <c>shouted_b_transformValue1_mapper</c> (line 239).</summary>
         public static readonly KsmlFunctionDefinition shouted_b_transformValue1_mapper = new(
@@ -509,6 +601,8 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             Expression: new("value.upper()", 239, 23),
             ResultType: "string",
             Stores: []);
+
+        // shouted_b_transformValue1_mapper runs in CPython: uses Python beyond the compiled subset.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [call_flaky_service, is_large, total_of, by_customer, explode_lines, words, upper_pair, tag_source, route_by_region, returns_text, compute_totals_filterNot1_if, prioritise_branch1_if, prioritise_branch1_branch1_if, prioritise_branch2_if, shouted_b_transformValue1_mapper];

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -317,6 +318,8 @@ public sealed partial class TablesKsml : IKsmlDefinition
             ResultType: "(string, long)",
             Stores: []);
 
+        // window_label runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The initializer <c>start_stats</c> (line 93).</summary>
         public static readonly KsmlFunctionDefinition start_stats = new(
             Definition: DefinitionName,
@@ -331,6 +334,8 @@ public sealed partial class TablesKsml : IKsmlDefinition
             Expression: new("{\"n\": 0, \"sum\": 0}", 96, 7),
             ResultType: "json",
             Stores: []);
+
+        // start_stats runs in CPython: uses Python beyond the compiled subset.
 
         /// <summary>The aggregator <c>add_reading</c> (line 100).</summary>
         public static readonly KsmlFunctionDefinition add_reading = new(
@@ -347,6 +352,8 @@ public sealed partial class TablesKsml : IKsmlDefinition
             ResultType: "json",
             Stores: []);
 
+        // add_reading runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The keyValueMapper <c>by_category</c> (line 105).</summary>
         public static readonly KsmlFunctionDefinition by_category = new(
             Definition: DefinitionName,
@@ -362,6 +369,8 @@ public sealed partial class TablesKsml : IKsmlDefinition
             ResultType: "(string, long)",
             Stores: []);
 
+        // by_category runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The reducer <c>add_stock</c> (line 110).</summary>
         public static readonly KsmlFunctionDefinition add_stock = new(
             Definition: DefinitionName,
@@ -375,7 +384,18 @@ public sealed partial class TablesKsml : IKsmlDefinition
             Code: null,
             Expression: new("value1 + value2", 112, 17),
             ResultType: "long",
-            Stores: []);
+            Stores: [])
+        {
+            Native = add_stockAsCSharp,
+        };
+
+        /// <summary><c>add_stock</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? add_stockAsCSharp(object?[] arguments)
+        {
+            var @value1 = PythonSemantics.Argument(arguments[0]);
+            var @value2 = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Add(@value1, @value2));
+        }
 
         /// <summary>The reducer <c>remove_stock</c> (line 115).</summary>
         public static readonly KsmlFunctionDefinition remove_stock = new(
@@ -390,7 +410,18 @@ public sealed partial class TablesKsml : IKsmlDefinition
             Code: null,
             Expression: new("value1 - value2", 117, 17),
             ResultType: "long",
-            Stores: []);
+            Stores: [])
+        {
+            Native = remove_stockAsCSharp,
+        };
+
+        /// <summary><c>remove_stock</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? remove_stockAsCSharp(object?[] arguments)
+        {
+            var @value1 = PythonSemantics.Argument(arguments[0]);
+            var @value2 = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Subtract(@value1, @value2));
+        }
 
         /// <summary>The valueJoiner <c>label_with_price</c> (line 120).</summary>
         public static readonly KsmlFunctionDefinition label_with_price = new(
@@ -405,7 +436,18 @@ public sealed partial class TablesKsml : IKsmlDefinition
             Code: null,
             Expression: new("value1[\"name\"] + \" @ \" + str(value2)", 122, 17),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = label_with_priceAsCSharp,
+        };
+
+        /// <summary><c>label_with_price</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? label_with_priceAsCSharp(object?[] arguments)
+        {
+            var @value1 = PythonSemantics.Argument(arguments[1]);
+            var @value2 = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Result(PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Item(@value1, "name"), " @ "), PythonSemantics.ToStr(@value2)));
+        }
 
         /// <summary>The streamPartitioner <c>to_partition</c> (line 125).</summary>
         public static readonly KsmlFunctionDefinition to_partition = new(
@@ -420,7 +462,18 @@ public sealed partial class TablesKsml : IKsmlDefinition
             Code: null,
             Expression: new("int(key) % numPartitions", 127, 17),
             ResultType: "int",
-            Stores: []);
+            Stores: [])
+        {
+            Native = to_partitionAsCSharp,
+        };
+
+        /// <summary><c>to_partition</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? to_partitionAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[1]);
+            var @numPartitions = PythonSemantics.Argument(arguments[3]);
+            return PythonSemantics.Result(PythonSemantics.Modulo(PythonSemantics.ToInt(@key), @numPartitions));
+        }
 
         /// <summary>The keyValuePrinter <c>print_line</c> (line 129).</summary>
         public static readonly KsmlFunctionDefinition print_line = new(
@@ -436,6 +489,8 @@ public sealed partial class TablesKsml : IKsmlDefinition
             Expression: new("key + \" => \" + value.upper()", 131, 17),
             ResultType: "string",
             Stores: []);
+
+        // print_line runs in CPython: uses Python beyond the compiled subset.
 
         /// <summary>The forEach <c>remember</c> (line 133).</summary>
         public static readonly KsmlFunctionDefinition remember = new(
@@ -454,6 +509,8 @@ log.info(""consumed {} ({} so far)"", value, len(seen))
             Expression: null,
             ResultType: null,
             Stores: []);
+
+        // remember runs in CPython: not a plain expression.
 
         /// <summary>The valueTransformer <c>window_history</c> (line 141).</summary>
         public static readonly KsmlFunctionDefinition window_history = new(
@@ -476,6 +533,8 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             ResultType: "json",
             Stores: ["recent_values"]);
 
+        // window_history runs in CPython: not a plain expression.
+
         /// <summary>The timestampExtractor <c>readings_timestampExtractor</c> (line 8).</summary>
         public static readonly KsmlFunctionDefinition readings_timestampExtractor = new(
             Definition: DefinitionName,
@@ -489,7 +548,17 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             Code: null,
             Expression: new("record[\"value\"][\"measured_at\"]", 9, 19),
             ResultType: "long",
-            Stores: []);
+            Stores: [])
+        {
+            Native = readings_timestampExtractorAsCSharp,
+        };
+
+        /// <summary><c>readings_timestampExtractor</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? readings_timestampExtractorAsCSharp(object?[] arguments)
+        {
+            var @record = PythonSemantics.Argument(arguments[0]);
+            return PythonSemantics.Result(PythonSemantics.Item(PythonSemantics.Item(@record, "value"), "measured_at"));
+        }
 
         /// <summary>The keyValueTransformer <c>window_readings_transformKeyValue6_mapper</c> (line 173).</summary>
         public static readonly KsmlFunctionDefinition window_readings_transformKeyValue6_mapper = new(
@@ -506,6 +575,8 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             ResultType: "(string, json)",
             Stores: []);
 
+        // window_readings_transformKeyValue6_mapper runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The keyValueTransformer <c>cogrouped_window_totals_transformKeyValue6_mapper</c> (line 219).</summary>
         public static readonly KsmlFunctionDefinition cogrouped_window_totals_transformKeyValue6_mapper = new(
             Definition: DefinitionName,
@@ -521,6 +592,8 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             ResultType: "(string, json)",
             Stores: []);
 
+        // cogrouped_window_totals_transformKeyValue6_mapper runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The predicate <c>stock_by_category_filter1_if</c> (line 235).</summary>
         public static readonly KsmlFunctionDefinition stock_by_category_filter1_if = new(
             Definition: DefinitionName,
@@ -534,7 +607,17 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             Code: null,
             Expression: new("value[\"stock\"] >= 0", 235, 23),
             ResultType: "boolean",
-            Stores: []);
+            Stores: [])
+        {
+            Native = stock_by_category_filter1_ifAsCSharp,
+        };
+
+        /// <summary><c>stock_by_category_filter1_if</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? stock_by_category_filter1_ifAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.GtE(PythonSemantics.Item(@value, "stock"), (object)0L));
+        }
 
         /// <summary>The valueTransformer <c>label_products_transformValue1_mapper</c> (line 249).</summary>
         public static readonly KsmlFunctionDefinition label_products_transformValue1_mapper = new(
@@ -550,6 +633,8 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             Expression: new("{**value, \"name\": value[\"name\"].title()}", 250, 24),
             ResultType: "json",
             Stores: []);
+
+        // label_products_transformValue1_mapper runs in CPython: uses Python beyond the compiled subset.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [window_label, start_stats, add_reading, by_category, add_stock, remove_stock, label_with_price, to_partition, print_line, remember, window_history, readings_timestampExtractor, window_readings_transformKeyValue6_mapper, cogrouped_window_totals_transformKeyValue6_mapper, stock_by_category_filter1_if, label_products_transformValue1_mapper];

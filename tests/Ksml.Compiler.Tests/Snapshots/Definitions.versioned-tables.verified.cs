@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -136,6 +137,8 @@ public sealed partial class VersionedTablesKsml : IKsmlDefinition
             ResultType: "json",
             Stores: ["price_history"]);
 
+        // price_then runs in CPython: not a plain expression.
+
         /// <summary>The valueJoiner <c>price_orders_leftJoin1_valueJoiner</c> (line 58).</summary>
         public static readonly KsmlFunctionDefinition price_orders_leftJoin1_valueJoiner = new(
             Definition: DefinitionName,
@@ -149,7 +152,19 @@ public sealed partial class VersionedTablesKsml : IKsmlDefinition
             Code: null,
             Expression: new("dict(value1, product=key, price=value2)", 58, 24),
             ResultType: "json",
-            Stores: []);
+            Stores: [])
+        {
+            Native = price_orders_leftJoin1_valueJoinerAsCSharp,
+        };
+
+        /// <summary><c>price_orders_leftJoin1_valueJoiner</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? price_orders_leftJoin1_valueJoinerAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            var @value1 = PythonSemantics.Argument(arguments[1]);
+            var @value2 = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Result(PythonSemantics.Dict(@value1, new[] { "product", "price" }, new object?[] { @key, @value2 }));
+        }
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [price_then, price_orders_leftJoin1_valueJoiner];

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -129,6 +130,8 @@ sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sle
             ResultType: "(string, string)",
             Stores: []);
 
+        // make_sentence runs in CPython: not a plain expression.
+
         /// <summary>The keyValueToKeyValueListTransformer <c>split_words</c> (line 21).</summary>
         public static readonly KsmlFunctionDefinition split_words = new(
             Definition: DefinitionName,
@@ -144,6 +147,8 @@ sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sle
             ResultType: "[(string, string)]",
             Stores: []);
 
+        // split_words runs in CPython: uses Python beyond the compiled subset.
+
         /// <summary>The predicate <c>is_long_enough</c> (line 26).</summary>
         public static readonly KsmlFunctionDefinition is_long_enough = new(
             Definition: DefinitionName,
@@ -157,7 +162,17 @@ sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sle
             Code: null,
             Expression: new("len(key) > 2", 28, 17),
             ResultType: "boolean",
-            Stores: []);
+            Stores: [])
+        {
+            Native = is_long_enoughAsCSharp,
+        };
+
+        /// <summary><c>is_long_enough</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? is_long_enoughAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            return PythonSemantics.Result(PythonSemantics.Gt(PythonSemantics.Len(@key), (object)2L));
+        }
 
         /// <summary>The forEach <c>log_count</c> (line 30).</summary>
         public static readonly KsmlFunctionDefinition log_count = new(
@@ -174,6 +189,8 @@ sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sle
             Expression: null,
             ResultType: null,
             Stores: []);
+
+        // log_count runs in CPython: not a plain expression.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [make_sentence, split_words, is_long_enough, log_count];

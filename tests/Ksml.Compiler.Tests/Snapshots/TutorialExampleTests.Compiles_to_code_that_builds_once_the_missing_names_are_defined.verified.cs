@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using Ksml.Runtime;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Dsl;
+using Ksml.Runtime.Functions.Native;
 using Streamiz.Kafka.Net.State;
 using Streamiz.Kafka.Net.Stream;
 using Streamiz.Kafka.Net.Table;
@@ -203,7 +204,18 @@ public sealed partial class OrdersKsml : IKsmlDefinition
             Code: null,
             Expression: new("key is not None and value is not None", 75, 17),
             ResultType: "boolean",
-            Stores: []);
+            Stores: [])
+        {
+            Native = is_not_nullAsCSharp,
+        };
+
+        /// <summary><c>is_not_null</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? is_not_nullAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(((PythonSemantics.IsNotNone(@key)) is var t1 && !PythonSemantics.Truthy(t1) ? t1 : PythonSemantics.IsNotNone(@value)));
+        }
 
         /// <summary>The valueTransformer <c>load_product_data</c> (line 77).</summary>
         public static readonly KsmlFunctionDefinition load_product_data = new(
@@ -264,6 +276,8 @@ return value
             Expression: null,
             ResultType: "json",
             Stores: ["product_reference_store"]);
+
+        // load_product_data runs in CPython: not a plain expression.
 
         /// <summary>The keyValueTransformer <c>process_order</c> (line 131).</summary>
         public static readonly KsmlFunctionDefinition process_order = new(
@@ -340,6 +354,8 @@ return (order_id, validated_order)
             ResultType: "(string, json)",
             Stores: ["product_reference_store", "order_status_store"]);
 
+        // process_order runs in CPython: not a plain expression.
+
         /// <summary>The keyValueTransformer <c>create_payment_request</c> (line 199).</summary>
         public static readonly KsmlFunctionDefinition create_payment_request = new(
             Definition: DefinitionName,
@@ -385,6 +401,8 @@ return (payment_request_id, payment_request)
             Expression: null,
             ResultType: "(string, json)",
             Stores: ["payment_request_store", "order_status_store"]);
+
+        // create_payment_request runs in CPython: not a plain expression.
 
         /// <summary>The keyValueTransformer <c>process_payment_response</c> (line 238).</summary>
         public static readonly KsmlFunctionDefinition process_payment_response = new(
@@ -441,6 +459,8 @@ return (order_id, status_update)
             ResultType: "(string, json)",
             Stores: ["order_status_store"]);
 
+        // process_payment_response runs in CPython: not a plain expression.
+
         /// <summary>The keyValueTransformer <c>create_inventory_request</c> (line 285).</summary>
         public static readonly KsmlFunctionDefinition create_inventory_request = new(
             Definition: DefinitionName,
@@ -486,6 +506,8 @@ return (inventory_request_id, inventory_request)
             Expression: null,
             ResultType: "(string, json)",
             Stores: ["order_status_store"]);
+
+        // create_inventory_request runs in CPython: not a plain expression.
 
         /// <summary>The keyValueTransformer <c>process_inventory_response</c> (line 323).</summary>
         public static readonly KsmlFunctionDefinition process_inventory_response = new(
@@ -541,6 +563,8 @@ return (order_id, status_update)
             Expression: null,
             ResultType: "(string, json)",
             Stores: ["order_status_store"]);
+
+        // process_inventory_response runs in CPython: not a plain expression.
 
         /// <summary>The forEach <c>send_shipment_notification</c> (line 370).</summary>
         public static readonly KsmlFunctionDefinition send_shipment_notification = new(
@@ -602,6 +626,8 @@ else:
             Expression: null,
             ResultType: null,
             Stores: []);
+
+        // send_shipment_notification runs in CPython: not a plain expression.
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [is_not_null, load_product_data, process_order, create_payment_request, process_payment_response, create_inventory_request, process_inventory_response, send_shipment_notification];

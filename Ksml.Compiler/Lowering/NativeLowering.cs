@@ -1,0 +1,232 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Ksml.Compiler.Binding;
+using Ksml.Compiler.Checking;
+using Ksml.Compiler.Emit;
+using Ksml.Compiler.Language;
+
+namespace Ksml.Compiler.Lowering;
+
+/// <summary>
+/// A function's expression in C#, or why it stays in CPython. <see cref="Body"/> is the body of a method taking
+/// <c>object?[] arguments</c> that calls <c>PythonSemantics</c>; <see cref="Reason"/> is set when it is null.
+/// </summary>
+public sealed record NativeFunctionPlan(IReadOnlyList<string>? Body, string? Reason)
+{
+    public bool IsNative => Body is not null;
+}
+
+/// <summary>
+/// Decides which functions run as C#: a plain expression over the fixed parameters and literals, in the subset
+/// <see cref="PythonExpressionParser"/> reads, whose builtins no snippet of the definition could have rebound.
+/// Everything else runs in CPython, and a definition mixes both freely.
+/// </summary>
+public static class NativeLowering
+{
+    private static readonly HashSet<string> Builtins = new() { "len", "str", "int", "float", "round", "abs", "min", "max", "dict" };
+
+    public static NativeFunctionPlan Plan(BoundFunction function, BoundDefinition definition)
+    {
+        var syntax = function.Syntax;
+        if (syntax.Native == false)
+            return Python("native: false");
+        if (syntax.Expression is null || syntax.Code is not null || syntax.GlobalCode is not null)
+            return Python("not a plain expression");
+        if (function.Kind.Result == ResultShape.None || syntax.Parameters.Count > 0 || function.Stores.Count > 0 || syntax.Batch is not null || syntax.Concurrency is not null)
+            return Python("its function type, parameters, stores or calls need the bridge");
+        if (PythonExpressionParser.Parse(syntax.Expression.Text) is not { } expression)
+            return Python("uses Python beyond the compiled subset");
+        var parameters = function.FixedParameters;
+        var names = new HashSet<string>();
+        Collect(expression, names);
+        // Names any snippet of the definition mentions could rebind a builtin in the shared globals.
+        var rebindable = new HashSet<string>(definition.Functions.Select(f => f.Name));
+        foreach (var other in definition.Functions)
+            foreach (var snippet in new[] { other.Syntax.GlobalCode, other.Syntax.Code })
+                if (snippet is not null)
+                    rebindable.UnionWith(PythonNames.In(snippet.Text));
+        foreach (var name in names)
+        {
+            var isParameter = parameters.Contains(name);
+            if (!isParameter && !Builtins.Contains(name))
+                return Python("reads '" + name + "'");
+            if (!isParameter && rebindable.Contains(name))
+                return Python("'" + name + "' may be rebound by the definition's Python");
+        }
+        var lowering = new ExpressionEmitter();
+        if (lowering.Emit(expression) is not { } result)
+            return Python("uses Python beyond the compiled subset");
+        var body = new List<string>();
+        for (var i = 0; i < parameters.Count; i++)
+            if (names.Contains(parameters[i]))
+                body.Add("var " + Local(parameters[i]) + " = PythonSemantics.Argument(arguments[" + i + "]);");
+        body.Add("return PythonSemantics.Result(" + result + ");");
+        return new NativeFunctionPlan(body, null);
+    }
+
+    private static NativeFunctionPlan Python(string reason) => new(null, reason);
+
+    private static string Local(string parameter) => "@" + parameter;
+
+    private static void Collect(PyExpr expression, HashSet<string> names)
+    {
+        switch (expression)
+        {
+            case PyName name: names.Add(name.Name); break;
+            case PySubscript s: Collect(s.Target, names); Collect(s.Index, names); break;
+            case PyCall c:
+                names.Add(c.Function);
+                foreach (var a in c.Arguments) Collect(a, names);
+                foreach (var k in c.Keywords) Collect(k.Value, names);
+                break;
+            case PyGet g: Collect(g.Target, names); Collect(g.Key, names); if (g.Default is not null) Collect(g.Default, names); break;
+            case PyBinary b: Collect(b.Left, names); Collect(b.Right, names); break;
+            case PyUnary u: Collect(u.Operand, names); break;
+            case PyBoolean b: foreach (var o in b.Operands) Collect(o, names); break;
+            case PyCompare c: foreach (var o in c.Operands) Collect(o, names); break;
+            case PyConditional c: Collect(c.Test, names); Collect(c.Body, names); Collect(c.OrElse, names); break;
+        }
+    }
+
+    /// <summary>C# for an expression; null when a construct has no exact lowering (then the function stays in Python).</summary>
+    private sealed class ExpressionEmitter
+    {
+        private int _temporaries;
+
+        private string Temporary() => "t" + (++_temporaries).ToString(CultureInfo.InvariantCulture);
+
+        public string? Emit(PyExpr expression)
+        {
+            switch (expression)
+            {
+                case PyConst c:
+                    return Constant(c.Value);
+                case PyName n:
+                    return Local(n.Name);
+                case PySubscript s:
+                    return Call("Item", s.Target, s.Index);
+                case PyGet g:
+                    return Both(Emit(g.Target), Emit(g.Key), g.Default is null ? "null" : Emit(g.Default), (t, k, d) => "PythonSemantics.Get(" + t + ", " + k + ", " + d + ")");
+                case PyUnary u:
+                    var operand = Emit(u.Operand);
+                    return operand is null ? null : "PythonSemantics." + (u.Operator switch { "not" => "Not", "-" => "Negate", _ => "Plus" }) + "(" + operand + ")";
+                case PyBinary b:
+                    var method = b.Operator switch { "+" => "Add", "-" => "Subtract", "*" => "Multiply", "/" => "Divide", "//" => "FloorDivide", "%" => "Modulo", _ => null };
+                    return method is null ? null : Call(method, b.Left, b.Right);
+                case PyBoolean b:
+                    return Boolean(b);
+                case PyCompare c:
+                    return Compare(c);
+                case PyConditional c:
+                    return Both(Emit(c.Test), Emit(c.Body), Emit(c.OrElse), (t, y, n) => "(PythonSemantics.Truthy(" + t + ") ? " + y + " : " + n + ")");
+                case PyCall c:
+                    return BuiltinCall(c);
+                default:
+                    return null;
+            }
+        }
+
+        private string? Call(string method, params PyExpr[] arguments)
+        {
+            var emitted = arguments.Select(Emit).ToList();
+            return emitted.Any(e => e is null) ? null : "PythonSemantics." + method + "(" + string.Join(", ", emitted) + ")";
+        }
+
+        private static string? Both(string? a, string? b, string? c, System.Func<string, string, string, string> combine) =>
+            a is null || b is null || c is null ? null : combine(a, b, c);
+
+        private string? BuiltinCall(PyCall call)
+        {
+            var count = call.Arguments.Count;
+            if (call.Function == "dict")
+            {
+                if (count != 1 || call.Keywords.Count == 0 || call.Keywords.Select(k => k.Key).Distinct().Count() != call.Keywords.Count)
+                    return null;
+                var source = Emit(call.Arguments[0]);
+                var values = call.Keywords.Select(k => Emit(k.Value)).ToList();
+                if (source is null || values.Any(v => v is null))
+                    return null;
+                return "PythonSemantics.Dict(" + source + ", new[] { " + string.Join(", ", call.Keywords.Select(k => EmitNames.Literal(k.Key))) + " }, new object?[] { " + string.Join(", ", values) + " })";
+            }
+            if (call.Keywords.Count > 0)
+                return null;
+            var arguments = call.Arguments.ToArray();
+            return (call.Function, count) switch
+            {
+                ("len", 1) => Call("Len", arguments),
+                ("str", 1) => Call("ToStr", arguments),
+                ("int", 1) => Call("ToInt", arguments),
+                ("float", 1) => Call("ToFloat", arguments),
+                ("abs", 1) => Call("Abs", arguments),
+                ("round", 1 or 2) => Call("Round", arguments),
+                ("min", >= 2) => Call("Min", arguments),
+                ("max", >= 2) => Call("Max", arguments),
+                _ => null,
+            };
+        }
+
+        /// <summary>Python returns the deciding operand: <c>a and b</c> is a when a is falsy, else b.</summary>
+        private string? Boolean(PyBoolean boolean)
+        {
+            var emitted = boolean.Operands.Select(Emit).ToList();
+            if (emitted.Any(e => e is null))
+                return null;
+            var result = emitted[emitted.Count - 1]!;
+            for (var i = emitted.Count - 2; i >= 0; i--)
+            {
+                var t = Temporary();
+                var keep = boolean.Operator == "and" ? "!PythonSemantics.Truthy(" + t + ")" : "PythonSemantics.Truthy(" + t + ")";
+                result = "((" + emitted[i] + ") is var " + t + " && " + keep + " ? " + t + " : " + result + ")";
+            }
+            return result;
+        }
+
+        /// <summary><c>a &lt; b &lt; c</c> is <c>a &lt; b and b &lt; c</c>, each operand evaluated once and only while the chain holds.</summary>
+        private string? Compare(PyCompare compare)
+        {
+            var operands = compare.Operands.Select(Emit).ToList();
+            if (operands.Any(o => o is null))
+                return null;
+            var count = compare.Operators.Count;
+            if (count == 1)
+                return Test(compare, 0, operands[0]!, operands[1]!);
+            var conditions = new List<string>();
+            var left = Temporary();
+            conditions.Add("(" + operands[0] + ") is var " + left);
+            for (var i = 0; i < count - 1; i++)
+            {
+                var right = Temporary();
+                conditions.Add("(" + operands[i + 1] + ") is var " + right);
+                if (Test(compare, i, left, right) is not { } test)
+                    return null;
+                conditions.Add("(bool)" + test);
+                left = right;
+            }
+            var last = Test(compare, count - 1, left, operands[count]!);
+            return last is null ? null : "(" + string.Join(" && ", conditions) + " ? " + last + " : PythonSemantics.False)";
+        }
+
+        private static string? Test(PyCompare compare, int index, string left, string right) => compare.Operators[index] switch
+        {
+            "is" when compare.Operands[index + 1] is PyConst { Value: null } => "PythonSemantics.IsNone(" + left + ")",
+            "is not" when compare.Operands[index + 1] is PyConst { Value: null } => "PythonSemantics.IsNotNone(" + left + ")",
+            "is" or "is not" => null, // identity beyond None depends on CPython's object caching
+            var op => "PythonSemantics." + op switch
+            {
+                "<" => "Lt", "<=" => "LtE", ">" => "Gt", ">=" => "GtE", "==" => "Eq", "!=" => "NotEq", "in" => "In", _ => "NotIn",
+            } + "(" + left + ", " + right + ")",
+        };
+
+        private static string Constant(object? value) => value switch
+        {
+            null => "(object?)null",
+            bool b => b ? "PythonSemantics.True" : "PythonSemantics.False",
+            long l => "(object)" + l.ToString(CultureInfo.InvariantCulture) + "L",
+            double d when double.IsPositiveInfinity(d) => "(object)double.PositiveInfinity",
+            double d => "(object)" + d.ToString("R", CultureInfo.InvariantCulture) + "D",
+            string s => EmitNames.Literal(s),
+            _ => "null",
+        };
+    }
+}

@@ -1,0 +1,521 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ksml.Runtime.Values;
+
+namespace Ksml.Runtime.Functions.Native;
+
+/// <summary>
+/// Python's semantics for the expressions the compiler lowers to C#, on the values the bridge would hand Python:
+/// None is null, bool, int is <see cref="long"/>, float is <see cref="double"/>, str is <see cref="string"/>, a dict
+/// is a <see cref="JsonObject"/> and a list a <see cref="JsonArray"/>, read the way the bridge converts them.
+/// Every operation computes exactly what CPython computes, or throws <see cref="PythonDecides"/> (overflow past
+/// 64 bits, a division by zero, a type it does not handle, a missing key): the caller then runs the snippet in
+/// CPython, which gives the result or raises the exception Python raises. Snippets are pure expressions, so running
+/// one again in Python is safe.
+/// </summary>
+public static class PythonSemantics
+{
+    /// <summary>Thrown when these semantics stop short of Python's; the record is evaluated by CPython instead.</summary>
+    public sealed class PythonDecides() : Exception("CPython evaluates this record");
+
+    private static readonly PythonDecides Decide = new();
+    private const long ExactDoubleLimit = 1L << 53;
+
+    /// <summary>Boxed once: the generated code's boolean results.</summary>
+    public static readonly object True = true, False = false;
+
+    private static object Bool(bool b) => b ? True : False;
+
+    private static Exception Fallback() => Decide;
+
+    // ---- values in -------------------------------------------------------------------------------------------
+
+    /// <summary>A function argument as Python sees it: JSON leaves become int, float, str, bool or None.</summary>
+    public static object? Argument(object? value) => value switch
+    {
+        null or bool or long or double or string => value,
+        int i => (long)i,
+        JsonValue leaf => Leaf(leaf),
+        JsonObject or JsonArray => value,
+        _ => throw Fallback(),
+    };
+
+    private static object? Node(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue leaf => Leaf(leaf),
+        _ => node,
+    };
+
+    /// <summary>A JSON leaf as the bridge converts it (PythonValues.FromJsonValue).</summary>
+    private static object? Leaf(JsonValue value)
+    {
+        if (value.TryGetValue<JsonElement>(out var element))
+        {
+            return element.ValueKind switch
+            {
+                JsonValueKind.String => element.GetString(),
+                JsonValueKind.Number => element.TryGetInt64(out var l) ? (object)l : element.GetDouble(), // object: a long and a double would meet as double
+                JsonValueKind.True => True,
+                JsonValueKind.False => False,
+                JsonValueKind.Null => null,
+                _ => throw Fallback(),
+            };
+        }
+        if (value.TryGetValue<string>(out var s)) return s;
+        if (value.TryGetValue<bool>(out var b)) return Bool(b);
+        if (value.TryGetValue<long>(out var n)) return n;
+        if (value.TryGetValue<int>(out var i)) return (long)i;
+        if (value.TryGetValue<double>(out var d)) return d;
+        throw Fallback();
+    }
+
+    // ---- values out ------------------------------------------------------------------------------------------
+
+    /// <summary>What the bridge returns for a Python result (PythonValues.ToClr): a dict becomes a fresh JsonObject.</summary>
+    public static object? Result(object? value) => value switch
+    {
+        JsonObject dict => CopyObject(dict),
+        JsonArray => throw Fallback(), // the bridge gives a list as List<object?>; not lowered
+        _ => value,
+    };
+
+    private static JsonNode? ToJson(object? value) => value switch
+    {
+        null => null,
+        bool b => JsonValue.Create(b),
+        long l => JsonValue.Create(l),
+        double d => KsmlValues.JsonNumber(d),
+        string s => JsonValue.Create(s),
+        JsonObject dict => CopyObject(dict),
+        JsonArray list => CopyArray(list),
+        _ => throw Fallback(),
+    };
+
+    /// <summary>A dict taken through Python and back: every leaf as the bridge would convert it both ways.</summary>
+    private static JsonObject CopyObject(JsonObject dict)
+    {
+        var properties = new List<KeyValuePair<string, JsonNode?>>(dict.Count);
+        foreach (var (name, node) in dict)
+        {
+            // A schema-read value's @schema makes the bridge drop it and @type; leave that to Python.
+            if (name == ValueSchemas.SchemaKey)
+                throw Fallback();
+            properties.Add(new(name, ToJson(Node(node))));
+        }
+        return new JsonObject(properties);
+    }
+
+    private static JsonArray CopyArray(JsonArray list)
+    {
+        var array = new JsonArray();
+        foreach (var node in list)
+            array.Add(ToJson(Node(node)));
+        return array;
+    }
+
+    // ---- truth and identity ----------------------------------------------------------------------------------
+
+    /// <summary>Python's truth value: None, False, 0, 0.0, empty str, dict and list are false.</summary>
+    public static bool Truthy(object? value) => value switch
+    {
+        null => false,
+        bool b => b,
+        long l => l != 0,
+        double d => d != 0.0, // NaN is true, as in Python
+        string s => s.Length > 0,
+        JsonObject o => o.Count > 0,
+        JsonArray a => a.Count > 0,
+        _ => throw Fallback(),
+    };
+
+    /// <summary><c>not x</c>.</summary>
+    public static object Not(object? value) => Bool(!Truthy(value));
+
+    /// <summary><c>x is None</c>.</summary>
+    public static object IsNone(object? value) => Bool(value is null);
+
+    /// <summary><c>x is not None</c>.</summary>
+    public static object IsNotNone(object? value) => Bool(value is not null);
+
+    // ---- containers ------------------------------------------------------------------------------------------
+
+    /// <summary><c>container[index]</c>: a dict by str key, a list by int index (negative from the end).</summary>
+    public static object? Item(object? container, object? index)
+    {
+        switch (container, index)
+        {
+            case (JsonObject dict, string key):
+                return dict.TryGetPropertyValue(key, out var node) ? Node(node) : throw Fallback(); // KeyError
+            case (JsonArray list, long i):
+                var at = i < 0 ? list.Count + i : i;
+                return at >= 0 && at < list.Count ? Node(list[(int)at]) : throw Fallback(); // IndexError
+            default:
+                throw Fallback();
+        }
+    }
+
+    /// <summary><c>d.get(key, default)</c>.</summary>
+    public static object? Get(object? container, object? key, object? fallback) =>
+        container is JsonObject dict && key is string name
+            ? dict.TryGetPropertyValue(name, out var node) ? Node(node) : fallback
+            : throw Fallback();
+
+    /// <summary><c>dict(d, k=v, …)</c>: a copy of d with the keyword fields set (kept in place, else appended).</summary>
+    public static object Dict(object? source, string[] names, object?[] values)
+    {
+        if (source is not JsonObject dict)
+            throw Fallback();
+        var copy = CopyObject(dict);
+        for (var i = 0; i < names.Length; i++)
+            copy[names[i]] = ToJson(values[i]);
+        return copy;
+    }
+
+    /// <summary><c>needle in haystack</c> for a str key of a dict, or a str within a str.</summary>
+    public static object In(object? needle, object? haystack) => (needle, haystack) switch
+    {
+        (string key, JsonObject dict) => Bool(dict.ContainsKey(key)),
+        (string part, string text) => Bool(text.Contains(part, StringComparison.Ordinal)),
+        _ => throw Fallback(),
+    };
+
+    /// <summary><c>needle not in haystack</c>.</summary>
+    public static object NotIn(object? needle, object? haystack) => Bool(!(bool)In(needle, haystack));
+
+    /// <summary><c>len(x)</c>: code points of a str, entries of a dict or list.</summary>
+    public static object Len(object? value) => value switch
+    {
+        string s => (long)CodePoints(s),
+        JsonObject o => (long)o.Count,
+        JsonArray a => (long)a.Count,
+        _ => throw Fallback(),
+    };
+
+    private static int CodePoints(string s)
+    {
+        var count = s.Length;
+        for (var i = 0; i + 1 < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && char.IsLowSurrogate(s[i + 1]))
+            {
+                count--;
+                i++;
+            }
+        }
+        return count;
+    }
+
+    // ---- numbers ---------------------------------------------------------------------------------------------
+
+    /// <summary>An int operand (bool is an int in Python), or null when the value is not one.</summary>
+    private static long? Int(object? value) => value switch
+    {
+        long l => l,
+        bool b => b ? 1 : 0,
+        _ => null,
+    };
+
+    private static double ExactDouble(long l) =>
+        l is >= -ExactDoubleLimit and <= ExactDoubleLimit ? l : throw Fallback();
+
+    /// <summary>Both operands as floats, when at least one is a float and the other converts exactly.</summary>
+    private static bool Floats(object? a, object? b, out double x, out double y)
+    {
+        x = y = 0;
+        if (a is double da && b is double db) { x = da; y = db; return true; }
+        if (a is double d1 && Int(b) is { } i1) { x = d1; y = ExactDouble(i1); return true; }
+        if (Int(a) is { } i2 && b is double d2) { x = ExactDouble(i2); y = d2; return true; }
+        return false;
+    }
+
+    /// <summary><c>a + b</c> on numbers (ints stay exact, bool counts as int) or str.</summary>
+    public static object Add(object? a, object? b)
+    {
+        if (Int(a) is { } x && Int(b) is { } y)
+            try { return checked(x + y); } catch (OverflowException) { throw Fallback(); } // Python's int grows past 64 bits
+        if (Floats(a, b, out var p, out var q))
+            return p + q;
+        if (a is string s && b is string t)
+            return s + t;
+        throw Fallback();
+    }
+
+    /// <summary><c>a - b</c> on numbers.</summary>
+    public static object Subtract(object? a, object? b)
+    {
+        if (Int(a) is { } x && Int(b) is { } y)
+            try { return checked(x - y); } catch (OverflowException) { throw Fallback(); }
+        if (Floats(a, b, out var p, out var q))
+            return p - q;
+        throw Fallback();
+    }
+
+    /// <summary><c>a * b</c> on numbers.</summary>
+    public static object Multiply(object? a, object? b)
+    {
+        if (Int(a) is { } x && Int(b) is { } y)
+            try { return checked(x * y); } catch (OverflowException) { throw Fallback(); }
+        if (Floats(a, b, out var p, out var q))
+            return p * q;
+        throw Fallback();
+    }
+
+    /// <summary><c>a / b</c>: always a float; ints are divided exactly while both fit in a double's 53 bits.</summary>
+    public static object Divide(object? a, object? b)
+    {
+        double p, q;
+        if (Int(a) is { } x && Int(b) is { } y)
+            (p, q) = (ExactDouble(x), ExactDouble(y));
+        else if (!Floats(a, b, out p, out q))
+            throw Fallback();
+        return q == 0.0 ? throw Fallback() : p / q; // ZeroDivisionError
+    }
+
+    /// <summary><c>a // b</c> on ints: rounds toward negative infinity.</summary>
+    public static object FloorDivide(object? a, object? b)
+    {
+        if (Int(a) is not { } x || Int(b) is not { } y || y == 0 || (x == long.MinValue && y == -1))
+            throw Fallback();
+        var quotient = x / y;
+        return (x % y != 0) && ((x < 0) != (y < 0)) ? quotient - 1 : quotient;
+    }
+
+    /// <summary><c>a % b</c> on ints: the result takes the divisor's sign.</summary>
+    public static object Modulo(object? a, object? b)
+    {
+        if (Int(a) is not { } x || Int(b) is not { } y || y == 0)
+            throw Fallback();
+        if (y == -1)
+            return 0L;
+        var remainder = x % y;
+        return remainder != 0 && ((remainder < 0) != (y < 0)) ? remainder + y : remainder;
+    }
+
+    /// <summary><c>-a</c>.</summary>
+    public static object Negate(object? a) => a switch
+    {
+        // Arms typed object: a switch over double and long would otherwise widen the int to a float.
+        double d => (object)(-d),
+        _ when Int(a) is { } x => x == long.MinValue ? throw Fallback() : (object)(-x),
+        _ => throw Fallback(),
+    };
+
+    /// <summary><c>+a</c>.</summary>
+    public static object Plus(object? a) => a switch
+    {
+        double d => (object)d,
+        _ when Int(a) is { } x => (object)x,
+        _ => throw Fallback(),
+    };
+
+    // ---- comparisons -----------------------------------------------------------------------------------------
+
+    /// <summary><c>a == b</c> for None, numbers (bool included) and str; containers go to Python.</summary>
+    public static bool Equal(object? a, object? b)
+    {
+        if (a is null || b is null)
+            return a is null && b is null;
+        if (Int(a) is { } x && Int(b) is { } y)
+            return x == y;
+        if (Floats(a, b, out var p, out var q))
+            return p == q;
+        if (a is string s && b is string t)
+            return string.Equals(s, t, StringComparison.Ordinal);
+        if (a is JsonNode || b is JsonNode)
+            throw Fallback();
+        return false; // different kinds of scalar: never equal in Python
+    }
+
+    /// <summary>The order of two numbers or two str (by code point), as Python's &lt;; anything else is Python's to decide (TypeError).</summary>
+    private static int Order(object? a, object? b)
+    {
+        if (Int(a) is { } x && Int(b) is { } y)
+            return x.CompareTo(y);
+        if (Floats(a, b, out var p, out var q))
+        {
+            if (double.IsNaN(p) || double.IsNaN(q))
+                throw Fallback();
+            return p.CompareTo(q);
+        }
+        if (a is string s && b is string t && !HasSurrogates(s) && !HasSurrogates(t))
+            return string.CompareOrdinal(s, t);
+        throw Fallback();
+    }
+
+    private static bool HasSurrogates(string s)
+    {
+        foreach (var c in s)
+            if (char.IsSurrogate(c))
+                return true;
+        return false;
+    }
+
+    /// <summary><c>a == b</c>.</summary>
+    public static object Eq(object? a, object? b) => Bool(Equal(a, b));
+    /// <summary><c>a != b</c>.</summary>
+    public static object NotEq(object? a, object? b) => Bool(!Equal(a, b));
+    /// <summary><c>a &lt; b</c>.</summary>
+    public static object Lt(object? a, object? b) => Bool(Order(a, b) < 0);
+    /// <summary><c>a &lt;= b</c>.</summary>
+    public static object LtE(object? a, object? b) => Bool(Order(a, b) <= 0);
+    /// <summary><c>a &gt; b</c>.</summary>
+    public static object Gt(object? a, object? b) => Bool(Order(a, b) > 0);
+    /// <summary><c>a &gt;= b</c>.</summary>
+    public static object GtE(object? a, object? b) => Bool(Order(a, b) >= 0);
+
+    // ---- builtins --------------------------------------------------------------------------------------------
+
+    /// <summary><c>abs(a)</c>.</summary>
+    public static object Abs(object? a) => a switch
+    {
+        double d => (object)Math.Abs(d),
+        _ when Int(a) is { } x => x == long.MinValue ? throw Fallback() : (object)Math.Abs(x),
+        _ => throw Fallback(),
+    };
+
+    /// <summary><c>min(a, b, …)</c>: the first smallest, by Python's &lt;.</summary>
+    public static object? Min(params object?[] values) => Pick(values, smaller: true);
+
+    /// <summary><c>max(a, b, …)</c>: the first largest, by Python's &gt;.</summary>
+    public static object? Max(params object?[] values) => Pick(values, smaller: false);
+
+    private static object? Pick(object?[] values, bool smaller)
+    {
+        if (values.Length < 2)
+            throw Fallback(); // one argument is an iterable
+        var best = values[0];
+        for (var i = 1; i < values.Length; i++)
+        {
+            var order = Order(values[i], best);
+            if (smaller ? order < 0 : order > 0)
+                best = values[i];
+        }
+        return best;
+    }
+
+    /// <summary><c>int(x)</c> for an int, bool, finite float (toward zero) or a plain ASCII decimal str.</summary>
+    public static object ToInt(object? a)
+    {
+        switch (a)
+        {
+            case double d:
+                var truncated = Math.Truncate(d);
+                return double.IsFinite(d) && truncated >= -9.2233720368547758e18 && truncated < 9.2233720368547758e18 ? (long)truncated : throw Fallback();
+            case string s when s.Length is > 0 and < 19 && s.All(c => c is >= '0' and <= '9'):
+                return long.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture);
+            default:
+                return Int(a) ?? throw Fallback();
+        }
+    }
+
+    /// <summary><c>float(x)</c> for a number (an int rounded correctly, as Python rounds it).</summary>
+    public static object ToFloat(object? a) => a switch
+    {
+        double d => d,
+        _ when Int(a) is { } x => (double)x,
+        _ => throw Fallback(),
+    };
+
+    /// <summary><c>str(x)</c> for None, bool, int, float (as repr writes it) and str.</summary>
+    public static object ToStr(object? a) => a switch
+    {
+        null => "None",
+        bool b => b ? "True" : "False",
+        long l => l.ToString(CultureInfo.InvariantCulture),
+        double d => FloatRepr(d),
+        string s => s,
+        _ => throw Fallback(),
+    };
+
+    /// <summary><c>round(x)</c>: an int, ties to even.</summary>
+    public static object Round(object? a)
+    {
+        if (Int(a) is { } x)
+            return x;
+        if (a is not double d || !double.IsFinite(d))
+            throw Fallback();
+        var rounded = Math.Round(d, MidpointRounding.ToEven);
+        return rounded is >= -9.2233720368547758e18 and < 9.2233720368547758e18 ? (long)rounded : throw Fallback();
+    }
+
+    /// <summary>
+    /// <c>round(x, n)</c>: for a float, the decimal nearest the float's exact binary value at n places (ties to
+    /// even), read back as the nearest float: CPython's correctly rounded algorithm, done exactly with big integers.
+    /// </summary>
+    public static object Round(object? a, object? digits)
+    {
+        if (Int(digits) is not { } n || n < 0 || n > 300)
+            throw Fallback();
+        if (a is long or bool)
+            return Int(a)!.Value;
+        if (a is not double d || !double.IsFinite(d))
+            throw Fallback();
+        if (d == 0.0)
+            return d;
+        var negative = d < 0 || (d == 0.0 && double.IsNegative(d));
+        var bits = BitConverter.DoubleToInt64Bits(Math.Abs(d));
+        var exponent = (int)((bits >> 52) & 0x7FF);
+        var mantissa = bits & 0xFFFFFFFFFFFFFL;
+        if (exponent == 0) exponent++; else mantissa |= 1L << 52;
+        exponent -= 1075; // |d| = mantissa * 2^exponent
+        BigInteger numerator = mantissa, denominator = BigInteger.One;
+        if (exponent > 0) numerator <<= exponent; else denominator <<= -exponent;
+        numerator *= BigInteger.Pow(10, (int)n);
+        var quotient = BigInteger.DivRem(numerator, denominator, out var remainder);
+        var twice = remainder * 2;
+        if (twice > denominator || (twice == denominator && !quotient.IsEven))
+            quotient += 1;
+        var text = quotient.ToString(CultureInfo.InvariantCulture) + "E-" + n.ToString(CultureInfo.InvariantCulture);
+        var result = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+        if (double.IsInfinity(result))
+            throw Fallback(); // OverflowError
+        return negative ? -result : result;
+    }
+
+    /// <summary>repr(float): the shortest digits that read back the same, laid out as Python lays them out.</summary>
+    public static string FloatRepr(double d)
+    {
+        if (double.IsNaN(d)) return "nan";
+        if (double.IsPositiveInfinity(d)) return "inf";
+        if (double.IsNegativeInfinity(d)) return "-inf";
+        if (d == 0.0) return double.IsNegative(d) ? "-0.0" : "0.0";
+        // "E16" is not shortest; "R" is, and always parses as digits[.digits][E±exp].
+        var shortest = Math.Abs(d).ToString("R", CultureInfo.InvariantCulture);
+        var exponentAt = shortest.IndexOf('E');
+        var mantissa = exponentAt < 0 ? shortest : shortest[..exponentAt];
+        var exponent = exponentAt < 0 ? 0 : int.Parse(shortest[(exponentAt + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var point = mantissa.IndexOf('.');
+        var digits = (point < 0 ? mantissa : mantissa.Remove(point, 1)).TrimStart('0');
+        var leadingZeros = (point < 0 ? mantissa : mantissa.Remove(point, 1)).Length - digits.Length;
+        // decimalPoint: where the point sits relative to digits' start (digits = 1234, decimalPoint 1 → 1.234).
+        var decimalPoint = (point < 0 ? mantissa.Length : point) - leadingZeros + exponent;
+        digits = digits.TrimEnd('0');
+        if (digits.Length == 0) digits = "0";
+        var text = new StringBuilder();
+        if (d < 0) text.Append('-');
+        var decimalExponent = decimalPoint - 1;
+        if (decimalExponent < -4 || decimalExponent >= 16)
+        {
+            text.Append(digits[0]);
+            if (digits.Length > 1) text.Append('.').Append(digits, 1, digits.Length - 1);
+            text.Append('e').Append(decimalExponent < 0 ? '-' : '+').Append(Math.Abs(decimalExponent).ToString("00", CultureInfo.InvariantCulture));
+        }
+        else if (decimalPoint <= 0)
+        {
+            text.Append("0.").Append('0', -decimalPoint).Append(digits);
+        }
+        else if (decimalPoint >= digits.Length)
+        {
+            text.Append(digits).Append('0', decimalPoint - digits.Length).Append(".0");
+        }
+        else
+        {
+            text.Append(digits, 0, decimalPoint).Append('.').Append(digits, decimalPoint, digits.Length - decimalPoint);
+        }
+        return text.ToString();
+    }
+}
