@@ -94,6 +94,11 @@ public sealed class CheckAndGenerateTests
             Assert.That(output.Trim(), Is.EqualTo("ksml check: 1 file, 0 errors, 0 warnings"));
             Assert.That(exit, Is.Zero);
 
+            // --verbose also says which functions run as C# and which stay in CPython, and why.
+            (_, output) = RunKsml("check", "--verbose", "--no-python", Path.Combine(RepositoryRoot, "examples", "WordCount", "word-count.ksml.yaml"));
+            Assert.That(output, Does.Contain("word-count.ksml.yaml(26,3): 'is_long_enough' runs as C#"), output);
+            Assert.That(output, Does.Contain("'split_words' runs in CPython: uses Python beyond the compiled subset"), output);
+
             (exit, output) = RunKsml("check", "--python", "/nonexistent/python3", file);
             Assert.That(output, Does.Contain("the Python was not checked: /nonexistent/python3 could not run the check"), output);
             Assert.That(exit, Is.Zero, "no Python is not an error in the definition");
