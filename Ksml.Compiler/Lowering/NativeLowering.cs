@@ -61,7 +61,8 @@ public static class NativeLowering
         for (var i = 0; i < parameters.Count; i++)
             if (names.Contains(parameters[i]))
                 body.Add("var " + Local(parameters[i]) + " = PythonSemantics.Argument(arguments[" + i + "]);");
-        body.Add("return PythonSemantics.Result(" + result + ");");
+        // dict(...) already builds the fresh JSON object the bridge would return; other results are converted.
+        body.Add(expression is PyCall { Function: "dict" } ? "return " + result + ";" : "return PythonSemantics.Result(" + result + ");");
         return new NativeFunctionPlan(body, null);
     }
 

@@ -50,21 +50,23 @@ public static class PythonSemantics
         _ => node,
     };
 
+    /// <summary>A parsed value as Python sees it; a dict or list stays backed by its parsed text.</summary>
+    private static object? FromElement(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => JsonObject.Create(element),
+        JsonValueKind.Array => JsonArray.Create(element),
+        JsonValueKind.String => element.GetString(),
+        JsonValueKind.Number => element.TryGetInt64(out var l) ? (object)l : element.GetDouble(), // object: a long and a double would meet as double
+        JsonValueKind.True => True,
+        JsonValueKind.False => False,
+        _ => null,
+    };
+
     /// <summary>A JSON leaf as the bridge converts it (PythonValues.FromJsonValue).</summary>
     private static object? Leaf(JsonValue value)
     {
         if (value.TryGetValue<JsonElement>(out var element))
-        {
-            return element.ValueKind switch
-            {
-                JsonValueKind.String => element.GetString(),
-                JsonValueKind.Number => element.TryGetInt64(out var l) ? (object)l : element.GetDouble(), // object: a long and a double would meet as double
-                JsonValueKind.True => True,
-                JsonValueKind.False => False,
-                JsonValueKind.Null => null,
-                _ => throw Fallback(),
-            };
-        }
+            return FromElement(element);
         if (value.TryGetValue<string>(out var s)) return s;
         if (value.TryGetValue<bool>(out var b)) return Bool(b);
         if (value.TryGetValue<long>(out var n)) return n;
@@ -98,6 +100,8 @@ public static class PythonSemantics
     /// <summary>A dict taken through Python and back: every leaf as the bridge would convert it both ways.</summary>
     private static JsonObject CopyObject(JsonObject dict)
     {
+        if (ParsedJson.Element(dict) is { } element)
+            return CopyObject(element);
         var properties = new List<KeyValuePair<string, JsonNode?>>(dict.Count);
         foreach (var (name, node) in dict)
         {
@@ -107,6 +111,56 @@ public static class PythonSemantics
             properties.Add(new(name, ToJson(Node(node))));
         }
         return new JsonObject(properties);
+    }
+
+    /// <summary>
+    /// A parsed dict through Python and back, read from its parsed text without building the node tree. A leaf
+    /// whose text is exactly what the round trip writes keeps its parsed text (a str, a canonical int or float);
+    /// others are converted. Duplicate keys make the JsonObject throw, and Python decides.
+    /// </summary>
+    private static JsonObject CopyObject(JsonElement element)
+    {
+        var properties = new List<KeyValuePair<string, JsonNode?>>(element.GetPropertyCount());
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.NameEquals(ValueSchemas.SchemaKey))
+                throw Fallback();
+            properties.Add(new(property.Name, CopyElement(property.Value)));
+        }
+        return new JsonObject(properties);
+    }
+
+    private static JsonNode? CopyElement(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                return CopyObject(element);
+            case JsonValueKind.Array:
+                var array = new JsonArray();
+                foreach (var item in element.EnumerateArray())
+                    array.Add(CopyElement(item));
+                return array;
+            case JsonValueKind.String:
+                return JsonValue.Create(element); // a str is written back escaped the same way either way
+            case JsonValueKind.Number:
+                return WritesAsParsed(element) ? JsonValue.Create(element) : ToJson(FromElement(element));
+            default:
+                return ToJson(FromElement(element));
+        }
+    }
+
+    /// <summary>Whether the number's parsed text is exactly what Python's int or float writes back (no exponent, no "-0", no "1.50").</summary>
+    private static bool WritesAsParsed(JsonElement number)
+    {
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(number);
+        Span<byte> written = stackalloc byte[32];
+        int count;
+        if (number.TryGetInt64(out var l))
+            return l.TryFormat(written, out count, default, CultureInfo.InvariantCulture) && raw.SequenceEqual(written[..count]);
+        var d = number.GetDouble();
+        var integral = double.IsFinite(d) && d == Math.Floor(d) && Math.Abs(d) < 1e15;
+        return !integral && double.IsFinite(d) && d.TryFormat(written, out count, "R", CultureInfo.InvariantCulture) && raw.SequenceEqual(written[..count]);
     }
 
     private static JsonArray CopyArray(JsonArray list)
@@ -148,8 +202,12 @@ public static class PythonSemantics
     {
         switch (container, index)
         {
+            // A parsed dict is read from its text: building its node dictionary would cost more than the lookup,
+            // and the last of duplicate keys wins, as in the dict Python builds from it.
+            case (JsonObject dict, string key) when ParsedJson.Element(dict) is { } element:
+                return element.TryGetProperty(key, out var found) ? FromElement(found) : throw Fallback(); // KeyError
             case (JsonObject dict, string key):
-                return dict.TryGetPropertyValue(key, out var node) ? Node(node) : throw Fallback(); // KeyError
+                return dict.TryGetPropertyValue(key, out var node) ? Node(node) : throw Fallback();
             case (JsonArray list, long i):
                 var at = i < 0 ? list.Count + i : i;
                 return at >= 0 && at < list.Count ? Node(list[(int)at]) : throw Fallback(); // IndexError
@@ -159,10 +217,14 @@ public static class PythonSemantics
     }
 
     /// <summary><c>d.get(key, default)</c>.</summary>
-    public static object? Get(object? container, object? key, object? fallback) =>
-        container is JsonObject dict && key is string name
-            ? dict.TryGetPropertyValue(name, out var node) ? Node(node) : fallback
-            : throw Fallback();
+    public static object? Get(object? container, object? key, object? fallback)
+    {
+        if (container is not JsonObject dict || key is not string name)
+            throw Fallback();
+        if (ParsedJson.Element(dict) is { } element)
+            return element.TryGetProperty(name, out var found) ? FromElement(found) : fallback;
+        return dict.TryGetPropertyValue(name, out var node) ? Node(node) : fallback;
+    }
 
     /// <summary><c>dict(d, k=v, …)</c>: a copy of d with the keyword fields set (kept in place, else appended).</summary>
     public static object Dict(object? source, string[] names, object?[] values)
@@ -178,7 +240,7 @@ public static class PythonSemantics
     /// <summary><c>needle in haystack</c> for a str key of a dict, or a str within a str.</summary>
     public static object In(object? needle, object? haystack) => (needle, haystack) switch
     {
-        (string key, JsonObject dict) => Bool(dict.ContainsKey(key)),
+        (string key, JsonObject dict) => Bool(ParsedJson.Element(dict) is { } element ? element.TryGetProperty(key, out _) : dict.ContainsKey(key)),
         (string part, string text) => Bool(text.Contains(part, StringComparison.Ordinal)),
         _ => throw Fallback(),
     };

@@ -142,6 +142,19 @@ public class NativeDifferentialTests
         Assert.That(PythonExpressionParser.Parse("value['a']\nvalue['b']"), Is.Null);
         Assert.That(PythonExpressionParser.Parse("value['a'] >\n 0"), Is.Null, "a line break outside brackets");
         Assert.That(PythonExpressionParser.Parse("(value['a'] >\n 0)  # fine"), Is.Not.Null);
+
+        Assert.That(Plan("value['a'] > 0"), Is.EqualTo((true, (string?)null)));
+        Assert.That(Plan("value['a'] > 0", "\n    native: false"), Is.EqualTo((false, "native: false")));
+        Assert.That(Plan("value['a'] > limit"), Is.EqualTo((false, "reads 'limit'")));
+        Assert.That(Plan("len(value) > 0", "\n    globalCode: x = 1"), Is.EqualTo((false, "not a plain expression")));
+        Assert.That(Plan("value['a'] ** 2"), Is.EqualTo((false, "uses Python beyond the compiled subset")));
+    }
+
+    private static (bool, string?) Plan(string expression, string extra = "")
+    {
+        var model = Support.Ksml.Compile(KsmlWith(expression).Replace("    type: valueTransformer", "    type: valueTransformer" + extra)).Model!;
+        var plan = NativeLowering.Plan(model.Functions.Single(), model);
+        return (plan.IsNative, plan.Reason);
     }
 
     private static string FirstFailure(KsmlNativeExpression native, List<(string Key, string Json)> records)
@@ -225,23 +238,27 @@ public class NativeDifferentialTests
         _ => value.GetType().Name + " " + value,
     };
 
-    /// <summary>A JSON tree as text that keeps key order, each leaf's kind, and float bits (infinity included).</summary>
-    private static string Json(JsonNode? node) => node switch
+    private static readonly Confluent.Kafka.SerializationContext ValueContext = new(Confluent.Kafka.MessageComponentType.Value, "out");
+
+    /// <summary>A JSON result as the bytes the json serde writes to Kafka (key order, number text and escapes included).</summary>
+    private static string Json(JsonNode node)
     {
-        null => "null",
-        JsonObject o => "{" + string.Join(", ", o.Select(p => p.Key + ": " + Json(p.Value))) + "}",
-        JsonArray a => "[" + string.Join(", ", a.Select(Json)) + "]",
-        JsonValue v when v.TryGetValue<System.Text.Json.JsonElement>(out var e) => "element " + e.GetRawText(),
-        JsonValue v when v.TryGetValue<double>(out var d) => "double " + BitConverter.DoubleToInt64Bits(d).ToString("x16", CultureInfo.InvariantCulture),
-        var other => other.GetType().Name + " " + other.GetValue<object>(),
-    };
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(Ksml.Runtime.Serdes.KsmlSerdes.For<JsonNode>("json").Serialize(node, ValueContext));
+        }
+        catch (ArgumentException ex)
+        {
+            return "unwritable: " + ex.GetType().Name; // infinity has no JSON form, on either side
+        }
+    }
 
     /// <summary>Orders whose fields cover the corners: negatives, zero, 2^53 and beyond, ties, -0.0, unicode, missing fields.</summary>
     private static List<(string Key, string Json)> Records(int count, int seed)
     {
         var random = new Random(seed);
         long[] ints = [0, 1, -1, 2, -3, 7, 100, -100, 3, 9007199254740993, -9007199254740993, 4611686018427387904, long.MaxValue, long.MinValue + 1, 123456789];
-        string[] floats = ["0.5", "1.5", "2.675", "-0.0", "0.0", "1e16", "1e-5", "19.99", "-2.5", "3.0", "1.005", "1e308", "7", "-7", "12345.678"];
+        string[] floats = ["0.5", "1.5", "2.675", "-0.0", "0.0", "1e16", "1e-5", "19.99", "-2.5", "3.0", "1.005", "1e308", "7", "-7", "12345.678", "1.50", "-0", "1E2", "0.10", "1e15", "123456789012345678"];
         string[] strings = ["", "x", "abc", "héllo", "x😀y", "😀", "Zx", "a\\nb", "\\u00e9"];
         var records = new List<(string, string)>();
         for (var i = 0; i < count; i++)

@@ -616,7 +616,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             var @key = PythonSemantics.Argument(arguments[0]);
             var @value1 = PythonSemantics.Argument(arguments[1]);
             var @value2 = PythonSemantics.Argument(arguments[2]);
-            return PythonSemantics.Result(PythonSemantics.Dict(@value1, new[] { "order", "name" }, new object?[] { @key, PythonSemantics.Item(@value2, "name") }));
+            return PythonSemantics.Dict(@value1, new[] { "order", "name" }, new object?[] { @key, PythonSemantics.Item(@value2, "name") });
         }
 
         /// <summary>The foreignKeyExtractor <c>orders_with_customer_join1_foreignKeyExtractor</c> (line 162).</summary>
@@ -667,7 +667,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
         {
             var @value1 = PythonSemantics.Argument(arguments[1]);
             var @value2 = PythonSemantics.Argument(arguments[2]);
-            return PythonSemantics.Result(PythonSemantics.Dict(@value1, new[] { "name" }, new object?[] { (PythonSemantics.Truthy(@value2) ? PythonSemantics.Item(@value2, "name") : (object?)null) }));
+            return PythonSemantics.Dict(@value1, new[] { "name" }, new object?[] { (PythonSemantics.Truthy(@value2) ? PythonSemantics.Item(@value2, "name") : (object?)null) });
         }
 
         /// <summary>The foreignKeyExtractor <c>orders_left_customer_leftJoin1_foreignKeyExtractor</c> (line 176).</summary>

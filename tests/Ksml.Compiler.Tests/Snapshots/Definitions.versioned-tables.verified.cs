@@ -163,7 +163,7 @@ public sealed partial class VersionedTablesKsml : IKsmlDefinition
             var @key = PythonSemantics.Argument(arguments[0]);
             var @value1 = PythonSemantics.Argument(arguments[1]);
             var @value2 = PythonSemantics.Argument(arguments[2]);
-            return PythonSemantics.Result(PythonSemantics.Dict(@value1, new[] { "product", "price" }, new object?[] { @key, @value2 }));
+            return PythonSemantics.Dict(@value1, new[] { "product", "price" }, new object?[] { @key, @value2 });
         }
 
         /// <summary>Every function above, in file order.</summary>
