@@ -524,6 +524,10 @@ public static class PythonSemantics
         var mantissa = bits & 0xFFFFFFFFFFFFFL;
         if (exponent == 0) exponent++; else mantissa |= 1L << 52;
         exponent -= 1075; // |d| = mantissa * 2^exponent
+        if (exponent + n >= 0)
+            return d; // |d| * 10^n is a whole number already: its digits read back as d itself
+        if (RoundNarrow(mantissa, exponent, (int)n) is { } narrow)
+            return negative ? -narrow : narrow;
         BigInteger numerator = mantissa, denominator = BigInteger.One;
         if (exponent > 0) numerator <<= exponent; else denominator <<= -exponent;
         numerator *= BigInteger.Pow(10, (int)n);
@@ -536,6 +540,28 @@ public static class PythonSemantics
         if (double.IsInfinity(result))
             throw Fallback(); // OverflowError
         return negative ? -result : result;
+    }
+
+    private static readonly UInt128[] PowersOfFive = [.. Enumerable.Range(0, 23).Select(i => Enumerable.Repeat((UInt128)5, i).Aggregate((UInt128)1, (a, b) => a * b))];
+    private static readonly double[] PowersOfTen = [.. Enumerable.Range(0, 23).Select(i => double.Parse("1E" + i, CultureInfo.InvariantCulture))];
+
+    /// <summary>
+    /// The common case of <c>round(x, n)</c> without big integers: mantissa * 5^n fits in 128 bits (n ≤ 22), and the
+    /// rounded decimal q / 10^n is one IEEE division of two exactly representable doubles (q &lt; 2^53, 10^n ≤ 10^22),
+    /// which rounds correctly, as reading the digits back does. Null when those bounds do not hold.
+    /// </summary>
+    private static double? RoundNarrow(long mantissa, int exponent, int n)
+    {
+        var shift = -(exponent + n); // |d| * 10^n = mantissa * 5^n / 2^shift, shift > 0
+        if (n > 22 || shift >= 127)
+            return null;
+        var scaled = (UInt128)(ulong)mantissa * PowersOfFive[n];
+        var quotient = scaled >> shift;
+        var remainder = scaled - (quotient << shift);
+        var half = (UInt128)1 << (shift - 1);
+        if (remainder > half || (remainder == half && (quotient & 1) == 1))
+            quotient += 1;
+        return quotient < (UInt128)ExactDoubleLimit ? (double)(ulong)quotient / PowersOfTen[n] : null;
     }
 
     /// <summary>repr(float): the shortest digits that read back the same, laid out as Python lays them out.</summary>
