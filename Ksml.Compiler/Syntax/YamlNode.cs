@@ -90,4 +90,10 @@ public sealed class YamlEntry
 
     public YamlScalar Key { get; }
     public YamlNode Value { get; }
+
+    public void Deconstruct(out YamlScalar key, out YamlNode value)
+    {
+        key = Key;
+        value = Value;
+    }
 }

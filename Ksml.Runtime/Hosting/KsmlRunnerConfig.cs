@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ksml.Runtime.ErrorHandling;
 using Ksml.Runtime.Python;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using Ksml.Compiler.Syntax;
+using Ksml.Compiler.Text;
 
 namespace Ksml.Runtime.Hosting;
 
@@ -76,68 +76,78 @@ public static partial class KsmlRunnerConfig
     /// </summary>
     public static KsmlRunnerOptions Parse(string text, string source, Func<string, string?> environment, IEnumerable<string>? overrides = null)
     {
-        // The compiler's located reader bounds nesting and alias expansion, which YamlDotNet's object model does not.
+        // The compiler's located YAML reader, the one definitions and test suites are read with: it bounds nesting
+        // and alias expansion, and every node keeps its line and column.
         var problems = new List<global::Ksml.Compiler.Diagnostics.KsmlDiagnostic>();
-        global::Ksml.Compiler.Syntax.YamlSyntaxReader.Read(source, text, problems);
+        var document = YamlSyntaxReader.Read(source, text, problems);
         if (problems.FirstOrDefault() is { } problem)
             throw new KsmlConfigException($"{source}({problem.Span.Line},{problem.Span.Column})", $"malformed YAML: {problem.Message}");
-        var yaml = new YamlStream();
-        try
-        {
-            yaml.Load(new StringReader(text));
-        }
-        catch (YamlException ex)
-        {
-            throw new KsmlConfigException($"{source}({ex.Start.Line},{ex.Start.Column})", $"malformed YAML: {ex.Message}");
-        }
+        var file = new RunnerText(source, environment, new HashSet<YamlNode>(ReferenceEqualityComparer.Instance));
         var options = new KsmlRunnerOptions();
-        var root = yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is YamlScalarNode { Value: null or "" }
-            ? new YamlMappingNode()
-            : Mapping(yaml.Documents[0].RootNode, source, "the file");
-        SubstituteScalars(root, source, environment, new HashSet<YamlNode>(ReferenceEqualityComparer.Instance));
-        ApplyOverrides(root, overrides ?? []);
-        foreach (var (keyNode, value) in root.Children)
+        var root = document is null or YamlScalar { Value: "" }
+            ? new YamlMapping([], SourceSpan.None)
+            : Mapping(document, file, "the file");
+        CheckKeysAndVariables(root, file, new HashSet<YamlNode>(ReferenceEqualityComparer.Instance));
+        root = ApplyOverrides(root, overrides ?? [], file.FromOverrides);
+        foreach (var (keyNode, value) in root.Entries)
         {
             var key = Text(keyNode);
             switch (key)
             {
                 case "kafka":
-                    options = options with { Kafka = Mapping(value, source, "kafka").Children.ToDictionary(p => Text(p.Key), p => Scalar(p.Value, source, "kafka." + Text(p.Key))) };
+                    options = options with { Kafka = Mapping(value, file, "kafka").Entries.ToDictionary(p => Text(p.Key), p => Scalar(p.Value, file, "kafka." + Text(p.Key))) };
                     break;
                 case "ksml":
-                    options = Ksml(options, Mapping(value, source, "ksml"), source, environment);
+                    options = Ksml(options, Mapping(value, file, "ksml"), file, environment);
                     break;
                 default:
-                    throw Unknown(source, keyNode, key, "", ["kafka", "ksml"]);
+                    throw Unknown(file, keyNode, key, "", ["kafka", "ksml"]);
             }
         }
         return options;
     }
 
-    /// <summary>Substitutes variables in every scalar value of the file once (an alias shares its anchor's node).</summary>
-    private static void SubstituteScalars(YamlNode node, string source, Func<string, string?> environment, HashSet<YamlNode> seen)
+    /// <summary>The runner file being read: its name for locations, the environment, and the nodes --set put in.</summary>
+    private sealed record RunnerText(string Source, Func<string, string?> Environment, HashSet<YamlNode> FromOverrides);
+
+    /// <summary>
+    /// Refuses a key written twice in one mapping, and a <c>${VAR}</c> without value or default anywhere in the file,
+    /// read or not (values are substituted when read; an alias shares its anchor's node, checked once).
+    /// </summary>
+    private static void CheckKeysAndVariables(YamlNode node, RunnerText file, HashSet<YamlNode> seen)
     {
         if (!seen.Add(node))
             return;
         switch (node)
         {
-            case YamlScalarNode { Value: { } value } scalar when value.Contains("${", StringComparison.Ordinal):
-                scalar.Value = Substitute(value, Where(source, scalar), environment);
+            case YamlScalar scalar:
+                Value(scalar, file);
                 break;
-            case YamlMappingNode mapping:
-                foreach (var (_, child) in mapping.Children)
-                    SubstituteScalars(child, source, environment, seen);
+            case YamlMapping mapping:
+                var keys = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (key, child) in mapping.Entries)
+                {
+                    if (!keys.Add(key.Value))
+                        throw new KsmlConfigException(Where(file, key), $"malformed YAML: the key '{key.Value}' appears twice in one mapping");
+                    CheckKeysAndVariables(child, file, seen);
+                }
                 break;
-            case YamlSequenceNode sequence:
-                foreach (var child in sequence.Children)
-                    SubstituteScalars(child, source, environment, seen);
+            case YamlSequence sequence:
+                foreach (var child in sequence.Items)
+                    CheckKeysAndVariables(child, file, seen);
                 break;
         }
     }
 
-    private static KsmlRunnerOptions Ksml(KsmlRunnerOptions options, YamlMappingNode ksml, string source, Func<string, string?> environment)
+    /// <summary>A scalar's text with <c>${VAR}</c> substituted; a value --set gave is taken as written.</summary>
+    private static string Value(YamlScalar scalar, RunnerText file) =>
+        file.FromOverrides.Contains(scalar) || !scalar.Value.Contains("${", StringComparison.Ordinal)
+            ? scalar.Value
+            : Substitute(scalar.Value, Where(file, scalar), file.Environment);
+
+    private static KsmlRunnerOptions Ksml(KsmlRunnerOptions options, YamlMapping ksml, RunnerText source, Func<string, string?> environment)
     {
-        foreach (var (keyNode, value) in ksml.Children)
+        foreach (var (keyNode, value) in ksml.Entries)
         {
             var key = Text(keyNode);
             var path = "ksml." + key;
@@ -166,18 +176,18 @@ public static partial class KsmlRunnerConfig
         return options;
     }
 
-    private static Dictionary<string, Serdes.NotationOptions> Notations(YamlMappingNode notations, YamlMappingNode ksml, string source, string path)
+    private static Dictionary<string, Serdes.NotationOptions> Notations(YamlMapping notations, YamlMapping ksml, RunnerText source, string path)
     {
-        var registries = ksml.Children.TryGetValue(new YamlScalarNode("schemaRegistries"), out var registryNode)
-            ? Mapping(registryNode, source, "ksml.schemaRegistries").Children.ToDictionary(p => Text(p.Key), p => p.Value)
+        var registries = ksml.Find("schemaRegistries") is { } registryEntry
+            ? Mapping(registryEntry.Value, source, "ksml.schemaRegistries").Entries.ToDictionary(p => Text(p.Key), p => p.Value)
             : [];
         var result = new Dictionary<string, Serdes.NotationOptions>(StringComparer.Ordinal);
-        foreach (var (prefixNode, value) in notations.Children)
+        foreach (var (prefixNode, value) in notations.Entries)
         {
             var prefix = Text(prefixNode);
             var at = path + "." + prefix;
             string? type = null, registry = null;
-            foreach (var (keyNode, item) in Mapping(value, source, at).Children)
+            foreach (var (keyNode, item) in Mapping(value, source, at).Entries)
                 switch (Text(keyNode))
                 {
                     case "type":
@@ -202,21 +212,21 @@ public static partial class KsmlRunnerConfig
             {
                 if (!registries.TryGetValue(registry, out var registryConfig))
                     throw new KsmlConfigException(Where(source, value), $"{at}.schemaRegistry: no registry '{registry}' under ksml.schemaRegistries");
-                var config = Mapping(registryConfig, source, "ksml.schemaRegistries." + registry).Children
-                    .FirstOrDefault(p => Text(p.Key) == "config").Value is YamlMappingNode c ? c : Mapping(registryConfig, source, "ksml.schemaRegistries." + registry);
-                url = config.Children.Where(p => Text(p.Key) is "schema.registry.url" or "apicurio.registry.url" or "url").Select(p => Scalar(p.Value, source, "schema.registry.url")).FirstOrDefault()
+                var config = Mapping(registryConfig, source, "ksml.schemaRegistries." + registry).Find("config")?.Value is YamlMapping c
+                    ? c : Mapping(registryConfig, source, "ksml.schemaRegistries." + registry);
+                url = config.Entries.Where(p => Text(p.Key) is "schema.registry.url" or "apicurio.registry.url" or "url").Select(p => Scalar(p.Value, source, "schema.registry.url")).FirstOrDefault()
                     ?? throw new KsmlConfigException(Where(source, registryConfig), $"ksml.schemaRegistries.{registry} needs config.schema.registry.url");
-                foreach (var (key, setting) in config.Children)
-                    if (setting is YamlScalarNode)
+                foreach (var (key, setting) in config.Entries)
+                    if (setting is YamlScalar)
                     {
                         var name = "ksml.schemaRegistries." + registry + ".config." + Text(key);
                         registrySettings[Text(key)] = Scalar(setting, source, name);
                         RefuseApicurio2Setting(Text(key), registrySettings[Text(key)], name, Where(source, key));
                     }
                 // The notation's own config over the registry's, as KSML merges them.
-                if (Mapping(value, source, at).Children.FirstOrDefault(p => Text(p.Key) == "config").Value is YamlMappingNode own)
-                    foreach (var (key, setting) in own.Children)
-                        if (setting is YamlScalarNode)
+                if (Mapping(value, source, at).Find("config")?.Value is YamlMapping own)
+                    foreach (var (key, setting) in own.Entries)
+                        if (setting is YamlScalar)
                             registrySettings[Text(key)] = Scalar(setting, source, at + ".config." + Text(key));
             }
             result[prefix] = new Serdes.NotationOptions(type, url) { RegistryConfig = registrySettings };
@@ -248,11 +258,11 @@ public static partial class KsmlRunnerConfig
             throw new KsmlConfigException(location, $"{name}: {problem}");
     }
 
-    private static KsmlRunnerOptions EmbeddedBroker(KsmlRunnerOptions options, YamlNode value, string source, string path)
+    private static KsmlRunnerOptions EmbeddedBroker(KsmlRunnerOptions options, YamlNode value, RunnerText source, string path)
     {
-        if (value is YamlScalarNode)
+        if (value is YamlScalar)
             return options with { EmbeddedBroker = Bool(value, source, path) };
-        foreach (var (keyNode, item) in Mapping(value, source, path).Children)
+        foreach (var (keyNode, item) in Mapping(value, source, path).Entries)
             options = Text(keyNode) switch
             {
                 "enabled" => options with { EmbeddedBroker = Bool(item, source, path + ".enabled") },
@@ -262,9 +272,9 @@ public static partial class KsmlRunnerConfig
         return options;
     }
 
-    private static KsmlRunnerOptions Limits(KsmlRunnerOptions options, YamlNode value, string source, string path)
+    private static KsmlRunnerOptions Limits(KsmlRunnerOptions options, YamlNode value, RunnerText source, string path)
     {
-        foreach (var (keyNode, item) in Mapping(value, source, path).Children)
+        foreach (var (keyNode, item) in Mapping(value, source, path).Entries)
             options = Text(keyNode) switch
             {
                 "maxNestingDepth" => options with { MaxNestingDepth = Int(item, source, path + ".maxNestingDepth", 1, Values.ValueLimits.MaxConfigurableDepth) },
@@ -273,10 +283,10 @@ public static partial class KsmlRunnerConfig
         return options;
     }
 
-    private static ErrorHandlingOptions ErrorHandling(YamlMappingNode node, string source, string path)
+    private static ErrorHandlingOptions ErrorHandling(YamlMapping node, RunnerText source, string path)
     {
         var result = new ErrorHandlingOptions();
-        foreach (var (keyNode, value) in node.Children)
+        foreach (var (keyNode, value) in node.Entries)
         {
             var stage = Text(keyNode);
             result = stage switch
@@ -290,9 +300,9 @@ public static partial class KsmlRunnerConfig
         return result;
     }
 
-    private static ErrorPolicy Policy(YamlMappingNode node, string source, string path, ErrorPolicy policy)
+    private static ErrorPolicy Policy(YamlMapping node, RunnerText source, string path, ErrorPolicy policy)
     {
-        foreach (var (keyNode, value) in node.Children)
+        foreach (var (keyNode, value) in node.Entries)
         {
             var key = Text(keyNode);
             var at = path + "." + key;
@@ -321,17 +331,17 @@ public static partial class KsmlRunnerConfig
         return policy;
     }
 
-    private static KsmlRunnerOptions Definitions(KsmlRunnerOptions options, YamlNode node, string source, string path)
+    private static KsmlRunnerOptions Definitions(KsmlRunnerOptions options, YamlNode node, RunnerText source, string path)
     {
-        var files = Mapping(node, source, path).Children.ToDictionary(p => Text(p.Key), p => Scalar(p.Value, source, path + "." + Text(p.Key)), StringComparer.Ordinal);
+        var files = Mapping(node, source, path).Entries.ToDictionary(p => Text(p.Key), p => Scalar(p.Value, source, path + "." + Text(p.Key)), StringComparer.Ordinal);
         return options with { Definitions = files.Keys.ToList(), DefinitionFiles = files };
     }
 
-    private static EndpointOptions Endpoint(YamlNode node, string source, string path, EndpointOptions endpoint, Func<string, string?> environment)
+    private static EndpointOptions Endpoint(YamlNode node, RunnerText source, string path, EndpointOptions endpoint, Func<string, string?> environment)
     {
         // Only the application server serves /state, which the token guards and pages.
         var servesState = path == "ksml.applicationServer";
-        foreach (var (keyNode, value) in Mapping(node, source, path).Children)
+        foreach (var (keyNode, value) in Mapping(node, source, path).Entries)
         {
             var key = Text(keyNode);
             endpoint = key switch
@@ -348,9 +358,9 @@ public static partial class KsmlRunnerConfig
         return endpoint;
     }
 
-    private static TracingOptions Tracing(YamlNode node, string source, string path, TracingOptions tracing)
+    private static TracingOptions Tracing(YamlNode node, RunnerText source, string path, TracingOptions tracing)
     {
-        foreach (var (keyNode, value) in Mapping(node, source, path).Children)
+        foreach (var (keyNode, value) in Mapping(node, source, path).Entries)
         {
             var key = Text(keyNode);
             tracing = key switch
@@ -364,9 +374,9 @@ public static partial class KsmlRunnerConfig
         return tracing;
     }
 
-    private static TracingOptions Otlp(YamlNode node, string source, string path, TracingOptions tracing)
+    private static TracingOptions Otlp(YamlNode node, RunnerText source, string path, TracingOptions tracing)
     {
-        foreach (var (keyNode, value) in Mapping(node, source, path).Children)
+        foreach (var (keyNode, value) in Mapping(node, source, path).Entries)
         {
             var key = Text(keyNode);
             tracing = key switch
@@ -381,13 +391,13 @@ public static partial class KsmlRunnerConfig
         return tracing;
     }
 
-    private static double Ratio(YamlNode node, string source, string path) =>
+    private static double Ratio(YamlNode node, RunnerText source, string path) =>
         double.TryParse(Scalar(node, source, path), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio) && ratio is >= 0 and <= 1
             ? ratio
             : throw new KsmlConfigException(Where(source, node), $"{path}: '{Scalar(node, source, path)}' is not a number from 0 to 1");
 
     /// <summary>The token in the environment variable named at <paramref name="path"/>; the error names the variable, never a value.</summary>
-    private static string TokenFrom(YamlNode node, string source, string path, Func<string, string?> environment)
+    private static string TokenFrom(YamlNode node, RunnerText source, string path, Func<string, string?> environment)
     {
         var variable = Scalar(node, source, path);
         return environment(variable) is { Length: > 0 } token
@@ -395,9 +405,9 @@ public static partial class KsmlRunnerConfig
             : throw new KsmlConfigException(Where(source, node), $"{path}: the environment variable '{variable}' that should hold the state endpoints' bearer token is not set or empty");
     }
 
-    private static PythonOptions Python(YamlNode node, string source, string path, PythonOptions python)
+    private static PythonOptions Python(YamlNode node, RunnerText source, string path, PythonOptions python)
     {
-        foreach (var (keyNode, value) in Mapping(node, source, path).Children)
+        foreach (var (keyNode, value) in Mapping(node, source, path).Entries)
         {
             var key = Text(keyNode);
             python = key switch
@@ -414,29 +424,29 @@ public static partial class KsmlRunnerConfig
         return python;
     }
 
-    private static YamlMappingNode Mapping(YamlNode node, string source, string what) => node as YamlMappingNode
+    private static YamlMapping Mapping(YamlNode node, RunnerText source, string what) => node as YamlMapping
         ?? throw new KsmlConfigException(Where(source, node), $"{what} must be a mapping");
 
-    private static string Text(YamlNode node) => node is YamlScalarNode scalar ? scalar.Value ?? "" : node.ToString();
+    private static string Text(YamlNode node) => node is YamlScalar scalar ? scalar.Value : node.KindDescription;
 
-    private static string Scalar(YamlNode node, string source, string path) => node is YamlScalarNode scalar
-        ? scalar.Value ?? ""
+    private static string Scalar(YamlNode node, RunnerText source, string path) => node is YamlScalar scalar
+        ? Value(scalar, source)
         : throw new KsmlConfigException(Where(source, node), $"{path} must be a single value");
 
-    private static bool Bool(YamlNode node, string source, string path) => Scalar(node, source, path).ToLowerInvariant() switch
+    private static bool Bool(YamlNode node, RunnerText source, string path) => Scalar(node, source, path).ToLowerInvariant() switch
     {
         "true" or "yes" or "on" => true,
         "false" or "no" or "off" => false,
         var other => throw new KsmlConfigException(Where(source, node), $"{path}: '{other}' is not true or false"),
     };
 
-    private static int Int(YamlNode node, string source, string path, int min, int max) =>
+    private static int Int(YamlNode node, RunnerText source, string path, int min, int max) =>
         int.TryParse(Scalar(node, source, path), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
             ? value
             : throw new KsmlConfigException(Where(source, node), $"{path}: '{Scalar(node, source, path)}' is not a whole number from {min} to {max}");
 
     /// <summary>A duration as KSML writes it everywhere (one parser for definitions and runner files): 500ms, 10s, 5m, 1h, 2d, 1w.</summary>
-    private static TimeSpan Duration(YamlNode node, string source, string path)
+    private static TimeSpan Duration(YamlNode node, RunnerText source, string path)
     {
         var text = Scalar(node, source, path);
         if (!global::Ksml.Compiler.Parsing.DurationParser.TryParse(text, out var milliseconds) || milliseconds > (long)TimeSpan.MaxValue.TotalMilliseconds)
@@ -444,7 +454,7 @@ public static partial class KsmlRunnerConfig
         return TimeSpan.FromMilliseconds(milliseconds);
     }
 
-    private static KsmlConfigException Unknown(string source, YamlNode keyNode, string key, string prefix, string[] known)
+    private static KsmlConfigException Unknown(RunnerText source, YamlNode keyNode, string key, string prefix, string[] known)
     {
         var hint = global::Ksml.Compiler.Diagnostics.NameSuggester.Closest(key, known) is { } closest
             ? $"; did you mean '{prefix}{closest}'?"
@@ -452,12 +462,11 @@ public static partial class KsmlRunnerConfig
         return new KsmlConfigException(Where(source, keyNode), $"unknown key '{prefix}{key}'{hint}");
     }
 
-    // Marks values that came from --set, so their errors say so instead of pointing into the file.
-    private static readonly YamlDotNet.Core.TagName OverrideTag = new("tag:ksml.net,2026:override");
+    private static string Where(RunnerText file, YamlNode node) =>
+        file.FromOverrides.Contains(node) ? "--set" : $"{file.Source}({node.Span.Line},{node.Span.Column})";
 
-    private static string Where(string source, YamlNode node) => node.Tag == OverrideTag ? "--set" : $"{source}({node.Start.Line},{node.Start.Column})";
-
-    private static void ApplyOverrides(YamlMappingNode root, IEnumerable<string> assignments)
+    /// <summary>The file's tree with each <c>--set key=value</c> in place: an existing key keeps its place, a new one is added; both are marked as from --set.</summary>
+    private static YamlMapping ApplyOverrides(YamlMapping root, IEnumerable<string> assignments, HashSet<YamlNode> fromOverrides)
     {
         foreach (var assignment in assignments)
         {
@@ -469,24 +478,36 @@ public static partial class KsmlRunnerConfig
             string[] path = key.StartsWith("kafka.", StringComparison.Ordinal) ? ["kafka", key["kafka.".Length..]]
                 : key.StartsWith("ksml.", StringComparison.Ordinal) ? key.Split('.')
                 : throw new KsmlConfigException($"--set {assignment}: the key must start with kafka. or ksml.");
-            var node = root;
-            foreach (var segment in path[..^1])
-            {
-                // Keys are found by their text: a node's tag takes part in YamlDotNet's equality, so a key an
-                // earlier override added (tagged as coming from --set) would not be found and its section lost.
-                var existing = KeyNamed(node, segment);
-                if (existing is null || node.Children[existing] is not YamlMappingNode mapping)
-                {
-                    mapping = new YamlMappingNode { Tag = OverrideTag };
-                    node.Children[existing ?? new YamlScalarNode(segment) { Tag = OverrideTag }] = mapping;
-                }
-                node = mapping;
-            }
-            // An existing key keeps its node (so it is replaced, not duplicated); a new one is marked as coming from --set.
-            var leaf = KeyNamed(node, path[^1]) ?? new YamlScalarNode(path[^1]) { Tag = OverrideTag };
-            node.Children[leaf] = new YamlScalarNode(value) { Tag = OverrideTag };
+            root = Override(root, path, 0, value, fromOverrides);
         }
+        return root;
     }
 
-    private static YamlNode? KeyNamed(YamlMappingNode node, string name) => node.Children.Keys.FirstOrDefault(k => Text(k) == name);
+    private static YamlMapping Override(YamlMapping node, string[] path, int at, string value, HashSet<YamlNode> fromOverrides)
+    {
+        T Marked<T>(T created) where T : YamlNode
+        {
+            fromOverrides.Add(created);
+            return created;
+        }
+        var entries = node.Entries.ToList();
+        var index = entries.FindIndex(e => e.Key.Value == path[at]);
+        YamlNode replacement;
+        if (at == path.Length - 1)
+            replacement = Marked(new YamlScalar(value, ScalarStyle.Plain, SourceSpan.None, 1, 1));
+        else if (index >= 0 && entries[index].Value is YamlMapping existing)
+            replacement = Override(existing, path, at + 1, value, fromOverrides);
+        else
+            replacement = Marked(Override(new YamlMapping([], SourceSpan.None), path, at + 1, value, fromOverrides));
+        var entry = new YamlEntry(index >= 0 ? entries[index].Key : Marked(new YamlScalar(path[at], ScalarStyle.Plain, SourceSpan.None, 1, 1)), replacement);
+        if (index >= 0)
+            entries[index] = entry;
+        else
+            entries.Add(entry);
+        // A mapping the file had keeps its location; only what --set created is marked.
+        var result = new YamlMapping(entries, node.Span);
+        if (fromOverrides.Contains(node))
+            fromOverrides.Add(result);
+        return result;
+    }
 }

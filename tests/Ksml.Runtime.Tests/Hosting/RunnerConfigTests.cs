@@ -245,6 +245,8 @@ public sealed class RunnerConfigTests
     [TestCase("ksml:\n  errorHandling:\n    process:\n      initialBackoff: soon\n", "ksml-runner.yaml(4,23): ksml.errorHandling.process.initialBackoff: 'soon' is not a duration such as 500ms, 10s, 5m, 1h, 2d or 1w")]
     [TestCase("kafka: [a, b]\n", "ksml-runner.yaml(1,8): kafka must be a mapping")]
     [TestCase("kafka:\n  a: {b: c\n", "ksml-runner.yaml(3,1): malformed YAML")]
+    [TestCase("ksml:\n  enableProducers: true\n  enableProducers: false\n", "ksml-runner.yaml(3,3): malformed YAML: the key 'enableProducers' appears twice in one mapping")]
+    [TestCase("ksml:\n  schemaRegistries:\n    unused:\n      config:\n        url: ${NOT_SET_ANYWHERE}\n", "ksml-runner.yaml(5,14): environment variable NOT_SET_ANYWHERE is not set")]
     public void Every_bad_value_is_one_line_with_its_location(string yaml, string expected)
     {
         Assert.That(Error(yaml), Does.StartWith(expected));
