@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Ksml.Runtime.Definitions;
+using Ksml.Runtime.Observability;
 
 namespace Ksml.Runtime.Functions.Native;
 
@@ -31,14 +33,26 @@ public sealed class NativeFunction : IKsmlFunction
     public object? Invoke(IKsmlStoreProvider? stores, params object?[] arguments)
     {
         Interlocked.Increment(ref _calls);
+        // Timed like a Python call (ksml_execution_time and Ksml.NET's histogram), only while a listener listens.
+        var started = KsmlMetrics.FunctionDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
+        object? result;
         try
         {
-            return _native(arguments);
+            result = _native(arguments);
         }
         catch (Exception)
         {
             Interlocked.Increment(ref _inPython);
-            return _python.Invoke(stores, arguments);
+            return _python.Invoke(stores, arguments); // the Python call times itself
         }
+        if (started != 0)
+        {
+            var definition = Definition;
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            KsmlMetrics.FunctionDuration.Record(elapsed, new("namespace", definition.Definition), new("function", definition.Name));
+            if (KsmlCompatibleMetrics.Enabled)
+                KsmlCompatibleMetrics.Executed(definition.Definition, definition.Name, definition.Type, elapsed);
+        }
+        return result;
     }
 }

@@ -134,6 +134,32 @@ public class NativeDifferentialTests
     }
 
     [Test]
+    public void A_call_decided_in_CSharp_is_timed_like_a_Python_call()
+    {
+        var recorded = new List<(double Milliseconds, string? Function)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            // By name: the instrument may be published while KsmlMetrics' static fields are still being set.
+            if (instrument.Meter.Name == Ksml.Runtime.Observability.KsmlMetrics.MeterName && instrument.Name == "function.duration")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((_, ms, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "function" && tag.Value is "f950")
+                    lock (recorded) recorded.Add((ms, (string)tag.Value));
+        });
+        listener.Start();
+        var python = Python.Value.Create(Definition(950, "value[\"a\"] > 0"));
+        var compiled = new NativeFunction(Lower(["value[\"a\"] > 0"])[0], python);
+
+        Assert.That(compiled.Invoke(null, "k", JsonNode.Parse("{\"a\": 3}")), Is.True);
+        Assert.That(compiled.Counts, Is.EqualTo((1L, 0L)), "decided in C#");
+        Assert.That(recorded, Has.Count.EqualTo(1), "ksml_execution_time and function.duration count the call");
+    }
+
+    [Test]
     public void Only_the_subset_is_lowered_and_the_reason_is_given_otherwise()
     {
         Assert.That(PythonExpressionParser.Parse("f\"{value}\""), Is.Null);
