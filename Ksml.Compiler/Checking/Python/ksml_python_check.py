@@ -106,6 +106,14 @@ class ScopeWalker:
     def _bind(self, table, name, node, loops):
         self.bindings.setdefault((table.get_id(), name), []).append(((node.lineno, node.col_offset), loops))
 
+    def _enter_named(self, node, table, loops):
+        """A def or class binds its name where it stands, and its body runs in its own scope."""
+        self._bind(table, node.name, node, loops)
+        child = self._child(table, node.name, node.lineno)
+        if child is not None:
+            for statement in node.body:
+                self.walk(statement, child)
+
     def walk(self, node, table, loops=()):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             for expression in getattr(node, "decorator_list", []):
@@ -117,20 +125,12 @@ class ScopeWalker:
                 if child is not None:
                     self.walk(node.body, child)
                 return
-            self._bind(table, node.name, node, loops)
-            child = self._child(table, node.name, node.lineno)
-            if child is not None:
-                for statement in node.body:
-                    self.walk(statement, child)
+            self._enter_named(node, table, loops)
             return
         if isinstance(node, ast.ClassDef):
             for expression in node.decorator_list + node.bases + [k.value for k in node.keywords]:
                 self.walk(expression, table, loops)
-            self._bind(table, node.name, node, loops)
-            child = self._child(table, node.name, node.lineno)
-            if child is not None:
-                for statement in node.body:
-                    self.walk(statement, child)
+            self._enter_named(node, table, loops)
             return
         if type(node) in COMPREHENSION_NAMES:
             self.walk(node.generators[0].iter, table, loops)
