@@ -21,6 +21,17 @@ public static class KsmlMetrics
     public static readonly Histogram<double> FunctionDuration =
         Meter.CreateHistogram<double>("function.duration", "ms", "Time spent in a KSML function per call");
 
+    /// <summary>
+    /// One call of <paramref name="definition"/> that took <paramref name="elapsedMs"/>: Ksml.NET's histogram and KSML's
+    /// <c>ksml_execution_time</c>, whether the call ran in CPython or as C#.
+    /// </summary>
+    internal static void FunctionCalled(Definitions.KsmlFunctionDefinition definition, KeyValuePair<string, object?> namespaceTag, KeyValuePair<string, object?> functionTag, double elapsedMs)
+    {
+        FunctionDuration.Record(elapsedMs, namespaceTag, functionTag);
+        if (KsmlCompatibleMetrics.Enabled)
+            KsmlCompatibleMetrics.Executed(definition.Definition, definition.Name, definition.Type, elapsedMs);
+    }
+
     /// <summary>Calls to a KSML function that raised, tagged by namespace, function and error type.</summary>
     public static readonly Counter<long> FunctionErrors =
         Meter.CreateCounter<long>("function.errors", null, "Calls to a KSML function that failed");

@@ -282,10 +282,7 @@ internal sealed unsafe class PythonFunction(KsmlFunctionDefinition definition, n
             PythonCallbacks.CurrentStores = previousStores;
             if (started != 0)
             {
-                var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                KsmlMetrics.FunctionDuration.Record(elapsed, _tags[0], _tags[1]);
-                if (KsmlCompatibleMetrics.Enabled)
-                    KsmlCompatibleMetrics.Executed(definition.Definition, definition.Name, definition.Type, elapsed);
+                KsmlMetrics.FunctionCalled(definition, _tags[0], _tags[1], Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
         }
     }

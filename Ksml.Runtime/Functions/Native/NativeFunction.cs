@@ -48,10 +48,8 @@ public sealed class NativeFunction : IKsmlFunction
         if (started != 0)
         {
             var definition = Definition;
-            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            KsmlMetrics.FunctionDuration.Record(elapsed, new("namespace", definition.Definition), new("function", definition.Name));
-            if (KsmlCompatibleMetrics.Enabled)
-                KsmlCompatibleMetrics.Executed(definition.Definition, definition.Name, definition.Type, elapsed);
+            KsmlMetrics.FunctionCalled(definition, new("namespace", definition.Definition), new("function", definition.Name),
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         return result;
     }
