@@ -24,7 +24,7 @@ public sealed record NativeFunctionPlan(IReadOnlyList<string>? Body, string? Rea
 /// </summary>
 public static class NativeLowering
 {
-    private static readonly HashSet<string> Builtins = new() { "len", "str", "int", "float", "round", "abs", "min", "max", "dict" };
+    private static readonly HashSet<string> Builtins = new() { "len", "str", "int", "float", "round", "abs", "min", "max", "dict", "sum", "any", "all" };
 
     public static NativeFunctionPlan Plan(BoundFunction function, BoundDefinition definition)
     {
@@ -39,7 +39,7 @@ public static class NativeLowering
             return Python("uses Python beyond the compiled subset");
         var parameters = function.FixedParameters;
         var names = new HashSet<string>();
-        Collect(expression, names);
+        Collect(expression, names, new HashSet<string>());
         // Names any snippet of the definition mentions could rebind a builtin in the shared globals.
         var rebindable = new HashSet<string>(definition.Functions.Select(f => f.Name));
         foreach (var other in definition.Functions)
@@ -61,8 +61,8 @@ public static class NativeLowering
         for (var i = 0; i < parameters.Count; i++)
             if (names.Contains(parameters[i]))
                 body.Add("var " + Local(parameters[i]) + " = PythonSemantics.Argument(arguments[" + i + "]);");
-        // dict(...) already builds the fresh JSON object the bridge would return; other results are converted.
-        body.Add(expression is PyCall { Function: "dict" } ? "return " + result + ";" : "return PythonSemantics.Result(" + result + ");");
+        // dict(...) and {…} already build the fresh JSON object the bridge would return; other results are converted.
+        body.Add(expression is PyCall { Function: "dict" } or PyDict ? "return " + result + ";" : "return PythonSemantics.Result(" + result + ");");
         return new NativeFunctionPlan(body, null);
     }
 
@@ -70,23 +70,39 @@ public static class NativeLowering
 
     private static string Local(string parameter) => "@" + parameter;
 
-    private static void Collect(PyExpr expression, HashSet<string> names)
+    /// <summary>The free names an expression reads; a comprehension's variable is bound within it.</summary>
+    private static void Collect(PyExpr expression, HashSet<string> names, HashSet<string> bound)
     {
+        void Each(IEnumerable<PyExpr> all)
+        {
+            foreach (var e in all) Collect(e, names, bound);
+        }
         switch (expression)
         {
-            case PyName name: names.Add(name.Name); break;
-            case PySubscript s: Collect(s.Target, names); Collect(s.Index, names); break;
+            case PyName name when !bound.Contains(name.Name): names.Add(name.Name); break;
+            case PySubscript s: Each(new[] { s.Target, s.Index }); break;
             case PyCall c:
                 names.Add(c.Function);
-                foreach (var a in c.Arguments) Collect(a, names);
-                foreach (var k in c.Keywords) Collect(k.Value, names);
+                Each(c.Arguments);
+                Each(c.Keywords.Select(k => k.Value));
                 break;
-            case PyGet g: Collect(g.Target, names); Collect(g.Key, names); if (g.Default is not null) Collect(g.Default, names); break;
-            case PyBinary b: Collect(b.Left, names); Collect(b.Right, names); break;
-            case PyUnary u: Collect(u.Operand, names); break;
-            case PyBoolean b: foreach (var o in b.Operands) Collect(o, names); break;
-            case PyCompare c: foreach (var o in c.Operands) Collect(o, names); break;
-            case PyConditional c: Collect(c.Test, names); Collect(c.Body, names); Collect(c.OrElse, names); break;
+            case PyGet g: Each(new[] { g.Target, g.Key }); if (g.Default is not null) Collect(g.Default, names, bound); break;
+            case PyMethod m: Collect(m.Target, names, bound); Each(m.Arguments); break;
+            case PyBinary b: Each(new[] { b.Left, b.Right }); break;
+            case PyUnary u: Collect(u.Operand, names, bound); break;
+            case PyBoolean b: Each(b.Operands); break;
+            case PyCompare c: Each(c.Operands); break;
+            case PyConditional c: Each(new[] { c.Test, c.Body, c.OrElse }); break;
+            case PyList l: Each(l.Items); break;
+            case PyTuple t: Each(t.Items); break;
+            case PyDict d: Each(d.Entries.SelectMany(e => new[] { e.Key, e.Value })); break;
+            case PyFString f: Each(f.Parts.Where(p => p.Expression is not null).Select(p => p.Expression!)); break;
+            case PyComprehension c:
+                Collect(c.Iterable, names, bound);
+                var inner = new HashSet<string>(bound) { c.Variable };
+                Collect(c.Element, names, inner);
+                foreach (var condition in c.Conditions) Collect(condition, names, inner);
+                break;
         }
     }
 
@@ -94,6 +110,7 @@ public static class NativeLowering
     private sealed class ExpressionEmitter
     {
         private int _temporaries;
+        private readonly Dictionary<string, string> _comprehensionVariables = new();
 
         private string Temporary() => "t" + (++_temporaries).ToString(CultureInfo.InvariantCulture);
 
@@ -104,11 +121,13 @@ public static class NativeLowering
                 case PyConst c:
                     return Constant(c.Value);
                 case PyName n:
-                    return Local(n.Name);
+                    return _comprehensionVariables.TryGetValue(n.Name, out var variable) ? variable : Local(n.Name);
                 case PySubscript s:
                     return Call("Item", s.Target, s.Index);
                 case PyGet g:
                     return Both(Emit(g.Target), Emit(g.Key), g.Default is null ? "null" : Emit(g.Default), (t, k, d) => "PythonSemantics.Get(" + t + ", " + k + ", " + d + ")");
+                case PyMethod m:
+                    return StrMethod(m);
                 case PyUnary u:
                     var operand = Emit(u.Operand);
                     return operand is null ? null : "PythonSemantics." + (u.Operator switch { "not" => "Not", "-" => "Negate", _ => "Plus" }) + "(" + operand + ")";
@@ -123,8 +142,91 @@ public static class NativeLowering
                     return Both(Emit(c.Test), Emit(c.Body), Emit(c.OrElse), (t, y, n) => "(PythonSemantics.Truthy(" + t + ") ? " + y + " : " + n + ")");
                 case PyCall c:
                     return BuiltinCall(c);
+                case PyList l:
+                    return Items(l.Items) is { } items ? "PythonSemantics.ListOf(" + items + ")" : null;
+                case PyTuple t:
+                    return Items(t.Items) is { } tupleItems ? "PythonSemantics.TupleOf(" + tupleItems + ")" : null;
+                case PyDict d:
+                    return DictDisplay(d);
+                case PyFString f:
+                    return FString(f);
+                case PyComprehension { IsGenerator: false } c:
+                    return Generate(c) is { } generated ? "PythonSemantics.ListOf(" + generated + ")" : null;
                 default:
+                    return null; // a generator expression outside the builtins that consume one
+            }
+        }
+
+        private string? StrMethod(PyMethod call)
+        {
+            var arguments = new[] { call.Target }.Concat(call.Arguments).ToArray();
+            return (call.Method, call.Arguments.Count) switch
+            {
+                ("lower", 0) => Call("Lower", arguments),
+                ("upper", 0) => Call("Upper", arguments),
+                ("strip", 0) => Call("Strip", arguments),
+                ("split", 0 or 1) => Call("Split", arguments),
+                ("startswith", 1) => Call("StartsWith", arguments),
+                ("endswith", 1) => Call("EndsWith", arguments),
+                _ => null,
+            };
+        }
+
+        private string? Items(IReadOnlyList<PyExpr> items)
+        {
+            var emitted = items.Select(Emit).ToList();
+            return emitted.Any(e => e is null) ? null : "new object?[] { " + string.Join(", ", emitted) + " }";
+        }
+
+        private string? DictDisplay(PyDict dict)
+        {
+            var keys = dict.Entries.Select(e => Emit(e.Key)).ToList();
+            var values = dict.Entries.Select(e => Emit(e.Value)).ToList();
+            if (keys.Any(k => k is null) || values.Any(v => v is null))
+                return null;
+            return "PythonSemantics.Dict(new object?[] { " + string.Join(", ", keys) + " }, new object?[] { " + string.Join(", ", values) + " })";
+        }
+
+        private string? FString(PyFString f)
+        {
+            var parts = new List<string>();
+            foreach (var part in f.Parts)
+            {
+                if (part.Expression is null)
+                {
+                    parts.Add(EmitNames.Literal(part.Literal!));
+                    continue;
+                }
+                if (Emit(part.Expression) is not { } value)
                     return null;
+                parts.Add("PythonSemantics.Format(" + value + ", " + EmitNames.Literal(part.Spec) + ")");
+            }
+            return parts.Count == 0 ? "(object)\"\"" : "(object)string.Concat(new string[] { " + string.Join(", ", parts) + " })";
+        }
+
+        /// <summary>A comprehension as a lazy sequence: its variable is a lambda parameter, named apart from the parameters.</summary>
+        private string? Generate(PyComprehension comprehension)
+        {
+            if (Emit(comprehension.Iterable) is not { } iterable)
+                return null;
+            var parameter = "c" + (++_temporaries).ToString(CultureInfo.InvariantCulture);
+            var shadowed = _comprehensionVariables.TryGetValue(comprehension.Variable, out var outer) ? outer : null;
+            _comprehensionVariables[comprehension.Variable] = parameter;
+            try
+            {
+                var element = Emit(comprehension.Element);
+                var conditions = comprehension.Conditions.Select(Emit).ToList();
+                if (element is null || conditions.Any(c => c is null))
+                    return null;
+                var where = conditions.Count == 0
+                    ? "null"
+                    : "(object? " + parameter + ") => " + string.Join(" && ", conditions.Select(c => "PythonSemantics.Truthy(" + c + ")"));
+                return "PythonSemantics.Generate(" + iterable + ", " + where + ", (object? " + parameter + ") => " + element + ")";
+            }
+            finally
+            {
+                if (shadowed is null) _comprehensionVariables.Remove(comprehension.Variable);
+                else _comprehensionVariables[comprehension.Variable] = shadowed;
             }
         }
 
@@ -153,6 +255,15 @@ public static class NativeLowering
             if (call.Keywords.Count > 0)
                 return null;
             var arguments = call.Arguments.ToArray();
+            if (count == 1 && call.Function is "sum" or "any" or "all" or "min" or "max")
+            {
+                // One iterable argument; a generator expression is consumed lazily, as Python consumes it.
+                var iterable = arguments[0] is PyComprehension { IsGenerator: true } generator ? Generate(generator) : Emit(arguments[0]);
+                return iterable is null ? null : "PythonSemantics." + call.Function switch
+                {
+                    "sum" => "Sum", "any" => "Any", "all" => "All", "min" => "MinOf", _ => "MaxOf",
+                } + "(" + iterable + ")";
+            }
             return (call.Function, count) switch
             {
                 ("len", 1) => Call("Len", arguments),

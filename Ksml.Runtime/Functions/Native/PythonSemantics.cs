@@ -10,7 +10,8 @@ namespace Ksml.Runtime.Functions.Native;
 /// <summary>
 /// Python's semantics for the expressions the compiler lowers to C#, on the values the bridge would hand Python:
 /// None is null, bool, int is <see cref="long"/>, float is <see cref="double"/>, str is <see cref="string"/>, a dict
-/// is a <see cref="JsonObject"/> and a list a <see cref="JsonArray"/>, read the way the bridge converts them.
+/// is a <see cref="JsonObject"/>, a list a <see cref="JsonArray"/> (read) or a <see cref="List{T}"/> (built), a tuple
+/// an object array, read the way the bridge converts them.
 /// Every operation computes exactly what CPython computes, or throws <see cref="PythonDecides"/> (overflow past
 /// 64 bits, a division by zero, a type it does not handle, a missing key): the caller then runs the snippet in
 /// CPython, which gives the result or raises the exception Python raises. Snippets are pure expressions, so running
@@ -77,13 +78,27 @@ public static class PythonSemantics
 
     // ---- values out ------------------------------------------------------------------------------------------
 
-    /// <summary>What the bridge returns for a Python result (PythonValues.ToClr): a dict becomes a fresh JsonObject.</summary>
+    /// <summary>
+    /// What the bridge returns for a Python result (PythonValues.ToClr): a dict becomes a fresh JsonObject, a list a
+    /// <see cref="List{T}"/> and a tuple an object array, their items converted the same way.
+    /// </summary>
     public static object? Result(object? value) => value switch
     {
         JsonObject dict => CopyObject(dict),
-        JsonArray => throw Fallback(), // the bridge gives a list as List<object?>; not lowered
+        JsonArray list => ListResult(list.Select(Node)),
+        List<object?> list => ListResult(list),
+        object?[] tuple => Array.ConvertAll(tuple, Result),
+        PythonGenerator => throw Fallback(),
         _ => value,
     };
+
+    private static List<object?> ListResult(IEnumerable<object?> items)
+    {
+        var list = new List<object?>();
+        foreach (var item in items)
+            list.Add(Result(item));
+        return list;
+    }
 
     private static JsonNode? ToJson(object? value) => value switch
     {
@@ -94,6 +109,8 @@ public static class PythonSemantics
         string s => JsonValue.Create(s),
         JsonObject dict => CopyObject(dict),
         JsonArray list => CopyArray(list),
+        List<object?> list => new JsonArray([.. list.Select(ToJson)]),
+        object?[] tuple => new JsonArray([.. tuple.Select(ToJson)]),
         _ => throw Fallback(),
     };
 
@@ -183,6 +200,8 @@ public static class PythonSemantics
         string s => s.Length > 0,
         JsonObject o => o.Count > 0,
         JsonArray a => a.Count > 0,
+        List<object?> l => l.Count > 0,
+        object?[] t => t.Length > 0,
         _ => throw Fallback(),
     };
 
@@ -211,6 +230,12 @@ public static class PythonSemantics
             case (JsonArray list, long i):
                 var at = i < 0 ? list.Count + i : i;
                 return at >= 0 && at < list.Count ? Node(list[(int)at]) : throw Fallback(); // IndexError
+            case (List<object?> list, long i):
+                var inList = i < 0 ? list.Count + i : i;
+                return inList >= 0 && inList < list.Count ? list[(int)inList] : throw Fallback();
+            case (object?[] tuple, long i):
+                var inTuple = i < 0 ? tuple.Length + i : i;
+                return inTuple >= 0 && inTuple < tuple.Length ? tuple[inTuple] : throw Fallback();
             default:
                 throw Fallback();
         }
@@ -237,13 +262,29 @@ public static class PythonSemantics
         return copy;
     }
 
-    /// <summary><c>needle in haystack</c> for a str key of a dict, or a str within a str.</summary>
+    /// <summary><c>needle in haystack</c> for a str key of a dict, a str within a str, or an item of a list or tuple.</summary>
     public static object In(object? needle, object? haystack) => (needle, haystack) switch
     {
         (string key, JsonObject dict) => Bool(ParsedJson.Element(dict) is { } element ? element.TryGetProperty(key, out _) : dict.ContainsKey(key)),
         (string part, string text) => Bool(text.Contains(part, StringComparison.Ordinal)),
+        (_, JsonArray or List<object?> or object?[]) => Bool(Contains(Iterate(haystack), needle)),
         _ => throw Fallback(),
     };
+
+    /// <summary>Python's <c>in</c> on a sequence: identity or equality. Only NaN tells the two apart, so NaN is Python's to decide.</summary>
+    private static bool Contains(IEnumerable<object?> items, object? needle)
+    {
+        if (needle is double d && double.IsNaN(d))
+            throw Fallback();
+        foreach (var item in items)
+        {
+            if (item is double i && double.IsNaN(i))
+                throw Fallback();
+            if (Equal(item, needle))
+                return true;
+        }
+        return false;
+    }
 
     /// <summary><c>needle not in haystack</c>.</summary>
     public static object NotIn(object? needle, object? haystack) => Bool(!(bool)In(needle, haystack));
@@ -254,6 +295,8 @@ public static class PythonSemantics
         string s => (long)CodePoints(s),
         JsonObject o => (long)o.Count,
         JsonArray a => (long)a.Count,
+        List<object?> l => (long)l.Count,
+        object?[] t => (long)t.Length,
         _ => throw Fallback(),
     };
 
@@ -269,6 +312,230 @@ public static class PythonSemantics
             }
         }
         return count;
+    }
+
+    // ---- str methods -----------------------------------------------------------------------------------------
+
+    /// <summary><c>s.lower()</c>: ASCII is exact; Unicode case mapping (ß, ǅ, final sigma) is Python's to decide.</summary>
+    public static object Lower(object? s) => s is string text && IsAscii(text) ? text.ToLowerInvariant() : throw Fallback();
+
+    /// <summary><c>s.upper()</c>.</summary>
+    public static object Upper(object? s) => s is string text && IsAscii(text) ? text.ToUpperInvariant() : throw Fallback();
+
+    /// <summary><c>s.strip()</c>: Python's ASCII whitespace, which includes \x1c–\x1f; an end at a non-ASCII character is Python's.</summary>
+    public static object Strip(object? s)
+    {
+        if (s is not string text)
+            throw Fallback();
+        var start = 0;
+        var end = text.Length;
+        while (start < end && IsAsciiSpace(text[start])) start++;
+        while (end > start && IsAsciiSpace(text[end - 1])) end--;
+        if ((start < end && text[start] > 0x7F) || (end > start && text[end - 1] > 0x7F))
+            throw Fallback();
+        return text.Substring(start, end - start);
+    }
+
+    /// <summary><c>s.split()</c>: runs of whitespace; a string with any non-ASCII space or control character is Python's.</summary>
+    public static object Split(object? s)
+    {
+        if (s is not string text)
+            throw Fallback();
+        var parts = new List<object?>();
+        var start = -1;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c > 0x7F && char.GetUnicodeCategory(c) is UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator
+                    or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Control or UnicodeCategory.Format)
+                throw Fallback();
+            if (IsAsciiSpace(c))
+            {
+                if (start >= 0) parts.Add(text.Substring(start, i - start));
+                start = -1;
+            }
+            else if (start < 0)
+                start = i;
+        }
+        if (start >= 0) parts.Add(text.Substring(start));
+        return parts;
+    }
+
+    /// <summary><c>s.split(sep)</c>: exact, by code unit; an empty separator raises ValueError in Python.</summary>
+    public static object Split(object? s, object? separator)
+    {
+        if (s is not string text || separator is not string sep || sep.Length == 0 || HasSurrogates(sep))
+            throw Fallback();
+        return new List<object?>(text.Split(sep, StringSplitOptions.None));
+    }
+
+    /// <summary><c>s.startswith(prefix)</c> for a str prefix (a tuple of prefixes is Python's).</summary>
+    public static object StartsWith(object? s, object? prefix) =>
+        s is string text && prefix is string p && !HasSurrogates(p) ? Bool(text.StartsWith(p, StringComparison.Ordinal)) : throw Fallback();
+
+    /// <summary><c>s.endswith(suffix)</c>.</summary>
+    public static object EndsWith(object? s, object? suffix) =>
+        s is string text && suffix is string p && !HasSurrogates(p) ? Bool(text.EndsWith(p, StringComparison.Ordinal)) : throw Fallback();
+
+    private static bool IsAscii(string s)
+    {
+        foreach (var c in s)
+            if (c > 0x7F)
+                return false;
+        return true;
+    }
+
+    private static bool IsAsciiSpace(char c) => c is ' ' or '\t' or '\n' or '\r' or '\v' or '\f' or (>= '\x1c' and <= '\x1f');
+
+    // ---- displays and comprehensions -------------------------------------------------------------------------
+
+    /// <summary>A generator expression: consumed once, lazily, by the builtin it is passed to.</summary>
+    public sealed class PythonGenerator(IEnumerable<object?> items)
+    {
+        internal IEnumerable<object?> Items { get; } = items;
+    }
+
+    /// <summary><c>[a, b, …]</c>.</summary>
+    public static object ListOf(object?[] items) => new List<object?>(items);
+
+    /// <summary><c>[element for x in iterable if …]</c>: the comprehension's items, in order.</summary>
+    public static object ListOf(PythonGenerator generator) => new List<object?>(generator.Items);
+
+    /// <summary><c>(a, b, …)</c>.</summary>
+    public static object TupleOf(object?[] items) => items;
+
+    /// <summary><c>{k: v, …}</c> with str keys: a repeated key keeps its first place and takes its last value, as in a dict.</summary>
+    public static object Dict(object?[] keys, object?[] values)
+    {
+        var dict = new JsonObject();
+        for (var i = 0; i < keys.Length; i++)
+        {
+            // Other keys (an int, True == 1) and the @schema the bridge drops are Python's to decide.
+            if (keys[i] is not string name || name == ValueSchemas.SchemaKey)
+                throw Fallback();
+            dict[name] = ToJson(values[i]);
+        }
+        return dict;
+    }
+
+    /// <summary>The items of <c>for x in iterable</c> that pass <paramref name="where"/>, mapped by <paramref name="select"/>.</summary>
+    public static PythonGenerator Generate(object? iterable, Func<object?, bool>? where, Func<object?, object?> select)
+    {
+        var items = Iterate(iterable);
+        return new PythonGenerator(where is null ? items.Select(select) : items.Where(where).Select(select));
+    }
+
+    /// <summary>What <c>for x in value</c> walks: a list's or tuple's items, a dict's keys, a str's characters.</summary>
+    private static IEnumerable<object?> Iterate(object? value)
+    {
+        switch (value)
+        {
+            case PythonGenerator generator: return generator.Items;
+            case List<object?> list: return list;
+            case object?[] tuple: return tuple;
+            case JsonArray array: return array.Select(Node);
+            case JsonObject dict: return Keys(dict);
+            case string s when !HasSurrogates(s): return s.Select(c => (object?)c.ToString());
+            default: throw Fallback();
+        }
+    }
+
+    private static List<object?> Keys(JsonObject dict)
+    {
+        var keys = new List<object?>();
+        if (ParsedJson.Element(dict) is not { } element)
+        {
+            foreach (var (name, _) in dict)
+                keys.Add(name);
+            return keys;
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+            keys.Add(seen.Add(property.Name) ? property.Name : throw Fallback()); // a repeated key: Python decides
+        return keys;
+    }
+
+    /// <summary><c>sum(iterable)</c> of ints; a float sum's rounding depends on the Python version (3.12 compensates), so it is Python's.</summary>
+    public static object Sum(object? iterable)
+    {
+        long total = 0;
+        foreach (var item in Iterate(iterable))
+        {
+            if (Int(item) is not { } x)
+                throw Fallback();
+            try { total = checked(total + x); } catch (OverflowException) { throw Fallback(); }
+        }
+        return total;
+    }
+
+    /// <summary><c>any(iterable)</c>: stops at the first true item.</summary>
+    public static object Any(object? iterable)
+    {
+        foreach (var item in Iterate(iterable))
+            if (Truthy(item))
+                return True;
+        return False;
+    }
+
+    /// <summary><c>all(iterable)</c>: stops at the first false item.</summary>
+    public static object All(object? iterable)
+    {
+        foreach (var item in Iterate(iterable))
+            if (!Truthy(item))
+                return False;
+        return True;
+    }
+
+    /// <summary><c>min(iterable)</c>; an empty one raises ValueError in Python.</summary>
+    public static object? MinOf(object? iterable) => Pick([.. Iterate(iterable)], smaller: true, single: true);
+
+    /// <summary><c>max(iterable)</c>.</summary>
+    public static object? MaxOf(object? iterable) => Pick([.. Iterate(iterable)], smaller: false, single: true);
+
+    /// <summary>
+    /// <c>format(value, spec)</c>, as an f-string field writes it: spec "" is str(value) for a scalar, "d" an int in
+    /// decimal, ".Nf" a number rounded half-to-even on its exact binary value to N places.
+    /// </summary>
+    public static string Format(object? value, string spec)
+    {
+        if (spec.Length == 0)
+            return value is null or bool or long or double or string ? (string)ToStr(value) : throw Fallback(); // containers: repr
+        if (spec == "d")
+            return Int(value) is { } i ? i.ToString(CultureInfo.InvariantCulture) : throw Fallback();
+        var places = int.Parse(spec.AsSpan(1, spec.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture);
+        return value switch
+        {
+            double d => FixedPoint(d, places),
+            _ when Int(value) is { } i => FixedPoint(i, places), // the int converted to float first, correctly rounded
+            _ => throw Fallback(),
+        };
+    }
+
+    private static string FixedPoint(double d, int places)
+    {
+        if (double.IsNaN(d)) return "nan";
+        if (double.IsInfinity(d)) return d > 0 ? "inf" : "-inf";
+        var bits = BitConverter.DoubleToInt64Bits(Math.Abs(d));
+        var exponent = (int)((bits >> 52) & 0x7FF);
+        var mantissa = bits & 0xFFFFFFFFFFFFFL;
+        if (exponent == 0) exponent++; else mantissa |= 1L << 52;
+        exponent -= 1075;
+        var scaled = new BigInteger(mantissa) * BigInteger.Pow(10, places);
+        BigInteger digits;
+        if (exponent >= 0)
+            digits = scaled << exponent;
+        else
+        {
+            var denominator = BigInteger.One << -exponent;
+            digits = BigInteger.DivRem(scaled, denominator, out var remainder);
+            var twice = remainder * 2;
+            if (twice > denominator || (twice == denominator && !digits.IsEven))
+                digits += 1;
+        }
+        var text = digits.ToString(CultureInfo.InvariantCulture).PadLeft(places + 1, '0');
+        if (places > 0)
+            text = text.Insert(text.Length - places, ".");
+        return double.IsNegative(d) ? "-" + text : text; // -0.0 and -0.001 write "-0.00", as Python does
     }
 
     // ---- numbers ---------------------------------------------------------------------------------------------
@@ -294,7 +561,7 @@ public static class PythonSemantics
         return false;
     }
 
-    /// <summary><c>a + b</c> on numbers (ints stay exact, bool counts as int) or str.</summary>
+    /// <summary><c>a + b</c> on numbers (ints stay exact, bool counts as int), str, two lists or two tuples.</summary>
     public static object Add(object? a, object? b)
     {
         if (Int(a) is { } x && Int(b) is { } y)
@@ -303,6 +570,10 @@ public static class PythonSemantics
             return p + q;
         if (a is string s && b is string t)
             return s + t;
+        if (a is List<object?> or JsonArray && b is List<object?> or JsonArray)
+            return new List<object?>([.. Iterate(a), .. Iterate(b)]);
+        if (a is object?[] x1 && b is object?[] y1)
+            return (object?[])[.. x1, .. y1];
         throw Fallback();
     }
 
@@ -387,10 +658,12 @@ public static class PythonSemantics
             return p == q;
         if (a is string s && b is string t)
             return string.Equals(s, t, StringComparison.Ordinal);
-        if (a is JsonNode || b is JsonNode)
-            throw Fallback();
+        if (!IsScalar(a) || !IsScalar(b))
+            throw Fallback(); // containers compare item by item; Python decides
         return false; // different kinds of scalar: never equal in Python
     }
+
+    private static bool IsScalar(object value) => value is bool or long or double or string;
 
     /// <summary>The order of two numbers or two str (by code point), as Python's &lt;; anything else is Python's to decide (TypeError).</summary>
     private static int Order(object? a, object? b)
@@ -440,15 +713,15 @@ public static class PythonSemantics
     };
 
     /// <summary><c>min(a, b, …)</c>: the first smallest, by Python's &lt;.</summary>
-    public static object? Min(params object?[] values) => Pick(values, smaller: true);
+    public static object? Min(params object?[] values) => Pick(values, smaller: true, single: false);
 
     /// <summary><c>max(a, b, …)</c>: the first largest, by Python's &gt;.</summary>
-    public static object? Max(params object?[] values) => Pick(values, smaller: false);
+    public static object? Max(params object?[] values) => Pick(values, smaller: false, single: false);
 
-    private static object? Pick(object?[] values, bool smaller)
+    private static object? Pick(object?[] values, bool smaller, bool single)
     {
-        if (values.Length < 2)
-            throw Fallback(); // one argument is an iterable
+        if (values.Length < (single ? 1 : 2))
+            throw Fallback(); // min(a) takes a as an iterable; min([]) raises ValueError
         var best = values[0];
         for (var i = 1; i < values.Length; i++)
         {

@@ -64,6 +64,37 @@ public class NativeDifferentialTests
         "dict(value, a=None, extra=str(value[\"b\"]))",
         "value[\"d\"]",
         "1e400 > value[\"b\"]",
+        // f-strings: str() of each field, "d" and ".Nf" specs, escapes and doubled braces.
+        "f\"{key}-{value['a']}\"",
+        "f\"{value['b']:.2f} and {value['a']:d}\"",
+        "f\"total={value.get('b', 0):.1f}!{{x}}\\t{value['t']}{value.get('n')}\"",
+        "f\"{value['b']:.0f}|{value['b'] * 1e10:.3f}|{value['a']:.12f}\"",
+        "f\"{value['s']}\" + f'{len(value)}'",
+        // Displays: lists, tuples, dicts (a repeated key keeps its place and takes the last value), nesting.
+        "[value[\"s\"], value.get(\"n\"), [value.get(\"a\")]]",
+        "(key, dict(value, seen=True))",
+        "{\"id\": key, \"a\": value.get(\"a\"), \"tags\": [value.get(\"s\"), (1, 2.5)], \"d\": value.get(\"d\")}",
+        "{\"k\": value.get(\"a\"), \"j\": 1, \"k\": value.get(\"b\")}",
+        "value[\"l\"]",
+        "value[\"s\"] in [\"x\", \"abc\", \"\"] or value.get(\"a\") in (1, 2, 3, 7)",
+        "value.get(\"b\") not in value[\"l\"]",
+        "len([1, 2]) + len(()) + len((key,)) if [] else [1][-1]",
+        // str methods: exact on ASCII, Python's beyond it.
+        "value[\"s\"].lower() + key.upper()",
+        "value[\"s\"].strip().split() + key.split(\"1\")",
+        "[(w, w) for w in value[\"s\"].lower().split() if w]",
+        "value[\"s\"].startswith(\"a\") or value[\"s\"].endswith(\"y\")",
+        // Comprehensions and the builtins that consume them.
+        "[x * 2 for x in value[\"l\"]]",
+        "[x for x in value[\"l\"] if x > 1 if x < 4]",
+        "[value for value in value[\"l\"]]",
+        "[k for k in value if k != \"d\"]",
+        "len([c for c in value[\"s\"] if c != \"x\"])",
+        "sum(len(k) for k in value) + sum([value[\"a\"], 1])",
+        "sum(x for x in value[\"l\"])",
+        "any(x > 2 for x in value[\"l\"]) and all([x >= 0 for x in value[\"l\"]])",
+        "max(value[\"l\"]) - min(x for x in value[\"l\"])",
+        "[{\"v\": x, \"w\": [x]} for x in value.get(\"d\", {\"y\": []})[\"y\"]]",
         // Always raise: the C# hands every record to CPython, whose KeyError, ZeroDivisionError and TypeError are the result.
         "value[\"missing\"]",
         "value[\"a\"] / 0",
@@ -162,9 +193,19 @@ public class NativeDifferentialTests
     [Test]
     public void Only_the_subset_is_lowered_and_the_reason_is_given_otherwise()
     {
-        Assert.That(PythonExpressionParser.Parse("f\"{value}\""), Is.Null);
+        Assert.That(PythonExpressionParser.Parse("f\"{value}\""), Is.Not.Null);
+        Assert.That(PythonExpressionParser.Parse("f\"{value!r}\""), Is.Null, "a conversion");
+        Assert.That(PythonExpressionParser.Parse("f\"{value=}\""), Is.Null, "a self-documenting field");
+        Assert.That(PythonExpressionParser.Parse("f\"{value:>5}\""), Is.Null, "a spec beyond d and .Nf");
+        Assert.That(PythonExpressionParser.Parse("f\"{value['a'] != 1}\""), Is.Not.Null);
+        Assert.That(PythonExpressionParser.Parse("rf\"{value}\""), Is.Null);
         Assert.That(PythonExpressionParser.Parse("value ** 2"), Is.Null);
-        Assert.That(PythonExpressionParser.Parse("[x for x in value]"), Is.Null);
+        Assert.That(PythonExpressionParser.Parse("[x for x in value]"), Is.Not.Null);
+        Assert.That(PythonExpressionParser.Parse("[x for x in value for y in x]"), Is.Null, "a second for");
+        Assert.That(PythonExpressionParser.Parse("[a for a, b in value]"), Is.Null, "a tuple target");
+        Assert.That(PythonExpressionParser.Parse("{x for x in value}"), Is.Null, "a set comprehension");
+        Assert.That(PythonExpressionParser.Parse("{**value}"), Is.Null);
+        Assert.That(PythonExpressionParser.Parse("value[1:2]"), Is.Null, "a slice");
         Assert.That(PythonExpressionParser.Parse("value['a']\nvalue['b']"), Is.Null);
         Assert.That(PythonExpressionParser.Parse("value['a'] >\n 0"), Is.Null, "a line break outside brackets");
         Assert.That(PythonExpressionParser.Parse("(value['a'] >\n 0)  # fine"), Is.Not.Null);
@@ -174,6 +215,9 @@ public class NativeDifferentialTests
         Assert.That(Plan("value['a'] > limit"), Is.EqualTo((false, "reads 'limit'")));
         Assert.That(Plan("len(value) > 0", "\n    globalCode: x = 1"), Is.EqualTo((false, "not a plain expression")));
         Assert.That(Plan("value['a'] ** 2"), Is.EqualTo((false, "uses Python beyond the compiled subset")));
+        Assert.That(Plan("[x for x in value['l'] if x > limit]"), Is.EqualTo((false, "reads 'limit'")), "free names inside a comprehension");
+        Assert.That(Plan("[x for x in value['l']] + [x]"), Is.EqualTo((false, "reads 'x'")), "the variable is bound only inside");
+        Assert.That(Plan("(x for x in value)"), Is.EqualTo((false, "uses Python beyond the compiled subset")), "a generator outside sum/any/all/min/max");
     }
 
     private static (bool, string?) Plan(string expression, string extra = "")
@@ -260,6 +304,7 @@ public class NativeDifferentialTests
         double d => "float " + BitConverter.DoubleToInt64Bits(d).ToString("x16", CultureInfo.InvariantCulture),
         string s => "str " + s,
         JsonNode node => "json " + Json(node),
+        object?[] tuple => "tuple (" + string.Join(", ", tuple.Select(Describe)) + ")",
         System.Collections.IEnumerable list => "list [" + string.Join(", ", list.Cast<object?>().Select(Describe)) + "]",
         _ => value.GetType().Name + " " + value,
     };
@@ -285,7 +330,7 @@ public class NativeDifferentialTests
         var random = new Random(seed);
         long[] ints = [0, 1, -1, 2, -3, 7, 100, -100, 3, 9007199254740993, -9007199254740993, 4611686018427387904, long.MaxValue, long.MinValue + 1, 123456789];
         string[] floats = ["0.5", "1.5", "2.675", "-0.0", "0.0", "1e16", "1e-5", "19.99", "-2.5", "3.0", "1.005", "1e308", "7", "-7", "12345.678", "1.50", "-0", "1E2", "0.10", "1e15", "123456789012345678"];
-        string[] strings = ["", "x", "abc", "héllo", "x😀y", "😀", "Zx", "a\\nb", "\\u00e9"];
+        string[] strings = ["", "x", "abc", "héllo", "x😀y", "😀", "Zx", "a\\nb", "\\u00e9", " Two  words\\t", "\\u001fA b\\u00a0C ", "ß İ \\u0085x", "x,y,,z"];
         var records = new List<(string, string)>();
         for (var i = 0; i < count; i++)
         {

@@ -119,9 +119,17 @@ public sealed partial class GreetingsKsml : IKsmlDefinition
             Code: null,
             Expression: new("value is not None and value.strip() != \"\"", 24, 23),
             ResultType: "boolean",
-            Stores: []);
+            Stores: [])
+        {
+            Native = greet_names_filter1_ifAsCSharp,
+        };
 
-        // greet_names_filter1_if runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>greet_names_filter1_if</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? greet_names_filter1_ifAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(((PythonSemantics.IsNotNone(@value)) is var t1 && !PythonSemantics.Truthy(t1) ? t1 : PythonSemantics.NotEq(PythonSemantics.Strip(@value), "")));
+        }
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [greet, greet_names_filter1_if];

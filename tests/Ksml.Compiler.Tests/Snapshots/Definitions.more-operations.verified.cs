@@ -462,9 +462,17 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             Code: null,
             Expression: new("(value[\"team\"], value[\"points\"])", 127, 17),
             ResultType: "(string, long)",
-            Stores: []);
+            Stores: [])
+        {
+            Native = to_teamAsCSharp,
+        };
 
-        // to_team runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>to_team</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? to_teamAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.TupleOf(new object?[] { PythonSemantics.Item(@value, "team"), PythonSemantics.Item(@value, "points") }));
+        }
 
         /// <summary>The initializer <c>start_at_zero</c> (line 130).</summary>
         public static readonly KsmlFunctionDefinition start_at_zero = new(

@@ -196,9 +196,16 @@ public sealed partial class OrderProcessingKsml : IKsmlDefinition
             Code: null,
             Expression: new("(\"products\", \"load\")", 69, 17),
             ResultType: "(string, string)",
-            Stores: []);
+            Stores: [])
+        {
+            Native = load_triggerAsCSharp,
+        };
 
-        // load_trigger runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>load_trigger</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? load_triggerAsCSharp(object?[] arguments)
+        {
+            return PythonSemantics.Result(PythonSemantics.TupleOf(new object?[] { "products", "load" }));
+        }
 
         /// <summary>The generator <c>make_order</c> (line 72).</summary>
         public static readonly KsmlFunctionDefinition make_order = new(

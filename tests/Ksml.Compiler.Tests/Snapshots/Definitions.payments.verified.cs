@@ -278,9 +278,16 @@ for correlation_id, entry in expired:
             Code: null,
             Expression: new("(\"sweep\", \"tick\")", 112, 17),
             ResultType: "(string, string)",
-            Stores: []);
+            Stores: [])
+        {
+            Native = sweep_tickAsCSharp,
+        };
 
-        // sweep_tick runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>sweep_tick</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? sweep_tickAsCSharp(object?[] arguments)
+        {
+            return PythonSemantics.Result(PythonSemantics.TupleOf(new object?[] { "sweep", "tick" }));
+        }
 
         /// <summary>The generator <c>make_payment_order</c> (line 115).</summary>
         public static readonly KsmlFunctionDefinition make_payment_order = new(

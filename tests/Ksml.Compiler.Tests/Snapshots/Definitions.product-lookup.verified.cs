@@ -124,9 +124,16 @@ public sealed partial class ProductLookupKsml : IKsmlDefinition
             Code: null,
             Expression: new("(\"catalog\", \"refresh\")", 30, 17),
             ResultType: "(string, string)",
-            Stores: []);
+            Stores: [])
+        {
+            Native = refresh_tickAsCSharp,
+        };
 
-        // refresh_tick runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>refresh_tick</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? refresh_tickAsCSharp(object?[] arguments)
+        {
+            return PythonSemantics.Result(PythonSemantics.TupleOf(new object?[] { "catalog", "refresh" }));
+        }
 
         /// <summary>The generator <c>make_order</c> (line 33).</summary>
         public static readonly KsmlFunctionDefinition make_order = new(

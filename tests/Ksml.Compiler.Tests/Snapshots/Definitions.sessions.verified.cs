@@ -255,9 +255,16 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             Code: null,
             Expression: new("{\"pages\": []}", 59, 18),
             ResultType: "json",
-            Stores: []);
+            Stores: [])
+        {
+            Native = no_pagesAsCSharp,
+        };
 
-        // no_pages runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>no_pages</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? no_pagesAsCSharp(object?[] arguments)
+        {
+            return PythonSemantics.Dict(new object?[] { "pages" }, new object?[] { PythonSemantics.ListOf(new object?[] {  }) });
+        }
 
         /// <summary>The aggregator <c>add_page</c> (line 62).</summary>
         public static readonly KsmlFunctionDefinition add_page = new(
@@ -272,9 +279,18 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             Code: null,
             Expression: new("{\"pages\": aggregatedValue[\"pages\"] + [value[\"page\"]]}", 64, 18),
             ResultType: "json",
-            Stores: []);
+            Stores: [])
+        {
+            Native = add_pageAsCSharp,
+        };
 
-        // add_page runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>add_page</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? add_pageAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            var @aggregatedValue = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Dict(new object?[] { "pages" }, new object?[] { PythonSemantics.Add(PythonSemantics.Item(@aggregatedValue, "pages"), PythonSemantics.ListOf(new object?[] { PythonSemantics.Item(@value, "page") })) });
+        }
 
         /// <summary>The merger <c>merge_pages</c> (line 67).</summary>
         public static readonly KsmlFunctionDefinition merge_pages = new(
@@ -289,9 +305,18 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             Code: null,
             Expression: new("{\"pages\": value1[\"pages\"] + value2[\"pages\"]}", 69, 18),
             ResultType: "json",
-            Stores: []);
+            Stores: [])
+        {
+            Native = merge_pagesAsCSharp,
+        };
 
-        // merge_pages runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>merge_pages</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? merge_pagesAsCSharp(object?[] arguments)
+        {
+            var @value1 = PythonSemantics.Argument(arguments[1]);
+            var @value2 = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Dict(new object?[] { "pages" }, new object?[] { PythonSemantics.Add(PythonSemantics.Item(@value1, "pages"), PythonSemantics.Item(@value2, "pages")) });
+        }
 
         /// <summary>The keyTransformer <c>session_key</c> (line 72).</summary>
         public static readonly KsmlFunctionDefinition session_key = new(

@@ -393,9 +393,16 @@ seen_orders.put(order_id, 1)
             Code: null,
             Expression: new("{\"count\": 0, \"total\": 0.0}", 158, 18),
             ResultType: "json",
-            Stores: []);
+            Stores: [])
+        {
+            Native = start_spendAsCSharp,
+        };
 
-        // start_spend runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>start_spend</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? start_spendAsCSharp(object?[] arguments)
+        {
+            return PythonSemantics.Dict(new object?[] { "count", "total" }, new object?[] { (object)0L, (object)0D });
+        }
 
         /// <summary>The aggregator <c>add_spend</c> (line 161).</summary>
         public static readonly KsmlFunctionDefinition add_spend = new(
@@ -410,9 +417,18 @@ seen_orders.put(order_id, 1)
             Code: null,
             Expression: new("{\"count\": aggregatedValue[\"count\"] + 1, \"total\": round(aggregatedValue[\"total\"] + value[\"amount\"], 2)}", 163, 18),
             ResultType: "json",
-            Stores: []);
+            Stores: [])
+        {
+            Native = add_spendAsCSharp,
+        };
 
-        // add_spend runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>add_spend</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? add_spendAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            var @aggregatedValue = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Dict(new object?[] { "count", "total" }, new object?[] { PythonSemantics.Add(PythonSemantics.Item(@aggregatedValue, "count"), (object)1L), PythonSemantics.Round(PythonSemantics.Add(PythonSemantics.Item(@aggregatedValue, "total"), PythonSemantics.Item(@value, "amount")), (object)2L) });
+        }
 
         /// <summary>The keyValueMapper <c>by_customer</c> (line 166).</summary>
         public static readonly KsmlFunctionDefinition by_customer = new(

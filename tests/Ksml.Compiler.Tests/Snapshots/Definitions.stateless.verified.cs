@@ -396,9 +396,17 @@ if failures[value] <= 2:
             Code: null,
             Expression: new("value.split()", 138, 17),
             ResultType: "[string]",
-            Stores: []);
+            Stores: [])
+        {
+            Native = wordsAsCSharp,
+        };
 
-        // words runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>words</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? wordsAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Split(@value));
+        }
 
         /// <summary>The keyValueTransformer <c>upper_pair</c> (line 141).</summary>
         public static readonly KsmlFunctionDefinition upper_pair = new(
@@ -413,9 +421,18 @@ if failures[value] <= 2:
             Code: null,
             Expression: new("(key.upper(), value.upper())", 143, 17),
             ResultType: "(string, string)",
-            Stores: []);
+            Stores: [])
+        {
+            Native = upper_pairAsCSharp,
+        };
 
-        // upper_pair runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>upper_pair</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? upper_pairAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.TupleOf(new object?[] { PythonSemantics.Upper(@key), PythonSemantics.Upper(@value) }));
+        }
 
         /// <summary>The metadataTransformer <c>tag_source</c> (line 146).</summary>
         public static readonly KsmlFunctionDefinition tag_source = new(
@@ -600,9 +617,17 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             Code: null,
             Expression: new("value.upper()", 239, 23),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = shouted_b_transformValue1_mapperAsCSharp,
+        };
 
-        // shouted_b_transformValue1_mapper runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>shouted_b_transformValue1_mapper</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? shouted_b_transformValue1_mapperAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Upper(@value));
+        }
 
         /// <summary>Every function above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlFunctionDefinition> All = [call_flaky_service, is_large, total_of, by_customer, explode_lines, words, upper_pair, tag_source, route_by_region, returns_text, compute_totals_filterNot1_if, prioritise_branch1_if, prioritise_branch1_branch1_if, prioritise_branch2_if, shouted_b_transformValue1_mapper];

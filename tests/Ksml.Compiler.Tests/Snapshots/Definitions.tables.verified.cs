@@ -316,9 +316,18 @@ public sealed partial class TablesKsml : IKsmlDefinition
             Code: null,
             Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 89, 17),
             ResultType: "(string, long)",
-            Stores: []);
+            Stores: [])
+        {
+            Native = window_labelAsCSharp,
+        };
 
-        // window_label runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>window_label</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? window_labelAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.TupleOf(new object?[] { PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Item(@key, "key"), "@"), PythonSemantics.ToStr(PythonSemantics.Item(@key, "start"))), @value }));
+        }
 
         /// <summary>The initializer <c>start_stats</c> (line 93).</summary>
         public static readonly KsmlFunctionDefinition start_stats = new(
@@ -333,9 +342,16 @@ public sealed partial class TablesKsml : IKsmlDefinition
             Code: null,
             Expression: new("{\"n\": 0, \"sum\": 0}", 96, 7),
             ResultType: "json",
-            Stores: []);
+            Stores: [])
+        {
+            Native = start_statsAsCSharp,
+        };
 
-        // start_stats runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>start_stats</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? start_statsAsCSharp(object?[] arguments)
+        {
+            return PythonSemantics.Dict(new object?[] { "n", "sum" }, new object?[] { (object)0L, (object)0L });
+        }
 
         /// <summary>The aggregator <c>add_reading</c> (line 100).</summary>
         public static readonly KsmlFunctionDefinition add_reading = new(
@@ -350,9 +366,18 @@ public sealed partial class TablesKsml : IKsmlDefinition
             Code: null,
             Expression: new("{\"n\": aggregatedValue[\"n\"] + 1, \"sum\": aggregatedValue[\"sum\"] + value[\"v\"]}", 102, 18),
             ResultType: "json",
-            Stores: []);
+            Stores: [])
+        {
+            Native = add_readingAsCSharp,
+        };
 
-        // add_reading runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>add_reading</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? add_readingAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            var @aggregatedValue = PythonSemantics.Argument(arguments[2]);
+            return PythonSemantics.Dict(new object?[] { "n", "sum" }, new object?[] { PythonSemantics.Add(PythonSemantics.Item(@aggregatedValue, "n"), (object)1L), PythonSemantics.Add(PythonSemantics.Item(@aggregatedValue, "sum"), PythonSemantics.Item(@value, "v")) });
+        }
 
         /// <summary>The keyValueMapper <c>by_category</c> (line 105).</summary>
         public static readonly KsmlFunctionDefinition by_category = new(
@@ -367,9 +392,17 @@ public sealed partial class TablesKsml : IKsmlDefinition
             Code: null,
             Expression: new("(value[\"category\"], value[\"stock\"])", 107, 17),
             ResultType: "(string, long)",
-            Stores: []);
+            Stores: [])
+        {
+            Native = by_categoryAsCSharp,
+        };
 
-        // by_category runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>by_category</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? by_categoryAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.TupleOf(new object?[] { PythonSemantics.Item(@value, "category"), PythonSemantics.Item(@value, "stock") }));
+        }
 
         /// <summary>The reducer <c>add_stock</c> (line 110).</summary>
         public static readonly KsmlFunctionDefinition add_stock = new(
@@ -488,9 +521,18 @@ public sealed partial class TablesKsml : IKsmlDefinition
             Code: null,
             Expression: new("key + \" => \" + value.upper()", 131, 17),
             ResultType: "string",
-            Stores: []);
+            Stores: [])
+        {
+            Native = print_lineAsCSharp,
+        };
 
-        // print_line runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>print_line</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? print_lineAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.Add(PythonSemantics.Add(@key, " => "), PythonSemantics.Upper(@value)));
+        }
 
         /// <summary>The forEach <c>remember</c> (line 133).</summary>
         public static readonly KsmlFunctionDefinition remember = new(
@@ -573,9 +615,18 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             Code: null,
             Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 174, 23),
             ResultType: "(string, json)",
-            Stores: []);
+            Stores: [])
+        {
+            Native = window_readings_transformKeyValue6_mapperAsCSharp,
+        };
 
-        // window_readings_transformKeyValue6_mapper runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>window_readings_transformKeyValue6_mapper</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? window_readings_transformKeyValue6_mapperAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.TupleOf(new object?[] { PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Item(@key, "key"), "@"), PythonSemantics.ToStr(PythonSemantics.Item(@key, "start"))), @value }));
+        }
 
         /// <summary>The keyValueTransformer <c>cogrouped_window_totals_transformKeyValue6_mapper</c> (line 219).</summary>
         public static readonly KsmlFunctionDefinition cogrouped_window_totals_transformKeyValue6_mapper = new(
@@ -590,9 +641,18 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             Code: null,
             Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 220, 23),
             ResultType: "(string, json)",
-            Stores: []);
+            Stores: [])
+        {
+            Native = cogrouped_window_totals_transformKeyValue6_mapperAsCSharp,
+        };
 
-        // cogrouped_window_totals_transformKeyValue6_mapper runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>cogrouped_window_totals_transformKeyValue6_mapper</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? cogrouped_window_totals_transformKeyValue6_mapperAsCSharp(object?[] arguments)
+        {
+            var @key = PythonSemantics.Argument(arguments[0]);
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.TupleOf(new object?[] { PythonSemantics.Add(PythonSemantics.Add(PythonSemantics.Item(@key, "key"), "@"), PythonSemantics.ToStr(PythonSemantics.Item(@key, "start"))), @value }));
+        }
 
         /// <summary>The predicate <c>stock_by_category_filter1_if</c> (line 235).</summary>
         public static readonly KsmlFunctionDefinition stock_by_category_filter1_if = new(

@@ -145,9 +145,17 @@ sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sle
             Code: null,
             Expression: new("[(word, word) for word in value.lower().split() if word]", 23, 18),
             ResultType: "[(string, string)]",
-            Stores: []);
+            Stores: [])
+        {
+            Native = split_wordsAsCSharp,
+        };
 
-        // split_words runs in CPython: uses Python beyond the compiled subset.
+        /// <summary><c>split_words</c> compiled to C# from its Python expression; CPython evaluates the records this leaves to it.</summary>
+        private static object? split_wordsAsCSharp(object?[] arguments)
+        {
+            var @value = PythonSemantics.Argument(arguments[1]);
+            return PythonSemantics.Result(PythonSemantics.ListOf(PythonSemantics.Generate(PythonSemantics.Split(PythonSemantics.Lower(@value)), (object? c1) => PythonSemantics.Truthy(c1), (object? c1) => PythonSemantics.TupleOf(new object?[] { c1, c1 }))));
+        }
 
         /// <summary>The predicate <c>is_long_enough</c> (line 26).</summary>
         public static readonly KsmlFunctionDefinition is_long_enough = new(
