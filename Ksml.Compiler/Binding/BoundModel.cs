@@ -22,8 +22,14 @@ public enum StreamKind
 
 /// <summary>The kind and record types of one stage of a pipeline.</summary>
 /// <param name="IsUnknown">True after an error upstream: later checks of kind are skipped so one mistake gives one diagnostic.</param>
+/// <summary>A window's size, and how long after a window's end a record can still change it (grace, plus a session's gap).</summary>
+public sealed record WindowExtent(long SizeMs, long ClosesAfterMs);
+
 public sealed record StreamShape(StreamKind Kind, KsmlType Key, KsmlType Value, bool IsUnknown = false)
 {
+    /// <summary>After <c>windowByTime</c> or <c>windowBySession</c>, and everything downstream of it: the window's extent.</summary>
+    public WindowExtent? Window { get; init; }
+
     /// <summary>After <c>cogroup</c> (and a window on it): the aggregator the closing <c>aggregate</c> applies.</summary>
     public BoundFunction? CogroupAggregator { get; init; }
 
@@ -153,6 +159,12 @@ public sealed class BoundOperation
     public StreamShape Input { get; }
     /// <summary>Set once the operation's functions are bound and its result type is known.</summary>
     public StreamShape Output { get; internal set; }
+
+    /// <summary>
+    /// A grouping of a stream right before session or sliding windows: the runtime builds those windows from the
+    /// grouped records, so the grouping stays a stream.
+    /// </summary>
+    public bool GroupsForOwnWindows { get; internal set; }
     public Dictionary<string, BoundFunction> Functions { get; } = new();
     public Dictionary<string, BoundTopic> Topics { get; } = new();
     /// <summary>Fields naming an earlier pipeline's output or <c>as</c> name instead of a declared topic (merge's <c>stream</c>).</summary>

@@ -83,6 +83,7 @@ public sealed partial class DefinitionBinder
 
     private StreamShape BindOperations(string owner, List<OperationSyntax> operations, List<BoundOperation> bound, StreamShape shape)
     {
+        BoundOperation? previous = null;
         for (var i = 0; i < operations.Count; i++)
         {
             var operation = operations[i];
@@ -91,14 +92,17 @@ public sealed partial class DefinitionBinder
                 Report(DiagnosticDescriptors.Unsupported, operation.WrittenAs.Span, operation.WrittenAs.Name + " on a grouped stream from another pipeline or a cogroup",
                     (operation.Spec.Name == "windowBySession" ? "session" : "sliding") + " windows (write groupByKey or groupBy right before " + operation.WrittenAs.Name + ")");
             var boundOperation = BindOperation(operation, shape, NodeName(owner, operation, i));
+            if (previous is not null && BuildsOwnWindows(operation) && previous.Input.Kind == StreamKind.Stream)
+                previous.GroupsForOwnWindows = true;
             bound.Add(boundOperation);
+            previous = boundOperation;
             shape = boundOperation.Output;
         }
         return shape;
     }
 
     /// <summary>Session and sliding windows, which the runtime builds itself from the grouped records.</summary>
-    internal static bool BuildsOwnWindows(OperationSyntax operation) =>
+    private static bool BuildsOwnWindows(OperationSyntax operation) =>
         operation.Spec.Name == "windowBySession" || operation.Spec.Name == "windowByTime" && operation.Values.TryGetValue("windowType", out var type) && type.Name == "sliding";
 
     private bool Applicable(OperationSyntax operation, StreamShape input, StreamKind[] kinds, string needs, string? hint = null)
@@ -326,8 +330,18 @@ public sealed partial class DefinitionBinder
 
         if (op.Stores.ContainsKey("store") && !result.Stores.ContainsKey("store"))
             BindStoreField(op, result, "store", input.Key, input.Value, nodeName);
-        result.Output = output;
+        result.Output = output with { Window = WindowExtentOf(op) ?? input.Window };
         return result;
+    }
+
+    /// <summary>The extent of the windows a <c>windowByTime</c> or <c>windowBySession</c> makes; null for other operations.</summary>
+    private static WindowExtent? WindowExtentOf(OperationSyntax op)
+    {
+        if (op.Spec.Name is not ("windowByTime" or "windowBySession"))
+            return null;
+        long Ms(string field) => op.Durations.TryGetValue(field, out var duration) ? duration.Milliseconds : 0;
+        // A session can still grow until the gap has passed after its end.
+        return new WindowExtent(Ms("duration"), Ms("grace") + Ms("inactivityGap"));
     }
 
     private static string? KeyChangeHint(StreamShape input) =>

@@ -24,7 +24,6 @@ public sealed class TopologyEmitter
     private readonly Dictionary<string, string> _streamVariables = new();
     // Per windowed variable: its time windows' size, and how long after a window's end it still takes
     // records (suppress until windowCloses waits that long).
-    private readonly Dictionary<string, (long SizeMs, long GraceMs)> _windows = new();
     /// <summary>The topic each stream variable was read from, for the internal topics that must be partitioned like it.</summary>
     private readonly Dictionary<string, string> _variableTopics = new();
     private readonly HashSet<string> _variables = new();
@@ -360,19 +359,10 @@ public sealed class TopologyEmitter
             var op = operations[i];
             At(op.Syntax.WrittenAs.Span.Line);
             var next = NewVariable(op.NodeName);
-            // Session and sliding windows are built from the grouped records, so the grouping before them stays a stream.
-            var groupsForOwnWindows = i + 1 < operations.Count && DefinitionBinder.BuildsOwnWindows(operations[i + 1].Syntax) && op.Input.Kind == StreamKind.Stream;
-            var expression = groupsForOwnWindows ? OwnWindowsGroupingExpression(op, current) : OperationExpression(op, current);
-            _w.Line(Interface(groupsForOwnWindows ? op.Output with { Kind = StreamKind.Stream } : op.Output) + " " + next + " = " + expression + ";");
-            if (_windows.TryGetValue(current, out var window))
-                _windows[next] = window;
+            var expression = op.GroupsForOwnWindows ? OwnWindowsGroupingExpression(op, current) : OperationExpression(op, current);
+            _w.Line(Interface(op.GroupsForOwnWindows ? op.Output with { Kind = StreamKind.Stream } : op.Output) + " " + next + " = " + expression + ";");
             if (_variableTopics.TryGetValue(current, out var topic))
                 _variableTopics[next] = topic;
-            if (op.Operation is "windowByTime" or "windowBySession")
-                _windows[next] = (op.Syntax.Durations.TryGetValue("duration", out var duration) ? duration.Milliseconds : 0,
-                    (op.Syntax.Durations.TryGetValue("grace", out var grace) ? grace.Milliseconds : 0)
-                    // A session can still grow until the gap has passed after its end.
-                    + (op.Syntax.Durations.TryGetValue("inactivityGap", out var gap) ? gap.Milliseconds : 0));
             current = next;
         }
         return current;
@@ -455,24 +445,24 @@ public sealed class TopologyEmitter
             case "cogroup":
                 return s; // its aggregator is applied by the aggregate that closes it
             case "count":
-                return s + ".KsmlCount(ksml, " + Store(store) + ", " + node + ", " + Q(input.Key) + WindowArgument(s, input) + ")";
+                return s + ".KsmlCount(ksml, " + Store(store) + ", " + node + ", " + Q(input.Key) + WindowArgument(input) + ")";
             case "reduce":
                 if (input.Kind == StreamKind.SessionWindowedStream)
                     return s + ".KsmlReduce" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["reducer"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + ")";
                 return input.Kind == StreamKind.GroupedTable
                     ? s + ".KsmlReduce(ksml, " + Fn(op.Functions["adder"]) + ", " + Fn(op.Functions["subtractor"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + ")"
-                    : s + ".KsmlReduce(ksml, " + Fn(op.Functions["reducer"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + WindowArgument(s, input) + ")";
+                    : s + ".KsmlReduce(ksml, " + Fn(op.Functions["reducer"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + WindowArgument(input) + ")";
             case "aggregate":
                 return input.Kind == StreamKind.GroupedTable
                     ? s + ".KsmlAggregate" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["initializer"]) + ", " + Fn(op.Functions["adder"]) + ", " + Fn(op.Functions["subtractor"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + ")"
                     : s + ".KsmlAggregate" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["initializer"]) + ", " + Fn(input.CogroupAggregator ?? op.Functions["aggregator"]) + ", "
-                        + (input.Kind == StreamKind.SessionWindowedStream ? Fn(op.Functions["merger"]) + ", " : "") + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + WindowArgument(s, input) + ")";
+                        + (input.Kind == StreamKind.SessionWindowedStream ? Fn(op.Functions["merger"]) + ", " : "") + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + WindowArgument(input) + ")";
             case "suppress":
             {
                 var maxRecords = op.Syntax.Values.TryGetValue("maxRecords", out var max) ? max.Name : "null";
                 var shutdown = op.Syntax.Values.TryGetValue("bufferFullStrategy", out var strategy) && strategy.Name == "shutdownWhenFull" ? "true" : "false";
                 return op.Syntax.Values["until"].Name == "windowCloses"
-                    ? s + ".KsmlSuppressUntilWindowCloses(" + EmitNames.Number(_windows.TryGetValue(s, out var closing) ? closing.GraceMs : 0) + ", " + maxRecords + ", " + shutdown + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")"
+                    ? s + ".KsmlSuppressUntilWindowCloses(" + EmitNames.Number(input.Window?.ClosesAfterMs ?? 0) + ", " + maxRecords + ", " + shutdown + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")"
                     : s + ".KsmlSuppressUntilTimeLimit(" + Ms(op.Syntax.Durations["duration"]) + ", " + maxRecords + ", " + shutdown + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")";
             }
             case "toStream":
@@ -486,8 +476,8 @@ public sealed class TopologyEmitter
         }
     }
 
-    private string WindowArgument(string variable, StreamShape input) =>
-        input.Kind == StreamKind.TimeWindowedStream ? ", " + EmitNames.Number(_windows.TryGetValue(variable, out var window) ? window.SizeMs : 0) : "";
+    private static string WindowArgument(StreamShape input) =>
+        input.Kind == StreamKind.TimeWindowedStream ? ", " + EmitNames.Number(input.Window?.SizeMs ?? 0) : "";
 
     private string JoinExpression(BoundOperation op, string s, string node)
     {
