@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using Ksml.Compiler.Language;
+using Ksml.Compiler.Operations;
 using Ksml.Compiler.Syntax;
 using Ksml.Compiler.Text;
 using Ksml.Compiler.Types;
@@ -151,7 +152,7 @@ public sealed class BoundOperation
     }
 
     public OperationSyntax Syntax { get; }
-    public string Operation => Syntax.Spec.Name;
+    public PipelineOperation Operation => Syntax.Operation;
 
     /// <summary>A unique processor name for Streamiz, derived from the pipeline and operation.</summary>
     public string NodeName { get; }

@@ -2,18 +2,15 @@ using System.Collections.Generic;
 using System.Linq;
 using Ksml.Compiler.Diagnostics;
 using Ksml.Compiler.Language;
+using Ksml.Compiler.Operations;
 using Ksml.Compiler.Syntax;
+using Ksml.Compiler.Text;
 using Ksml.Compiler.Types;
 
 namespace Ksml.Compiler.Binding;
 
 public sealed partial class DefinitionBinder
 {
-    private static readonly StreamKind[] StreamOnly = { StreamKind.Stream };
-    private static readonly StreamKind[] StreamOrTable = { StreamKind.Stream, StreamKind.Table };
-    private static readonly StreamKind[] Grouped = { StreamKind.GroupedStream, StreamKind.CogroupedStream };
-    private static readonly StreamKind[] Aggregatable = { StreamKind.GroupedStream, StreamKind.GroupedTable, StreamKind.TimeWindowedStream, StreamKind.SlidingWindowedStream, StreamKind.SessionWindowedStream };
-
     private BoundPipeline BindPipeline(PipelineSyntax syntax)
     {
         var pipeline = new BoundPipeline(syntax);
@@ -87,12 +84,13 @@ public sealed partial class DefinitionBinder
         for (var i = 0; i < operations.Count; i++)
         {
             var operation = operations[i];
+            var buildsOwnWindows = operation.Operation.BuildsOwnWindows(operation);
             // Ksml.NET builds session and sliding windows from the grouped stream's records, so the grouping must be in view.
-            if (BuildsOwnWindows(operation) && !shape.IsUnknown && shape.Kind is StreamKind.GroupedStream or StreamKind.CogroupedStream && (i == 0 || operations[i - 1].Spec.Name is not ("groupByKey" or "groupBy")))
+            if (buildsOwnWindows && !shape.IsUnknown && shape.Kind is StreamKind.GroupedStream or StreamKind.CogroupedStream && (i == 0 || operations[i - 1].Operation is not (GroupByKeyOperation or GroupByOperation)))
                 Report(DiagnosticDescriptors.Unsupported, operation.WrittenAs.Span, operation.WrittenAs.Name + " on a grouped stream from another pipeline or a cogroup",
-                    (operation.Spec.Name == "windowBySession" ? "session" : "sliding") + " windows (write groupByKey or groupBy right before " + operation.WrittenAs.Name + ")");
+                    (operation.Operation is WindowBySessionOperation ? "session" : "sliding") + " windows (write groupByKey or groupBy right before " + operation.WrittenAs.Name + ")");
             var boundOperation = BindOperation(operation, shape, NodeName(owner, operation, i));
-            if (previous is not null && BuildsOwnWindows(operation) && previous.Input.Kind == StreamKind.Stream)
+            if (previous is not null && buildsOwnWindows && previous.Input.Kind == StreamKind.Stream)
                 previous.GroupsForOwnWindows = true;
             bound.Add(boundOperation);
             previous = boundOperation;
@@ -101,301 +99,28 @@ public sealed partial class DefinitionBinder
         return shape;
     }
 
-    /// <summary>Session and sliding windows, which the runtime builds itself from the grouped records.</summary>
-    private static bool BuildsOwnWindows(OperationSyntax operation) =>
-        operation.Spec.Name == "windowBySession" || operation.Spec.Name == "windowByTime" && operation.Values.TryGetValue("windowType", out var type) && type.Name == "sliding";
-
-    private bool Applicable(OperationSyntax operation, StreamShape input, StreamKind[] kinds, string needs, string? hint = null)
-    {
-        if (input.IsUnknown || kinds.Contains(input.Kind))
-            return true;
-        Report(DiagnosticDescriptors.OperationNotApplicable, operation.WrittenAs.Span, operation.WrittenAs.Name,
-            StreamShape.Describe(input.Kind), needs + (hint is null ? "" : "; " + hint));
-        return false;
-    }
-
-    /// <summary>The operations on a stream that can have calls of a function with <c>concurrency:</c> in flight at once.</summary>
-    private static readonly string[] ConcurrentOperations =
-    {
-        "filter", "filterNot", "transformValue", "transformKey", "transformKeyValue", "transformKeyValueToKeyValueList", "transformKeyValueToValueList", "peek",
-    };
-
-    private BoundFunction? Function(OperationSyntax operation, BoundOperation bound, string field)
-    {
-        if (!operation.Functions.TryGetValue(field, out var reference))
-            return null;
-        var spec = operation.Spec.Field(field)!;
-        var concurrent = bound.Input.Kind == StreamKind.Stream && ConcurrentOperations.Contains(operation.Spec.Name);
-        var function = ResolveFunction(reference, spec.Function!, operation.WrittenAs.Name, concurrent);
-        if (function is not null)
-            bound.Functions[field] = function;
-        return function;
-    }
-
-    private BoundOperation BindOperation(OperationSyntax op, StreamShape input, string nodeName)
+    private BoundOperation BindOperation(OperationSyntax syntax, StreamShape input, string nodeName)
     {
         // Functions, topics and stores attach to the operation as they bind; Output is set at the end.
-        var result = new BoundOperation(op, nodeName, input, input);
-        StreamShape output;
-        switch (op.Spec.Name)
-        {
-            case "filter":
-            case "filterNot":
-                Applicable(op, input, StreamOrTable, "a stream or table");
-                Function(op, result, "if");
-                output = input;
-                break;
-            case "transformValue":
-            {
-                Applicable(op, input, StreamOrTable, "a stream or table");
-                var f = Function(op, result, "mapper");
-                output = input with { Value = f?.Result ?? KsmlType.Error, Kind = input.Kind == StreamKind.Table ? StreamKind.Table : StreamKind.Stream };
-                break;
-            }
-            case "transformKey":
-            {
-                Applicable(op, input, StreamOnly, "a stream", KeyChangeHint(input));
-                var f = Function(op, result, "mapper");
-                output = input with { Key = f?.Result ?? KsmlType.Error };
-                break;
-            }
-            case "transformKeyValue":
-            {
-                Applicable(op, input, StreamOnly, "a stream", KeyChangeHint(input));
-                var f = Function(op, result, "mapper");
-                var (k, v) = KeyValueOf(f, op);
-                output = input with { Key = k, Value = v };
-                break;
-            }
-            case "transformKeyValueToKeyValueList":
-            {
-                Applicable(op, input, StreamOnly, "a stream", KeyChangeHint(input));
-                var f = Function(op, result, "mapper");
-                var (k, v) = f?.Result?.Resolve() is ListType list ? KeyValueOf(list.Element, f, op) : (KsmlType.Error, KsmlType.Error);
-                output = input with { Key = k, Value = v };
-                break;
-            }
-            case "transformKeyValueToValueList":
-            {
-                Applicable(op, input, StreamOnly, "a stream", KeyChangeHint(input));
-                var f = Function(op, result, "mapper");
-                output = input with { Value = f?.Result?.Resolve() is ListType list ? list.Element : KsmlType.Error };
-                break;
-            }
-            case "transformMetadata":
-                Applicable(op, input, StreamOnly, "a stream");
-                Function(op, result, "mapper");
-                output = input;
-                break;
-            case "peek":
-                Applicable(op, input, StreamOnly, "a stream");
-                Function(op, result, "forEach");
-                output = input;
-                break;
-            case "convertKey":
-            case "convertValue":
-            case "convertKeyValue":
-            {
-                Applicable(op, input, StreamOnly, "a stream");
-                var into = op.Types.TryGetValue("into", out var t) ? t.Type ?? KsmlType.Error : KsmlType.Error;
-                output = op.Spec.Name switch
-                {
-                    "convertKey" => input with { Key = into },
-                    "convertValue" => input with { Value = into },
-                    _ => into.Resolve() is TupleType { Elements.Count: 2 } tuple ? input with { Key = tuple.Elements[0], Value = tuple.Elements[1] } : ConvertKeyValueError(op, input),
-                };
-                break;
-            }
-            case "groupByKey":
-                Applicable(op, input, StreamOnly, "a stream", input.Kind == StreamKind.Table ? "a table is grouped with groupBy" : null);
-                output = input with { Kind = StreamKind.GroupedStream };
-                BindStoreField(op, result, "store", output.Key, output.Value, nodeName);
-                break;
-            case "groupBy":
-            {
-                Applicable(op, input, StreamOrTable, "a stream or table");
-                var f = Function(op, result, "mapper");
-                if (input.Kind == StreamKind.Table && !input.IsUnknown)
-                {
-                    var (k, v) = KeyValueOf(f, op);
-                    output = new StreamShape(StreamKind.GroupedTable, k, v);
-                }
-                else
-                {
-                    output = new StreamShape(StreamKind.GroupedStream, f?.Result ?? KsmlType.Error, input.Value, input.IsUnknown);
-                }
-                BindStoreField(op, result, "store", output.Key, output.Value, nodeName);
-                break;
-            }
-            case "repartition":
-                Applicable(op, input, StreamOnly, "a stream");
-                Function(op, result, "partitioner");
-                output = input;
-                break;
-            case "merge":
-            {
-                Applicable(op, input, StreamOnly, "a stream");
-                output = input;
-                if (!op.Topics.TryGetValue("stream", out var reference))
-                    break;
-                // As in KSML, the other stream may be a declared stream or an earlier pipeline's output or `as` name.
-                (string Name, KsmlType Key, KsmlType Value)? other = null;
-                if (reference.Name is { } name && !_topics.ContainsKey(name.Name) && _namedStreams.TryGetValue(name.Name, out var named))
-                {
-                    if (named.Shape.Kind == StreamKind.Stream || named.Shape.IsUnknown)
-                    {
-                        result.NamedStreams["stream"] = name.Name;
-                        other = (name.Name, named.Shape.Key, named.Shape.Value);
-                    }
-                    else
-                        Report(DiagnosticDescriptors.OperationNotApplicable, name.Span, "merge", StreamShape.Describe(named.Shape.Kind) + " '" + name.Name + "'", "a stream");
-                }
-                else if (ResolveTopic(reference, TopicKind.Stream, "merge", nodeName + "_stream") is { } topic)
-                {
-                    result.Topics["stream"] = topic;
-                    other = (topic.Name, topic.Key, topic.Value);
-                }
-                if (other is { } o && (!TypeRelations.SameKey(o.Key, input.Key) || !TypeRelations.Unify(o.Value, input.Value) || ClrTypes.Of(o.Value) != ClrTypes.Of(input.Value)))
-                    Report(DiagnosticDescriptors.TypeMismatch, reference.Span, "merge with '" + o.Name + "'",
-                        "(" + input.Key.Resolve() + ", " + input.Value.Resolve() + ")", "(" + o.Key.Resolve() + ", " + o.Value.Resolve() + ")");
-                break;
-            }
-            case "join":
-            case "leftJoin":
-            case "outerJoin":
-                output = BindJoin(op, input, result);
-                break;
-            case "windowByTime":
-            {
-                Applicable(op, input, Grouped, "a grouped stream", "group it first with groupByKey or groupBy");
-                var windowType = op.Values.TryGetValue("windowType", out var w) ? w.Name : null;
-                if (windowType is "tumbling" or "hopping" && !op.WrittenFields.Contains("duration"))
-                    Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a " + windowType + " window", "duration");
-                if (windowType == "hopping" && !op.WrittenFields.Contains("advanceBy"))
-                    Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a hopping window", "advanceBy");
-                if (windowType == "sliding" && !op.WrittenFields.Contains("timeDifference"))
-                    Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a sliding window", "timeDifference");
-                output = input with { Kind = windowType == "sliding" ? StreamKind.SlidingWindowedStream : StreamKind.TimeWindowedStream };
-                break;
-            }
-            case "windowBySession":
-                Applicable(op, input, Grouped, "a grouped stream", "group it first with groupByKey or groupBy");
-                output = input with { Kind = StreamKind.SessionWindowedStream };
-                break;
-            case "cogroup":
-                // KSML cogroups one grouped stream (a pipeline has one input), so cogroup + aggregate is an aggregation
-                // whose aggregator is given first; Streamiz's lack of CogroupedKStream does not matter.
-                if (input.Kind == StreamKind.CogroupedStream)
-                    Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, "cogroup", "cogrouped stream", "a grouped stream; KSML cogroups one grouped stream");
-                else
-                    Applicable(op, input, Grouped, "a grouped stream", "group it first with groupByKey or groupBy");
-                output = input with { Kind = StreamKind.CogroupedStream, CogroupAggregator = Function(op, result, "aggregator") };
-                break;
-            case "count":
-                NotCogrouped(op, input);
-                Applicable(op, input, Aggregatable, "a grouped or windowed stream", GroupHint(input));
-                output = new StreamShape(StreamKind.Table, AggregateKey(input), Retractable(input, KsmlType.Long), input.IsUnknown);
-                BindStoreField(op, result, "store", input.Key, KsmlType.Long, nodeName, AggregateStoreType(input));
-                break;
-            case "reduce":
-                output = BindReduce(op, input, result, nodeName);
-                break;
-            case "aggregate":
-                output = BindAggregate(op, input, result, nodeName);
-                break;
-            case "suppress":
-                Applicable(op, input, new[] { StreamKind.Table }, "a table", "suppress follows count, reduce or aggregate");
-                if (op.Values.TryGetValue("until", out var until) && until.Name == "timeLimit" && !op.WrittenFields.Contains("duration"))
-                    Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "suppress until timeLimit", "duration");
-                if (until?.Name == "windowCloses" && !input.IsUnknown && input.Key.Resolve() is not WindowedType and not ErrorType)
-                    Report(DiagnosticDescriptors.OperationNotApplicable, until.Span, "suppress until windowCloses", "table keyed by '" + input.Key.Resolve() + "'", "the result of a windowed count, reduce or aggregate");
-                output = input;
-                break;
-            case "toStream":
-            {
-                Applicable(op, input, new[] { StreamKind.Table }, "a table", input.Kind == StreamKind.Stream ? "it is already a stream" : GroupHint(input));
-                var f = Function(op, result, "mapper");
-                output = new StreamShape(StreamKind.Stream, f is null ? (op.Functions.ContainsKey("mapper") ? KsmlType.Error : input.Key) : f.Result ?? KsmlType.Error, input.Value, input.IsUnknown);
-                break;
-            }
-            case "toTable":
-                Applicable(op, input, StreamOnly, "a stream", input.Kind == StreamKind.Table ? "it is already a table" : null);
-                output = input with { Kind = StreamKind.Table };
-                BindStoreField(op, result, "store", input.Key, input.Value, nodeName);
-                break;
-            default:
-                output = input;
-                break;
-        }
-
-        if (op.Stores.ContainsKey("store") && !result.Stores.ContainsKey("store"))
-            BindStoreField(op, result, "store", input.Key, input.Value, nodeName);
-        result.Output = output with { Window = WindowExtentOf(op) ?? input.Window };
+        var result = new BoundOperation(syntax, nodeName, input, input);
+        var binding = new OperationBinding(this, result);
+        var output = syntax.Operation.Bind(binding);
+        // A store on an operation that does not materialise one itself (filter, transformValue on a table) holds its input.
+        if (syntax.Stores.ContainsKey("store") && !result.Stores.ContainsKey("store"))
+            binding.Store("store", input.Key, input.Value);
+        result.Output = output with { Window = syntax.Operation.WindowOf(syntax) ?? input.Window };
         return result;
     }
 
-    /// <summary>The extent of the windows a <c>windowByTime</c> or <c>windowBySession</c> makes; null for other operations.</summary>
-    private static WindowExtent? WindowExtentOf(OperationSyntax op)
-    {
-        if (op.Spec.Name is not ("windowByTime" or "windowBySession"))
-            return null;
-        long Ms(string field) => op.Durations.TryGetValue(field, out var duration) ? duration.Milliseconds : 0;
-        // A session can still grow until the gap has passed after its end.
-        return new WindowExtent(Ms("duration"), Ms("grace") + Ms("inactivityGap"));
-    }
+    internal bool IsDeclaredTopic(string name) => _topics.ContainsKey(name);
 
-    private static string? KeyChangeHint(StreamShape input) =>
-        input.Kind == StreamKind.Table ? "convert the table with toStream first" : null;
-
-    private static string? GroupHint(StreamShape input) => input.Kind switch
-    {
-        StreamKind.Stream => "group it first with groupByKey or groupBy",
-        StreamKind.Table => "group it first with groupBy",
-        _ => null,
-    };
-
-    private static KsmlType AggregateKey(StreamShape input) =>
-        input.Kind is StreamKind.TimeWindowedStream or StreamKind.SlidingWindowedStream or StreamKind.SessionWindowedStream ? new WindowedType(input.Key) : input.Key;
-
-    /// <summary>
-    /// A session aggregation retracts merged-away sessions with null, so a primitive aggregate (a count)
-    /// becomes optional there: C# carries it as <c>long?</c>, which can be null.
-    /// </summary>
-    private static KsmlType Retractable(StreamShape input, KsmlType aggregate) =>
-        input.Kind == StreamKind.SessionWindowedStream && aggregate.Resolve() is PrimitiveType { Kind: not (PrimitiveKind.String or PrimitiveKind.Bytes or PrimitiveKind.Null or PrimitiveKind.Any) }
-            ? new UnionType(new[] { KsmlType.Null, aggregate })
-            : aggregate;
-
-    private static string AggregateStoreType(StreamShape input) => input.Kind switch
-    {
-        StreamKind.TimeWindowedStream or StreamKind.SlidingWindowedStream => "window",
-        StreamKind.SessionWindowedStream => "session",
-        _ => "keyValue",
-    };
-
-    private StreamShape ConvertKeyValueError(OperationSyntax op, StreamShape input)
-    {
-        var into = op.Types["into"];
-        if (into.Type is not null)
-            Report(DiagnosticDescriptors.TypeMismatch, into.Span, "convertKeyValue 'into'", "(keyType, valueType)", into.Text);
-        return input with { Key = KsmlType.Error, Value = KsmlType.Error };
-    }
-
-    private void BindStoreField(OperationSyntax op, BoundOperation bound, string field, KsmlType key, KsmlType value, string nodeName, string? expectedType = null)
-    {
-        if (!op.Stores.TryGetValue(field, out var reference))
-            return;
-        var spec = op.Spec.Field(field)!;
-        var store = ResolveStore(reference, expectedType ?? spec.StoreKind, "'" + op.WrittenAs.Name + "'", key, value, nodeName + "_store");
-        if (store is not null)
-            bound.Stores[field] = store;
-    }
+    internal StreamShape? NamedStreamShape(string name) => _namedStreams.TryGetValue(name, out var named) ? named.Shape : null;
 
     /// <summary>The (key, value) a key-value function returns, inferring a tuple when the result type is open.</summary>
-    private (KsmlType Key, KsmlType Value) KeyValueOf(BoundFunction? function, OperationSyntax op) =>
-        function?.Result is null ? (KsmlType.Error, KsmlType.Error) : KeyValueOf(function.Result, function, op);
+    internal (KsmlType Key, KsmlType Value) KeyValueOf(BoundFunction? function, SourceSpan usage) =>
+        function?.Result is null ? (KsmlType.Error, KsmlType.Error) : KeyValueOf(function.Result, function, usage);
 
-    private (KsmlType Key, KsmlType Value) KeyValueOf(KsmlType result, BoundFunction? function, OperationSyntax op)
+    internal (KsmlType Key, KsmlType Value) KeyValueOf(KsmlType result, BoundFunction? function, SourceSpan usage)
     {
         switch (result.Resolve())
         {
@@ -410,151 +135,10 @@ public sealed partial class DefinitionBinder
                 return (KsmlType.Error, KsmlType.Error);
             default:
                 if (function is not null)
-                    Report(DiagnosticDescriptors.ResultTypeWrongShape, function.Syntax.ResultType?.Span ?? op.WrittenAs.Span,
+                    Report(DiagnosticDescriptors.ResultTypeWrongShape, function.Syntax.ResultType?.Span ?? usage,
                         function.Name, function.Kind.Name, "a (key, value) tuple such as '(string, json)'", result.Resolve());
                 return (KsmlType.Error, KsmlType.Error);
         }
-    }
-
-    private StreamShape BindJoin(OperationSyntax op, StreamShape input, BoundOperation result)
-    {
-        var targets = op.Topics.Keys.Where(k => k is "stream" or "table" or "globalTable").ToList();
-        Applicable(op, input, StreamOrTable, "a stream or table");
-        if (targets.Count != 1)
-        {
-            if (targets.Count == 0)
-                Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "operation '" + op.WrittenAs.Name + "'", "stream', 'table' or 'globalTable");
-            else
-                Report(DiagnosticDescriptors.ConflictingSinks, op.Topics[targets[1]].Span, op.WrittenAs.Name, targets[0], targets[1]);
-            Function(op, result, "valueJoiner");
-            return StreamShape.Unknown(input.Kind == StreamKind.Table ? StreamKind.Table : StreamKind.Stream);
-        }
-        var field = targets[0];
-        var reference = op.Topics[field];
-        var kind = field == "stream" ? TopicKind.Stream : field == "table" ? TopicKind.Table : TopicKind.GlobalTable;
-        var target = ResolveTopic(reference, kind, op.WrittenAs.Name, result.NodeName + "_" + field);
-        var joiner = Function(op, result, "valueJoiner");
-        var outputKind = input.Kind == StreamKind.Table ? StreamKind.Table : StreamKind.Stream;
-
-        var foreignKey = op.Functions.ContainsKey("foreignKeyExtractor") && input.Kind == StreamKind.Table;
-        if (op.Functions.TryGetValue("foreignKeyExtractor", out var extractor) && !input.IsUnknown)
-        {
-            if (input.Kind == StreamKind.Stream && field == "table")
-            {
-                // KSML ignores it there (its stream-table join has no extractor); so does Ksml.NET, saying so.
-                Report(DiagnosticDescriptors.FieldWithoutEffect, extractor.Span, "foreignKeyExtractor", "in a join of a stream with a table",
-                    "the stream joins on its own key, as in KSML; a foreign-key join joins two tables");
-                Function(op, result, "foreignKeyExtractor");
-            }
-            else if (field != "table" || input.Kind != StreamKind.Table)
-                Report(DiagnosticDescriptors.OperationNotApplicable, extractor.Span, op.WrittenAs.Name + " with a foreignKeyExtractor",
-                    StreamShape.Describe(input.Kind), "a table joined (join or leftJoin) with a table, as Kafka Streams' foreign-key joins are");
-            else if (op.Spec.Name == "outerJoin")
-                Report(DiagnosticDescriptors.OperationNotApplicable, extractor.Span, "outerJoin with a foreignKeyExtractor", "table", "join or leftJoin: Kafka Streams has no foreign-key outer join");
-        }
-
-        if (!input.IsUnknown)
-        {
-            if (field == "stream" && input.Kind != StreamKind.Stream)
-                Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, op.WrittenAs.Name + " with a stream", "table", "a stream; join a table with another table");
-            if (field == "globalTable" && input.Kind != StreamKind.Stream)
-                Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, op.WrittenAs.Name + " with a globalTable", "table", "a stream");
-            if (field == "table" && op.Spec.Name == "outerJoin" && input.Kind != StreamKind.Table)
-                Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, "outerJoin with a table", "stream", "a table; a stream can join or leftJoin a table");
-        }
-        if (field == "stream" && !op.WrittenFields.Contains("timeDifference"))
-            Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a stream-stream " + op.WrittenAs.Name, "timeDifference");
-        if (field == "globalTable" && !op.Functions.ContainsKey("mapper"))
-            Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "a join with a globalTable", "mapper");
-
-        foreach (var storeField in new[] { "thisStore", "otherStore", "store" })
-        {
-            if (op.Stores.ContainsKey(storeField))
-                BindStoreField(op, result, storeField, input.Key, storeField == "otherStore" ? target?.Value ?? KsmlType.Error : input.Value, result.NodeName + "_" + storeField);
-        }
-
-        if (target is null)
-            return new StreamShape(outputKind, input.Key, joiner?.Result ?? KsmlType.Error, input.IsUnknown);
-        result.Topics[field] = target;
-        if (foreignKey)
-        {
-            // The extractor's result is the right table's key, so the two keys may differ.
-            if (Function(op, result, "foreignKeyExtractor")?.Result is { } extracted)
-                Flow(extracted, target.Key, op.Functions["foreignKeyExtractor"].Span, "the key the foreignKeyExtractor of '" + op.WrittenAs.Name + "' returns for table '" + target.Name + "'");
-        }
-        else if (field == "globalTable")
-        {
-            var mapper = Function(op, result, "mapper");
-            if (mapper?.Result is { } mapped)
-                Flow(mapped, target.Key, op.Functions["mapper"].Span, "the key the mapper of '" + op.WrittenAs.Name + "' returns for globalTable '" + target.Name + "'");
-        }
-        else if (!input.IsUnknown && !TypeRelations.SameKey(input.Key, target.Key))
-        {
-            Report(DiagnosticDescriptors.JoinKeyMismatch, reference.Span, input.Key.Resolve(), target.Name, target.Key.Resolve());
-        }
-        return new StreamShape(outputKind, input.Key, joiner?.Result ?? KsmlType.Error, input.IsUnknown);
-    }
-
-    /// <summary>A cogrouped stream ends in aggregate, which applies cogroup's aggregator (count and reduce have none).</summary>
-    private void NotCogrouped(OperationSyntax op, StreamShape input)
-    {
-        if (input.CogroupAggregator is not null && input.Kind != StreamKind.CogroupedStream)
-            Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, op.WrittenAs.Name, "cogrouped " + StreamShape.Describe(input.Kind), "a grouped or windowed stream; a cogrouped stream ends in aggregate");
-    }
-
-    private StreamShape BindReduce(OperationSyntax op, StreamShape input, BoundOperation result, string nodeName)
-    {
-        NotCogrouped(op, input);
-        Applicable(op, input, Aggregatable, "a grouped or windowed stream, or a grouped table", GroupHint(input));
-        var isTable = input.Kind == StreamKind.GroupedTable;
-        if (isTable)
-        {
-            if (!op.Functions.ContainsKey("adder") || !op.Functions.ContainsKey("subtractor"))
-                Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "reduce on a grouped table", op.Functions.ContainsKey("adder") ? "subtractor" : "adder");
-        }
-        else if (!op.Functions.ContainsKey("reducer"))
-        {
-            Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "reduce on a grouped stream", "reducer");
-        }
-        foreach (var field in new[] { "reducer", "adder", "subtractor" })
-        {
-            if (Function(op, result, field)?.Result is { } reduced)
-                Flow(reduced, input.Value, op.Functions[field].Span, "the result of " + field + " '" + result.Functions[field].Name + "' (a reducer returns the value type)");
-        }
-        BindStoreField(op, result, "store", input.Key, input.Value, nodeName, AggregateStoreType(input));
-        return new StreamShape(StreamKind.Table, AggregateKey(input), Retractable(input, input.Value), input.IsUnknown);
-    }
-
-    private StreamShape BindAggregate(OperationSyntax op, StreamShape input, BoundOperation result, string nodeName)
-    {
-        Applicable(op, input, Aggregatable.Concat(new[] { StreamKind.CogroupedStream }).ToArray(), "a grouped or windowed stream, or a grouped table", GroupHint(input));
-        var initializer = Function(op, result, "initializer");
-        var aggregateType = initializer?.Result ?? KsmlType.Error;
-        if (input.Kind == StreamKind.GroupedTable)
-        {
-            if (!op.Functions.ContainsKey("adder") || !op.Functions.ContainsKey("subtractor"))
-                Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "aggregate on a grouped table", op.Functions.ContainsKey("adder") ? "subtractor" : "adder");
-        }
-        else if (input.CogroupAggregator is { } cogrouped)
-        {
-            if (op.Functions.TryGetValue("aggregator", out var second))
-                Report(DiagnosticDescriptors.OperationNotApplicable, second.Span, "aggregate's aggregator", "cogrouped stream", "a grouped stream; after cogroup, its aggregator is the one applied");
-            if (cogrouped.Result is { } cogroupResult)
-                Flow(cogroupResult, aggregateType, op.WrittenAs.Span, "the result of cogroup's aggregator '" + cogrouped.Name + "' (it must match the initializer's)");
-        }
-        else if (!op.Functions.ContainsKey("aggregator"))
-        {
-            Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "aggregate on a grouped stream", "aggregator");
-        }
-        if (input.Kind == StreamKind.SessionWindowedStream && !op.Functions.ContainsKey("merger"))
-            Report(DiagnosticDescriptors.MissingRequiredField, op.WrittenAs.Span, "aggregate on a session-windowed stream", "merger");
-        foreach (var field in new[] { "aggregator", "adder", "subtractor", "merger" })
-        {
-            if (Function(op, result, field)?.Result is { } aggregated)
-                Flow(aggregated, aggregateType, op.Functions[field].Span, "the result of " + field + " '" + result.Functions[field].Name + "' (it must match the initializer's)");
-        }
-        BindStoreField(op, result, "store", input.Key, aggregateType, nodeName, AggregateStoreType(input));
-        return new StreamShape(StreamKind.Table, AggregateKey(input), Retractable(input, aggregateType), input.IsUnknown);
     }
 
     // ---- sinks ---------------------------------------------------------------------------------
@@ -670,7 +254,7 @@ public sealed partial class DefinitionBinder
         // A generator returns one (key, value) or a list of them; either way the pair must fit the target.
         var result = generator.Result!.Resolve();
         var pair = result is ListType list ? list.Element : result;
-        var (key, value) = KeyValueOf(pair, generator, new OperationSyntax(OperationCatalog.Find("transformKeyValue")!, syntax.Name, syntax.Span));
+        var (key, value) = KeyValueOf(pair, generator, syntax.Name.Span);
         Flow(key, target.Key, syntax.To!.Span, "the key type of '" + target.Name + "' (topic " + target.Topic + ")");
         Flow(value, target.Value, syntax.To.Span, "the value type of '" + target.Name + "' (topic " + target.Topic + ")");
         _bound.Producers.Add(new BoundProducer(syntax, generator, target) { Condition = condition, Until = until });

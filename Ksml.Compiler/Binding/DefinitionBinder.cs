@@ -40,7 +40,7 @@ public sealed partial class DefinitionBinder
         return binder._bound;
     }
 
-    private void Report(DiagnosticDescriptor descriptor, SourceSpan span, params object?[] args) =>
+    internal void Report(DiagnosticDescriptor descriptor, SourceSpan span, params object?[] args) =>
         _diagnostics.Add(descriptor.Create(_syntax.Path, span, args));
 
     private void BindAll()
@@ -158,7 +158,7 @@ public sealed partial class DefinitionBinder
 
     /// <summary>Resolves a function reference (named or inline) used where a <paramref name="expected"/> is needed.</summary>
     /// <remarks>A function with <c>concurrency:</c> is refused where its calls cannot overlap (<paramref name="concurrent"/> false).</remarks>
-    private BoundFunction? ResolveFunction(FunctionRefSyntax reference, FunctionKind expected, string usage, bool concurrent = false, bool batched = false)
+    internal BoundFunction? ResolveFunction(FunctionRefSyntax reference, FunctionKind expected, string usage, bool concurrent = false, bool batched = false)
     {
         var resolved = ResolveFunctionOfKind(reference, expected, usage);
         if (resolved is { Syntax.Batch: not null } && !batched)
@@ -225,7 +225,7 @@ public sealed partial class DefinitionBinder
         };
     }
 
-    private BoundStore? ResolveStore(StoreRefSyntax reference, string? expectedType, string usage, KsmlType key, KsmlType value, string inlineName)
+    internal BoundStore? ResolveStore(StoreRefSyntax reference, string? expectedType, string usage, KsmlType key, KsmlType value, string inlineName)
     {
         BoundStore? store;
         if (reference.Inline is not null)
@@ -250,7 +250,7 @@ public sealed partial class DefinitionBinder
         return store;
     }
 
-    private BoundTopic? ResolveTopic(TopicRefSyntax reference, TopicKind? expected, string usage, string inlineName)
+    internal BoundTopic? ResolveTopic(TopicRefSyntax reference, TopicKind? expected, string usage, string inlineName)
     {
         if (reference.Inline is not null)
             return BindTopic(reference.Inline, inlineName);
@@ -277,7 +277,7 @@ public sealed partial class DefinitionBinder
 
     private string NodeName(string owner, OperationSyntax operation, int index)
     {
-        var baseName = DefinitionParser.Sanitize(operation.Name?.Name ?? owner + "_" + (index + 1) + "_" + operation.Spec.Name);
+        var baseName = DefinitionParser.Sanitize(operation.Name?.Name ?? owner + "_" + (index + 1) + "_" + operation.Operation.Name);
         var name = baseName;
         for (var i = 2; !_nodeNames.Add(name); i++)
             name = baseName + "_" + i;
@@ -285,7 +285,7 @@ public sealed partial class DefinitionBinder
     }
 
     /// <summary>Checks that a value of <paramref name="source"/> may flow where <paramref name="target"/> is expected.</summary>
-    private void Flow(KsmlType source, KsmlType target, SourceSpan span, string what)
+    internal void Flow(KsmlType source, KsmlType target, SourceSpan span, string what)
     {
         var before = source.Resolve().ToString();
         if (!TypeRelations.Unify(source, target))

@@ -80,10 +80,10 @@ public static class TopologyDiagram
             {
                 var op = operations[i];
                 var line = op.Syntax.WrittenAs.Span.Line;
-                var internalTopics = InternalTopics(op, keyChanged).ToList();
-                keyChanged = internalTopics.Count == 0 && (keyChanged || KeyChanging.Contains(op.Operation));
+                var internalTopics = op.Operation.InternalTopics(op, keyChanged).ToList();
+                keyChanged = internalTopics.Count == 0 && (keyChanged || op.Operation.ChangesKey);
                 var label = $"{op.Syntax.WrittenAs.Name} · line {line}";
-                var id = Node($"{owner}_{i}_{op.Operation}", label, "operation");
+                var id = Node($"{owner}_{i}_{op.Operation.Name}", label, "operation");
                 _edges.Add((current, id, null, false));
                 var details = new List<string>();
                 foreach (var pair in op.Topics)
@@ -113,20 +113,6 @@ public static class TopologyDiagram
             }
             return current;
         }
-
-        private static readonly HashSet<string> KeyChanging = new(StringComparer.Ordinal) { "transformKey", "transformKeyValue", "transformKeyValueToKeyValueList" };
-
-        /// <summary>
-        /// The internal topics the runtime adds for an operation: a repartition for groupBy and repartition, and for a
-        /// grouping or join after an earlier step changed the key; a foreign-key join's subscription and response topics.
-        /// </summary>
-        private static IEnumerable<string> InternalTopics(BoundOperation op, bool keyChanged) => op.Operation switch
-        {
-            "groupBy" or "repartition" => new[] { "repartition" },
-            "join" or "leftJoin" when op.Functions.ContainsKey("foreignKeyExtractor") && op.Input.Kind == StreamKind.Table => new[] { "subscription", "response" },
-            "groupByKey" or "join" or "leftJoin" or "outerJoin" when keyChanged && op.Input.Kind == StreamKind.Stream => new[] { "repartition" },
-            _ => Array.Empty<string>(),
-        };
 
         private void Sink(string owner, BoundSink sink, string current, string indent)
         {

@@ -3,6 +3,7 @@ using System.Linq;
 using Ksml.Compiler.Binding;
 using Ksml.Compiler.Lowering;
 using Ksml.Compiler.Language;
+using Ksml.Compiler.Operations;
 using Ksml.Compiler.Syntax;
 using Ksml.Compiler.Types;
 
@@ -22,8 +23,6 @@ public sealed class TopologyEmitter
     private readonly Dictionary<BoundStore, string> _storeIds = new();
     private readonly Dictionary<BoundTopic, string> _topicIds = new();
     private readonly Dictionary<string, string> _streamVariables = new();
-    // Per windowed variable: its time windows' size, and how long after a window's end it still takes
-    // records (suppress until windowCloses waits that long).
     /// <summary>The topic each stream variable was read from, for the internal topics that must be partitioned like it.</summary>
     private readonly Dictionary<string, string> _variableTopics = new();
     private readonly HashSet<string> _variables = new();
@@ -141,7 +140,7 @@ public sealed class TopologyEmitter
             _w.Line("/// <summary>" + (topic.IsInline ? "Inline topic" : topic.Kind + " <c>" + Xml(topic.Name) + "</c>") + " on topic <c>" + Xml(topic.Topic) + "</c> (line " + topic.Span.Line + ").</summary>");
             _w.Line("public static readonly KsmlTopicDefinition " + _topicIds[topic] + " = new(" + EmitNames.Literal(topic.Name) + ", " + EmitNames.Literal(topic.Topic) + ", "
                 + EmitNames.Literal(topic.Key.Resolve().ToString()) + ", " + EmitNames.Literal(topic.Value.Resolve().ToString()) + ", " + EmitNames.Literal(topic.OffsetResetPolicy)
-                + (topic.TimestampExtractor is null ? "" : ", " + Fn(topic.TimestampExtractor)) + ");");
+                + (topic.TimestampExtractor is null ? "" : ", " + FunctionReference(topic.TimestampExtractor)) + ");");
         }
         _w.Line("/// <summary>Every topic above, in file order.</summary>")
           .Line("public static readonly IReadOnlyList<KsmlTopicDefinition> All = [" + string.Join(", ", _model.Topics.Select(t => _topicIds[t])) + "];");
@@ -247,9 +246,9 @@ public sealed class TopologyEmitter
     private static string Snippet(SnippetSyntax? snippet) =>
         snippet is null ? "null" : "new(" + EmitNames.Literal(snippet.Text) + ", " + snippet.Line + ", " + snippet.Column + ")";
 
-    private string Fn(BoundFunction? function) => function is null ? "null" : "Functions." + _functionIds[function];
+    internal string FunctionReference(BoundFunction? function) => function is null ? "null" : "Functions." + _functionIds[function];
 
-    private string Store(BoundStore? store) => store is null ? "null" : "Stores." + _storeIds[store];
+    internal string StoreReference(BoundStore? store) => store is null ? "null" : "Stores." + _storeIds[store];
 
     private void EmitProducers()
     {
@@ -260,10 +259,10 @@ public sealed class TopologyEmitter
             var s = producer.Syntax;
             _w.Line("/// <summary>The producer <c>" + Xml(producer.Name) + "</c> (line " + s.Name.Span.Line + ").</summary>");
             _w.Line("public static readonly KsmlProducerDefinition " + EmitNames.Identifier(producer.Name) + " = new(" + EmitNames.Literal(producer.Name) + ", "
-                + Fn(producer.Generator) + ", Topics." + _topicIds[producer.Target] + ", "
+                + FunctionReference(producer.Generator) + ", Topics." + _topicIds[producer.Target] + ", "
                 + (s.Interval is null ? "null" : EmitNames.Number(s.Interval.Milliseconds)) + ", "
                 + (s.Count is null ? "null" : EmitNames.Number(s.Count.Value)) + ", "
-                + (s.BatchSize ?? 1) + ", " + Fn(producer.Condition) + ", " + Fn(producer.Until) + ");");
+                + (s.BatchSize ?? 1) + ", " + FunctionReference(producer.Condition) + ", " + FunctionReference(producer.Until) + ");");
         }
         _w.Line("/// <summary>Every producer above, in file order.</summary>");
         _w.Line("public static readonly IReadOnlyList<KsmlProducerDefinition> All = [" + string.Join(", ", _model.Producers.Select(p => EmitNames.Identifier(p.Name))) + "];");
@@ -280,7 +279,7 @@ public sealed class TopologyEmitter
         foreach (var store in functionStores)
         {
             At(store.Syntax.Span.Line);
-            _w.Line("ksml.AddStore<" + ClrTypes.Of(store.Key ?? KsmlType.Any) + ", " + ClrTypes.Of(store.Value ?? KsmlType.Any) + ">(" + Store(store) + ");");
+            _w.Line("ksml.AddStore<" + ClrTypes.Of(store.Key ?? KsmlType.Any) + ", " + ClrTypes.Of(store.Value ?? KsmlType.Any) + ">(" + StoreReference(store) + ");");
         }
         foreach (var pipeline in _model.Pipelines)
             EmitPipeline(pipeline);
@@ -316,14 +315,14 @@ public sealed class TopologyEmitter
         return candidate;
     }
 
-    private string Source(BoundTopic topic)
+    internal string SourceExpression(BoundTopic topic)
     {
         var k = ClrTypes.Of(topic.Key);
         var v = ClrTypes.Of(topic.Value);
         return topic.Kind switch
         {
-            TopicKind.Table => "ksml.Table<" + k + ", " + v + ">(Topics." + _topicIds[topic] + (topic.Store is null ? "" : ", " + Store(topic.Store)) + ")",
-            TopicKind.GlobalTable => "ksml.GlobalTable<" + k + ", " + v + ">(Topics." + _topicIds[topic] + (topic.Store is null ? "" : ", " + Store(topic.Store)) + ")",
+            TopicKind.Table => "ksml.Table<" + k + ", " + v + ">(Topics." + _topicIds[topic] + (topic.Store is null ? "" : ", " + StoreReference(topic.Store)) + ")",
+            TopicKind.GlobalTable => "ksml.GlobalTable<" + k + ", " + v + ">(Topics." + _topicIds[topic] + (topic.Store is null ? "" : ", " + StoreReference(topic.Store)) + ")",
             _ => "ksml.Stream<" + k + ", " + v + ">(Topics." + _topicIds[topic] + ")",
         };
     }
@@ -338,7 +337,7 @@ public sealed class TopologyEmitter
         if (source.Topic is not null)
         {
             current = NewVariable(pipeline.Name + "_source");
-            _w.Line(Interface(source.Shape) + " " + current + " = " + Source(source.Topic) + ";");
+            _w.Line(Interface(source.Shape) + " " + current + " = " + SourceExpression(source.Topic) + ";");
             _variableTopics[current] = source.Topic.Topic;
         }
         else
@@ -359,7 +358,7 @@ public sealed class TopologyEmitter
             var op = operations[i];
             At(op.Syntax.WrittenAs.Span.Line);
             var next = NewVariable(op.NodeName);
-            var expression = op.GroupsForOwnWindows ? OwnWindowsGroupingExpression(op, current) : OperationExpression(op, current);
+            var expression = op.Operation.Emit(new OperationEmission(this, op, current, Node(op.NodeName)));
             _w.Line(Interface(op.GroupsForOwnWindows ? op.Output with { Kind = StreamKind.Stream } : op.Output) + " " + next + " = " + expression + ";");
             if (_variableTopics.TryGetValue(current, out var topic))
                 _variableTopics[next] = topic;
@@ -368,143 +367,18 @@ public sealed class TopologyEmitter
         return current;
     }
 
-    private static string Types(params KsmlType[] types) => "<" + string.Join(", ", types.Select(ClrTypes.Of)) + ">";
-
     /// <summary>
     /// A processor's name in the topology: as in KSML, prefixed with the definition's namespace, so that the
     /// definitions of one application may use the same pipeline names (every KSML example calls its pipeline main).
     /// </summary>
     private string Node(string name) => EmitNames.Literal(_model.Name + "_" + name);
 
-    private static string Q(KsmlType type) => EmitNames.Literal(type.Resolve().ToString());
+    /// <summary>A KSML type as the literal the runtime reads its serde from.</summary>
+    internal static string TypeLiteral(KsmlType type) => EmitNames.Literal(type.Resolve().ToString());
 
-    private static string Ms(DurationSyntax? duration) => duration is null ? "null" : EmitNames.Number(duration.Milliseconds);
+    internal string StreamVariable(string name) => _streamVariables[name];
 
-    private string OwnWindowsGroupingExpression(BoundOperation op, string s)
-    {
-        var node = Node(op.NodeName);
-        var types = ", " + Q(op.Output.Key) + ", " + Q(op.Output.Value) + ")";
-        return op.Operation == "groupBy"
-            ? s + ".KsmlGroupByForOwnWindows" + Types(op.Input.Key, op.Input.Value, op.Output.Key) + "(ksml, " + Fn(op.Functions["mapper"]) + ", " + node + types
-            : s + ".KsmlGroupByKeyForOwnWindows(" + node + types;
-    }
-
-    private string OperationExpression(BoundOperation op, string s)
-    {
-        var node = Node(op.NodeName);
-        var input = op.Input;
-        var output = op.Output;
-        op.Functions.TryGetValue("mapper", out var mapper);
-        op.Stores.TryGetValue("store", out var store);
-        switch (op.Operation)
-        {
-            case "filter":
-            case "filterNot":
-                return s + ".KsmlFilter(ksml, " + Fn(op.Functions["if"]) + ", " + node + (op.Operation == "filterNot" ? ", negate: true" : "") + ")";
-            case "transformValue":
-                return s + ".KsmlTransformValue" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(mapper) + ", " + node + ")";
-            case "transformKey":
-                return s + ".KsmlTransformKey" + Types(input.Key, input.Value, output.Key) + "(ksml, " + Fn(mapper) + ", " + node + ")";
-            case "transformKeyValue":
-                return s + ".KsmlTransformKeyValue" + Types(input.Key, input.Value, output.Key, output.Value) + "(ksml, " + Fn(mapper) + ", " + node + ")";
-            case "transformKeyValueToKeyValueList":
-                return s + ".KsmlTransformKeyValueToKeyValueList" + Types(input.Key, input.Value, output.Key, output.Value) + "(ksml, " + Fn(mapper) + ", " + node + ")";
-            case "transformKeyValueToValueList":
-                return s + ".KsmlTransformKeyValueToValueList" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(mapper) + ", " + node + ")";
-            case "transformMetadata":
-                return s + ".KsmlTransformMetadata(ksml, " + Fn(mapper) + ", " + node + ")";
-            case "convertKey":
-            case "convertValue":
-            case "convertKeyValue":
-                return s + ".KsmlConvert" + Types(input.Key, input.Value, output.Key, output.Value) + "(" + node + ")";
-            case "peek":
-                return s + ".KsmlPeek(ksml, " + Fn(op.Functions["forEach"]) + ", " + node + ")";
-            case "groupByKey":
-                return s + ".KsmlGroupByKey(" + node + ")";
-            case "groupBy":
-                return input.Kind == StreamKind.Table
-                    ? s + ".KsmlGroupBy" + Types(input.Key, input.Value, output.Key, output.Value) + "(ksml, " + Fn(mapper) + ", " + node + ")"
-                    : s + ".KsmlGroupBy" + Types(input.Key, input.Value, output.Key) + "(ksml, " + Fn(mapper) + ", " + node + ")";
-            case "repartition":
-                op.Functions.TryGetValue("partitioner", out var partitioner);
-                return s + ".KsmlRepartition(ksml, " + (op.Syntax.Values.TryGetValue("numberOfPartitions", out var n) ? n.Name : "null") + ", " + Fn(partitioner) + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")";
-            case "merge":
-                return s + ".Merge(" + (op.NamedStreams.TryGetValue("stream", out var named) ? _streamVariables[named] : Source(op.Topics["stream"])) + ", " + node + ")";
-            case "join":
-            case "leftJoin":
-            case "outerJoin":
-                return JoinExpression(op, s, node);
-            case "windowByTime" when op.Syntax.Values["windowType"].Name == "sliding":
-                return s + ".KsmlWindowBySliding(" + Ms(op.Syntax.Durations["timeDifference"]) + ", " + Ms(op.Syntax.Durations.TryGetValue("grace", out var slidingGrace) ? slidingGrace : null) + ")";
-            case "windowByTime":
-                return s + ".KsmlWindowByTime(" + Ms(op.Syntax.Durations["duration"]) + ", "
-                    + (op.Syntax.Values["windowType"].Name == "hopping" ? Ms(op.Syntax.Durations["advanceBy"]) : "null") + ", "
-                    + Ms(op.Syntax.Durations.TryGetValue("grace", out var grace) ? grace : null) + ")";
-            case "windowBySession":
-                return s + ".KsmlWindowBySession(" + Ms(op.Syntax.Durations["inactivityGap"]) + ", " + Ms(op.Syntax.Durations.TryGetValue("grace", out var sessionGrace) ? sessionGrace : null) + ")";
-            case "cogroup":
-                return s; // its aggregator is applied by the aggregate that closes it
-            case "count":
-                return s + ".KsmlCount(ksml, " + Store(store) + ", " + node + ", " + Q(input.Key) + WindowArgument(input) + ")";
-            case "reduce":
-                if (input.Kind == StreamKind.SessionWindowedStream)
-                    return s + ".KsmlReduce" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["reducer"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + ")";
-                return input.Kind == StreamKind.GroupedTable
-                    ? s + ".KsmlReduce(ksml, " + Fn(op.Functions["adder"]) + ", " + Fn(op.Functions["subtractor"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + ")"
-                    : s + ".KsmlReduce(ksml, " + Fn(op.Functions["reducer"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + WindowArgument(input) + ")";
-            case "aggregate":
-                return input.Kind == StreamKind.GroupedTable
-                    ? s + ".KsmlAggregate" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["initializer"]) + ", " + Fn(op.Functions["adder"]) + ", " + Fn(op.Functions["subtractor"]) + ", " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + ")"
-                    : s + ".KsmlAggregate" + Types(input.Key, input.Value, output.Value) + "(ksml, " + Fn(op.Functions["initializer"]) + ", " + Fn(input.CogroupAggregator ?? op.Functions["aggregator"]) + ", "
-                        + (input.Kind == StreamKind.SessionWindowedStream ? Fn(op.Functions["merger"]) + ", " : "") + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(output.Value) + WindowArgument(input) + ")";
-            case "suppress":
-            {
-                var maxRecords = op.Syntax.Values.TryGetValue("maxRecords", out var max) ? max.Name : "null";
-                var shutdown = op.Syntax.Values.TryGetValue("bufferFullStrategy", out var strategy) && strategy.Name == "shutdownWhenFull" ? "true" : "false";
-                return op.Syntax.Values["until"].Name == "windowCloses"
-                    ? s + ".KsmlSuppressUntilWindowCloses(" + EmitNames.Number(input.Window?.ClosesAfterMs ?? 0) + ", " + maxRecords + ", " + shutdown + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")"
-                    : s + ".KsmlSuppressUntilTimeLimit(" + Ms(op.Syntax.Durations["duration"]) + ", " + maxRecords + ", " + shutdown + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")";
-            }
-            case "toStream":
-                return mapper is null
-                    ? s + ".ToStream(" + node + ")"
-                    : s + ".KsmlToStream" + Types(input.Key, input.Value, output.Key) + "(ksml, " + Fn(mapper) + ", " + node + ")";
-            case "toTable":
-                return s + ".KsmlToTable(ksml, " + Store(store) + ", " + node + ", " + Q(input.Key) + ", " + Q(input.Value) + ")";
-            default:
-                return s;
-        }
-    }
-
-    private static string WindowArgument(StreamShape input) =>
-        input.Kind == StreamKind.TimeWindowedStream ? ", " + EmitNames.Number(input.Window?.SizeMs ?? 0) : "";
-
-    private string JoinExpression(BoundOperation op, string s, string node)
-    {
-        var input = op.Input;
-        var joiner = Fn(op.Functions["valueJoiner"]);
-        var kind = EmitNames.Literal(op.Operation);
-        if (op.Topics.TryGetValue("stream", out var stream))
-            return s + ".KsmlJoinStream" + Types(input.Key, input.Value, stream.Value, op.Output.Value) + "(ksml, " + Source(stream) + ", " + joiner + ", " + kind + ", "
-                + Ms(op.Syntax.Durations["timeDifference"]) + ", " + Ms(op.Syntax.Durations.TryGetValue("grace", out var g) ? g : null) + ", "
-                + Store(op.Stores.TryGetValue("thisStore", out var thisStore) ? thisStore : null) + ", " + Store(op.Stores.TryGetValue("otherStore", out var otherStore) ? otherStore : null) + ", " + node + ", "
-                + Q(input.Key) + ", " + Q(input.Value) + ", " + Q(stream.Value) + ")";
-        if (op.Topics.TryGetValue("table", out var table) && input.Kind == StreamKind.Table && op.Functions.TryGetValue("foreignKeyExtractor", out var foreignKey))
-            return s + ".KsmlForeignKeyJoin" + Types(input.Key, input.Value, table.Key, table.Value, op.Output.Value) + "(ksml, " + Source(table) + ", " + Fn(foreignKey) + ", " + joiner + ", " + kind + ", "
-                + Store(op.Stores.TryGetValue("store", out var fkStore) ? fkStore : null) + ", " + node + ", "
-                + (_variableTopics.TryGetValue(s, out var leftTopic) ? EmitNames.Literal(leftTopic) : "null") + ", " + EmitNames.Literal(table.Topic) + ", "
-                + Q(input.Key) + ", " + Q(input.Value) + ", " + Q(table.Key) + ", " + Q(table.Value) + ", " + Q(op.Output.Value) + ")";
-        if (table is not null)
-        {
-            return input.Kind == StreamKind.Table
-                ? s + ".KsmlJoinTable" + Types(input.Key, input.Value, table.Value, op.Output.Value) + "(ksml, " + Source(table) + ", " + joiner + ", " + kind + ", "
-                    + Store(op.Stores.TryGetValue("store", out var st) ? st : null) + ", " + node + ", " + Q(input.Key) + ", " + Q(op.Output.Value) + ")"
-                : s + ".KsmlJoinTable" + Types(input.Key, input.Value, table.Value, op.Output.Value) + "(ksml, " + Source(table) + ", " + joiner + ", " + kind + ", " + node + ")";
-        }
-        var global = op.Topics["globalTable"];
-        return s + ".KsmlJoinGlobalTable" + Types(input.Key, input.Value, global.Key, global.Value, op.Output.Value) + "(ksml, " + Source(global) + ", "
-            + Fn(op.Functions["mapper"]) + ", " + joiner + ", " + kind + ", " + node + ")";
-    }
+    internal string? VariableTopic(string variable) => _variableTopics.TryGetValue(variable, out var topic) ? topic : null;
 
     private void EmitSink(BoundSink sink, string current, string owner, BoundPipeline pipeline)
     {
@@ -514,16 +388,16 @@ public sealed class TopologyEmitter
         switch (sink)
         {
             case BoundToSink to:
-                _w.Line(current + ".KsmlTo(ksml, Topics." + _topicIds[to.Target] + ", " + Fn(to.Partitioner) + ", " + node + ");");
+                _w.Line(current + ".KsmlTo(ksml, Topics." + _topicIds[to.Target] + ", " + FunctionReference(to.Partitioner) + ", " + node + ");");
                 break;
             case BoundTopicNameExtractorSink extractor:
-                _w.Line(current + ".KsmlToTopicNameExtractor(ksml, " + Fn(extractor.Extractor) + ", " + Q(input.Key) + ", " + Q(input.Value) + ", " + node + ");");
+                _w.Line(current + ".KsmlToTopicNameExtractor(ksml, " + FunctionReference(extractor.Extractor) + ", " + TypeLiteral(input.Key) + ", " + TypeLiteral(input.Value) + ", " + node + ");");
                 break;
             case BoundForEachSink forEach:
-                _w.Line(current + ".KsmlForEach(ksml, " + Fn(forEach.Action) + ", " + node + ");");
+                _w.Line(current + ".KsmlForEach(ksml, " + FunctionReference(forEach.Action) + ", " + node + ");");
                 break;
             case BoundPrintSink print:
-                _w.Line(current + ".KsmlPrint(ksml, " + EmitNames.Literal(print.Print.Filename?.Name) + ", " + EmitNames.Literal(print.Print.Label?.Name) + ", " + Fn(print.Mapper) + ", " + node + ");");
+                _w.Line(current + ".KsmlPrint(ksml, " + EmitNames.Literal(print.Print.Filename?.Name) + ", " + EmitNames.Literal(print.Print.Label?.Name) + ", " + FunctionReference(print.Mapper) + ", " + node + ");");
                 break;
             case BoundAsSink asSink:
                 _streamVariables[asSink.Name] = current;
@@ -532,7 +406,7 @@ public sealed class TopologyEmitter
             {
                 var branches = NewVariable(owner + "_branches");
                 _w.Line("var " + branches + " = " + current + ".KsmlBranch(ksml, " + node + (branch.Branches.Count > 0 ? ", " : "")
-                    + string.Join(", ", branch.Branches.Select(b => Fn(b.Predicate))) + ");");
+                    + string.Join(", ", branch.Branches.Select(b => FunctionReference(b.Predicate))) + ");");
                 for (var i = 0; i < branch.Branches.Count; i++)
                 {
                     var b = branch.Branches[i];

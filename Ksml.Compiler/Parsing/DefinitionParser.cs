@@ -3,6 +3,7 @@ using System.Linq;
 using System.Text;
 using Ksml.Compiler.Diagnostics;
 using Ksml.Compiler.Language;
+using Ksml.Compiler.Operations;
 using Ksml.Compiler.Syntax;
 using Ksml.Compiler.Text;
 
@@ -480,7 +481,7 @@ public sealed class DefinitionParser
         return operation;
     }
 
-    private OperationSyntax? ParseCompactOperation(OperationSpec spec, YamlEntry entry, string owner, int index)
+    private OperationSyntax? ParseCompactOperation(PipelineOperation spec, YamlEntry entry, string owner, int index)
     {
         var operation = new OperationSyntax(spec, new NameSyntax(entry.Key.Value, entry.Key.Span), SourceSpan.Cover(entry.Key.Span, entry.Value.Span));
         switch (entry.Value)
@@ -510,12 +511,12 @@ public sealed class DefinitionParser
     }
 
     /// <summary>In the compact form, a mapping is the operation's fields when its keys are field names, else an inline function.</summary>
-    private static bool LooksLikeFieldMapping(OperationSpec spec, YamlMapping mapping) =>
+    private static bool LooksLikeFieldMapping(PipelineOperation spec, YamlMapping mapping) =>
         mapping.Entries.Count > 0 && mapping.Entries.All(e => spec.Field(e.Key.Value) is not null || e.Key.Value == "name");
 
     private void ReadOperationFields(OperationSyntax operation, MappingReader? reader, string owner, int index)
     {
-        var spec = operation.Spec;
+        var spec = operation.Operation;
         if (reader is null)
         {
             foreach (var field in spec.Fields.Where(f => f.Required))

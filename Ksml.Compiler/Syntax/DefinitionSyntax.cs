@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using Ksml.Compiler.Language;
+using Ksml.Compiler.Operations;
 using Ksml.Compiler.Text;
 using Ksml.Compiler.Types;
 
@@ -187,14 +188,15 @@ public sealed record CacheSyntax(long TtlMs, int MaxEntries, SnippetSyntax? Key,
 /// <summary>One operation of a pipeline, in its canonical form whichever way it was written.</summary>
 public sealed class OperationSyntax
 {
-    public OperationSyntax(OperationSpec spec, NameSyntax writtenAs, SourceSpan span)
+    public OperationSyntax(PipelineOperation operation, NameSyntax writtenAs, SourceSpan span)
     {
-        Spec = spec;
+        Operation = operation;
         WrittenAs = writtenAs;
         Span = span;
     }
 
-    public OperationSpec Spec { get; }
+    /// <summary>The operation: its fields, binding and lowering.</summary>
+    public PipelineOperation Operation { get; }
 
     /// <summary>The name or alias as written (<c>mapValues</c>) and where.</summary>
     public NameSyntax WrittenAs { get; }
@@ -210,6 +212,9 @@ public sealed class OperationSyntax
 
     /// <summary>Every field written, valid or not, so a bad value is not also reported as missing.</summary>
     public HashSet<string> WrittenFields { get; } = new();
+
+    /// <summary>The duration written in <paramref name="field"/> in milliseconds; 0 when it is not written.</summary>
+    public long Milliseconds(string field) => Durations.TryGetValue(field, out var duration) ? duration.Milliseconds : 0;
 }
 
 /// <summary>Where a pipeline or branch ends.</summary>
