@@ -74,6 +74,8 @@ public sealed class JoinOperation : PipelineOperation
                 b.Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, b.WrittenAs + " with a stream", "table", "a stream; join a table with another table");
             if (field == "globalTable" && input.Kind != StreamKind.Stream)
                 b.Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, b.WrittenAs + " with a globalTable", "table", "a stream");
+            if (field == "globalTable" && this == OuterJoin && input.Kind == StreamKind.Stream)
+                b.Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, "outerJoin with a globalTable", "stream", "join or leftJoin: Kafka Streams has no outer join with a global table");
             if (field == "table" && this == OuterJoin && input.Kind != StreamKind.Table)
                 b.Report(DiagnosticDescriptors.OperationNotApplicable, op.WrittenAs.Span, "outerJoin with a table", "stream", "a table; a stream can join or leftJoin a table");
         }
@@ -86,6 +88,19 @@ public sealed class JoinOperation : PipelineOperation
         {
             if (op.Stores.ContainsKey(storeField))
                 b.Store(storeField, input.Key, storeField == "otherStore" ? target?.Value ?? KsmlType.Error : input.Value, inlineName: b.NodeName + "_" + storeField + "_store");
+        }
+
+        foreach (var partitionerField in new[] { "partitioner", "otherPartitioner" })
+        {
+            if (!op.Functions.TryGetValue(partitionerField, out var partitioner))
+                continue;
+            b.Function(partitionerField);
+            // KSML hands them to a foreign-key join's internal topics and ignores them elsewhere; neither may pass unsaid.
+            if (foreignKey)
+                b.Report(DiagnosticDescriptors.Unsupported, partitioner.Span, "'" + partitionerField + "' on a foreign-key join",
+                    "partitioners for a foreign-key join's subscription and response topics (Ksml.NET partitions them by the key's hash, as Kafka Streams does by default)");
+            else
+                b.Report(DiagnosticDescriptors.FieldWithoutEffect, partitioner.Span, partitionerField, "in a join on the key", "KSML applies it only to a foreign-key join of two tables");
         }
 
         if (target is null)

@@ -389,6 +389,25 @@ public class DiagnosticTests
                 .And.Some.Contains("error KSML0301"), "KSML ignores the extractor on a stream, so the keys (string and long) must match");
         Assert.That(Check(Tables + "pipelines:\n  p:\n    from: a\n    via:\n      - type: outerJoin\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n"),
             Has.Some.Contains("'outerJoin with a foreignKeyExtractor' cannot be applied to a table; it needs join or leftJoin: Kafka Streams has no foreign-key outer join"));
+        // A join's partitioners were read and then ignored without a word; a foreign-key join would have met the wrong partitions.
+        Assert.That(Check(Tables + "  part:\n    type: streamPartitioner\n    expression: 0\n"
+                + "pipelines:\n  p:\n    from: a\n    via:\n      - type: join\n        table: b\n        foreignKeyExtractor: fk\n        valueJoiner: j\n        otherPartitioner: part\n"),
+            Has.Exactly(1).Contains("error KSML0400: 'otherPartitioner' on a foreign-key join is not supported"));
+        Assert.That(Check(Tables + "pipelines:\n  p:\n    from: a\n    via:\n      - type: join\n        table: a\n        valueJoiner: j\n        partitioner: no_such_partitioner\n"),
+            Has.Exactly(1).Contains("error KSML0103: Function 'no_such_partitioner' is not defined"));
+    }
+
+    [Test]
+    public void A_stream_outer_joined_with_a_global_table_is_refused_as_Kafka_Streams_has_no_such_join()
+    {
+        // It used to build, and ran as an inner join: records without a partner were silently dropped.
+        const string Definition = "streams:\n  s:\n    topic: s\n    keyType: string\n    valueType: json\n"
+            + "globalTables:\n  g:\n    topic: g\n    keyType: string\n    valueType: json\n"
+            + "functions:\n  j:\n    type: valueJoiner\n    expression: value1\n    resultType: json\n  m:\n    type: keyValueMapper\n    expression: key\n    resultType: string\n"
+            + "pipelines:\n  p:\n    from: s\n    via:\n      - type: {0}\n        globalTable: g\n        mapper: m\n        valueJoiner: j\n    to: s\n";
+        Assert.That(Check(Definition.Replace("{0}", "leftJoin")), Is.Empty);
+        Assert.That(Check(Definition.Replace("{0}", "outerJoin")),
+            Has.Exactly(1).Contains("error KSML0202: 'outerJoin with a globalTable' cannot be applied to a stream; it needs join or leftJoin: Kafka Streams has no outer join with a global table"));
     }
 
     [Test]
