@@ -50,16 +50,20 @@ public static class PythonChecker
     /// <summary>Compiles each definition and checks the Python of those that bind, in one process.</summary>
     public static PythonCheckReport Check(IReadOnlyList<(string Path, string Text)> files, string? python, IReadOnlyList<string> modulePaths)
     {
-        var definitions = new List<(string Path, string Text)>();
-        var models = new List<Ksml.Compiler.Binding.BoundDefinition>();
+        var compiled = new List<(string Path, string Text, Ksml.Compiler.Binding.BoundDefinition Model)>();
         foreach (var (path, text) in files)
         {
-            var result = KsmlCompiler.Compile(path, text, new CompilerOptions("Ksml.PythonCheck", path));
-            if (result.Model is null)
-                continue;
-            definitions.Add((path, text));
-            models.Add(result.Model);
+            if (KsmlCompiler.Compile(path, text, new CompilerOptions("Ksml.PythonCheck", path)).Model is { } model)
+                compiled.Add((path, text, model));
         }
+        return Check(compiled, python, modulePaths);
+    }
+
+    /// <summary>Checks definitions already compiled (the <c>ksml</c> tool has compiled them for their own diagnostics).</summary>
+    public static PythonCheckReport Check(IReadOnlyList<(string Path, string Text, Ksml.Compiler.Binding.BoundDefinition Model)> compiled, string? python, IReadOnlyList<string> modulePaths)
+    {
+        var definitions = compiled.Select(c => (c.Path, c.Text)).ToList();
+        var models = compiled.Select(c => c.Model).ToList();
         if (python is null)
             return PythonCheckReport.Unchecked("no Python was found (set KSML_PYTHON_EXECUTABLE or the KsmlPythonExecutable property)");
         var (exitCode, output, error) = Run(python, PythonCheckRequest.Write(models, modulePaths));

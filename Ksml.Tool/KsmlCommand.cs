@@ -122,8 +122,8 @@ internal static class KsmlCommand
         {
             var compiled = InMemoryCompiler.CompileText(file, text, DefaultNamespace);
             diagnostics.AddRange(compiled.Diagnostics);
-            if (python.Enabled)
-                diagnostics.AddRange(CheckPython(file, text, python, output));
+            if (python.Enabled && compiled.Model is { } checkedModel)
+                diagnostics.AddRange(CheckPython(file, text, checkedModel, python, output));
             if (python.Verbose && compiled.Model is { } model)
             {
                 foreach (var function in model.Functions)
@@ -142,11 +142,11 @@ internal static class KsmlCommand
 
     /// <summary>A runner file is read as the application would read it, then every definition it lists is checked.</summary>
     /// <summary>The build-time Python check of one definition, as <c>dotnet build</c> runs it; says so when it could not run.</summary>
-    private static IReadOnlyList<KsmlDiagnostic> CheckPython(string file, string text, PythonCheckSettings settings, TextWriter output)
+    private static IReadOnlyList<KsmlDiagnostic> CheckPython(string file, string text, Ksml.Compiler.Binding.BoundDefinition model, PythonCheckSettings settings, TextWriter output)
     {
         var executable = PythonChecker.Find(settings.Executable);
         var modulePaths = settings.ModulePath is null ? [] : new[] { settings.ModulePath };
-        var report = PythonChecker.Check([(file, text)], executable, modulePaths);
+        var report = PythonChecker.Check([(file, text, model)], executable, modulePaths);
         if (report.NotChecked is { } reason)
         {
             output.WriteLine($"{InMemoryCompiler.DisplayPath(file)}: the Python was not checked: {reason}");
