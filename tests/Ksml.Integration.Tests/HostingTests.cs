@@ -36,7 +36,7 @@ public sealed class HostingTests
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Ksml:kafka:application.id"] = applicationId,
-            ["Ksml:ksml:storageDirectory"] = Path.Combine(Path.GetTempPath(), applicationId),
+            ["Ksml:ksml:storageDirectory"] = TestDirectories.For(applicationId),
             ["Ksml:ksml:createStorageDirectory"] = "true",
         });
         builder.Services.AddKsml(ksml =>

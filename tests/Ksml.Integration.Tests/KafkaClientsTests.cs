@@ -46,7 +46,7 @@ public sealed class KafkaClientsTests
             ApplicationId = "it-global-seek-" + name + "-" + Guid.NewGuid().ToString("N")[..6],
             BootstrapServers = broker.BootstrapServers,
             AutoOffsetReset = AutoOffsetReset.Earliest,
-            StateDir = Path.Combine(Path.GetTempPath(), "ksml-it-global-seek-" + name),
+            StateDir = TestDirectories.For("global-seek-" + name),
         };
     }
 

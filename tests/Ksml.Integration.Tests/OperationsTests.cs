@@ -111,7 +111,7 @@ public sealed class OperationsTests
               applicationServer:
                 enabled: true
                 port: {port}
-            """, partitions: 2) with { StorageDirectory = Path.Combine(Path.GetTempPath(), "ksml-it-" + appId + "-" + name) };
+            """, partitions: 2) with { StorageDirectory = TestDirectories.For(appId + "-" + name) };
         await using var a = await KsmlHost.StartAsync([new IntegrationKsml()], Instance(portA, "a"), Kafka.Logs, _broker);
         await using var b = await KsmlHost.StartAsync([new IntegrationKsml()], Instance(portB, "b"), Kafka.Logs, _broker);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{portA}/") };
@@ -164,7 +164,7 @@ public sealed class OperationsTests
               security.protocol: PLAINTEXT
               commit.interval.ms: "200"
             ksml:
-              storageDirectory: {Path.Combine(Path.GetTempPath(), "ksml-it-" + id)}
+              storageDirectory: {TestDirectories.For(id)}
               createStorageDirectory: true
             """, "ksml-runner.yaml", Environment.GetEnvironmentVariable);
         var key = "before-start-" + id;

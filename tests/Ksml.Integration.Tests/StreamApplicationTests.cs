@@ -220,7 +220,7 @@ public sealed class StreamApplicationTests
     [Test]
     public async Task A_missing_storage_directory_stops_the_start_unless_ksml_may_create_it()
     {
-        var missing = Path.Combine(Path.GetTempPath(), "ksml-it-missing-" + Guid.NewGuid().ToString("N"));
+        var missing = TestDirectories.For("missing-" + Guid.NewGuid().ToString("N"));
         var options = Kafka.Options(AppId()) with { StorageDirectory = missing, CreateStorageDirectory = false };
 
         var refused = Assert.ThrowsAsync<KsmlConfigException>(() => Start(options));

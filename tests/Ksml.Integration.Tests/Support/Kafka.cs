@@ -22,7 +22,7 @@ public static class Kafka
               embeddedBroker:
                 enabled: true
                 partitions: {{partitions}}
-              storageDirectory: {{Path.Combine(Path.GetTempPath(), "ksml-it-" + applicationId)}}
+              storageDirectory: {{TestDirectories.For(applicationId)}}
               createStorageDirectory: true
             {{extraYaml}}
             """, "test-runner.yaml", Environment.GetEnvironmentVariable);
