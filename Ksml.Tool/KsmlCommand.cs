@@ -117,7 +117,19 @@ internal static class KsmlCommand
             return CheckRunnerFile(file, text, python, output, ref warnings);
         var diagnostics = new List<KsmlDiagnostic>();
         if (TestSuiteParser.LooksLikeSuite(text))
-            TestSuiteParser.Parse(file, text, diagnostics);
+        {
+            var suite = TestSuiteParser.Parse(file, text, diagnostics);
+            // The definition a suite tests is checked too, with the suite's module directory, as `ksml test` runs it.
+            if (runnerFileAllowed && suite.Definition is { } definition && !diagnostics.Any(d => d.IsError))
+            {
+                var directory = Path.GetDirectoryName(Path.GetFullPath(file))!;
+                var pythonOfSuite = suite.ModuleDirectory is { } modules ? python with { ModulePath = Path.Combine(directory, modules) } : python;
+                foreach (var diagnostic in diagnostics)
+                    output.WriteLine(diagnostic);
+                warnings += diagnostics.Count(d => !d.IsError);
+                return CheckPath(Path.Combine(directory, definition.Name), pythonOfSuite, output, ref warnings, runnerFileAllowed: false);
+            }
+        }
         else
         {
             var compiled = InMemoryCompiler.CompileText(file, text, DefaultNamespace);

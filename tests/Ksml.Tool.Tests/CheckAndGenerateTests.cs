@@ -122,6 +122,22 @@ public sealed class CheckAndGenerateTests
     }
 
     [Test]
+    public void Check_of_a_suite_checks_the_definition_it_tests_with_the_suites_module_directory()
+    {
+        // readings imports its threshold from the module directory the suite names, so without it the check
+        // would report the module missing; before, a suite was only parsed and its definition never looked at.
+        var (exit, output) = RunKsml("check", "--verbose", Path.Combine(Suites, "passing", "nested", "deeper", "readings.test.yaml"));
+
+        Assert.That(output, Does.Contain("readings.ksml.yaml: Python checked with"));
+        Assert.That(output, Does.Contain("ksml check: 1 file, 0 errors, 0 warnings"));
+        Assert.That(exit, Is.Zero);
+
+        var (brokenExit, brokenOutput) = RunKsml("check", Path.Combine(Suites, "broken", "broken.test.yaml"));
+        Assert.That(brokenOutput, Does.Contain("broken.ksml.yaml(").And.Contain("ksml check: 1 file, 1 error"));
+        Assert.That(brokenExit, Is.EqualTo(1));
+    }
+
+    [Test]
     public void Generate_writes_the_files_the_generator_adds()
     {
         var work = Directory.CreateTempSubdirectory("ksml-generate-").FullName;
