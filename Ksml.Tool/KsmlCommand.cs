@@ -116,6 +116,7 @@ internal static class KsmlCommand
         if (runnerFileAllowed && KsmlRunnerConfig.LooksLikeRunnerFile(text))
             return CheckRunnerFile(file, text, python, output, ref warnings);
         var diagnostics = new List<KsmlDiagnostic>();
+        var definitionErrors = 0;
         if (TestSuiteParser.LooksLikeSuite(text))
         {
             var suite = TestSuiteParser.Parse(file, text, diagnostics);
@@ -124,32 +125,32 @@ internal static class KsmlCommand
             {
                 var directory = Path.GetDirectoryName(Path.GetFullPath(file))!;
                 var pythonOfSuite = suite.ModuleDirectory is { } modules ? python with { ModulePath = Path.Combine(directory, modules) } : python;
-                foreach (var diagnostic in diagnostics)
-                    output.WriteLine(diagnostic);
-                warnings += diagnostics.Count(d => !d.IsError);
-                return CheckPath(Path.Combine(directory, definition.Name), pythonOfSuite, output, ref warnings, runnerFileAllowed: false);
+                definitionErrors = CheckPath(Path.Combine(directory, definition.Name), pythonOfSuite, output, ref warnings, runnerFileAllowed: false);
             }
         }
         else
         {
             var compiled = InMemoryCompiler.CompileText(file, text, DefaultNamespace);
             diagnostics.AddRange(compiled.Diagnostics);
-            if (python.Enabled && compiled.Model is { } checkedModel)
-                diagnostics.AddRange(CheckPython(file, text, checkedModel, python, output));
-            if (python.Verbose && compiled.Model is { } model)
+            if (compiled.Model is { } model)
             {
-                foreach (var function in model.Functions)
+                if (python.Enabled)
+                    diagnostics.AddRange(CheckPython(file, text, model, python, output));
+                if (python.Verbose)
                 {
-                    var plan = Ksml.Compiler.Lowering.NativeLowering.Plan(function, model);
-                    output.WriteLine($"{InMemoryCompiler.DisplayPath(file)}({function.Syntax.Name.Span.Line},{function.Syntax.Name.Span.Column}): " +
-                        (plan.IsNative ? $"'{function.Name}' runs as C#" : $"'{function.Name}' runs in CPython: {plan.Reason}"));
+                    foreach (var function in model.Functions)
+                    {
+                        var plan = Ksml.Compiler.Lowering.NativeLowering.Plan(function, model);
+                        output.WriteLine($"{InMemoryCompiler.DisplayPath(file)}({function.Syntax.Name.Span.Line},{function.Syntax.Name.Span.Column}): " +
+                            (plan.IsNative ? $"'{function.Name}' runs as C#" : $"'{function.Name}' runs in CPython: {plan.Reason}"));
+                    }
                 }
             }
         }
         foreach (var diagnostic in diagnostics)
             output.WriteLine(diagnostic);
         warnings += diagnostics.Count(d => !d.IsError);
-        return diagnostics.Count(d => d.IsError);
+        return diagnostics.Count(d => d.IsError) + definitionErrors;
     }
 
     /// <summary>A runner file is read as the application would read it, then every definition it lists is checked.</summary>

@@ -45,9 +45,6 @@ public sealed class OperationBinding
 
     public bool HasFunction(string field) => Syntax.Functions.ContainsKey(field);
 
-    /// <summary>The choice or number written in a field, or null.</summary>
-    public string? Value(string field) => Syntax.Values.TryGetValue(field, out var value) ? value.Name : null;
-
     /// <summary>Reports the operation when its input is not of one of <paramref name="kinds"/>; true when it is (or unknown).</summary>
     public bool Applicable(StreamKind[] kinds, string needs, string? hint = null)
     {

@@ -50,9 +50,6 @@ public sealed class OperationEmission
     public string Milliseconds(string field) =>
         Operation.Syntax.Durations.TryGetValue(field, out var duration) ? EmitNames.Number(duration.Milliseconds) : "null";
 
-    /// <summary>The choice or number written in a field, or null.</summary>
-    public string? Value(string field) => Operation.Syntax.Values.TryGetValue(field, out var value) ? value.Name : null;
-
     /// <summary>The expression reading a topic as a stream, table or global table.</summary>
     public string Source(BoundTopic topic) => _emitter.SourceExpression(topic);
 

@@ -18,7 +18,7 @@ public sealed class RepartitionOperation : PipelineOperation
     }
 
     public override string Emit(OperationEmission e) =>
-        e.Receiver + ".KsmlRepartition(ksml, " + (e.Value("numberOfPartitions") ?? "null") + ", " + e.Function("partitioner") + ", " + e.Node + ", "
+        e.Receiver + ".KsmlRepartition(ksml, " + (e.Operation.Syntax.ValueOf("numberOfPartitions") ?? "null") + ", " + e.Function("partitioner") + ", " + e.Node + ", "
         + e.TypeLiteral(e.Input.Key) + ", " + e.TypeLiteral(e.Input.Value) + ")";
 
     public override IEnumerable<string> InternalTopics(BoundOperation operation, bool keyChanged) => new[] { "repartition" };

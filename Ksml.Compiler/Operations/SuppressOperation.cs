@@ -30,11 +30,11 @@ public sealed class SuppressOperation : PipelineOperation
     public override string Emit(OperationEmission e)
     {
         var input = e.Input;
-        var maxRecords = e.Value("maxRecords") ?? "null";
-        var shutdown = e.Value("bufferFullStrategy") == "shutdownWhenFull" ? "true" : "false";
+        var maxRecords = e.Operation.Syntax.ValueOf("maxRecords") ?? "null";
+        var shutdown = e.Operation.Syntax.ValueOf("bufferFullStrategy") == "shutdownWhenFull" ? "true" : "false";
         var rest = maxRecords + ", " + shutdown + ", " + e.Node + ", " + e.TypeLiteral(input.Key) + ", " + e.TypeLiteral(input.Value) + ")";
         // Until its window closes means until stream time passes the window's end plus what may still change it.
-        return e.Value("until") == "windowCloses"
+        return e.Operation.Syntax.ValueOf("until") == "windowCloses"
             ? e.Receiver + ".KsmlSuppressUntilWindowCloses(" + EmitNames.Number(input.Window?.ClosesAfterMs ?? 0) + ", " + rest
             : e.Receiver + ".KsmlSuppressUntilTimeLimit(" + e.Milliseconds("duration") + ", " + rest;
     }

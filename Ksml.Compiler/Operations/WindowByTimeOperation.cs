@@ -12,12 +12,12 @@ public sealed class WindowByTimeOperation : PipelineOperation
         Dur("duration"), Dur("advanceBy"), Dur("timeDifference"), Dur("grace"))
     { }
 
-    public override bool BuildsOwnWindows(OperationSyntax syntax) => WindowType(syntax) == "sliding";
+    public override bool BuildsOwnWindows(OperationSyntax syntax) => syntax.ValueOf("windowType") == "sliding";
 
     public override StreamShape Bind(OperationBinding b)
     {
         b.Applicable(OperationBinding.Grouped, "a grouped stream", "group it first with groupByKey or groupBy");
-        var windowType = b.Value("windowType");
+        var windowType = b.Syntax.ValueOf("windowType");
         if (windowType is "tumbling" or "hopping" && !b.Written("duration"))
             b.ReportMissing("a " + windowType + " window", "duration");
         if (windowType == "hopping" && !b.Written("advanceBy"))
@@ -29,11 +29,9 @@ public sealed class WindowByTimeOperation : PipelineOperation
 
     public override WindowExtent WindowOf(OperationSyntax syntax) => new(syntax.Milliseconds("duration"), syntax.Milliseconds("grace"));
 
-    public override string Emit(OperationEmission e) => WindowType(e.Operation.Syntax) switch
+    public override string Emit(OperationEmission e) => e.Operation.Syntax.ValueOf("windowType") switch
     {
         "sliding" => e.Receiver + ".KsmlWindowBySliding(" + e.Milliseconds("timeDifference") + ", " + e.Milliseconds("grace") + ")",
         var type => e.Receiver + ".KsmlWindowByTime(" + e.Milliseconds("duration") + ", " + (type == "hopping" ? e.Milliseconds("advanceBy") : "null") + ", " + e.Milliseconds("grace") + ")",
     };
-
-    private static string? WindowType(OperationSyntax syntax) => syntax.Values.TryGetValue("windowType", out var type) ? type.Name : null;
 }

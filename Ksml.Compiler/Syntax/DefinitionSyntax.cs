@@ -213,6 +213,9 @@ public sealed class OperationSyntax
     /// <summary>Every field written, valid or not, so a bad value is not also reported as missing.</summary>
     public HashSet<string> WrittenFields { get; } = new();
 
+    /// <summary>The choice or number written in <paramref name="field"/>, or null.</summary>
+    public string? ValueOf(string field) => Values.TryGetValue(field, out var value) ? value.Name : null;
+
     /// <summary>The duration written in <paramref name="field"/> in milliseconds; 0 when it is not written.</summary>
     public long Milliseconds(string field) => Durations.TryGetValue(field, out var duration) ? duration.Milliseconds : 0;
 }
