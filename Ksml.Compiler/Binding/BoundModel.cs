@@ -137,6 +137,14 @@ public sealed class BoundFunction
     /// <summary>The parameters every call passes first: the function type's, or <c>records</c> for a batched function, called once per batch.</summary>
     public IReadOnlyList<string> FixedParameters => Syntax.Batch is null ? Kind.Parameters : new[] { "records" };
 
+    /// <summary>
+    /// The expression a call returns, as KSML decides it: none for a function type without a result (forEach), and
+    /// the type's default (predicate: <c>True</c>, valueTransformer: <c>value</c>, …) at the function's line when none is written.
+    /// </summary>
+    public SnippetSyntax? ReturnedExpression =>
+        Kind.Result == ResultShape.None ? null
+        : Syntax.Expression ?? (Kind.DefaultExpression is { } fallback ? new SnippetSyntax(fallback, Syntax.Name.Span.Line, 1, Syntax.Name.Span) : null);
+
     public List<BoundStore> Stores { get; } = new();
     public List<SourceSpan> Uses { get; } = new();
 }

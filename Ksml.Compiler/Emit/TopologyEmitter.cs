@@ -194,7 +194,7 @@ public sealed class TopologyEmitter
             _w.Line("    Parameters: [" + string.Join(", ", s.Parameters.Select(p => "new(" + EmitNames.Literal(p.Name.Name) + ", " + EmitNames.Literal(p.Type?.Text ?? "any") + ", " + EmitNames.Literal(p.DefaultValue) + ")")) + "],");
             _w.Line("    GlobalCode: " + Snippet(s.GlobalCode) + ",");
             _w.Line("    Code: " + Snippet(s.Code) + ",");
-            _w.Line("    Expression: " + Snippet(s.Expression) + ",");
+            _w.Line("    Expression: " + Snippet(f.ReturnedExpression) + ",");
             _w.Line("    ResultType: " + EmitNames.Literal(f.Result?.Resolve().ToString()) + ",");
             var plan = NativeLowering.Plan(f, _model);
             var initialized = s.Resilience is not null || s.Concurrency is not null || s.Batch is not null || plan.IsNative;

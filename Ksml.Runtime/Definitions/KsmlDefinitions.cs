@@ -22,7 +22,7 @@ public sealed record KsmlParameter(string Name, string Type, string? DefaultValu
 /// <param name="Parameters">Declared extra parameters.</param>
 /// <param name="GlobalCode">Code run once when the function is built.</param>
 /// <param name="Code">Statements run on every call.</param>
-/// <param name="Expression">The expression whose value the call returns (KSML's default when null).</param>
+/// <param name="Expression">The expression whose value the call returns, KSML's per-type default already filled in by the compiler; null when the call returns nothing.</param>
 /// <param name="ResultType">The declared or inferred KSML result type; null when the function returns nothing.</param>
 /// <param name="Stores">State stores the function may use, by name.</param>
 public sealed record KsmlFunctionDefinition(

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Ksml.Compiler.Language;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Functions;
 using Ksml.Runtime.Observability;
@@ -84,7 +83,6 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
     {
         using var gil = PythonRuntime.Acquire();
         SyncEnvironment();
-        var kind = FunctionKind.Find(definition.Type) ?? FunctionKind.Generic;
         var shared = SharedNamespace(definition.Definition);
         var bindings = DictNew();
         try
@@ -102,13 +100,6 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
             }
             Set(bindings, "stores", stores);
 
-            // KSML returns its per-type default (predicate: True, valueTransformer: value, …) when no expression is given.
-            var expression = definition.Expression;
-            if (kind.Result == ResultShape.None)
-                expression = null;
-            else if (expression is null && kind.DefaultExpression is { } fallback)
-                expression = new PythonCode(fallback, definition.Line, 1);
-
             var arguments = new object?[]
             {
                 definition.SourcePath,
@@ -118,7 +109,7 @@ public sealed unsafe class PythonFunctionFactory : IKsmlFunctionFactory
                 definition.Parameters.Select(p => (object?)new object?[] { p.Name, p.DefaultValue }).ToArray(),
                 Code(definition.GlobalCode),
                 Code(definition.Code),
-                Code(expression),
+                Code(definition.Expression),
             };
             var argv = stackalloc nint[arguments.Length + 2];
             for (var i = 0; i < arguments.Length; i++)

@@ -273,7 +273,7 @@ for product_id, product_data in products.items():
 # Return the input unchanged
 return value
 ", 118, 7),
-            Expression: null,
+            Expression: new("value", 77, 1),
             ResultType: "json",
             Stores: ["product_reference_store"]);
 
@@ -350,7 +350,7 @@ order_status_store.put(order_id, {
 
 return (order_id, validated_order)
 ", 134, 7),
-            Expression: null,
+            Expression: new("(key,value)", 131, 1),
             ResultType: "(string, json)",
             Stores: ["product_reference_store", "order_status_store"]);
 
@@ -398,7 +398,7 @@ order_status_store.put(order_id, order_status)
 
 return (payment_request_id, payment_request)
 ", 202, 7),
-            Expression: null,
+            Expression: new("(key,value)", 199, 1),
             ResultType: "(string, json)",
             Stores: ["payment_request_store", "order_status_store"]);
 
@@ -455,7 +455,7 @@ status_update = {
 
 return (order_id, status_update)
 ", 241, 7),
-            Expression: null,
+            Expression: new("(key,value)", 238, 1),
             ResultType: "(string, json)",
             Stores: ["order_status_store"]);
 
@@ -503,7 +503,7 @@ order_status_store.put(order_id, order_status)
 
 return (inventory_request_id, inventory_request)
 ", 288, 7),
-            Expression: null,
+            Expression: new("(key,value)", 285, 1),
             ResultType: "(string, json)",
             Stores: ["order_status_store"]);
 
@@ -560,7 +560,7 @@ status_update = {
 
 return (order_id, status_update)
 ", 326, 7),
-            Expression: null,
+            Expression: new("(key,value)", 323, 1),
             ResultType: "(string, json)",
             Stores: ["order_status_store"]);
 

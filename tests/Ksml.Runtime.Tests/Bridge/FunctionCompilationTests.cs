@@ -59,18 +59,6 @@ public sealed class FunctionCompilationTests
         Assert.That(f.Invoke(null, "k", "a", "b"), Is.EqualTo("k:a+bNone"));
     }
 
-    [TestCase("predicate", "True", true)]
-    [TestCase("valueTransformer", "value", "v")]
-    [TestCase("keyTransformer", "key", "k")]
-    [TestCase("aggregator", "aggregatedValue", "agg")]
-    public void A_function_without_expression_returns_the_ksml_default_for_its_type(string type, string _, object expected)
-    {
-        var parameters = type == "aggregator" ? new[] { "key", "value", "aggregatedValue" } : ["key", "value"];
-        var f = Create(Definition("defaulted_" + type, type, parameters, code: "unused = 1", resultType: type == "predicate" ? "boolean" : "string"));
-
-        Assert.That(f.Invoke(null, type == "aggregator" ? ["k", "v", "agg"] : ["k", "v"]), Is.EqualTo(expected));
-    }
-
     [Test]
     public void Code_may_return_on_its_own_before_the_expression()
     {
@@ -79,14 +67,6 @@ public sealed class FunctionCompilationTests
 
         Assert.That(f.Invoke(null, "k", null), Is.EqualTo("none"));
         Assert.That(f.Invoke(null, "k", 1L), Is.EqualTo("some"));
-    }
-
-    [Test]
-    public void A_forEach_returns_nothing_even_with_an_expression()
-    {
-        var f = Create(Definition("each", "forEach", ["key", "value"], code: "x = 1", expression: "'ignored'", resultType: null));
-
-        Assert.That(f.Invoke(null, "k", "v"), Is.Null);
     }
 
     [Test]
