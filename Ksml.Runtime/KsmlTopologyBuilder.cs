@@ -177,7 +177,7 @@ public sealed class KsmlTopologyBuilder
     internal void AddQuery(Hosting.KsmlStoreQuery query) => _queries[query.Name] = query;
 
     /// <summary>How a stateful operation materialises its key-value state.</summary>
-    public Materialized<K, V, IKeyValueStore<Bytes, byte[]>> KeyValueMaterialized<K, V>(KsmlStoreDefinition? store, string fallbackName, string keyType, string valueType)
+    public Materialized<K, V, IKeyValueStore<Bytes, byte[]>> KeyValueMaterialized<K, V>(KsmlStoreDefinition? store, string fallbackName, KsmlDataType? keyType, KsmlDataType? valueType)
     {
         var name = store?.Name ?? fallbackName;
         _queries[name] = Hosting.KsmlStoreQuery.KeyValue<K, V>(name);
@@ -195,7 +195,7 @@ public sealed class KsmlTopologyBuilder
     }
 
     /// <summary>How a windowed aggregation materialises its state.</summary>
-    public Materialized<K, V, IWindowStore<Bytes, byte[]>> WindowMaterialized<K, V>(KsmlStoreDefinition? store, string fallbackName, string keyType, string valueType, long windowSizeMs)
+    public Materialized<K, V, IWindowStore<Bytes, byte[]>> WindowMaterialized<K, V>(KsmlStoreDefinition? store, string fallbackName, KsmlDataType? keyType, KsmlDataType? valueType, long windowSizeMs)
     {
         var name = store?.Name ?? fallbackName;
         _queries[name] = Hosting.KsmlStoreQuery.Window<K, V>(name, windowSizeMs);

@@ -208,13 +208,13 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
     private static IEnumerable<(object? Key, object? Value, long? Timestamp)> Records(TestSuiteSyntax suite, TestCaseSyntax test, TestProduceSyntax produce, TestStreamSyntax stream, PythonFunctionFactory functions)
     {
         foreach (var message in produce.Messages)
-            yield return (YamlValues.For(message.Key, KsmlSerdes.ClrType(stream.KeyType.Text)), YamlValues.For(message.Value, KsmlSerdes.ClrType(stream.ValueType.Text)), message.Timestamp);
+            yield return (YamlValues.For(message.Key, KsmlDataTypes.Parse(stream.KeyType.Text).ClrType), YamlValues.For(message.Value, KsmlDataTypes.Parse(stream.ValueType.Text).ClrType), message.Timestamp);
         if (produce.Generator is not { } generator)
             yield break;
         static PythonCode? Code(SnippetSyntax? snippet) => snippet is null ? null : new PythonCode(snippet.Text, snippet.Line, snippet.Column);
         var function = functions.Create(new KsmlFunctionDefinition(
             suite.Name ?? Path.GetFileNameWithoutExtension(suite.Path), $"{test.Id.Name}_generator", "generator", suite.Path, generator.Span.Line,
-            [], [], Code(generator.GlobalCode), Code(generator.Code), Code(generator.Expression), generator.ResultType?.Text, []));
+            [], [], Code(generator.GlobalCode), Code(generator.Code), Code(generator.Expression), generator.ResultType is { } resultType ? KsmlDataTypes.Parse(resultType.Text) : null, []));
         for (var i = 0; i < produce.Count; i++)
         {
             var result = function.Invoke(null);
@@ -234,20 +234,19 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
     /// <summary>A stream's key or value side: a suite's value converted to the declared type, then serialized.</summary>
     private sealed class Serializer(string ksmlType, string topic, MessageComponentType component)
     {
-        private readonly Type _type = KsmlSerdes.ClrType(ksmlType);
-        private readonly ISerDes _serde = KsmlSerdes.ForType(ksmlType);
+        private readonly KsmlDataType _type = KsmlDataTypes.Parse(ksmlType);
+        private readonly ISerDes _serde = KsmlDataTypes.Parse(ksmlType).Serde();
         private readonly string _what = $"the {component.ToString().ToLowerInvariant()} for topic '{topic}'";
 
-        public byte[]? Serialize(object? value) =>
-            KsmlValues.To(value, _type, _what) is { } converted ? _serde.SerializeObject(converted, new SerializationContext(component, topic)) : null;
+        public byte[]? Serialize(object? value) => _type.Serialize(_serde, value, new SerializationContext(component, topic), _what);
     }
 
     /// <summary>Everything written to the stream's topic, as <c>{key, value, timestamp}</c> dicts, the shape KSML's runner gives.</summary>
     private static List<object?> ReadOutput(TopologyTestDriver driver, TestStreamSyntax stream)
     {
         var output = driver.CreateOutputTopic<byte[]?, byte[]?>(stream.Topic, TimeSpan.FromSeconds(1), new ByteArraySerDes(), new ByteArraySerDes());
-        var keySerde = KsmlSerdes.ForType(stream.KeyType.Text);
-        var valueSerde = KsmlSerdes.ForType(stream.ValueType.Text);
+        var keySerde = KsmlDataTypes.Parse(stream.KeyType.Text).Serde();
+        var valueSerde = KsmlDataTypes.Parse(stream.ValueType.Text).Serde();
         return output.ReadKeyValueList().Select(record => (object?)new Dictionary<string, object?>
         {
             ["key"] = record.Message.Key is null ? null : keySerde.DeserializeObject(record.Message.Key, new SerializationContext(MessageComponentType.Key, stream.Topic)),

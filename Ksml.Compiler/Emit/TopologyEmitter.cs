@@ -139,7 +139,7 @@ public sealed class TopologyEmitter
         {
             _w.Line("/// <summary>" + (topic.IsInline ? "Inline topic" : topic.Kind + " <c>" + Xml(topic.Name) + "</c>") + " on topic <c>" + Xml(topic.Topic) + "</c> (line " + topic.Span.Line + ").</summary>");
             _w.Line("public static readonly KsmlTopicDefinition " + _topicIds[topic] + " = new(" + EmitNames.Literal(topic.Name) + ", " + EmitNames.Literal(topic.Topic) + ", "
-                + EmitNames.Literal(topic.Key.Resolve().ToString()) + ", " + EmitNames.Literal(topic.Value.Resolve().ToString()) + ", " + EmitNames.Literal(topic.OffsetResetPolicy)
+                + DataType(topic.Key) + ", " + DataType(topic.Value) + ", " + EmitNames.Literal(topic.OffsetResetPolicy)
                 + (topic.TimestampExtractor is null ? "" : ", " + FunctionReference(topic.TimestampExtractor)) + ");");
         }
         _w.Line("/// <summary>Every topic above, in file order.</summary>")
@@ -147,7 +147,6 @@ public sealed class TopologyEmitter
         _w.Close().Line();
     }
 
-    private static string TypeName(KsmlType? type) => (type ?? KsmlType.Any).Resolve().ToString();
 
     private void EmitStores()
     {
@@ -158,7 +157,7 @@ public sealed class TopologyEmitter
             var s = store.Syntax;
             var args = new List<string>
             {
-                EmitNames.Literal(store.Name), EmitNames.Literal(store.StoreType), EmitNames.Literal(TypeName(store.Key)), EmitNames.Literal(TypeName(store.Value)),
+                EmitNames.Literal(store.Name), EmitNames.Literal(store.StoreType), DataType(store.Key ?? KsmlType.Any), DataType(store.Value ?? KsmlType.Any),
             };
             if (s.Persistent) args.Add("Persistent: true");
             if (s.Timestamped) args.Add("Timestamped: true");
@@ -195,7 +194,7 @@ public sealed class TopologyEmitter
             _w.Line("    GlobalCode: " + Snippet(s.GlobalCode) + ",");
             _w.Line("    Code: " + Snippet(s.Code) + ",");
             _w.Line("    Expression: " + Snippet(f.ReturnedExpression) + ",");
-            _w.Line("    ResultType: " + EmitNames.Literal(f.Result?.Resolve().ToString()) + ",");
+            _w.Line("    ResultType: " + (f.Result is null ? "null" : DataType(f.Result)) + ",");
             var plan = NativeLowering.Plan(f, _model);
             var initialized = s.Resilience is not null || s.Concurrency is not null || s.Batch is not null || plan.IsNative;
             _w.Line("    Stores: [" + string.Join(", ", f.Stores.Select(st => EmitNames.Literal(st.Name))) + "]" + (initialized ? ")" : ");"));
@@ -373,8 +372,13 @@ public sealed class TopologyEmitter
     /// </summary>
     private string Node(string name) => EmitNames.Literal(_model.Name + "_" + name);
 
-    /// <summary>A KSML type as the literal the runtime reads its serde from.</summary>
-    internal static string TypeLiteral(KsmlType type) => EmitNames.Literal(type.Resolve().ToString());
+    /// <summary>A KSML type as the runtime's descriptor of it (<c>KsmlDataType</c>), which its serdes are made from.</summary>
+    internal static string DataType(KsmlType type) => DataType(DataTypeFacts.Of(type));
+
+    private static string DataType(DataTypeFacts type) => type.WindowKey is { } key
+        ? "KsmlDataType.Windowed(" + EmitNames.Literal(type.Text) + ", " + DataType(key) + (type.Notation is null ? "" : ", " + EmitNames.Literal(type.Notation)) + ")"
+        : "KsmlDataType.Of<" + type.ClrType + ">(" + EmitNames.Literal(type.Text)
+            + (type.Notation is null ? "" : ", " + EmitNames.Literal(type.Notation) + (type.Schema is null ? "" : ", " + EmitNames.Literal(type.Schema))) + ")";
 
     internal string StreamVariable(string name) => _streamVariables[name];
 
@@ -391,7 +395,7 @@ public sealed class TopologyEmitter
                 _w.Line(current + ".KsmlTo(ksml, Topics." + _topicIds[to.Target] + ", " + FunctionReference(to.Partitioner) + ", " + node + ");");
                 break;
             case BoundTopicNameExtractorSink extractor:
-                _w.Line(current + ".KsmlToTopicNameExtractor(ksml, " + FunctionReference(extractor.Extractor) + ", " + TypeLiteral(input.Key) + ", " + TypeLiteral(input.Value) + ", " + node + ");");
+                _w.Line(current + ".KsmlToTopicNameExtractor(ksml, " + FunctionReference(extractor.Extractor) + ", " + DataType(input.Key) + ", " + DataType(input.Value) + ", " + node + ");");
                 break;
             case BoundForEachSink forEach:
                 _w.Line(current + ".KsmlForEach(ksml, " + FunctionReference(forEach.Action) + ", " + node + ");");

@@ -51,7 +51,7 @@ public sealed class AggregateOperation : AggregatingOperation
     {
         var input = e.Input;
         var start = e.Receiver + ".KsmlAggregate" + e.Types(input.Key, input.Value, e.Output.Value) + "(ksml, " + e.Function("initializer") + ", ";
-        var end = e.Store() + ", " + e.Node + ", " + e.TypeLiteral(input.Key) + ", " + e.TypeLiteral(e.Output.Value);
+        var end = e.Store() + ", " + e.Node + ", " + e.DataType(input.Key) + ", " + e.DataType(e.Output.Value);
         if (input.Kind == StreamKind.GroupedTable)
             return start + e.Function("adder") + ", " + e.Function("subtractor") + ", " + end + ")";
         var aggregator = input.CogroupAggregator is { } cogrouped ? e.Function(cogrouped) : e.Function("aggregator");

@@ -17,5 +17,5 @@ public sealed class CountOperation : AggregatingOperation
     }
 
     public override string Emit(OperationEmission e) =>
-        e.Receiver + ".KsmlCount(ksml, " + e.Store() + ", " + e.Node + ", " + e.TypeLiteral(e.Input.Key) + e.WindowSizeArgument() + ")";
+        e.Receiver + ".KsmlCount(ksml, " + e.Store() + ", " + e.Node + ", " + e.DataType(e.Input.Key) + e.WindowSizeArgument() + ")";
 }

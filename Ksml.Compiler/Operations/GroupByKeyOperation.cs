@@ -16,7 +16,7 @@ public sealed class GroupByKeyOperation : PipelineOperation
     }
 
     public override string Emit(OperationEmission e) => e.Operation.GroupsForOwnWindows
-        ? e.Receiver + ".KsmlGroupByKeyForOwnWindows(" + e.Node + ", " + e.TypeLiteral(e.Output.Key) + ", " + e.TypeLiteral(e.Output.Value) + ")"
+        ? e.Receiver + ".KsmlGroupByKeyForOwnWindows(" + e.Node + ", " + e.DataType(e.Output.Key) + ", " + e.DataType(e.Output.Value) + ")"
         : e.Receiver + ".KsmlGroupByKey(" + e.Node + ")";
 
     public override System.Collections.Generic.IEnumerable<string> InternalTopics(BoundOperation operation, bool keyChanged) =>

@@ -34,7 +34,7 @@ public sealed class GroupByOperation : PipelineOperation
         var output = e.Output;
         if (e.Operation.GroupsForOwnWindows)
             return e.Receiver + ".KsmlGroupByForOwnWindows" + e.Types(input.Key, input.Value, output.Key) + "(ksml, " + e.Function("mapper") + ", " + e.Node + ", "
-                + e.TypeLiteral(output.Key) + ", " + e.TypeLiteral(output.Value) + ")";
+                + e.DataType(output.Key) + ", " + e.DataType(output.Value) + ")";
         return input.Kind == StreamKind.Table
             ? e.Receiver + ".KsmlGroupBy" + e.Types(input.Key, input.Value, output.Key, output.Value) + "(ksml, " + e.Function("mapper") + ", " + e.Node + ")"
             : e.Receiver + ".KsmlGroupBy" + e.Types(input.Key, input.Value, output.Key) + "(ksml, " + e.Function("mapper") + ", " + e.Node + ")";

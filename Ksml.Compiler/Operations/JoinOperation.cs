@@ -134,16 +134,16 @@ public sealed class JoinOperation : PipelineOperation
         if (op.Topics.TryGetValue("stream", out var stream))
             return s + ".KsmlJoinStream" + e.Types(input.Key, input.Value, stream.Value, e.Output.Value) + "(ksml, " + e.Source(stream) + ", " + joiner + ", " + kind + ", "
                 + e.Milliseconds("timeDifference") + ", " + e.Milliseconds("grace") + ", " + e.Store("thisStore") + ", " + e.Store("otherStore") + ", " + e.Node + ", "
-                + e.TypeLiteral(input.Key) + ", " + e.TypeLiteral(input.Value) + ", " + e.TypeLiteral(stream.Value) + ")";
+                + e.DataType(input.Key) + ", " + e.DataType(input.Value) + ", " + e.DataType(stream.Value) + ")";
         if (op.Topics.TryGetValue("table", out var table) && IsForeignKeyJoin(op))
             return s + ".KsmlForeignKeyJoin" + e.Types(input.Key, input.Value, table.Key, table.Value, e.Output.Value) + "(ksml, " + e.Source(table) + ", " + e.Function("foreignKeyExtractor") + ", " + joiner + ", " + kind + ", "
                 + e.Store() + ", " + e.Node + ", " + e.ReceiverTopic() + ", " + EmitNames.Literal(table.Topic) + ", "
-                + e.TypeLiteral(input.Key) + ", " + e.TypeLiteral(input.Value) + ", " + e.TypeLiteral(table.Key) + ", " + e.TypeLiteral(table.Value) + ", " + e.TypeLiteral(e.Output.Value) + ")";
+                + e.DataType(input.Key) + ", " + e.DataType(input.Value) + ", " + e.DataType(table.Key) + ", " + e.DataType(table.Value) + ", " + e.DataType(e.Output.Value) + ")";
         if (table is not null)
         {
             return input.Kind == StreamKind.Table
                 ? s + ".KsmlJoinTable" + e.Types(input.Key, input.Value, table.Value, e.Output.Value) + "(ksml, " + e.Source(table) + ", " + joiner + ", " + kind + ", "
-                    + e.Store() + ", " + e.Node + ", " + e.TypeLiteral(input.Key) + ", " + e.TypeLiteral(e.Output.Value) + ")"
+                    + e.Store() + ", " + e.Node + ", " + e.DataType(input.Key) + ", " + e.DataType(e.Output.Value) + ")"
                 : s + ".KsmlJoinTable" + e.Types(input.Key, input.Value, table.Value, e.Output.Value) + "(ksml, " + e.Source(table) + ", " + joiner + ", " + kind + ", " + e.Node + ")";
         }
         var global = op.Topics["globalTable"];

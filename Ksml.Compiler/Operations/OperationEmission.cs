@@ -35,8 +35,8 @@ public sealed class OperationEmission
     /// <summary>The CLR type arguments for the KSML types, as <c>&lt;K, V&gt;</c>.</summary>
     public string Types(params KsmlType[] types) => "<" + string.Join(", ", types.Select(ClrTypes.Of)) + ">";
 
-    /// <summary>A KSML type as the literal the runtime reads its serde from.</summary>
-    public string TypeLiteral(KsmlType type) => TopologyEmitter.TypeLiteral(type);
+    /// <summary>A KSML type as the runtime's descriptor of it, which its serdes are made from.</summary>
+    public string DataType(KsmlType type) => TopologyEmitter.DataType(type);
 
     /// <summary>The function attached in <paramref name="field"/> (<c>Functions.x</c>), or <c>null</c>.</summary>
     public string Function(string field) => _emitter.FunctionReference(Operation.Functions.TryGetValue(field, out var function) ? function : null);

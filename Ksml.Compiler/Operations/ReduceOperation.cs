@@ -27,7 +27,7 @@ public sealed class ReduceOperation : AggregatingOperation
     public override string Emit(OperationEmission e)
     {
         var input = e.Input;
-        var types = e.TypeLiteral(input.Key) + ", " + e.TypeLiteral(e.Output.Value);
+        var types = e.DataType(input.Key) + ", " + e.DataType(e.Output.Value);
         if (input.Kind == StreamKind.SessionWindowedStream)
             return e.Receiver + ".KsmlReduce" + e.Types(input.Key, input.Value, e.Output.Value) + "(ksml, " + e.Function("reducer") + ", " + e.Store() + ", " + e.Node + ", " + types + ")";
         return input.Kind == StreamKind.GroupedTable

@@ -19,7 +19,7 @@ public sealed class RepartitionOperation : PipelineOperation
 
     public override string Emit(OperationEmission e) =>
         e.Receiver + ".KsmlRepartition(ksml, " + (e.Operation.Syntax.ValueOf("numberOfPartitions") ?? "null") + ", " + e.Function("partitioner") + ", " + e.Node + ", "
-        + e.TypeLiteral(e.Input.Key) + ", " + e.TypeLiteral(e.Input.Value) + ")";
+        + e.DataType(e.Input.Key) + ", " + e.DataType(e.Input.Value) + ")";
 
     public override IEnumerable<string> InternalTopics(BoundOperation operation, bool keyChanged) => new[] { "repartition" };
 }

@@ -32,7 +32,7 @@ public sealed class SuppressOperation : PipelineOperation
         var input = e.Input;
         var maxRecords = e.Operation.Syntax.ValueOf("maxRecords") ?? "null";
         var shutdown = e.Operation.Syntax.ValueOf("bufferFullStrategy") == "shutdownWhenFull" ? "true" : "false";
-        var rest = maxRecords + ", " + shutdown + ", " + e.Node + ", " + e.TypeLiteral(input.Key) + ", " + e.TypeLiteral(input.Value) + ")";
+        var rest = maxRecords + ", " + shutdown + ", " + e.Node + ", " + e.DataType(input.Key) + ", " + e.DataType(input.Value) + ")";
         // Until its window closes means until stream time passes the window's end plus what may still change it.
         return e.Operation.Syntax.ValueOf("until") == "windowCloses"
             ? e.Receiver + ".KsmlSuppressUntilWindowCloses(" + EmitNames.Number(input.Window?.ClosesAfterMs ?? 0) + ", " + rest

@@ -15,5 +15,5 @@ public sealed class ToTableOperation : PipelineOperation
     }
 
     public override string Emit(OperationEmission e) =>
-        e.Receiver + ".KsmlToTable(ksml, " + e.Store() + ", " + e.Node + ", " + e.TypeLiteral(e.Input.Key) + ", " + e.TypeLiteral(e.Input.Value) + ")";
+        e.Receiver + ".KsmlToTable(ksml, " + e.Store() + ", " + e.Node + ", " + e.DataType(e.Input.Key) + ", " + e.DataType(e.Input.Value) + ")";
 }

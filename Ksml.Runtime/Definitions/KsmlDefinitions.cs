@@ -23,7 +23,7 @@ public sealed record KsmlParameter(string Name, string Type, string? DefaultValu
 /// <param name="GlobalCode">Code run once when the function is built.</param>
 /// <param name="Code">Statements run on every call.</param>
 /// <param name="Expression">The expression whose value the call returns, KSML's per-type default already filled in by the compiler; null when the call returns nothing.</param>
-/// <param name="ResultType">The declared or inferred KSML result type; null when the function returns nothing.</param>
+/// <param name="ResultType">The declared or inferred result type, as the compiler resolved it; null when the function returns nothing.</param>
 /// <param name="Stores">State stores the function may use, by name.</param>
 public sealed record KsmlFunctionDefinition(
     string Definition,
@@ -36,7 +36,7 @@ public sealed record KsmlFunctionDefinition(
     PythonCode? GlobalCode,
     PythonCode? Code,
     PythonCode? Expression,
-    string? ResultType,
+    KsmlDataType? ResultType,
     IReadOnlyList<string> Stores)
 {
     /// <summary>Ksml.NET's declarative resilience for this function; null for none.</summary>
@@ -110,18 +110,18 @@ public sealed record KsmlCachePolicy(long TtlMs, int MaxEntries, PythonCode? Key
 /// <summary>A stream, table or globalTable: its topic and KSML key and value types.</summary>
 /// <param name="Name">The KSML name.</param>
 /// <param name="Topic">The Kafka topic.</param>
-/// <param name="KeyType">KSML key type, e.g. <c>string</c>.</param>
-/// <param name="ValueType">KSML value type, e.g. <c>json</c>.</param>
+/// <param name="KeyType">The key type, as the compiler resolved it.</param>
+/// <param name="ValueType">The value type, as the compiler resolved it.</param>
 /// <param name="OffsetResetPolicy">earliest, latest, none or by_duration:…; null for the application default.</param>
 /// <param name="TimestampExtractor">Gives each record read from the topic its event time; null for the record's own timestamp.</param>
-public sealed record KsmlTopicDefinition(string Name, string Topic, string KeyType, string ValueType, string? OffsetResetPolicy = null,
+public sealed record KsmlTopicDefinition(string Name, string Topic, KsmlDataType KeyType, KsmlDataType ValueType, string? OffsetResetPolicy = null,
     KsmlFunctionDefinition? TimestampExtractor = null);
 
 /// <summary>A state store definition.</summary>
 /// <param name="Name">Store name, also the Python variable functions see it under.</param>
 /// <param name="StoreType">keyValue, window or session.</param>
-/// <param name="KeyType">KSML key type.</param>
-/// <param name="ValueType">KSML value type.</param>
+/// <param name="KeyType">The key type, as the compiler resolved it.</param>
+/// <param name="ValueType">The value type, as the compiler resolved it.</param>
 /// <param name="Persistent">RocksDB when true, in memory otherwise.</param>
 /// <param name="Timestamped">Whether values carry timestamps.</param>
 /// <param name="Caching">Whether the store caches writes.</param>
@@ -134,8 +134,8 @@ public sealed record KsmlTopicDefinition(string Name, string Topic, string KeyTy
 public sealed record KsmlStoreDefinition(
     string Name,
     string StoreType,
-    string KeyType,
-    string ValueType,
+    KsmlDataType KeyType,
+    KsmlDataType ValueType,
     bool Persistent = false,
     bool Timestamped = false,
     bool Caching = false,

@@ -44,13 +44,12 @@ internal sealed class FunctionStep<R>
     }
 
     /// <summary>A result declared <c>avro:Schema</c> carries that schema on, as KSML's typed results do (the next function sees its <c>@type</c>).</summary>
-    private static Func<object?, string, R> WithDeclaredSchema(Func<object?, string, R> convert, string? resultType)
+    private static Func<object?, string, R> WithDeclaredSchema(Func<object?, string, R> convert, KsmlDataType? resultType)
     {
-        if (typeof(R) != typeof(System.Text.Json.Nodes.JsonNode) || resultType is null
-            || Ksml.Compiler.Types.TypeParser.TryParse(resultType, out _)?.Resolve() is not Ksml.Compiler.Types.NotationType { Schema: { } schema } declared)
+        if (typeof(R) != typeof(System.Text.Json.Nodes.JsonNode) || resultType is not { Notation: { } notation, Schema: { } schema, WindowKey: null })
             return convert;
         // Looked up at the first result, once the notations are configured, and kept for the step.
-        var valueSchema = new Lazy<ValueSchema?>(() => Serdes.KsmlNotations.DeclaredSchema(declared.Notation, schema));
+        var valueSchema = new Lazy<ValueSchema?>(() => Serdes.KsmlNotations.DeclaredSchema(notation, schema));
         return (result, what) =>
         {
             var converted = convert(result, what);

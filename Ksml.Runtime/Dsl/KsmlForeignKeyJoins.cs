@@ -32,13 +32,13 @@ public static class KsmlForeignKeyJoins
     /// </summary>
     public static IKTable<K, VR> KsmlForeignKeyJoin<K, V, KO, VO, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, IKTable<KO, VO> other,
         KsmlFunctionDefinition foreignKeyExtractor, KsmlFunctionDefinition valueJoiner, string kind, KsmlStoreDefinition? store, string name,
-        string? topic, string otherTopic, string keyType, string valueType, string otherKeyType, string otherValueType, string resultType)
+        string? topic, string otherTopic, KsmlDataType? keyType, KsmlDataType? valueType, KsmlDataType? otherKeyType, KsmlDataType? otherValueType, KsmlDataType? resultType)
     {
         var keySerde = KsmlSerdes.For<K>(keyType);
         var foreignKeySerde = KsmlSerdes.For<KO>(otherKeyType);
         var join = new ForeignKeyJoin<K, V, KO, VO, VR>(kind == "leftJoin", name + "_left_rows", name + "_left_foreign_keys", name + "_subscriptions", name + "_right_rows", name,
             new FunctionStep<KO>(ksml, foreignKeyExtractor, name + "_foreign_key"), new FunctionStep<VR>(ksml, valueJoiner, name),
-            keySerde, foreignKeySerde, KsmlSerdes.For<V>(""));
+            keySerde, foreignKeySerde, KsmlSerdes.For<V>(null));
         // The join keeps its own copy of both tables' rows, and each left row's foreign key, to unsubscribe from when it changes.
         ksml.AddStateStore(Stores.KeyValueStoreBuilder(Stores.InMemoryKeyValueStore(join.LeftRows), keySerde, KsmlSerdes.For<V>(valueType)), logging: true);
         ksml.AddStateStore(Stores.KeyValueStoreBuilder(Stores.InMemoryKeyValueStore(join.LeftForeignKeys), keySerde, foreignKeySerde), logging: true);

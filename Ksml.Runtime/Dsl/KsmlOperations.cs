@@ -40,7 +40,7 @@ public static class KsmlOperations
         var step = new FunctionStep<bool>(ksml, predicate, name, KsmlValues.IsTrue);
         // A key that does not pass is deleted (null), as Streamiz's table filter does; a failed one keeps its value.
         return table.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v).With((Value: v, Negate: negate), static (keep, r) => keep != r.Negate ? r.Value : default!), name + "_evaluate")
-            .Passed(ksml.KeyValueMaterialized<K, V>(null, name + "_store", "", ""), name);
+            .Passed(ksml.KeyValueMaterialized<K, V>(null, name + "_store", null, null), name);
     }
 
     /// <summary><c>transformValue</c> (mapValues) on a stream.</summary>
@@ -55,7 +55,7 @@ public static class KsmlOperations
     {
         var step = new FunctionStep<VR>(ksml, mapper, name);
         return table.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v), name + "_evaluate")
-            .Passed(ksml.KeyValueMaterialized<K, VR>(null, name + "_store", "", ""), name);
+            .Passed(ksml.KeyValueMaterialized<K, VR>(null, name + "_store", null, null), name);
     }
 
     /// <summary><c>transformKey</c> (selectKey).</summary>
@@ -188,8 +188,8 @@ public static class KsmlOperations
         // included. So each row's mapping is settled as a table step first, into a table of its own: a failed one
         // keeps the row's previous grouping, and the old grouping is read from there instead of computed again.
         var mappings = InMemory.As<K, GroupedPair<KR, VR>>(name + "_mapped_store")
-            .WithKeySerdes(KsmlSerdes.For<K>(""))
-            .WithValueSerdes(new GroupedPairSerDes<KR, VR>(KsmlSerdes.For<KR>(""), KsmlSerdes.For<VR>("")));
+            .WithKeySerdes(KsmlSerdes.For<K>(null))
+            .WithValueSerdes(new GroupedPairSerDes<KR, VR>(KsmlSerdes.For<KR>(null), KsmlSerdes.For<VR>(null)));
         return table.MapValues((k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v).With(0, static (kv, _) => new GroupedPair<KR, VR>(kv.Key, kv.Value)), name + "_evaluate")
             .Passed(mappings, name + "_mapped")
             .GroupBy<KR, VR, KsmlSerDes<KR>, KsmlSerDes<VR>>((_, pair, _) => KeyValuePair.Create(pair.Key, pair.Value), name);
@@ -199,26 +199,26 @@ public static class KsmlOperations
     // counts are aggregated as long? directly, with the same semantics, instead of mapped in one more node.
 
     /// <summary><c>count</c> on a grouped stream.</summary>
-    public static IKTable<K, long?> KsmlCount<K, V>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType) =>
-        grouped.Aggregate(() => 0L, (_, _, count) => (count ?? 0) + 1, ksml.KeyValueMaterialized<K, long?>(store, name + "_store", keyType, "long"), name);
+    public static IKTable<K, long?> KsmlCount<K, V>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, KsmlDataType? keyType) =>
+        grouped.Aggregate(() => 0L, (_, _, count) => (count ?? 0) + 1, ksml.KeyValueMaterialized<K, long?>(store, name + "_store", keyType, null), name);
 
     /// <summary><c>count</c> on a grouped table: an update adds one and takes the old row's one away.</summary>
-    public static IKTable<K, long?> KsmlCount<K, V>(this IKGroupedTable<K, V> grouped, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType) =>
-        grouped.Aggregate(() => 0L, (_, _, count) => (count ?? 0) + 1, (_, _, count) => (count ?? 0) - 1, ksml.KeyValueMaterialized<K, long?>(store, name + "_store", keyType, "long"), name);
+    public static IKTable<K, long?> KsmlCount<K, V>(this IKGroupedTable<K, V> grouped, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, KsmlDataType? keyType) =>
+        grouped.Aggregate(() => 0L, (_, _, count) => (count ?? 0) + 1, (_, _, count) => (count ?? 0) - 1, ksml.KeyValueMaterialized<K, long?>(store, name + "_store", keyType, null), name);
 
     /// <summary><c>count</c> on a time-windowed stream.</summary>
-    public static IKTable<Windowed<K>, long?> KsmlCount<K, V>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, long windowSizeMs) =>
-        windowed.Aggregate(() => 0L, (_, _, count) => (count ?? 0) + 1, ksml.WindowMaterialized<K, long?>(store, name + "_store", keyType, "long", windowSizeMs), name);
+    public static IKTable<Windowed<K>, long?> KsmlCount<K, V>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, long windowSizeMs) =>
+        windowed.Aggregate(() => 0L, (_, _, count) => (count ?? 0) + 1, ksml.WindowMaterialized<K, long?>(store, name + "_store", keyType, null, windowSizeMs), name);
 
     /// <summary><c>reduce</c> on a grouped stream.</summary>
-    public static IKTable<K, V> KsmlReduce<K, V>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    public static IKTable<K, V> KsmlReduce<K, V>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType)
     {
         var f = new FunctionStep<V>(ksml, reducer, name);
         return grouped.Reduce((a, b) => f.Call((object?)null, b, null, null, a, b).Or(a), ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
     }
 
     /// <summary><c>reduce</c> with adder and subtractor on a grouped table.</summary>
-    public static IKTable<K, V> KsmlReduce<K, V>(this IKGroupedTable<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition adder, KsmlFunctionDefinition subtractor, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    public static IKTable<K, V> KsmlReduce<K, V>(this IKGroupedTable<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition adder, KsmlFunctionDefinition subtractor, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType)
     {
         var add = new FunctionStep<V>(ksml, adder, name);
         var subtract = new FunctionStep<V>(ksml, subtractor, name);
@@ -229,14 +229,14 @@ public static class KsmlOperations
     }
 
     /// <summary><c>reduce</c> on a time-windowed stream.</summary>
-    public static IKTable<Windowed<K>, V> KsmlReduce<K, V>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType, long windowSizeMs)
+    public static IKTable<Windowed<K>, V> KsmlReduce<K, V>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType, long windowSizeMs)
     {
         var f = new FunctionStep<V>(ksml, reducer, name);
         return windowed.Reduce((a, b) => f.Call((object?)null, b, null, null, a, b).Or(a), ksml.WindowMaterialized<K, V>(store, name + "_store", keyType, valueType, windowSizeMs), name);
     }
 
     /// <summary><c>aggregate</c> on a grouped stream.</summary>
-    public static IKTable<K, VA> KsmlAggregate<K, V, VA>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    public static IKTable<K, VA> KsmlAggregate<K, V, VA>(this IKGroupedStream<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType)
     {
         var init = new FunctionStep<VA>(ksml, initializer, name);
         var aggregate = new FunctionStep<VA>(ksml, aggregator, name);
@@ -247,7 +247,7 @@ public static class KsmlOperations
     }
 
     /// <summary><c>aggregate</c> with adder and subtractor on a grouped table.</summary>
-    public static IKTable<K, VA> KsmlAggregate<K, V, VA>(this IKGroupedTable<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition adder, KsmlFunctionDefinition subtractor, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    public static IKTable<K, VA> KsmlAggregate<K, V, VA>(this IKGroupedTable<K, V> grouped, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition adder, KsmlFunctionDefinition subtractor, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType)
     {
         var init = new FunctionStep<VA>(ksml, initializer, name);
         var add = new FunctionStep<VA>(ksml, adder, name);
@@ -260,7 +260,7 @@ public static class KsmlOperations
     }
 
     /// <summary><c>aggregate</c> on a time-windowed stream.</summary>
-    public static IKTable<Windowed<K>, VA> KsmlAggregate<K, V, VA>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator, KsmlStoreDefinition? store, string name, string keyType, string valueType, long windowSizeMs)
+    public static IKTable<Windowed<K>, VA> KsmlAggregate<K, V, VA>(this ITimeWindowedKStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType, long windowSizeMs)
     {
         var init = new FunctionStep<VA>(ksml, initializer, name);
         var aggregate = new FunctionStep<VA>(ksml, aggregator, name);
@@ -287,12 +287,12 @@ public static class KsmlOperations
     };
 
     /// <summary><c>suppress</c> until a time limit passes.</summary>
-    public static IKTable<K, V> KsmlSuppressUntilTimeLimit<K, V>(this IKTable<K, V> table, long durationMs, long? maxRecords, bool shutdownWhenFull, string name, string keyType, string valueType) =>
+    public static IKTable<K, V> KsmlSuppressUntilTimeLimit<K, V>(this IKTable<K, V> table, long durationMs, long? maxRecords, bool shutdownWhenFull, string name, KsmlDataType? keyType, KsmlDataType? valueType) =>
         table.Suppress(SuppressedBuilder.UntilTimeLimit<K, V>(TimeSpan.FromMilliseconds(durationMs), Buffer(maxRecords, shutdownWhenFull))
             .WithKeySerdes(KsmlSerdes.For<K>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType)), name);
 
     /// <summary><c>suppress</c> until the window of a windowed aggregation closes.</summary>
-    public static IKTable<Windowed<K>, V> KsmlSuppressUntilWindowCloses<K, V>(this IKTable<Windowed<K>, V> table, long graceMs, long? maxRecords, bool shutdownWhenFull, string name, string keyType, string valueType) =>
+    public static IKTable<Windowed<K>, V> KsmlSuppressUntilWindowCloses<K, V>(this IKTable<Windowed<K>, V> table, long graceMs, long? maxRecords, bool shutdownWhenFull, string name, KsmlDataType? keyType, KsmlDataType? valueType) =>
         table.Suppress(SuppressedBuilder.UntilWindowClose<Windowed<K>, V>(TimeSpan.FromMilliseconds(graceMs), Buffer(maxRecords, shutdownWhenFull))
             .WithKeySerdes(KsmlSerdes.For<Windowed<K>>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType)), name);
 
@@ -306,7 +306,7 @@ public static class KsmlOperations
     }
 
     /// <summary><c>toTable</c>.</summary>
-    public static IKTable<K, V> KsmlToTable<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType) =>
+    public static IKTable<K, V> KsmlToTable<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType) =>
         stream.ToTable(ksml.KeyValueMaterialized<K, V>(store, name + "_store", keyType, valueType), name);
 
     /// <summary><c>join</c>/<c>leftJoin</c> of a stream with a table.</summary>
@@ -318,7 +318,7 @@ public static class KsmlOperations
         // After a key change Streamiz repartitions the stream before the join, with these serdes; without them it
         // took the configuration's default (string) serdes and failed on the first record. An internal topic only
         // has to round-trip the CLR types, so their default KSML serdes do.
-        var props = new StreamTableJoinProps<K, V, V0>(KsmlSerdes.For<K>(""), KsmlSerdes.For<V>(""), KsmlSerdes.For<V0>(""));
+        var props = new StreamTableJoinProps<K, V, V0>(KsmlSerdes.For<K>(null), KsmlSerdes.For<V>(null), KsmlSerdes.For<V0>(null));
         return (kind == "leftJoin" ? stream.LeftJoin(table, joiner, props, name) : stream.Join(table, joiner, props, name)).Passed(name + "_joined");
     }
 
@@ -327,7 +327,7 @@ public static class KsmlOperations
         (a, b) => step.Call((object?)null, a, null, null, null, a, b);
 
     /// <summary><c>join</c>/<c>leftJoin</c>/<c>outerJoin</c> of two tables.</summary>
-    public static IKTable<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, IKTable<K, V0> other, KsmlFunctionDefinition valueJoiner, string kind, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    public static IKTable<K, VR> KsmlJoinTable<K, V, V0, VR>(this IKTable<K, V> table, KsmlTopologyBuilder ksml, IKTable<K, V0> other, KsmlFunctionDefinition valueJoiner, string kind, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType)
     {
         var joiner = Joiner<V, V0, VR>(new FunctionStep<VR>(ksml, valueJoiner, name));
         // Joined unmaterialized, so the outcomes can be settled: a failed join leaves the key's joined value as it was.
@@ -353,7 +353,7 @@ public static class KsmlOperations
     }
 
     /// <summary><c>repartition</c>, optionally with a partition count and a Python partitioner.</summary>
-    public static IKStream<K, V> KsmlRepartition<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, int? numberOfPartitions, KsmlFunctionDefinition? partitioner, string name, string keyType, string valueType)
+    public static IKStream<K, V> KsmlRepartition<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, int? numberOfPartitions, KsmlFunctionDefinition? partitioner, string name, KsmlDataType? keyType, KsmlDataType? valueType)
     {
         if (partitioner is null)
             return stream.Repartition(Repartitioned<K, V>.As(name).WithKeySerdes(KsmlSerdes.For<K>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType)).Partitions(ksml, numberOfPartitions));
@@ -445,7 +445,7 @@ public static class KsmlOperations
     }
 
     /// <summary><c>toTopicNameExtractor</c>: the function names the topic per record.</summary>
-    public static void KsmlToTopicNameExtractor<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition extractor, string keyType, string valueType, string name)
+    public static void KsmlToTopicNameExtractor<K, V>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition extractor, KsmlDataType? keyType, KsmlDataType? valueType, string name)
     {
         var step = new FunctionStep<string>(ksml, extractor, name);
         stream.Passed(name + "_extract", (k, v, c) => step.Call(k, v, SourceRecord.Of(c), null, k, v, RecordContext(c)).With(v, static (topic, value) => new RoutedRecord<V>(value, topic)))

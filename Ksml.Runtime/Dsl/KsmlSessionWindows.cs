@@ -45,14 +45,14 @@ public static class KsmlSessionWindows
         new(stream, inactivityGapMs, graceMs ?? 0);
 
     /// <summary><c>count</c> on a session-windowed stream; nullable, because a merged-away session is retracted with null.</summary>
-    public static IKTable<Windowed<K>, long?> KsmlCount<K, V>(this KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType) =>
-        Aggregate(windowed, ksml, store, name, keyType, "long", new SessionAggregation<K, V, long?>(() => 0L, null, (_, _, count) => count + 1, (_, a, b) => a + b));
+    public static IKTable<Windowed<K>, long?> KsmlCount<K, V>(this KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, KsmlDataType? keyType) =>
+        Aggregate(windowed, ksml, store, name, keyType, null, new SessionAggregation<K, V, long?>(() => 0L, null, (_, _, count) => count + 1, (_, a, b) => a + b));
 
     /// <summary>
     /// <c>reduce</c> on a session-windowed stream: a session's first value starts it; merged sessions are reduced
     /// together. <typeparamref name="VR"/> is the value type, nullable when it is a C# value type (for retractions).
     /// </summary>
-    public static IKTable<Windowed<K>, VR> KsmlReduce<K, V, VR>(this KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    public static IKTable<Windowed<K>, VR> KsmlReduce<K, V, VR>(this KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType)
     {
         var f = new FunctionStep<VR>(ksml, reducer, name);
         VR Reduce<T>(K key, VR a, T b) => f.Call(key, b, null, null, a, b).Or(a);
@@ -61,7 +61,7 @@ public static class KsmlSessionWindows
 
     /// <summary><c>aggregate</c> on a session-windowed stream; the <c>merger</c> combines the aggregates of sessions a record joins.</summary>
     public static IKTable<Windowed<K>, VA> KsmlAggregate<K, V, VA>(this KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator,
-        KsmlFunctionDefinition merger, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+        KsmlFunctionDefinition merger, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType)
     {
         var init = new FunctionStep<VA>(ksml, initializer, name);
         var aggregate = new FunctionStep<VA>(ksml, aggregator, name);
@@ -78,7 +78,7 @@ public static class KsmlSessionWindows
         s => (s.Start, s.End, s.Aggregate), (start, end, aggregate) => new Session<VA>(start, end, aggregate),
         s => new SessionWindow(s.Start, s.End), (start, end) => new SessionWindow(start, end));
 
-    private static IKTable<Windowed<K>, VA> Aggregate<K, V, VA>(KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType,
+    private static IKTable<Windowed<K>, VA> Aggregate<K, V, VA>(KsmlSessionWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType,
         SessionAggregation<K, V, VA> how) =>
         WindowedAggregation.Build<K, V, VA, Session<VA>, SessionAggregator<K, V, VA>>(windowed.Stream, ksml, store, name, keyType, valueType,
             storeName => how with { StoreName = storeName, InactivityGapMs = windowed.InactivityGapMs, GraceMs = windowed.GraceMs, Step = name },

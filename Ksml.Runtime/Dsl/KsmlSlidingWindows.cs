@@ -40,11 +40,11 @@ public static class KsmlSlidingWindows
         new(stream, timeDifferenceMs, graceMs ?? 0);
 
     /// <summary><c>count</c> on a sliding-windowed stream.</summary>
-    public static IKTable<Windowed<K>, long?> KsmlCount<K, V>(this KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType) =>
-        Aggregate(windowed, ksml, store, name, keyType, "long", new SlidingAggregation<K, V, long?>(() => 0L, null, (_, _, count) => (count ?? 0) + 1));
+    public static IKTable<Windowed<K>, long?> KsmlCount<K, V>(this KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, KsmlDataType? keyType) =>
+        Aggregate(windowed, ksml, store, name, keyType, null, new SlidingAggregation<K, V, long?>(() => 0L, null, (_, _, count) => (count ?? 0) + 1));
 
     /// <summary><c>reduce</c> on a sliding-windowed stream: a window's first value starts it.</summary>
-    public static IKTable<Windowed<K>, V> KsmlReduce<K, V>(this KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, string keyType, string valueType)
+    public static IKTable<Windowed<K>, V> KsmlReduce<K, V>(this KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition reducer, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType)
     {
         var f = new FunctionStep<V>(ksml, reducer, name);
         return Aggregate(windowed, ksml, store, name, keyType, valueType, new SlidingAggregation<K, V, V>(null, value => value,
@@ -53,7 +53,7 @@ public static class KsmlSlidingWindows
 
     /// <summary><c>aggregate</c> on a sliding-windowed stream.</summary>
     public static IKTable<Windowed<K>, VA> KsmlAggregate<K, V, VA>(this KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlFunctionDefinition initializer, KsmlFunctionDefinition aggregator,
-        KsmlStoreDefinition? store, string name, string keyType, string valueType)
+        KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType)
     {
         var init = new FunctionStep<VA>(ksml, initializer, name);
         var aggregate = new FunctionStep<VA>(ksml, aggregator, name);
@@ -63,7 +63,7 @@ public static class KsmlSlidingWindows
             (k, v, agg) => aggregate.Call(k, v, null, null, k, v, agg).Or(agg)));
     }
 
-    private static IKTable<Windowed<K>, VA> Aggregate<K, V, VA>(KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType,
+    private static IKTable<Windowed<K>, VA> Aggregate<K, V, VA>(KsmlSlidingWindowedStream<K, V> windowed, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType,
         SlidingAggregation<K, V, VA> how) =>
         WindowedAggregation.Build<K, V, VA, SlidingWindow<VA>, SlidingAggregator<K, V, VA>>(windowed.Stream, ksml, store, name, keyType, valueType,
             storeName => how with { StoreName = storeName, TimeDifferenceMs = windowed.TimeDifferenceMs, GraceMs = windowed.GraceMs, Step = name },

@@ -19,7 +19,7 @@ public static class KsmlStreamJoins
 {
     /// <summary><c>join</c>/<c>leftJoin</c>/<c>outerJoin</c> of two streams within a time difference; without a grace period the window closes at its end, as in KSML.</summary>
     public static IKStream<K, VR> KsmlJoinStream<K, V, V0, VR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, IKStream<K, V0> other, KsmlFunctionDefinition valueJoiner, string kind,
-        long timeDifferenceMs, long? graceMs, KsmlStoreDefinition? thisStore, KsmlStoreDefinition? otherStore, string name, string keyType, string valueType, string otherValueType)
+        long timeDifferenceMs, long? graceMs, KsmlStoreDefinition? thisStore, KsmlStoreDefinition? otherStore, string name, KsmlDataType? keyType, KsmlDataType? valueType, KsmlDataType? otherValueType)
     {
         var join = new StreamJoin<VR>(kind, timeDifferenceMs, graceMs ?? 0, thisStore?.Name ?? name + "_this_store", otherStore?.Name ?? name + "_other_store", name,
             new FunctionStep<VR>(ksml, valueJoiner, name));
@@ -36,7 +36,7 @@ public static class KsmlStreamJoins
         return merged.TransformValues(processor, name);
     }
 
-    private static void AddSideStore<K, T>(KsmlTopologyBuilder ksml, StreamJoin join, string storeName, KsmlStoreDefinition? store, string keyType, string valueType) =>
+    private static void AddSideStore<K, T>(KsmlTopologyBuilder ksml, StreamJoin join, string storeName, KsmlStoreDefinition? store, KsmlDataType? keyType, KsmlDataType? valueType) =>
         // A side's records are kept whether or not a store is declared; without one they are logged, so that the records
         // waiting for a partner survive a restart.
         WindowedAggregation.AddStore(ksml, storeName, store is { Persistent: true }, store?.Logging ?? true,

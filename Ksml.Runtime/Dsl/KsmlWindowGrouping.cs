@@ -11,11 +11,11 @@ namespace Ksml.Runtime.Dsl;
 public static class KsmlWindowGrouping
 {
     /// <summary><c>groupByKey</c> before session or sliding windows: the stream itself, sent through a repartition topic when an earlier step changed its key.</summary>
-    public static IKStream<K, V> KsmlGroupByKeyForOwnWindows<K, V>(this IKStream<K, V> stream, string name, string keyType, string valueType) =>
+    public static IKStream<K, V> KsmlGroupByKeyForOwnWindows<K, V>(this IKStream<K, V> stream, string name, KsmlDataType? keyType, KsmlDataType? valueType) =>
         KeyPartitioning.ByKey(stream, name, keyType, valueType);
 
     /// <summary><c>groupBy</c> before session or sliding windows: the stream re-keyed by the mapper and repartitioned by the new key.</summary>
-    public static IKStream<KR, V> KsmlGroupByForOwnWindows<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name, string keyType, string valueType) =>
+    public static IKStream<KR, V> KsmlGroupByForOwnWindows<K, V, KR>(this IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlFunctionDefinition mapper, string name, KsmlDataType? keyType, KsmlDataType? valueType) =>
         KeyPartitioning.Repartition(KsmlOperations.SelectGroupKey<K, V, KR>(stream, ksml, mapper, name), name, keyType, valueType);
 }
 
@@ -23,11 +23,11 @@ public static class KsmlWindowGrouping
 internal static class KeyPartitioning
 {
     /// <summary>The stream itself, sent through a repartition topic when an earlier step changed its key.</summary>
-    public static IKStream<K, V> ByKey<K, V>(IKStream<K, V> stream, string name, string keyType, string valueType) =>
+    public static IKStream<K, V> ByKey<K, V>(IKStream<K, V> stream, string name, KsmlDataType? keyType, KsmlDataType? valueType) =>
         // Streamiz marks a stream whose key a step changed; its own groupByKey and joins repartition on the same mark.
         stream.GetType().GetProperty("RepartitionRequired")?.GetValue(stream) is true ? Repartition(stream, name, keyType, valueType) : stream;
 
     /// <summary>The stream through a repartition topic, so each key reaches the task of its partition.</summary>
-    public static IKStream<K, V> Repartition<K, V>(IKStream<K, V> stream, string name, string keyType, string valueType) =>
+    public static IKStream<K, V> Repartition<K, V>(IKStream<K, V> stream, string name, KsmlDataType? keyType, KsmlDataType? valueType) =>
         stream.Repartition(Repartitioned<K, V>.As(name).WithKeySerdes(KsmlSerdes.For<K>(keyType)).WithValueSerdes(KsmlSerdes.For<V>(valueType)));
 }

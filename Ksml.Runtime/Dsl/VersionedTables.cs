@@ -51,7 +51,7 @@ public static class VersionedTables
     /// </summary>
     internal static IKStream<K, VR> Join<K, V, V0, VR>(IKStream<K, V> stream, KsmlTopologyBuilder ksml, string store, KsmlFunctionDefinition valueJoiner, bool leftJoin, string name)
     {
-        var partitioned = KeyPartitioning.ByKey(stream, name + "_left", "", "");
+        var partitioned = KeyPartitioning.ByKey(stream, name + "_left", null, null);
         // Connected through the task, so that a record without a key still reaches a left join.
         StepOutcomes.ConnectStores(partitioned, name, [store]);
         var join = new VersionedJoin<VR>(store, leftJoin, new FunctionStep<VR>(ksml, valueJoiner, name));

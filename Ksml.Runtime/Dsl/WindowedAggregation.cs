@@ -19,7 +19,7 @@ namespace Ksml.Runtime.Dsl;
 /// </summary>
 internal static class WindowedAggregation
 {
-    public static IKTable<Windowed<K>, VA> Build<K, V, VA, W, TTransformer>(IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, string keyType, string valueType,
+    public static IKTable<Windowed<K>, VA> Build<K, V, VA, W, TTransformer>(IKStream<K, V> stream, KsmlTopologyBuilder ksml, KsmlStoreDefinition? store, string name, KsmlDataType? keyType, KsmlDataType? valueType,
         Func<string, object> transformerArgument, WindowFormat<W, VA> format)
         where TTransformer : ITransformer<K, V, Windowed<K>, VA>, new()
     {

@@ -295,7 +295,7 @@ public sealed class KsmlErrorHandler
     }
 
     private static byte[]? Serialize<T>(T value) =>
-        value is null ? null : KsmlSerdes.For<T>("").Serialize(value, new SerializationContext(MessageComponentType.Value, ""));
+        value is null ? null : KsmlSerdes.For<T>(null).Serialize(value, new SerializationContext(MessageComponentType.Value, ""));
 
     private static string Describe(byte[]? bytes) => bytes is null ? "null" : System.Text.Encoding.UTF8.GetString(bytes.AsSpan(0, Math.Min(bytes.Length, 200)));
 

@@ -44,16 +44,11 @@ public sealed class KsmlProducerRunner
         Observability.KsmlMetrics.Meter.CreateCounter<long>("producer.failures", null, "Producer messages that failed to be generated or produced, by producer");
 
     /// <summary>Produces until done or cancelled.</summary>
-    public Task RunAsync(IEnumerable<KeyValuePair<string, string>> clientConfig, CancellationToken cancellation) =>
-        (Task)typeof(KsmlProducerRunner).GetMethod(nameof(RunTypedAsync), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
-            .MakeGenericMethod(KsmlSerdes.ClrType(_definition.Target.KeyType), KsmlSerdes.ClrType(_definition.Target.ValueType))
-            .Invoke(this, [clientConfig, cancellation])!;
-
-    private async Task RunTypedAsync<K, V>(IEnumerable<KeyValuePair<string, string>> clientConfig, CancellationToken cancellation)
+    public async Task RunAsync(IEnumerable<KeyValuePair<string, string>> clientConfig, CancellationToken cancellation)
     {
         var config = new ProducerConfig(clientConfig.ToDictionary(p => p.Key, p => p.Value)) { EnableIdempotence = true, Acks = Acks.All };
-        var keySerde = KsmlSerdes.For<K>(_definition.Target.KeyType);
-        var valueSerde = KsmlSerdes.For<V>(_definition.Target.ValueType);
+        var keySerde = _definition.Target.KeyType.Serde();
+        var valueSerde = _definition.Target.ValueType.Serde();
         using var producer = new ProducerBuilder<byte[]?, byte[]?>(config).Build();
         var topic = _definition.Target.Topic;
         // KSML: with neither count nor interval nor until, a producer sends exactly one batch.
@@ -89,7 +84,7 @@ public sealed class KsmlProducerRunner
     }
 
     /// <summary>One call of the generator, its messages filtered, converted and produced; true when 'until' accepted one.</summary>
-    private async Task<bool> GenerateAsync<K, V>(IProducer<byte[]?, byte[]?> producer, ISerDes<K> keySerde, ISerDes<V> valueSerde, string what, CancellationToken cancellation)
+    private async Task<bool> GenerateAsync(IProducer<byte[]?, byte[]?> producer, ISerDes keySerde, ISerDes valueSerde, string what, CancellationToken cancellation)
     {
         var topic = _definition.Target.Topic;
         // Each generator call starts a trace; its messages carry it, so their readers continue it.
@@ -101,12 +96,11 @@ public sealed class KsmlProducerRunner
         {
             if (_condition is not null && !KsmlValues.IsTrue(_condition.Invoke(null, key, value), what + " condition"))
                 continue;
-            var typedKey = KsmlValues.To<K>(key, what + " key");
-            var typedValue = KsmlValues.To<V>(value, what + " value");
+            var target = _definition.Target;
             await producer.ProduceAsync(topic, new Message<byte[]?, byte[]?>
             {
-                Key = typedKey is null ? null : keySerde.Serialize(typedKey, new SerializationContext(MessageComponentType.Key, topic)),
-                Value = typedValue is null ? null : valueSerde.Serialize(typedValue, new SerializationContext(MessageComponentType.Value, topic)),
+                Key = target.KeyType.Serialize(keySerde, key, new SerializationContext(MessageComponentType.Key, topic), what + " key"),
+                Value = target.ValueType.Serialize(valueSerde, value, new SerializationContext(MessageComponentType.Value, topic), what + " value"),
                 Headers = span is null ? null : Observability.TracedProducer.WithCurrentContext(null),
             }, cancellation).ConfigureAwait(false);
             Produced++;

@@ -19,6 +19,8 @@ using Streamiz.Kafka.Net.SerDes;
 
 using Ksml.Runtime.Values;
 
+using Ksml.Runtime.Definitions;
+
 namespace Ksml.Runtime.Serdes;
 
 /// <summary>How a notation is configured: KSML's <c>ksml.notations.&lt;prefix&gt;</c>.</summary>
@@ -138,23 +140,17 @@ public static class KsmlNotations
     /// The serde of <c>avro:windowed(K)</c>: KSML's record of a window (start, end, startTime, endTime) and
     /// its key, the key field being a primitive or the Avro schema <c>K</c> names.
     /// </summary>
-    public static ISerDes<JsonNode> WindowedAvro(Ksml.Compiler.Types.KsmlType key) =>
+    public static ISerDes<JsonNode> WindowedAvro(KsmlDataType key) =>
         Cache.GetOrAdd("avro:windowed(" + key + ")", _ =>
             new AvroSerDes("avro", () => WindowedSchema(key), _notations.GetValueOrDefault("avro") ?? new NotationOptions("confluent_avro")));
 
-    private static Schema WindowedSchema(Ksml.Compiler.Types.KsmlType key)
+    private static Schema WindowedSchema(KsmlDataType key)
     {
-        var (keySchema, keyName) = key.Resolve() switch
+        var (keySchema, keyName) = (key, Nullable.GetUnderlyingType(key.ClrType) ?? key.ClrType) switch
         {
-            Ksml.Compiler.Types.PrimitiveType { Kind: var kind and not (Ksml.Compiler.Types.PrimitiveKind.Null or Ksml.Compiler.Types.PrimitiveKind.Any) } => (
-                JsonValue.Create(kind switch
-                {
-                    Ksml.Compiler.Types.PrimitiveKind.Byte or Ksml.Compiler.Types.PrimitiveKind.Short => "int",
-                    var other => other.ToString().ToLowerInvariant(),
-                }) as JsonNode,
-                kind.ToString()),
-            Ksml.Compiler.Types.NotationType { Notation: "avro", Schema: { } name } => (JsonNode.Parse(File.ReadAllText(SchemaFile(name, ".avsc", "avro")))!, name),
-            var other => throw new SerializationException($"avro:windowed({other}) needs a primitive key or an Avro schema name (avro:windowed(SensorKey))."),
+            ({ Notation: "avro", Schema: { } name }, _) => (JsonNode.Parse(File.ReadAllText(SchemaFile(name, ".avsc", "avro")))!, name),
+            ({ Notation: null }, var clr) when AvroPrimitive(clr) is { } primitive => (JsonValue.Create(primitive.Schema) as JsonNode, primitive.Name),
+            _ => throw new SerializationException($"avro:windowed({key}) needs a primitive key or an Avro schema name (avro:windowed(SensorKey))."),
         };
         var record = new JsonObject
         {
@@ -170,6 +166,21 @@ public static class KsmlNotations
         };
         return Schema.Parse(record.ToJsonString());
     }
+
+    /// <summary>The Avro schema of a primitive window key, and the name KSML gives its window record (<c>WindowedString</c>).</summary>
+    private static (string Schema, string Name)? AvroPrimitive(Type clr) => clr switch
+    {
+        var t when t == typeof(bool) => ("boolean", "Boolean"),
+        var t when t == typeof(sbyte) => ("int", "Byte"),
+        var t when t == typeof(short) => ("int", "Short"),
+        var t when t == typeof(int) => ("int", "Int"),
+        var t when t == typeof(long) => ("long", "Long"),
+        var t when t == typeof(float) => ("float", "Float"),
+        var t when t == typeof(double) => ("double", "Double"),
+        var t when t == typeof(string) => ("string", "String"),
+        var t when t == typeof(byte[]) => ("bytes", "Bytes"),
+        _ => null,
+    };
 
     private static string SchemaFile(string? schema, string extension, string notation) =>
         schema is null

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
+using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Values;
 using Streamiz.Kafka.Net.SerDes;
 
@@ -14,87 +15,66 @@ namespace Ksml.Runtime.Serdes;
 /// </summary>
 public static class KsmlSerdes
 {
-    /// <summary>
-    /// The C# type generated code carries for <paramref name="ksmlType"/>, from the compiler's own
-    /// mapping (one concept, one place); used where the runtime meets a type only as text (producers).
-    /// </summary>
-    public static Type ClrType(string ksmlType)
-    {
-        var parsed = Ksml.Compiler.Types.TypeParser.TryParse(ksmlType, out var error)
-            ?? throw new ArgumentException($"'{ksmlType}' is not a KSML type: {error}", nameof(ksmlType));
-        return ClrTypeNamed(Ksml.Compiler.Types.ClrTypes.Of(parsed));
-    }
-
-    private static Type ClrTypeNamed(string name)
-    {
-        var type = NonNullClrTypeNamed(name.TrimEnd('?'));
-        return name.EndsWith('?') && type.IsValueType ? typeof(Nullable<>).MakeGenericType(type) : type;
-    }
-
-    private static Type NonNullClrTypeNamed(string name) => name switch
-    {
-        "bool" => typeof(bool),
-        "sbyte" => typeof(sbyte),
-        "short" => typeof(short),
-        "int" => typeof(int),
-        "long" => typeof(long),
-        "float" => typeof(float),
-        "double" => typeof(double),
-        "string" => typeof(string),
-        "byte[]" => typeof(byte[]),
-        "JsonNode" => typeof(JsonNode),
-        var windowed when windowed.StartsWith("Windowed<", StringComparison.Ordinal) =>
-            typeof(Streamiz.Kafka.Net.State.Windowed<>).MakeGenericType(ClrTypeNamed(windowed["Windowed<".Length..^1])),
-        _ => typeof(object),
-    };
-
     // A notation the runner cannot serve is a configuration error, reported at start, not a crash.
-    private static ISerDes<JsonNode>? NotationSerde(string ksmlType, Ksml.Compiler.Types.NotationType notation)
+    private static ISerDes<JsonNode>? NotationSerde(KsmlDataType type)
     {
         try
         {
-            return KsmlNotations.For(notation.Notation, notation.Schema);
+            return KsmlNotations.For(type.Notation!, type.Schema);
         }
         catch (NotSupportedException ex)
         {
-            throw new Hosting.KsmlConfigException($"type '{ksmlType}': {ex.Message}");
+            throw new Hosting.KsmlConfigException($"type '{type}': {ex.Message}");
         }
     }
 
-    private static Ksml.Compiler.Types.NotationType? NotationOf(string ksmlType) =>
-        ksmlType.Length > 0 && Ksml.Compiler.Types.TypeParser.TryParse(ksmlType, out _)?.Resolve() is Ksml.Compiler.Types.NotationType notation ? notation : null;
-
-    /// <summary>The serde for <paramref name="ksmlType"/> over its C# type (<see cref="ClrType"/>), for callers that meet the type only as text (test suites).</summary>
-    public static ISerDes ForType(string ksmlType) =>
-        (ISerDes)typeof(KsmlSerdes).GetMethod(nameof(For))!.MakeGenericMethod(ClrType(ksmlType)).Invoke(null, [ksmlType])!;
-
-    /// <summary>A serde for <typeparamref name="T"/> in the notation of <paramref name="ksmlType"/>.</summary>
-    public static ISerDes<T> For<T>(string ksmlType)
+    /// <summary>
+    /// A serde for <typeparamref name="T"/> in the notation of <paramref name="type"/>, as the compiler resolved it;
+    /// null <paramref name="type"/> (an internal topic or store whose type only the C# type tells) takes the default
+    /// wire format of <typeparamref name="T"/>.
+    /// </summary>
+    public static ISerDes<T> For<T>(KsmlDataType? type)
     {
-        if (typeof(T) == typeof(JsonNode) && NotationOf(ksmlType) is { } notation && NotationSerde(ksmlType, notation) is { } schemaSerde)
-            return (ISerDes<T>)schemaSerde;
-        if (typeof(T).IsGenericType && typeof(T).GetGenericTypeDefinition() == typeof(Streamiz.Kafka.Net.State.Windowed<>)
-            && ksmlType.Length > 0 && Ksml.Compiler.Types.TypeParser.TryParse(ksmlType, out _)?.Resolve() is Ksml.Compiler.Types.WindowedType { Notation: "avro" } windowed)
-            return new WindowedAvroSerDes<T>(KsmlNotations.WindowedAvro(windowed.Key));
-        // union(null, long) and other optional primitives: the primitive's bytes, and null as a null record part.
-        if (Nullable.GetUnderlyingType(typeof(T)) is { } underlying)
-            return (ISerDes<T>)Activator.CreateInstance(typeof(NullableSerDes<>).MakeGenericType(underlying), typeof(KsmlSerdes).GetMethod(nameof(For))!.MakeGenericMethod(underlying).Invoke(null, [ksmlType]))!;
+        if (typeof(T) == typeof(JsonNode) && type is { Notation: not null, WindowKey: null } && NotationSerde(type) is { } notationSerde)
+            return (ISerDes<T>)notationSerde;
+        if (type is { WindowKey: { } key, Notation: "avro" } && typeof(T).IsGenericType && typeof(T).GetGenericTypeDefinition() == typeof(Streamiz.Kafka.Net.State.Windowed<>))
+            return new WindowedAvroSerDes<T>(KsmlNotations.WindowedAvro(key));
         object serde = typeof(T) switch
         {
             var t when t == typeof(string) => new Utf8StringSerDes(),
-            var t when t == typeof(long) => new BigEndianSerDes<long>(8, (s, v) => BinaryPrimitives.WriteInt64BigEndian(s, v), BinaryPrimitives.ReadInt64BigEndian),
-            var t when t == typeof(int) => new BigEndianSerDes<int>(4, (s, v) => BinaryPrimitives.WriteInt32BigEndian(s, v), BinaryPrimitives.ReadInt32BigEndian),
-            var t when t == typeof(short) => new BigEndianSerDes<short>(2, (s, v) => BinaryPrimitives.WriteInt16BigEndian(s, v), BinaryPrimitives.ReadInt16BigEndian),
-            var t when t == typeof(sbyte) => new BigEndianSerDes<sbyte>(1, (s, v) => s[0] = unchecked((byte)v), s => unchecked((sbyte)s[0])),
-            var t when t == typeof(double) => new BigEndianSerDes<double>(8, (s, v) => BinaryPrimitives.WriteDoubleBigEndian(s, v), BinaryPrimitives.ReadDoubleBigEndian),
-            var t when t == typeof(float) => new BigEndianSerDes<float>(4, (s, v) => BinaryPrimitives.WriteSingleBigEndian(s, v), BinaryPrimitives.ReadSingleBigEndian),
-            var t when t == typeof(bool) => new BigEndianSerDes<bool>(1, (s, v) => s[0] = v ? (byte)1 : (byte)0, s => s[0] != 0),
             var t when t == typeof(byte[]) => new ByteArraySerDes(),
             var t when t == typeof(JsonNode) => new JsonNodeSerDes(),
-            _ => new JsonObjectSerDes<T>(),
+            // union(null, long) and other optional primitives: the primitive's bytes, and null as a null record part.
+            var t when Nullable.GetUnderlyingType(t) is { } underlying => NullablePrimitive(underlying) ?? new JsonObjectSerDes<T>(),
+            var t => Primitive(t) ?? new JsonObjectSerDes<T>(),
         };
         return (ISerDes<T>)serde;
     }
+
+    /// <summary>Kafka's big-endian wire format of a number or boolean; null for any other type.</summary>
+    private static object? Primitive(Type type) => type switch
+    {
+        var t when t == typeof(long) => new BigEndianSerDes<long>(8, (s, v) => BinaryPrimitives.WriteInt64BigEndian(s, v), BinaryPrimitives.ReadInt64BigEndian),
+        var t when t == typeof(int) => new BigEndianSerDes<int>(4, (s, v) => BinaryPrimitives.WriteInt32BigEndian(s, v), BinaryPrimitives.ReadInt32BigEndian),
+        var t when t == typeof(short) => new BigEndianSerDes<short>(2, (s, v) => BinaryPrimitives.WriteInt16BigEndian(s, v), BinaryPrimitives.ReadInt16BigEndian),
+        var t when t == typeof(sbyte) => new BigEndianSerDes<sbyte>(1, (s, v) => s[0] = unchecked((byte)v), s => unchecked((sbyte)s[0])),
+        var t when t == typeof(double) => new BigEndianSerDes<double>(8, (s, v) => BinaryPrimitives.WriteDoubleBigEndian(s, v), BinaryPrimitives.ReadDoubleBigEndian),
+        var t when t == typeof(float) => new BigEndianSerDes<float>(4, (s, v) => BinaryPrimitives.WriteSingleBigEndian(s, v), BinaryPrimitives.ReadSingleBigEndian),
+        var t when t == typeof(bool) => new BigEndianSerDes<bool>(1, (s, v) => s[0] = v ? (byte)1 : (byte)0, s => s[0] != 0),
+        _ => null,
+    };
+
+    private static object? NullablePrimitive(Type underlying) => Primitive(underlying) switch
+    {
+        ISerDes<long> inner => new NullableSerDes<long>(inner),
+        ISerDes<int> inner => new NullableSerDes<int>(inner),
+        ISerDes<short> inner => new NullableSerDes<short>(inner),
+        ISerDes<sbyte> inner => new NullableSerDes<sbyte>(inner),
+        ISerDes<double> inner => new NullableSerDes<double>(inner),
+        ISerDes<float> inner => new NullableSerDes<float>(inner),
+        ISerDes<bool> inner => new NullableSerDes<bool>(inner),
+        _ => null,
+    };
 
     private sealed class Utf8StringSerDes : AbstractSerDes<string>
     {
@@ -173,7 +153,7 @@ public sealed class SerializationException : Exception
 /// </summary>
 public sealed class KsmlSerDes<T> : AbstractSerDes<T>
 {
-    private readonly ISerDes<T> _inner = KsmlSerdes.For<T>("");
+    private readonly ISerDes<T> _inner = KsmlSerdes.For<T>(null);
 
     /// <inheritdoc />
     public override T Deserialize(byte[] data, SerializationContext context) => _inner.Deserialize(data, context);

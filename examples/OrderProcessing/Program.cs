@@ -30,7 +30,7 @@ using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
 }).Build();
 var topics = OrderProcessing.OrderProcessingKsml.Topics.All.ToDictionary(t => t.Name, t => t.Topic);
 consumer.Subscribe([topics["order_events"], topics["validated_orders"], topics["order_status_updates"]]);
-var json = KsmlSerdes.For<JsonNode>("json");
+var json = KsmlSerdes.For<JsonNode>(OrderProcessing.OrderProcessingKsml.Topics.order_events.ValueType);
 string[] finalStates = ["ready_for_shipment", "payment_failed", "inventory_failed", "invalid"];
 var deadline = DateTime.UtcNow + timeout;
 while (DateTime.UtcNow < deadline && !(seen.Count >= orders && states.Count(s => finalStates.Contains(s.Value)) >= seen.Count))

@@ -32,24 +32,26 @@ internal static class BridgeBenchmark
     private static readonly JsonNode[] Orders = Enumerable.Range(0, 4096).Select(_ => JsonNode.Parse(OrderJson)!).ToArray();
     private static int _next;
 
+    private static readonly KsmlDataType Json = KsmlDataType.Of<JsonNode>("json", "json");
+
     private static JsonNode NextOrder() => Orders[_next++ & (Orders.Length - 1)];
 
     public static (double Trivial, double KsmlShaped, double JsonStore, double Conversion) Run(int records, int rounds)
     {
         var factory = new PythonFunctionFactory(NullLoggerFactory.Instance);
         var trivial = factory.Create(new KsmlFunctionDefinition("bench", "is_present", "predicate", Path, 1, ["key", "value"], [],
-            null, null, new PythonCode("value is not None", 3, 17), "boolean", []));
+            null, null, new PythonCode("value is not None", 3, 17), KsmlDataType.Of<bool?>("boolean"), []));
         var shaped = factory.Create(new KsmlFunctionDefinition("bench", "enrich", "valueTransformer", Path, 10, ["key", "value"], [],
             null,
             new PythonCode("log.debug(\"enriching {}\", key)\nseen = order_counts.get(key) or 0\norder_counts.put(key, seen + 1)\nvalue[\"repeat\"] = seen > 0", 12, 7),
-            new PythonCode("value", 16, 17), "json", ["order_counts"]));
+            new PythonCode("value", 16, 17), Json, ["order_counts"]));
         var identity = factory.Create(new KsmlFunctionDefinition("bench", "identity", "valueTransformer", Path, 20, ["key", "value"], [],
-            null, null, new PythonCode("value", 21, 17), "json", []));
+            null, null, new PythonCode("value", 21, 17), Json, []));
         var stores = new SingleStoreProvider(new DictionaryStore<long>("order_counts"));
         var lastOrders = factory.Create(new KsmlFunctionDefinition("bench", "remember", "valueTransformer", Path, 30, ["key", "value"], [],
             null,
             new PythonCode("log.debug(\"remembering {}\", key)\nprevious = last_orders.get(key)\nlast_orders.put(key, value)\nvalue[\"repeat\"] = previous is not None", 32, 7),
-            new PythonCode("value", 36, 17), "json", ["last_orders"]));
+            new PythonCode("value", 36, 17), Json, ["last_orders"]));
         var jsonStores = new SingleStoreProvider(new DictionaryStore<JsonNode>("last_orders"));
 
         Console.Error.WriteLine($"Order value: {JsonNode.Parse(OrderJson)!.ToJsonString().Length} bytes, {JsonNode.Parse(OrderJson)!.AsObject().Count} fields");
@@ -63,18 +65,18 @@ internal static class BridgeBenchmark
     public static IEnumerable<(string Name, double Micros)> Breakdown(int records, int rounds)
     {
         var factory = new PythonFunctionFactory(NullLoggerFactory.Instance);
-        KsmlFunctionDefinition Function(string name, string expression, string resultType) =>
-            new("bench", name, "valueTransformer", Path, 40, ["key", "value"], [], null, null, new PythonCode(expression, 41, 17), resultType, []);
-        foreach (var (name, expression, type) in new[]
+        KsmlFunctionDefinition Function(string name, string expression) =>
+            new("bench", name, "valueTransformer", Path, 40, ["key", "value"], [], null, null, new PythonCode(expression, 41, 17), Json, []);
+        foreach (var (name, expression) in new[]
         {
-            ("returns None", "None", "json"),
-            ("returns one field", "{'quantity': value['quantity']}", "json"),
-            ("returns the order", "value", "json"),
-            ("returns 12 ints", "{k: 1 for k in value}", "json"),
-            ("returns 12 short strings", "{k: 'x' for k in value}", "json"),
+            ("returns None", "None"),
+            ("returns one field", "{'quantity': value['quantity']}"),
+            ("returns the order", "value"),
+            ("returns 12 ints", "{k: 1 for k in value}"),
+            ("returns 12 short strings", "{k: 'x' for k in value}"),
         })
         {
-            var function = factory.Create(Function(name.Replace(' ', '_'), expression, type));
+            var function = factory.Create(Function(name.Replace(' ', '_'), expression));
             yield return (name, Median(rounds, records, () => function.Invoke(null, "cust-42", NextOrder())));
         }
     }

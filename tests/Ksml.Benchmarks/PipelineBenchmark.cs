@@ -23,7 +23,7 @@ internal static class PipelineBenchmark
         var functions = CompiledFunctions();
         var predicate = functions["is_relevant"];
         var transformer = functions["with_total"];
-        var serde = KsmlSerdes.For<JsonNode>("json");
+        var serde = KsmlDataType.Of<JsonNode>("json", "json").Serde();
         var context = new SerializationContext(MessageComponentType.Value, "bench_out");
         var inputs = Enumerable.Range(0, records).Select(i => ThroughputBenchmark.Order(i)).ToArray();
         var keys = Enumerable.Range(0, records).Select(i => i.ToString()).ToArray();

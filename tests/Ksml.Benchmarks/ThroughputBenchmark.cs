@@ -1,3 +1,4 @@
+using Ksml.Runtime.Definitions;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -41,7 +42,7 @@ internal static class ThroughputBenchmark
     private static Topology HandWritten(bool producerPartitions)
     {
         var builder = new StreamBuilder();
-        var json = KsmlSerdes.For<JsonNode>("json");
+        var json = KsmlDataType.Of<JsonNode>("json", "json").Serde();
         var stream = builder.Stream("bench_in", new StringSerDes(), json)
             .Filter((_, v, _) => v["quantity"]!.GetValue<int>() > 0)
             .MapValues((_, v, _) =>

@@ -259,7 +259,7 @@ public class DiagnosticTests
     {
         var result = Support.Ksml.Compile(Streams + "functions:\n  enrich:\n    type: valueTransformer\n    code: return 1\npipelines:\n  p:\n    from: orders\n    mapValues: enrich\n    to: totals\n");
         Assert.That(result.Diagnostics, Is.Empty);
-        Assert.That(result.Source, Does.Contain("ResultType: \"long\""));
+        Assert.That(result.Source, Does.Contain("ResultType: KsmlDataType.Of<long?>(\"long\")"));
     }
 
     [Test]

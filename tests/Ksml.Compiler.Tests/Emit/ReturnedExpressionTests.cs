@@ -1,8 +1,6 @@
-using System.Reflection;
 using Ksml.Compiler.Tests.Support;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Python;
-using Microsoft.CodeAnalysis;
 
 namespace Ksml.Compiler.Tests.Emit;
 
@@ -66,14 +64,6 @@ public class ReturnedExpressionTests
         Assert.That(Generated("each").Expression, Is.Null, "forEach returns nothing, as in KSML");
     }
 
-    private static KsmlFunctionDefinition Generated(string name)
-    {
-        var result = Support.Ksml.Compile(Yaml);
-        Assert.That(result.Diagnostics.Where(d => d.IsError), Is.Empty);
-        using var image = new MemoryStream();
-        var emitted = GeneratedCodeCompiler.Create(result.Source!).Emit(image);
-        Assert.That(emitted.Success, string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
-        var functions = Assembly.Load(image.ToArray()).GetType("Test.Generated." + result.ClassName + "+Functions")!;
-        return (KsmlFunctionDefinition)functions.GetField(name)!.GetValue(null)!;
-    }
+    private static KsmlFunctionDefinition Generated(string name) =>
+        (KsmlFunctionDefinition)GeneratedCodeCompiler.Load(Support.Ksml.Compile(Yaml)).GetNestedType("Functions")!.GetField(name)!.GetValue(null)!;
 }

@@ -316,7 +316,7 @@ public class NativeDifferentialTests
     {
         try
         {
-            return System.Text.Encoding.UTF8.GetString(Ksml.Runtime.Serdes.KsmlSerdes.For<JsonNode>("json").Serialize(node, ValueContext));
+            return System.Text.Encoding.UTF8.GetString(KsmlDataType.Of<JsonNode>("json", "json").Serde().Serialize(node, ValueContext));
         }
         catch (ArgumentException ex)
         {

@@ -70,7 +70,7 @@ public sealed partial class EventRoutingKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>user_notifications</c> on topic <c>user_notifications</c> (line 7).</summary>
-        public static readonly KsmlTopicDefinition user_notifications = new("user_notifications", "user_notifications", "string", "json", null);
+        public static readonly KsmlTopicDefinition user_notifications = new("user_notifications", "user_notifications", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [user_notifications];
     }
@@ -100,7 +100,7 @@ sequence = itertools.count(1)
             Code: new(@"n = next(sequence)
 ", 21, 7),
             Expression: new("(\"user-\" + str(random.randint(1, 5)), {\"id\": \"n\" + str(n), \"type\": random.choice([\"info\", \"alert\", \"reminder\", \"warning\"]), \"content\": \"message \" + str(n), \"timestamp\": int(time.time() * 1000)})", 22, 18),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: []);
 
         // make_notification runs in CPython: not a plain expression.

@@ -74,9 +74,9 @@ public sealed partial class GreetingsKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>names</c> on topic <c>names</c> (line 3).</summary>
-        public static readonly KsmlTopicDefinition names = new("names", "names", "string", "string", null);
+        public static readonly KsmlTopicDefinition names = new("names", "names", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>greetings</c> on topic <c>greetings</c> (line 7).</summary>
-        public static readonly KsmlTopicDefinition greetings = new("greetings", "greetings", "string", "string", null);
+        public static readonly KsmlTopicDefinition greetings = new("greetings", "greetings", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [names, greetings];
     }
@@ -101,7 +101,7 @@ public sealed partial class GreetingsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("\"Hello, \" + value.strip().title() + \"!\"", 15, 18),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: []);
 
         // greet runs in CPython: uses Python beyond the compiled subset.
@@ -118,7 +118,7 @@ public sealed partial class GreetingsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("value is not None and value.strip() != \"\"", 24, 23),
-            ResultType: "boolean",
+            ResultType: KsmlDataType.Of<bool?>("boolean"),
             Stores: [])
         {
             Native = greet_names_filter1_ifAsCSharp,

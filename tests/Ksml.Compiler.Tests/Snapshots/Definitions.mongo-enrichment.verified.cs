@@ -70,9 +70,9 @@ public sealed partial class MongoEnrichmentKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>product_events</c> on topic <c>product_events</c> (line 5).</summary>
-        public static readonly KsmlTopicDefinition product_events = new("product_events", "product_events", "string", "json", null);
+        public static readonly KsmlTopicDefinition product_events = new("product_events", "product_events", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>enriched_product_events</c> on topic <c>enriched_product_events</c> (line 9).</summary>
-        public static readonly KsmlTopicDefinition enriched_product_events = new("enriched_product_events", "enriched_product_events", "string", "json", null);
+        public static readonly KsmlTopicDefinition enriched_product_events = new("enriched_product_events", "enriched_product_events", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [product_events, enriched_product_events];
     }
@@ -111,7 +111,7 @@ event = {""user_id"": key, ""event_type"": value.get(""type""), ""timestamp"": v
 value[""event_id""] = str(db[""events""].insert_one(event).inserted_id)
 ", 24, 7),
             Expression: new("value", 33, 17),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Resilience = new(

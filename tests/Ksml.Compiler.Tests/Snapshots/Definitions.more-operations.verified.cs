@@ -344,63 +344,63 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>fk_joined</c> on topic <c>fk_joined</c> (line 4).</summary>
-        public static readonly KsmlTopicDefinition fk_joined = new("fk_joined", "fk_joined", "string", "json", null);
+        public static readonly KsmlTopicDefinition fk_joined = new("fk_joined", "fk_joined", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>fk_left_joined</c> on topic <c>fk_left_joined</c> (line 8).</summary>
-        public static readonly KsmlTopicDefinition fk_left_joined = new("fk_left_joined", "fk_left_joined", "string", "json", null);
+        public static readonly KsmlTopicDefinition fk_left_joined = new("fk_left_joined", "fk_left_joined", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>windowed_counts_as_json</c> on topic <c>windowed_counts_as_json</c> (line 12).</summary>
-        public static readonly KsmlTopicDefinition windowed_counts_as_json = new("windowed_counts_as_json", "windowed_counts_as_json", "json", "long", null);
+        public static readonly KsmlTopicDefinition windowed_counts_as_json = new("windowed_counts_as_json", "windowed_counts_as_json", KsmlDataType.Of<JsonNode?>("json", "json"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>rows_in</c> on topic <c>rows_in</c> (line 16).</summary>
-        public static readonly KsmlTopicDefinition rows_in = new("rows_in", "rows_in", "string", "json", null);
+        public static readonly KsmlTopicDefinition rows_in = new("rows_in", "rows_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>numbers_as_text</c> on topic <c>numbers_as_text</c> (line 20).</summary>
-        public static readonly KsmlTopicDefinition numbers_as_text = new("numbers_as_text", "numbers_as_text", "string", "json", null);
+        public static readonly KsmlTopicDefinition numbers_as_text = new("numbers_as_text", "numbers_as_text", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>numbers_as_string</c> on topic <c>numbers_as_string</c> (line 24).</summary>
-        public static readonly KsmlTopicDefinition numbers_as_string = new("numbers_as_string", "numbers_as_string", "string", "string", null);
+        public static readonly KsmlTopicDefinition numbers_as_string = new("numbers_as_string", "numbers_as_string", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>words_for_counting</c> on topic <c>words_for_counting</c> (line 28).</summary>
-        public static readonly KsmlTopicDefinition words_for_counting = new("words_for_counting", "words_for_counting", "string", "string", null);
+        public static readonly KsmlTopicDefinition words_for_counting = new("words_for_counting", "words_for_counting", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>word_counts_as_text</c> on topic <c>word_counts_as_text</c> (line 32).</summary>
-        public static readonly KsmlTopicDefinition word_counts_as_text = new("word_counts_as_text", "word_counts_as_text", "string", "string", null);
+        public static readonly KsmlTopicDefinition word_counts_as_text = new("word_counts_as_text", "word_counts_as_text", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>counts_as_text</c> on topic <c>counts_as_text</c> (line 36).</summary>
-        public static readonly KsmlTopicDefinition counts_as_text = new("counts_as_text", "counts_as_text", "string", "string", null);
+        public static readonly KsmlTopicDefinition counts_as_text = new("counts_as_text", "counts_as_text", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>counts_as_long</c> on topic <c>counts_as_long</c> (line 40).</summary>
-        public static readonly KsmlTopicDefinition counts_as_long = new("counts_as_long", "counts_as_long", "string", "long", null);
+        public static readonly KsmlTopicDefinition counts_as_long = new("counts_as_long", "counts_as_long", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>left_side</c> on topic <c>left_side</c> (line 44).</summary>
-        public static readonly KsmlTopicDefinition left_side = new("left_side", "left_side", "string", "string", null);
+        public static readonly KsmlTopicDefinition left_side = new("left_side", "left_side", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>right_side</c> on topic <c>right_side</c> (line 48).</summary>
-        public static readonly KsmlTopicDefinition right_side = new("right_side", "right_side", "string", "string", null);
+        public static readonly KsmlTopicDefinition right_side = new("right_side", "right_side", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>outer_joined</c> on topic <c>outer_joined</c> (line 52).</summary>
-        public static readonly KsmlTopicDefinition outer_joined = new("outer_joined", "outer_joined", "string", "string", null);
+        public static readonly KsmlTopicDefinition outer_joined = new("outer_joined", "outer_joined", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>left_joined</c> on topic <c>left_joined</c> (line 56).</summary>
-        public static readonly KsmlTopicDefinition left_joined = new("left_joined", "left_joined", "string", "string", null);
+        public static readonly KsmlTopicDefinition left_joined = new("left_joined", "left_joined", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>members_in</c> on topic <c>members_in</c> (line 60).</summary>
-        public static readonly KsmlTopicDefinition members_in = new("members_in", "members_in", "string", "json", null);
+        public static readonly KsmlTopicDefinition members_in = new("members_in", "members_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>team_sizes</c> on topic <c>team_sizes</c> (line 64).</summary>
-        public static readonly KsmlTopicDefinition team_sizes = new("team_sizes", "team_sizes", "string", "long", null);
+        public static readonly KsmlTopicDefinition team_sizes = new("team_sizes", "team_sizes", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>team_points</c> on topic <c>team_points</c> (line 68).</summary>
-        public static readonly KsmlTopicDefinition team_points = new("team_points", "team_points", "string", "long", null);
+        public static readonly KsmlTopicDefinition team_points = new("team_points", "team_points", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>windowed_sums_in</c> on topic <c>windowed_sums_in</c> (line 72).</summary>
-        public static readonly KsmlTopicDefinition windowed_sums_in = new("windowed_sums_in", "windowed_sums_in", "string", "long", null);
+        public static readonly KsmlTopicDefinition windowed_sums_in = new("windowed_sums_in", "windowed_sums_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>windowed_sums</c> on topic <c>windowed_sums</c> (line 76).</summary>
-        public static readonly KsmlTopicDefinition windowed_sums = new("windowed_sums", "windowed_sums", "string", "long", null);
+        public static readonly KsmlTopicDefinition windowed_sums = new("windowed_sums", "windowed_sums", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>limited_in</c> on topic <c>limited_in</c> (line 80).</summary>
-        public static readonly KsmlTopicDefinition limited_in = new("limited_in", "limited_in", "string", "long", null);
+        public static readonly KsmlTopicDefinition limited_in = new("limited_in", "limited_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>limited_out</c> on topic <c>limited_out</c> (line 84).</summary>
-        public static readonly KsmlTopicDefinition limited_out = new("limited_out", "limited_out", "string", "long", null);
+        public static readonly KsmlTopicDefinition limited_out = new("limited_out", "limited_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>both_tables</c> on topic <c>both_tables</c> (line 88).</summary>
-        public static readonly KsmlTopicDefinition both_tables = new("both_tables", "both_tables", "string", "string", null);
+        public static readonly KsmlTopicDefinition both_tables = new("both_tables", "both_tables", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>repartition_in</c> on topic <c>repartition_in</c> (line 92).</summary>
-        public static readonly KsmlTopicDefinition repartition_in = new("repartition_in", "repartition_in", "string", "string", null);
+        public static readonly KsmlTopicDefinition repartition_in = new("repartition_in", "repartition_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>repartition_out</c> on topic <c>repartition_out</c> (line 96).</summary>
-        public static readonly KsmlTopicDefinition repartition_out = new("repartition_out", "repartition_out", "string", "string", null);
+        public static readonly KsmlTopicDefinition repartition_out = new("repartition_out", "repartition_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Table <c>table_a</c> on topic <c>table_a</c> (line 102).</summary>
-        public static readonly KsmlTopicDefinition table_a = new("table_a", "table_a", "string", "string", null);
+        public static readonly KsmlTopicDefinition table_a = new("table_a", "table_a", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Table <c>table_b</c> on topic <c>table_b</c> (line 106).</summary>
-        public static readonly KsmlTopicDefinition table_b = new("table_b", "table_b", "string", "string", null);
+        public static readonly KsmlTopicDefinition table_b = new("table_b", "table_b", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Table <c>fk_orders</c> on topic <c>fk_orders</c> (line 110).</summary>
-        public static readonly KsmlTopicDefinition fk_orders = new("fk_orders", "fk_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition fk_orders = new("fk_orders", "fk_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Table <c>fk_customers</c> on topic <c>fk_customers</c> (line 114).</summary>
-        public static readonly KsmlTopicDefinition fk_customers = new("fk_customers", "fk_customers", "string", "json", null);
+        public static readonly KsmlTopicDefinition fk_customers = new("fk_customers", "fk_customers", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Inline topic on topic <c>rows_as_csv</c> (line 199).</summary>
-        public static readonly KsmlTopicDefinition rows_as_csv_to = new("rows_as_csv_to", "rows_as_csv", "string", "csv", null);
+        public static readonly KsmlTopicDefinition rows_as_csv_to = new("rows_as_csv_to", "rows_as_csv", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("csv", "csv"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [fk_joined, fk_left_joined, windowed_counts_as_json, rows_in, numbers_as_text, numbers_as_string, words_for_counting, word_counts_as_text, counts_as_text, counts_as_long, left_side, right_side, outer_joined, left_joined, members_in, team_sizes, team_points, windowed_sums_in, windowed_sums, limited_in, limited_out, both_tables, repartition_in, repartition_out, table_a, table_b, fk_orders, fk_customers, rows_as_csv_to];
     }
@@ -409,15 +409,15 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
     public static class Stores
     {
         /// <summary>The window store <c>outer_left_store</c> (line 239).</summary>
-        public static readonly KsmlStoreDefinition outer_left_store = new("outer_left_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
+        public static readonly KsmlStoreDefinition outer_left_store = new("outer_left_store", "window", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
         /// <summary>The window store <c>outer_right_store</c> (line 245).</summary>
-        public static readonly KsmlStoreDefinition outer_right_store = new("outer_right_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
+        public static readonly KsmlStoreDefinition outer_right_store = new("outer_right_store", "window", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
         /// <summary>The window store <c>left_left_store</c> (line 261).</summary>
-        public static readonly KsmlStoreDefinition left_left_store = new("left_left_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
+        public static readonly KsmlStoreDefinition left_left_store = new("left_left_store", "window", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
         /// <summary>The window store <c>left_right_store</c> (line 267).</summary>
-        public static readonly KsmlStoreDefinition left_right_store = new("left_right_store", "window", "string", "string", WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
+        public static readonly KsmlStoreDefinition left_right_store = new("left_right_store", "window", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), WindowSizeMs: 120000, RetentionMs: 300000, RetainDuplicates: true);
         /// <summary>The keyValue store <c>team_points_store</c> (line 299).</summary>
-        public static readonly KsmlStoreDefinition team_points_store = new("team_points_store", "keyValue", "string", "long");
+        public static readonly KsmlStoreDefinition team_points_store = new("team_points_store", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"));
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
@@ -435,7 +435,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("str(value1) + \"|\" + str(value2)", 122, 17),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = describe_pairAsCSharp,
@@ -461,7 +461,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("(value[\"team\"], value[\"points\"])", 127, 17),
-            ResultType: "(string, long)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, long)"),
             Stores: [])
         {
             Native = to_teamAsCSharp,
@@ -486,7 +486,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("0", 132, 17),
-            ResultType: "long",
+            ResultType: KsmlDataType.Of<long?>("long"),
             Stores: [])
         {
             Native = start_at_zeroAsCSharp,
@@ -510,7 +510,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("aggregatedValue + value", 137, 17),
-            ResultType: "long",
+            ResultType: KsmlDataType.Of<long?>("long"),
             Stores: [])
         {
             Native = add_pointsAsCSharp,
@@ -536,7 +536,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("aggregatedValue - value", 142, 17),
-            ResultType: "long",
+            ResultType: KsmlDataType.Of<long?>("long"),
             Stores: [])
         {
             Native = remove_pointsAsCSharp,
@@ -562,7 +562,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("value1 + value2", 147, 17),
-            ResultType: "long",
+            ResultType: KsmlDataType.Of<long?>("long"),
             Stores: [])
         {
             Native = sumAsCSharp,
@@ -588,7 +588,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("0", 152, 17),
-            ResultType: "int",
+            ResultType: KsmlDataType.Of<int?>("int"),
             Stores: [])
         {
             Native = same_partitionAsCSharp,
@@ -612,7 +612,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("dict(value1, order=key, name=value2[\"name\"])", 165, 24),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Native = orders_with_customer_join1_valueJoinerAsCSharp,
@@ -639,7 +639,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("value.get(\"customer\")", 162, 23),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = orders_with_customer_join1_foreignKeyExtractorAsCSharp,
@@ -664,7 +664,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("dict(value1, name=value2[\"name\"] if value2 else None)", 179, 24),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Native = orders_left_customer_leftJoin1_valueJoinerAsCSharp,
@@ -690,7 +690,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("value.get(\"customer\")", 176, 23),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = orders_left_customer_leftJoin1_foreignKeyExtractorAsCSharp,
@@ -715,7 +715,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("key[\"key\"] + \"@\" + key[\"startTime\"]", 316, 23),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = windowed_sum_toStream4_mapperAsCSharp,
@@ -747,7 +747,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 157 "/project/more-operations.ksml.yaml"
         IKTable<string?, JsonNode?> orders_with_customer_source = ksml.Table<string?, JsonNode?>(Topics.fk_orders);
 #line 159 "/project/more-operations.ksml.yaml"
-        IKTable<string?, JsonNode?> orders_with_customer_1_join = orders_with_customer_source.KsmlForeignKeyJoin<string?, JsonNode?, string?, JsonNode?, JsonNode?>(ksml, ksml.Table<string?, JsonNode?>(Topics.fk_customers), Functions.orders_with_customer_join1_foreignKeyExtractor, Functions.orders_with_customer_join1_valueJoiner, "join", null, "more-operations_orders_with_customer_1_join", "fk_orders", "fk_customers", "string", "json", "string", "json", "json");
+        IKTable<string?, JsonNode?> orders_with_customer_1_join = orders_with_customer_source.KsmlForeignKeyJoin<string?, JsonNode?, string?, JsonNode?, JsonNode?>(ksml, ksml.Table<string?, JsonNode?>(Topics.fk_customers), Functions.orders_with_customer_join1_foreignKeyExtractor, Functions.orders_with_customer_join1_valueJoiner, "join", null, "more-operations_orders_with_customer_1_join", "fk_orders", "fk_customers", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 167 "/project/more-operations.ksml.yaml"
         IKStream<string?, JsonNode?> orders_with_customer_2_toStream = orders_with_customer_1_join.ToStream("more-operations_orders_with_customer_2_toStream");
 #line 168 "/project/more-operations.ksml.yaml"
@@ -757,7 +757,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 171 "/project/more-operations.ksml.yaml"
         IKTable<string?, JsonNode?> orders_left_customer_source = ksml.Table<string?, JsonNode?>(Topics.fk_orders);
 #line 173 "/project/more-operations.ksml.yaml"
-        IKTable<string?, JsonNode?> orders_left_customer_1_leftJoin = orders_left_customer_source.KsmlForeignKeyJoin<string?, JsonNode?, string?, JsonNode?, JsonNode?>(ksml, ksml.Table<string?, JsonNode?>(Topics.fk_customers), Functions.orders_left_customer_leftJoin1_foreignKeyExtractor, Functions.orders_left_customer_leftJoin1_valueJoiner, "leftJoin", null, "more-operations_orders_left_customer_1_leftJoin", "fk_orders", "fk_customers", "string", "json", "string", "json", "json");
+        IKTable<string?, JsonNode?> orders_left_customer_1_leftJoin = orders_left_customer_source.KsmlForeignKeyJoin<string?, JsonNode?, string?, JsonNode?, JsonNode?>(ksml, ksml.Table<string?, JsonNode?>(Topics.fk_customers), Functions.orders_left_customer_leftJoin1_foreignKeyExtractor, Functions.orders_left_customer_leftJoin1_valueJoiner, "leftJoin", null, "more-operations_orders_left_customer_1_leftJoin", "fk_orders", "fk_customers", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 181 "/project/more-operations.ksml.yaml"
         IKStream<string?, JsonNode?> orders_left_customer_2_toStream = orders_left_customer_1_leftJoin.ToStream("more-operations_orders_left_customer_2_toStream");
 #line 182 "/project/more-operations.ksml.yaml"
@@ -787,7 +787,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 206 "/project/more-operations.ksml.yaml"
         ITimeWindowedKStream<string?, string?> count_per_minute_as_json_2_windowByTime = count_per_minute_as_json_1_groupByKey.KsmlWindowByTime(60000, null, null);
 #line 209 "/project/more-operations.ksml.yaml"
-        IKTable<Windowed<string?>, long?> count_per_minute_as_json_3_count = count_per_minute_as_json_2_windowByTime.KsmlCount(ksml, null, "more-operations_count_per_minute_as_json_3_count", "string", 60000);
+        IKTable<Windowed<string?>, long?> count_per_minute_as_json_3_count = count_per_minute_as_json_2_windowByTime.KsmlCount(ksml, null, "more-operations_count_per_minute_as_json_3_count", KsmlDataType.Of<string?>("string"), 60000);
 #line 210 "/project/more-operations.ksml.yaml"
         IKStream<Windowed<string?>, long?> count_per_minute_as_json_4_toStream = count_per_minute_as_json_3_count.ToStream("more-operations_count_per_minute_as_json_4_toStream");
 #line 211 "/project/more-operations.ksml.yaml"
@@ -799,7 +799,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 216 "/project/more-operations.ksml.yaml"
         IKGroupedStream<string?, string?> count_as_text_1_groupByKey = count_as_text_source.KsmlGroupByKey("more-operations_count_as_text_1_groupByKey");
 #line 217 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long?> count_as_text_2_count = count_as_text_1_groupByKey.KsmlCount(ksml, null, "more-operations_count_as_text_2_count", "string");
+        IKTable<string?, long?> count_as_text_2_count = count_as_text_1_groupByKey.KsmlCount(ksml, null, "more-operations_count_as_text_2_count", KsmlDataType.Of<string?>("string"));
 #line 218 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> count_as_text_3_toStream = count_as_text_2_count.ToStream("more-operations_count_as_text_3_toStream");
 #line 219 "/project/more-operations.ksml.yaml"
@@ -819,7 +819,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 231 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> outer_source = ksml.Stream<string?, string?>(Topics.left_side);
 #line 233 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> outer_1_outerJoin = outer_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "outerJoin", 60000, 0, Stores.outer_left_store, Stores.outer_right_store, "more-operations_outer_1_outerJoin", "string", "string", "string");
+        IKStream<string?, string?> outer_1_outerJoin = outer_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "outerJoin", 60000, 0, Stores.outer_left_store, Stores.outer_right_store, "more-operations_outer_1_outerJoin", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"));
 #line 250 "/project/more-operations.ksml.yaml"
         outer_1_outerJoin.KsmlTo(ksml, Topics.outer_joined, null, "more-operations_outer_to");
 
@@ -827,7 +827,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 253 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> left_source = ksml.Stream<string?, string?>(Topics.left_side);
 #line 255 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> left_1_leftJoin = left_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "leftJoin", 60000, 0, Stores.left_left_store, Stores.left_right_store, "more-operations_left_1_leftJoin", "string", "string", "string");
+        IKStream<string?, string?> left_1_leftJoin = left_source.KsmlJoinStream<string?, string?, string?, string?>(ksml, ksml.Stream<string?, string?>(Topics.right_side), Functions.describe_pair, "leftJoin", 60000, 0, Stores.left_left_store, Stores.left_right_store, "more-operations_left_1_leftJoin", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"));
 #line 272 "/project/more-operations.ksml.yaml"
         left_1_leftJoin.KsmlTo(ksml, Topics.left_joined, null, "more-operations_left_to");
 
@@ -835,7 +835,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 275 "/project/more-operations.ksml.yaml"
         IKStream<string?, JsonNode?> team_tables_source = ksml.Stream<string?, JsonNode?>(Topics.members_in);
 #line 277 "/project/more-operations.ksml.yaml"
-        IKTable<string?, JsonNode?> team_tables_1_toTable = team_tables_source.KsmlToTable(ksml, null, "more-operations_team_tables_1_toTable", "string", "json");
+        IKTable<string?, JsonNode?> team_tables_1_toTable = team_tables_source.KsmlToTable(ksml, null, "more-operations_team_tables_1_toTable", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 278 "/project/more-operations.ksml.yaml"
 
         // Pipeline 'count_team'
@@ -843,7 +843,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 283 "/project/more-operations.ksml.yaml"
         IKGroupedTable<string?, long?> count_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long?>(ksml, Functions.to_team, "more-operations_count_team_1_groupBy");
 #line 285 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long?> count_team_2_count = count_team_1_groupBy.KsmlCount(ksml, null, "more-operations_count_team_2_count", "string");
+        IKTable<string?, long?> count_team_2_count = count_team_1_groupBy.KsmlCount(ksml, null, "more-operations_count_team_2_count", KsmlDataType.Of<string?>("string"));
 #line 286 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> count_team_3_toStream = count_team_2_count.ToStream("more-operations_count_team_3_toStream");
 #line 287 "/project/more-operations.ksml.yaml"
@@ -854,7 +854,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 292 "/project/more-operations.ksml.yaml"
         IKGroupedTable<string?, long?> sum_team_1_groupBy = team_tables_1_toTable.KsmlGroupBy<string?, JsonNode?, string?, long?>(ksml, Functions.to_team, "more-operations_sum_team_1_groupBy");
 #line 294 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long?> sum_team_2_aggregate = sum_team_1_groupBy.KsmlAggregate<string?, long?, long?>(ksml, Functions.start_at_zero, Functions.add_points, Functions.remove_points, Stores.team_points_store, "more-operations_sum_team_2_aggregate", "string", "long");
+        IKTable<string?, long?> sum_team_2_aggregate = sum_team_1_groupBy.KsmlAggregate<string?, long?, long?>(ksml, Functions.start_at_zero, Functions.add_points, Functions.remove_points, Stores.team_points_store, "more-operations_sum_team_2_aggregate", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"));
 #line 301 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> sum_team_3_toStream = sum_team_2_aggregate.ToStream("more-operations_sum_team_3_toStream");
 #line 302 "/project/more-operations.ksml.yaml"
@@ -868,7 +868,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 308 "/project/more-operations.ksml.yaml"
         ITimeWindowedKStream<string?, long?> windowed_sum_2_windowByTime = windowed_sum_1_groupByKey.KsmlWindowByTime(60000, null, null);
 #line 311 "/project/more-operations.ksml.yaml"
-        IKTable<Windowed<string?>, long?> windowed_sum_3_reduce = windowed_sum_2_windowByTime.KsmlReduce(ksml, Functions.sum, null, "more-operations_windowed_sum_3_reduce", "string", "long", 60000);
+        IKTable<Windowed<string?>, long?> windowed_sum_3_reduce = windowed_sum_2_windowByTime.KsmlReduce(ksml, Functions.sum, null, "more-operations_windowed_sum_3_reduce", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), 60000);
 #line 313 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> windowed_sum_4_toStream = windowed_sum_3_reduce.KsmlToStream<Windowed<string?>, long?, string?>(ksml, Functions.windowed_sum_toStream4_mapper, "more-operations_windowed_sum_4_toStream");
 #line 318 "/project/more-operations.ksml.yaml"
@@ -878,9 +878,9 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 321 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> limited_source = ksml.Stream<string?, long?>(Topics.limited_in);
 #line 323 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long?> limited_1_toTable = limited_source.KsmlToTable(ksml, null, "more-operations_limited_1_toTable", "string", "long");
+        IKTable<string?, long?> limited_1_toTable = limited_source.KsmlToTable(ksml, null, "more-operations_limited_1_toTable", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"));
 #line 324 "/project/more-operations.ksml.yaml"
-        IKTable<string?, long?> limited_2_suppress = limited_1_toTable.KsmlSuppressUntilTimeLimit(10000, null, false, "more-operations_limited_2_suppress", "string", "long");
+        IKTable<string?, long?> limited_2_suppress = limited_1_toTable.KsmlSuppressUntilTimeLimit(10000, null, false, "more-operations_limited_2_suppress", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"));
 #line 327 "/project/more-operations.ksml.yaml"
         IKStream<string?, long?> limited_3_toStream = limited_2_suppress.ToStream("more-operations_limited_3_toStream");
 #line 328 "/project/more-operations.ksml.yaml"
@@ -890,7 +890,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 331 "/project/more-operations.ksml.yaml"
         IKTable<string?, string?> tables_outer_source = ksml.Table<string?, string?>(Topics.table_a);
 #line 333 "/project/more-operations.ksml.yaml"
-        IKTable<string?, string?> tables_outer_1_outerJoin = tables_outer_source.KsmlJoinTable<string?, string?, string?, string?>(ksml, ksml.Table<string?, string?>(Topics.table_b), Functions.describe_pair, "outerJoin", null, "more-operations_tables_outer_1_outerJoin", "string", "string");
+        IKTable<string?, string?> tables_outer_1_outerJoin = tables_outer_source.KsmlJoinTable<string?, string?, string?, string?>(ksml, ksml.Table<string?, string?>(Topics.table_b), Functions.describe_pair, "outerJoin", null, "more-operations_tables_outer_1_outerJoin", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"));
 #line 336 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> tables_outer_2_toStream = tables_outer_1_outerJoin.ToStream("more-operations_tables_outer_2_toStream");
 #line 337 "/project/more-operations.ksml.yaml"
@@ -900,7 +900,7 @@ public sealed partial class MoreOperationsKsml : IKsmlDefinition
 #line 340 "/project/more-operations.ksml.yaml"
         IKStream<string?, string?> through_repartition_source = ksml.Stream<string?, string?>(Topics.repartition_in);
 #line 342 "/project/more-operations.ksml.yaml"
-        IKStream<string?, string?> through_repartition_1_repartition = through_repartition_source.KsmlRepartition(ksml, 1, Functions.same_partition, "more-operations_through_repartition_1_repartition", "string", "string");
+        IKStream<string?, string?> through_repartition_1_repartition = through_repartition_source.KsmlRepartition(ksml, 1, Functions.same_partition, "more-operations_through_repartition_1_repartition", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"));
 #line 345 "/project/more-operations.ksml.yaml"
         through_repartition_1_repartition.KsmlTo(ksml, Topics.repartition_out, null, "more-operations_through_repartition_to");
 #line default

@@ -82,9 +82,9 @@ public sealed partial class OrderPersistenceKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>orders_to_persist</c> on topic <c>orders_to_persist</c> (line 11).</summary>
-        public static readonly KsmlTopicDefinition orders_to_persist = new("orders_to_persist", "orders_to_persist", "string", "json", null);
+        public static readonly KsmlTopicDefinition orders_to_persist = new("orders_to_persist", "orders_to_persist", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>persisted_orders</c> on topic <c>persisted_orders</c> (line 15).</summary>
-        public static readonly KsmlTopicDefinition persisted_orders = new("persisted_orders", "persisted_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition persisted_orders = new("persisted_orders", "persisted_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [orders_to_persist, persisted_orders];
     }
@@ -114,7 +114,7 @@ sequence = itertools.count(1)
 lines = [{""sku"": random.choice([""p1"", ""p2"", ""p3""]), ""quantity"": random.randint(1, 3), ""price"": 9.99} for _ in range(random.randint(1, 3))]
 ", 28, 7),
             Expression: new("(\"order-\" + str(n), {\"id\": \"order-\" + str(n), \"customer\": \"c\" + str(random.randint(1, 9)), \"lines\": lines})", 30, 18),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: []);
 
         // make_order runs in CPython: not a plain expression.
@@ -155,7 +155,7 @@ def save(order):
             Code: new(@"total = save(value)
 ", 60, 7),
             Expression: new("dict(value, total=total, persisted=True)", 61, 17),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Resilience = new(

@@ -148,23 +148,23 @@ public sealed partial class OrderProcessingKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>order_events</c> on topic <c>ecommerce_orders</c> (line 12).</summary>
-        public static readonly KsmlTopicDefinition order_events = new("order_events", "ecommerce_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition order_events = new("order_events", "ecommerce_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>validated_orders</c> on topic <c>validated_orders</c> (line 16).</summary>
-        public static readonly KsmlTopicDefinition validated_orders = new("validated_orders", "validated_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition validated_orders = new("validated_orders", "validated_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>payment_requests</c> on topic <c>payment_requests</c> (line 20).</summary>
-        public static readonly KsmlTopicDefinition payment_requests = new("payment_requests", "payment_requests", "string", "json", null);
+        public static readonly KsmlTopicDefinition payment_requests = new("payment_requests", "payment_requests", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>payment_responses</c> on topic <c>payment_responses</c> (line 24).</summary>
-        public static readonly KsmlTopicDefinition payment_responses = new("payment_responses", "payment_responses", "string", "json", null);
+        public static readonly KsmlTopicDefinition payment_responses = new("payment_responses", "payment_responses", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>inventory_requests</c> on topic <c>inventory_requests</c> (line 28).</summary>
-        public static readonly KsmlTopicDefinition inventory_requests = new("inventory_requests", "inventory_requests", "string", "json", null);
+        public static readonly KsmlTopicDefinition inventory_requests = new("inventory_requests", "inventory_requests", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>inventory_responses</c> on topic <c>inventory_responses</c> (line 32).</summary>
-        public static readonly KsmlTopicDefinition inventory_responses = new("inventory_responses", "inventory_responses", "string", "json", null);
+        public static readonly KsmlTopicDefinition inventory_responses = new("inventory_responses", "inventory_responses", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>order_status_updates</c> on topic <c>order_status_updates</c> (line 36).</summary>
-        public static readonly KsmlTopicDefinition order_status_updates = new("order_status_updates", "order_status_updates", "string", "json", null);
+        public static readonly KsmlTopicDefinition order_status_updates = new("order_status_updates", "order_status_updates", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>reference_data_trigger</c> on topic <c>reference_data_trigger</c> (line 40).</summary>
-        public static readonly KsmlTopicDefinition reference_data_trigger = new("reference_data_trigger", "reference_data_trigger", "string", "string", null);
+        public static readonly KsmlTopicDefinition reference_data_trigger = new("reference_data_trigger", "reference_data_trigger", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>reference_data_loaded</c> on topic <c>reference_data_loaded</c> (line 44).</summary>
-        public static readonly KsmlTopicDefinition reference_data_loaded = new("reference_data_loaded", "reference_data_loaded", "string", "string", null);
+        public static readonly KsmlTopicDefinition reference_data_loaded = new("reference_data_loaded", "reference_data_loaded", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [order_events, validated_orders, payment_requests, payment_responses, inventory_requests, inventory_responses, order_status_updates, reference_data_trigger, reference_data_loaded];
     }
@@ -173,11 +173,11 @@ public sealed partial class OrderProcessingKsml : IKsmlDefinition
     public static class Stores
     {
         /// <summary>The keyValue store <c>product_reference_store</c> (line 51).</summary>
-        public static readonly KsmlStoreDefinition product_reference_store = new("product_reference_store", "keyValue", "string", "json");
+        public static readonly KsmlStoreDefinition product_reference_store = new("product_reference_store", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
         /// <summary>The keyValue store <c>order_status_store</c> (line 56).</summary>
-        public static readonly KsmlStoreDefinition order_status_store = new("order_status_store", "keyValue", "string", "json", Logging: true);
+        public static readonly KsmlStoreDefinition order_status_store = new("order_status_store", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), Logging: true);
         /// <summary>The keyValue store <c>payment_request_store</c> (line 61).</summary>
-        public static readonly KsmlStoreDefinition payment_request_store = new("payment_request_store", "keyValue", "string", "json", Logging: true);
+        public static readonly KsmlStoreDefinition payment_request_store = new("payment_request_store", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), Logging: true);
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
@@ -195,7 +195,7 @@ public sealed partial class OrderProcessingKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("(\"products\", \"load\")", 69, 17),
-            ResultType: "(string, string)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, string)"),
             Stores: [])
         {
             Native = load_triggerAsCSharp,
@@ -231,7 +231,7 @@ else:
   items = [{""product_id"": random.choice([""p1"", ""p2"", ""p3"", ""p4""]), ""quantity"": random.randint(1, 4)} for _ in range(random.randint(1, 3))]
 ", 80, 7),
             Expression: new("(\"order-%05d\" % n, {\"customer_id\": \"c\" + str(random.randint(1, 50)), \"order_date\": int(time.time() * 1000), \"items\": items})", 88, 18),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: []);
 
         // make_order runs in CPython: not a plain expression.
@@ -270,7 +270,7 @@ for product_id, product_data in products.items():
 log.info(""Loaded {} products into reference store"", len(products))
 ", 114, 7),
             Expression: new("\"loaded \" + str(len(products))", 118, 18),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: ["product_reference_store"])
         {
             Resilience = new(
@@ -345,7 +345,7 @@ order_status_store.put(key, {""status"": status, ""timestamp"": validated_order[
                              ""customer_id"": value.get(""customer_id""), ""items"": valid_items})
 ", 146, 7),
             Expression: new("(key, validated_order)", 180, 17),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: ["product_reference_store", "order_status_store"]);
 
         // process_order runs in CPython: not a plain expression.
@@ -374,7 +374,7 @@ order_status[""payment_request_id""] = payment_request_id
 order_status_store.put(key, order_status)
 ", 193, 7),
             Expression: new("[(payment_request_id, payment_request)]", 203, 18),
-            ResultType: "[(string, json)]",
+            ResultType: KsmlDataType.Of<JsonNode?>("[(string, json)]"),
             Stores: ["payment_request_store", "order_status_store"]);
 
         // create_payment_request runs in CPython: not a plain expression.
@@ -407,7 +407,7 @@ status_update = {""order_id"": order_id, ""customer_id"": order_status.get(""cus
                  ""payment_reference"": value.get(""reference""), ""payment_error"": value.get(""error"")}
 ", 215, 7),
             Expression: new("[(order_id, status_update)]", 230, 18),
-            ResultType: "[(string, json)]",
+            ResultType: KsmlDataType.Of<JsonNode?>("[(string, json)]"),
             Stores: ["order_status_store"]);
 
         // process_payment_response runs in CPython: not a plain expression.
@@ -438,7 +438,7 @@ order_status[""inventory_request_id""] = inventory_request_id
 order_status_store.put(key, order_status)
 ", 242, 7),
             Expression: new("[(inventory_request_id, inventory_request)]", 254, 18),
-            ResultType: "[(string, json)]",
+            ResultType: KsmlDataType.Of<JsonNode?>("[(string, json)]"),
             Stores: ["order_status_store"]);
 
         // create_inventory_request runs in CPython: not a plain expression.
@@ -471,7 +471,7 @@ status_update = {""order_id"": order_id, ""customer_id"": order_status.get(""cus
                  ""warehouse_id"": value.get(""warehouse_id""), ""inventory_error"": value.get(""error"")}
 ", 265, 7),
             Expression: new("[(order_id, status_update)]", 280, 18),
-            ResultType: "[(string, json)]",
+            ResultType: KsmlDataType.Of<JsonNode?>("[(string, json)]"),
             Stores: ["order_status_store"]);
 
         // process_inventory_response runs in CPython: not a plain expression.

@@ -70,9 +70,9 @@ public sealed partial class PaymentServiceKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>service_requests</c> on topic <c>payment_requests</c> (line 5).</summary>
-        public static readonly KsmlTopicDefinition service_requests = new("service_requests", "payment_requests", "string", "json", null);
+        public static readonly KsmlTopicDefinition service_requests = new("service_requests", "payment_requests", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>service_responses</c> on topic <c>payment_responses</c> (line 9).</summary>
-        public static readonly KsmlTopicDefinition service_responses = new("service_responses", "payment_responses", "string", "json", null);
+        public static readonly KsmlTopicDefinition service_responses = new("service_responses", "payment_responses", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [service_requests, service_responses];
     }
@@ -99,7 +99,7 @@ LIMIT = float(os.environ.get(""PAYMENT_LIMIT"", ""1000""))
 ", 18, 7),
             Code: null,
             Expression: new("{\"order_id\": value[\"order_id\"], \"status\": \"approved\" if value[\"amount\"] <= LIMIT else \"declined\", \"amount\": value[\"amount\"]}", 20, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: []);
 
         // decide_payment runs in CPython: not a plain expression.

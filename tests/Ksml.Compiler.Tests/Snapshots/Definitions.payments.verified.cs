@@ -138,19 +138,19 @@ public sealed partial class PaymentsKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>payment_orders</c> on topic <c>payment_orders</c> (line 6).</summary>
-        public static readonly KsmlTopicDefinition payment_orders = new("payment_orders", "payment_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition payment_orders = new("payment_orders", "payment_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>payment_requests</c> on topic <c>payment_requests</c> (line 10).</summary>
-        public static readonly KsmlTopicDefinition payment_requests = new("payment_requests", "payment_requests", "string", "json", null);
+        public static readonly KsmlTopicDefinition payment_requests = new("payment_requests", "payment_requests", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>payment_responses</c> on topic <c>payment_responses</c> (line 14).</summary>
-        public static readonly KsmlTopicDefinition payment_responses = new("payment_responses", "payment_responses", "string", "json", null);
+        public static readonly KsmlTopicDefinition payment_responses = new("payment_responses", "payment_responses", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>payment_sweeps</c> on topic <c>payment_sweeps</c> (line 18).</summary>
-        public static readonly KsmlTopicDefinition payment_sweeps = new("payment_sweeps", "payment_sweeps", "string", "string", null);
+        public static readonly KsmlTopicDefinition payment_sweeps = new("payment_sweeps", "payment_sweeps", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>payment_outcomes</c> on topic <c>payment_outcomes</c> (line 22).</summary>
-        public static readonly KsmlTopicDefinition payment_outcomes = new("payment_outcomes", "payment_outcomes", "string", "json", null);
+        public static readonly KsmlTopicDefinition payment_outcomes = new("payment_outcomes", "payment_outcomes", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>payments_completed</c> on topic <c>payments_completed</c> (line 26).</summary>
-        public static readonly KsmlTopicDefinition payments_completed = new("payments_completed", "payments_completed", "string", "json", null);
+        public static readonly KsmlTopicDefinition payments_completed = new("payments_completed", "payments_completed", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>payment_dead_letters</c> on topic <c>payment_dead_letters</c> (line 30).</summary>
-        public static readonly KsmlTopicDefinition payment_dead_letters = new("payment_dead_letters", "payment_dead_letters", "string", "json", null);
+        public static readonly KsmlTopicDefinition payment_dead_letters = new("payment_dead_letters", "payment_dead_letters", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [payment_orders, payment_requests, payment_responses, payment_sweeps, payment_outcomes, payments_completed, payment_dead_letters];
     }
@@ -159,7 +159,7 @@ public sealed partial class PaymentsKsml : IKsmlDefinition
     public static class Stores
     {
         /// <summary>The keyValue store <c>pending_payments</c> (line 37).</summary>
-        public static readonly KsmlStoreDefinition pending_payments = new("pending_payments", "keyValue", "string", "json", Logging: true);
+        public static readonly KsmlStoreDefinition pending_payments = new("pending_payments", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), Logging: true);
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
@@ -179,7 +179,7 @@ import uuid
 ", 46, 7),
             Code: null,
             Expression: new("(str(uuid.uuid4()), {\"order_id\": key, \"amount\": value[\"amount\"], \"requested_at\": int(time.time() * 1000)})", 48, 18),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: []);
 
         // to_payment_request runs in CPython: not a plain expression.
@@ -203,7 +203,7 @@ response = waiting[""response""]
 outcome = ""completed"" if response.get(""status"") == ""approved"" else ""payment_failed""
 ", 59, 7),
             Expression: new("[(value[\"order_id\"], dict(value, correlation_id=key, outcome=outcome, payment=response))]", 66, 18),
-            ResultType: "[(string, json)]",
+            ResultType: KsmlDataType.Of<JsonNode?>("[(string, json)]"),
             Stores: ["pending_payments"]);
 
         // match_request runs in CPython: not a plain expression.
@@ -228,7 +228,7 @@ del request[""kind""]
 outcome = ""completed"" if value.get(""status"") == ""approved"" else ""payment_failed""
 ", 76, 7),
             Expression: new("[(request[\"order_id\"], dict(request, correlation_id=key, outcome=outcome, payment=value))]", 83, 18),
-            ResultType: "[(string, json)]",
+            ResultType: KsmlDataType.Of<JsonNode?>("[(string, json)]"),
             Stores: ["pending_payments"]);
 
         // match_response runs in CPython: not a plain expression.
@@ -260,7 +260,7 @@ for correlation_id, entry in expired:
   pending_payments.delete(correlation_id)
 ", 102, 7),
             Expression: new("[expired_entry(correlation_id, entry) for correlation_id, entry in expired]", 107, 18),
-            ResultType: "[(string, json)]",
+            ResultType: KsmlDataType.Of<JsonNode?>("[(string, json)]"),
             Stores: ["pending_payments"]);
 
         // expire_pending runs in CPython: not a plain expression.
@@ -277,7 +277,7 @@ for correlation_id, entry in expired:
             GlobalCode: null,
             Code: null,
             Expression: new("(\"sweep\", \"tick\")", 112, 17),
-            ResultType: "(string, string)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, string)"),
             Stores: [])
         {
             Native = sweep_tickAsCSharp,
@@ -304,7 +304,7 @@ sequence = itertools.count(1)
 ", 118, 7),
             Code: null,
             Expression: new("(\"order-\" + str(next(sequence)), {\"amount\": random.choice([10, 25, 80, 2500])})", 121, 18),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: []);
 
         // make_payment_order runs in CPython: not a plain expression.
@@ -321,7 +321,7 @@ sequence = itertools.count(1)
             GlobalCode: null,
             Code: null,
             Expression: new("value[\"outcome\"] == \"completed\"", 160, 23),
-            ResultType: "boolean",
+            ResultType: KsmlDataType.Of<bool?>("boolean"),
             Stores: [])
         {
             Native = route_outcomes_branch1_ifAsCSharp,

@@ -92,11 +92,11 @@ public sealed partial class ProductLookupKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>orders</c> on topic <c>product_orders</c> (line 7).</summary>
-        public static readonly KsmlTopicDefinition orders = new("orders", "product_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition orders = new("orders", "product_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>enriched_orders</c> on topic <c>enriched_product_orders</c> (line 11).</summary>
-        public static readonly KsmlTopicDefinition enriched_orders = new("enriched_orders", "enriched_product_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition enriched_orders = new("enriched_orders", "enriched_product_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>catalog_refresh</c> on topic <c>catalog_refresh</c> (line 15).</summary>
-        public static readonly KsmlTopicDefinition catalog_refresh = new("catalog_refresh", "catalog_refresh", "string", "string", null);
+        public static readonly KsmlTopicDefinition catalog_refresh = new("catalog_refresh", "catalog_refresh", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [orders, enriched_orders, catalog_refresh];
     }
@@ -105,7 +105,7 @@ public sealed partial class ProductLookupKsml : IKsmlDefinition
     public static class Stores
     {
         /// <summary>The keyValue store <c>product_catalog</c> (line 22).</summary>
-        public static readonly KsmlStoreDefinition product_catalog = new("product_catalog", "keyValue", "string", "json");
+        public static readonly KsmlStoreDefinition product_catalog = new("product_catalog", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
@@ -123,7 +123,7 @@ public sealed partial class ProductLookupKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("(\"catalog\", \"refresh\")", 30, 17),
-            ResultType: "(string, string)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, string)"),
             Stores: [])
         {
             Native = refresh_tickAsCSharp,
@@ -150,7 +150,7 @@ order_ids = itertools.count(1)
 ", 36, 7),
             Code: null,
             Expression: new("(\"order-\" + str(next(order_ids)), {\"product_id\": random.choice([\"p1\", \"p2\", \"p3\", \"p404\"]), \"quantity\": random.randint(1, 5)})", 39, 18),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: []);
 
         // make_order runs in CPython: not a plain expression.
@@ -239,7 +239,7 @@ if product is None:
   return dict(value, status=""unknown_product"")
 ", 99, 7),
             Expression: new("dict(value, product=product, total=round(product[\"price\"] * value[\"quantity\"], 2), status=\"enriched\")", 107, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: ["product_catalog"])
         {
             Resilience = new(

@@ -78,9 +78,9 @@ public sealed partial class RestEnrichmentKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>user_events</c> on topic <c>user_events</c> (line 6).</summary>
-        public static readonly KsmlTopicDefinition user_events = new("user_events", "user_events", "string", "json", null);
+        public static readonly KsmlTopicDefinition user_events = new("user_events", "user_events", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>enriched_events</c> on topic <c>enriched_events</c> (line 10).</summary>
-        public static readonly KsmlTopicDefinition enriched_events = new("enriched_events", "enriched_events", "string", "json", null);
+        public static readonly KsmlTopicDefinition enriched_events = new("enriched_events", "enriched_events", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [user_events, enriched_events];
     }
@@ -108,7 +108,7 @@ customer_ids = [""c1"", ""c2"", ""c3"", ""c4"", ""c999""]
 ", 19, 7),
             Code: null,
             Expression: new("(random.choice(customer_ids), {\"type\": random.choice([\"view\", \"click\", \"buy\"]), \"timestamp\": int(time.time() * 1000)})", 22, 18),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: []);
 
         // make_event runs in CPython: not a plain expression.
@@ -155,7 +155,7 @@ def fetch_customer(customer_id):
             Code: new(@"customer = fetch_customer(key)
 ", 58, 7),
             Expression: new("dict(value, customer=customer, enrichment=\"found\" if customer else \"unknown_customer\")", 59, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Concurrency = new(8, "key"),

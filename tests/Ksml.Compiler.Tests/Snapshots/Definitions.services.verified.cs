@@ -80,13 +80,13 @@ public sealed partial class ServicesKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>payment_service_requests</c> on topic <c>payment_requests</c> (line 5).</summary>
-        public static readonly KsmlTopicDefinition payment_service_requests = new("payment_service_requests", "payment_requests", "string", "json", null);
+        public static readonly KsmlTopicDefinition payment_service_requests = new("payment_service_requests", "payment_requests", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>payment_service_responses</c> on topic <c>payment_responses</c> (line 9).</summary>
-        public static readonly KsmlTopicDefinition payment_service_responses = new("payment_service_responses", "payment_responses", "string", "json", null);
+        public static readonly KsmlTopicDefinition payment_service_responses = new("payment_service_responses", "payment_responses", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>inventory_service_requests</c> on topic <c>inventory_requests</c> (line 13).</summary>
-        public static readonly KsmlTopicDefinition inventory_service_requests = new("inventory_service_requests", "inventory_requests", "string", "json", null);
+        public static readonly KsmlTopicDefinition inventory_service_requests = new("inventory_service_requests", "inventory_requests", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>inventory_service_responses</c> on topic <c>inventory_responses</c> (line 17).</summary>
-        public static readonly KsmlTopicDefinition inventory_service_responses = new("inventory_service_responses", "inventory_responses", "string", "json", null);
+        public static readonly KsmlTopicDefinition inventory_service_responses = new("inventory_service_responses", "inventory_responses", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [payment_service_requests, payment_service_responses, inventory_service_requests, inventory_service_responses];
     }
@@ -117,7 +117,7 @@ APPROVAL_RATE = float(os.environ.get(""PAYMENT_APPROVAL_RATE"", ""0.9""))
             Code: new(@"approved = random.random() < APPROVAL_RATE
 ", 32, 7),
             Expression: new("{\"order_id\": value[\"order_id\"], \"status\": \"approved\" if approved else \"declined\", \"reference\": str(uuid.uuid4()) if approved else None, \"error\": None if approved else \"card declined\", \"timestamp\": int(time.time() * 1000)}", 33, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: []);
 
         // authorize_payment runs in CPython: not a plain expression.
@@ -139,7 +139,7 @@ FAILURE_RATE = float(os.environ.get(""INVENTORY_FAILURE_RATE"", ""0.1""))
             Code: new(@"fulfilled = random.random() >= FAILURE_RATE
 ", 44, 7),
             Expression: new("{\"order_id\": value[\"order_id\"], \"status\": \"fulfilled\" if fulfilled else \"out_of_stock\", \"warehouse_id\": \"wh-\" + str(random.randint(1, 3)) if fulfilled else None, \"error\": None if fulfilled else \"insufficient stock\", \"timestamp\": int(time.time() * 1000)}", 45, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: []);
 
         // reserve_inventory runs in CPython: not a plain expression.

@@ -186,17 +186,17 @@ public sealed partial class SessionsKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>clicks</c> on topic <c>clicks</c> (line 3).</summary>
-        public static readonly KsmlTopicDefinition clicks = new("clicks", "clicks", "string", "json", null);
+        public static readonly KsmlTopicDefinition clicks = new("clicks", "clicks", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>session_counts</c> on topic <c>session_counts</c> (line 7).</summary>
-        public static readonly KsmlTopicDefinition session_counts = new("session_counts", "session_counts", "string", "long", null);
+        public static readonly KsmlTopicDefinition session_counts = new("session_counts", "session_counts", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>session_pages</c> on topic <c>session_pages</c> (line 11).</summary>
-        public static readonly KsmlTopicDefinition session_pages = new("session_pages", "session_pages", "string", "json", null);
+        public static readonly KsmlTopicDefinition session_pages = new("session_pages", "session_pages", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>final_sessions</c> on topic <c>final_sessions</c> (line 15).</summary>
-        public static readonly KsmlTopicDefinition final_sessions = new("final_sessions", "final_sessions", "string", "json", null);
+        public static readonly KsmlTopicDefinition final_sessions = new("final_sessions", "final_sessions", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>session_summary</c> on topic <c>session_summary</c> (line 19).</summary>
-        public static readonly KsmlTopicDefinition session_summary = new("session_summary", "session_summary", "windowed(string)", "long", null);
+        public static readonly KsmlTopicDefinition session_summary = new("session_summary", "session_summary", KsmlDataType.Windowed("windowed(string)", KsmlDataType.Of<string?>("string")), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>python_sessions</c> on topic <c>python_sessions</c> (line 23).</summary>
-        public static readonly KsmlTopicDefinition python_sessions = new("python_sessions", "python_sessions", "string", "json", null);
+        public static readonly KsmlTopicDefinition python_sessions = new("python_sessions", "python_sessions", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [clicks, session_counts, session_pages, final_sessions, session_summary, python_sessions];
     }
@@ -205,9 +205,9 @@ public sealed partial class SessionsKsml : IKsmlDefinition
     public static class Stores
     {
         /// <summary>The session store <c>visits_by_session</c> (line 30).</summary>
-        public static readonly KsmlStoreDefinition visits_by_session = new("visits_by_session", "session", "string", "long", RetentionMs: 3600000);
+        public static readonly KsmlStoreDefinition visits_by_session = new("visits_by_session", "session", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), RetentionMs: 3600000);
         /// <summary>The session store <c>summary_sessions</c> (line 142).</summary>
-        public static readonly KsmlStoreDefinition summary_sessions = new("summary_sessions", "session", "string", "long", RetentionMs: 3600000);
+        public static readonly KsmlStoreDefinition summary_sessions = new("summary_sessions", "session", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), RetentionMs: 3600000);
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
@@ -237,7 +237,7 @@ in_range = sorted(set(s[""key""] for s, c in visits_by_session.fetch(""a"", ""b"
 everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
 ", 42, 7),
             Expression: new("{\"start\": start, \"end\": end, \"count\": visits_by_session.fetchSession(key, start, end), \"sessions\": len(visits_by_session.fetch(key)), \"in_range\": in_range, \"everyone\": everyone}", 54, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: ["visits_by_session"]);
 
         // remember_visit runs in CPython: not a plain expression.
@@ -254,7 +254,7 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             GlobalCode: null,
             Code: null,
             Expression: new("{\"pages\": []}", 59, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Native = no_pagesAsCSharp,
@@ -278,7 +278,7 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             GlobalCode: null,
             Code: null,
             Expression: new("{\"pages\": aggregatedValue[\"pages\"] + [value[\"page\"]]}", 64, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Native = add_pageAsCSharp,
@@ -304,7 +304,7 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             GlobalCode: null,
             Code: null,
             Expression: new("{\"pages\": value1[\"pages\"] + value2[\"pages\"]}", 69, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Native = merge_pagesAsCSharp,
@@ -330,7 +330,7 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             GlobalCode: null,
             Code: null,
             Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"]) + \"-\" + str(key[\"end\"])", 74, 17),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = session_keyAsCSharp,
@@ -355,7 +355,7 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             GlobalCode: null,
             Code: null,
             Expression: new("value[\"user\"]", 96, 23),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = pages_per_user_session_groupBy1_mapperAsCSharp,
@@ -380,7 +380,7 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
             GlobalCode: null,
             Code: null,
             Expression: new("value[\"user\"]", 116, 23),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = final_pages_per_user_session_groupBy1_mapperAsCSharp,
@@ -414,11 +414,11 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
 #line 79 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> count_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 81 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> count_sessions_1_groupByKey = count_sessions_source.KsmlGroupByKeyForOwnWindows("sessions_count_sessions_1_groupByKey", "string", "json");
+        IKStream<string?, JsonNode?> count_sessions_1_groupByKey = count_sessions_source.KsmlGroupByKeyForOwnWindows("sessions_count_sessions_1_groupByKey", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 82 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> count_sessions_2_windowBySession = count_sessions_1_groupByKey.KsmlWindowBySession(10000, null);
 #line 84 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, long?> count_sessions_3_count = count_sessions_2_windowBySession.KsmlCount(ksml, null, "sessions_count_sessions_3_count", "string");
+        IKTable<Windowed<string?>, long?> count_sessions_3_count = count_sessions_2_windowBySession.KsmlCount(ksml, null, "sessions_count_sessions_3_count", KsmlDataType.Of<string?>("string"));
 #line 85 "/project/sessions.ksml.yaml"
         IKStream<Windowed<string?>, long?> count_sessions_4_toStream = count_sessions_3_count.ToStream("sessions_count_sessions_4_toStream");
 #line 86 "/project/sessions.ksml.yaml"
@@ -430,11 +430,11 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
 #line 91 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 93 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> pages_per_user_session_1_groupBy = pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.pages_per_user_session_groupBy1_mapper, "sessions_pages_per_user_session_1_groupBy", "string", "json");
+        IKStream<string?, JsonNode?> pages_per_user_session_1_groupBy = pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.pages_per_user_session_groupBy1_mapper, "sessions_pages_per_user_session_1_groupBy", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 98 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> pages_per_user_session_2_windowBySession = pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 5000);
 #line 101 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> pages_per_user_session_3_aggregate = pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "sessions_pages_per_user_session_3_aggregate", "string", "json");
+        IKTable<Windowed<string?>, JsonNode?> pages_per_user_session_3_aggregate = pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "sessions_pages_per_user_session_3_aggregate", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 105 "/project/sessions.ksml.yaml"
         IKStream<Windowed<string?>, JsonNode?> pages_per_user_session_4_toStream = pages_per_user_session_3_aggregate.ToStream("sessions_pages_per_user_session_4_toStream");
 #line 106 "/project/sessions.ksml.yaml"
@@ -446,13 +446,13 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
 #line 111 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> final_pages_per_user_session_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 113 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> final_pages_per_user_session_1_groupBy = final_pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.final_pages_per_user_session_groupBy1_mapper, "sessions_final_pages_per_user_session_1_groupBy", "string", "json");
+        IKStream<string?, JsonNode?> final_pages_per_user_session_1_groupBy = final_pages_per_user_session_source.KsmlGroupByForOwnWindows<string?, JsonNode?, string?>(ksml, Functions.final_pages_per_user_session_groupBy1_mapper, "sessions_final_pages_per_user_session_1_groupBy", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 118 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> final_pages_per_user_session_2_windowBySession = final_pages_per_user_session_1_groupBy.KsmlWindowBySession(10000, 0);
 #line 121 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_3_aggregate = final_pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "sessions_final_pages_per_user_session_3_aggregate", "string", "json");
+        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_3_aggregate = final_pages_per_user_session_2_windowBySession.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.no_pages, Functions.add_page, Functions.merge_pages, null, "sessions_final_pages_per_user_session_3_aggregate", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 125 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_4_suppress = final_pages_per_user_session_3_aggregate.KsmlSuppressUntilWindowCloses(10000, null, false, "sessions_final_pages_per_user_session_4_suppress", "windowed(string)", "json");
+        IKTable<Windowed<string?>, JsonNode?> final_pages_per_user_session_4_suppress = final_pages_per_user_session_3_aggregate.KsmlSuppressUntilWindowCloses(10000, null, false, "sessions_final_pages_per_user_session_4_suppress", KsmlDataType.Windowed("windowed(string)", KsmlDataType.Of<string?>("string")), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 127 "/project/sessions.ksml.yaml"
         IKStream<Windowed<string?>, JsonNode?> final_pages_per_user_session_5_toStream = final_pages_per_user_session_4_suppress.ToStream("sessions_final_pages_per_user_session_5_toStream");
 #line 128 "/project/sessions.ksml.yaml"
@@ -464,11 +464,11 @@ everyone = len(visits_by_session.findSessions(None, None, 0, 10 ** 13))
 #line 134 "/project/sessions.ksml.yaml"
         IKStream<string?, JsonNode?> summarize_sessions_source = ksml.Stream<string?, JsonNode?>(Topics.clicks);
 #line 136 "/project/sessions.ksml.yaml"
-        IKStream<string?, JsonNode?> summarize_sessions_1_groupByKey = summarize_sessions_source.KsmlGroupByKeyForOwnWindows("sessions_summarize_sessions_1_groupByKey", "string", "json");
+        IKStream<string?, JsonNode?> summarize_sessions_1_groupByKey = summarize_sessions_source.KsmlGroupByKeyForOwnWindows("sessions_summarize_sessions_1_groupByKey", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 137 "/project/sessions.ksml.yaml"
         KsmlSessionWindowedStream<string?, JsonNode?> summarize_sessions_2_windowBySession = summarize_sessions_1_groupByKey.KsmlWindowBySession(120000, 30000);
 #line 140 "/project/sessions.ksml.yaml"
-        IKTable<Windowed<string?>, long?> summarize_sessions_3_count = summarize_sessions_2_windowBySession.KsmlCount(ksml, Stores.summary_sessions, "sessions_summarize_sessions_3_count", "string");
+        IKTable<Windowed<string?>, long?> summarize_sessions_3_count = summarize_sessions_2_windowBySession.KsmlCount(ksml, Stores.summary_sessions, "sessions_summarize_sessions_3_count", KsmlDataType.Of<string?>("string"));
 #line 146 "/project/sessions.ksml.yaml"
         IKStream<Windowed<string?>, long?> summarize_sessions_4_toStream = summarize_sessions_3_count.ToStream("sessions_summarize_sessions_4_toStream");
 #line 147 "/project/sessions.ksml.yaml"

@@ -74,11 +74,11 @@ public sealed partial class ShippingKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>source</c> on topic <c>shipments</c> (line 4).</summary>
-        public static readonly KsmlTopicDefinition source = new("source", "shipments", "string", "string", null);
+        public static readonly KsmlTopicDefinition source = new("source", "shipments", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>target</c> on topic <c>shipments_out</c> (line 8).</summary>
-        public static readonly KsmlTopicDefinition target = new("target", "shipments_out", "string", "string", null);
+        public static readonly KsmlTopicDefinition target = new("target", "shipments_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Table <c>rates</c> on topic <c>shipping_rates</c> (line 14).</summary>
-        public static readonly KsmlTopicDefinition rates = new("rates", "shipping_rates", "string", "string", null);
+        public static readonly KsmlTopicDefinition rates = new("rates", "shipping_rates", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [source, target, rates];
     }
@@ -103,7 +103,7 @@ public sealed partial class ShippingKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("'shipped ' + value1 + ' at ' + value2", 26, 24),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = main_join1_valueJoinerAsCSharp,

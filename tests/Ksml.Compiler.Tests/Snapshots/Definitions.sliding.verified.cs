@@ -114,11 +114,11 @@ public sealed partial class SlidingKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>events</c> on topic <c>events</c> (line 3).</summary>
-        public static readonly KsmlTopicDefinition events = new("events", "events", "string", "json", null);
+        public static readonly KsmlTopicDefinition events = new("events", "events", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>sliding_counts</c> on topic <c>sliding_counts</c> (line 7).</summary>
-        public static readonly KsmlTopicDefinition sliding_counts = new("sliding_counts", "sliding_counts", "string", "long", null);
+        public static readonly KsmlTopicDefinition sliding_counts = new("sliding_counts", "sliding_counts", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>sliding_sums</c> on topic <c>sliding_sums</c> (line 11).</summary>
-        public static readonly KsmlTopicDefinition sliding_sums = new("sliding_sums", "sliding_sums", "string", "long", null);
+        public static readonly KsmlTopicDefinition sliding_sums = new("sliding_sums", "sliding_sums", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [events, sliding_counts, sliding_sums];
     }
@@ -143,7 +143,7 @@ public sealed partial class SlidingKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"]) + \"..\" + str(key[\"end\"])", 19, 17),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = window_keyAsCSharp,
@@ -168,7 +168,7 @@ public sealed partial class SlidingKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("value[\"amount\"]", 42, 23),
-            ResultType: "long",
+            ResultType: KsmlDataType.Of<long?>("long"),
             Stores: [])
         {
             Native = sum_sliding_transformValue1_mapperAsCSharp,
@@ -193,7 +193,7 @@ public sealed partial class SlidingKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("value1 + value2", 52, 23),
-            ResultType: "long",
+            ResultType: KsmlDataType.Of<long?>("long"),
             Stores: [])
         {
             Native = sum_sliding_reduce4_reducerAsCSharp,
@@ -226,11 +226,11 @@ public sealed partial class SlidingKsml : IKsmlDefinition
 #line 24 "/project/sliding.ksml.yaml"
         IKStream<string?, JsonNode?> count_sliding_source = ksml.Stream<string?, JsonNode?>(Topics.events);
 #line 26 "/project/sliding.ksml.yaml"
-        IKStream<string?, JsonNode?> count_sliding_1_groupByKey = count_sliding_source.KsmlGroupByKeyForOwnWindows("sliding_count_sliding_1_groupByKey", "string", "json");
+        IKStream<string?, JsonNode?> count_sliding_1_groupByKey = count_sliding_source.KsmlGroupByKeyForOwnWindows("sliding_count_sliding_1_groupByKey", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 27 "/project/sliding.ksml.yaml"
         KsmlSlidingWindowedStream<string?, JsonNode?> count_sliding_2_windowByTime = count_sliding_1_groupByKey.KsmlWindowBySliding(10000, null);
 #line 30 "/project/sliding.ksml.yaml"
-        IKTable<Windowed<string?>, long?> count_sliding_3_count = count_sliding_2_windowByTime.KsmlCount(ksml, null, "sliding_count_sliding_3_count", "string");
+        IKTable<Windowed<string?>, long?> count_sliding_3_count = count_sliding_2_windowByTime.KsmlCount(ksml, null, "sliding_count_sliding_3_count", KsmlDataType.Of<string?>("string"));
 #line 31 "/project/sliding.ksml.yaml"
         IKStream<Windowed<string?>, long?> count_sliding_4_toStream = count_sliding_3_count.ToStream("sliding_count_sliding_4_toStream");
 #line 32 "/project/sliding.ksml.yaml"
@@ -244,11 +244,11 @@ public sealed partial class SlidingKsml : IKsmlDefinition
 #line 39 "/project/sliding.ksml.yaml"
         IKStream<string?, long?> sum_sliding_1_transformValue = sum_sliding_source.KsmlTransformValue<string?, JsonNode?, long?>(ksml, Functions.sum_sliding_transformValue1_mapper, "sliding_sum_sliding_1_transformValue");
 #line 44 "/project/sliding.ksml.yaml"
-        IKStream<string?, long?> sum_sliding_2_groupByKey = sum_sliding_1_transformValue.KsmlGroupByKeyForOwnWindows("sliding_sum_sliding_2_groupByKey", "string", "long");
+        IKStream<string?, long?> sum_sliding_2_groupByKey = sum_sliding_1_transformValue.KsmlGroupByKeyForOwnWindows("sliding_sum_sliding_2_groupByKey", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"));
 #line 45 "/project/sliding.ksml.yaml"
         KsmlSlidingWindowedStream<string?, long?> sum_sliding_3_windowByTime = sum_sliding_2_groupByKey.KsmlWindowBySliding(10000, 30000);
 #line 49 "/project/sliding.ksml.yaml"
-        IKTable<Windowed<string?>, long?> sum_sliding_4_reduce = sum_sliding_3_windowByTime.KsmlReduce(ksml, Functions.sum_sliding_reduce4_reducer, null, "sliding_sum_sliding_4_reduce", "string", "long");
+        IKTable<Windowed<string?>, long?> sum_sliding_4_reduce = sum_sliding_3_windowByTime.KsmlReduce(ksml, Functions.sum_sliding_reduce4_reducer, null, "sliding_sum_sliding_4_reduce", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"));
 #line 54 "/project/sliding.ksml.yaml"
         IKStream<Windowed<string?>, long?> sum_sliding_5_toStream = sum_sliding_4_reduce.ToStream("sliding_sum_sliding_5_toStream");
 #line 55 "/project/sliding.ksml.yaml"

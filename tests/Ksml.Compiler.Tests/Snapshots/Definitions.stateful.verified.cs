@@ -246,51 +246,51 @@ public sealed partial class StatefulKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>tallied_in</c> on topic <c>tallied_in</c> (line 3).</summary>
-        public static readonly KsmlTopicDefinition tallied_in = new("tallied_in", "tallied_in", "string", "string", null);
+        public static readonly KsmlTopicDefinition tallied_in = new("tallied_in", "tallied_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>tallied</c> on topic <c>tallied</c> (line 7).</summary>
-        public static readonly KsmlTopicDefinition tallied = new("tallied", "tallied", "string", "string", null);
+        public static readonly KsmlTopicDefinition tallied = new("tallied", "tallied", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>purchases</c> on topic <c>purchases</c> (line 11).</summary>
-        public static readonly KsmlTopicDefinition purchases = new("purchases", "purchases", "string", "json", null);
+        public static readonly KsmlTopicDefinition purchases = new("purchases", "purchases", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>purchase_counts</c> on topic <c>purchase_counts</c> (line 15).</summary>
-        public static readonly KsmlTopicDefinition purchase_counts = new("purchase_counts", "purchase_counts", "string", "long", null);
+        public static readonly KsmlTopicDefinition purchase_counts = new("purchase_counts", "purchase_counts", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>spend</c> on topic <c>spend</c> (line 19).</summary>
-        public static readonly KsmlTopicDefinition spend = new("spend", "spend", "string", "json", null);
+        public static readonly KsmlTopicDefinition spend = new("spend", "spend", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>dedup_in</c> on topic <c>dedup_in</c> (line 23).</summary>
-        public static readonly KsmlTopicDefinition dedup_in = new("dedup_in", "dedup_in", "string", "json", null);
+        public static readonly KsmlTopicDefinition dedup_in = new("dedup_in", "dedup_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>dedup_out</c> on topic <c>dedup_out</c> (line 27).</summary>
-        public static readonly KsmlTopicDefinition dedup_out = new("dedup_out", "dedup_out", "string", "json", null);
+        public static readonly KsmlTopicDefinition dedup_out = new("dedup_out", "dedup_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>clicks</c> on topic <c>clicks</c> (line 31).</summary>
-        public static readonly KsmlTopicDefinition clicks = new("clicks", "clicks", "string", "string", null);
+        public static readonly KsmlTopicDefinition clicks = new("clicks", "clicks", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>clicks_per_minute</c> on topic <c>clicks_per_minute</c> (line 35).</summary>
-        public static readonly KsmlTopicDefinition clicks_per_minute = new("clicks_per_minute", "clicks_per_minute", "string", "long", null);
+        public static readonly KsmlTopicDefinition clicks_per_minute = new("clicks_per_minute", "clicks_per_minute", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>max_in</c> on topic <c>max_in</c> (line 39).</summary>
-        public static readonly KsmlTopicDefinition max_in = new("max_in", "max_in", "string", "long", null);
+        public static readonly KsmlTopicDefinition max_in = new("max_in", "max_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>max_out</c> on topic <c>max_out</c> (line 43).</summary>
-        public static readonly KsmlTopicDefinition max_out = new("max_out", "max_out", "string", "long", null);
+        public static readonly KsmlTopicDefinition max_out = new("max_out", "max_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>shipments</c> on topic <c>shipments</c> (line 47).</summary>
-        public static readonly KsmlTopicDefinition shipments = new("shipments", "shipments", "string", "json", null);
+        public static readonly KsmlTopicDefinition shipments = new("shipments", "shipments", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>enriched_shipments</c> on topic <c>enriched_shipments</c> (line 51).</summary>
-        public static readonly KsmlTopicDefinition enriched_shipments = new("enriched_shipments", "enriched_shipments", "string", "json", null);
+        public static readonly KsmlTopicDefinition enriched_shipments = new("enriched_shipments", "enriched_shipments", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>payments</c> on topic <c>payments</c> (line 55).</summary>
-        public static readonly KsmlTopicDefinition payments = new("payments", "payments", "string", "json", null);
+        public static readonly KsmlTopicDefinition payments = new("payments", "payments", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>paid_shipments</c> on topic <c>paid_shipments</c> (line 59).</summary>
-        public static readonly KsmlTopicDefinition paid_shipments = new("paid_shipments", "paid_shipments", "string", "json", null);
+        public static readonly KsmlTopicDefinition paid_shipments = new("paid_shipments", "paid_shipments", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>country_orders</c> on topic <c>country_orders</c> (line 63).</summary>
-        public static readonly KsmlTopicDefinition country_orders = new("country_orders", "country_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition country_orders = new("country_orders", "country_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>enriched_country_orders</c> on topic <c>enriched_country_orders</c> (line 67).</summary>
-        public static readonly KsmlTopicDefinition enriched_country_orders = new("enriched_country_orders", "enriched_country_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition enriched_country_orders = new("enriched_country_orders", "enriched_country_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>printed_in</c> on topic <c>printed_in</c> (line 71).</summary>
-        public static readonly KsmlTopicDefinition printed_in = new("printed_in", "printed_in", "string", "string", null);
+        public static readonly KsmlTopicDefinition printed_in = new("printed_in", "printed_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>audited</c> on topic <c>audited</c> (line 75).</summary>
-        public static readonly KsmlTopicDefinition audited = new("audited", "audited", "string", "string", null);
+        public static readonly KsmlTopicDefinition audited = new("audited", "audited", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>store_api_in</c> on topic <c>store_api_in</c> (line 80).</summary>
-        public static readonly KsmlTopicDefinition store_api_in = new("store_api_in", "store_api_in", "string", "string", null);
+        public static readonly KsmlTopicDefinition store_api_in = new("store_api_in", "store_api_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>store_api_out</c> on topic <c>store_api_out</c> (line 84).</summary>
-        public static readonly KsmlTopicDefinition store_api_out = new("store_api_out", "store_api_out", "string", "json", null);
+        public static readonly KsmlTopicDefinition store_api_out = new("store_api_out", "store_api_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Table <c>customers</c> on topic <c>customers</c> (line 90).</summary>
-        public static readonly KsmlTopicDefinition customers = new("customers", "customers", "string", "json", null);
+        public static readonly KsmlTopicDefinition customers = new("customers", "customers", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>GlobalTable <c>countries</c> on topic <c>countries</c> (line 96).</summary>
-        public static readonly KsmlTopicDefinition countries = new("countries", "countries", "string", "json", null);
+        public static readonly KsmlTopicDefinition countries = new("countries", "countries", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [tallied_in, tallied, purchases, purchase_counts, spend, dedup_in, dedup_out, clicks, clicks_per_minute, max_in, max_out, shipments, enriched_shipments, payments, paid_shipments, country_orders, enriched_country_orders, printed_in, audited, store_api_in, store_api_out, customers, countries];
     }
@@ -299,17 +299,17 @@ public sealed partial class StatefulKsml : IKsmlDefinition
     public static class Stores
     {
         /// <summary>The keyValue store <c>seen_orders</c> (line 103).</summary>
-        public static readonly KsmlStoreDefinition seen_orders = new("seen_orders", "keyValue", "string", "long");
+        public static readonly KsmlStoreDefinition seen_orders = new("seen_orders", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"));
         /// <summary>The keyValue store <c>api_store</c> (line 109).</summary>
-        public static readonly KsmlStoreDefinition api_store = new("api_store", "keyValue", "string", "long");
+        public static readonly KsmlStoreDefinition api_store = new("api_store", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"));
         /// <summary>The keyValue store <c>tallies</c> (line 114).</summary>
-        public static readonly KsmlStoreDefinition tallies = new("tallies", "keyValue", "string", "long");
+        public static readonly KsmlStoreDefinition tallies = new("tallies", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"));
         /// <summary>The keyValue store <c>spend_store</c> (line 233).</summary>
-        public static readonly KsmlStoreDefinition spend_store = new("spend_store", "keyValue", "string", "json");
+        public static readonly KsmlStoreDefinition spend_store = new("spend_store", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
         /// <summary>The window store <c>shipments_join_store</c> (line 279).</summary>
-        public static readonly KsmlStoreDefinition shipments_join_store = new("shipments_join_store", "window", "string", "json", WindowSizeMs: 600000, RetentionMs: 1200000, RetainDuplicates: true);
+        public static readonly KsmlStoreDefinition shipments_join_store = new("shipments_join_store", "window", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), WindowSizeMs: 600000, RetentionMs: 1200000, RetainDuplicates: true);
         /// <summary>The window store <c>payments_join_store</c> (line 285).</summary>
-        public static readonly KsmlStoreDefinition payments_join_store = new("payments_join_store", "window", "string", "json", WindowSizeMs: 600000, RetentionMs: 1200000, RetainDuplicates: true);
+        public static readonly KsmlStoreDefinition payments_join_store = new("payments_join_store", "window", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), WindowSizeMs: 600000, RetentionMs: 1200000, RetainDuplicates: true);
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
@@ -354,7 +354,7 @@ deleted = api_store.delete(key + ""-new"")
 after = stores[""api_store""].get(key + ""-new"")
 ", 133, 7),
             Expression: new("{\"before\": before, \"zero\": zero, \"kept\": kept, \"entries\": entries, \"count\": count, \"deleted\": deleted, \"after\": after}", 142, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: ["api_store"]);
 
         // use_store_api runs in CPython: not a plain expression.
@@ -375,7 +375,7 @@ if seen_orders.get(order_id) is not None:
 seen_orders.put(order_id, 1)
 ", 150, 7),
             Expression: new("True", 154, 17),
-            ResultType: "boolean",
+            ResultType: KsmlDataType.Of<bool?>("boolean"),
             Stores: ["seen_orders"]);
 
         // first_time_only runs in CPython: not a plain expression.
@@ -392,7 +392,7 @@ seen_orders.put(order_id, 1)
             GlobalCode: null,
             Code: null,
             Expression: new("{\"count\": 0, \"total\": 0.0}", 158, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Native = start_spendAsCSharp,
@@ -416,7 +416,7 @@ seen_orders.put(order_id, 1)
             GlobalCode: null,
             Code: null,
             Expression: new("{\"count\": aggregatedValue[\"count\"] + 1, \"total\": round(aggregatedValue[\"total\"] + value[\"amount\"], 2)}", 163, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Native = add_spendAsCSharp,
@@ -442,7 +442,7 @@ seen_orders.put(order_id, 1)
             GlobalCode: null,
             Code: null,
             Expression: new("value[\"customer\"]", 168, 17),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = by_customerAsCSharp,
@@ -467,7 +467,7 @@ seen_orders.put(order_id, 1)
             GlobalCode: null,
             Code: null,
             Expression: new("max(value1, value2)", 173, 17),
-            ResultType: "long",
+            ResultType: KsmlDataType.Of<long?>("long"),
             Stores: [])
         {
             Native = largerAsCSharp,
@@ -493,7 +493,7 @@ seen_orders.put(order_id, 1)
             GlobalCode: null,
             Code: null,
             Expression: new("{**value1, \"customer_name\": value2[\"name\"] if value2 else None}", 178, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: []);
 
         // join_customer runs in CPython: uses Python beyond the compiled subset.
@@ -510,7 +510,7 @@ seen_orders.put(order_id, 1)
             GlobalCode: null,
             Code: null,
             Expression: new("{**value1, \"paid\": value2[\"amount\"]}", 183, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: []);
 
         // join_payment runs in CPython: uses Python beyond the compiled subset.
@@ -527,7 +527,7 @@ seen_orders.put(order_id, 1)
             GlobalCode: null,
             Code: null,
             Expression: new("value[\"country\"]", 188, 17),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = country_ofAsCSharp,
@@ -552,7 +552,7 @@ seen_orders.put(order_id, 1)
             GlobalCode: null,
             Code: null,
             Expression: new("{**value1, \"currency\": value2[\"currency\"]}", 193, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: []);
 
         // join_country runs in CPython: uses Python beyond the compiled subset.
@@ -587,7 +587,7 @@ seen_orders.put(order_id, 1)
             GlobalCode: null,
             Code: null,
             Expression: new("key[\"key\"] + \"@\" + str(key[\"start\"])", 250, 23),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = clicks_per_window_transformKey5_mapperAsCSharp,
@@ -643,7 +643,7 @@ seen_orders.put(order_id, 1)
 #line 219 "/project/stateful.ksml.yaml"
         IKGroupedStream<string?, JsonNode?> count_purchases_1_groupByKey = count_purchases_source.KsmlGroupByKey("stateful_count_purchases_1_groupByKey");
 #line 220 "/project/stateful.ksml.yaml"
-        IKTable<string?, long?> count_purchases_2_count = count_purchases_1_groupByKey.KsmlCount(ksml, null, "stateful_count_purchases_2_count", "string");
+        IKTable<string?, long?> count_purchases_2_count = count_purchases_1_groupByKey.KsmlCount(ksml, null, "stateful_count_purchases_2_count", KsmlDataType.Of<string?>("string"));
 #line 221 "/project/stateful.ksml.yaml"
         IKStream<string?, long?> count_purchases_3_toStream = count_purchases_2_count.ToStream("stateful_count_purchases_3_toStream");
 #line 222 "/project/stateful.ksml.yaml"
@@ -655,7 +655,7 @@ seen_orders.put(order_id, 1)
 #line 227 "/project/stateful.ksml.yaml"
         IKGroupedStream<string?, JsonNode?> spend_per_customer_1_groupBy = spend_per_customer_source.KsmlGroupBy<string?, JsonNode?, string?>(ksml, Functions.by_customer, "stateful_spend_per_customer_1_groupBy");
 #line 229 "/project/stateful.ksml.yaml"
-        IKTable<string?, JsonNode?> spend_per_customer_2_aggregate = spend_per_customer_1_groupBy.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_spend, Functions.add_spend, Stores.spend_store, "stateful_spend_per_customer_2_aggregate", "string", "json");
+        IKTable<string?, JsonNode?> spend_per_customer_2_aggregate = spend_per_customer_1_groupBy.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_spend, Functions.add_spend, Stores.spend_store, "stateful_spend_per_customer_2_aggregate", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 235 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> spend_per_customer_3_toStream = spend_per_customer_2_aggregate.ToStream("stateful_spend_per_customer_3_toStream");
 #line 236 "/project/stateful.ksml.yaml"
@@ -669,7 +669,7 @@ seen_orders.put(order_id, 1)
 #line 242 "/project/stateful.ksml.yaml"
         ITimeWindowedKStream<string?, string?> clicks_per_window_2_windowByTime = clicks_per_window_1_groupByKey.KsmlWindowByTime(60000, null, null);
 #line 245 "/project/stateful.ksml.yaml"
-        IKTable<Windowed<string?>, long?> clicks_per_window_3_count = clicks_per_window_2_windowByTime.KsmlCount(ksml, null, "stateful_clicks_per_window_3_count", "string", 60000);
+        IKTable<Windowed<string?>, long?> clicks_per_window_3_count = clicks_per_window_2_windowByTime.KsmlCount(ksml, null, "stateful_clicks_per_window_3_count", KsmlDataType.Of<string?>("string"), 60000);
 #line 246 "/project/stateful.ksml.yaml"
         IKStream<Windowed<string?>, long?> clicks_per_window_4_toStream = clicks_per_window_3_count.ToStream("stateful_clicks_per_window_4_toStream");
 #line 247 "/project/stateful.ksml.yaml"
@@ -683,7 +683,7 @@ seen_orders.put(order_id, 1)
 #line 257 "/project/stateful.ksml.yaml"
         IKGroupedStream<string?, long?> maximum_1_groupByKey = maximum_source.KsmlGroupByKey("stateful_maximum_1_groupByKey");
 #line 258 "/project/stateful.ksml.yaml"
-        IKTable<string?, long?> maximum_2_reduce = maximum_1_groupByKey.KsmlReduce(ksml, Functions.larger, null, "stateful_maximum_2_reduce", "string", "long");
+        IKTable<string?, long?> maximum_2_reduce = maximum_1_groupByKey.KsmlReduce(ksml, Functions.larger, null, "stateful_maximum_2_reduce", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"));
 #line 260 "/project/stateful.ksml.yaml"
         IKStream<string?, long?> maximum_3_toStream = maximum_2_reduce.ToStream("stateful_maximum_3_toStream");
 #line 261 "/project/stateful.ksml.yaml"
@@ -701,7 +701,7 @@ seen_orders.put(order_id, 1)
 #line 272 "/project/stateful.ksml.yaml"
         IKStream<string?, JsonNode?> pay_shipments_source = ksml.Stream<string?, JsonNode?>(Topics.shipments);
 #line 274 "/project/stateful.ksml.yaml"
-        IKStream<string?, JsonNode?> pay_shipments_1_join = pay_shipments_source.KsmlJoinStream<string?, JsonNode?, JsonNode?, JsonNode?>(ksml, ksml.Stream<string?, JsonNode?>(Topics.payments), Functions.join_payment, "join", 300000, null, Stores.shipments_join_store, Stores.payments_join_store, "stateful_pay_shipments_1_join", "string", "json", "json");
+        IKStream<string?, JsonNode?> pay_shipments_1_join = pay_shipments_source.KsmlJoinStream<string?, JsonNode?, JsonNode?, JsonNode?>(ksml, ksml.Stream<string?, JsonNode?>(Topics.payments), Functions.join_payment, "join", 300000, null, Stores.shipments_join_store, Stores.payments_join_store, "stateful_pay_shipments_1_join", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 290 "/project/stateful.ksml.yaml"
         pay_shipments_1_join.KsmlTo(ksml, Topics.paid_shipments, null, "stateful_pay_shipments_to");
 

@@ -216,47 +216,47 @@ public sealed partial class StatelessKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>orders</c> on topic <c>orders</c> (line 3).</summary>
-        public static readonly KsmlTopicDefinition orders = new("orders", "orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition orders = new("orders", "orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>large_orders</c> on topic <c>large_orders</c> (line 7).</summary>
-        public static readonly KsmlTopicDefinition large_orders = new("large_orders", "large_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition large_orders = new("large_orders", "large_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>order_lines</c> on topic <c>order_lines</c> (line 11).</summary>
-        public static readonly KsmlTopicDefinition order_lines = new("order_lines", "order_lines", "string", "json", null);
+        public static readonly KsmlTopicDefinition order_lines = new("order_lines", "order_lines", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>totals</c> on topic <c>totals</c> (line 15).</summary>
-        public static readonly KsmlTopicDefinition totals = new("totals", "totals", "string", "double", null);
+        public static readonly KsmlTopicDefinition totals = new("totals", "totals", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<double?>("double"), null);
         /// <summary>Stream <c>tagged</c> on topic <c>tagged</c> (line 19).</summary>
-        public static readonly KsmlTopicDefinition tagged = new("tagged", "tagged", "string", "json", null);
+        public static readonly KsmlTopicDefinition tagged = new("tagged", "tagged", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>words_in</c> on topic <c>words_in</c> (line 23).</summary>
-        public static readonly KsmlTopicDefinition words_in = new("words_in", "words_in", "string", "string", null);
+        public static readonly KsmlTopicDefinition words_in = new("words_in", "words_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>words_out</c> on topic <c>words_out</c> (line 27).</summary>
-        public static readonly KsmlTopicDefinition words_out = new("words_out", "words_out", "string", "string", null);
+        public static readonly KsmlTopicDefinition words_out = new("words_out", "words_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>priority_orders</c> on topic <c>priority_orders</c> (line 31).</summary>
-        public static readonly KsmlTopicDefinition priority_orders = new("priority_orders", "priority_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition priority_orders = new("priority_orders", "priority_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>normal_orders</c> on topic <c>normal_orders</c> (line 35).</summary>
-        public static readonly KsmlTopicDefinition normal_orders = new("normal_orders", "normal_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition normal_orders = new("normal_orders", "normal_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>other_orders</c> on topic <c>other_orders</c> (line 39).</summary>
-        public static readonly KsmlTopicDefinition other_orders = new("other_orders", "other_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition other_orders = new("other_orders", "other_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>routed_in</c> on topic <c>routed_in</c> (line 43).</summary>
-        public static readonly KsmlTopicDefinition routed_in = new("routed_in", "routed_in", "string", "json", null);
+        public static readonly KsmlTopicDefinition routed_in = new("routed_in", "routed_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>stamped_in</c> on topic <c>stamped_in</c> (line 47).</summary>
-        public static readonly KsmlTopicDefinition stamped_in = new("stamped_in", "stamped_in", "string", "json", null);
+        public static readonly KsmlTopicDefinition stamped_in = new("stamped_in", "stamped_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>stamped_out</c> on topic <c>stamped_out</c> (line 51).</summary>
-        public static readonly KsmlTopicDefinition stamped_out = new("stamped_out", "stamped_out", "string", "json", null);
+        public static readonly KsmlTopicDefinition stamped_out = new("stamped_out", "stamped_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>merge_a</c> on topic <c>merge_a</c> (line 55).</summary>
-        public static readonly KsmlTopicDefinition merge_a = new("merge_a", "merge_a", "string", "string", null);
+        public static readonly KsmlTopicDefinition merge_a = new("merge_a", "merge_a", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>merge_b</c> on topic <c>merge_b</c> (line 59).</summary>
-        public static readonly KsmlTopicDefinition merge_b = new("merge_b", "merge_b", "string", "string", null);
+        public static readonly KsmlTopicDefinition merge_b = new("merge_b", "merge_b", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>merged</c> on topic <c>merged</c> (line 63).</summary>
-        public static readonly KsmlTopicDefinition merged = new("merged", "merged", "string", "string", null);
+        public static readonly KsmlTopicDefinition merged = new("merged", "merged", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>merged_with_pipeline</c> on topic <c>merged_with_pipeline</c> (line 67).</summary>
-        public static readonly KsmlTopicDefinition merged_with_pipeline = new("merged_with_pipeline", "merged_with_pipeline", "string", "string", null);
+        public static readonly KsmlTopicDefinition merged_with_pipeline = new("merged_with_pipeline", "merged_with_pipeline", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>bad_results_in</c> on topic <c>bad_results_in</c> (line 71).</summary>
-        public static readonly KsmlTopicDefinition bad_results_in = new("bad_results_in", "bad_results_in", "string", "json", null);
+        public static readonly KsmlTopicDefinition bad_results_in = new("bad_results_in", "bad_results_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>bad_results_out</c> on topic <c>bad_results_out</c> (line 75).</summary>
-        public static readonly KsmlTopicDefinition bad_results_out = new("bad_results_out", "bad_results_out", "string", "long", null);
+        public static readonly KsmlTopicDefinition bad_results_out = new("bad_results_out", "bad_results_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>resilient_in</c> on topic <c>resilient_in</c> (line 80).</summary>
-        public static readonly KsmlTopicDefinition resilient_in = new("resilient_in", "resilient_in", "string", "string", null);
+        public static readonly KsmlTopicDefinition resilient_in = new("resilient_in", "resilient_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>resilient_out</c> on topic <c>resilient_out</c> (line 84).</summary>
-        public static readonly KsmlTopicDefinition resilient_out = new("resilient_out", "resilient_out", "string", "string", null);
+        public static readonly KsmlTopicDefinition resilient_out = new("resilient_out", "resilient_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [orders, large_orders, order_lines, totals, tagged, words_in, words_out, priority_orders, normal_orders, other_orders, routed_in, stamped_in, stamped_out, merge_a, merge_b, merged, merged_with_pipeline, bad_results_in, bad_results_out, resilient_in, resilient_out];
     }
@@ -285,7 +285,7 @@ if failures[value] <= 2:
   raise ConnectionError(""transient failure {}"".format(failures[value]))
 ", 95, 7),
             Expression: new("value + \" after \" + str(failures[value]) + \" calls\"", 98, 17),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Resilience = new(
@@ -310,7 +310,7 @@ if failures[value] <= 2:
             GlobalCode: null,
             Code: null,
             Expression: new("value[\"qty\"] * value[\"price\"] >= 100", 117, 17),
-            ResultType: "boolean",
+            ResultType: KsmlDataType.Of<bool?>("boolean"),
             Stores: [])
         {
             Native = is_largeAsCSharp,
@@ -336,7 +336,7 @@ if failures[value] <= 2:
             Code: new(@"total = value[""qty""] * value[""price""]
 ", 122, 7),
             Expression: new("round(total, 2)", 123, 17),
-            ResultType: "double",
+            ResultType: KsmlDataType.Of<double?>("double"),
             Stores: []);
 
         // total_of runs in CPython: not a plain expression.
@@ -353,7 +353,7 @@ if failures[value] <= 2:
             GlobalCode: null,
             Code: null,
             Expression: new("value[\"customer\"]", 128, 17),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = by_customerAsCSharp,
@@ -378,7 +378,7 @@ if failures[value] <= 2:
             GlobalCode: null,
             Code: null,
             Expression: new("[(key + '/' + str(i), line) for i, line in enumerate(value['lines'])]", 133, 18),
-            ResultType: "[(string, json)]",
+            ResultType: KsmlDataType.Of<JsonNode?>("[(string, json)]"),
             Stores: []);
 
         // explode_lines runs in CPython: uses Python beyond the compiled subset.
@@ -395,7 +395,7 @@ if failures[value] <= 2:
             GlobalCode: null,
             Code: null,
             Expression: new("value.split()", 138, 17),
-            ResultType: "[string]",
+            ResultType: KsmlDataType.Of<JsonNode?>("[string]"),
             Stores: [])
         {
             Native = wordsAsCSharp,
@@ -420,7 +420,7 @@ if failures[value] <= 2:
             GlobalCode: null,
             Code: null,
             Expression: new("(key.upper(), value.upper())", 143, 17),
-            ResultType: "(string, string)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, string)"),
             Stores: [])
         {
             Native = upper_pairAsCSharp,
@@ -450,7 +450,7 @@ del metadata[""@schema""]
 metadata[""timestamp""] = metadata[""timestamp""] + 1000
 ", 149, 7),
             Expression: new("metadata", 153, 17),
-            ResultType: "metadata",
+            ResultType: KsmlDataType.Of<JsonNode?>("metadata"),
             Stores: []);
 
         // tag_source runs in CPython: not a plain expression.
@@ -467,7 +467,7 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             GlobalCode: null,
             Code: null,
             Expression: new("'region_' + value['region']", 157, 18),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = route_by_regionAsCSharp,
@@ -492,7 +492,7 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             GlobalCode: null,
             Code: null,
             Expression: new("\"not a number\"", 161, 18),
-            ResultType: "long",
+            ResultType: KsmlDataType.Of<long?>("long"),
             Stores: [])
         {
             Native = returns_textAsCSharp,
@@ -516,7 +516,7 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             GlobalCode: null,
             Code: null,
             Expression: new("value.get(\"cancelled\", False)", 177, 23),
-            ResultType: "boolean",
+            ResultType: KsmlDataType.Of<bool?>("boolean"),
             Stores: [])
         {
             Native = compute_totals_filterNot1_ifAsCSharp,
@@ -541,7 +541,7 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             GlobalCode: null,
             Code: null,
             Expression: new("value.get(\"priority\") == \"high\"", 204, 23),
-            ResultType: "boolean",
+            ResultType: KsmlDataType.Of<bool?>("boolean"),
             Stores: [])
         {
             Native = prioritise_branch1_ifAsCSharp,
@@ -566,7 +566,7 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             GlobalCode: null,
             Code: null,
             Expression: new("value[\"qty\"] > 10", 207, 27),
-            ResultType: "boolean",
+            ResultType: KsmlDataType.Of<bool?>("boolean"),
             Stores: [])
         {
             Native = prioritise_branch1_branch1_ifAsCSharp,
@@ -591,7 +591,7 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             GlobalCode: null,
             Code: null,
             Expression: new("value.get(\"priority\") == \"low\"", 211, 23),
-            ResultType: "boolean",
+            ResultType: KsmlDataType.Of<bool?>("boolean"),
             Stores: [])
         {
             Native = prioritise_branch2_ifAsCSharp,
@@ -616,7 +616,7 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
             GlobalCode: null,
             Code: null,
             Expression: new("value.upper()", 239, 23),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = shouted_b_transformValue1_mapperAsCSharp,
@@ -707,7 +707,7 @@ metadata[""timestamp""] = metadata[""timestamp""] + 1000
 #line 216 "/project/stateless.ksml.yaml"
         IKStream<string?, JsonNode?> route_source = ksml.Stream<string?, JsonNode?>(Topics.routed_in);
 #line 217 "/project/stateless.ksml.yaml"
-        route_source.KsmlToTopicNameExtractor(ksml, Functions.route_by_region, "string", "json", "stateless_route_toTopicNameExtractor");
+        route_source.KsmlToTopicNameExtractor(ksml, Functions.route_by_region, KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), "stateless_route_toTopicNameExtractor");
 
         // Pipeline 'stamp'
 #line 220 "/project/stateless.ksml.yaml"

@@ -254,41 +254,41 @@ public sealed partial class TablesKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>readings</c> on topic <c>readings</c> (line 3).</summary>
-        public static readonly KsmlTopicDefinition readings = new("readings", "readings", "string", "json", null, Functions.readings_timestampExtractor);
+        public static readonly KsmlTopicDefinition readings = new("readings", "readings", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null, Functions.readings_timestampExtractor);
         /// <summary>Stream <c>readings_per_window</c> on topic <c>readings_per_window</c> (line 10).</summary>
-        public static readonly KsmlTopicDefinition readings_per_window = new("readings_per_window", "readings_per_window", "string", "json", null);
+        public static readonly KsmlTopicDefinition readings_per_window = new("readings_per_window", "readings_per_window", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>final_counts_with_grace</c> on topic <c>final_counts_with_grace</c> (line 14).</summary>
-        public static readonly KsmlTopicDefinition final_counts_with_grace = new("final_counts_with_grace", "final_counts_with_grace", "string", "long", null);
+        public static readonly KsmlTopicDefinition final_counts_with_grace = new("final_counts_with_grace", "final_counts_with_grace", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>reading_totals</c> on topic <c>reading_totals</c> (line 18).</summary>
-        public static readonly KsmlTopicDefinition reading_totals = new("reading_totals", "reading_totals", "string", "json", null);
+        public static readonly KsmlTopicDefinition reading_totals = new("reading_totals", "reading_totals", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>reading_window_totals</c> on topic <c>reading_window_totals</c> (line 22).</summary>
-        public static readonly KsmlTopicDefinition reading_window_totals = new("reading_window_totals", "reading_window_totals", "string", "json", null);
+        public static readonly KsmlTopicDefinition reading_window_totals = new("reading_window_totals", "reading_window_totals", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>stock_in</c> on topic <c>stock_in</c> (line 26).</summary>
-        public static readonly KsmlTopicDefinition stock_in = new("stock_in", "stock_in", "string", "json", null);
+        public static readonly KsmlTopicDefinition stock_in = new("stock_in", "stock_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>stock_changes</c> on topic <c>stock_changes</c> (line 30).</summary>
-        public static readonly KsmlTopicDefinition stock_changes = new("stock_changes", "stock_changes", "string", "json", null);
+        public static readonly KsmlTopicDefinition stock_changes = new("stock_changes", "stock_changes", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>category_totals</c> on topic <c>category_totals</c> (line 34).</summary>
-        public static readonly KsmlTopicDefinition category_totals = new("category_totals", "category_totals", "string", "long", null);
+        public static readonly KsmlTopicDefinition category_totals = new("category_totals", "category_totals", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>labelled_products</c> on topic <c>labelled_products</c> (line 38).</summary>
-        public static readonly KsmlTopicDefinition labelled_products = new("labelled_products", "labelled_products", "string", "string", null);
+        public static readonly KsmlTopicDefinition labelled_products = new("labelled_products", "labelled_products", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>partitioned_in</c> on topic <c>partitioned_in</c> (line 42).</summary>
-        public static readonly KsmlTopicDefinition partitioned_in = new("partitioned_in", "partitioned_in", "string", "string", null);
+        public static readonly KsmlTopicDefinition partitioned_in = new("partitioned_in", "partitioned_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>partitioned_out</c> on topic <c>partitioned_out</c> (line 46).</summary>
-        public static readonly KsmlTopicDefinition partitioned_out = new("partitioned_out", "partitioned_out", "string", "string", null);
+        public static readonly KsmlTopicDefinition partitioned_out = new("partitioned_out", "partitioned_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>printed</c> on topic <c>printed</c> (line 50).</summary>
-        public static readonly KsmlTopicDefinition printed = new("printed", "printed", "string", "string", null);
+        public static readonly KsmlTopicDefinition printed = new("printed", "printed", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>consumed</c> on topic <c>consumed</c> (line 54).</summary>
-        public static readonly KsmlTopicDefinition consumed = new("consumed", "consumed", "string", "string", null);
+        public static readonly KsmlTopicDefinition consumed = new("consumed", "consumed", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>recent_in</c> on topic <c>recent_in</c> (line 58).</summary>
-        public static readonly KsmlTopicDefinition recent_in = new("recent_in", "recent_in", "string", "long", null);
+        public static readonly KsmlTopicDefinition recent_in = new("recent_in", "recent_in", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>recent_out</c> on topic <c>recent_out</c> (line 62).</summary>
-        public static readonly KsmlTopicDefinition recent_out = new("recent_out", "recent_out", "string", "json", null);
+        public static readonly KsmlTopicDefinition recent_out = new("recent_out", "recent_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Table <c>products</c> on topic <c>products</c> (line 68).</summary>
-        public static readonly KsmlTopicDefinition products = new("products", "products", "string", "json", null);
+        public static readonly KsmlTopicDefinition products = new("products", "products", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Table <c>prices</c> on topic <c>prices</c> (line 72).</summary>
-        public static readonly KsmlTopicDefinition prices = new("prices", "prices", "string", "double", null);
+        public static readonly KsmlTopicDefinition prices = new("prices", "prices", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<double?>("double"), null);
         /// <summary>Inline topic on topic <c>partitioned_out</c> (line 261).</summary>
-        public static readonly KsmlTopicDefinition partition_to = new("partition_to", "partitioned_out", "string", "string", null);
+        public static readonly KsmlTopicDefinition partition_to = new("partition_to", "partitioned_out", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [readings, readings_per_window, final_counts_with_grace, reading_totals, reading_window_totals, stock_in, stock_changes, category_totals, labelled_products, partitioned_in, partitioned_out, printed, consumed, recent_in, recent_out, products, prices, partition_to];
     }
@@ -297,7 +297,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
     public static class Stores
     {
         /// <summary>The window store <c>recent_values</c> (line 79).</summary>
-        public static readonly KsmlStoreDefinition recent_values = new("recent_values", "window", "string", "long", WindowSizeMs: 60000, RetentionMs: 600000);
+        public static readonly KsmlStoreDefinition recent_values = new("recent_values", "window", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), WindowSizeMs: 60000, RetentionMs: 600000);
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
@@ -315,7 +315,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 89, 17),
-            ResultType: "(string, long)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, long)"),
             Stores: [])
         {
             Native = window_labelAsCSharp,
@@ -341,7 +341,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("{\"n\": 0, \"sum\": 0}", 96, 7),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Native = start_statsAsCSharp,
@@ -365,7 +365,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("{\"n\": aggregatedValue[\"n\"] + 1, \"sum\": aggregatedValue[\"sum\"] + value[\"v\"]}", 102, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Native = add_readingAsCSharp,
@@ -391,7 +391,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("(value[\"category\"], value[\"stock\"])", 107, 17),
-            ResultType: "(string, long)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, long)"),
             Stores: [])
         {
             Native = by_categoryAsCSharp,
@@ -416,7 +416,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("value1 + value2", 112, 17),
-            ResultType: "long",
+            ResultType: KsmlDataType.Of<long?>("long"),
             Stores: [])
         {
             Native = add_stockAsCSharp,
@@ -442,7 +442,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("value1 - value2", 117, 17),
-            ResultType: "long",
+            ResultType: KsmlDataType.Of<long?>("long"),
             Stores: [])
         {
             Native = remove_stockAsCSharp,
@@ -468,7 +468,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("value1[\"name\"] + \" @ \" + str(value2)", 122, 17),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = label_with_priceAsCSharp,
@@ -494,7 +494,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("int(key) % numPartitions", 127, 17),
-            ResultType: "int",
+            ResultType: KsmlDataType.Of<int?>("int"),
             Stores: [])
         {
             Native = to_partitionAsCSharp,
@@ -520,7 +520,7 @@ public sealed partial class TablesKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("key + \" => \" + value.upper()", 131, 17),
-            ResultType: "string",
+            ResultType: KsmlDataType.Of<string?>("string"),
             Stores: [])
         {
             Native = print_lineAsCSharp,
@@ -572,7 +572,7 @@ newest_first = recent_values.backwardFetch(key, 0, now)
 in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0, now)))
 ", 146, 7),
             Expression: new("{\"same_window\": same_window, \"history\": [list(h) for h in history], \"newest\": newest_first.next()[0], \"in_range\": in_range}", 152, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: ["recent_values"]);
 
         // window_history runs in CPython: not a plain expression.
@@ -589,7 +589,7 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             GlobalCode: null,
             Code: null,
             Expression: new("record[\"value\"][\"measured_at\"]", 9, 19),
-            ResultType: "long",
+            ResultType: KsmlDataType.Of<long?>("long"),
             Stores: [])
         {
             Native = readings_timestampExtractorAsCSharp,
@@ -614,7 +614,7 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             GlobalCode: null,
             Code: null,
             Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 174, 23),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: [])
         {
             Native = window_readings_transformKeyValue6_mapperAsCSharp,
@@ -640,7 +640,7 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             GlobalCode: null,
             Code: null,
             Expression: new("(key[\"key\"] + \"@\" + str(key[\"start\"]), value)", 220, 23),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: [])
         {
             Native = cogrouped_window_totals_transformKeyValue6_mapperAsCSharp,
@@ -666,7 +666,7 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             GlobalCode: null,
             Code: null,
             Expression: new("value[\"stock\"] >= 0", 235, 23),
-            ResultType: "boolean",
+            ResultType: KsmlDataType.Of<bool?>("boolean"),
             Stores: [])
         {
             Native = stock_by_category_filter1_ifAsCSharp,
@@ -691,7 +691,7 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
             GlobalCode: null,
             Code: null,
             Expression: new("{**value, \"name\": value[\"name\"].title()}", 250, 24),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: []);
 
         // label_products_transformValue1_mapper runs in CPython: uses Python beyond the compiled subset.
@@ -721,9 +721,9 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
 #line 160 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> window_readings_2_windowByTime = window_readings_1_groupByKey.KsmlWindowByTime(10000, 5000, 0);
 #line 165 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> window_readings_3_aggregate = window_readings_2_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_window_readings_3_aggregate", "string", "json", 10000);
+        IKTable<Windowed<string?>, JsonNode?> window_readings_3_aggregate = window_readings_2_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_window_readings_3_aggregate", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), 10000);
 #line 168 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> window_readings_4_suppress = window_readings_3_aggregate.KsmlSuppressUntilWindowCloses(0, null, false, "tables_window_readings_4_suppress", "windowed(string)", "json");
+        IKTable<Windowed<string?>, JsonNode?> window_readings_4_suppress = window_readings_3_aggregate.KsmlSuppressUntilWindowCloses(0, null, false, "tables_window_readings_4_suppress", KsmlDataType.Windowed("windowed(string)", KsmlDataType.Of<string?>("string")), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 170 "/project/tables.ksml.yaml"
         IKStream<Windowed<string?>, JsonNode?> window_readings_5_toStream = window_readings_4_suppress.ToStream("tables_window_readings_5_toStream");
 #line 171 "/project/tables.ksml.yaml"
@@ -739,9 +739,9 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
 #line 182 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> count_with_grace_2_windowByTime = count_with_grace_1_groupByKey.KsmlWindowByTime(10000, null, 5000);
 #line 186 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, long?> count_with_grace_3_count = count_with_grace_2_windowByTime.KsmlCount(ksml, null, "tables_count_with_grace_3_count", "string", 10000);
+        IKTable<Windowed<string?>, long?> count_with_grace_3_count = count_with_grace_2_windowByTime.KsmlCount(ksml, null, "tables_count_with_grace_3_count", KsmlDataType.Of<string?>("string"), 10000);
 #line 187 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, long?> count_with_grace_4_suppress = count_with_grace_3_count.KsmlSuppressUntilWindowCloses(5000, null, false, "tables_count_with_grace_4_suppress", "windowed(string)", "long");
+        IKTable<Windowed<string?>, long?> count_with_grace_4_suppress = count_with_grace_3_count.KsmlSuppressUntilWindowCloses(5000, null, false, "tables_count_with_grace_4_suppress", KsmlDataType.Windowed("windowed(string)", KsmlDataType.Of<string?>("string")), KsmlDataType.Of<long?>("long"));
 #line 189 "/project/tables.ksml.yaml"
         IKStream<Windowed<string?>, long?> count_with_grace_5_toStream = count_with_grace_4_suppress.ToStream("tables_count_with_grace_5_toStream");
 #line 190 "/project/tables.ksml.yaml"
@@ -757,7 +757,7 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
 #line 198 "/project/tables.ksml.yaml"
         IKGroupedStream<string?, JsonNode?> cogrouped_totals_2_cogroup = cogrouped_totals_1_groupByKey;
 #line 200 "/project/tables.ksml.yaml"
-        IKTable<string?, JsonNode?> cogrouped_totals_3_aggregate = cogrouped_totals_2_cogroup.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_cogrouped_totals_3_aggregate", "string", "json");
+        IKTable<string?, JsonNode?> cogrouped_totals_3_aggregate = cogrouped_totals_2_cogroup.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_cogrouped_totals_3_aggregate", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 202 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> cogrouped_totals_4_toStream = cogrouped_totals_3_aggregate.ToStream("tables_cogrouped_totals_4_toStream");
 #line 203 "/project/tables.ksml.yaml"
@@ -773,7 +773,7 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
 #line 211 "/project/tables.ksml.yaml"
         ITimeWindowedKStream<string?, JsonNode?> cogrouped_window_totals_3_windowByTime = cogrouped_window_totals_2_cogroup.KsmlWindowByTime(10000, null, null);
 #line 214 "/project/tables.ksml.yaml"
-        IKTable<Windowed<string?>, JsonNode?> cogrouped_window_totals_4_aggregate = cogrouped_window_totals_3_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_cogrouped_window_totals_4_aggregate", "string", "json", 10000);
+        IKTable<Windowed<string?>, JsonNode?> cogrouped_window_totals_4_aggregate = cogrouped_window_totals_3_windowByTime.KsmlAggregate<string?, JsonNode?, JsonNode?>(ksml, Functions.start_stats, Functions.add_reading, null, "tables_cogrouped_window_totals_4_aggregate", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), 10000);
 #line 216 "/project/tables.ksml.yaml"
         IKStream<Windowed<string?>, JsonNode?> cogrouped_window_totals_5_toStream = cogrouped_window_totals_4_aggregate.ToStream("tables_cogrouped_window_totals_5_toStream");
 #line 217 "/project/tables.ksml.yaml"
@@ -785,7 +785,7 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
 #line 225 "/project/tables.ksml.yaml"
         IKStream<string?, JsonNode?> stock_as_table_source = ksml.Stream<string?, JsonNode?>(Topics.stock_in);
 #line 227 "/project/tables.ksml.yaml"
-        IKTable<string?, JsonNode?> stock_as_table_1_toTable = stock_as_table_source.KsmlToTable(ksml, null, "tables_stock_as_table_1_toTable", "string", "json");
+        IKTable<string?, JsonNode?> stock_as_table_1_toTable = stock_as_table_source.KsmlToTable(ksml, null, "tables_stock_as_table_1_toTable", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"));
 #line 228 "/project/tables.ksml.yaml"
 
         // Pipeline 'stock_by_category'
@@ -795,7 +795,7 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
 #line 236 "/project/tables.ksml.yaml"
         IKGroupedTable<string?, long?> stock_by_category_2_groupBy = stock_by_category_1_filter.KsmlGroupBy<string?, JsonNode?, string?, long?>(ksml, Functions.by_category, "tables_stock_by_category_2_groupBy");
 #line 238 "/project/tables.ksml.yaml"
-        IKTable<string?, long?> stock_by_category_3_reduce = stock_by_category_2_groupBy.KsmlReduce(ksml, Functions.add_stock, Functions.remove_stock, null, "tables_stock_by_category_3_reduce", "string", "long");
+        IKTable<string?, long?> stock_by_category_3_reduce = stock_by_category_2_groupBy.KsmlReduce(ksml, Functions.add_stock, Functions.remove_stock, null, "tables_stock_by_category_3_reduce", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"));
 #line 241 "/project/tables.ksml.yaml"
         IKStream<string?, long?> stock_by_category_4_toStream = stock_by_category_3_reduce.ToStream("tables_stock_by_category_4_toStream");
 #line 242 "/project/tables.ksml.yaml"
@@ -807,7 +807,7 @@ in_range = sorted(set(w[""key""] for w, v in recent_values.fetch(""a"", ""m"", 0
 #line 247 "/project/tables.ksml.yaml"
         IKTable<string?, JsonNode?> label_products_1_transformValue = label_products_source.KsmlTransformValue<string?, JsonNode?, JsonNode?>(ksml, Functions.label_products_transformValue1_mapper, "tables_label_products_1_transformValue");
 #line 252 "/project/tables.ksml.yaml"
-        IKTable<string?, string?> label_products_2_join = label_products_1_transformValue.KsmlJoinTable<string?, JsonNode?, double?, string?>(ksml, ksml.Table<string?, double?>(Topics.prices), Functions.label_with_price, "join", null, "tables_label_products_2_join", "string", "string");
+        IKTable<string?, string?> label_products_2_join = label_products_1_transformValue.KsmlJoinTable<string?, JsonNode?, double?, string?>(ksml, ksml.Table<string?, double?>(Topics.prices), Functions.label_with_price, "join", null, "tables_label_products_2_join", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"));
 #line 255 "/project/tables.ksml.yaml"
         IKStream<string?, string?> label_products_3_toStream = label_products_2_join.ToStream("tables_label_products_3_toStream");
 #line 256 "/project/tables.ksml.yaml"

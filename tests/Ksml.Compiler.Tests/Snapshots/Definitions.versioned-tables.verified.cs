@@ -96,17 +96,17 @@ public sealed partial class VersionedTablesKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>orders</c> on topic <c>versioned_orders</c> (line 4).</summary>
-        public static readonly KsmlTopicDefinition orders = new("orders", "versioned_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition orders = new("orders", "versioned_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>priced_orders</c> on topic <c>versioned_priced_orders</c> (line 8).</summary>
-        public static readonly KsmlTopicDefinition priced_orders = new("priced_orders", "versioned_priced_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition priced_orders = new("priced_orders", "versioned_priced_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>latest_prices</c> on topic <c>versioned_latest_prices</c> (line 12).</summary>
-        public static readonly KsmlTopicDefinition latest_prices = new("latest_prices", "versioned_latest_prices", "string", "long", null);
+        public static readonly KsmlTopicDefinition latest_prices = new("latest_prices", "versioned_latest_prices", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Stream <c>price_lookups</c> on topic <c>versioned_price_lookups</c> (line 16).</summary>
-        public static readonly KsmlTopicDefinition price_lookups = new("price_lookups", "versioned_price_lookups", "string", "json", null);
+        public static readonly KsmlTopicDefinition price_lookups = new("price_lookups", "versioned_price_lookups", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>price_lookups_answered</c> on topic <c>versioned_price_lookups_answered</c> (line 20).</summary>
-        public static readonly KsmlTopicDefinition price_lookups_answered = new("price_lookups_answered", "versioned_price_lookups_answered", "string", "json", null);
+        public static readonly KsmlTopicDefinition price_lookups_answered = new("price_lookups_answered", "versioned_price_lookups_answered", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Table <c>prices</c> on topic <c>versioned_prices</c> (line 26).</summary>
-        public static readonly KsmlTopicDefinition prices = new("prices", "versioned_prices", "string", "long", null);
+        public static readonly KsmlTopicDefinition prices = new("prices", "versioned_prices", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [orders, priced_orders, latest_prices, price_lookups, price_lookups_answered, prices];
     }
@@ -115,7 +115,7 @@ public sealed partial class VersionedTablesKsml : IKsmlDefinition
     public static class Stores
     {
         /// <summary>The keyValue store <c>price_history</c> (line 34).</summary>
-        public static readonly KsmlStoreDefinition price_history = new("price_history", "keyValue", "string", "long", Versioned: true, HistoryRetentionMs: 3600000);
+        public static readonly KsmlStoreDefinition price_history = new("price_history", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), Versioned: true, HistoryRetentionMs: 3600000);
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
@@ -134,7 +134,7 @@ public sealed partial class VersionedTablesKsml : IKsmlDefinition
             Code: new(@"then = price_history.get(key, value[""at""])
 ", 46, 7),
             Expression: new("{\"at\": value[\"at\"], \"price\": then[\"value\"] if then else None}", 47, 18),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: ["price_history"]);
 
         // price_then runs in CPython: not a plain expression.
@@ -151,7 +151,7 @@ public sealed partial class VersionedTablesKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("dict(value1, product=key, price=value2)", 58, 24),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: [])
         {
             Native = price_orders_leftJoin1_valueJoinerAsCSharp,

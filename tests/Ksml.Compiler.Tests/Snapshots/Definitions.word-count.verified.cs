@@ -98,9 +98,9 @@ public sealed partial class WordCountKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>sentences</c> on topic <c>sentences</c> (line 3).</summary>
-        public static readonly KsmlTopicDefinition sentences = new("sentences", "sentences", "string", "string", null);
+        public static readonly KsmlTopicDefinition sentences = new("sentences", "sentences", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<string?>("string"), null);
         /// <summary>Stream <c>word_counts</c> on topic <c>word_counts</c> (line 7).</summary>
-        public static readonly KsmlTopicDefinition word_counts = new("word_counts", "word_counts", "string", "long", null);
+        public static readonly KsmlTopicDefinition word_counts = new("word_counts", "word_counts", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<long?>("long"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [sentences, word_counts];
     }
@@ -127,7 +127,7 @@ sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sle
 ", 16, 7),
             Code: null,
             Expression: new("(str(random.randint(1, 100)), random.choice(sentences))", 18, 17),
-            ResultType: "(string, string)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, string)"),
             Stores: []);
 
         // make_sentence runs in CPython: not a plain expression.
@@ -144,7 +144,7 @@ sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sle
             GlobalCode: null,
             Code: null,
             Expression: new("[(word, word) for word in value.lower().split() if word]", 23, 18),
-            ResultType: "[(string, string)]",
+            ResultType: KsmlDataType.Of<JsonNode?>("[(string, string)]"),
             Stores: [])
         {
             Native = split_wordsAsCSharp,
@@ -169,7 +169,7 @@ sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sle
             GlobalCode: null,
             Code: null,
             Expression: new("len(key) > 2", 28, 17),
-            ResultType: "boolean",
+            ResultType: KsmlDataType.Of<bool?>("boolean"),
             Stores: [])
         {
             Native = is_long_enoughAsCSharp,
@@ -227,7 +227,7 @@ sentences = [""the quick brown fox"", ""jumps over the lazy dog"", ""the dog sle
 #line 49 "/project/word-count.ksml.yaml"
         IKGroupedStream<string?, string?> count_words_3_groupByKey = count_words_2_filter.KsmlGroupByKey("word-count_count_words_3_groupByKey");
 #line 50 "/project/word-count.ksml.yaml"
-        IKTable<string?, long?> count_words_4_count = count_words_3_groupByKey.KsmlCount(ksml, null, "word-count_count_words_4_count", "string");
+        IKTable<string?, long?> count_words_4_count = count_words_3_groupByKey.KsmlCount(ksml, null, "word-count_count_words_4_count", KsmlDataType.Of<string?>("string"));
 #line 51 "/project/word-count.ksml.yaml"
         IKStream<string?, long?> count_words_5_toStream = count_words_4_count.ToStream("word-count_count_words_5_toStream");
 #line 52 "/project/word-count.ksml.yaml"

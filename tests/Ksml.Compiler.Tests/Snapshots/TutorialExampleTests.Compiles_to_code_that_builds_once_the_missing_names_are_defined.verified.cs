@@ -156,23 +156,23 @@ public sealed partial class OrdersKsml : IKsmlDefinition
     public static class Topics
     {
         /// <summary>Stream <c>order_events</c> on topic <c>ecommerce_orders</c> (line 2).</summary>
-        public static readonly KsmlTopicDefinition order_events = new("order_events", "ecommerce_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition order_events = new("order_events", "ecommerce_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>payment_requests</c> on topic <c>payment_requests</c> (line 7).</summary>
-        public static readonly KsmlTopicDefinition payment_requests = new("payment_requests", "payment_requests", "string", "json", null);
+        public static readonly KsmlTopicDefinition payment_requests = new("payment_requests", "payment_requests", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>payment_responses</c> on topic <c>payment_responses</c> (line 12).</summary>
-        public static readonly KsmlTopicDefinition payment_responses = new("payment_responses", "payment_responses", "string", "json", null);
+        public static readonly KsmlTopicDefinition payment_responses = new("payment_responses", "payment_responses", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>inventory_requests</c> on topic <c>inventory_requests</c> (line 17).</summary>
-        public static readonly KsmlTopicDefinition inventory_requests = new("inventory_requests", "inventory_requests", "string", "json", null);
+        public static readonly KsmlTopicDefinition inventory_requests = new("inventory_requests", "inventory_requests", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>inventory_responses</c> on topic <c>inventory_responses</c> (line 22).</summary>
-        public static readonly KsmlTopicDefinition inventory_responses = new("inventory_responses", "inventory_responses", "string", "json", null);
+        public static readonly KsmlTopicDefinition inventory_responses = new("inventory_responses", "inventory_responses", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>validated_orders</c> on topic <c>validated_orders</c> (line 27).</summary>
-        public static readonly KsmlTopicDefinition validated_orders = new("validated_orders", "validated_orders", "string", "json", null);
+        public static readonly KsmlTopicDefinition validated_orders = new("validated_orders", "validated_orders", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>reference_data_trigger</c> on topic <c>reference_data_trigger</c> (line 32).</summary>
-        public static readonly KsmlTopicDefinition reference_data_trigger = new("reference_data_trigger", "reference_data_trigger", "string", "json", null);
+        public static readonly KsmlTopicDefinition reference_data_trigger = new("reference_data_trigger", "reference_data_trigger", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>reference_data_loaded</c> on topic <c>reference_data_loaded</c> (line 37).</summary>
-        public static readonly KsmlTopicDefinition reference_data_loaded = new("reference_data_loaded", "reference_data_loaded", "string", "json", null);
+        public static readonly KsmlTopicDefinition reference_data_loaded = new("reference_data_loaded", "reference_data_loaded", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Stream <c>order_status_updates</c> on topic <c>order_status_updates</c> (line 42).</summary>
-        public static readonly KsmlTopicDefinition order_status_updates = new("order_status_updates", "order_status_updates", "string", "json", null);
+        public static readonly KsmlTopicDefinition order_status_updates = new("order_status_updates", "order_status_updates", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), null);
         /// <summary>Every topic above, in file order.</summary>
         public static readonly IReadOnlyList<KsmlTopicDefinition> All = [order_events, payment_requests, payment_responses, inventory_requests, inventory_responses, validated_orders, reference_data_trigger, reference_data_loaded, order_status_updates];
     }
@@ -181,11 +181,11 @@ public sealed partial class OrdersKsml : IKsmlDefinition
     public static class Stores
     {
         /// <summary>The keyValue store <c>product_reference_store</c> (line 50).</summary>
-        public static readonly KsmlStoreDefinition product_reference_store = new("product_reference_store", "keyValue", "string", "json", Persistent: true, Caching: true);
+        public static readonly KsmlStoreDefinition product_reference_store = new("product_reference_store", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), Persistent: true, Caching: true);
         /// <summary>The keyValue store <c>order_status_store</c> (line 58).</summary>
-        public static readonly KsmlStoreDefinition order_status_store = new("order_status_store", "keyValue", "string", "json", Persistent: true, Caching: true);
+        public static readonly KsmlStoreDefinition order_status_store = new("order_status_store", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), Persistent: true, Caching: true);
         /// <summary>The keyValue store <c>payment_request_store</c> (line 66).</summary>
-        public static readonly KsmlStoreDefinition payment_request_store = new("payment_request_store", "keyValue", "string", "json", Persistent: true, Caching: true);
+        public static readonly KsmlStoreDefinition payment_request_store = new("payment_request_store", "keyValue", KsmlDataType.Of<string?>("string"), KsmlDataType.Of<JsonNode?>("json", "json"), Persistent: true, Caching: true);
     }
 
     /// <summary>The Python functions of this definition, inline ones included, as the bridge compiles them.</summary>
@@ -203,7 +203,7 @@ public sealed partial class OrdersKsml : IKsmlDefinition
             GlobalCode: null,
             Code: null,
             Expression: new("key is not None and value is not None", 75, 17),
-            ResultType: "boolean",
+            ResultType: KsmlDataType.Of<bool?>("boolean"),
             Stores: [])
         {
             Native = is_not_nullAsCSharp,
@@ -274,7 +274,7 @@ for product_id, product_data in products.items():
 return value
 ", 118, 7),
             Expression: new("value", 77, 1),
-            ResultType: "json",
+            ResultType: KsmlDataType.Of<JsonNode?>("json", "json"),
             Stores: ["product_reference_store"]);
 
         // load_product_data runs in CPython: not a plain expression.
@@ -351,7 +351,7 @@ order_status_store.put(order_id, {
 return (order_id, validated_order)
 ", 134, 7),
             Expression: new("(key,value)", 131, 1),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: ["product_reference_store", "order_status_store"]);
 
         // process_order runs in CPython: not a plain expression.
@@ -399,7 +399,7 @@ order_status_store.put(order_id, order_status)
 return (payment_request_id, payment_request)
 ", 202, 7),
             Expression: new("(key,value)", 199, 1),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: ["payment_request_store", "order_status_store"]);
 
         // create_payment_request runs in CPython: not a plain expression.
@@ -456,7 +456,7 @@ status_update = {
 return (order_id, status_update)
 ", 241, 7),
             Expression: new("(key,value)", 238, 1),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: ["order_status_store"]);
 
         // process_payment_response runs in CPython: not a plain expression.
@@ -504,7 +504,7 @@ order_status_store.put(order_id, order_status)
 return (inventory_request_id, inventory_request)
 ", 288, 7),
             Expression: new("(key,value)", 285, 1),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: ["order_status_store"]);
 
         // create_inventory_request runs in CPython: not a plain expression.
@@ -561,7 +561,7 @@ status_update = {
 return (order_id, status_update)
 ", 326, 7),
             Expression: new("(key,value)", 323, 1),
-            ResultType: "(string, json)",
+            ResultType: KsmlDataType.Of<JsonNode?>("(string, json)"),
             Stores: ["order_status_store"]);
 
         // process_inventory_response runs in CPython: not a plain expression.

@@ -27,4 +27,14 @@ public static class GeneratedCodeCompiler
     /// <summary>The errors compiling <paramref name="source"/> gives, as text.</summary>
     public static string[] Errors(string source) =>
         Create(source).GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToArray();
+
+    /// <summary>The class a KSML definition compiled to, built and loaded, for tests that read what it hands the runtime.</summary>
+    public static Type Load(CompilationResult result)
+    {
+        Assert.That(result.Diagnostics.Where(d => d.IsError), Is.Empty);
+        using var image = new MemoryStream();
+        var emitted = Create(result.Source!).Emit(image);
+        Assert.That(emitted.Success, string.Join("\n", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        return System.Reflection.Assembly.Load(image.ToArray()).GetType("Test.Generated." + result.ClassName)!;
+    }
 }

@@ -46,7 +46,7 @@ public static class Kafka
         producer.Flush(TimeSpan.FromSeconds(10));
     }
 
-    private static byte[]? Serialize<T>(T value, string type) =>
+    private static byte[]? Serialize<T>(T value, KsmlDataType type) =>
         value is null ? null : KsmlSerdes.For<T>(type).Serialize(value, new SerializationContext(MessageComponentType.Value, ""));
 
     /// <summary>Reads records from the start of <paramref name="topic"/> until <paramref name="count"/> arrived or the time is up.</summary>
@@ -91,7 +91,7 @@ public static class Kafka
         return decoded;
     }
 
-    private static T Deserialize<T>(byte[]? bytes, string type) =>
+    private static T Deserialize<T>(byte[]? bytes, KsmlDataType type) =>
         KsmlSerdes.For<T>(type).Deserialize(bytes!, new SerializationContext(MessageComponentType.Value, ""));
 
     public static string Header(ConsumeResult<byte[]?, byte[]?> record, string key) =>

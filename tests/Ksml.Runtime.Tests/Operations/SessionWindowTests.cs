@@ -1,3 +1,4 @@
+using Ksml.Testing;
 using System.Text.Json.Nodes;
 using Ksml.Runtime.Dsl;
 using Ksml.Runtime.Tests.Support;
@@ -128,7 +129,7 @@ public sealed class SessionWindowTests
     [Test]
     public void A_windowed_key_is_written_as_ksml_writes_it_a_json_struct_with_its_window()
     {
-        var summary = _driver.Output<string, long?>(Topics.session_summary.Topic, "string", "long");
+        var summary = _driver.Output<string, long?>(Topics.session_summary.Topic, KsmlDataTypes.Parse("string"), KsmlDataTypes.Parse("long"));
 
         Click("a", "u", "home", T0);
         var record = summary.ReadKeyValue();

@@ -1,3 +1,4 @@
+using Ksml.Testing;
 using System.Text.Json.Nodes;
 using Ksml.Runtime.Functions;
 using Ksml.Runtime.Tests.Support;
@@ -92,8 +93,8 @@ public sealed class StatelessOperationTests
     public void ToTopicNameExtractor_writes_to_the_topic_the_function_names()
     {
         var input = _driver.Input<string, JsonNode>(Topics.routed_in);
-        var eu = _driver.Output<string, JsonNode>("region_eu", "string", "json");
-        var us = _driver.Output<string, JsonNode>("region_us", "string", "json");
+        var eu = _driver.Output<string, JsonNode>("region_eu", KsmlDataTypes.Parse("string"), KsmlDataTypes.Parse("json"));
+        var us = _driver.Output<string, JsonNode>("region_us", KsmlDataTypes.Parse("string"), KsmlDataTypes.Parse("json"));
 
         input.PipeInput("a", Json("""{"region":"eu"}"""));
         input.PipeInput("b", Json("""{"region":"us"}"""));

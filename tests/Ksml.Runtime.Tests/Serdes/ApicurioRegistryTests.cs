@@ -1,3 +1,4 @@
+using Ksml.Testing;
 using System.Buffers.Binary;
 using System.Net;
 using System.Text.Json.Nodes;
@@ -40,9 +41,9 @@ public sealed class ApicurioRegistryTests
             ["avro"] = new("apicurio_avro", _registry.Url) { RegistryConfig = settings.ToDictionary(s => s.Key, s => s.Value) },
         });
 
-    private static byte[] Write(string type, JsonNode node) => KsmlSerdes.For<JsonNode>(type).Serialize(node, Value);
+    private static byte[] Write(string type, JsonNode node) => KsmlSerdes.For<JsonNode>(KsmlDataTypes.Parse(type)).Serialize(node, Value);
 
-    private static JsonNode Read(string type, byte[] bytes) => KsmlSerdes.For<JsonNode>(type).Deserialize(bytes, Value);
+    private static JsonNode Read(string type, byte[] bytes) => KsmlSerdes.For<JsonNode>(KsmlDataTypes.Parse(type)).Deserialize(bytes, Value);
 
     private static int IdIn(byte[] record) => BinaryPrimitives.ReadInt32BigEndian(record.AsSpan(1, 4));
 

@@ -1,3 +1,4 @@
+using Ksml.Testing;
 using System.Text;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
@@ -35,7 +36,7 @@ public sealed class HostileValueTests
         Directory.Delete(_schemas, recursive: true);
     }
 
-    private static JsonNode Read(string type, byte[] bytes) => KsmlSerdes.For<JsonNode>(type).Deserialize(bytes, Value);
+    private static JsonNode Read(string type, byte[] bytes) => KsmlSerdes.For<JsonNode>(KsmlDataTypes.Parse(type)).Deserialize(bytes, Value);
 
     private static byte[] NestedXml(int depth) =>
         Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("<a>", depth)) + "x" + string.Concat(Enumerable.Repeat("</a>", depth)));

@@ -1,3 +1,4 @@
+using Ksml.Testing;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -64,9 +65,9 @@ public sealed class NotationTests
 
     private static readonly SerializationContext Value = new(MessageComponentType.Value, "readings");
 
-    private static byte[] Write(string type, JsonNode node) => KsmlSerdes.For<JsonNode>(type).Serialize(node, Value);
+    private static byte[] Write(string type, JsonNode node) => KsmlSerdes.For<JsonNode>(KsmlDataTypes.Parse(type)).Serialize(node, Value);
 
-    private static JsonNode Read(string type, byte[] bytes) => KsmlSerdes.For<JsonNode>(type).Deserialize(bytes, Value);
+    private static JsonNode Read(string type, byte[] bytes) => KsmlSerdes.For<JsonNode>(KsmlDataTypes.Parse(type)).Deserialize(bytes, Value);
 
     [Test]
     public void Avro_from_a_schema_file_writes_avro_binary_and_reads_it_back()
@@ -107,9 +108,9 @@ public sealed class NotationTests
             {"type":"record","name":"SensorKey","fields":[{"name":"type","type":"string"},{"name":"city","type":"string"}]}
             """);
         var key = new SerializationContext(MessageComponentType.Key, "counts");
-        var text = KsmlSerdes.For<Streamiz.Kafka.Net.State.Windowed<string>>("avro:windowed(string)");
+        var text = KsmlSerdes.For<Streamiz.Kafka.Net.State.Windowed<string>>(KsmlDataTypes.Parse("avro:windowed(string)"));
         var window = new Streamiz.Kafka.Net.Stream.TimeWindow(1_000, 21_000);
-        var structured = KsmlSerdes.For<Streamiz.Kafka.Net.State.Windowed<JsonNode>>("avro:windowed(SensorKey)");
+        var structured = KsmlSerdes.For<Streamiz.Kafka.Net.State.Windowed<JsonNode>>(KsmlDataTypes.Parse("avro:windowed(SensorKey)"));
 
         var bytes = text.Serialize(new Streamiz.Kafka.Net.State.Windowed<string>("alice", window), key);
         var back = text.Deserialize(bytes, key);
@@ -121,7 +122,7 @@ public sealed class NotationTests
         Assert.That(Encoding.UTF8.GetString(bytes), Does.Contain("1970-01-01T00:00:01.000Z").And.EndWith("alice"));
         Assert.That((back.Key, back.Window.StartMs, back.Window.EndMs), Is.EqualTo(("alice", 1_000L, 21_000L)));
         Assert.That(sensor.Key.ToJsonString(), Is.EqualTo("""{"type":"AREA","city":"Utrecht"}"""));
-        Assert.That(() => KsmlSerdes.For<Streamiz.Kafka.Net.State.Windowed<JsonNode>>("avro:windowed(Missing)").Serialize(
+        Assert.That(() => KsmlSerdes.For<Streamiz.Kafka.Net.State.Windowed<JsonNode>>(KsmlDataTypes.Parse("avro:windowed(Missing)")).Serialize(
             new Streamiz.Kafka.Net.State.Windowed<JsonNode>(JsonNode.Parse("{}")!, window), key), Throws.InstanceOf<SerializationException>().With.Message.Contains("Missing.avsc"));
     }
 

@@ -1,3 +1,4 @@
+using Ksml.Testing;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using Ksml.Runtime.Serdes;
@@ -9,9 +10,9 @@ public sealed class WireFormatTests
 {
     private static readonly SerializationContext Context = new(MessageComponentType.Value, "t");
 
-    private static byte[] Bytes<T>(T value, string type) => KsmlSerdes.For<T>(type).Serialize(value, Context);
+    private static byte[] Bytes<T>(T value, string type) => KsmlSerdes.For<T>(KsmlDataTypes.Parse(type)).Serialize(value, Context);
 
-    private static T Read<T>(byte[] bytes, string type) => KsmlSerdes.For<T>(type).Deserialize(bytes, Context);
+    private static T Read<T>(byte[] bytes, string type) => KsmlSerdes.For<T>(KsmlDataTypes.Parse(type)).Deserialize(bytes, Context);
 
     [Test]
     public void Integers_are_big_endian_like_kafkas_long_and_integer_serializers()

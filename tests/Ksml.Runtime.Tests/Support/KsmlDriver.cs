@@ -32,7 +32,7 @@ public sealed class KsmlDriver : IDisposable
 
     public TestOutputTopic<K, V> Output<K, V>(KsmlTopicDefinition topic) => Output<K, V>(topic.Topic, topic.KeyType, topic.ValueType);
 
-    public TestOutputTopic<K, V> Output<K, V>(string topic, string keyType, string valueType) =>
+    public TestOutputTopic<K, V> Output<K, V>(string topic, KsmlDataType keyType, KsmlDataType valueType) =>
         Driver.CreateOutputTopic(topic, TimeSpan.FromSeconds(1), KsmlSerdes.For<K>(keyType), KsmlSerdes.For<V>(valueType));
 
     public void Dispose() => Driver.Dispose();

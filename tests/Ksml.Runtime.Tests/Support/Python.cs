@@ -1,3 +1,4 @@
+using Ksml.Testing;
 using Ksml.Runtime.Definitions;
 using Ksml.Runtime.Functions;
 using Ksml.Runtime.Python;
@@ -20,7 +21,7 @@ public static class Python
             globalCode is null ? null : new PythonCode(globalCode, globalLine, column),
             code is null ? null : new PythonCode(code, codeLine, column),
             expression is null ? null : new PythonCode(expression, expressionLine, column + 6),
-            resultType, stores ?? []);
+            resultType is null ? null : KsmlDataTypes.Parse(resultType), stores ?? []);
 
     public static IKsmlFunction Create(KsmlFunctionDefinition definition) => Factory.Create(definition);
 }
