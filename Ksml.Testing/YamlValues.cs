@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Ksml.Compiler.Syntax;
+using Ksml.Yaml;
 
 namespace Ksml.Testing;
 

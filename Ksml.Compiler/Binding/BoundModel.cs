@@ -2,8 +2,8 @@ using System.Collections.Generic;
 using Ksml.Compiler.Language;
 using Ksml.Compiler.Operations;
 using Ksml.Compiler.Syntax;
-using Ksml.Compiler.Text;
 using Ksml.Compiler.Types;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Binding;
 

@@ -5,8 +5,8 @@ using Ksml.Compiler.Diagnostics;
 using Ksml.Compiler.Language;
 using Ksml.Compiler.Parsing;
 using Ksml.Compiler.Syntax;
-using Ksml.Compiler.Text;
 using Ksml.Compiler.Types;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Binding;
 

@@ -5,6 +5,7 @@ using Ksml.Compiler.Diagnostics;
 using Ksml.Compiler.Language;
 using Ksml.Compiler.Syntax;
 using Ksml.Compiler.Types;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Checking;
 
@@ -24,7 +25,7 @@ public static class DefinitionChecker
 
     public static void Check(BoundDefinition definition, List<KsmlDiagnostic> diagnostics)
     {
-        void Report(DiagnosticDescriptor descriptor, Text.SourceSpan span, params object?[] args) =>
+        void Report(DiagnosticDescriptor descriptor, SourceSpan span, params object?[] args) =>
             diagnostics.Add(descriptor.Create(definition.Path, span, args));
 
         foreach (var function in definition.Functions.Distinct())

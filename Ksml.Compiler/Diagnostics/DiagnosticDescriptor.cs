@@ -1,5 +1,5 @@
 using System.Globalization;
-using Ksml.Compiler.Text;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Diagnostics;
 

@@ -3,8 +3,8 @@ using Ksml.Compiler.Binding;
 using Ksml.Compiler.Diagnostics;
 using Ksml.Compiler.Language;
 using Ksml.Compiler.Syntax;
-using Ksml.Compiler.Text;
 using Ksml.Compiler.Types;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Operations;
 

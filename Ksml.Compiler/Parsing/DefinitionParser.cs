@@ -5,7 +5,7 @@ using Ksml.Compiler.Diagnostics;
 using Ksml.Compiler.Language;
 using Ksml.Compiler.Operations;
 using Ksml.Compiler.Syntax;
-using Ksml.Compiler.Text;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Parsing;
 
@@ -49,7 +49,7 @@ public sealed class DefinitionParser
     public static DefinitionSyntax Parse(string path, string text, List<KsmlDiagnostic> diagnostics)
     {
         var parser = new DefinitionParser(path, diagnostics);
-        var root = YamlSyntaxReader.Read(path, text, diagnostics);
+        var root = KsmlYaml.Read(path, text, diagnostics);
         if (root is YamlMapping mapping)
             parser.ParseRoot(mapping);
         else if (root is not null && !(root is YamlScalar { IsNull: true }))

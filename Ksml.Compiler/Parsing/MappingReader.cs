@@ -4,8 +4,8 @@ using System.Globalization;
 using System.Linq;
 using Ksml.Compiler.Diagnostics;
 using Ksml.Compiler.Syntax;
-using Ksml.Compiler.Text;
 using Ksml.Compiler.Types;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Parsing;
 

@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using Ksml.Compiler.Diagnostics;
-using Ksml.Compiler.Text;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Parsing;
 

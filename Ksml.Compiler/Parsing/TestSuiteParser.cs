@@ -3,7 +3,7 @@ using System.Linq;
 using System.Text.RegularExpressions;
 using Ksml.Compiler.Diagnostics;
 using Ksml.Compiler.Syntax;
-using Ksml.Compiler.Text;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Parsing;
 
@@ -34,7 +34,7 @@ public sealed class TestSuiteParser
     public static TestSuiteSyntax Parse(string path, string text, List<KsmlDiagnostic> diagnostics)
     {
         var parser = new TestSuiteParser(path, diagnostics);
-        var root = YamlSyntaxReader.Read(path, text, diagnostics);
+        var root = KsmlYaml.Read(path, text, diagnostics);
         if (root is YamlMapping mapping)
             return parser.ParseRoot(mapping);
         if (root is null or YamlScalar { IsNull: true })

@@ -1,8 +1,8 @@
 using System.Collections.Generic;
 using Ksml.Compiler.Language;
 using Ksml.Compiler.Operations;
-using Ksml.Compiler.Text;
 using Ksml.Compiler.Types;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Syntax;
 

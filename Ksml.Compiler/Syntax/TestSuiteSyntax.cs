@@ -1,5 +1,5 @@
 using System.Collections.Generic;
-using Ksml.Compiler.Text;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Syntax;
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Types;
 
@@ -75,7 +76,7 @@ public static class TypeParser
 
     /// <summary>" (did you mean 'avro'?)" for a notation name close to a built-in one, else empty.</summary>
     public static string Suggestion(string notation) =>
-        Diagnostics.NameSuggester.Closest(notation, KnownNotations) is { } best ? $" (did you mean '{best}'?)" : "";
+        NameSuggester.Closest(notation, KnownNotations) is { } best ? $" (did you mean '{best}'?)" : "";
 
     private sealed class Reader
     {
@@ -249,7 +250,7 @@ public static class TypeParser
 
         private static string Suggest(string word, IEnumerable<string> candidates)
         {
-            var best = Diagnostics.NameSuggester.Closest(word, candidates);
+            var best = NameSuggester.Closest(word, candidates);
             return best is null ? "" : $" (did you mean '{best}'?)";
         }
     }

@@ -2,8 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ksml.Runtime.ErrorHandling;
 using Ksml.Runtime.Python;
-using Ksml.Compiler.Syntax;
-using Ksml.Compiler.Text;
+using Ksml.Yaml;
 
 namespace Ksml.Runtime.Hosting;
 
@@ -78,8 +77,8 @@ public static partial class KsmlRunnerConfig
     {
         // The compiler's located YAML reader, the one definitions and test suites are read with: it bounds nesting
         // and alias expansion, and every node keeps its line and column.
-        var problems = new List<global::Ksml.Compiler.Diagnostics.KsmlDiagnostic>();
-        var document = YamlSyntaxReader.Read(source, text, problems);
+        var problems = new List<YamlProblem>();
+        var document = YamlSyntaxReader.Read(text, problems);
         if (problems.FirstOrDefault() is { } problem)
             throw new KsmlConfigException($"{source}({problem.Span.Line},{problem.Span.Column})", $"malformed YAML: {problem.Message}");
         var file = new RunnerText(source, environment, new HashSet<YamlNode>(ReferenceEqualityComparer.Instance));
@@ -449,14 +448,14 @@ public static partial class KsmlRunnerConfig
     private static TimeSpan Duration(YamlNode node, RunnerText source, string path)
     {
         var text = Scalar(node, source, path);
-        if (!global::Ksml.Compiler.Parsing.DurationParser.TryParse(text, out var milliseconds) || milliseconds > (long)TimeSpan.MaxValue.TotalMilliseconds)
+        if (!DurationParser.TryParse(text, out var milliseconds) || milliseconds > (long)TimeSpan.MaxValue.TotalMilliseconds)
             throw new KsmlConfigException(Where(source, node), $"{path}: '{text}' is not a duration such as 500ms, 10s, 5m, 1h, 2d or 1w");
         return TimeSpan.FromMilliseconds(milliseconds);
     }
 
     private static KsmlConfigException Unknown(RunnerText source, YamlNode keyNode, string key, string prefix, string[] known)
     {
-        var hint = global::Ksml.Compiler.Diagnostics.NameSuggester.Closest(key, known) is { } closest
+        var hint = NameSuggester.Closest(key, known) is { } closest
             ? $"; did you mean '{prefix}{closest}'?"
             : $"; known keys: {string.Join(", ", known)}";
         return new KsmlConfigException(Where(source, keyNode), $"unknown key '{prefix}{key}'{hint}");

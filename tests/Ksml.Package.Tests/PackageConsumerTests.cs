@@ -75,6 +75,19 @@ public sealed class PackageConsumerTests
     }
 
     [Test]
+    public void The_runtime_package_carries_the_compiler_for_the_build_only()
+    {
+        using var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(_feed, $"Ksml.Runtime.{_version}.nupkg"));
+        var entries = package.Entries.Select(e => e.FullName).ToList();
+
+        Assert.That(entries, Does.Contain("lib/net10.0/Ksml.Runtime.dll").And.Contain("lib/net10.0/Ksml.Yaml.dll"));
+        Assert.That(entries.Where(e => e.StartsWith("lib/", StringComparison.Ordinal)), Has.None.EndsWith("Ksml.Compiler.dll"),
+            "applications run without the compiler");
+        Assert.That(entries, Does.Contain("analyzers/dotnet/cs/Ksml.Compiler.dll").And.Contain("analyzers/dotnet/cs/Ksml.Yaml.dll"));
+        Assert.That(entries, Does.Contain("tasks/netstandard2.0/Ksml.Compiler.dll").And.Contain("tasks/netstandard2.0/Ksml.Yaml.dll"));
+    }
+
+    [Test]
     public void A_fresh_console_project_with_only_a_ksml_file_builds_into_a_runnable_application()
     {
         var app = NewConsoleProject("Valid", deleteProgram: true);

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using Ksml.Compiler.Diagnostics;
-using Ksml.Compiler.Text;
+using Ksml.Yaml;
 
 namespace Ksml.Compiler.Checking;
 

@@ -1,4 +1,4 @@
-namespace Ksml.Compiler.Text;
+namespace Ksml.Yaml;
 
 /// <summary>
 /// A range of a KSML file: a 0-based character offset and length, plus 1-based line/column of both

@@ -1,10 +1,9 @@
 using System.Collections.Generic;
-using Ksml.Compiler.Text;
 
-namespace Ksml.Compiler.Syntax;
+namespace Ksml.Yaml;
 
 /// <summary>
-/// A located YAML node. The compiler keeps its own tree rather than YamlDotNet's so that duplicate
+/// A located YAML node. Ksml.NET keeps its own tree rather than YamlDotNet's so that duplicate
 /// keys survive (to be reported) and every node carries a <see cref="SourceSpan"/>.
 /// </summary>
 public abstract class YamlNode

@@ -1,17 +1,15 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using Ksml.Compiler.Diagnostics;
-using Ksml.Compiler.Text;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
-namespace Ksml.Compiler.Syntax;
+namespace Ksml.Yaml;
 
 /// <summary>
 /// Reads KSML text into a located <see cref="YamlNode"/> tree. Never throws: YamlDotNet raises
 /// <see cref="YamlException"/> for most bad input but a bare <see cref="InvalidOperationException"/>
-/// for unclosed flow collections, so every exception becomes a KSML0000 at the last good position.
+/// for unclosed flow collections, so every exception becomes a located <see cref="YamlProblem"/> at the last good position.
 /// Hostile input is bounded: nesting deeper than <see cref="MaxDepth"/> and aliases that expand to more
 /// than <see cref="MaxExpandedNodes"/> nodes (a "billion laughs" document) are located errors, not a
 /// stack overflow or an exponential walk in whatever reads the tree.
@@ -24,24 +22,23 @@ public sealed class YamlSyntaxReader
     /// <summary>How many nodes the document may hold once every alias is expanded.</summary>
     public const long MaxExpandedNodes = 1_000_000;
 
-    private readonly string _path;
     private readonly string _text;
     private readonly int[] _lineStarts;
     private readonly Dictionary<string, (YamlNode Node, long Weight)> _anchors = new(StringComparer.Ordinal);
     private IParser _parser = null!;
     private Mark _lastEnd = Mark.Empty;
 
-    private YamlSyntaxReader(string path, string text)
+    private YamlSyntaxReader(string text)
     {
-        _path = path;
         _text = text;
         _lineStarts = ComputeLineStarts(text);
     }
 
-    public static YamlNode? Read(string path, string text, ICollection<KsmlDiagnostic> diagnostics) =>
-        new YamlSyntaxReader(path, text).Read(diagnostics);
+    /// <summary>The located tree of <paramref name="text"/>; null for an empty or unreadable document, whose problems are added to <paramref name="problems"/>.</summary>
+    public static YamlNode? Read(string text, ICollection<YamlProblem> problems) =>
+        new YamlSyntaxReader(text).Read(problems);
 
-    private YamlNode? Read(ICollection<KsmlDiagnostic> diagnostics)
+    private YamlNode? Read(ICollection<YamlProblem> problems)
     {
         try
         {
@@ -55,7 +52,7 @@ public sealed class YamlSyntaxReader
             if (!_parser.Accept<StreamEnd>(out _))
             {
                 var next = _parser.Current!;
-                diagnostics.Add(DiagnosticDescriptors.MalformedYaml.Create(_path, SpanOf(next.Start, next.End),
+                problems.Add(new YamlProblem(SpanOf(next.Start, next.End),
                     "a KSML file holds one YAML document; remove this second one or move it to its own file"));
             }
             return root;
@@ -64,13 +61,13 @@ public sealed class YamlSyntaxReader
         {
             var start = ex.Start.Line > 0 ? ex.Start : _lastEnd;
             var end = ex.End.Line > 0 && ex.End.Index >= start.Index ? ex.End : start;
-            diagnostics.Add(PythonInPlainScalar(start, Describe(ex)) ?? DiagnosticDescriptors.MalformedYaml.Create(_path, SpanOf(start, end), Describe(ex)));
+            problems.Add(PythonInPlainScalar(start, Describe(ex)) ?? new YamlProblem(SpanOf(start, end), Describe(ex)));
         }
         catch (Exception ex)
         {
             // YamlDotNet's scanner throws non-YAML exceptions on some inputs (aaubry/YamlDotNet#541).
             var at = _lastEnd.Line > 0 ? _lastEnd : new Mark(0, 1, 1);
-            diagnostics.Add(DiagnosticDescriptors.MalformedYaml.Create(_path, SpanOf(at, at),
+            problems.Add(new YamlProblem(SpanOf(at, at),
                 "the YAML cannot be read after this point (" + ex.Message.TrimEnd('.') + "); check for an unclosed '[', '{' or quote"));
         }
         return null;
@@ -84,7 +81,7 @@ public sealed class YamlSyntaxReader
     /// YAML's own message for a plain scalar holding <c>: </c> says nothing a Python writer recognises; where the line is
     /// a Python-valued key, say what happened, where the <c>: </c> is, and how to write it instead.
     /// </summary>
-    private KsmlDiagnostic? PythonInPlainScalar(Mark at, string message)
+    private YamlProblem? PythonInPlainScalar(Mark at, string message)
     {
         if (message.IndexOf("mapping", StringComparison.OrdinalIgnoreCase) < 0 || at.Line < 1 || at.Line > _lineStarts.Length)
             return null;
@@ -102,7 +99,7 @@ public sealed class YamlSyntaxReader
                 return null;
             var key = match.Groups["key"].Value;
             var column = colon + 1;
-            return DiagnosticDescriptors.MalformedYaml.Create(_path, new SourceSpan(_lineStarts[line - 1] + colon, 2, line, column, line, column + 2),
+            return new YamlProblem(new SourceSpan(_lineStarts[line - 1] + colon, 2, line, column, line, column + 2),
                 $"the Python of '{key}' holds ': ' at column {column}, which YAML reads as the start of a mapping; quote the whole value ({key}: '{Shorten(value.Value)}', doubling any ' inside) or write it as a block ({key}: | with the code on the lines below, indented)");
         }
         return null;

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ksml.Compiler.Parsing;
+namespace Ksml.Yaml;
 
 /// <summary>KSML durations: a whole number with an optional unit ms|s|m|h|d|w; no unit means milliseconds.</summary>
 public static class DurationParser

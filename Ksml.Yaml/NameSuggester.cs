@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace Ksml.Compiler.Diagnostics;
+namespace Ksml.Yaml;
 
 /// <summary>Finds the closest known name for "did you mean" hints (Damerau-Levenshtein, case-insensitive).</summary>
 public static class NameSuggester
