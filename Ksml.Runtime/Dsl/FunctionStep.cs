@@ -128,7 +128,7 @@ internal sealed class FunctionStep<R>
 
     /// <summary>Calls the function for the record (<paramref name="key"/>, <paramref name="value"/>) read at <paramref name="source"/>.</summary>
     public StepOutcome<R> Call<K, V>(K key, V value, SourceRecord? source, IKsmlStoreProvider? stores, params object?[] arguments) =>
-        Settle(key, value, source, () => Convert(Function.Invoke(stores, arguments)));
+        Settle(key, value, source, (Step: this, Stores: stores, Arguments: arguments), static call => call.Step.Convert(call.Step.Function.Invoke(call.Stores, call.Arguments)));
 
     /// <summary>Converts a raw result of the function, throwing a located type error.</summary>
     public R Convert(object? result) => _convert(result, ResultDescription);
@@ -139,11 +139,19 @@ internal sealed class FunctionStep<R>
     /// its record arrived): it is settled here, on the stream thread, with the record it belongs to.
     /// </summary>
     /// <exception cref="KsmlStopException">The policy says stop.</exception>
-    public StepOutcome<T> Settle<K, V, T>(K key, V value, SourceRecord? source, Func<T> attempt)
+    public StepOutcome<T> Settle<K, V, T>(K key, V value, SourceRecord? source, Func<T> attempt) =>
+        Settle(key, value, source, attempt, static attempt => attempt());
+
+    /// <summary>
+    /// <see cref="Settle{K,V,T}(K,V,SourceRecord?,Func{T})"/> with the attempt's state passed in rather than
+    /// captured: every record goes through here, and a closure per record is garbage per record.
+    /// </summary>
+    /// <exception cref="KsmlStopException">The policy says stop.</exception>
+    public StepOutcome<T> Settle<K, V, TState, T>(K key, V value, SourceRecord? source, TState state, Func<TState, T> attempt)
     {
         if (_errors is null)
-            return new StepOutcome<T>(attempt(), false);
-        return _errors.TryProcess(Name, Function.Definition, key, value, source, attempt, out var result)
+            return new StepOutcome<T>(attempt(state), false);
+        return _errors.TryProcess(Name, Function.Definition, key, value, source, state, attempt, out var result)
             ? new StepOutcome<T>(result, false)
             : StepOutcome<T>.Failure;
     }

@@ -23,7 +23,8 @@ public sealed class KsmlErrorHandler
 {
     private readonly ILoggerFactory _loggers;
     private readonly IDeadLetterSink? _deadLetters;
-    private readonly ResiliencePipeline _processRetry;
+    // Null without retries: a record's step then runs as a plain call, not through an empty Polly pipeline.
+    private readonly ResiliencePipeline? _processRetry;
 
     /// <summary>Creates the handler; <paramref name="deadLetters"/> is required when a policy names a dead-letter topic.</summary>
     public KsmlErrorHandler(ErrorHandlingOptions options, ILoggerFactory loggers, IDeadLetterSink? deadLetters)
@@ -51,7 +52,7 @@ public sealed class KsmlErrorHandler
                     return default;
                 },
             }).Build()
-            : ResiliencePipeline.Empty;
+            : null;
     }
 
     /// <summary>The policies in force.</summary>
@@ -114,11 +115,19 @@ public sealed class KsmlErrorHandler
     /// for us, since its CONTINUE re-joins the group and processes the same record again.
     /// </summary>
     /// <exception cref="KsmlStopException">The policy says stop.</exception>
-    public bool TryProcess<K, V, T>(string step, KsmlFunctionDefinition? function, K key, V value, SourceRecord? source, Func<T> body, out T result)
+    public bool TryProcess<K, V, T>(string step, KsmlFunctionDefinition? function, K key, V value, SourceRecord? source, Func<T> body, out T result) =>
+        TryProcess(step, function, key, value, source, body, static body => body(), out result);
+
+    /// <summary>
+    /// <see cref="TryProcess{K,V,T}(string,KsmlFunctionDefinition?,K,V,SourceRecord?,Func{T},out T)"/> with the step's
+    /// state passed in rather than captured, so that a record's call allocates no closure.
+    /// </summary>
+    /// <exception cref="KsmlStopException">The policy says stop.</exception>
+    public bool TryProcess<K, V, TState, T>(string step, KsmlFunctionDefinition? function, K key, V value, SourceRecord? source, TState state, Func<TState, T> body, out T result)
     {
         try
         {
-            result = _processRetry.Execute(body);
+            result = _processRetry is null ? body(state) : _processRetry.Execute(body, state);
             return true;
         }
         catch (Exception ex) when (ex is not KsmlStopException)
@@ -138,7 +147,7 @@ public sealed class KsmlErrorHandler
     {
         try
         {
-            result = _processRetry.Execute(body);
+            result = _processRetry is null ? body() : _processRetry.Execute(body);
             return true;
         }
         catch (Exception ex) when (ex is not KsmlStopException)
