@@ -147,6 +147,12 @@ switch (what)
         Console.WriteLine($"broker stream thread us per record compiled: {ThreadMedian(ThroughputBenchmark.Compiled):F2}");
         Console.WriteLine($"broker stream thread us per record hand-written: {ThreadMedian(ThroughputBenchmark.HandWritten):F2}");
         Console.WriteLine($"broker stream thread us per record hand-written with the ksml sink: {ThreadMedian(ThroughputBenchmark.HandWrittenWithKsmlSink):F2}");
+        // Each round runs the three back to back, so a round's own pair shares the machine's state of the moment:
+        // the median of the per-round ratios drifts less than the ratio of two medians taken apart.
+        var compiledThread = ThroughputBenchmark.StreamThreadMicrosPerRecord.Where(r => r.Build == ThroughputBenchmark.Compiled).Select(r => r.Micros).ToList();
+        var sameSinkThread = ThroughputBenchmark.StreamThreadMicrosPerRecord.Where(r => r.Build == ThroughputBenchmark.HandWrittenWithKsmlSink).Select(r => r.Micros).ToList();
+        var paired = compiledThread.Zip(sameSinkThread, (c, h) => h / c).Order().ToList();
+        Console.WriteLine($"broker stream thread ratio same sink, paired rounds: {paired[paired.Count / 2]:F2} (rounds {string.Join(", ", paired.Select(r => r.ToString("F2")))})");
         if (args.Contains("--diagnose"))
         {
             var (runtimeOnly, _, runtimeRatio) = ThroughputBenchmark.Alternate(3, c => ThroughputBenchmark.Broker(c ? ThroughputBenchmark.CompiledWithoutPython : ThroughputBenchmark.HandWritten, records));
