@@ -28,6 +28,9 @@ public sealed class PackageConsumerTests
         var packTool = Run(root, "dotnet", "pack", Path.Combine(root, "Ksml.Tool", "Ksml.Tool.csproj"),
             "-c", "Release", "-o", _feed, "-p:PackageVersion=" + _version, "--nologo");
         Assert.That(packTool.ExitCode, Is.Zero, packTool.Output);
+        var packTesting = Run(root, "dotnet", "pack", Path.Combine(root, "Ksml.Testing", "Ksml.Testing.csproj"),
+            "-c", "Release", "-o", _feed, "-p:PackageVersion=" + _version, "--nologo");
+        Assert.That(packTesting.ExitCode, Is.Zero, packTesting.Output);
     }
 
     [Test]
@@ -85,6 +88,18 @@ public sealed class PackageConsumerTests
             "applications run without the compiler");
         Assert.That(entries, Does.Contain("analyzers/dotnet/cs/Ksml.Compiler.dll").And.Contain("analyzers/dotnet/cs/Ksml.Yaml.dll"));
         Assert.That(entries, Does.Contain("tasks/netstandard2.0/Ksml.Compiler.dll").And.Contain("tasks/netstandard2.0/Ksml.Yaml.dll"));
+    }
+
+    [Test]
+    public void The_testing_package_carries_the_compiler_it_parses_suites_with_and_depends_only_on_packages_that_exist()
+    {
+        using var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(_feed, $"Ksml.Testing.{_version}.nupkg"));
+        var entries = package.Entries.Select(e => e.FullName).ToList();
+        using var nuspec = new StreamReader(package.GetEntry("Ksml.Testing.nuspec")!.Open());
+        var dependencies = System.Text.RegularExpressions.Regex.Matches(nuspec.ReadToEnd(), "<dependency id=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+
+        Assert.That(entries, Does.Contain("lib/net10.0/Ksml.Testing.dll").And.Contain("lib/net10.0/Ksml.Compiler.dll"));
+        Assert.That(dependencies, Is.EqualTo(new[] { "Ksml.Runtime" }), "Ksml.Compiler is no package; a dependency on it could not be restored");
     }
 
     [Test]
