@@ -139,9 +139,9 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
             {
                 if (!inputs.TryGetValue(stream.Topic, out var input))
                     inputs[stream.Topic] = input = driver.CreateInputTopic<byte[]?, byte[]?>(stream.Topic, new ByteArraySerDes(), new ByteArraySerDes());
-                var keys = new Serializer(stream.KeyType.Text, stream.Topic, MessageComponentType.Key);
-                var values = new Serializer(stream.ValueType.Text, stream.Topic, MessageComponentType.Value);
-                foreach (var (key, value, timestamp) in Records(suite, test, produce, stream, functions))
+                var keys = new Serializer(KsmlDataTypes.Parse(stream.KeyType.Text), stream.Topic, MessageComponentType.Key);
+                var values = new Serializer(KsmlDataTypes.Parse(stream.ValueType.Text), stream.Topic, MessageComponentType.Value);
+                foreach (var (key, value, timestamp) in Records(suite, test, produce, keys.Type, values.Type, functions))
                 {
                     var keyBytes = keys.Serialize(key);
                     var valueBytes = values.Serialize(value);
@@ -205,10 +205,10 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
     }
 
     /// <summary>The (key, value, timestamp) of every record a produce block gives: its messages, or its generator's results.</summary>
-    private static IEnumerable<(object? Key, object? Value, long? Timestamp)> Records(TestSuiteSyntax suite, TestCaseSyntax test, TestProduceSyntax produce, TestStreamSyntax stream, PythonFunctionFactory functions)
+    private static IEnumerable<(object? Key, object? Value, long? Timestamp)> Records(TestSuiteSyntax suite, TestCaseSyntax test, TestProduceSyntax produce, Type keyType, Type valueType, PythonFunctionFactory functions)
     {
         foreach (var message in produce.Messages)
-            yield return (YamlValues.For(message.Key, KsmlDataTypes.Parse(stream.KeyType.Text).ClrType), YamlValues.For(message.Value, KsmlDataTypes.Parse(stream.ValueType.Text).ClrType), message.Timestamp);
+            yield return (YamlValues.For(message.Key, keyType), YamlValues.For(message.Value, valueType), message.Timestamp);
         if (produce.Generator is not { } generator)
             yield break;
         static PythonCode? Code(SnippetSyntax? snippet) => snippet is null ? null : new PythonCode(snippet.Text, snippet.Line, snippet.Column);
@@ -232,13 +232,15 @@ public sealed class KsmlSuiteRunner(IKsmlDefinitionSource definitions, ILoggerFa
     }
 
     /// <summary>A stream's key or value side: a suite's value converted to the declared type, then serialized.</summary>
-    private sealed class Serializer(string ksmlType, string topic, MessageComponentType component)
+    private sealed class Serializer(KsmlDataType type, string topic, MessageComponentType component)
     {
-        private readonly KsmlDataType _type = KsmlDataTypes.Parse(ksmlType);
-        private readonly ISerDes _serde = KsmlDataTypes.Parse(ksmlType).Serde();
+        private readonly ISerDes _serde = type.Serde();
         private readonly string _what = $"the {component.ToString().ToLowerInvariant()} for topic '{topic}'";
 
-        public byte[]? Serialize(object? value) => _type.Serialize(_serde, value, new SerializationContext(component, topic), _what);
+        /// <summary>The C# type the suite's values are read as before they are serialized.</summary>
+        public Type Type => type.ClrType;
+
+        public byte[]? Serialize(object? value) => type.Serialize(_serde, value, new SerializationContext(component, topic), _what);
     }
 
     /// <summary>Everything written to the stream's topic, as <c>{key, value, timestamp}</c> dicts, the shape KSML's runner gives.</summary>

@@ -14,11 +14,12 @@ public sealed record DataTypeFacts(string Text, string ClrType, string? Notation
     public static DataTypeFacts Of(KsmlType type)
     {
         var resolved = type.Resolve();
-        return resolved switch
+        var (notation, schema, windowKey) = resolved switch
         {
-            WindowedType windowed => new DataTypeFacts(resolved.ToString(), ClrTypes.Of(resolved), windowed.Notation, null, Of(windowed.Key)),
-            NotationType notation => new DataTypeFacts(resolved.ToString(), ClrTypes.Of(resolved), notation.Notation, notation.Schema, null),
-            _ => new DataTypeFacts(resolved.ToString(), ClrTypes.Of(resolved), null, null, null),
+            WindowedType windowed => (windowed.Notation, null, Of(windowed.Key)),
+            NotationType named => (named.Notation, named.Schema, (DataTypeFacts?)null),
+            _ => ((string?)null, (string?)null, (DataTypeFacts?)null),
         };
+        return new DataTypeFacts(resolved.ToString(), ClrTypes.Of(resolved), notation, schema, windowKey);
     }
 }
