@@ -34,17 +34,17 @@ public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? 
     {
         var consumer = inner.GetConsumer(config, rebalanceListener);
         Observability.ConsumerLag.Track(consumer);
-        return commits is null ? consumer : GatedClient.Wrap(consumer, commits);
+        return commits is null ? consumer : new GatedConsumer(consumer, commits);
     }
 
     /// <inheritdoc />
-    public IConsumer<byte[], byte[]> GetGlobalConsumer(ConsumerConfig config) => AssignedOffsetsConsumer.Wrap(inner.GetGlobalConsumer(config));
+    public IConsumer<byte[], byte[]> GetGlobalConsumer(ConsumerConfig config) => new AssignedOffsetsConsumer(inner.GetGlobalConsumer(config));
 
     /// <inheritdoc />
     public IProducer<byte[], byte[]> GetProducer(ProducerConfig config)
     {
-        var producer = commits is null ? inner.GetProducer(config) : GatedClient.Wrap(inner.GetProducer(config), commits);
-        return tracing ? Observability.TracedProducer.Wrap(producer) : producer;
+        var producer = commits is null ? inner.GetProducer(config) : new GatedProducer(inner.GetProducer(config), commits);
+        return tracing ? new Observability.TracedProducer(producer) : producer;
     }
 
     /// <inheritdoc />
@@ -56,84 +56,140 @@ public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? 
     /// librdkafka applies an assignment asynchronously, and a seek that arrives before that fails
     /// with "Local: Erroneous state", which stops the application at start under load.
     /// </summary>
-    public class AssignedOffsetsConsumer : DispatchProxy
+    public sealed class AssignedOffsetsConsumer(IConsumer<byte[], byte[]> inner) : ForwardingConsumer(inner)
     {
-        private IConsumer<byte[], byte[]> _target = null!;
         private readonly HashSet<(string Topic, int Partition, long Offset)> _startsOfAssignment = [];
-
-        internal static IConsumer<byte[], byte[]> Wrap(IConsumer<byte[], byte[]> target)
-        {
-            var proxy = Create<IConsumer<byte[], byte[]>, AssignedOffsetsConsumer>();
-            ((AssignedOffsetsConsumer)(object)proxy)._target = target;
-            return proxy;
-        }
 
         private static (string, int, long) Key(TopicPartitionOffset at) => (at.Topic, at.Partition.Value, at.Offset.Value);
 
-        /// <inheritdoc />
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        private void Assigned(IEnumerable<TopicPartitionOffset> partitions)
         {
-            var name = targetMethod!.Name;
-            if (name == nameof(IConsumer<byte[], byte[]>.Seek) && args?[0] is TopicPartitionOffset seek && _startsOfAssignment.Remove(Key(seek)))
-                return null;
-            // Only a seek directly after the assignment is redundant; anything else in between may move the position.
             _startsOfAssignment.Clear();
-            if (name == nameof(IConsumer<byte[], byte[]>.Assign))
-            {
-                if (args![0] is IEnumerable<TopicPartitionOffset> many)
-                    args[0] = many = many.ToList();
-                foreach (var at in args[0] is TopicPartitionOffset one ? [one] : args[0] as IEnumerable<TopicPartitionOffset> ?? [])
-                    _startsOfAssignment.Add(Key(at));
-            }
-            return Forward(_target, targetMethod, args);
+            foreach (var at in partitions)
+                _startsOfAssignment.Add(Key(at));
+        }
+
+        /// <inheritdoc />
+        public override void Seek(TopicPartitionOffset offset)
+        {
+            if (!_startsOfAssignment.Remove(Key(offset)))
+                Inner.Seek(offset);
+        }
+
+        /// <inheritdoc />
+        public override void Assign(TopicPartitionOffset partition)
+        {
+            Inner.Assign(partition);
+            Assigned([partition]);
+        }
+
+        /// <inheritdoc />
+        public override void Assign(IEnumerable<TopicPartitionOffset> partitions)
+        {
+            var list = partitions.ToList();
+            Inner.Assign(list);
+            Assigned(list);
+        }
+
+        // Only a seek directly after the assignment is redundant: whatever moves the position or the assignment in between ends that.
+
+        /// <inheritdoc />
+        public override void Assign(TopicPartition partition) => Moved(() => Inner.Assign(partition));
+        /// <inheritdoc />
+        public override void Assign(IEnumerable<TopicPartition> partitions) => Moved(() => Inner.Assign(partitions));
+        /// <inheritdoc />
+        public override void IncrementalAssign(IEnumerable<TopicPartitionOffset> partitions) => Moved(() => Inner.IncrementalAssign(partitions));
+        /// <inheritdoc />
+        public override void IncrementalAssign(IEnumerable<TopicPartition> partitions) => Moved(() => Inner.IncrementalAssign(partitions));
+        /// <inheritdoc />
+        public override void IncrementalUnassign(IEnumerable<TopicPartition> partitions) => Moved(() => Inner.IncrementalUnassign(partitions));
+        /// <inheritdoc />
+        public override void Unassign() => Moved(Inner.Unassign);
+        /// <inheritdoc />
+        public override void Subscribe(IEnumerable<string> topics) => Moved(() => Inner.Subscribe(topics));
+        /// <inheritdoc />
+        public override void Subscribe(string topic) => Moved(() => Inner.Subscribe(topic));
+        /// <inheritdoc />
+        public override void Unsubscribe() => Moved(Inner.Unsubscribe);
+        /// <inheritdoc />
+        public override ConsumeResult<byte[], byte[]> Consume(int millisecondsTimeout) => Consumed(Inner.Consume(millisecondsTimeout));
+        /// <inheritdoc />
+        public override ConsumeResult<byte[], byte[]> Consume(CancellationToken cancellationToken = default) => Consumed(Inner.Consume(cancellationToken));
+        /// <inheritdoc />
+        public override ConsumeResult<byte[], byte[]> Consume(TimeSpan timeout) => Consumed(Inner.Consume(timeout));
+
+        private void Moved(Action call)
+        {
+            _startsOfAssignment.Clear();
+            call();
+        }
+
+        private ConsumeResult<byte[], byte[]> Consumed(ConsumeResult<byte[], byte[]> result)
+        {
+            _startsOfAssignment.Clear();
+            return result;
         }
     }
 
-    /// <summary>
-    /// A consumer or producer that commits only what its <see cref="CommitGate"/> lets through: a refused consumer
-    /// commit does nothing, a refused transaction is aborted instead of committed, with its offsets left unsent.
-    /// Each commit it lets through is timed (<c>ksml_commit_duration</c>).
-    /// </summary>
-    public class GatedClient : DispatchProxy
+    private static readonly System.Diagnostics.Metrics.Histogram<double> CommitDuration = Observability.KsmlMetrics.Meter.CreateHistogram<double>("commit.duration", "ms",
+        "Time an offset commit (consumer) or a transaction commit (exactly-once) took, by kind");
+
+    /// <summary>Runs a commit the gate let through and times it (<c>ksml_commit_duration</c>).</summary>
+    private static T Timed<T>(string kind, Func<T> commit)
     {
-        private static readonly System.Diagnostics.Metrics.Histogram<double> CommitDuration = Observability.KsmlMetrics.Meter.CreateHistogram<double>("commit.duration", "ms",
-            "Time an offset commit (consumer) or a transaction commit (exactly-once) took, by kind");
-        private static readonly KeyValuePair<string, object?> Offsets = new("kind", "offsets"), Transaction = new("kind", "transaction");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = commit();
+        CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("kind", kind));
+        return result;
+    }
 
-        private object _target = null!;
-        private CommitGate _gate = null!;
+    /// <summary>A consumer that commits offsets only while its <see cref="CommitGate"/> lets it: a refused commit does nothing.</summary>
+    public sealed class GatedConsumer(IConsumer<byte[], byte[]> inner, CommitGate gate) : ForwardingConsumer(inner)
+    {
+        /// <inheritdoc />
+        public override List<TopicPartitionOffset> Commit() => gate.OffsetsCommit ? Timed("offsets", Inner.Commit) : [];
 
-        /// <summary>Wraps <paramref name="target"/>, an <c>IConsumer</c> or an <c>IProducer</c>.</summary>
-        public static T Wrap<T>(T target, CommitGate gate) where T : class
+        /// <inheritdoc />
+        public override void Commit(IEnumerable<TopicPartitionOffset> offsets)
         {
-            var proxy = Create<T, GatedClient>();
-            var gated = (GatedClient)(object)proxy;
-            (gated._target, gated._gate) = (target, gate);
-            return proxy;
+            if (gate.OffsetsCommit)
+                Timed("offsets", () => { Inner.Commit(offsets); return 0; });
         }
 
         /// <inheritdoc />
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        public override void Commit(ConsumeResult<byte[], byte[]> result)
         {
-            switch (targetMethod!.Name)
-            {
-                case nameof(IConsumer<byte[], byte[]>.Commit) when !_gate.OffsetsCommit:
-                    return targetMethod.ReturnType == typeof(void) ? null : new List<TopicPartitionOffset>();
-                case nameof(IProducer<byte[], byte[]>.SendOffsetsToTransaction) when !_gate.TransactionsCommit:
-                    return null;
-                case nameof(IProducer<byte[], byte[]>.CommitTransaction) when !_gate.TransactionsCommit:
-                    var abort = typeof(IProducer<byte[], byte[]>).GetMethod(nameof(IProducer<byte[], byte[]>.AbortTransaction), args is { Length: 1 } ? [typeof(TimeSpan)] : Type.EmptyTypes)!;
-                    return Forward(_target, abort, args);
-                case nameof(IConsumer<byte[], byte[]>.Commit) or nameof(IProducer<byte[], byte[]>.CommitTransaction):
-                {
-                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                    var result = Forward(_target, targetMethod, args);
-                    CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, targetMethod.Name == nameof(IConsumer<byte[], byte[]>.Commit) ? Offsets : Transaction);
-                    return result;
-                }
-                default:
-                    return Forward(_target, targetMethod, args);
-            }
+            if (gate.OffsetsCommit)
+                Timed("offsets", () => { Inner.Commit(result); return 0; });
+        }
+    }
+
+    /// <summary>A producer whose transactions commit only while its <see cref="CommitGate"/> lets them: a refused one is aborted, its offsets left unsent.</summary>
+    public sealed class GatedProducer(IProducer<byte[], byte[]> inner, CommitGate gate) : ForwardingProducer(inner)
+    {
+        /// <inheritdoc />
+        public override void SendOffsetsToTransaction(IEnumerable<TopicPartitionOffset> offsets, IConsumerGroupMetadata groupMetadata, TimeSpan timeout)
+        {
+            if (gate.TransactionsCommit)
+                Inner.SendOffsetsToTransaction(offsets, groupMetadata, timeout);
+        }
+
+        /// <inheritdoc />
+        public override void CommitTransaction(TimeSpan timeout)
+        {
+            if (gate.TransactionsCommit)
+                Timed("transaction", () => { Inner.CommitTransaction(timeout); return 0; });
+            else
+                Inner.AbortTransaction(timeout);
+        }
+
+        /// <inheritdoc />
+        public override void CommitTransaction()
+        {
+            if (gate.TransactionsCommit)
+                Timed("transaction", () => { Inner.CommitTransaction(); return 0; });
+            else
+                Inner.AbortTransaction();
         }
     }
 

@@ -1,6 +1,5 @@
-using System.Reflection;
-using System.Runtime.ExceptionServices;
 using Confluent.Kafka;
+using Ksml.Runtime.Kafka;
 
 namespace Ksml.Runtime.Observability;
 
@@ -9,33 +8,29 @@ namespace Ksml.Runtime.Observability;
 /// repartition topics), replacing the context a forwarded record arrived with, so the next reader continues this
 /// trace. Changelog topics, which only this application restores from, are left as they are.
 /// </summary>
-public class TracedProducer : DispatchProxy
+public sealed class TracedProducer(IProducer<byte[], byte[]> inner) : ForwardingProducer(inner)
 {
-    private IProducer<byte[], byte[]> _target = null!;
-
-    /// <summary><paramref name="target"/>, writing trace context into what it sends.</summary>
-    public static IProducer<byte[], byte[]> Wrap(IProducer<byte[], byte[]> target)
-    {
-        var proxy = Create<IProducer<byte[], byte[]>, TracedProducer>();
-        ((TracedProducer)(object)proxy)._target = target;
-        return proxy;
-    }
+    /// <inheritdoc />
+    public override void Produce(string topic, Message<byte[], byte[]> message, Action<DeliveryReport<byte[], byte[]>>? deliveryHandler = null) =>
+        Inner.Produce(topic, Traced(topic, message), deliveryHandler);
 
     /// <inheritdoc />
-    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    public override void Produce(TopicPartition topicPartition, Message<byte[], byte[]> message, Action<DeliveryReport<byte[], byte[]>>? deliveryHandler = null) =>
+        Inner.Produce(topicPartition, Traced(topicPartition.Topic, message), deliveryHandler);
+
+    /// <inheritdoc />
+    public override Task<DeliveryResult<byte[], byte[]>> ProduceAsync(string topic, Message<byte[], byte[]> message, CancellationToken cancellationToken = default) =>
+        Inner.ProduceAsync(topic, Traced(topic, message), cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<DeliveryResult<byte[], byte[]>> ProduceAsync(TopicPartition topicPartition, Message<byte[], byte[]> message, CancellationToken cancellationToken = default) =>
+        Inner.ProduceAsync(topicPartition, Traced(topicPartition.Topic, message), cancellationToken);
+
+    private static Message<byte[], byte[]> Traced(string topic, Message<byte[], byte[]> message)
     {
-        if (targetMethod!.Name is "Produce" or "ProduceAsync" && args is [var destination, Message<byte[], byte[]> message, ..]
-            && (destination as string ?? (destination as TopicPartition)?.Topic) is { } topic && !topic.EndsWith("-changelog", StringComparison.Ordinal))
+        if (!topic.EndsWith("-changelog", StringComparison.Ordinal))
             message.Headers = WithCurrentContext(message.Headers);
-        try
-        {
-            return targetMethod.Invoke(_target, args);
-        }
-        catch (TargetInvocationException ex) when (ex.InnerException is not null)
-        {
-            ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
-            throw;
-        }
+        return message;
     }
 
     /// <summary>A copy of <paramref name="headers"/> with the current context: the forwarded record's own headers object stays as it arrived.</summary>

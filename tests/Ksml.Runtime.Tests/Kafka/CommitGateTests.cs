@@ -22,7 +22,13 @@ public sealed class CommitGateTests
     private static (T Gated, List<string> Calls) Gated<T>(CommitGate gate) where T : class
     {
         var fake = DispatchProxy.Create<T, RecordingClient>();
-        return (KsmlKafkaClients.GatedClient.Wrap(fake, gate), ((RecordingClient)(object)fake).Calls);
+        var gated = fake switch
+        {
+            IConsumer<byte[], byte[]> consumer => (T)(object)new KsmlKafkaClients.GatedConsumer(consumer, gate),
+            IProducer<byte[], byte[]> producer => (T)(object)new KsmlKafkaClients.GatedProducer(producer, gate),
+            _ => throw new ArgumentException(typeof(T).Name),
+        };
+        return (gated, ((RecordingClient)(object)fake).Calls);
     }
 
     private static readonly TopicPartitionOffset[] Offsets = [new("orders", 0, 42)];
