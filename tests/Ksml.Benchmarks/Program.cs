@@ -79,7 +79,9 @@ switch (what)
     case "driver":
     {
         var records = quick ? 5_000 : 20_000;
-        var (compiled, hand, ratio) = ThroughputBenchmark.Alternate(quick ? 3 : 5, c => ThroughputBenchmark.Driver(c ? ThroughputBenchmark.Compiled : ThroughputBenchmark.HandWritten, records));
+        // --same-sink: against the hand-written topology given KSML's sink, as `throughput ratio broker same sink` compares.
+        Func<Topology> baseline = args.Contains("--same-sink") ? ThroughputBenchmark.HandWrittenWithKsmlSink : ThroughputBenchmark.HandWritten;
+        var (compiled, hand, ratio) = ThroughputBenchmark.Alternate(quick ? 3 : args.Contains("--same-sink") ? 9 : 5, c => ThroughputBenchmark.Driver(c ? ThroughputBenchmark.Compiled : baseline, records));
         Console.WriteLine($"driver records per second compiled: {compiled:F0}");
         Console.WriteLine($"driver records per second hand-written: {hand:F0}");
         Console.WriteLine($"throughput ratio driver: {ratio:F2}");
@@ -152,12 +154,28 @@ switch (what)
         var compiledThread = ThroughputBenchmark.StreamThreadMicrosPerRecord.Where(r => r.Build == ThroughputBenchmark.Compiled).Select(r => r.Micros).ToList();
         var sameSinkThread = ThroughputBenchmark.StreamThreadMicrosPerRecord.Where(r => r.Build == ThroughputBenchmark.HandWrittenWithKsmlSink).Select(r => r.Micros).ToList();
         var paired = compiledThread.Zip(sameSinkThread, (c, h) => h / c).Order().ToList();
+        double BytesMedian(Func<Topology> build) => ThroughputBenchmark.ProcessBytesPerRecord.Where(r => r.Build == build).Select(r => r.Bytes).Order().ElementAt(2);
+        Console.WriteLine($"broker process bytes per record compiled: {BytesMedian(ThroughputBenchmark.Compiled):F0}");
+        Console.WriteLine($"broker process bytes per record hand-written with the ksml sink: {BytesMedian(ThroughputBenchmark.HandWrittenWithKsmlSink):F0}");
         Console.WriteLine($"broker stream thread ratio same sink, paired rounds: {paired[paired.Count / 2]:F2} (rounds {string.Join(", ", paired.Select(r => r.ToString("F2")))})");
+        SideBySide(records, quick ? 5 : 7);
         if (args.Contains("--diagnose"))
         {
             var (runtimeOnly, _, runtimeRatio) = ThroughputBenchmark.Alternate(3, c => ThroughputBenchmark.Broker(c ? ThroughputBenchmark.CompiledWithoutPython : ThroughputBenchmark.HandWritten, records));
             Console.WriteLine($"broker records per second compiled without python: {runtimeOnly:F0} (ratio {runtimeRatio:F2})");
         }
+        return 0;
+    }
+    case "broker-side-by-side":
+        SideBySide(quick ? 20_000 : 80_000, quick ? 5 : 9);
+        return 0;
+    case "profile":
+    {
+        // One topology on the broker, round after round, for a sampling profiler to attach to: profile compiled|same-sink [records].
+        Func<Streamiz.Kafka.Net.Stream.Topology> build = args.ElementAtOrDefault(1) == "same-sink" ? ThroughputBenchmark.HandWrittenWithKsmlSink : ThroughputBenchmark.Compiled;
+        var records = int.Parse(args.ElementAtOrDefault(2) ?? "80000", System.Globalization.CultureInfo.InvariantCulture);
+        for (var round = 0; round < 5; round++)
+            Console.WriteLine($"profile records per second: {ThroughputBenchmark.Broker(build, records, build == ThroughputBenchmark.Compiled ? new Ksml.Runtime.Kafka.CommitGate() : null):F0}");
         return 0;
     }
     case "generator":
@@ -187,6 +205,18 @@ switch (what)
     case "child":
         return ProcessBenchmark.Child(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 0);
     default:
-        Console.Error.WriteLine($"unknown benchmark '{what}'; known: bridge, bridge-breakdown, pipeline, driver, broker, generator, startup, rss, sweep");
+        Console.Error.WriteLine($"unknown benchmark '{what}'; known: bridge, bridge-breakdown, calls, writes, pipeline, driver, allocations, tracing, broker, broker-side-by-side, profile, generator, startup, rss, sweep");
         return 2;
+}
+
+// The compiled topology and the hand-written one with KSML's sink measured at the same moment, each on its own broker
+// with its own feed and reader: the machine's swings fall on both alike, so a round's ratio holds still.
+static void SideBySide(int records, int rounds)
+{
+    var measured = Enumerable.Range(0, rounds).Select(round => ThroughputBenchmark.SideBySide(
+        ThroughputBenchmark.Compiled, new Ksml.Runtime.Kafka.CommitGate(), ThroughputBenchmark.HandWrittenWithKsmlSink, records, warmSecondFirst: round % 2 == 1)).ToList();
+    static string Median(List<double> ratios) => $"{ratios[ratios.Count / 2]:F2} (rounds {string.Join(", ", ratios.Select(r => r.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})";
+    Console.WriteLine($"throughput ratio broker same sink, side by side: {Median(measured.Select(r => r.First.PerSecond / r.Second.PerSecond).Order().ToList())}");
+    Console.WriteLine($"broker stream thread ratio same sink, side by side: {Median(measured.Select(r => r.Second.ThreadMicros / r.First.ThreadMicros).Order().ToList())}");
+    Console.WriteLine($"broker stream thread us per record, side by side: compiled {measured.Select(r => r.First.ThreadMicros).Order().ElementAt(rounds / 2):F2}, hand-written with the ksml sink {measured.Select(r => r.Second.ThreadMicros).Order().ElementAt(rounds / 2):F2}");
 }

@@ -124,63 +124,134 @@ internal static class ThroughputBenchmark
         return records / seconds;
     }
 
-    /// <summary>
-    /// Records per second on the embedded broker once the application runs: the stream is started and
-    /// warmed up on a first batch (group join, task creation, JIT, Python start are start-up, measured by
-    /// `startup seconds`), then the clock runs from producing the measured records to reading the last output.
-    /// </summary>
     /// <summary>CPU time of the stream thread per record in each broker run, a steadier view of the same cost.</summary>
     public static readonly List<(Func<Topology> Build, double Micros)> StreamThreadMicrosPerRecord = [];
 
+    /// <summary>
+    /// Bytes the whole process allocated per record in each broker run: exact and independent of the machine's load.
+    /// The feeding producer and the reading consumer allocate the same in every run, so differences are the stream's.
+    /// </summary>
+    public static readonly List<(Func<Topology> Build, double Bytes)> ProcessBytesPerRecord = [];
+
+    /// <summary>
+    /// Records per second on the embedded broker once the application runs: the stream is started and
+    /// warmed up on a first batch, then the clock runs from producing the measured records to reading the last output.
+    /// </summary>
     public static double Broker(Func<Topology> build, int records, CommitGate? commits = null)
     {
-        const int warmUp = 10_000; // long enough for tiered JIT to settle in the quick run too
-        using var broker = EmbeddedKafkaBroker.Start();
-        // Eight partitions: the mock keeps at most 5 MiB per partition and drops older data beyond that.
-        broker.CreateTopic("bench_in", 8);
-        broker.CreateTopic("bench_out", 8);
-        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = broker.BootstrapServers, LingerMs = 5 }).Build();
-        var values = Enumerable.Range(0, warmUp + records).Select(i => Order(i)).ToArray();
-        void Produce(int from, int count)
+        using var run = new BrokerRun(build, records, commits);
+        var (seconds, streamThreadSeconds, bytes) = run.Measure();
+        ProcessBytesPerRecord.Add((build, bytes / records));
+        StreamThreadMicrosPerRecord.Add((build, streamThreadSeconds * 1e6 / records));
+        return records / seconds;
+    }
+
+    /// <summary>
+    /// Two topologies measured at the same moment, each on its own embedded broker with its own feed and reader: whatever
+    /// the machine does meanwhile (neighbours, frequency, the other's threads) falls on both alike, which a comparison of
+    /// runs taken one after the other cannot promise on a shared 2-core machine. Returns each one's records per second
+    /// and its stream thread's CPU microseconds per record.
+    /// </summary>
+    public static ((double PerSecond, double ThreadMicros) First, (double PerSecond, double ThreadMicros) Second) SideBySide(
+        Func<Topology> first, CommitGate? firstCommits, Func<Topology> second, int records, bool warmSecondFirst)
+    {
+        // The one warmed up first has waited longer once both run; alternating it leaves no order in the ratio.
+        using var b0 = warmSecondFirst ? new BrokerRun(second, records, null) : null;
+        using var a = new BrokerRun(first, records, firstCommits);
+        using var b = b0 ?? new BrokerRun(second, records, null);
+        using var start = new Barrier(2);
+        (double, double, double) Measure(BrokerRun run)
+        {
+            start.SignalAndWait();
+            return run.Measure();
+        }
+        var measuredA = Task.Factory.StartNew(() => Measure(a), TaskCreationOptions.LongRunning);
+        var measuredB = Task.Factory.StartNew(() => Measure(b), TaskCreationOptions.LongRunning);
+        var (secondsA, threadA, _) = measuredA.GetAwaiter().GetResult();
+        var (secondsB, threadB, _) = measuredB.GetAwaiter().GetResult();
+        return ((records / secondsA, threadA * 1e6 / records), (records / secondsB, threadB * 1e6 / records));
+    }
+
+    /// <summary>One topology running on its own embedded broker, fed by its own producer and read by its own consumer.</summary>
+    private sealed class BrokerRun : IDisposable
+    {
+        private const int WarmUp = 10_000; // long enough for tiered JIT to settle in the quick run too
+        private readonly EmbeddedKafkaBroker _broker;
+        private readonly IProducer<string, byte[]> _producer;
+        private readonly IConsumer<string, byte[]> _reader;
+        private readonly KafkaStream _stream;
+        private readonly string _applicationId;
+        private readonly byte[][] _values;
+        private readonly int _records;
+
+        public BrokerRun(Func<Topology> build, int records, CommitGate? commits)
+        {
+            _records = records;
+            _broker = EmbeddedKafkaBroker.Start();
+            // Eight partitions: the mock keeps at most 5 MiB per partition and drops older data beyond that.
+            _broker.CreateTopic("bench_in", 8);
+            _broker.CreateTopic("bench_out", 8);
+            _producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _broker.BootstrapServers, LingerMs = 5 }).Build();
+            _values = Enumerable.Range(0, WarmUp + records).Select(i => Order(i)).ToArray();
+            _applicationId = "bench-" + Guid.NewGuid().ToString("N")[..8];
+            var config = new StreamConfig<StringSerDes, StringSerDes>
+            {
+                ApplicationId = _applicationId,
+                BootstrapServers = _broker.BootstrapServers,
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+                Logger = NullLoggerFactory.Instance,
+                // The mock broker holds an empty fetch for the whole fetch.wait.max.ms (500 ms by default)
+                // even when data arrives, which quantised the timings into half seconds.
+                FetchWaitMaxMs = 10,
+            };
+            _reader = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+            {
+                BootstrapServers = _broker.BootstrapServers, GroupId = "bench-reader-" + Guid.NewGuid().ToString("N"), AutoOffsetReset = AutoOffsetReset.Earliest,
+                FetchWaitMaxMs = 10,
+            }).Build();
+            _reader.Subscribe("bench_out");
+            _stream = new KafkaStream(build(), config, new KsmlKafkaClients(config, _broker, commits));
+            // Group join, task creation, JIT and Python start are start-up (`startup seconds`), not throughput.
+            _stream.StartAsync().GetAwaiter().GetResult();
+            Produce(0, WarmUp);
+            ReadOutputs(_reader, WarmUp * 4 / 5, TimeSpan.FromMinutes(3));
+        }
+
+        private void Produce(int from, int count)
         {
             for (var i = from; i < from + count; i++)
-                producer.Produce("bench_in", new Message<string, byte[]> { Key = i.ToString(), Value = values[i] });
-            producer.Flush(TimeSpan.FromSeconds(30));
+                _producer.Produce("bench_in", new Message<string, byte[]> { Key = i.ToString(), Value = _values[i] });
+            _producer.Flush(TimeSpan.FromSeconds(30));
         }
-        var config = new StreamConfig<StringSerDes, StringSerDes>
-        {
-            ApplicationId = "bench-" + Guid.NewGuid().ToString("N")[..8],
-            BootstrapServers = broker.BootstrapServers,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            Logger = NullLoggerFactory.Instance,
-            // The mock broker holds an empty fetch for the whole fetch.wait.max.ms (500 ms by default)
-            // even when data arrives, which quantised the timings into half seconds.
-            FetchWaitMaxMs = 10,
-        };
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = broker.BootstrapServers, GroupId = "bench-reader-" + Guid.NewGuid().ToString("N"), AutoOffsetReset = AutoOffsetReset.Earliest,
-            FetchWaitMaxMs = 10,
-        }).Build();
-        consumer.Subscribe("bench_out");
-        void Read(int expected) => ReadOutputs(consumer, expected, TimeSpan.FromMinutes(3));
-        using var stream = new KafkaStream(build(), config, new KsmlKafkaClients(config, broker, commits));
-        stream.StartAsync().GetAwaiter().GetResult();
-        Produce(0, warmUp);
-        Read(warmUp * 4 / 5);
 
-        var cpu = ThreadCpu.Snapshot();
-        var clock = Stopwatch.StartNew();
-        Produce(warmUp, records);
-        Read(records * 4 / 5);
-        clock.Stop();
-        var after = ThreadCpu.Snapshot();
-        if (Environment.GetEnvironmentVariable("KSML_BENCH_THREADS") is not null)
-            Console.Error.WriteLine($"{clock.Elapsed.TotalSeconds:F2}s wall; CPU " + ThreadCpu.Diff(cpu, after));
-        // Streamiz names its stream thread after the application id (Linux keeps the first 15 characters).
-        double StreamThread(Dictionary<string, double> snapshot) => snapshot.Where(t => t.Key.StartsWith(config.ApplicationId, StringComparison.Ordinal)).Sum(t => t.Value);
-        StreamThreadMicrosPerRecord.Add((build, (StreamThread(after) - StreamThread(cpu)) * 1e6 / records));
-        return records / clock.Elapsed.TotalSeconds;
+        /// <summary>
+        /// Produces the measured records and reads their outputs: the wall seconds from the first produce to the last
+        /// output read, the stream thread's CPU seconds meanwhile, and the bytes the whole process allocated.
+        /// </summary>
+        public (double Seconds, double StreamThreadSeconds, double AllocatedBytes) Measure()
+        {
+            var cpu = ThreadCpu.Snapshot();
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
+            var clock = Stopwatch.StartNew();
+            Produce(WarmUp, _records);
+            ReadOutputs(_reader, _records * 4 / 5, TimeSpan.FromMinutes(3));
+            clock.Stop();
+            var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+            var after = ThreadCpu.Snapshot();
+            if (Environment.GetEnvironmentVariable("KSML_BENCH_THREADS") is not null)
+                Console.Error.WriteLine($"{clock.Elapsed.TotalSeconds:F2}s wall; CPU " + ThreadCpu.Diff(cpu, after));
+            // Streamiz names its stream thread after the application id (Linux keeps the first 15 characters).
+            double StreamThread(Dictionary<string, double> snapshot) => snapshot.Where(t => t.Key.StartsWith(_applicationId, StringComparison.Ordinal)).Sum(t => t.Value);
+            return (clock.Elapsed.TotalSeconds, StreamThread(after) - StreamThread(cpu), bytes);
+        }
+
+        public void Dispose()
+        {
+            _stream.Dispose();
+            _reader.Dispose();
+            _producer.Dispose();
+            _broker.Dispose();
+        }
     }
 
     /// <summary>Reads <paramref name="expected"/> records with <paramref name="consumer"/>, or fails after <paramref name="within"/>.</summary>
