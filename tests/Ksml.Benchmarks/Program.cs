@@ -167,7 +167,8 @@ switch (what)
         return 0;
     }
     case "broker-side-by-side":
-        SideBySide(quick ? 20_000 : 80_000, quick ? 5 : 9);
+        // --a-a: the same-sink hand-written topology against itself, to show the harness's own bias and spread.
+        SideBySide(quick ? 20_000 : 80_000, quick ? 5 : 9, args.Contains("--a-a") ? ThroughputBenchmark.HandWrittenWithKsmlSink : ThroughputBenchmark.Compiled);
         return 0;
     case "profile":
     {
@@ -211,12 +212,14 @@ switch (what)
 
 // The compiled topology and the hand-written one with KSML's sink measured at the same moment, each on its own broker
 // with its own feed and reader: the machine's swings fall on both alike, so a round's ratio holds still.
-static void SideBySide(int records, int rounds)
+static void SideBySide(int records, int rounds, Func<Topology>? first = null)
 {
+    first ??= ThroughputBenchmark.Compiled;
     var measured = Enumerable.Range(0, rounds).Select(round => ThroughputBenchmark.SideBySide(
-        ThroughputBenchmark.Compiled, new Ksml.Runtime.Kafka.CommitGate(), ThroughputBenchmark.HandWrittenWithKsmlSink, records, warmSecondFirst: round % 2 == 1)).ToList();
+        first, first == ThroughputBenchmark.Compiled ? new Ksml.Runtime.Kafka.CommitGate() : null, ThroughputBenchmark.HandWrittenWithKsmlSink, records, warmSecondFirst: round % 2 == 1)).ToList();
     static string Median(List<double> ratios) => $"{ratios[ratios.Count / 2]:F2} (rounds {string.Join(", ", ratios.Select(r => r.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})";
-    Console.WriteLine($"throughput ratio broker same sink, side by side: {Median(measured.Select(r => r.First.PerSecond / r.Second.PerSecond).Order().ToList())}");
-    Console.WriteLine($"broker stream thread ratio same sink, side by side: {Median(measured.Select(r => r.Second.ThreadMicros / r.First.ThreadMicros).Order().ToList())}");
-    Console.WriteLine($"broker stream thread us per record, side by side: compiled {measured.Select(r => r.First.ThreadMicros).Order().ElementAt(rounds / 2):F2}, hand-written with the ksml sink {measured.Select(r => r.Second.ThreadMicros).Order().ElementAt(rounds / 2):F2}");
+    var (name, firstName) = first == ThroughputBenchmark.Compiled ? ("same sink", "compiled") : ("a-a", "hand-written with the ksml sink");
+    Console.WriteLine($"throughput ratio broker {name}, side by side: {Median(measured.Select(r => r.First.PerSecond / r.Second.PerSecond).Order().ToList())}");
+    Console.WriteLine($"broker stream thread ratio {name}, side by side: {Median(measured.Select(r => r.Second.ThreadMicros / r.First.ThreadMicros).Order().ToList())}");
+    Console.WriteLine($"broker stream thread us per record, side by side: {firstName} {measured.Select(r => r.First.ThreadMicros).Order().ElementAt(rounds / 2):F2}, hand-written with the ksml sink {measured.Select(r => r.Second.ThreadMicros).Order().ElementAt(rounds / 2):F2}");
 }

@@ -242,7 +242,7 @@ internal static class ThroughputBenchmark
             if (Environment.GetEnvironmentVariable("KSML_BENCH_THREADS") is not null)
                 Console.Error.WriteLine($"{clock.Elapsed.TotalSeconds:F2}s wall; CPU " + ThreadCpu.Diff(cpu, after));
             // Streamiz names its stream thread after the application id (Linux keeps the first 15 characters).
-            double StreamThread(Dictionary<string, double> snapshot) => snapshot.Where(t => t.Key.StartsWith(_applicationId, StringComparison.Ordinal)).Sum(t => t.Value);
+            double StreamThread(Dictionary<string, double> snapshot) => snapshot.Where(t => t.Key.StartsWith(_applicationId[..Math.Min(15, _applicationId.Length)], StringComparison.Ordinal)).Sum(t => t.Value);
             return (clock.Elapsed.TotalSeconds, StreamThread(after) - StreamThread(cpu), bytes);
         }
 
