@@ -2,14 +2,11 @@ using Confluent.Kafka;
 
 namespace Ksml.Runtime.Kafka;
 
-/// <summary>
-/// A consumer that hands every call to the one it wraps; a subclass overrides what it changes. Plain virtual calls,
-/// not a DispatchProxy: the stream thread calls <c>Consume</c> once per record, and reflection there cost every record.
-/// </summary>
-public abstract class ForwardingConsumer(IConsumer<byte[], byte[]> inner) : IConsumer<byte[], byte[]>
+/// <summary>What every Kafka client wrapper forwards: the client's handle, name, brokers and credentials, and its disposal.</summary>
+public abstract class ForwardingClient(IClient inner) : IClient
 {
-    /// <summary>The consumer calls go to.</summary>
-    protected IConsumer<byte[], byte[]> Inner { get; } = inner;
+    /// <summary>The client calls go to.</summary>
+    protected IClient Inner { get; } = inner;
 
     /// <inheritdoc />
     public virtual Handle Handle => Inner.Handle;
@@ -19,6 +16,31 @@ public abstract class ForwardingConsumer(IConsumer<byte[], byte[]> inner) : ICon
     public virtual int AddBrokers(string brokers) => Inner.AddBrokers(brokers);
     /// <inheritdoc />
     public virtual void SetSaslCredentials(string username, string password) => Inner.SetSaslCredentials(username, password);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Disposes the wrapped client.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+            Inner.Dispose();
+    }
+}
+
+/// <summary>
+/// A consumer that hands every call to the one it wraps; a subclass overrides what it changes. Plain virtual calls,
+/// not a DispatchProxy: the stream thread calls <c>Consume</c> once per record, and reflection there cost every record.
+/// </summary>
+public abstract class ForwardingConsumer(IConsumer<byte[], byte[]> inner) : ForwardingClient(inner), IConsumer<byte[], byte[]>
+{
+    /// <summary>The consumer calls go to.</summary>
+    protected new IConsumer<byte[], byte[]> Inner { get; } = inner;
+
     /// <inheritdoc />
     public virtual ConsumeResult<byte[], byte[]> Consume(int millisecondsTimeout) => Inner.Consume(millisecondsTimeout);
     /// <inheritdoc />
@@ -85,36 +107,14 @@ public abstract class ForwardingConsumer(IConsumer<byte[], byte[]> inner) : ICon
     public virtual void Close() => Inner.Close();
     /// <inheritdoc />
     public virtual IConsumerGroupMetadata ConsumerGroupMetadata => Inner.ConsumerGroupMetadata;
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        Dispose(true);
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Disposes the wrapped consumer.</summary>
-    protected virtual void Dispose(bool disposing)
-    {
-        if (disposing)
-            Inner.Dispose();
-    }
 }
 
 /// <summary>A producer that hands every call to the one it wraps; a subclass overrides what it changes (see <see cref="ForwardingConsumer"/>).</summary>
-public abstract class ForwardingProducer(IProducer<byte[], byte[]> inner) : IProducer<byte[], byte[]>
+public abstract class ForwardingProducer(IProducer<byte[], byte[]> inner) : ForwardingClient(inner), IProducer<byte[], byte[]>
 {
     /// <summary>The producer calls go to.</summary>
-    protected IProducer<byte[], byte[]> Inner { get; } = inner;
+    protected new IProducer<byte[], byte[]> Inner { get; } = inner;
 
-    /// <inheritdoc />
-    public virtual Handle Handle => Inner.Handle;
-    /// <inheritdoc />
-    public virtual string Name => Inner.Name;
-    /// <inheritdoc />
-    public virtual int AddBrokers(string brokers) => Inner.AddBrokers(brokers);
-    /// <inheritdoc />
-    public virtual void SetSaslCredentials(string username, string password) => Inner.SetSaslCredentials(username, password);
     /// <inheritdoc />
     public virtual Task<DeliveryResult<byte[], byte[]>> ProduceAsync(string topic, Message<byte[], byte[]> message, CancellationToken cancellationToken = default) =>
         Inner.ProduceAsync(topic, message, cancellationToken);
@@ -148,18 +148,4 @@ public abstract class ForwardingProducer(IProducer<byte[], byte[]> inner) : IPro
     /// <inheritdoc />
     public virtual void SendOffsetsToTransaction(IEnumerable<TopicPartitionOffset> offsets, IConsumerGroupMetadata groupMetadata, TimeSpan timeout) =>
         Inner.SendOffsetsToTransaction(offsets, groupMetadata, timeout);
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        Dispose(true);
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Disposes the wrapped producer.</summary>
-    protected virtual void Dispose(bool disposing)
-    {
-        if (disposing)
-            Inner.Dispose();
-    }
 }
