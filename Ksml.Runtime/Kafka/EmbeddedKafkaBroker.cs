@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Confluent.Kafka;
@@ -166,7 +167,21 @@ public sealed partial class EmbeddedKafkaBroker : IDisposable
                     _broker.CreateTopic(topic.Name, Math.Max(1, topic.NumPartitions));
                 return Task.CompletedTask;
             }
-            return KsmlKafkaClients.Forward(_target, targetMethod!, args);
+            return Forward(_target, targetMethod!, args);
+        }
+
+        /// <summary>Calls <paramref name="method"/> on the wrapped client and lets its own exception through, not reflection's wrapper.</summary>
+        private static object? Forward(object target, MethodInfo method, object?[]? args)
+        {
+            try
+            {
+                return method.Invoke(target, args);
+            }
+            catch (TargetInvocationException ex) when (ex.InnerException is not null)
+            {
+                ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
+                throw;
+            }
         }
     }
 

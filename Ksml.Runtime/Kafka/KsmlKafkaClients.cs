@@ -1,5 +1,3 @@
-using System.Reflection;
-using System.Runtime.ExceptionServices;
 using Confluent.Kafka;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Kafka;
@@ -72,8 +70,10 @@ public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? 
         /// <inheritdoc />
         public override void Seek(TopicPartitionOffset offset)
         {
-            if (!_startsOfAssignment.Remove(Key(offset)))
-                Inner.Seek(offset);
+            if (_startsOfAssignment.Remove(Key(offset)))
+                return;
+            _startsOfAssignment.Clear(); // this seek moves a position: a later one back to the start is real
+            Inner.Seek(offset);
         }
 
         /// <inheritdoc />
@@ -133,34 +133,44 @@ public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? 
 
     private static readonly System.Diagnostics.Metrics.Histogram<double> CommitDuration = Observability.KsmlMetrics.Meter.CreateHistogram<double>("commit.duration", "ms",
         "Time an offset commit (consumer) or a transaction commit (exactly-once) took, by kind");
+    private static readonly KeyValuePair<string, object?> Offsets = new("kind", "offsets"), Transaction = new("kind", "transaction");
 
-    /// <summary>Runs a commit the gate let through and times it (<c>ksml_commit_duration</c>).</summary>
-    private static T Timed<T>(string kind, Func<T> commit)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var result = commit();
-        CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("kind", kind));
-        return result;
-    }
+    /// <summary>Records how long a commit the gate let through took (<c>ksml_commit_duration</c>), from <paramref name="started"/>.</summary>
+    private static void RecordCommit(KeyValuePair<string, object?> kind, long started) =>
+        CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, kind);
 
     /// <summary>A consumer that commits offsets only while its <see cref="CommitGate"/> lets it: a refused commit does nothing.</summary>
     public sealed class GatedConsumer(IConsumer<byte[], byte[]> inner, CommitGate gate) : ForwardingConsumer(inner)
     {
         /// <inheritdoc />
-        public override List<TopicPartitionOffset> Commit() => gate.OffsetsCommit ? Timed("offsets", Inner.Commit) : [];
+        public override List<TopicPartitionOffset> Commit()
+        {
+            if (!gate.OffsetsCommit)
+                return [];
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var committed = Inner.Commit();
+            RecordCommit(Offsets, started);
+            return committed;
+        }
 
         /// <inheritdoc />
         public override void Commit(IEnumerable<TopicPartitionOffset> offsets)
         {
-            if (gate.OffsetsCommit)
-                Timed("offsets", () => { Inner.Commit(offsets); return 0; });
+            if (!gate.OffsetsCommit)
+                return;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            Inner.Commit(offsets);
+            RecordCommit(Offsets, started);
         }
 
         /// <inheritdoc />
         public override void Commit(ConsumeResult<byte[], byte[]> result)
         {
-            if (gate.OffsetsCommit)
-                Timed("offsets", () => { Inner.Commit(result); return 0; });
+            if (!gate.OffsetsCommit)
+                return;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            Inner.Commit(result);
+            RecordCommit(Offsets, started);
         }
     }
 
@@ -177,33 +187,27 @@ public sealed class KsmlKafkaClients(IKafkaSupplier inner, EmbeddedKafkaBroker? 
         /// <inheritdoc />
         public override void CommitTransaction(TimeSpan timeout)
         {
-            if (gate.TransactionsCommit)
-                Timed("transaction", () => { Inner.CommitTransaction(timeout); return 0; });
-            else
+            if (!gate.TransactionsCommit)
+            {
                 Inner.AbortTransaction(timeout);
+                return;
+            }
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            Inner.CommitTransaction(timeout);
+            RecordCommit(Transaction, started);
         }
 
         /// <inheritdoc />
         public override void CommitTransaction()
         {
-            if (gate.TransactionsCommit)
-                Timed("transaction", () => { Inner.CommitTransaction(); return 0; });
-            else
+            if (!gate.TransactionsCommit)
+            {
                 Inner.AbortTransaction();
-        }
-    }
-
-    /// <summary>Calls <paramref name="method"/> on the wrapped client and lets its own exception through, not reflection's wrapper.</summary>
-    internal static object? Forward(object target, MethodInfo method, object?[]? args)
-    {
-        try
-        {
-            return method.Invoke(target, args);
-        }
-        catch (TargetInvocationException ex) when (ex.InnerException is not null)
-        {
-            ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
-            throw;
+                return;
+            }
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            Inner.CommitTransaction();
+            RecordCommit(Transaction, started);
         }
     }
 }

@@ -1,34 +1,22 @@
-using System.Reflection;
 using Confluent.Kafka;
 using Ksml.Runtime.Kafka;
+using Ksml.Runtime.Tests.Support;
 
 namespace Ksml.Runtime.Tests.Kafka;
 
 /// <summary>After a stop nothing commits: a consumer's commit is skipped, a transaction is aborted instead of committed.</summary>
 public sealed class CommitGateTests
 {
-    /// <summary>A client that only records which of its methods were called.</summary>
-    public class RecordingClient : DispatchProxy
+    private static (T Gated, RecordingClient Calls) Gated<T>(CommitGate gate) where T : class
     {
-        public List<string> Calls { get; } = [];
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            Calls.Add(targetMethod!.Name);
-            return targetMethod.ReturnType.IsValueType && targetMethod.ReturnType != typeof(void) ? Activator.CreateInstance(targetMethod.ReturnType) : null;
-        }
-    }
-
-    private static (T Gated, List<string> Calls) Gated<T>(CommitGate gate) where T : class
-    {
-        var fake = DispatchProxy.Create<T, RecordingClient>();
+        var (fake, calls) = RecordingClient.Of<T>();
         var gated = fake switch
         {
             IConsumer<byte[], byte[]> consumer => (T)(object)new KsmlKafkaClients.GatedConsumer(consumer, gate),
             IProducer<byte[], byte[]> producer => (T)(object)new KsmlKafkaClients.GatedProducer(producer, gate),
             _ => throw new ArgumentException(typeof(T).Name),
         };
-        return (gated, ((RecordingClient)(object)fake).Calls);
+        return (gated, calls);
     }
 
     private static readonly TopicPartitionOffset[] Offsets = [new("orders", 0, 42)];
@@ -45,7 +33,7 @@ public sealed class CommitGateTests
         var committed = consumer.Commit();
         consumer.Close();
 
-        Assert.That(calls, Is.EqualTo(new[] { "Commit", "Close" }), "only the commit before the stop reached the consumer");
+        Assert.That(calls.Names, Is.EqualTo(new[] { "Commit", "Close" }), "only the commit before the stop reached the consumer");
         Assert.That(committed, Is.Empty);
     }
 
@@ -61,8 +49,8 @@ public sealed class CommitGateTests
         producer.CommitTransaction();
         gate.AbortTransactions();
 
-        Assert.That(consumerCalls, Is.EqualTo(new[] { "Commit" }));
-        Assert.That(producerCalls, Is.EqualTo(new[] { "AbortTransaction" }));
+        Assert.That(consumerCalls.Names, Is.EqualTo(new[] { "Commit" }));
+        Assert.That(producerCalls.Names, Is.EqualTo(new[] { "AbortTransaction" }));
     }
 
     [Test]
@@ -89,6 +77,6 @@ public sealed class CommitGateTests
         producer.CommitTransaction(TimeSpan.FromSeconds(1));
         producer.CommitTransaction();
 
-        Assert.That(calls, Is.EqualTo(new[] { "SendOffsetsToTransaction", "CommitTransaction", "AbortTransaction", "AbortTransaction" }));
+        Assert.That(calls.Names, Is.EqualTo(new[] { "SendOffsetsToTransaction", "CommitTransaction", "AbortTransaction", "AbortTransaction" }));
     }
 }

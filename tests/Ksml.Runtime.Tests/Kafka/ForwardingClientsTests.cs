@@ -2,24 +2,13 @@ using System.Reflection;
 using Confluent.Kafka;
 using Ksml.Runtime.Kafka;
 using Ksml.Runtime.Observability;
+using Ksml.Runtime.Tests.Support;
 
 namespace Ksml.Runtime.Tests.Kafka;
 
 /// <summary>The client decorators forward each call to the same member of the client they wrap, and change only what they say.</summary>
 public sealed class ForwardingClientsTests
 {
-    /// <summary>A client that records each call as its method and arguments, and returns defaults.</summary>
-    public class RecordingClient : DispatchProxy
-    {
-        public List<(MethodInfo Method, object?[] Arguments)> Calls { get; } = [];
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            Calls.Add((targetMethod!, args ?? []));
-            return targetMethod!.ReturnType.IsValueType && targetMethod.ReturnType != typeof(void) ? Activator.CreateInstance(targetMethod.ReturnType) : null;
-        }
-    }
-
     private sealed class PlainConsumer(IConsumer<byte[], byte[]> inner) : ForwardingConsumer(inner);
 
     private sealed class PlainProducer(IProducer<byte[], byte[]> inner) : ForwardingProducer(inner);
@@ -34,9 +23,18 @@ public sealed class ForwardingClientsTests
     [TestCase(typeof(IProducer<byte[], byte[]>))]
     public void Every_member_reaches_the_same_member_of_the_wrapped_client(Type client)
     {
-        var fake = (RecordingClient)(object)typeof(DispatchProxy).GetMethod(nameof(DispatchProxy.Create), 2, Type.EmptyTypes)!
-            .MakeGenericMethod(client, typeof(RecordingClient)).Invoke(null, null)!;
-        object wrapper = client == typeof(IConsumer<byte[], byte[]>) ? new PlainConsumer((IConsumer<byte[], byte[]>)(object)fake) : new PlainProducer((IProducer<byte[], byte[]>)(object)fake);
+        object wrapper;
+        RecordingClient fake;
+        if (client == typeof(IConsumer<byte[], byte[]>))
+        {
+            var (consumer, calls) = RecordingClient.Of<IConsumer<byte[], byte[]>>();
+            (wrapper, fake) = (new PlainConsumer(consumer), calls);
+        }
+        else
+        {
+            var (producer, calls) = RecordingClient.Of<IProducer<byte[], byte[]>>();
+            (wrapper, fake) = (new PlainProducer(producer), calls);
+        }
 
         var members = Members(client).ToList();
         foreach (var member in members)
@@ -54,8 +52,8 @@ public sealed class ForwardingClientsTests
     [Test]
     public void The_global_consumer_skips_only_a_seek_to_where_its_assignment_just_started()
     {
-        var fake = DispatchProxy.Create<IConsumer<byte[], byte[]>, RecordingClient>();
-        var calls = ((RecordingClient)(object)fake).Calls;
+        var (fake, recorder) = RecordingClient.Of<IConsumer<byte[], byte[]>>();
+        var calls = recorder.Calls;
         var consumer = new KsmlKafkaClients.AssignedOffsetsConsumer(fake);
         List<string> Names() => calls.Select(c => c.Method.Name + (c.Arguments.FirstOrDefault() is TopicPartitionOffset at ? "@" + at.Offset.Value : "")).ToList();
 
@@ -63,6 +61,10 @@ public sealed class ForwardingClientsTests
         consumer.Seek(new TopicPartitionOffset("orders", 0, 42));
         consumer.Seek(new TopicPartitionOffset("orders", 1, 8));
         Assert.That(Names(), Is.EqualTo(new[] { "Assign", "Seek@8" }), "the seek to the assigned offset is skipped, another offset is not");
+
+        calls.Clear();
+        consumer.Seek(new TopicPartitionOffset("orders", 1, 7));
+        Assert.That(Names(), Is.EqualTo(new[] { "Seek@7" }), "after a seek elsewhere, a seek back to where the assignment started is real");
 
         calls.Clear();
         consumer.Assign(new TopicPartitionOffset("orders", 0, 42));
@@ -80,8 +82,8 @@ public sealed class ForwardingClientsTests
             Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
         };
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
-        var fake = DispatchProxy.Create<IProducer<byte[], byte[]>, RecordingClient>();
-        var calls = ((RecordingClient)(object)fake).Calls;
+        var (fake, recorder) = RecordingClient.Of<IProducer<byte[], byte[]>>();
+        var calls = recorder.Calls;
         var producer = new TracedProducer(fake);
         var original = new Headers { { "source", [1] } };
 
