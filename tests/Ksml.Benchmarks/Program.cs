@@ -134,8 +134,7 @@ switch (what)
     case "broker":
     {
         var records = quick ? 20_000 : 80_000;
-        // The compiled application's clients are gated after a stop (CommitGate), as KsmlHost runs them; the hand-written one has Streamiz's own.
-        Func<double> Run(Func<Topology> build) => () => ThroughputBenchmark.Broker(build, records, build == ThroughputBenchmark.Compiled && Environment.GetEnvironmentVariable("KSML_BENCH_NO_COMMIT_GATE") is null ? new Ksml.Runtime.Kafka.CommitGate() : null);
+        Func<double> Run(Func<Topology> build) => () => ThroughputBenchmark.Broker(build, records);
         // Five rounds in the quick run too: with three, one slow round on this shared machine was the median.
         var medians = ThroughputBenchmark.Rounds(5,
             Run(ThroughputBenchmark.HandWritten), Run(ThroughputBenchmark.Compiled), Run(ThroughputBenchmark.HandWrittenWithKsmlSink));
@@ -145,19 +144,19 @@ switch (what)
         Console.WriteLine($"broker records per second hand-written with the ksml sink: {handSameSink:F0}");
         Console.WriteLine($"throughput ratio broker: {compiled / hand:F2}");
         Console.WriteLine($"throughput ratio broker same sink: {compiled / handSameSink:F2}");
-        double ThreadMedian(Func<Topology> build) => ThroughputBenchmark.StreamThreadMicrosPerRecord.Where(r => r.Build == build).Select(r => r.Micros).Order().ElementAt(2);
+        double ThreadMedian(Func<Topology> build) => ThroughputBenchmark.BrokerRuns.Where(r => r.Build == build).Select(r => r.ThreadMicros).Order().ElementAt(2);
         Console.WriteLine($"broker stream thread us per record compiled: {ThreadMedian(ThroughputBenchmark.Compiled):F2}");
         Console.WriteLine($"broker stream thread us per record hand-written: {ThreadMedian(ThroughputBenchmark.HandWritten):F2}");
         Console.WriteLine($"broker stream thread us per record hand-written with the ksml sink: {ThreadMedian(ThroughputBenchmark.HandWrittenWithKsmlSink):F2}");
         // Each round runs the three back to back, so a round's own pair shares the machine's state of the moment:
         // the median of the per-round ratios drifts less than the ratio of two medians taken apart.
-        var compiledThread = ThroughputBenchmark.StreamThreadMicrosPerRecord.Where(r => r.Build == ThroughputBenchmark.Compiled).Select(r => r.Micros).ToList();
-        var sameSinkThread = ThroughputBenchmark.StreamThreadMicrosPerRecord.Where(r => r.Build == ThroughputBenchmark.HandWrittenWithKsmlSink).Select(r => r.Micros).ToList();
-        var paired = compiledThread.Zip(sameSinkThread, (c, h) => h / c).Order().ToList();
-        double BytesMedian(Func<Topology> build) => ThroughputBenchmark.ProcessBytesPerRecord.Where(r => r.Build == build).Select(r => r.Bytes).Order().ElementAt(2);
+        var compiledThread = ThroughputBenchmark.BrokerRuns.Where(r => r.Build == ThroughputBenchmark.Compiled).Select(r => r.ThreadMicros);
+        var sameSinkThread = ThroughputBenchmark.BrokerRuns.Where(r => r.Build == ThroughputBenchmark.HandWrittenWithKsmlSink).Select(r => r.ThreadMicros);
+        var paired = compiledThread.Zip(sameSinkThread, (c, h) => h / c);
+        double BytesMedian(Func<Topology> build) => ThroughputBenchmark.BrokerRuns.Where(r => r.Build == build).Select(r => r.Bytes).Order().ElementAt(2);
         Console.WriteLine($"broker process bytes per record compiled: {BytesMedian(ThroughputBenchmark.Compiled):F0}");
         Console.WriteLine($"broker process bytes per record hand-written with the ksml sink: {BytesMedian(ThroughputBenchmark.HandWrittenWithKsmlSink):F0}");
-        Console.WriteLine($"broker stream thread ratio same sink, paired rounds: {paired[paired.Count / 2]:F2} (rounds {string.Join(", ", paired.Select(r => r.ToString("F2")))})");
+        Console.WriteLine($"broker stream thread ratio same sink, paired rounds: {MedianOfRounds(paired)}");
         SideBySide(records, quick ? 5 : 7);
         if (args.Contains("--diagnose"))
         {
@@ -176,7 +175,7 @@ switch (what)
         Func<Streamiz.Kafka.Net.Stream.Topology> build = args.ElementAtOrDefault(1) == "same-sink" ? ThroughputBenchmark.HandWrittenWithKsmlSink : ThroughputBenchmark.Compiled;
         var records = int.Parse(args.ElementAtOrDefault(2) ?? "80000", System.Globalization.CultureInfo.InvariantCulture);
         for (var round = 0; round < 5; round++)
-            Console.WriteLine($"profile records per second: {ThroughputBenchmark.Broker(build, records, build == ThroughputBenchmark.Compiled ? new Ksml.Runtime.Kafka.CommitGate() : null):F0}");
+            Console.WriteLine($"profile records per second: {ThroughputBenchmark.Broker(build, records):F0}");
         return 0;
     }
     case "generator":
@@ -216,10 +215,16 @@ static void SideBySide(int records, int rounds, Func<Topology>? first = null)
 {
     first ??= ThroughputBenchmark.Compiled;
     var measured = Enumerable.Range(0, rounds).Select(round => ThroughputBenchmark.SideBySide(
-        first, first == ThroughputBenchmark.Compiled ? new Ksml.Runtime.Kafka.CommitGate() : null, ThroughputBenchmark.HandWrittenWithKsmlSink, records, warmSecondFirst: round % 2 == 1)).ToList();
-    static string Median(List<double> ratios) => $"{ratios[ratios.Count / 2]:F2} (rounds {string.Join(", ", ratios.Select(r => r.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})";
+        first, ThroughputBenchmark.HandWrittenWithKsmlSink, records, warmSecondFirst: round % 2 == 1)).ToList();
     var (name, firstName) = first == ThroughputBenchmark.Compiled ? ("same sink", "compiled") : ("a-a", "hand-written with the ksml sink");
-    Console.WriteLine($"throughput ratio broker {name}, side by side: {Median(measured.Select(r => r.First.PerSecond / r.Second.PerSecond).Order().ToList())}");
-    Console.WriteLine($"broker stream thread ratio {name}, side by side: {Median(measured.Select(r => r.Second.ThreadMicros / r.First.ThreadMicros).Order().ToList())}");
+    Console.WriteLine($"throughput ratio broker {name}, side by side: {MedianOfRounds(measured.Select(r => r.First.PerSecond / r.Second.PerSecond))}");
+    Console.WriteLine($"broker stream thread ratio {name}, side by side: {MedianOfRounds(measured.Select(r => r.Second.ThreadMicros / r.First.ThreadMicros))}");
     Console.WriteLine($"broker stream thread us per record, side by side: {firstName} {measured.Select(r => r.First.ThreadMicros).Order().ElementAt(rounds / 2):F2}, hand-written with the ksml sink {measured.Select(r => r.Second.ThreadMicros).Order().ElementAt(rounds / 2):F2}");
+}
+
+// A ratio's median over rounds, with every round's value beside it.
+static string MedianOfRounds(IEnumerable<double> ratios)
+{
+    var sorted = ratios.Order().ToList();
+    return $"{sorted[sorted.Count / 2]:F2} (rounds {string.Join(", ", sorted.Select(r => r.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})";
 }
